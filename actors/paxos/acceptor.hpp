@@ -1,0 +1,38 @@
+#pragma once
+
+#include <map>
+
+#include "actors/paxos/messages.hpp"
+#include "actors/paxos/ready.hpp"
+
+namespace ballot::paxos {
+
+/// The acceptor role: one promised ballot for the whole log and one vote per
+/// slot. Its only rules: never answer a ballot below the promise, and record
+/// (in `out`, for the driver to persist before replying) every promise and
+/// vote it gives.
+class acceptor {
+ public:
+  /// Restores the promise and the votes from disk after a restart.
+  explicit acceptor(const durable_state& disk);
+
+  /// Phase 1b: a promise listing every vote at or after `first_open`, or a
+  /// reject if the prepare's ballot is below the promise.
+  message on_prepare(const prepare& p, ready& out);
+
+  /// Phase 2b: votes for the value unless the ballot is below the promise.
+  message on_accept(const accept& a, ready& out);
+
+  const ballot_number& promised() const { return promised_; }
+
+  /// This acceptor's vote for `slot`, or nullptr.
+  const accepted_value* vote(slot_index slot) const;
+
+ private:
+  void raise_promise(const ballot_number& b, ready& out);
+
+  ballot_number promised_;
+  std::map<slot_index, accepted_value> votes_;
+};
+
+}  // namespace ballot::paxos

@@ -1,0 +1,58 @@
+#include "actors/paxos/learner.hpp"
+
+namespace ballot::paxos {
+
+learner::learner(const durable_state& disk, state_machine& sm) : sm_(sm), chosen_(disk.chosen) {
+  std::vector<applied> ignored;
+  apply_contiguous(ignored);
+}
+
+bool learner::learn(slot_index slot, const value& val, ready& out, std::vector<applied>& done) {
+  if (slot <= commit_ || chosen_.count(slot) != 0)
+    return false;
+  chosen_.emplace(slot, val);
+  out.chosen.push_back({slot, val});
+  apply_contiguous(done);
+  return true;
+}
+
+void learner::apply_contiguous(std::vector<applied>& done) {
+  for (auto it = chosen_.find(commit_ + 1); it != chosen_.end() && it->first == commit_ + 1;
+       ++it) {
+    for (const auto& cmd : it->second.commands) {
+      auto& rec = clients_[cmd.client];
+#ifndef BALLOT_MUTANT_NO_DEDUP
+      if (cmd.seq <= rec.seq) {
+        done.push_back({cmd.client, cmd.seq, cmd.seq == rec.seq ? rec.result : empty_, true});
+        continue;
+      }
+#endif
+      rec.seq = cmd.seq;
+      rec.result = sm_.apply(cmd.payload);
+      done.push_back({cmd.client, cmd.seq, rec.result, false});
+    }
+    ++commit_;
+  }
+}
+
+const value* learner::chosen(slot_index slot) const {
+  auto it = chosen_.find(slot);
+  return it == chosen_.end() ? nullptr : &it->second;
+}
+
+std::vector<chosen_entry> learner::chosen_from(slot_index from, std::size_t limit) const {
+  std::vector<chosen_entry> result;
+  for (auto it = chosen_.find(from);
+       it != chosen_.end() && it->first == from + result.size() && result.size() < limit; ++it)
+    result.push_back({it->first, it->second});
+  return result;
+}
+
+const std::string* learner::applied_result(std::uint64_t client, std::uint64_t seq) const {
+  auto it = clients_.find(client);
+  if (it == clients_.end() || seq > it->second.seq)
+    return nullptr;
+  return seq == it->second.seq ? &it->second.result : &empty_;
+}
+
+}  // namespace ballot::paxos

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include "actors/paxos/types.hpp"
+
+/// Node-to-node messages of the Multi-Paxos core. Phase 1 (prepare/promise)
+/// runs once per leadership and covers every slot from `first_open` on.
+namespace ballot::paxos {
+
+/// Phase 1a: "promise me ballot, and tell me what you accepted at or after first_open".
+struct prepare {
+  ballot_number ballot;
+  slot_index first_open = 1;
+};
+
+/// One slot reported in a promise. `chosen` says the acceptor already knows
+/// the slot is decided, so the new leader need not run phase 2 for it again.
+struct promise_entry {
+  slot_index slot = 0;
+  ballot_number ballot;
+  paxos::value val;
+  bool chosen = false;
+};
+
+/// Phase 1b.
+struct promise {
+  ballot_number ballot;
+  std::vector<promise_entry> entries;
+};
+
+/// Phase 2a, with the leader's commit index piggybacked so followers learn
+/// without waiting for a heartbeat.
+struct accept {
+  ballot_number ballot;
+  slot_index slot = 0;
+  paxos::value val;
+  slot_index commit = 0;
+};
+
+/// Phase 2b.
+struct accepted {
+  ballot_number ballot;
+  slot_index slot = 0;
+};
+
+/// Answer to a prepare or accept below the acceptor's promise; tells the
+/// sender which ballot it must beat.
+struct reject {
+  ballot_number ballot;    ///< the ballot that was refused
+  ballot_number promised;  ///< the acceptor's current promise
+};
+
+/// Leader heartbeat: "I lead at ballot, every slot up to commit is chosen".
+struct heartbeat {
+  ballot_number ballot;
+  slot_index commit = 0;
+};
+
+/// A replica that misses chosen values asks for them from `from` on.
+struct catchup_request {
+  slot_index from = 1;
+};
+
+struct chosen_entry {
+  slot_index slot = 0;
+  paxos::value val;
+};
+
+/// Chosen values, in slot order.
+struct catchup_reply {
+  std::vector<chosen_entry> entries;
+};
+
+using message = std::variant<prepare, promise, accept, accepted, reject, heartbeat,
+                             catchup_request, catchup_reply>;
+
+struct envelope {
+  node_id from = 0;
+  node_id to = 0;
+  paxos::message msg;
+};
+
+}  // namespace ballot::paxos

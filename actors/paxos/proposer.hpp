@@ -1,0 +1,88 @@
+#pragma once
+
+#include <deque>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "actors/paxos/config.hpp"
+#include "actors/paxos/messages.hpp"
+
+namespace ballot::paxos {
+
+/// The proposer role of one replica: follower, candidate running phase 1, or
+/// leader running pipelined, batched phase 2. It decides what to propose and
+/// when a slot is chosen; it never touches the acceptor's or learner's state
+/// (the replica wires them together).
+class proposer {
+ public:
+  enum class role { follower, candidate, leader };
+
+  /// What a new leader must do for one slot that its phase-1 quorum reported.
+  struct recovered_slot {
+    slot_index slot = 0;
+    paxos::value val;
+    bool chosen = false;  ///< already decided: learn it, do not propose it
+  };
+
+  explicit proposer(const config& cfg);
+
+  role current_role() const { return role_; }
+  const ballot_number& ballot() const { return ballot_; }
+  /// Slots in phase 2 whose outcome is not known yet.
+  std::size_t in_flight() const { return inflight_.size(); }
+  std::size_t queued() const { return pending_.size(); }
+
+  /// Becomes a candidate at `b`: phase 1 for every slot from `first_open` on.
+  prepare start(ballot_number b, slot_index first_open);
+
+  /// Records a promise for the current ballot. True exactly once: when the
+  /// promises reach a quorum and the caller should call `recovery` and `lead`.
+  bool on_promise(node_id from, const promise& p);
+
+  /// For every slot from first_open to the highest one any promise reported:
+  /// a value already known chosen, else the value of the highest-ballot vote
+  /// (Paxos' rule, which keeps any chosen value), else a no-op to fill the gap.
+  std::vector<recovered_slot> recovery() const;
+
+  /// Becomes leader; new commands go to slots from `next_slot` on.
+  void lead(slot_index next_slot);
+
+  /// Puts `val` into phase 2 at `slot`; returns the accept to broadcast.
+  accept propose_at(slot_index slot, paxos::value val, slot_index commit);
+
+  /// Queues a client command (the leader batches queued commands into slots).
+  void enqueue(command cmd) { pending_.push_back(std::move(cmd)); }
+
+  /// Moves queued commands into new slots while the window has room.
+  std::vector<accept> fill(slot_index commit);
+
+  /// Counts a vote. Returns the slot's value once a quorum has accepted it.
+  std::optional<chosen_entry> on_accepted(node_id from, const accepted& a);
+
+  /// Forgets a slot that became known as chosen another way (e.g. catch-up).
+  void forget(slot_index slot) { inflight_.erase(slot); }
+
+  /// Phase-1 or phase-2 messages that have not been answered yet, per member,
+  /// for the periodic re-send that makes progress despite lost messages.
+  std::vector<std::pair<node_id, message>> unanswered(slot_index commit) const;
+
+  /// Gives up candidacy or leadership (a higher ballot was seen).
+  void step_down();
+
+ private:
+  config cfg_;
+  role role_ = role::follower;
+  ballot_number ballot_;
+  slot_index first_open_ = 1;
+  std::map<node_id, promise> promises_;
+  struct slot_state {
+    paxos::value val;
+    std::set<node_id> votes;
+  };
+  std::map<slot_index, slot_state> inflight_;
+  std::deque<command> pending_;
+  slot_index next_slot_ = 1;
+};
+
+}  // namespace ballot::paxos

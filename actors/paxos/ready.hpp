@@ -1,0 +1,61 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/paxos/messages.hpp"
+
+/// What the core hands to its driver after each input, in the manner of
+/// etcd raft's Ready: state to persist, then messages and replies to send.
+namespace ballot::paxos {
+
+/// Everything a replica keeps on disk. The driver applies each `ready`'s
+/// records to it; a restarted replica is rebuilt from it alone.
+struct durable_state {
+  ballot_number promised;
+  std::map<slot_index, accepted_value> accepted;
+  std::map<slot_index, value> chosen;
+};
+
+/// Why a client command got no result.
+enum class reply_status {
+  ok,          ///< applied (or a retry of an applied command); `result` is set
+  not_leader,  ///< this replica cannot order commands now; retry at `leader_hint`
+};
+
+struct client_reply {
+  std::uint64_t client = 0;
+  std::uint64_t seq = 0;
+  reply_status status = reply_status::ok;
+  std::string result;
+  /// Where the client should retry, when this replica knows a leader.
+  std::optional<node_id> leader_hint;
+};
+
+/// The outputs of one input. Contract: the driver persists `promised`,
+/// `accepted` and `chosen` durably BEFORE it sends any of `messages` or
+/// `replies`; an acceptor's answer must never outrun its vote.
+struct ready {
+  std::optional<ballot_number> promised;
+  std::vector<std::pair<slot_index, accepted_value>> accepted;
+  std::vector<chosen_entry> chosen;
+  std::vector<envelope> messages;
+  std::vector<client_reply> replies;
+
+  bool must_persist() const { return promised || !accepted.empty() || !chosen.empty(); }
+  bool empty() const { return !must_persist() && messages.empty() && replies.empty(); }
+
+  /// Applies this ready's records to `disk` (what a driver's storage does).
+  void persist_to(durable_state& disk) const {
+    if (promised)
+      disk.promised = *promised;
+    for (auto& [slot, vote] : accepted)
+      disk.accepted[slot] = vote;
+    for (auto& entry : chosen)
+      disk.chosen[entry.slot] = entry.val;
+  }
+};
+
+}  // namespace ballot::paxos

@@ -1,0 +1,284 @@
+#include "actors/paxos/replica.hpp"
+
+#include <algorithm>
+#include <type_traits>
+
+namespace ballot::paxos {
+
+replica::replica(const config& cfg, const durable_state& disk, state_machine& sm)
+    : cfg_(cfg),
+      acceptor_(disk),
+      learner_(disk, sm),
+      proposer_(cfg),
+      timer_(cfg.election_timeout_min, cfg.election_timeout_max, cfg.seed * 7919 + cfg.id),
+      max_round_(acceptor_.promised().round) {
+  // nop
+}
+
+void replica::tick() {
+  ++ticks_;
+  switch (role()) {
+    case proposer::role::follower:
+      if (timer_.tick())
+        start_election();
+      break;
+    case proposer::role::candidate:
+      if (timer_.tick()) {
+        start_election();
+        break;
+      }
+      [[fallthrough]];
+    case proposer::role::leader:
+      if (++heartbeat_elapsed_ < cfg_.heartbeat_interval)
+        break;
+      heartbeat_elapsed_ = 0;
+      if (is_leader()) {
+        broadcast(heartbeat{proposer_.ballot(), commit_index()});
+        announced_commit_ = commit_index();
+      }
+      for (auto& [to, msg] : proposer_.unanswered(commit_index()))
+        send(to, std::move(msg));
+      break;
+  }
+  finish_step();
+}
+
+void replica::step(const envelope& msg) {
+  handle(msg.from, msg.msg);
+  finish_step();
+}
+
+void replica::propose(command cmd) {
+  if (!is_leader()) {
+    out_.replies.push_back({cmd.client, cmd.seq, reply_status::not_leader, {}, leader_});
+    return;
+  }
+  // A retry of a command that already applied gets the recorded result, not a new slot.
+  if (auto* result = learner_.applied_result(cmd.client, cmd.seq)) {
+    out_.replies.push_back({cmd.client, cmd.seq, reply_status::ok, *result, leader_});
+    return;
+  }
+  // A retry of a command this leader is still ordering needs no second slot.
+  if (!awaiting_.emplace(cmd.client, cmd.seq).second)
+    return;
+  proposer_.enqueue(std::move(cmd));
+  finish_step();
+}
+
+ready replica::take_ready() {
+  return std::exchange(out_, ready{});
+}
+
+void replica::handle(node_id from, const message& msg) {
+  std::visit(
+    [&](const auto& m) {
+      using t = std::decay_t<decltype(m)>;
+      if constexpr (std::is_same_v<t, prepare>)
+        on_prepare(from, m);
+      else if constexpr (std::is_same_v<t, promise>)
+        on_promise(from, m);
+      else if constexpr (std::is_same_v<t, accept>)
+        on_accept(from, m);
+      else if constexpr (std::is_same_v<t, accepted>)
+        on_accepted(from, m);
+      else if constexpr (std::is_same_v<t, reject>)
+        on_reject(m);
+      else if constexpr (std::is_same_v<t, heartbeat>)
+        on_heartbeat(from, m);
+      else if constexpr (std::is_same_v<t, catchup_request>)
+        on_catchup_request(from, m);
+      else
+        on_catchup_reply(from, m);
+    },
+    msg);
+}
+
+void replica::on_prepare(node_id from, const prepare& p) {
+  observe(p.ballot);
+  auto reply = acceptor_.on_prepare(p, out_);
+  if (auto* pr = std::get_if<promise>(&reply)) {
+    // Mark what this replica knows is decided, so the new leader learns it
+    // instead of running phase 2 for it again.
+    for (auto& e : pr->entries) {
+      if (auto* v = learner_.chosen(e.slot)) {
+        e.val = *v;
+        e.chosen = true;
+      }
+    }
+    if (from != id()) {
+      // Give the candidate a chance before competing with it.
+      leader_.reset();
+      timer_.reset();
+    }
+  }
+  send(from, std::move(reply));
+}
+
+void replica::on_promise(node_id from, const promise& p) {
+  if (proposer_.on_promise(from, p))
+    become_leader();
+}
+
+void replica::on_accept(node_id from, const accept& a) {
+  observe(a.ballot);
+  auto reply = acceptor_.on_accept(a, out_);
+  bool ok = std::holds_alternative<accepted>(reply);
+  send(from, std::move(reply));
+  if (ok)
+    follow(from, a.ballot, a.commit);
+}
+
+void replica::on_accepted(node_id from, const accepted& a) {
+  if (auto chosen = proposer_.on_accepted(from, a))
+    learn(chosen->slot, chosen->val);
+}
+
+void replica::on_reject(const reject& r) {
+  observe(r.promised);
+}
+
+void replica::on_heartbeat(node_id from, const heartbeat& h) {
+  observe(h.ballot);
+  if (h.ballot < acceptor_.promised()) {
+    // Tell a deposed leader that it is deposed.
+    send(from, reject{h.ballot, acceptor_.promised()});
+    return;
+  }
+  follow(from, h.ballot, h.commit);
+}
+
+void replica::on_catchup_request(node_id from, const catchup_request& r) {
+  auto entries = learner_.chosen_from(r.from, cfg_.catchup_batch);
+  if (!entries.empty())
+    send(from, catchup_reply{std::move(entries)});
+}
+
+void replica::on_catchup_reply(node_id from, const catchup_reply& r) {
+  for (const auto& e : r.entries)
+    learn(e.slot, e.val);
+  if (!r.entries.empty() && commit_index() < leader_commit_)
+    request_catchup(from, true);
+}
+
+void replica::send(node_id to, message msg) {
+  if (std::holds_alternative<accept>(msg))
+    sent_accepts_ = true;
+  if (to == id())
+    inbox_.push_back(std::move(msg));
+  else
+    out_.messages.push_back(envelope{id(), to, std::move(msg)});
+}
+
+void replica::broadcast(const message& msg) {
+  for (auto m : cfg_.members)
+    send(m, msg);
+}
+
+void replica::finish_step() {
+  do {
+    while (!inbox_.empty()) {
+      auto msg = std::move(inbox_.front());
+      inbox_.pop_front();
+      handle(id(), msg);
+    }
+    for (auto& a : proposer_.fill(commit_index()))
+      broadcast(a);
+  } while (!inbox_.empty());
+  // Followers learn the commit index from the next accept; only when no
+  // accept went out does a commit advance need a message of its own.
+  if (is_leader() && commit_index() > announced_commit_ && !sent_accepts_) {
+    for (auto m : cfg_.members)
+      if (m != id())
+        send(m, heartbeat{proposer_.ballot(), commit_index()});
+  }
+  if (is_leader())
+    announced_commit_ = std::max(announced_commit_, commit_index());
+  sent_accepts_ = false;
+}
+
+void replica::observe(const ballot_number& b) {
+  max_round_ = std::max(max_round_, b.round);
+  if (role() != proposer::role::follower && b > proposer_.ballot())
+    step_down();
+}
+
+void replica::start_election() {
+  step_down();
+  ballot_number b{++max_round_, id()};
+  heartbeat_elapsed_ = 0;
+  broadcast(proposer_.start(b, commit_index() + 1));
+}
+
+void replica::become_leader() {
+  auto recovered = proposer_.recovery();
+  slot_index next = std::max(commit_index(), learner_.last_known()) + 1;
+  if (!recovered.empty())
+    next = std::max(next, recovered.back().slot + 1);
+  proposer_.lead(next);
+  leader_ = id();
+  leader_commit_ = 0;
+  announced_commit_ = 0;
+  heartbeat_elapsed_ = 0;
+  for (auto& r : recovered) {
+    if (auto* known = learner_.chosen(r.slot); known || r.chosen)
+      learn(r.slot, known ? *known : r.val);
+    else if (r.slot > commit_index())
+      broadcast(proposer_.propose_at(r.slot, std::move(r.val), commit_index()));
+  }
+  // Announce the leadership at once so followers stop their election timers.
+  broadcast(heartbeat{proposer_.ballot(), commit_index()});
+}
+
+void replica::step_down() {
+  bool was_active = role() != proposer::role::follower;
+  proposer_.step_down();
+  if (was_active)
+    leader_.reset();
+  // The client may retry anywhere: its (client, seq) makes the retry safe.
+  for (auto& [client, seq] : awaiting_)
+    out_.replies.push_back({client, seq, reply_status::not_leader, {}, leader_});
+  awaiting_.clear();
+  timer_.reset();
+}
+
+void replica::follow(node_id leader, const ballot_number& b, slot_index commit) {
+  if (leader == id())
+    return;
+  timer_.reset();
+  if (leader_ != leader)
+    leader_commit_ = 0;
+  leader_ = leader;
+  leader_commit_ = std::max(leader_commit_, commit);
+  // A vote cast at the leader's own ballot is for the value the leader
+  // proposed there, and a slot at or below its commit index is chosen.
+  for (slot_index s = commit_index() + 1; s <= leader_commit_; ++s) {
+    if (learner_.chosen(s))
+      continue;
+    if (auto* vote = acceptor_.vote(s); vote && vote->ballot == b)
+      learn(s, vote->val);
+  }
+  if (commit_index() < leader_commit_)
+    request_catchup(leader, false);
+}
+
+void replica::request_catchup(node_id from, bool force) {
+  // Without `force`, at most one request per heartbeat interval: heartbeats
+  // and accepts would otherwise each trigger one.
+  if (!force && last_catchup_tick_ && ticks_ - *last_catchup_tick_ < cfg_.heartbeat_interval)
+    return;
+  last_catchup_tick_ = ticks_;
+  send(from, catchup_request{commit_index() + 1});
+}
+
+void replica::learn(slot_index slot, const value& val) {
+  std::vector<learner::applied> done;
+  if (!learner_.learn(slot, val, out_, done))
+    return;
+  proposer_.forget(slot);
+  for (auto& a : done) {
+    if (awaiting_.erase({a.client, a.seq}) != 0)
+      out_.replies.push_back({a.client, a.seq, reply_status::ok, std::move(a.result), leader_});
+  }
+}
+
+}  // namespace ballot::paxos

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "actors/paxos/acceptor.hpp"
+#include "actors/paxos/config.hpp"
+#include "actors/paxos/election_timer.hpp"
+#include "actors/paxos/learner.hpp"
+#include "actors/paxos/proposer.hpp"
+#include "actors/paxos/ready.hpp"
+
+namespace ballot::paxos {
+
+/// One node of a Multi-Paxos group: acceptor, proposer and learner wired
+/// together, plus failure detection. Pure: the driver feeds it inputs
+/// (`tick`, `step`, `propose`) and carries out the outputs of `take_ready`
+/// (persist first, then send). Messages a replica sends to itself are handled
+/// inside, so a single replica never needs the network to talk to itself.
+class replica {
+ public:
+  /// Builds a replica from what it persisted before (empty for a new node).
+  replica(const config& cfg, const durable_state& disk, state_machine& sm);
+
+  replica(const replica&) = delete;
+  replica& operator=(const replica&) = delete;
+
+  /// Advances logical time by one tick.
+  void tick();
+
+  /// Handles one message addressed to this replica.
+  void step(const envelope& msg);
+
+  /// Submits a client command. Only a leader orders commands; anyone else
+  /// answers `not_leader` with its best guess of the leader.
+  void propose(command cmd);
+
+  /// The outputs accumulated since the last call (see `ready`'s contract).
+  ready take_ready();
+
+  node_id id() const { return cfg_.id; }
+  proposer::role role() const { return proposer_.current_role(); }
+  bool is_leader() const { return role() == proposer::role::leader; }
+  /// The leader this replica last heard from (itself when leading).
+  std::optional<node_id> leader_hint() const { return leader_; }
+  const ballot_number& promised() const { return acceptor_.promised(); }
+  slot_index commit_index() const { return learner_.commit_index(); }
+  const value* chosen(slot_index slot) const { return learner_.chosen(slot); }
+  const proposer& proposals() const { return proposer_; }
+
+ private:
+  void handle(node_id from, const message& msg);
+  void on_prepare(node_id from, const prepare& p);
+  void on_promise(node_id from, const promise& p);
+  void on_accept(node_id from, const accept& a);
+  void on_accepted(node_id from, const accepted& a);
+  void on_reject(const reject& r);
+  void on_heartbeat(node_id from, const heartbeat& h);
+  void on_catchup_request(node_id from, const catchup_request& r);
+  void on_catchup_reply(node_id from, const catchup_reply& r);
+
+  void send(node_id to, message msg);
+  void broadcast(const message& msg);
+  void finish_step();
+
+  /// Notes a ballot seen in any message; a higher one deposes this replica.
+  void observe(const ballot_number& b);
+  void start_election();
+  void become_leader();
+  void step_down();
+  /// Accepts `b` as the current leader's ballot and learns what it committed.
+  void follow(node_id leader, const ballot_number& b, slot_index commit);
+  void request_catchup(node_id from, bool force);
+  void learn(slot_index slot, const value& val);
+
+  config cfg_;
+  acceptor acceptor_;
+  learner learner_;
+  proposer proposer_;
+  election_timer timer_;
+  ready out_;
+  std::deque<message> inbox_;
+  std::optional<node_id> leader_;
+  std::uint64_t max_round_ = 0;
+  std::uint64_t ticks_ = 0;
+  std::uint32_t heartbeat_elapsed_ = 0;
+  /// Highest commit index the current leader announced.
+  slot_index leader_commit_ = 0;
+  /// Commit index last announced to followers (leader only).
+  slot_index announced_commit_ = 0;
+  std::optional<std::uint64_t> last_catchup_tick_;
+  bool sent_accepts_ = false;
+  /// Commands proposed here that still owe their client a reply.
+  std::set<std::pair<std::uint64_t, std::uint64_t>> awaiting_;
+};
+
+}  // namespace ballot::paxos

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+
+/// The interface a replicated service implements to run over the Paxos log.
+namespace ballot::paxos {
+
+/// A deterministic state machine. Every replica applies the same commands in
+/// the same order, so `apply` must depend only on the state and the command:
+/// no clocks, no randomness, no I/O whose result can differ between replicas.
+class state_machine {
+ public:
+  virtual ~state_machine() = default;
+
+  /// Applies one command's payload and returns the result sent to the client.
+  virtual std::string apply(const std::string& payload) = 0;
+};
+
+}  // namespace ballot::paxos

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <vector>
+
+/// Vocabulary of the Multi-Paxos core. Plain values only: no CAF, no I/O.
+namespace ballot::paxos {
+
+using node_id = std::uint32_t;
+
+/// Log positions start at 1; 0 means "none".
+using slot_index = std::uint64_t;
+
+/// A ballot is (round, node): unique per node because a node never reuses a
+/// round (its own persisted promise is always at least its last ballot).
+struct ballot_number {
+  std::uint64_t round = 0;
+  node_id node = 0;
+
+  bool is_zero() const { return round == 0 && node == 0; }
+
+  friend bool operator<(const ballot_number& a, const ballot_number& b) {
+    return std::tie(a.round, a.node) < std::tie(b.round, b.node);
+  }
+  friend bool operator==(const ballot_number& a, const ballot_number& b) {
+    return a.round == b.round && a.node == b.node;
+  }
+  friend bool operator!=(const ballot_number& a, const ballot_number& b) { return !(a == b); }
+  friend bool operator>(const ballot_number& a, const ballot_number& b) { return b < a; }
+  friend bool operator<=(const ballot_number& a, const ballot_number& b) { return !(b < a); }
+  friend bool operator>=(const ballot_number& a, const ballot_number& b) { return !(a < b); }
+};
+
+/// One client command. (client, seq) identifies it across retries, which is
+/// what lets a replica apply a retried command exactly once.
+struct command {
+  std::uint64_t client = 0;
+  std::uint64_t seq = 0;
+  std::string payload;
+
+  friend bool operator==(const command& a, const command& b) {
+    return a.client == b.client && a.seq == b.seq && a.payload == b.payload;
+  }
+  friend bool operator!=(const command& a, const command& b) { return !(a == b); }
+};
+
+/// The value of one slot: a batch of commands. An empty batch is a no-op,
+/// which a new leader uses to fill gaps in the log.
+struct value {
+  std::vector<command> commands;
+
+  bool is_noop() const { return commands.empty(); }
+
+  friend bool operator==(const value& a, const value& b) { return a.commands == b.commands; }
+  friend bool operator!=(const value& a, const value& b) { return !(a == b); }
+};
+
+/// A vote of an acceptor: it accepted `val` at `ballot` for some slot.
+struct accepted_value {
+  ballot_number ballot;
+  paxos::value val;
+};
+
+}  // namespace ballot::paxos
