@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "actors/paxos/types.hpp"
+
+namespace ballot::sim {
+
+using paxos::ballot_number;
+using paxos::node_id;
+using paxos::slot_index;
+using paxos::value;
+
+/// The simulator's global view, fed with every durable vote, every learned
+/// slot, every applied command and every client acknowledgement. Each
+/// `on_...` call checks the invariants it can break; the first violation is
+/// kept and the run stops there.
+class oracle {
+ public:
+  explicit oracle(std::size_t nodes) : majority_(nodes / 2 + 1) {}
+
+  /// A client submitted this command (only such commands may be chosen).
+  void on_submitted(const paxos::command& cmd);
+  /// `node` durably voted for `val` at `ballot` in `slot`.
+  void on_vote(node_id node, slot_index slot, const ballot_number& ballot, const value& val);
+  /// `node` learned that `val` is chosen in `slot`.
+  void on_learned(node_id node, slot_index slot, const value& val);
+  /// `node`'s state machine applied `payload` as its `index`-th command
+  /// (1-based; a restarted node replays from 1).
+  void on_applied(node_id node, std::size_t index, const std::string& payload);
+  /// A client got an OK reply with `result` for (client, seq).
+  void on_acked(std::uint64_t client, std::uint64_t seq, const std::string& result);
+  /// Liveness and convergence at the end of a run.
+  void check_final(const std::map<node_id, std::vector<std::string>>& applied_logs,
+                   const std::map<node_id, slot_index>& commit_indexes);
+
+  const std::optional<std::string>& violation() const { return violation_; }
+  std::size_t chosen_slots() const { return chosen_.size(); }
+  std::size_t acked() const { return acked_.size(); }
+  std::size_t applied() const { return history_.size(); }
+
+  void fail(std::string what);
+
+ private:
+  static std::string key(std::uint64_t client, std::uint64_t seq);
+
+  std::size_t majority_;
+  std::optional<std::string> violation_;
+  /// Every submitted command, by "client:seq", with its payload.
+  std::map<std::string, std::string> submitted_;
+  struct ballot_votes {
+    value val;
+    std::set<node_id> voters;
+  };
+  std::map<slot_index, std::map<ballot_number, ballot_votes>> votes_;
+  std::map<slot_index, value> chosen_;
+  /// Commands in chosen slots, by "client:seq".
+  std::set<std::string> chosen_commands_;
+  /// The one sequence of payloads every replica must apply (longest seen).
+  std::vector<std::string> history_;
+  std::map<std::string, std::size_t> position_;
+  std::set<std::string> acked_;
+};
+
+}  // namespace ballot::sim

@@ -1,0 +1,392 @@
+#include "tests/sim/simulation.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include "tests/sim/describe.hpp"
+
+namespace ballot::sim {
+
+namespace {
+
+using paxos::client_reply;
+using paxos::command;
+using paxos::envelope;
+
+/// Virtual time runs in units; a replica tick is ten of them, so message
+/// delays of a few units reorder messages within and across ticks.
+constexpr std::uint64_t units_per_tick = 10;
+
+/// A state machine whose result is the command's position in its log: if two
+/// replicas ever disagree on order, or a retry applies twice, results differ.
+class recording_machine : public paxos::state_machine {
+ public:
+  recording_machine(oracle& o, node_id node) : oracle_(o), node_(node) {}
+
+  std::string apply(const std::string& payload) override {
+    log_.push_back(payload);
+    oracle_.on_applied(node_, log_.size(), payload);
+    return std::to_string(log_.size());
+  }
+
+  const std::vector<std::string>& log() const { return log_; }
+
+ private:
+  oracle& oracle_;
+  node_id node_;
+  std::vector<std::string> log_;
+};
+
+struct node {
+  paxos::durable_state disk;  ///< survives crashes: only what the core asked to persist
+  std::unique_ptr<recording_machine> machine;
+  std::unique_ptr<paxos::replica> core;
+  std::uint64_t restart_tick = 0;
+  std::uint64_t incarnation = 0;
+  int side = 0;  ///< partition side; nodes on different sides cannot talk
+};
+
+struct client {
+  std::uint64_t id = 0;
+  std::uint64_t seq = 0;
+  bool waiting = false;
+  command cmd;
+  node_id target = 1;
+  std::uint64_t retry_tick = 0;
+  std::optional<node_id> hint;
+};
+
+struct event {
+  enum class kind { message, request, reply } what = kind::message;
+  envelope env;         ///< kind::message
+  node_id node = 0;     ///< kind::request: the replica asked
+  command cmd;          ///< kind::request
+  std::size_t client = 0;  ///< kind::reply: index into clients_
+  client_reply reply;   ///< kind::reply
+};
+
+class world {
+ public:
+  explicit world(const options& opts)
+      : opts_(opts), rng_(opts.seed * 0x9E3779B97F4A7C15ULL + opts.nodes), oracle_(opts.nodes) {
+    // Fault rates are drawn per run, so seeds span calm and very hostile networks.
+    drop_ = uniform(0.0, 0.15);
+    duplicate_ = uniform(0.0, 0.05);
+    max_delay_ = 1 + below(40);
+    crash_rate_ = uniform(0.0, 0.02);
+    partition_rate_ = uniform(0.0, 0.02);
+    max_down_ = (opts.nodes - 1) / 2 + (below(4) == 0 ? 1 : 0);
+    // Pipelining and batching vary too: a window of one slot up to eight.
+    window_ = std::size_t{1} << below(4);
+    max_batch_ = 1 + below(4);
+    for (node_id id = 1; id <= opts.nodes; ++id) {
+      members_.push_back(id);
+      nodes_[id];
+    }
+    for (node_id id : members_)
+      start(id);
+    for (std::size_t i = 0; i < opts.clients; ++i)
+      clients_.push_back(client{i + 1, 0, false, {}, 1, 0, std::nullopt});
+  }
+
+  outcome run() {
+    std::uint64_t end = opts_.fault_ticks + opts_.liveness_ticks;
+    for (tick_ = 0; tick_ <= end && !failed(); ++tick_) {
+      for (std::uint64_t u = 0; u < units_per_tick && !failed(); ++u, ++now_)
+        deliver_due();
+      if (failed())
+        break;
+      if (tick_ < opts_.fault_ticks)
+        inject_faults();
+      else if (tick_ == opts_.fault_ticks)
+        heal();
+      for (node_id id : members_)
+        if (auto& n = nodes_[id]; n.core) {
+          n.core->tick();
+          flush(id);
+        }
+      drive_clients();
+      if (tick_ > opts_.fault_ticks && settled()) {
+        check_final();
+        break;
+      }
+    }
+    if (!failed() && tick_ > end)
+      oracle_.fail("liveness: " + std::to_string(pending()) + " commands still pending " +
+                   std::to_string(opts_.liveness_ticks) + " ticks after the faults stopped");
+    outcome out;
+    out.violation = oracle_.violation();
+    out.trace_hash = hash_;
+    out.ticks = tick_;
+    out.chosen_slots = oracle_.chosen_slots();
+    out.acked = oracle_.acked();
+    out.messages = messages_;
+    out.crashes = crashes_;
+    out.partitions = partitions_;
+    return out;
+  }
+
+ private:
+  bool failed() const { return oracle_.violation().has_value(); }
+
+  double uniform(double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(rng_);
+  }
+  std::uint64_t below(std::uint64_t n) { return rng_() % n; }
+  bool chance(double p) { return uniform(0.0, 1.0) < p; }
+
+  void mix(std::uint64_t x) {
+    // FNV-1a over 64-bit words: the trace hash proves a seed replays exactly.
+    hash_ = (hash_ ^ x) * 0x100000001B3ULL;
+  }
+
+  void trace(const std::string& line) {
+    if (opts_.trace)
+      std::printf("t=%llu.%llu %s\n", static_cast<unsigned long long>(now_ / units_per_tick),
+                  static_cast<unsigned long long>(now_ % units_per_tick), line.c_str());
+  }
+
+  void start(node_id id) {
+    auto& n = nodes_[id];
+    paxos::config cfg;
+    cfg.id = id;
+    cfg.members = members_;
+    cfg.window = window_;
+    cfg.max_batch = max_batch_;
+    cfg.catchup_batch = 16;
+    cfg.seed = opts_.seed * 1000003 + id * 101 + n.incarnation++;
+    n.machine = std::make_unique<recording_machine>(oracle_, id);
+    n.core = std::make_unique<paxos::replica>(cfg, n.disk, *n.machine);
+  }
+
+  void crash(node_id id) {
+    auto& n = nodes_[id];
+    n.core.reset();
+    n.machine.reset();
+    n.restart_tick = tick_ + 5 + below(60);
+    ++crashes_;
+    trace("crash " + std::to_string(id));
+  }
+
+  std::size_t down() const {
+    std::size_t result = 0;
+    for (auto& [id, n] : nodes_)
+      result += n.core ? 0 : 1;
+    return result;
+  }
+
+  void inject_faults() {
+    for (node_id id : members_) {
+      auto& n = nodes_[id];
+      if (!n.core && tick_ >= n.restart_tick) {
+        start(id);
+        trace("restart " + std::to_string(id));
+      }
+    }
+    if (chance(crash_rate_) && down() < max_down_)
+      crash(members_[below(members_.size())]);
+    if (partitioned_ && tick_ >= heal_tick_) {
+      for (auto& [id, n] : nodes_)
+        n.side = 0;
+      partitioned_ = false;
+      trace("heal partition");
+    } else if (!partitioned_ && chance(partition_rate_)) {
+      std::string sides;
+      for (node_id id : members_) {
+        nodes_[id].side = static_cast<int>(below(2));
+        sides += " " + std::to_string(id) + ":" + std::to_string(nodes_[id].side);
+      }
+      partitioned_ = true;
+      heal_tick_ = tick_ + 5 + below(80);
+      ++partitions_;
+      trace("partition" + sides);
+    }
+  }
+
+  void heal() {
+    drop_ = 0;
+    duplicate_ = 0;
+    partitioned_ = false;
+    for (node_id id : members_) {
+      auto& n = nodes_[id];
+      n.side = 0;
+      if (!n.core)
+        start(id);
+    }
+    trace("faults stop: network healed, every node up");
+  }
+
+  void schedule(event ev, std::uint64_t delay) {
+    queue_.emplace(std::make_pair(now_ + delay, next_event_++), std::move(ev));
+  }
+
+  void send(envelope env) {
+    ++messages_;
+    if (chance(drop_))
+      return;
+    bool twice = chance(duplicate_);
+    event ev{event::kind::message, std::move(env), 0, {}, 0, {}};
+    if (twice)
+      schedule(ev, 1 + below(max_delay_));
+    schedule(std::move(ev), 1 + below(max_delay_));
+  }
+
+  /// Carries out a replica's ready: durable records first (the oracle sees
+  /// each vote as it reaches the disk), then messages and replies.
+  void flush(node_id id) {
+    auto& n = nodes_[id];
+    auto r = n.core->take_ready();
+    for (const auto& [slot, vote] : r.accepted)
+      oracle_.on_vote(id, slot, vote.ballot, vote.val);
+    for (const auto& c : r.chosen)
+      oracle_.on_learned(id, c.slot, c.val);
+    r.persist_to(n.disk);
+    for (auto& env : r.messages)
+      send(std::move(env));
+    for (auto& reply : r.replies) {
+      for (std::size_t i = 0; i < clients_.size(); ++i)
+        if (clients_[i].id == reply.client && !chance(drop_))
+          schedule(event{event::kind::reply, {}, 0, {}, i, reply}, 1 + below(max_delay_));
+    }
+  }
+
+  void deliver_due() {
+    while (!queue_.empty() && queue_.begin()->first.first <= now_ && !failed()) {
+      auto ev = std::move(queue_.begin()->second);
+      queue_.erase(queue_.begin());
+      switch (ev.what) {
+        case event::kind::message: {
+          auto& to = nodes_[ev.env.to];
+          if (!to.core || to.side != nodes_[ev.env.from].side)
+            break;
+          mix(now_);
+          mix(ev.env.from * 31 + ev.env.to);
+          mix(ev.env.msg.index());
+          if (opts_.trace)
+            trace(std::to_string(ev.env.from) + "->" + std::to_string(ev.env.to) + " " +
+                  describe(ev.env.msg));
+          to.core->step(ev.env);
+          flush(ev.env.to);
+          break;
+        }
+        case event::kind::request: {
+          auto& to = nodes_[ev.node];
+          if (!to.core)
+            break;
+          mix(now_ ^ (ev.cmd.client << 32) ^ ev.cmd.seq);
+          trace("client " + std::to_string(ev.cmd.client) + " -> " + std::to_string(ev.node) +
+                " propose " + ev.cmd.payload);
+          to.core->propose(ev.cmd);
+          flush(ev.node);
+          break;
+        }
+        case event::kind::reply:
+          on_reply(clients_[ev.client], ev.reply);
+          break;
+      }
+    }
+  }
+
+  void on_reply(client& c, const client_reply& r) {
+    if (!c.waiting || r.seq != c.seq)
+      return;  // a late answer to an earlier attempt
+    mix(now_ ^ (r.client << 40) ^ (r.seq << 1) ^ static_cast<std::uint64_t>(r.status));
+    c.hint = r.leader_hint;
+    if (r.status == paxos::reply_status::ok) {
+      trace("client " + std::to_string(c.id) + " ok seq=" + std::to_string(c.seq) +
+            " result=" + r.result);
+      oracle_.on_acked(c.id, c.seq, r.result);
+      c.waiting = false;
+      return;
+    }
+    // Not the leader: retry soon, at the hinted leader if there is one.
+    c.retry_tick = std::min(c.retry_tick, tick_ + 2);
+  }
+
+  void submit(client& c) {
+    c.target = c.hint && *c.hint != c.target ? *c.hint : members_[below(members_.size())];
+    c.hint.reset();
+    c.retry_tick = tick_ + 30;
+    schedule(event{event::kind::request, {}, c.target, c.cmd, 0, {}}, 1 + below(max_delay_));
+  }
+
+  void drive_clients() {
+    for (auto& c : clients_) {
+      if (c.waiting) {
+        if (tick_ >= c.retry_tick)
+          submit(c);  // same (client, seq): the replicas apply it once
+      } else if (tick_ < opts_.fault_ticks && chance(0.3)) {
+        c.cmd = command{c.id, ++c.seq, "c" + std::to_string(c.id) + "." + std::to_string(c.seq)};
+        oracle_.on_submitted(c.cmd);
+        c.waiting = true;
+        submit(c);
+      }
+    }
+  }
+
+  std::size_t pending() const {
+    std::size_t result = 0;
+    for (auto& c : clients_)
+      result += c.waiting ? 1 : 0;
+    return result;
+  }
+
+  bool settled() {
+    if (pending() != 0)
+      return false;
+    std::optional<slot_index> commit;
+    for (auto& [id, n] : nodes_) {
+      if (!commit)
+        commit = n.core->commit_index();
+      if (n.core->commit_index() != *commit)
+        return false;
+    }
+    return true;
+  }
+
+  void check_final() {
+    std::map<node_id, std::vector<std::string>> logs;
+    std::map<node_id, slot_index> commits;
+    for (auto& [id, n] : nodes_) {
+      logs[id] = n.machine->log();
+      commits[id] = n.core->commit_index();
+      mix(commits[id]);
+    }
+    oracle_.check_final(logs, commits);
+  }
+
+  options opts_;
+  std::mt19937_64 rng_;
+  oracle oracle_;
+  std::vector<node_id> members_;
+  std::map<node_id, node> nodes_;
+  std::vector<client> clients_;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, event> queue_;
+  std::uint64_t next_event_ = 0;
+  std::uint64_t now_ = 0;
+  std::uint64_t tick_ = 0;
+  std::uint64_t hash_ = 0xCBF29CE484222325ULL;
+  double drop_ = 0, duplicate_ = 0, crash_rate_ = 0, partition_rate_ = 0;
+  std::uint64_t max_delay_ = 1;
+  std::size_t max_down_ = 1;
+  std::size_t window_ = 8;
+  std::size_t max_batch_ = 4;
+  bool partitioned_ = false;
+  std::uint64_t heal_tick_ = 0;
+  std::size_t messages_ = 0, crashes_ = 0, partitions_ = 0;
+};
+
+}  // namespace
+
+outcome run(const options& opts) {
+  return world(opts).run();
+}
+
+std::string replay_command(const options& opts, const std::string& program) {
+  return program + " --seed " + std::to_string(opts.seed) + " --nodes " +
+         std::to_string(opts.nodes) + " --fault-ticks " + std::to_string(opts.fault_ticks) +
+         " --liveness-ticks " + std::to_string(opts.liveness_ticks) + " --clients " +
+         std::to_string(opts.clients) + " --trace";
+}
+
+}  // namespace ballot::sim

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "actors/paxos/replica.hpp"
+#include "tests/sim/oracle.hpp"
+
+namespace ballot::sim {
+
+/// What one simulated run looks like. Everything not given here is drawn
+/// from the seed, so (seed, nodes) names a run exactly.
+struct options {
+  std::uint64_t seed = 1;
+  std::size_t nodes = 3;
+  /// Ticks with faults (drop, duplicate, delay, partition, crash), then the
+  /// network heals, every node restarts and clients only finish what is pending.
+  std::uint64_t fault_ticks = 300;
+  /// Liveness bound: after healing, every pending command commits and every
+  /// replica converges within this many ticks.
+  std::uint64_t liveness_ticks = 400;
+  std::size_t clients = 6;
+  /// Print every event (for replaying a failing seed).
+  bool trace = false;
+};
+
+struct outcome {
+  std::optional<std::string> violation;
+  std::uint64_t trace_hash = 0;
+  std::uint64_t ticks = 0;
+  std::size_t chosen_slots = 0;
+  std::size_t acked = 0;
+  std::size_t messages = 0;
+  std::size_t crashes = 0;
+  std::size_t partitions = 0;
+};
+
+/// Runs one seeded simulation of `nodes` replica cores over a fake network and
+/// fake disks, checking the oracle's invariants after every step.
+outcome run(const options& opts);
+
+/// The one command that replays a run.
+std::string replay_command(const options& opts,
+                           const std::string& program = "build/bin/ballot-sim");
+
+}  // namespace ballot::sim
