@@ -1,0 +1,105 @@
+// The learner's rules: apply in slot order, exactly once per (client, seq).
+#include <gtest/gtest.h>
+
+#include "actors/paxos/learner.hpp"
+
+namespace {
+
+using namespace ballot::paxos;
+
+struct log_machine : state_machine {
+  std::vector<std::string> log;
+  std::string apply(const std::string& payload) override {
+    log.push_back(payload);
+    return "r" + std::to_string(log.size());
+  }
+};
+
+value batch(std::vector<command> cmds) {
+  return value{std::move(cmds)};
+}
+
+TEST(LearnerTest, AppliesOnlyContiguousSlotsInOrder) {
+  log_machine sm;
+  learner l{durable_state{}, sm};
+  ready out;
+  std::vector<learner::applied> done;
+  EXPECT_TRUE(l.learn(2, batch({{1, 2, "b"}}), out, done));
+  EXPECT_TRUE(sm.log.empty());
+  EXPECT_EQ(l.commit_index(), 0u);
+  EXPECT_EQ(l.last_known(), 2u);
+  EXPECT_TRUE(l.learn(1, batch({{1, 1, "a"}}), out, done));
+  EXPECT_EQ(sm.log, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(l.commit_index(), 2u);
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_EQ(done[0].result, "r1");
+  EXPECT_EQ(done[1].seq, 2u);
+  EXPECT_EQ(out.chosen.size(), 2u);
+}
+
+TEST(LearnerTest, LearningAKnownSlotIsANoOp) {
+  log_machine sm;
+  learner l{durable_state{}, sm};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{1, 1, "a"}}), out, done);
+  ready out2;
+  EXPECT_FALSE(l.learn(1, batch({{1, 1, "a"}}), out2, done));
+  EXPECT_TRUE(out2.chosen.empty());
+  EXPECT_EQ(sm.log.size(), 1u);
+}
+
+TEST(LearnerTest, NoOpSlotsAdvanceWithoutApplying) {
+  log_machine sm;
+  learner l{durable_state{}, sm};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, value{}, out, done);
+  l.learn(2, batch({{1, 1, "a"}}), out, done);
+  EXPECT_EQ(l.commit_index(), 2u);
+  EXPECT_EQ(sm.log, (std::vector<std::string>{"a"}));
+}
+
+TEST(LearnerTest, RetriedCommandAppliesOnceAndKeepsItsResult) {
+  log_machine sm;
+  learner l{durable_state{}, sm};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{7, 1, "x"}}), out, done);
+  l.learn(2, batch({{7, 1, "x"}, {8, 1, "y"}}), out, done);
+  EXPECT_EQ(sm.log, (std::vector<std::string>{"x", "y"}));
+  ASSERT_EQ(done.size(), 3u);
+  EXPECT_TRUE(done[1].duplicate);
+  EXPECT_EQ(done[1].result, "r1");
+  ASSERT_NE(l.applied_result(7, 1), nullptr);
+  EXPECT_EQ(*l.applied_result(7, 1), "r1");
+  EXPECT_EQ(l.applied_result(7, 2), nullptr);
+}
+
+TEST(LearnerTest, RestartReplaysChosenPrefixOnly) {
+  durable_state disk;
+  disk.chosen[1] = batch({{1, 1, "a"}});
+  disk.chosen[2] = batch({{1, 2, "b"}});
+  disk.chosen[4] = batch({{1, 4, "d"}});
+  log_machine sm;
+  learner l{disk, sm};
+  EXPECT_EQ(sm.log, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(l.commit_index(), 2u);
+  EXPECT_EQ(l.last_known(), 4u);
+  // The dedup table is rebuilt by the replay.
+  EXPECT_NE(l.applied_result(1, 2), nullptr);
+}
+
+TEST(LearnerTest, ChosenFromStopsAtFirstGapAndLimit) {
+  log_machine sm;
+  learner l{durable_state{}, sm};
+  ready out;
+  std::vector<learner::applied> done;
+  for (slot_index s : {1, 2, 3, 5})
+    l.learn(s, value{}, out, done);
+  EXPECT_EQ(l.chosen_from(1, 10).size(), 3u);
+  EXPECT_EQ(l.chosen_from(2, 1).size(), 1u);
+  EXPECT_TRUE(l.chosen_from(4, 10).empty());
+}
+
+}  // namespace

@@ -1,0 +1,203 @@
+// The replica as a whole: election, failure detection, recovery by a new
+// leader, catch-up, restart and exactly-once, on an instant in-memory network.
+#include <gtest/gtest.h>
+
+#include "tests/support/local_cluster.hpp"
+
+namespace {
+
+using namespace ballot::paxos;
+using ballot::testing::local_cluster;
+
+command cmd(std::uint64_t client, std::uint64_t seq) {
+  return command{client, seq, "c" + std::to_string(client) + "." + std::to_string(seq)};
+}
+
+TEST(ReplicaTest, NoLeaderBeforeAnElectionTimeout) {
+  local_cluster c{3};
+  c.run(5);  // below election_timeout_min
+  EXPECT_FALSE(c.leader());
+}
+
+TEST(ReplicaTest, ElectsExactlyOneLeader) {
+  local_cluster c{5};
+  auto l = c.elect();
+  ASSERT_TRUE(l);
+  c.run(50);
+  int leaders = 0;
+  for (node_id id = 1; id <= 5; ++id) {
+    leaders += c.node(id).is_leader() ? 1 : 0;
+    EXPECT_EQ(c.node(id).leader_hint(), l) << "node " << id;
+  }
+  EXPECT_EQ(leaders, 1);
+}
+
+TEST(ReplicaTest, FollowerAnswersNotLeaderWithHint) {
+  local_cluster c{3};
+  auto l = *c.elect();
+  node_id f = l % 3 + 1;
+  c.propose(f, cmd(1, 1));
+  ASSERT_EQ(c.replies.size(), 1u);
+  EXPECT_EQ(c.replies[0].status, reply_status::not_leader);
+  EXPECT_EQ(c.replies[0].leader_hint, l);
+}
+
+TEST(ReplicaTest, CommandsCommitInTheSameOrderEverywhere) {
+  local_cluster c{3};
+  auto l = *c.elect();
+  for (std::uint64_t i = 1; i <= 20; ++i)
+    c.propose(l, cmd(i % 3, i));
+  c.deliver();
+  c.run(3);
+  ASSERT_EQ(c.log(l).size(), 20u);
+  for (node_id id = 1; id <= 3; ++id)
+    EXPECT_EQ(c.log(id), c.log(l)) << "node " << id;
+  ASSERT_EQ(c.replies.size(), 20u);
+  EXPECT_EQ(c.replies.back().status, reply_status::ok);
+}
+
+TEST(ReplicaTest, PersistsVotesBeforeAnsweringInTheSameReady) {
+  local_cluster c{3};
+  std::size_t checked = 0;
+  c.on_ready = [&](node_id, const ready& r) {
+    for (auto& env : r.messages) {
+      if (auto* a = std::get_if<accepted>(&env.msg)) {
+        bool persisted = false;
+        for (auto& [slot, vote] : r.accepted)
+          persisted |= slot == a->slot && vote.ballot == a->ballot;
+        EXPECT_TRUE(persisted) << "accepted for slot " << a->slot << " sent without its vote";
+        ++checked;
+      }
+      if (auto* p = std::get_if<promise>(&env.msg)) {
+        EXPECT_TRUE(r.promised && *r.promised == p->ballot) << "promise sent without persisting";
+      }
+    }
+  };
+  auto l = *c.elect();
+  c.propose(l, cmd(1, 1));
+  c.deliver();
+  EXPECT_GE(checked, 2u);
+}
+
+TEST(ReplicaTest, DeposedLeaderStepsDownAndFailsItsPendingCommands) {
+  local_cluster c{3};
+  auto old = *c.elect();
+  c.isolate(old);
+  c.propose(old, cmd(1, 1));  // cannot commit: no quorum
+  auto fresh = c.elect();
+  ASSERT_TRUE(fresh);
+  ASSERT_NE(*fresh, old);
+  c.heal();
+  c.run(10);
+  EXPECT_FALSE(c.node(old).is_leader());
+  EXPECT_EQ(c.node(old).leader_hint(), fresh);
+  ASSERT_FALSE(c.replies.empty());
+  EXPECT_EQ(c.replies.back().status, reply_status::not_leader);
+}
+
+TEST(ReplicaTest, NewLeaderRecoversAValueItsPredecessorNeverSawChosen) {
+  // Node 2 votes for the leader's value (with the leader's own vote, that is
+  // a majority: the value is chosen) but its answer is lost and the leader
+  // dies. Whoever leads next must find the value in phase 1 and keep it.
+  local_cluster c{3};
+  auto l = *c.elect();
+  node_id two = l % 3 + 1, three = two % 3 + 1;
+  c.drop_if = [&](const envelope& e) {
+    return (e.from == l && e.to == three && std::holds_alternative<accept>(e.msg)) ||
+           (e.to == l && std::holds_alternative<accepted>(e.msg));
+  };
+  c.propose(l, cmd(1, 1));
+  c.deliver();
+  ASSERT_EQ(c.node(l).commit_index(), 0u);
+  c.crash(l);
+  c.drop_if = nullptr;
+  ASSERT_TRUE(c.elect());
+  c.run(5);
+  EXPECT_EQ(c.log(two), (std::vector<std::string>{"c1.1"}));
+  EXPECT_EQ(c.log(three), (std::vector<std::string>{"c1.1"}));
+}
+
+TEST(ReplicaTest, NewLeaderFillsGapsWithNoOps) {
+  local_cluster c{3};
+  auto l = *c.elect();
+  node_id two = l % 3 + 1, three = two % 3 + 1;
+  // Slot 1's accept is lost everywhere; slot 2 reaches node 2 only.
+  c.drop_if = [&](const envelope& e) {
+    auto* a = std::get_if<accept>(&e.msg);
+    return e.from == l && a && (a->slot == 1 || e.to == three);
+  };
+  c.propose(l, cmd(1, 1));
+  c.propose(l, cmd(2, 1));
+  c.deliver();
+  c.crash(l);
+  c.drop_if = nullptr;
+  ASSERT_TRUE(c.elect());
+  c.run(5);
+  // Slot 1 became a no-op, slot 2 kept its value.
+  EXPECT_EQ(c.node(two).commit_index(), 2u);
+  ASSERT_NE(c.node(two).chosen(1), nullptr);
+  EXPECT_TRUE(c.node(two).chosen(1)->is_noop());
+  EXPECT_EQ(c.log(three), (std::vector<std::string>{"c2.1"}));
+}
+
+TEST(ReplicaTest, LaggingReplicaCatchesUp) {
+  local_cluster c{3};
+  auto l = *c.elect();
+  node_id lagging = l % 3 + 1;
+  c.isolate(lagging);
+  for (std::uint64_t i = 1; i <= 300; ++i)
+    c.propose(l, cmd(1, i));
+  c.deliver();
+  c.run(2);
+  EXPECT_EQ(c.node(lagging).commit_index(), 0u);
+  c.heal();
+  c.run(40);
+  EXPECT_EQ(c.node(lagging).commit_index(), c.node(l).commit_index());
+  EXPECT_EQ(c.log(lagging).size(), 300u);
+}
+
+TEST(ReplicaTest, RestartedReplicaRecoversItsLogFromDisk) {
+  local_cluster c{3};
+  auto l = *c.elect();
+  for (std::uint64_t i = 1; i <= 10; ++i)
+    c.propose(l, cmd(1, i));
+  c.run(3);
+  node_id f = l % 3 + 1;
+  auto before = c.log(f);
+  ASSERT_EQ(before.size(), 10u);
+  c.crash(f);
+  c.restart(f);
+  EXPECT_EQ(c.log(f), before);  // replayed before any message arrives
+  EXPECT_EQ(c.node(f).promised(), c.node(l).promised());
+}
+
+TEST(ReplicaTest, RetryAfterLeaderChangeAppliesOnce) {
+  local_cluster c{3};
+  auto l = *c.elect();
+  c.propose(l, cmd(5, 1));
+  c.deliver();
+  // The client never saw the reply; it retries at the next leader.
+  c.crash(l);
+  auto fresh = *c.elect();
+  c.replies.clear();
+  c.propose(fresh, cmd(5, 1));
+  c.deliver();
+  c.run(3);
+  ASSERT_EQ(c.replies.size(), 1u);
+  EXPECT_EQ(c.replies[0].status, reply_status::ok);
+  EXPECT_EQ(c.replies[0].result, "1");
+  EXPECT_EQ(c.log(fresh), (std::vector<std::string>{"c5.1"}));
+}
+
+TEST(ReplicaTest, LeaderKeepsCommittingWithOneOfFiveDown) {
+  local_cluster c{5};
+  auto l = *c.elect();
+  c.crash(l % 5 + 1);
+  c.crash((l + 1) % 5 + 1);
+  for (std::uint64_t i = 1; i <= 5; ++i)
+    c.propose(l, cmd(1, i));
+  c.deliver();
+  EXPECT_EQ(c.node(l).commit_index(), 5u);
+}
+
+}  // namespace
