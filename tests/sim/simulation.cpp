@@ -203,17 +203,30 @@ class world {
     }
   }
 
+  /// The faults stop: the network heals and every node comes back, except
+  /// that in some runs a minority stays down for good (liveness needs only a
+  /// connected majority).
   void heal() {
     drop_ = 0;
     duplicate_ = 0;
     partitioned_ = false;
+    std::size_t keep_down = below(2) == 0 ? below((opts_.nodes - 1) / 2 + 1) : 0;
     for (node_id id : members_) {
       auto& n = nodes_[id];
       n.side = 0;
+      if (!n.core && keep_down > 0) {
+        --keep_down;
+        continue;
+      }
       if (!n.core)
         start(id);
     }
-    trace("faults stop: network healed, every node up");
+    for (std::size_t i = 0; i < members_.size() && keep_down > 0; ++i)
+      if (auto id = members_[below(members_.size())]; nodes_[id].core) {
+        crash(id);
+        --keep_down;
+      }
+    trace("faults stop: network healed, " + std::to_string(down()) + " node(s) stay down");
   }
 
   void schedule(event ev, std::uint64_t delay) {
@@ -299,14 +312,21 @@ class world {
       c.waiting = false;
       return;
     }
+    trace("client " + std::to_string(c.id) + " not_leader from a replica, hint " +
+          (r.leader_hint ? std::to_string(*r.leader_hint) : std::string("none")));
     // Not the leader: retry soon, at the hinted leader if there is one.
     c.retry_tick = std::min(c.retry_tick, tick_ + 2);
   }
 
   void submit(client& c) {
-    c.target = c.hint && *c.hint != c.target ? *c.hint : members_[below(members_.size())];
+    // Like a real client: go where the hint says, else try the next endpoint
+    // (round robin reaches a live node within one lap).
+    c.target = c.hint && *c.hint != c.target ? *c.hint
+                                             : c.target % static_cast<node_id>(members_.size()) + 1;
     c.hint.reset();
     c.retry_tick = tick_ + 30;
+    trace("client " + std::to_string(c.id) + " sends " + c.cmd.payload + " to " +
+          std::to_string(c.target));
     schedule(event{event::kind::request, {}, c.target, c.cmd, 0, {}}, 1 + below(max_delay_));
   }
 
@@ -336,6 +356,8 @@ class world {
       return false;
     std::optional<slot_index> commit;
     for (auto& [id, n] : nodes_) {
+      if (!n.core)
+        continue;
       if (!commit)
         commit = n.core->commit_index();
       if (n.core->commit_index() != *commit)
@@ -348,6 +370,8 @@ class world {
     std::map<node_id, std::vector<std::string>> logs;
     std::map<node_id, slot_index> commits;
     for (auto& [id, n] : nodes_) {
+      if (!n.core)
+        continue;
       logs[id] = n.machine->log();
       commits[id] = n.core->commit_index();
       mix(commits[id]);
