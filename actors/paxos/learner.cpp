@@ -17,8 +17,7 @@ bool learner::learn(slot_index slot, const value& val, ready& out, std::vector<a
 }
 
 void learner::apply_contiguous(std::vector<applied>& done) {
-  for (auto it = chosen_.find(commit_ + 1); it != chosen_.end() && it->first == commit_ + 1;
-       ++it) {
+  for (auto it = chosen_.find(commit_ + 1); it != chosen_.end() && it->first == commit_ + 1; ++it) {
     for (const auto& cmd : it->second.commands) {
       auto& rec = clients_[cmd.client];
 #ifndef BALLOT_MUTANT_NO_DEDUP

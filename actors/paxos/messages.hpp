@@ -74,8 +74,8 @@ struct catchup_reply {
   std::vector<chosen_entry> entries;
 };
 
-using message = std::variant<prepare, promise, accept, accepted, reject, heartbeat,
-                             catchup_request, catchup_reply>;
+using message = std::variant<prepare, promise, accept, accepted, reject, heartbeat, catchup_request,
+                             catchup_reply>;
 
 struct envelope {
   node_id from = 0;

@@ -36,8 +36,7 @@ void oracle::on_submitted(const paxos::command& cmd) {
   submitted_.emplace(key(cmd.client, cmd.seq), cmd.payload);
 }
 
-void oracle::on_vote(node_id node, slot_index slot, const ballot_number& ballot,
-                     const value& val) {
+void oracle::on_vote(node_id node, slot_index slot, const ballot_number& ballot, const value& val) {
   // Only proposed values are chosen: every command in a vote was submitted.
   for (const auto& cmd : val.commands) {
     auto it = submitted_.find(key(cmd.client, cmd.seq));
@@ -101,8 +100,8 @@ void oracle::on_acked(std::uint64_t client, std::uint64_t seq, const std::string
                 " before any replica applied it");
   // The result is the command's position in the one history (exactly-once).
   if (result != std::to_string(pos->second))
-    return fail("client " + std::to_string(client) + " seq " + std::to_string(seq) + " got result " +
-                result + " but the command is #" + std::to_string(pos->second));
+    return fail("client " + std::to_string(client) + " seq " + std::to_string(seq) +
+                " got result " + result + " but the command is #" + std::to_string(pos->second));
   acked_.insert(k);
 }
 

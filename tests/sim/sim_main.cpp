@@ -126,11 +126,11 @@ int main(int argc, char** argv) {
       if (expect_violation)
         break;
     } else if (count == 1) {
-      std::printf("seed %llu ok: %zu slots chosen, %zu commands acknowledged, %zu messages, "
-                  "%zu crashes, %zu partitions, trace hash %016llx\n",
-                  static_cast<unsigned long long>(seed), out.chosen_slots, out.acked,
-                  out.messages, out.crashes, out.partitions,
-                  static_cast<unsigned long long>(out.trace_hash));
+      std::printf(
+        "seed %llu ok: %zu slots chosen, %zu commands acknowledged, %zu messages, "
+        "%zu crashes, %zu partitions, trace hash %016llx\n",
+        static_cast<unsigned long long>(seed), out.chosen_slots, out.acked, out.messages,
+        out.crashes, out.partitions, static_cast<unsigned long long>(out.trace_hash));
     }
     if (progress && ran % 1000 == 0)
       std::fprintf(stderr, "ballot-sim: %llu/%llu seeds, %llu failed, %.1f s\n",
@@ -138,13 +138,13 @@ int main(int argc, char** argv) {
                    static_cast<unsigned long long>(failures), elapsed());
   }
   double secs = elapsed();
-  std::printf("%llu seeds in %.1f s (%.0f seeds/s): %llu failed; %llu slots chosen, %llu commands "
-              "acknowledged, %llu messages, %llu crashes, %llu partitions\n",
-              static_cast<unsigned long long>(ran), secs, ran / (secs > 0 ? secs : 1),
-              static_cast<unsigned long long>(failures), static_cast<unsigned long long>(slots),
-              static_cast<unsigned long long>(acked), static_cast<unsigned long long>(messages),
-              static_cast<unsigned long long>(crashes),
-              static_cast<unsigned long long>(partitions));
+  std::printf(
+    "%llu seeds in %.1f s (%.0f seeds/s): %llu failed; %llu slots chosen, %llu commands "
+    "acknowledged, %llu messages, %llu crashes, %llu partitions\n",
+    static_cast<unsigned long long>(ran), secs, ran / (secs > 0 ? secs : 1),
+    static_cast<unsigned long long>(failures), static_cast<unsigned long long>(slots),
+    static_cast<unsigned long long>(acked), static_cast<unsigned long long>(messages),
+    static_cast<unsigned long long>(crashes), static_cast<unsigned long long>(partitions));
   if (expect_violation) {
     if (failures == 0) {
       std::printf("expected a violation, but all %llu seeds passed\n",

@@ -38,9 +38,17 @@ TEST(SimulationTest, SameSeedGivesSameTrace) {
 }
 
 // 10,000 seeds in four tests so that ctest can run them on both cores.
-TEST(SimulationTest, Seeds1To2500) { run_seeds(1, 2500); }
-TEST(SimulationTest, Seeds2501To5000) { run_seeds(2501, 2500); }
-TEST(SimulationTest, Seeds5001To7500) { run_seeds(5001, 2500); }
-TEST(SimulationTest, Seeds7501To10000) { run_seeds(7501, 2500); }
+TEST(SimulationTest, Seeds1To2500) {
+  run_seeds(1, 2500);
+}
+TEST(SimulationTest, Seeds2501To5000) {
+  run_seeds(2501, 2500);
+}
+TEST(SimulationTest, Seeds5001To7500) {
+  run_seeds(5001, 2500);
+}
+TEST(SimulationTest, Seeds7501To10000) {
+  run_seeds(7501, 2500);
+}
 
 }  // namespace

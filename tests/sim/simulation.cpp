@@ -58,11 +58,11 @@ struct client {
 
 struct event {
   enum class kind { message, request, reply } what = kind::message;
-  envelope env;         ///< kind::message
-  node_id node = 0;     ///< kind::request: the replica asked
-  command cmd;          ///< kind::request
+  envelope env;            ///< kind::message
+  node_id node = 0;        ///< kind::request: the replica asked
+  command cmd;             ///< kind::request
   std::size_t client = 0;  ///< kind::reply: index into clients_
-  client_reply reply;   ///< kind::reply
+  client_reply reply;      ///< kind::reply
 };
 
 class world {
