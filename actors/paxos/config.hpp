@@ -27,6 +27,9 @@ struct config {
   std::size_t max_batch = 64;
   /// Most chosen values in one catch-up reply.
   std::size_t catchup_batch = 64;
+  /// Applied sequence numbers remembered per client for deduplication: how
+  /// far a client may pipeline (one is enough for one command at a time).
+  std::size_t dedup_window = 64;
   /// Seeds the randomized election timeouts (randomness is injected, so a run is replayable).
   std::uint64_t seed = 1;
 

@@ -2,7 +2,8 @@
 
 namespace ballot::paxos {
 
-learner::learner(const durable_state& disk, state_machine& sm) : sm_(sm), chosen_(disk.chosen) {
+learner::learner(const durable_state& disk, state_machine& sm, std::size_t dedup_window)
+    : sm_(sm), dedup_window_(dedup_window > 0 ? dedup_window : 1), chosen_(disk.chosen) {
   std::vector<applied> ignored;
   apply_contiguous(ignored);
 }
@@ -21,14 +22,21 @@ void learner::apply_contiguous(std::vector<applied>& done) {
     for (const auto& cmd : it->second.commands) {
       auto& rec = clients_[cmd.client];
 #ifndef BALLOT_MUTANT_NO_DEDUP
-      if (cmd.seq <= rec.seq) {
-        done.push_back({cmd.client, cmd.seq, cmd.seq == rec.seq ? rec.result : empty_, true});
+      if (cmd.seq <= rec.forgotten) {
+        done.push_back({cmd.client, cmd.seq, {}, false, true});
+        continue;
+      }
+      if (auto it = rec.results.find(cmd.seq); it != rec.results.end()) {
+        done.push_back({cmd.client, cmd.seq, it->second, true, false});
         continue;
       }
 #endif
-      rec.seq = cmd.seq;
-      rec.result = sm_.apply(cmd.payload);
-      done.push_back({cmd.client, cmd.seq, rec.result, false});
+      auto& result = rec.results[cmd.seq] = sm_.apply(cmd.payload);
+      done.push_back({cmd.client, cmd.seq, result, false, false});
+      if (rec.results.size() > dedup_window_) {
+        rec.forgotten = rec.results.begin()->first;
+        rec.results.erase(rec.results.begin());
+      }
     }
     ++commit_;
   }
@@ -49,9 +57,15 @@ std::vector<chosen_entry> learner::chosen_from(slot_index from, std::size_t limi
 
 const std::string* learner::applied_result(std::uint64_t client, std::uint64_t seq) const {
   auto it = clients_.find(client);
-  if (it == clients_.end() || seq > it->second.seq)
+  if (it == clients_.end())
     return nullptr;
-  return seq == it->second.seq ? &it->second.result : &empty_;
+  auto r = it->second.results.find(seq);
+  return r == it->second.results.end() ? nullptr : &r->second;
+}
+
+bool learner::expired(std::uint64_t client, std::uint64_t seq) const {
+  auto it = clients_.find(client);
+  return it != clients_.end() && seq <= it->second.forgotten;
 }
 
 }  // namespace ballot::paxos

@@ -14,6 +14,11 @@ namespace ballot::paxos {
 /// in slot order, to the state machine. It also owns the per-client dedup
 /// table, which is part of the replicated state (every replica derives the
 /// same table from the same log), so a retried command applies exactly once.
+///
+/// A client may pipeline: its commands may reach the log in any order. The
+/// table keeps the results of each client's last `dedup_window` applied
+/// sequence numbers; a command older than all of them is "expired": it is not
+/// applied (it may have been), and its client is told so.
 class learner {
  public:
   /// The outcome of applying one command of a chosen slot.
@@ -22,10 +27,11 @@ class learner {
     std::uint64_t seq = 0;
     std::string result;
     bool duplicate = false;  ///< a retry of a command already applied
+    bool expired = false;    ///< older than the dedup window: not applied now
   };
 
   /// Rebuilds the state machine by replaying the chosen prefix on disk.
-  learner(const durable_state& disk, state_machine& sm);
+  learner(const durable_state& disk, state_machine& sm, std::size_t dedup_window = 64);
 
   /// Records `slot` as chosen (for the driver to persist) and applies every
   /// newly contiguous slot. Applied commands are appended to `done`.
@@ -44,23 +50,28 @@ class learner {
   /// Chosen values from `from` on, contiguous, at most `limit` of them.
   std::vector<chosen_entry> chosen_from(slot_index from, std::size_t limit) const;
 
-  /// If (client, seq) was already applied, its result (empty if the client
-  /// has since moved past it); used to answer a retry without a new slot.
+  /// If (client, seq) was applied and is still in the window, its result;
+  /// used to answer a retry without a new slot.
   const std::string* applied_result(std::uint64_t client, std::uint64_t seq) const;
+
+  /// True if (client, seq) is older than the client's dedup window.
+  bool expired(std::uint64_t client, std::uint64_t seq) const;
 
  private:
   void apply_contiguous(std::vector<applied>& done);
 
   struct client_record {
-    std::uint64_t seq = 0;
-    std::string result;
+    /// Results of the most recent applied sequence numbers.
+    std::map<std::uint64_t, std::string> results;
+    /// Every seq at or below this one is beyond the window.
+    std::uint64_t forgotten = 0;
   };
 
   state_machine& sm_;
+  std::size_t dedup_window_;
   std::map<slot_index, value> chosen_;
   slot_index commit_ = 0;
   std::map<std::uint64_t, client_record> clients_;
-  std::string empty_;
 };
 
 }  // namespace ballot::paxos

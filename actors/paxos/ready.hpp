@@ -23,6 +23,8 @@ struct durable_state {
 enum class reply_status {
   ok,          ///< applied (or a retry of an applied command); `result` is set
   not_leader,  ///< this replica cannot order commands now; retry at `leader_hint`
+  expired,     ///< older than the client's dedup window: not applied now, and
+               ///< whether an earlier copy applied can no longer be told
 };
 
 struct client_reply {

@@ -8,7 +8,7 @@ namespace ballot::paxos {
 replica::replica(const config& cfg, const durable_state& disk, state_machine& sm)
     : cfg_(cfg),
       acceptor_(disk),
-      learner_(disk, sm),
+      learner_(disk, sm, cfg.dedup_window),
       proposer_(cfg),
       timer_(cfg.election_timeout_min, cfg.election_timeout_max, cfg.seed * 7919 + cfg.id),
       max_round_(acceptor_.promised().round) {
@@ -56,6 +56,10 @@ void replica::propose(command cmd) {
   // A retry of a command that already applied gets the recorded result, not a new slot.
   if (auto* result = learner_.applied_result(cmd.client, cmd.seq)) {
     out_.replies.push_back({cmd.client, cmd.seq, reply_status::ok, *result, leader_});
+    return;
+  }
+  if (learner_.expired(cmd.client, cmd.seq)) {
+    out_.replies.push_back({cmd.client, cmd.seq, reply_status::expired, {}, leader_});
     return;
   }
   // A retry of a command this leader is still ordering needs no second slot.
@@ -277,7 +281,9 @@ void replica::learn(slot_index slot, const value& val) {
   proposer_.forget(slot);
   for (auto& a : done) {
     if (awaiting_.erase({a.client, a.seq}) != 0)
-      out_.replies.push_back({a.client, a.seq, reply_status::ok, std::move(a.result), leader_});
+      out_.replies.push_back({a.client, a.seq,
+                              a.expired ? reply_status::expired : reply_status::ok,
+                              std::move(a.result), leader_});
   }
 }
 

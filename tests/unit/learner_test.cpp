@@ -76,6 +76,42 @@ TEST(LearnerTest, RetriedCommandAppliesOnceAndKeepsItsResult) {
   EXPECT_EQ(l.applied_result(7, 2), nullptr);
 }
 
+TEST(LearnerTest, PipelinedCommandsApplyOnceEachInAnyOrder) {
+  // A client with several commands in flight: seq 2 reaches the log first.
+  log_machine sm;
+  learner l{durable_state{}, sm};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{7, 2, "b"}}), out, done);
+  l.learn(2, batch({{7, 1, "a"}, {7, 2, "b"}}), out, done);
+  EXPECT_EQ(sm.log, (std::vector<std::string>{"b", "a"}));
+  ASSERT_EQ(done.size(), 3u);
+  EXPECT_FALSE(done[1].duplicate);
+  EXPECT_EQ(done[1].result, "r2");
+  EXPECT_TRUE(done[2].duplicate);
+  EXPECT_EQ(done[2].result, "r1");
+}
+
+TEST(LearnerTest, CommandOlderThanTheWindowIsExpiredNotApplied) {
+  log_machine sm;
+  learner l{durable_state{}, sm, /*dedup_window=*/2};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{7, 2, "b"}, {7, 3, "c"}, {7, 4, "d"}}), out, done);
+  EXPECT_TRUE(l.expired(7, 1));
+  EXPECT_TRUE(l.expired(7, 2));
+  EXPECT_FALSE(l.expired(7, 3));
+  done.clear();
+  l.learn(2, batch({{7, 1, "a"}, {7, 2, "b"}}), out, done);
+  EXPECT_EQ(sm.log, (std::vector<std::string>{"b", "c", "d"}));
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_TRUE(done[0].expired);
+  EXPECT_TRUE(done[1].expired);
+  EXPECT_EQ(l.applied_result(7, 2), nullptr);
+  ASSERT_NE(l.applied_result(7, 4), nullptr);
+  EXPECT_EQ(*l.applied_result(7, 4), "r3");
+}
+
 TEST(LearnerTest, RestartReplaysChosenPrefixOnly) {
   durable_state disk;
   disk.chosen[1] = batch({{1, 1, "a"}});

@@ -1,0 +1,130 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "caf/error.hpp"
+#include "caf/meta/load_callback.hpp"
+#include "caf/meta/type_name.hpp"
+#include "caf/none.hpp"
+
+#include "actors/paxos/messages.hpp"
+#include "actors/paxos/ready.hpp"
+#include "actors/replica/replica_status.hpp"
+
+/// CAF 0.17 `inspect` overloads for the core's message types. They live on the
+/// actor side so that the core stays free of CAF; they sit in the types' own
+/// namespaces because CAF finds `inspect` by argument-dependent lookup.
+///
+/// Inspection is what lets CAF serialize a type, hence send it to another
+/// process through the middleman; CAF also uses it to print messages.
+namespace ballot::paxos {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ballot_number& x) {
+  return f(caf::meta::type_name("ballot.paxos.ballot_number"), x.round, x.node);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, command& x) {
+  return f(caf::meta::type_name("ballot.paxos.command"), x.client, x.seq, x.payload);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, value& x) {
+  return f(caf::meta::type_name("ballot.paxos.value"), x.commands);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, prepare& x) {
+  return f(caf::meta::type_name("ballot.paxos.prepare"), x.ballot, x.first_open);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, promise_entry& x) {
+  return f(caf::meta::type_name("ballot.paxos.promise_entry"), x.slot, x.ballot, x.val, x.chosen);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, promise& x) {
+  return f(caf::meta::type_name("ballot.paxos.promise"), x.ballot, x.entries);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, accept& x) {
+  return f(caf::meta::type_name("ballot.paxos.accept"), x.ballot, x.slot, x.val, x.commit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, accepted& x) {
+  return f(caf::meta::type_name("ballot.paxos.accepted"), x.ballot, x.slot);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reject& x) {
+  return f(caf::meta::type_name("ballot.paxos.reject"), x.ballot, x.promised);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, heartbeat& x) {
+  return f(caf::meta::type_name("ballot.paxos.heartbeat"), x.ballot, x.commit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, catchup_request& x) {
+  return f(caf::meta::type_name("ballot.paxos.catchup_request"), x.from);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, chosen_entry& x) {
+  return f(caf::meta::type_name("ballot.paxos.chosen_entry"), x.slot, x.val);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, catchup_reply& x) {
+  return f(caf::meta::type_name("ballot.paxos.catchup_reply"), x.entries);
+}
+
+/// Lets CAF print the status by name (serializers use the underlying integer).
+inline std::string to_string(reply_status x) {
+  switch (x) {
+    case reply_status::ok:
+      return "ok";
+    case reply_status::not_leader:
+      return "not_leader";
+    case reply_status::expired:
+      return "expired";
+  }
+  return "unknown";
+}
+
+/// std::optional is not inspectable in CAF 0.17, so a leader hint travels as
+/// (present, id) and is rebuilt after loading.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_reply& x) {
+  bool has_hint = x.leader_hint.has_value();
+  node_id hint = x.leader_hint.value_or(0);
+  return f(caf::meta::type_name("ballot.paxos.client_reply"), x.client, x.seq, x.status, x.result,
+           has_hint, hint, caf::meta::load_callback([&]() -> caf::error {
+             x.leader_hint = has_hint ? std::optional<node_id>{hint} : std::nullopt;
+             return caf::none;
+           }));
+}
+
+}  // namespace ballot::paxos
+
+namespace ballot::actors {
+
+/// Same optional encoding as `client_reply`.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, replica_status& x) {
+  bool has_hint = x.leader_hint.has_value();
+  paxos::node_id hint = x.leader_hint.value_or(0);
+  return f(caf::meta::type_name("ballot.actors.replica_status"), x.id, x.is_leader, has_hint, hint,
+           x.commit_index, caf::meta::load_callback([&]() -> caf::error {
+             x.leader_hint = has_hint ? std::optional<paxos::node_id>{hint} : std::nullopt;
+             return caf::none;
+           }));
+}
+
+}  // namespace ballot::actors

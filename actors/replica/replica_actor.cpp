@@ -1,0 +1,153 @@
+#include "actors/replica/replica_actor.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "caf/actor.hpp"
+#include "caf/actor_system.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/send.hpp"
+#include "caf/stateful_actor.hpp"
+#include "caf/typed_response_promise.hpp"
+
+#include "actors/paxos/replica.hpp"
+#include "actors/replica/memory_storage.hpp"
+#include "actors/replica/type_ids.hpp"
+
+namespace ballot::actors {
+
+namespace {
+
+using client_key = std::pair<std::uint64_t, std::uint64_t>;
+using reply_promise = caf::typed_response_promise<paxos::client_reply>;
+
+struct replica_state {
+  static inline const char* name = "ballot.replica";
+
+  explicit replica_state(caf::event_based_actor* self) : self(self) {}
+
+  /// Carries out the core's outputs for the last input. Order matters: the
+  /// storage must hold every promise and vote before any answer leaves.
+  void flush() {
+    auto rd = core->take_ready();
+    if (rd.must_persist())
+      disk->persist(rd);
+    for (auto& env : rd.messages) {
+      auto peer = peers.find(env.to);
+      // An unknown peer is a lost message, which the protocol tolerates.
+      if (peer == peers.end())
+        continue;
+      std::visit([&](auto& msg) { self->send(peer->second, env.from, std::move(msg)); }, env.msg);
+    }
+    for (auto& reply : rd.replies) {
+      auto it = waiting.find({reply.client, reply.seq});
+      // No promise: the command came from elsewhere (a fire-and-forget send).
+      if (it == waiting.end())
+        continue;
+      auto promises = std::move(it->second);
+      waiting.erase(it);
+      for (auto& promise : promises)
+        promise.deliver(reply);
+    }
+  }
+
+  caf::event_based_actor* self;
+  caf::timespan tick_interval{0};
+  // Declared before `core`, which refers to the state machine: destroyed after it.
+  std::unique_ptr<storage> disk;
+  std::unique_ptr<paxos::state_machine> sm;
+  std::optional<paxos::replica> core;
+  peer_map peers;
+  /// Client requests waiting for their command's reply. Several promises per
+  /// key: a client may retry while its first attempt is still in flight, and
+  /// the core then answers the (client, seq) once, for both.
+  std::map<client_key, std::vector<reply_promise>> waiting;
+};
+
+using replica_actor_ptr = caf::stateful_actor<replica_state>*;
+
+/// The handler for one kind of peer message: re-wrap it into the envelope
+/// the core expects (the sender travels next to the message).
+template <class Message>
+auto on_peer_message(replica_actor_ptr self) {
+  return [self](paxos::node_id from, Message& msg) {
+    auto& st = self->state;
+    st.core->step(paxos::envelope{from, st.core->id(), paxos::message{std::move(msg)}});
+    st.flush();
+  };
+}
+
+caf::behavior replica_actor(replica_actor_ptr self, replica_options opts) {
+  auto& st = self->state;
+  st.tick_interval = opts.tick_interval;
+  st.disk = opts.make_storage ? opts.make_storage() : std::make_unique<memory_storage>();
+  st.sm = opts.make_state_machine();
+  if (!st.disk || !st.sm)
+    throw std::invalid_argument("replica_actor: a factory returned nullptr");
+  st.core.emplace(opts.paxos, st.disk->load(), *st.sm);
+  self->delayed_send(self, st.tick_interval, caf::tick_atom_v);
+  return {
+    [self](caf::tick_atom) {
+      auto& st = self->state;
+      st.core->tick();
+      st.flush();
+      self->delayed_send(self, st.tick_interval, caf::tick_atom_v);
+    },
+    on_peer_message<paxos::prepare>(self),
+    on_peer_message<paxos::promise>(self),
+    on_peer_message<paxos::accept>(self),
+    on_peer_message<paxos::accepted>(self),
+    on_peer_message<paxos::reject>(self),
+    on_peer_message<paxos::heartbeat>(self),
+    on_peer_message<paxos::catchup_request>(self),
+    on_peer_message<paxos::catchup_reply>(self),
+    [self](peers_atom, peer_map& peers) {
+      auto& st = self->state;
+      // Holding a handle to itself would only keep the actor from being collected.
+      peers.erase(st.core->id());
+      st.peers = std::move(peers);
+    },
+    [self](propose_atom, paxos::command& cmd) -> caf::result<paxos::client_reply> {
+      auto& st = self->state;
+      auto promise = self->make_response_promise<paxos::client_reply>();
+      st.waiting[{cmd.client, cmd.seq}].push_back(promise);
+      st.core->propose(std::move(cmd));
+      st.flush();
+      return promise;
+    },
+    [self](status_atom) {
+      auto& core = *self->state.core;
+      return replica_status{core.id(), core.is_leader(), core.leader_hint(), core.commit_index()};
+    },
+    [self](log_atom) {
+      auto& core = *self->state.core;
+      std::vector<paxos::chosen_entry> log;
+      for (paxos::slot_index slot = 1; slot <= core.commit_index(); ++slot)
+        if (auto* val = core.chosen(slot))
+          log.push_back({slot, *val});
+      return log;
+    },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_replica(caf::actor_system& sys, replica_options opts) {
+  if (!opts.make_state_machine)
+    throw std::invalid_argument("spawn_replica: make_state_machine is required");
+  if (opts.tick_interval <= caf::timespan{0})
+    throw std::invalid_argument("spawn_replica: tick_interval must be positive");
+  return sys.spawn(replica_actor, std::move(opts));
+}
+
+void introduce(const peer_map& peers) {
+  for (auto& [id, peer] : peers)
+    caf::anon_send(peer, peers_atom_v, peers);
+}
+
+}  // namespace ballot::actors

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "caf/fwd.hpp"
+#include "caf/timespan.hpp"
+
+#include "actors/paxos/config.hpp"
+#include "actors/paxos/state_machine.hpp"
+#include "actors/replica/peer_map.hpp"
+#include "actors/replica/storage.hpp"
+
+/// The replica actor: one `paxos::replica` driven by CAF messages and timers.
+///
+/// It is a thin driver in the manner of an etcd raft node: every input (a
+/// tick, a peer message, a client command) goes to the core, then the actor
+/// takes the core's `ready`, persists it through its `storage`, and only then
+/// sends the messages and answers the clients. All protocol decisions are the
+/// core's; the actor only moves bytes, keeps time and keeps client promises.
+///
+/// Its interface (atoms and types from "actors/replica/type_ids.hpp"):
+///
+///   (peers_atom, peer_map)        -> ()  whom to talk to; send once all replicas exist
+///   (propose_atom, paxos::command) -> paxos::client_reply
+///       answered once the command applied (`ok`, with the state machine's
+///       result), or at once with `not_leader` and a leader hint. A retry with
+///       the same (client, seq) applies at most once. A client may pipeline up
+///       to `paxos.dedup_window` commands; older ones answer `expired`.
+///       Always use a timeout: a request in flight when its replica dies is
+///       never answered.
+///   (status_atom)                 -> replica_status
+///   (log_atom)                    -> std::vector<paxos::chosen_entry>
+///       the chosen log from slot 1 to the commit index (for tests and examples).
+///   (paxos::node_id from, M)      -> ()  peer traffic, M one of the core's message structs.
+///
+/// The handles are dynamically typed `caf::actor`s so that this header stays
+/// free of CAF's heavy headers (it is meant to be included widely).
+namespace ballot::actors {
+
+/// Makes the state machine of one replica; called once per spawned actor, so
+/// every replica gets its own instance of the user's type.
+using state_machine_factory = std::function<std::unique_ptr<paxos::state_machine>()>;
+
+struct replica_options {
+  /// The core's configuration; `paxos.id` names this replica in `peer_map`s.
+  paxos::config paxos;
+  /// Wall-clock length of one core tick: the election timeout and heartbeat
+  /// interval in `paxos` are counted in these.
+  caf::timespan tick_interval = std::chrono::milliseconds(10);
+  /// Required.
+  state_machine_factory make_state_machine;
+  /// Optional: defaults to a fresh `memory_storage`.
+  storage_factory make_storage;
+};
+
+/// Spawns one replica actor. It starts ticking at once; messages for peers it
+/// does not know yet are dropped, as a network would, and the core re-sends.
+/// Throws std::invalid_argument if `opts.make_state_machine` is empty or the
+/// tick interval is not positive.
+caf::actor spawn_replica(caf::actor_system& sys, replica_options opts);
+
+/// Sends `(peers_atom, peers)` to every replica in `peers`.
+void introduce(const peer_map& peers);
+
+}  // namespace ballot::actors

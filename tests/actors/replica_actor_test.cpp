@@ -1,0 +1,377 @@
+// Three replica actors on CAF's deterministic test_coordinator: nothing runs
+// unless the test runs it, and time moves only when the test advances it, so
+// every run elects the same leader and commits the same log.
+
+#include "actors/replica/replica_actor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caf/all.hpp"
+
+#include "actors/replica/kv_state_machine.hpp"
+#include "actors/replica/memory_storage.hpp"
+#include "actors/replica/type_ids.hpp"
+
+namespace {
+
+using namespace ballot;
+using actors::log_atom_v;
+using actors::propose_atom_v;
+using actors::status_atom_v;
+using paxos::reply_status;
+
+constexpr auto tick_interval = std::chrono::milliseconds(10);
+
+/// The answer to one request, filled in when the scheduler runs the reply.
+template <class T>
+struct answer {
+  std::optional<T> value;
+  std::optional<std::string> error;
+};
+
+/// A log as comparable values (the core's chosen_entry has no operator==).
+using plain_log = std::vector<std::pair<paxos::slot_index, paxos::value>>;
+
+class ReplicaActorTest : public ::testing::Test {
+ protected:
+  static caf::actor_system_config& configure(caf::actor_system_config& cfg) {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    cfg.set("logger.file-verbosity", caf::atom("quiet"));
+    cfg.add_message_types<caf::id_block::ballot>();
+    return cfg;
+  }
+
+  ReplicaActorTest()
+      : sys(configure(cfg)),
+        sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+    for (paxos::node_id id : {1, 2, 3}) {
+      disks[id] = std::make_shared<paxos::durable_state>();
+      spawn(id);
+    }
+    actors::introduce(group);
+    sched.run();
+  }
+
+  /// (Re)starts replica `id` on its in-memory disk.
+  void spawn(paxos::node_id id) {
+    actors::replica_options opts;
+    opts.paxos.id = id;
+    opts.paxos.members = {1, 2, 3};
+    opts.tick_interval = tick_interval;
+    opts.make_state_machine = [] { return std::make_unique<actors::kv_state_machine>(); };
+    opts.make_storage = [disk = disks.at(id)] {
+      return std::make_unique<actors::memory_storage>(disk);
+    };
+    group[id] = actors::spawn_replica(sys, opts);
+  }
+
+  ~ReplicaActorTest() override {
+    // The replicas tick forever and hold handles to each other: stop them, or
+    // the actor system would wait for them when it shuts down.
+    for (auto& [id, replica] : group)
+      caf::anon_send_exit(replica, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  /// Sends a request from a one-shot actor. Unlike a blocking scoped_actor,
+  /// this cannot hang the test: if no reply comes, the answer stays empty.
+  template <class T, class... Ts>
+  std::shared_ptr<answer<T>> ask(const caf::actor& dest, Ts... xs) {
+    auto out = std::make_shared<answer<T>>();
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->request(dest, caf::infinite, xs...)
+        .then([=](T& x) { out->value = std::move(x); },
+              [=](caf::error& err) { out->error = self->system().render(err); });
+    });
+    return out;
+  }
+
+  /// A request whose reply needs no time to pass.
+  template <class T, class... Ts>
+  T query(const caf::actor& dest, Ts... xs) {
+    auto res = ask<T>(dest, xs...);
+    sched.run();
+    EXPECT_TRUE(res->value.has_value()) << "no reply" << (res->error ? ": " + *res->error : "");
+    return res->value.value_or(T{});
+  }
+
+  void advance(int ticks = 1) {
+    for (int i = 0; i < ticks; ++i) {
+      sched.advance_time(tick_interval);
+      sched.run();
+    }
+  }
+
+  actors::replica_status status(paxos::node_id id) {
+    return query<actors::replica_status>(group.at(id), status_atom_v);
+  }
+
+  plain_log log_of(paxos::node_id id) {
+    plain_log result;
+    for (auto& e : query<std::vector<paxos::chosen_entry>>(group.at(id), log_atom_v))
+      result.emplace_back(e.slot, e.val);
+    return result;
+  }
+
+  /// The leader every live replica agrees on, if it is one of them.
+  std::optional<paxos::node_id> agreed_leader(const std::vector<paxos::node_id>& live) {
+    std::optional<paxos::node_id> leader;
+    for (auto id : live) {
+      auto st = status(id);
+      if (!st.leader_hint || (leader && *leader != *st.leader_hint))
+        return std::nullopt;
+      if (st.is_leader != (*st.leader_hint == id))
+        return std::nullopt;
+      leader = st.leader_hint;
+    }
+    // Followers keep naming a dead leader until they time out.
+    if (leader && std::find(live.begin(), live.end(), *leader) == live.end())
+      return std::nullopt;
+    return leader;
+  }
+
+  /// Advances time until the live replicas agree on a leader.
+  paxos::node_id elect(const std::vector<paxos::node_id>& live = {1, 2, 3}) {
+    for (int i = 0; i < 500; ++i) {
+      advance();
+      if (auto leader = agreed_leader(live))
+        return *leader;
+    }
+    ADD_FAILURE() << "no leader after 500 ticks";
+    return 0;
+  }
+
+  std::shared_ptr<answer<paxos::client_reply>> propose(paxos::node_id at, paxos::command cmd) {
+    return ask<paxos::client_reply>(group.at(at), propose_atom_v, std::move(cmd));
+  }
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+  actors::peer_map group;
+  /// What each replica persisted; outlives the actors, like a disk.
+  std::map<paxos::node_id, std::shared_ptr<paxos::durable_state>> disks;
+};
+
+TEST_F(ReplicaActorTest, ElectsOneLeaderByAdvancingTime) {
+  // No time has passed: nobody has timed out, so nobody leads.
+  for (paxos::node_id id : {1, 2, 3}) {
+    auto st = status(id);
+    EXPECT_EQ(st.id, id);
+    EXPECT_FALSE(st.is_leader);
+    EXPECT_FALSE(st.leader_hint.has_value());
+  }
+  auto leader = elect();
+  ASSERT_NE(leader, 0u);
+  int leaders = 0;
+  for (paxos::node_id id : {1, 2, 3}) {
+    auto st = status(id);
+    leaders += st.is_leader ? 1 : 0;
+    EXPECT_EQ(st.leader_hint, leader);
+  }
+  EXPECT_EQ(leaders, 1);
+  // A stable leader keeps its followers from starting elections.
+  advance(100);
+  EXPECT_EQ(agreed_leader({1, 2, 3}), leader);
+}
+
+TEST_F(ReplicaActorTest, FollowersRedirectAndAllReplicasCommitTheSameLog) {
+  auto leader = elect();
+  ASSERT_NE(leader, 0u);
+  std::vector<paxos::node_id> followers;
+  for (paxos::node_id id : {1, 2, 3})
+    if (id != leader)
+      followers.push_back(id);
+
+  // A follower answers at once, with the leader to retry at.
+  for (auto id : followers) {
+    auto reply = propose(id, {99, 1, "add counter 100"});
+    sched.run();
+    ASSERT_TRUE(reply->value);
+    EXPECT_EQ(reply->value->status, reply_status::not_leader);
+    EXPECT_EQ(reply->value->leader_hint, leader);
+  }
+
+  // Six clients, all in flight at once.
+  std::vector<paxos::command> cmds;
+  for (std::uint64_t client = 1; client <= 6; ++client)
+    cmds.push_back({client, 1, "add counter 1"});
+  std::vector<std::shared_ptr<answer<paxos::client_reply>>> replies;
+  for (auto& cmd : cmds)
+    replies.push_back(propose(leader, cmd));
+  sched.run();
+  for (auto& reply : replies) {
+    ASSERT_TRUE(reply->value) << (reply->error ? *reply->error : "no reply");
+    EXPECT_EQ(reply->value->status, reply_status::ok);
+  }
+
+  // Followers learn the commit index from the next heartbeat.
+  advance(5);
+  auto log = log_of(leader);
+  for (auto id : followers)
+    EXPECT_EQ(log_of(id), log) << "replica " << id;
+  for (paxos::node_id id : {1, 2, 3})
+    EXPECT_EQ(status(id).commit_index, log.size());
+
+  // The rejected proposals never reached the log, and the log order is the
+  // order in which the counter saw the commands: the k-th is answered "k".
+  std::vector<paxos::command> applied;
+  for (auto& [slot, val] : log)
+    applied.insert(applied.end(), val.commands.begin(), val.commands.end());
+  ASSERT_EQ(applied.size(), cmds.size());
+  for (std::size_t k = 0; k < applied.size(); ++k) {
+    auto it = std::find(cmds.begin(), cmds.end(), applied[k]);
+    ASSERT_NE(it, cmds.end());
+    EXPECT_EQ(replies[it - cmds.begin()]->value->result, std::to_string(k + 1));
+  }
+}
+
+TEST_F(ReplicaActorTest, RetriedCommandAppliesOnce) {
+  auto leader = elect();
+  ASSERT_NE(leader, 0u);
+  paxos::command cmd{7, 1, "add n 5"};
+  // A retry while the first attempt is in flight, and one after it applied.
+  auto first = propose(leader, cmd);
+  auto concurrent_retry = propose(leader, cmd);
+  sched.run();
+  auto late_retry = propose(leader, cmd);
+  sched.run();
+  for (auto& reply : {first, concurrent_retry, late_retry}) {
+    ASSERT_TRUE(reply->value);
+    EXPECT_EQ(reply->value->status, reply_status::ok);
+    EXPECT_EQ(reply->value->result, "5");
+  }
+  auto read = propose(leader, {7, 2, "get n"});
+  sched.run();
+  ASSERT_TRUE(read->value);
+  EXPECT_EQ(read->value->result, "5");
+
+  advance(5);
+  for (paxos::node_id id : {1, 2, 3}) {
+    int copies = 0;
+    for (auto& [slot, val] : log_of(id))
+      copies += static_cast<int>(std::count(val.commands.begin(), val.commands.end(), cmd));
+    EXPECT_EQ(copies, 1) << "replica " << id;
+  }
+}
+
+TEST_F(ReplicaActorTest, RetryAtNewLeaderAfterFailoverAppliesOnce) {
+  auto old_leader = elect();
+  ASSERT_NE(old_leader, 0u);
+  paxos::command cmd{7, 1, "add n 5"};
+  auto first = propose(old_leader, cmd);
+  sched.run();
+  ASSERT_TRUE(first->value);
+  ASSERT_EQ(first->value->result, "5");
+  advance(5);
+
+  caf::anon_send_exit(group.at(old_leader), caf::exit_reason::kill);
+  sched.run();
+  std::vector<paxos::node_id> live;
+  for (paxos::node_id id : {1, 2, 3})
+    if (id != old_leader)
+      live.push_back(id);
+  auto new_leader = elect(live);
+  ASSERT_NE(new_leader, 0u);
+  ASSERT_NE(new_leader, old_leader);
+
+  // The client never saw its answer, say, and retries at the new leader.
+  auto retry = propose(new_leader, cmd);
+  sched.run();
+  ASSERT_TRUE(retry->value);
+  EXPECT_EQ(retry->value->status, reply_status::ok);
+  EXPECT_EQ(retry->value->result, "5");
+  auto read = propose(new_leader, {7, 2, "add n 1"});
+  sched.run();
+  ASSERT_TRUE(read->value);
+  EXPECT_EQ(read->value->result, "6");
+}
+
+TEST_F(ReplicaActorTest, RestartedReplicaRecoversFromItsStorage) {
+  auto leader = elect();
+  ASSERT_NE(leader, 0u);
+  for (std::uint64_t client = 1; client <= 3; ++client)
+    propose(leader, {client, 1, "add n 1"});
+  sched.run();
+  advance(5);
+  auto log = log_of(leader);
+  ASSERT_EQ(log.size(), 3u);
+  // Every promise, vote and decision went through the storage seam.
+  for (paxos::node_id id : {1, 2, 3}) {
+    EXPECT_EQ(disks.at(id)->promised, disks.at(leader)->promised) << "replica " << id;
+    EXPECT_EQ(disks.at(id)->promised.node, leader) << "replica " << id;
+    EXPECT_EQ(disks.at(id)->chosen.size(), log.size()) << "replica " << id;
+  }
+
+  auto follower = leader == 1 ? paxos::node_id{2} : paxos::node_id{1};
+  caf::anon_send_exit(group.at(follower), caf::exit_reason::kill);
+  sched.run();
+  // Two of three still form a quorum.
+  auto more = propose(leader, {4, 1, "add n 1"});
+  sched.run();
+  ASSERT_TRUE(more->value);
+  EXPECT_EQ(more->value->result, "4");
+
+  spawn(follower);
+  actors::introduce(group);
+  sched.run();
+  // The restarted replica replays what its disk holds before hearing anyone...
+  EXPECT_EQ(status(follower).commit_index, 3u);
+  // ...and catches up on the rest from the leader.
+  advance(10);
+  EXPECT_EQ(log_of(follower), log_of(leader));
+  EXPECT_EQ(log_of(follower).size(), 4u);
+}
+
+/// Each message, put into a caf::message the way the actor sends it, survives
+/// CAF's binary serialization: the type registration is what the middleman
+/// needs to carry replica traffic between processes.
+template <class T>
+void expect_round_trip(caf::actor_system& sys, T x) {
+  auto original = caf::make_message(paxos::node_id{2}, std::move(x));
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  ASSERT_FALSE(sink(original)) << "cannot serialize " << caf::deep_to_string(original);
+  caf::message copy;
+  caf::binary_deserializer source{sys, buf};
+  ASSERT_FALSE(source(copy)) << "cannot deserialize " << caf::deep_to_string(original);
+  EXPECT_TRUE((copy.match_elements<paxos::node_id, T>()));
+  EXPECT_EQ(caf::deep_to_string(copy), caf::deep_to_string(original));
+}
+
+TEST_F(ReplicaActorTest, MessagesSurviveCafSerialization) {
+  paxos::ballot_number b{3, 2};
+  paxos::value v{{{1, 2, "put k v"}, {4, 5, "get k"}}};
+  expect_round_trip(sys, paxos::prepare{b, 7});
+  expect_round_trip(sys, paxos::promise{b, {{7, {2, 1}, v, false}, {8, b, {}, true}}});
+  expect_round_trip(sys, paxos::accept{b, 9, v, 8});
+  expect_round_trip(sys, paxos::accepted{b, 9});
+  expect_round_trip(sys, paxos::reject{b, {4, 1}});
+  expect_round_trip(sys, paxos::heartbeat{b, 9});
+  expect_round_trip(sys, paxos::catchup_request{5});
+  expect_round_trip(sys, paxos::catchup_reply{{{5, v}, {6, {}}}});
+  expect_round_trip(sys, paxos::client_reply{1, 2, reply_status::not_leader, "", 3});
+  expect_round_trip(sys, paxos::client_reply{1, 2, reply_status::ok, "x", std::nullopt});
+  expect_round_trip(sys, actors::replica_status{1, false, 2, 10});
+  expect_round_trip(sys, actors::replica_status{1, false, std::nullopt, 10});
+  // Printing shows what was written; check that loading rebuilt the optional itself.
+  auto reply = caf::make_message(paxos::client_reply{1, 2, reply_status::ok, "x", 3});
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  ASSERT_FALSE(sink(reply));
+  caf::message copy;
+  caf::binary_deserializer source{sys, buf};
+  ASSERT_FALSE(source(copy));
+  ASSERT_TRUE(copy.match_elements<paxos::client_reply>());
+  EXPECT_EQ(copy.get_as<paxos::client_reply>(0).leader_hint, 3u);
+}
+
+}  // namespace
