@@ -82,7 +82,7 @@ auto on_peer_message(replica_actor_ptr self) {
   };
 }
 
-caf::behavior replica_actor(replica_actor_ptr self, replica_options opts) {
+caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts) {
   auto& st = self->state;
   st.tick_interval = opts.tick_interval;
   st.disk = opts.make_storage ? opts.make_storage() : std::make_unique<memory_storage>();

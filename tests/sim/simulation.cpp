@@ -154,7 +154,7 @@ class world {
     cfg.window = window_;
     cfg.max_batch = max_batch_;
     cfg.catchup_batch = 16;
-    cfg.seed = opts_.seed * 1000003 + id * 101 + n.incarnation++;
+    cfg.seed = opts_.seed * 1000003 + std::uint64_t{id} * 101 + n.incarnation++;
     n.machine = std::make_unique<recording_machine>(oracle_, id);
     n.core = std::make_unique<paxos::replica>(cfg, n.disk, *n.machine);
   }
