@@ -22,7 +22,11 @@ class memory_storage final : public storage {
 
   paxos::durable_state load() override { return *disk_; }
 
-  void persist(const paxos::ready& rd) override { rd.persist_to(*disk_); }
+  void append(const paxos::ready& rd) override { rd.persist_to(*disk_); }
+
+  void sync() override {
+    // nop: memory is as durable as it gets
+  }
 
   /// The stored state, e.g. for a test to inspect.
   const paxos::durable_state& state() const { return *disk_; }

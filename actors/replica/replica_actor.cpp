@@ -35,8 +35,10 @@ struct replica_state {
   /// storage must hold every promise and vote before any answer leaves.
   void flush() {
     auto rd = core->take_ready();
-    if (rd.must_persist())
-      disk->persist(rd);
+    if (rd.must_persist()) {
+      disk->append(rd);
+      disk->sync();
+    }
     for (auto& env : rd.messages) {
       auto peer = peers.find(env.to);
       // An unknown peer is a lost message, which the protocol tolerates.

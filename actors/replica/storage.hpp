@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <stdexcept>
 
 #include "actors/paxos/ready.hpp"
 
@@ -9,14 +10,17 @@
 namespace ballot::actors {
 
 /// Where a replica actor keeps its `paxos::durable_state`. The actor calls
-/// `load` once when it starts and `persist` for every `ready` that has
-/// records, before it sends any of that ready's messages or replies: the
-/// core's safety rests on an acceptor's answer never outrunning its vote.
+/// `load` once when it starts, `append` for every `ready` that has records,
+/// and `sync` before it sends any message or reply that followed an append:
+/// the core's safety rests on an acceptor's answer never outrunning its vote.
 ///
-/// The interface is synchronous on purpose: an in-memory store and a WAL that
-/// fsyncs per call both fit it. A WAL with group commit will want an
-/// asynchronous variant (persist, then send on completion); that changes the
-/// actor, not the core.
+/// Splitting append from sync is what makes group commit possible: the actor
+/// appends the records of every input waiting in its mailbox, then pays for
+/// one sync (one fdatasync for a write-ahead log) and releases all their
+/// answers at once.
+///
+/// Errors are thrown as `storage_error`; a replica cannot go on without its
+/// disk, so the process reports the error and stops.
 class storage {
  public:
   virtual ~storage() = default;
@@ -24,8 +28,18 @@ class storage {
   /// Everything persisted so far (empty for a new replica).
   virtual paxos::durable_state load() = 0;
 
-  /// Makes the records of `rd` durable. Must not return before they are.
-  virtual void persist(const paxos::ready& rd) = 0;
+  /// Writes the records of `rd` (promise, votes, chosen slots); they need not
+  /// be durable until the next `sync`.
+  virtual void append(const paxos::ready& rd) = 0;
+
+  /// Returns once everything appended so far is durable.
+  virtual void sync() = 0;
+};
+
+/// A storage failure: names the file and, for a corrupt record, the offset.
+class storage_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 /// Makes the storage of one replica; called once per spawned actor.
