@@ -54,9 +54,18 @@ struct reject {
 };
 
 /// Leader heartbeat: "I lead at ballot, every slot up to commit is chosen".
+/// `read_round` numbers the leader's confirmation rounds for linearizable reads.
 struct heartbeat {
   ballot_number ballot;
   slot_index commit = 0;
+  std::uint64_t read_round = 0;
+};
+
+/// A follower's answer to a heartbeat: "at the time of round `read_round` I
+/// had promised nothing above `ballot`", which lets the leader serve reads.
+struct heartbeat_ack {
+  ballot_number ballot;
+  std::uint64_t read_round = 0;
 };
 
 /// A replica that misses chosen values asks for them from `from` on.
@@ -74,8 +83,8 @@ struct catchup_reply {
   std::vector<chosen_entry> entries;
 };
 
-using message = std::variant<prepare, promise, accept, accepted, reject, heartbeat, catchup_request,
-                             catchup_reply>;
+using message = std::variant<prepare, promise, accept, accepted, reject, heartbeat, heartbeat_ack,
+                             catchup_request, catchup_reply>;
 
 struct envelope {
   node_id from = 0;

@@ -36,6 +36,14 @@ struct client_reply {
   std::optional<node_id> leader_hint;
 };
 
+/// A linearizable read may now be served (status ok) from this replica's
+/// state machine, or must go elsewhere (not_leader).
+struct read_result {
+  std::uint64_t id = 0;
+  reply_status status = reply_status::ok;
+  std::optional<node_id> leader_hint;
+};
+
 /// The outputs of one input. Contract: the driver persists `promised`,
 /// `accepted` and `chosen` durably BEFORE it sends any of `messages` or
 /// `replies`; an acceptor's answer must never outrun its vote.
@@ -45,9 +53,14 @@ struct ready {
   std::vector<chosen_entry> chosen;
   std::vector<envelope> messages;
   std::vector<client_reply> replies;
+  /// Reads to serve now, in order: the state machine has applied everything
+  /// they must observe. Serve them after persisting, like replies.
+  std::vector<read_result> reads;
 
   bool must_persist() const { return promised || !accepted.empty() || !chosen.empty(); }
-  bool empty() const { return !must_persist() && messages.empty() && replies.empty(); }
+  bool empty() const {
+    return !must_persist() && messages.empty() && replies.empty() && reads.empty();
+  }
 
   /// Applies this ready's records to `disk` (what a driver's storage does).
   void persist_to(durable_state& disk) const {

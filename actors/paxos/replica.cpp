@@ -11,6 +11,7 @@ replica::replica(const config& cfg, const durable_state& disk, state_machine& sm
       learner_(disk, sm, cfg.dedup_window),
       proposer_(cfg),
       timer_(cfg.election_timeout_min, cfg.election_timeout_max, cfg.seed * 7919 + cfg.id),
+      reads_(cfg.quorum()),
       max_round_(acceptor_.promised().round) {
   // nop
 }
@@ -33,7 +34,7 @@ void replica::tick() {
         break;
       heartbeat_elapsed_ = 0;
       if (is_leader()) {
-        broadcast(heartbeat{proposer_.ballot(), commit_index()});
+        broadcast(heartbeat{proposer_.ballot(), commit_index(), reads_.current_round()});
         announced_commit_ = commit_index();
       }
       for (auto& [to, msg] : proposer_.unanswered(commit_index()))
@@ -69,6 +70,19 @@ void replica::propose(command cmd) {
   finish_step();
 }
 
+void replica::read(std::uint64_t id) {
+  if (!is_leader()) {
+    out_.reads.push_back({id, reply_status::not_leader, leader_});
+    return;
+  }
+#ifdef BALLOT_MUTANT_READ_WITHOUT_QUORUM
+  out_.reads.push_back({id, reply_status::ok, leader_});
+  return;
+#endif
+  reads_.add(id, std::max(commit_index(), read_floor_));
+  finish_step();
+}
+
 ready replica::take_ready() {
   return std::exchange(out_, ready{});
 }
@@ -89,6 +103,8 @@ void replica::handle(node_id from, const message& msg) {
         on_reject(m);
       else if constexpr (std::is_same_v<t, heartbeat>)
         on_heartbeat(from, m);
+      else if constexpr (std::is_same_v<t, heartbeat_ack>)
+        on_heartbeat_ack(from, m);
       else if constexpr (std::is_same_v<t, catchup_request>)
         on_catchup_request(from, m);
       else
@@ -149,6 +165,13 @@ void replica::on_heartbeat(node_id from, const heartbeat& h) {
     return;
   }
   follow(from, h.ballot, h.commit);
+  if (h.read_round != 0 && from != id())
+    send(from, heartbeat_ack{h.ballot, h.read_round});
+}
+
+void replica::on_heartbeat_ack(node_id from, const heartbeat_ack& a) {
+  if (is_leader() && a.ballot == proposer_.ballot())
+    reads_.on_ack(from, a.read_round);
 }
 
 void replica::on_catchup_request(node_id from, const catchup_request& r) {
@@ -198,6 +221,20 @@ void replica::finish_step() {
   if (is_leader())
     announced_commit_ = std::max(announced_commit_, commit_index());
   sent_accepts_ = false;
+  advance_reads();
+}
+
+void replica::advance_reads() {
+  if (!is_leader())
+    return;
+  if (auto round = reads_.start_round()) {
+    for (auto m : cfg_.members)
+      if (m != id())
+        send(m, heartbeat{proposer_.ballot(), commit_index(), round});
+    reads_.on_ack(id(), round);
+  }
+  for (auto read_id : reads_.take_ready(commit_index()))
+    out_.reads.push_back({read_id, reply_status::ok, leader_});
 }
 
 void replica::observe(const ballot_number& b) {
@@ -219,6 +256,7 @@ void replica::become_leader() {
   if (!recovered.empty())
     next = std::max(next, recovered.back().slot + 1);
   proposer_.lead(next);
+  read_floor_ = next - 1;
   leader_ = id();
   leader_commit_ = 0;
   announced_commit_ = 0;
@@ -242,6 +280,8 @@ void replica::step_down() {
   for (auto& [client, seq] : awaiting_)
     out_.replies.push_back({client, seq, reply_status::not_leader, {}, leader_});
   awaiting_.clear();
+  for (auto read_id : reads_.take_all())
+    out_.reads.push_back({read_id, reply_status::not_leader, leader_});
   timer_.reset();
 }
 
@@ -281,8 +321,7 @@ void replica::learn(slot_index slot, const value& val) {
   proposer_.forget(slot);
   for (auto& a : done) {
     if (awaiting_.erase({a.client, a.seq}) != 0)
-      out_.replies.push_back({a.client, a.seq,
-                              a.expired ? reply_status::expired : reply_status::ok,
+      out_.replies.push_back({a.client, a.seq, a.expired ? reply_status::expired : reply_status::ok,
                               std::move(a.result), leader_});
   }
 }

@@ -11,6 +11,7 @@
 #include "actors/paxos/election_timer.hpp"
 #include "actors/paxos/learner.hpp"
 #include "actors/paxos/proposer.hpp"
+#include "actors/paxos/read_index.hpp"
 #include "actors/paxos/ready.hpp"
 
 namespace ballot::paxos {
@@ -38,6 +39,12 @@ class replica {
   /// answers `not_leader` with its best guess of the leader.
   void propose(command cmd);
 
+  /// Asks to serve a linearizable read. When it is safe, `ready::reads`
+  /// carries `id` with status ok, and the driver answers the read from this
+  /// replica's state machine at that moment; anyone but the leader answers
+  /// not_leader. No log write is involved (see read_index).
+  void read(std::uint64_t id);
+
   /// The outputs accumulated since the last call (see `ready`'s contract).
   ready take_ready();
 
@@ -59,6 +66,7 @@ class replica {
   void on_accepted(node_id from, const accepted& a);
   void on_reject(const reject& r);
   void on_heartbeat(node_id from, const heartbeat& h);
+  void on_heartbeat_ack(node_id from, const heartbeat_ack& a);
   void on_catchup_request(node_id from, const catchup_request& r);
   void on_catchup_reply(node_id from, const catchup_reply& r);
 
@@ -75,12 +83,18 @@ class replica {
   void follow(node_id leader, const ballot_number& b, slot_index commit);
   void request_catchup(node_id from, bool force);
   void learn(slot_index slot, const value& val);
+  /// Starts a read confirmation round if reads wait for one; serves the
+  /// reads that became safe.
+  void advance_reads();
 
   config cfg_;
   acceptor acceptor_;
   learner learner_;
   proposer proposer_;
   election_timer timer_;
+  read_index reads_;
+  /// Reads on this leader observe at least every slot it recovered.
+  slot_index read_floor_ = 0;
   ready out_;
   std::deque<message> inbox_;
   std::optional<node_id> leader_;

@@ -14,6 +14,10 @@ class state_machine {
 
   /// Applies one command's payload and returns the result sent to the client.
   virtual std::string apply(const std::string& payload) = 0;
+
+  /// Answers a read-only query against the current state. The replica calls
+  /// it only when a linearizable read may be served (see replica::read).
+  virtual std::string query(const std::string& /*request*/) const { return {}; }
 };
 
 }  // namespace ballot::paxos

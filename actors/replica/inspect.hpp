@@ -10,6 +10,7 @@
 
 #include "actors/paxos/messages.hpp"
 #include "actors/paxos/ready.hpp"
+#include "actors/replica/read_reply.hpp"
 #include "actors/replica/replica_status.hpp"
 
 /// CAF 0.17 `inspect` overloads for the core's message types. They live on the
@@ -67,7 +68,12 @@ typename Inspector::result_type inspect(Inspector& f, reject& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, heartbeat& x) {
-  return f(caf::meta::type_name("ballot.paxos.heartbeat"), x.ballot, x.commit);
+  return f(caf::meta::type_name("ballot.paxos.heartbeat"), x.ballot, x.commit, x.read_round);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, heartbeat_ack& x) {
+  return f(caf::meta::type_name("ballot.paxos.heartbeat_ack"), x.ballot, x.read_round);
 }
 
 template <class Inspector>
@@ -114,6 +120,18 @@ typename Inspector::result_type inspect(Inspector& f, client_reply& x) {
 }  // namespace ballot::paxos
 
 namespace ballot::actors {
+
+/// Same optional encoding as `client_reply`.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_reply& x) {
+  bool has_hint = x.leader_hint.has_value();
+  paxos::node_id hint = x.leader_hint.value_or(0);
+  return f(caf::meta::type_name("ballot.actors.read_reply"), x.status, x.result, has_hint, hint,
+           caf::meta::load_callback([&]() -> caf::error {
+             x.leader_hint = has_hint ? std::optional<paxos::node_id>{hint} : std::nullopt;
+             return caf::none;
+           }));
+}
 
 /// Same optional encoding as `client_reply`.
 template <class Inspector>

@@ -47,6 +47,13 @@ class kv_state_machine final : public paxos::state_machine {
     return "error: unknown command";
   }
 
+  /// Reads without a log entry: the query is a key, the answer its value
+  /// ("" if absent).
+  std::string query(const std::string& key) const override {
+    auto it = data_.find(key);
+    return it == data_.end() ? std::string{} : it->second;
+  }
+
   /// The current contents, for inspection (tests, examples).
   const std::map<std::string, std::string>& data() const { return data_; }
 

@@ -31,22 +31,66 @@ struct replica_state {
 
   explicit replica_state(caf::event_based_actor* self) : self(self) {}
 
-  /// Carries out the core's outputs for the last input. Order matters: the
-  /// storage must hold every promise and vote before any answer leaves.
+  /// What one input produced, waiting for the sync that makes it sendable.
+  struct outputs {
+    std::vector<paxos::envelope> messages;
+    std::vector<paxos::client_reply> replies;
+    std::vector<std::pair<std::uint64_t, read_reply>> reads;
+  };
+
+  /// Carries out the core's outputs for the last input. Group commit: the
+  /// records are appended now, but the outputs wait for one `sync` that a
+  /// message to ourselves triggers after every input already queued in the
+  /// mailbox had its turn. Outputs that need no write wait too when earlier
+  /// ones do, so nothing overtakes the answers it follows.
   void flush() {
     auto rd = core->take_ready();
-    if (rd.must_persist()) {
-      disk->append(rd);
-      disk->sync();
+    if (rd.empty())
+      return;
+    outputs out{std::move(rd.messages), std::move(rd.replies), {}};
+    // A read is answered from the state at the moment the core allows it.
+    for (auto& r : rd.reads) {
+      auto it = queries.find(r.id);
+      if (it == queries.end())
+        continue;
+      read_reply reply{r.status, {}, r.leader_hint};
+      if (r.status == paxos::reply_status::ok)
+        reply.result = sm->query(it->second);
+      queries.erase(it);
+      out.reads.emplace_back(r.id, std::move(reply));
     }
-    for (auto& env : rd.messages) {
+    if (rd.must_persist())
+      disk->append(rd);
+    if (!rd.must_persist() && held.empty()) {
+      release(out);
+      return;
+    }
+    held.push_back(std::move(out));
+    if (!sync_scheduled) {
+      sync_scheduled = true;
+      self->send(self, sync_atom_v);
+    }
+  }
+
+  /// Makes every appended record durable, then lets the held outputs go.
+  void sync() {
+    sync_scheduled = false;
+    disk->sync();
+    auto ready_to_go = std::move(held);
+    held.clear();
+    for (auto& out : ready_to_go)
+      release(out);
+  }
+
+  void release(outputs& out) {
+    for (auto& env : out.messages) {
       auto peer = peers.find(env.to);
       // An unknown peer is a lost message, which the protocol tolerates.
       if (peer == peers.end())
         continue;
       std::visit([&](auto& msg) { self->send(peer->second, env.from, std::move(msg)); }, env.msg);
     }
-    for (auto& reply : rd.replies) {
+    for (auto& reply : out.replies) {
       auto it = waiting.find({reply.client, reply.seq});
       // No promise: the command came from elsewhere (a fire-and-forget send).
       if (it == waiting.end())
@@ -55,6 +99,13 @@ struct replica_state {
       waiting.erase(it);
       for (auto& promise : promises)
         promise.deliver(reply);
+    }
+    for (auto& [id, reply] : out.reads) {
+      auto it = read_promises.find(id);
+      if (it == read_promises.end())
+        continue;
+      it->second.deliver(std::move(reply));
+      read_promises.erase(it);
     }
   }
 
@@ -69,6 +120,13 @@ struct replica_state {
   /// key: a client may retry while its first attempt is still in flight, and
   /// the core then answers the (client, seq) once, for both.
   std::map<client_key, std::vector<reply_promise>> waiting;
+  /// Reads in progress: their query and their requester.
+  std::uint64_t next_read = 0;
+  std::map<std::uint64_t, std::string> queries;
+  std::map<std::uint64_t, caf::typed_response_promise<read_reply>> read_promises;
+  /// Outputs waiting for the next sync, in the order they were produced.
+  std::vector<outputs> held;
+  bool sync_scheduled = false;
 };
 
 using replica_actor_ptr = caf::stateful_actor<replica_state>*;
@@ -106,6 +164,7 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
     on_peer_message<paxos::accepted>(self),
     on_peer_message<paxos::reject>(self),
     on_peer_message<paxos::heartbeat>(self),
+    on_peer_message<paxos::heartbeat_ack>(self),
     on_peer_message<paxos::catchup_request>(self),
     on_peer_message<paxos::catchup_reply>(self),
     [self](peers_atom, peer_map& peers) {
@@ -122,6 +181,17 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
       st.flush();
       return promise;
     },
+    [self](read_atom, std::string& query) -> caf::result<read_reply> {
+      auto& st = self->state;
+      auto id = ++st.next_read;
+      auto promise = self->make_response_promise<read_reply>();
+      st.queries.emplace(id, std::move(query));
+      st.read_promises.emplace(id, promise);
+      st.core->read(id);
+      st.flush();
+      return promise;
+    },
+    [self](sync_atom) { self->state.sync(); },
     [self](status_atom) {
       auto& core = *self->state.core;
       return replica_status{core.id(), core.is_leader(), core.leader_hint(), core.commit_index()};

@@ -8,6 +8,7 @@
 #include "actors/paxos/ready.hpp"
 #include "actors/replica/inspect.hpp"
 #include "actors/replica/peer_map.hpp"
+#include "actors/replica/read_reply.hpp"
 #include "actors/replica/replica_status.hpp"
 
 /// Type IDs and atoms of the actor layer. A program announces the types to
@@ -35,12 +36,14 @@ CAF_BEGIN_TYPE_ID_BLOCK(ballot, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::accepted))
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::reject))
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::heartbeat))
+  CAF_ADD_TYPE_ID(ballot, (ballot::paxos::heartbeat_ack))
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::catchup_request))
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::catchup_reply))
 
   // -- client and introspection interface of the replica actor
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::client_reply))
   CAF_ADD_TYPE_ID(ballot, (ballot::actors::replica_status))
+  CAF_ADD_TYPE_ID(ballot, (ballot::actors::read_reply))
   CAF_ADD_TYPE_ID(ballot, (std::vector<ballot::paxos::chosen_entry>))
   CAF_ADD_TYPE_ID(ballot, (ballot::actors::peer_map))
 
@@ -49,6 +52,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(ballot, caf::first_custom_type_id)
   CAF_ADD_ATOM(ballot, ballot::actors, status_atom, "status")
   CAF_ADD_ATOM(ballot, ballot::actors, log_atom, "log")
   CAF_ADD_ATOM(ballot, ballot::actors, peers_atom, "peers")
+  CAF_ADD_ATOM(ballot, ballot::actors, read_atom, "read")
+  CAF_ADD_ATOM(ballot, ballot::actors, sync_atom, "sync")
 
 CAF_END_TYPE_ID_BLOCK(ballot)
 // clang-format on

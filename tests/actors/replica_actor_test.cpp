@@ -25,6 +25,7 @@ namespace {
 using namespace ballot;
 using actors::log_atom_v;
 using actors::propose_atom_v;
+using actors::read_atom_v;
 using actors::status_atom_v;
 using paxos::reply_status;
 
@@ -372,6 +373,26 @@ TEST_F(ReplicaActorTest, MessagesSurviveCafSerialization) {
   ASSERT_FALSE(source(copy));
   ASSERT_TRUE(copy.match_elements<paxos::client_reply>());
   EXPECT_EQ(copy.get_as<paxos::client_reply>(0).leader_hint, 3u);
+}
+
+TEST_F(ReplicaActorTest, LinearizableReadSeesAnAcknowledgedWrite) {
+  auto leader = elect();
+  auto written = propose(leader, {5, 1, "put color blue"});
+  sched.run();
+  ASSERT_TRUE(written->value);
+  ASSERT_EQ(written->value->status, reply_status::ok);
+  // The read needs a confirmation round through a quorum before its answer.
+  auto read = ask<actors::read_reply>(group.at(leader), read_atom_v, std::string{"color"});
+  sched.run();
+  ASSERT_TRUE(read->value) << (read->error ? *read->error : "no reply");
+  EXPECT_EQ(read->value->status, reply_status::ok);
+  EXPECT_EQ(read->value->result, "blue");
+  paxos::node_id follower = leader % 3 + 1;
+  auto refused = ask<actors::read_reply>(group.at(follower), read_atom_v, std::string{"color"});
+  sched.run();
+  ASSERT_TRUE(refused->value);
+  EXPECT_EQ(refused->value->status, reply_status::not_leader);
+  EXPECT_EQ(refused->value->leader_hint, leader);
 }
 
 }  // namespace

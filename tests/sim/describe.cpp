@@ -38,7 +38,10 @@ std::string describe(const paxos::message& msg) {
       else if constexpr (std::is_same_v<t, paxos::reject>)
         return "reject b=" + str(m.ballot) + " promised=" + str(m.promised);
       else if constexpr (std::is_same_v<t, paxos::heartbeat>)
-        return "heartbeat b=" + str(m.ballot) + " commit=" + to_string(m.commit);
+        return "heartbeat b=" + str(m.ballot) + " commit=" + to_string(m.commit) +
+               (m.read_round ? " round=" + to_string(m.read_round) : "");
+      else if constexpr (std::is_same_v<t, paxos::heartbeat_ack>)
+        return "heartbeat_ack b=" + str(m.ballot) + " round=" + to_string(m.read_round);
       else if constexpr (std::is_same_v<t, paxos::catchup_request>)
         return "catchup_request from=" + to_string(m.from);
       else

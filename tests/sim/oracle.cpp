@@ -1,5 +1,6 @@
 #include "tests/sim/oracle.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace ballot::sim {
@@ -103,6 +104,15 @@ void oracle::on_acked(std::uint64_t client, std::uint64_t seq, const std::string
     return fail("client " + std::to_string(client) + " seq " + std::to_string(seq) +
                 " got result " + result + " but the command is #" + std::to_string(pos->second));
   acked_.insert(k);
+  newest_acked_ = std::max(newest_acked_, pos->second);
+}
+
+void oracle::on_read(std::uint64_t client, std::size_t floor, std::size_t seen) {
+  // Linearizable: a read observes every write acknowledged before it began.
+  if (seen < floor)
+    fail("client " + std::to_string(client) + " read a state with " + std::to_string(seen) +
+         " commands applied, but command #" + std::to_string(floor) +
+         " was acknowledged before the read began (stale read)");
 }
 
 void oracle::check_final(const std::map<node_id, std::vector<std::string>>& applied_logs,

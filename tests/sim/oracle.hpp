@@ -36,6 +36,10 @@ class oracle {
   void on_applied(node_id node, std::size_t index, const std::string& payload);
   /// A client got an OK reply with `result` for (client, seq).
   void on_acked(std::uint64_t client, std::uint64_t seq, const std::string& result);
+  /// A linearizable read saw `seen` commands applied; `floor` is the history
+  /// position of the newest write acknowledged before the read began.
+  void on_read(std::uint64_t client, std::size_t floor, std::size_t seen);
+  std::size_t newest_acked_position() const { return newest_acked_; }
   /// Liveness and convergence at the end of a run.
   void check_final(const std::map<node_id, std::vector<std::string>>& applied_logs,
                    const std::map<node_id, slot_index>& commit_indexes);
@@ -66,6 +70,7 @@ class oracle {
   std::vector<std::string> history_;
   std::map<std::string, std::size_t> position_;
   std::set<std::string> acked_;
+  std::size_t newest_acked_ = 0;
 };
 
 }  // namespace ballot::sim

@@ -54,15 +54,21 @@ struct client {
   node_id target = 1;
   std::uint64_t retry_tick = 0;
   std::optional<node_id> hint;
+  /// The outstanding operation is a linearizable read (else the write `cmd`).
+  bool reading = false;
+  std::uint64_t read_id = 0;
+  /// History position of the newest write acknowledged before the read began.
+  std::size_t read_floor = 0;
 };
 
 struct event {
   enum class kind { message, request, reply } what = kind::message;
-  envelope env;            ///< kind::message
-  node_id node = 0;        ///< kind::request: the replica asked
-  command cmd;             ///< kind::request
-  std::size_t client = 0;  ///< kind::reply: index into clients_
-  client_reply reply;      ///< kind::reply
+  envelope env;               ///< kind::message
+  node_id node = 0;           ///< kind::request: the replica asked
+  command cmd;                ///< kind::request (a write)
+  std::uint64_t read_id = 0;  ///< kind::request: a read instead of a write
+  std::size_t client = 0;     ///< kind::reply: index into clients_
+  client_reply reply;         ///< kind::reply
 };
 
 class world {
@@ -238,7 +244,7 @@ class world {
     if (chance(drop_))
       return;
     bool twice = chance(duplicate_);
-    event ev{event::kind::message, std::move(env), 0, {}, 0, {}};
+    event ev{event::kind::message, std::move(env), 0, {}, 0, 0, {}};
     if (twice)
       schedule(ev, 1 + below(max_delay_));
     schedule(std::move(ev), 1 + below(max_delay_));
@@ -259,7 +265,22 @@ class world {
     for (auto& reply : r.replies) {
       for (std::size_t i = 0; i < clients_.size(); ++i)
         if (clients_[i].id == reply.client && !chance(drop_))
-          schedule(event{event::kind::reply, {}, 0, {}, i, reply}, 1 + below(max_delay_));
+          schedule(event{event::kind::reply, {}, 0, {}, 0, i, reply}, 1 + below(max_delay_));
+    }
+    // A read is served the moment the core allows it: the answer is how many
+    // commands this replica's state machine has applied now.
+    for (auto& rd : r.reads) {
+      auto owner = read_owner_.find(rd.id);
+      if (owner == read_owner_.end() || chance(drop_))
+        continue;
+      auto& c = clients_[owner->second];
+      client_reply reply{c.id, rd.id, rd.status,
+                         rd.status == paxos::reply_status::ok
+                           ? std::to_string(n.machine->log().size())
+                           : std::string{},
+                         rd.leader_hint};
+      schedule(event{event::kind::reply, {}, 0, {}, 0, owner->second, reply},
+               1 + below(max_delay_));
     }
   }
 
@@ -286,10 +307,16 @@ class world {
           auto& to = nodes_[ev.node];
           if (!to.core)
             break;
-          mix(now_ ^ (ev.cmd.client << 32) ^ ev.cmd.seq);
-          trace("client " + std::to_string(ev.cmd.client) + " -> " + std::to_string(ev.node) +
-                " propose " + ev.cmd.payload);
-          to.core->propose(ev.cmd);
+          if (ev.read_id != 0) {
+            mix(now_ ^ (ev.read_id << 20));
+            trace("read " + std::to_string(ev.read_id) + " -> " + std::to_string(ev.node));
+            to.core->read(ev.read_id);
+          } else {
+            mix(now_ ^ (ev.cmd.client << 32) ^ ev.cmd.seq);
+            trace("client " + std::to_string(ev.cmd.client) + " -> " + std::to_string(ev.node) +
+                  " propose " + ev.cmd.payload);
+            to.core->propose(ev.cmd);
+          }
           flush(ev.node);
           break;
         }
@@ -301,10 +328,18 @@ class world {
   }
 
   void on_reply(client& c, const client_reply& r) {
-    if (!c.waiting || r.seq != c.seq)
+    if (!c.waiting || r.seq != (c.reading ? c.read_id : c.seq))
       return;  // a late answer to an earlier attempt
     mix(now_ ^ (r.client << 40) ^ (r.seq << 1) ^ static_cast<std::uint64_t>(r.status));
     c.hint = r.leader_hint;
+    if (c.reading && r.status == paxos::reply_status::ok) {
+      trace("client " + std::to_string(c.id) + " read " + std::to_string(c.read_id) + " sees " +
+            r.result + " commands");
+      oracle_.on_read(c.id, c.read_floor, std::stoull(r.result));
+      c.waiting = c.reading = false;
+      read_owner_.erase(c.read_id);
+      return;
+    }
     if (r.status == paxos::reply_status::ok) {
       trace("client " + std::to_string(c.id) + " ok seq=" + std::to_string(c.seq) +
             " result=" + r.result);
@@ -327,14 +362,22 @@ class world {
     c.retry_tick = tick_ + 30;
     trace("client " + std::to_string(c.id) + " sends " + c.cmd.payload + " to " +
           std::to_string(c.target));
-    schedule(event{event::kind::request, {}, c.target, c.cmd, 0, {}}, 1 + below(max_delay_));
+    schedule(event{event::kind::request, {}, c.target, c.cmd, c.reading ? c.read_id : 0, 0, {}},
+             1 + below(max_delay_));
   }
 
   void drive_clients() {
-    for (auto& c : clients_) {
+    for (std::size_t i = 0; i < clients_.size(); ++i) {
+      auto& c = clients_[i];
       if (c.waiting) {
         if (tick_ >= c.retry_tick)
           submit(c);  // same (client, seq): the replicas apply it once
+      } else if (tick_ < opts_.fault_ticks && chance(0.1)) {
+        c.reading = c.waiting = true;
+        c.read_id = ++next_read_;
+        c.read_floor = oracle_.newest_acked_position();
+        read_owner_[c.read_id] = i;
+        submit(c);
       } else if (tick_ < opts_.fault_ticks && chance(0.3)) {
         c.cmd = command{c.id, ++c.seq, "c" + std::to_string(c.id) + "." + std::to_string(c.seq)};
         oracle_.on_submitted(c.cmd);
@@ -387,6 +430,8 @@ class world {
   std::vector<client> clients_;
   std::map<std::pair<std::uint64_t, std::uint64_t>, event> queue_;
   std::uint64_t next_event_ = 0;
+  std::uint64_t next_read_ = 0;
+  std::map<std::uint64_t, std::size_t> read_owner_;
   std::uint64_t now_ = 0;
   std::uint64_t tick_ = 0;
   std::uint64_t hash_ = 0xCBF29CE484222325ULL;

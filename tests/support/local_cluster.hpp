@@ -43,6 +43,8 @@ class local_cluster {
 
   /// Replies to clients, in the order the replicas sent them.
   std::vector<paxos::client_reply> replies;
+  /// Read results, in the order the replicas produced them.
+  std::vector<paxos::read_result> reads;
   /// Every ready taken, for tests of the persist-before-send contract.
   std::function<void(paxos::node_id, const paxos::ready&)> on_ready;
   /// Messages for which this returns true are lost.
@@ -59,6 +61,11 @@ class local_cluster {
 
   void propose(paxos::node_id id, paxos::command cmd) {
     node(id).propose(std::move(cmd));
+    flush(id);
+  }
+
+  void read(paxos::node_id id, std::uint64_t read_id) {
+    node(id).read(read_id);
     flush(id);
   }
 
@@ -131,6 +138,8 @@ class local_cluster {
       wire_.push_back(std::move(env));
     for (auto& reply : r.replies)
       replies.push_back(std::move(reply));
+    for (auto& rd : r.reads)
+      reads.push_back(rd);
   }
 
   paxos::config base_;

@@ -200,4 +200,63 @@ TEST(ReplicaTest, LeaderKeepsCommittingWithOneOfFiveDown) {
   EXPECT_EQ(c.node(l).commit_index(), 5u);
 }
 
+TEST(ReplicaTest, FollowerRefusesReadsWithLeaderHint) {
+  local_cluster c{3};
+  auto l = *c.elect();
+  c.read(l % 3 + 1, 7);
+  ASSERT_EQ(c.reads.size(), 1u);
+  EXPECT_EQ(c.reads[0].status, reply_status::not_leader);
+  EXPECT_EQ(c.reads[0].leader_hint, l);
+}
+
+TEST(ReplicaTest, LeaderServesReadAfterAQuorumConfirmsIt) {
+  local_cluster c{3};
+  auto l = *c.elect();
+  c.propose(l, cmd(1, 1));
+  c.deliver();
+  c.read(l, 7);
+  EXPECT_TRUE(c.reads.empty());  // the confirmation round is still in flight
+  c.deliver();
+  ASSERT_EQ(c.reads.size(), 1u);
+  EXPECT_EQ(c.reads[0].id, 7u);
+  EXPECT_EQ(c.reads[0].status, reply_status::ok);
+  EXPECT_EQ(c.log(l).size(), 1u);
+}
+
+TEST(ReplicaTest, IsolatedLeaderNeverServesAReadAndFailsItWhenDeposed) {
+  local_cluster c{3};
+  auto old = *c.elect();
+  c.isolate(old);
+  c.read(old, 9);
+  c.run(5);
+  EXPECT_TRUE(c.reads.empty());
+  ASSERT_TRUE(c.elect());
+  c.heal();
+  c.run(10);
+  ASSERT_EQ(c.reads.size(), 1u);
+  EXPECT_EQ(c.reads[0].status, reply_status::not_leader);
+}
+
+TEST(ReplicaTest, NewLeaderReadsWaitForRecoveredSlots) {
+  // The old leader chose slot 1 but never told anyone: the new leader must
+  // not answer a read before it has re-committed that slot.
+  local_cluster c{3};
+  auto l = *c.elect();
+  node_id two = l % 3 + 1;
+  c.drop_if = [&](const envelope& e) {
+    return e.from == l && (std::holds_alternative<heartbeat>(e.msg) ||
+                           (std::holds_alternative<accept>(e.msg) && e.to != two));
+  };
+  c.propose(l, cmd(1, 1));
+  c.deliver();
+  c.crash(l);
+  c.drop_if = nullptr;
+  auto fresh = *c.elect();
+  c.read(fresh, 3);
+  c.deliver();
+  ASSERT_EQ(c.reads.size(), 1u);
+  EXPECT_EQ(c.reads[0].status, reply_status::ok);
+  EXPECT_EQ(c.log(fresh), (std::vector<std::string>{"c1.1"}));
+}
+
 }  // namespace
