@@ -1,0 +1,177 @@
+#include "runtime/ballotd/options.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <set>
+
+namespace ballot::ballotd {
+
+namespace {
+
+const char* usage =
+  "usage: ballotd [--id N --peers ID=HOST:PORT,... --client HOST:PORT] [--data-dir DIR]\n"
+  "               [--config FILE] [--tick-ms MS]\n"
+  "\n"
+  "Runs one node of a Ballot cluster. Without --id and --peers it runs the embedded\n"
+  "default: a whole three-replica cluster in this process, state in ./ballot-data,\n"
+  "clients served on 127.0.0.1:7400.\n"
+  "\n"
+  "  --id N                 this node's id (must appear in --peers)\n"
+  "  --peers LIST           every member: 1=127.0.0.1:7411,2=127.0.0.1:7412,...\n"
+  "                         a node listens for its peers on its own entry's address\n"
+  "  --client HOST:PORT     Cap'n Proto endpoint for clients (default 127.0.0.1:7400)\n"
+  "  --data-dir DIR         durable state (default ./ballot-data, or ./ballot-data/<id>)\n"
+  "  --config FILE          the same keys as `key = value` lines; flags win over the file\n"
+  "  --tick-ms MS           length of a consensus tick (default 10)\n"
+  "\n"
+  "Prints `ballotd ready id=<id> client=<host:port>` once it serves. SIGINT/SIGTERM\n"
+  "stop it cleanly. Exit codes: 0 clean stop, 2 bad flags or config, 3 unusable or\n"
+  "corrupt data directory.\n";
+
+template <class T>
+bool parse_number(const std::string& text, T& out) {
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && ptr == text.data() + text.size() && !text.empty();
+}
+
+usage_error bad(const std::string& flag, const std::string& value, const std::string& why) {
+  return usage_error{"invalid value '" + value + "' for --" + flag + ": " + why};
+}
+
+/// Applies one key to `o`; the key is a flag name without dashes.
+std::optional<usage_error> apply(options& o, const std::string& key, const std::string& value,
+                                 std::set<std::string>& seen) {
+  seen.insert(key);
+  if (key == "id") {
+    if (!parse_number(value, o.id) || o.id == 0)
+      return bad(key, value, "expected a positive integer");
+  } else if (key == "peers") {
+    o.peers.clear();
+    std::size_t start = 0;
+    while (start <= value.size()) {
+      auto end = value.find(',', start);
+      auto item = value.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      auto eq = item.find('=');
+      std::uint32_t id = 0;
+      auto ep = eq == std::string::npos ? std::nullopt : parse_endpoint(item.substr(eq + 1));
+      if (eq == std::string::npos || !parse_number(item.substr(0, eq), id) || id == 0 || !ep)
+        return bad(key, value, "expected ID=HOST:PORT,... but got '" + item + "'");
+      if (!o.peers.emplace(id, *ep).second)
+        return bad(key, value, "id " + std::to_string(id) + " appears twice");
+      if (end == std::string::npos)
+        break;
+      start = end + 1;
+    }
+  } else if (key == "client") {
+    auto ep = parse_endpoint(value);
+    if (!ep)
+      return bad(key, value, "expected HOST:PORT with a port in 1..65535");
+    o.client = *ep;
+  } else if (key == "data-dir") {
+    if (value.empty())
+      return bad(key, value, "must not be empty");
+    o.data_dir = value;
+  } else if (key == "tick-ms") {
+    if (!parse_number(value, o.tick_ms) || o.tick_ms == 0 || o.tick_ms > 10000)
+      return bad(key, value, "expected milliseconds in 1..10000");
+  } else {
+    return usage_error{"unknown option --" + key};
+  }
+  return std::nullopt;
+}
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r");
+  auto e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? std::string{} : s.substr(b, e - b + 1);
+}
+
+std::optional<usage_error> read_config(const std::string& path, options& o,
+                                       std::set<std::string>& seen) {
+  std::ifstream in(path);
+  if (!in)
+    return bad("config", path, "cannot read the file");
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    line = trim(line.substr(0, line.find('#')));
+    if (line.empty())
+      continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos)
+      return usage_error{path + ":" + std::to_string(number) + ": expected `key = value`, got '" +
+                         line + "'"};
+    if (auto err = apply(o, trim(line.substr(0, eq)), trim(line.substr(eq + 1)), seen))
+      return usage_error{path + ":" + std::to_string(number) + ": " + err->message};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<endpoint> parse_endpoint(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return std::nullopt;
+  std::uint32_t port = 0;
+  if (!parse_number(text.substr(colon + 1), port) || port == 0 || port > 65535)
+    return std::nullopt;
+  return endpoint{text.substr(0, colon), static_cast<std::uint16_t>(port)};
+}
+
+const char* usage_text() {
+  return usage;
+}
+
+parse_result parse_options(const std::vector<std::string>& args) {
+  options o;
+  std::vector<std::pair<std::string, std::string>> flags;
+  std::optional<std::string> config;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if (a == "--help" || a == "-h") {
+      o.help = true;
+      return {o, std::nullopt};
+    }
+    if (a.rfind("--", 0) != 0)
+      return {std::nullopt, usage_error{"unexpected argument '" + a + "'"}};
+    auto key = a.substr(2);
+    std::string value;
+    if (auto eq = key.find('='); eq != std::string::npos) {
+      value = key.substr(eq + 1);
+      key = key.substr(0, eq);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return {std::nullopt, usage_error{"missing value for --" + key}};
+    }
+    if (key == "config")
+      config = value;
+    else
+      flags.emplace_back(key, value);
+  }
+  std::set<std::string> seen;
+  if (config)
+    if (auto err = read_config(*config, o, seen))
+      return {std::nullopt, err};
+  for (auto& [key, value] : flags)
+    if (auto err = apply(o, key, value, seen))
+      return {std::nullopt, err};
+  bool has_id = seen.count("id") != 0, has_peers = seen.count("peers") != 0;
+  o.embedded = !has_id && !has_peers;
+  if (o.embedded)
+    return {o, std::nullopt};
+  if (!has_id)
+    return {std::nullopt, usage_error{"--peers needs --id (which member is this node?)"}};
+  if (!has_peers)
+    return {std::nullopt, usage_error{"--id needs --peers (who are the members?)"}};
+  if (o.peers.count(o.id) == 0)
+    return {std::nullopt,
+            bad("id", std::to_string(o.id), "not a member of --peers")};
+  if (seen.count("client") == 0)
+    return {std::nullopt, usage_error{"a cluster node needs --client HOST:PORT for its clients"}};
+  if (seen.count("data-dir") == 0)
+    o.data_dir = "ballot-data/" + std::to_string(o.id);
+  return {o, std::nullopt};
+}
+
+}  // namespace ballot::ballotd

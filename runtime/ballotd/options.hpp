@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ballot::ballotd {
+
+/// A host and port, as written on the command line ("127.0.0.1:7401").
+struct endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+
+  std::string to_string() const { return host + ":" + std::to_string(port); }
+};
+
+/// Parses "host:port"; nullopt if malformed or the port is not 1..65535.
+std::optional<endpoint> parse_endpoint(const std::string& text);
+
+/// Everything ballotd is told to do. Pure data: parsed and validated
+/// without touching the network or the disk.
+struct options {
+  /// No --id/--peers: one process hosts a whole three-replica cluster.
+  bool embedded = true;
+  std::uint32_t id = 0;
+  /// Every member's node-to-node address, this node's included.
+  std::map<std::uint32_t, endpoint> peers;
+  /// The Cap'n Proto endpoint for clients.
+  endpoint client{"127.0.0.1", 7400};
+  std::string data_dir = "ballot-data";
+  /// Length of one Paxos tick; timeouts are counted in ticks.
+  std::uint32_t tick_ms = 10;
+  bool help = false;
+};
+
+/// A usage error: the message names the flag and the value (exit code 2).
+struct usage_error {
+  std::string message;
+};
+
+/// Parses ballotd's flags; `--config FILE` reads `key = value` lines (keys are
+/// the flag names without dashes, `#` starts a comment) and flags win over
+/// the file. Returns the options or the first usage error.
+struct parse_result {
+  std::optional<options> opts;
+  std::optional<usage_error> error;
+};
+parse_result parse_options(const std::vector<std::string>& args);
+
+/// The text of `ballotd --help`.
+const char* usage_text();
+
+}  // namespace ballot::ballotd

@@ -1,0 +1,83 @@
+// ballotd's flags and config file: every bad value is named in the error.
+#include <cstdio>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "runtime/ballotd/options.hpp"
+
+namespace {
+
+using namespace ballot::ballotd;
+
+parse_result parse(std::vector<std::string> args) {
+  return parse_options(args);
+}
+
+TEST(BallotdOptionsTest, NoFlagsIsTheEmbeddedDefault) {
+  auto r = parse({});
+  ASSERT_TRUE(r.opts);
+  EXPECT_TRUE(r.opts->embedded);
+  EXPECT_EQ(r.opts->client.to_string(), "127.0.0.1:7400");
+  EXPECT_EQ(r.opts->data_dir, "ballot-data");
+}
+
+TEST(BallotdOptionsTest, ClusterNode) {
+  auto r = parse({"--id", "2", "--peers", "1=127.0.0.1:7411,2=10.0.0.2:7412,3=h3:7413",
+                  "--client", "127.0.0.1:7402"});
+  ASSERT_TRUE(r.opts) << r.error->message;
+  EXPECT_FALSE(r.opts->embedded);
+  EXPECT_EQ(r.opts->id, 2u);
+  ASSERT_EQ(r.opts->peers.size(), 3u);
+  EXPECT_EQ(r.opts->peers.at(2).host, "10.0.0.2");
+  EXPECT_EQ(r.opts->peers.at(3).port, 7413);
+  EXPECT_EQ(r.opts->data_dir, "ballot-data/2");
+}
+
+TEST(BallotdOptionsTest, ErrorsNameTheFlagAndTheValue) {
+  auto cases = std::vector<std::pair<std::vector<std::string>, std::string>>{
+    {{"--id", "x", "--peers", "1=a:1"}, "'x' for --id"},
+    {{"--id", "1", "--peers", "1=a:99999", "--client", "a:1"}, "--peers"},
+    {{"--id", "1", "--peers", "1=a:1,1=b:2", "--client", "a:1"}, "appears twice"},
+    {{"--id", "4", "--peers", "1=a:1", "--client", "a:1"}, "not a member"},
+    {{"--client", "nohost"}, "'nohost' for --client"},
+    {{"--tick-ms", "0"}, "--tick-ms"},
+    {{"--bogus", "1"}, "unknown option --bogus"},
+    {{"--id"}, "missing value for --id"},
+    {{"--id", "1"}, "--id needs --peers"},
+    {{"--id", "1", "--peers", "1=a:1"}, "needs --client"},
+  };
+  for (auto& [args, expected] : cases) {
+    auto r = parse(args);
+    ASSERT_TRUE(r.error) << args[0];
+    EXPECT_NE(r.error->message.find(expected), std::string::npos)
+      << "'" << r.error->message << "' lacks '" << expected << "'";
+  }
+}
+
+TEST(BallotdOptionsTest, ConfigFileWithFlagsWinning) {
+  auto path = testing::TempDir() + "/ballotd_options_test.conf";
+  {
+    std::ofstream out(path);
+    out << "# a node\nid = 3\npeers = 1=127.0.0.1:1,3=127.0.0.1:3\nclient = 127.0.0.1:9\n"
+        << "data-dir = /tmp/x   # comment\n";
+  }
+  auto r = parse({"--config", path, "--data-dir", "/tmp/y"});
+  ASSERT_TRUE(r.opts) << r.error->message;
+  EXPECT_EQ(r.opts->id, 3u);
+  EXPECT_EQ(r.opts->data_dir, "/tmp/y");
+  EXPECT_EQ(r.opts->client.port, 9);
+  {
+    std::ofstream out(path);
+    out << "id = 3\nnonsense\n";
+  }
+  auto bad = parse({"--config", path});
+  ASSERT_TRUE(bad.error);
+  EXPECT_NE(bad.error->message.find(path + ":2"), std::string::npos) << bad.error->message;
+  std::remove(path.c_str());
+  auto missing = parse({"--config", "/nonexistent/ballot.conf"});
+  ASSERT_TRUE(missing.error);
+  EXPECT_NE(missing.error->message.find("/nonexistent/ballot.conf"), std::string::npos);
+}
+
+}  // namespace
