@@ -11,6 +11,7 @@
 #include "caf/actor.hpp"
 #include "caf/actor_system.hpp"
 #include "caf/event_based_actor.hpp"
+#include "caf/sec.hpp"
 #include "caf/send.hpp"
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_response_promise.hpp"
@@ -150,6 +151,21 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
   if (!st.disk || !st.sm)
     throw std::invalid_argument("replica_actor: a factory returned nullptr");
   st.core.emplace(opts.paxos, st.disk->load(), *st.sm);
+  // Storage fails by throwing; nothing the replica does afterwards is safe.
+  self->set_exception_handler(
+    [on_error = opts.on_storage_error](caf::scheduled_actor*, std::exception_ptr& ep) -> caf::error {
+      std::string what = "unknown exception";
+      try {
+        std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+        // keep the generic text
+      }
+      if (on_error)
+        on_error(what);
+      return caf::make_error(caf::sec::runtime_error, what);
+    });
   self->delayed_send(self, st.tick_interval, caf::tick_atom_v);
   return {
     [self](caf::tick_atom) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "caf/fwd.hpp"
 #include "caf/timespan.hpp"
@@ -53,6 +54,10 @@ struct replica_options {
   state_machine_factory make_state_machine;
   /// Optional: defaults to a fresh `memory_storage`.
   storage_factory make_storage;
+  /// Called (on the actor's thread) when the storage fails, before the actor
+  /// stops: a replica cannot go on without its disk. A process typically
+  /// reports the message and exits. Default: the actor just stops.
+  std::function<void(const std::string&)> on_storage_error;
 };
 
 /// Spawns one replica actor. It starts ticking at once; messages for peers it

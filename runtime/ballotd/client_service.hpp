@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "caf/fwd.hpp"
+
+#include "actors/replica/peer_map.hpp"
+#include "runtime/ballotd/options.hpp"
+
+namespace ballot::gateway {
+class server;
+}
+
+namespace ballot::ballotd {
+
+/// The replica actors this node can reach now, by id: local ones, plus the
+/// peers' proxies that the peer connector keeps current. Shared between the
+/// connector (writer) and the gateway's bridge actor (reader).
+class replica_directory {
+ public:
+  void set(actors::peer_map map) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    map_ = std::move(map);
+  }
+  caf::actor find(std::uint32_t id) const;
+
+ private:
+  mutable std::mutex mutex_;
+  actors::peer_map map_;
+};
+
+/// The node's client endpoint: the Cap'n Proto gateway in front of the
+/// local replica, forwarding to the leader through the directory.
+class client_service {
+ public:
+  client_service();
+  ~client_service();
+
+  /// Starts serving on `opts.client`; the error text if it cannot.
+  std::optional<std::string> start(caf::actor_system& sys, const options& opts,
+                                   std::uint32_t self, std::shared_ptr<replica_directory> dir);
+
+  /// Stops accepting, lets in-flight calls end (bounded), closes.
+  void stop();
+
+  /// "host:port" as bound.
+  std::string bound() const;
+
+ private:
+  std::unique_ptr<gateway::server> server_;
+};
+
+}  // namespace ballot::ballotd

@@ -1,0 +1,62 @@
+// ballotd: one node of a Ballot cluster, or (without --id/--peers) a whole
+// three-replica cluster in one process. See `ballotd --help` and SURFACE.md.
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "runtime/ballotd/node.hpp"
+#include "runtime/ballotd/options.hpp"
+
+namespace {
+
+/// SIGINT and SIGTERM are blocked in every thread (CAF's threads inherit the
+/// mask) and taken synchronously by the main thread with sigwait, so no
+/// handler runs in the middle of CAF or the KJ loop.
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ballot::ballotd;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = parse_options(args);
+  if (parsed.error) {
+    std::fprintf(stderr, "ballotd: %s\n(run `ballotd --help` for usage)\n",
+                 parsed.error->message.c_str());
+    return exit_usage;
+  }
+  if (parsed.opts->help) {
+    std::fputs(usage_text(), stdout);
+    return 0;
+  }
+  auto signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Write errors to a closed pipe must not kill a node.
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    node n{*parsed.opts};
+    auto code = n.start();
+    if (code != 0)
+      return code;
+    std::printf("ballotd ready id=%s client=%s\n",
+                parsed.opts->embedded ? "embedded" : std::to_string(parsed.opts->id).c_str(),
+                n.client_endpoint().c_str());
+    std::fflush(stdout);
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::fprintf(stderr, "ballotd: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    n.stop();
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ballotd: %s\n", e.what());
+    return exit_data;
+  }
+}

@@ -1,0 +1,205 @@
+#include "runtime/ballotd/node.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "caf/all.hpp"
+#include "caf/io/all.hpp"
+
+#include "actors/kv/kv_store.hpp"
+#include "actors/replica/replica_actor.hpp"
+#include "actors/replica/type_ids.hpp"
+#include "runtime/ballotd/client_service.hpp"
+#include "runtime/ballotd/peer_connector.hpp"
+#include "runtime/wal/wal_storage.hpp"
+
+namespace ballot::ballotd {
+
+namespace {
+
+/// The write-ahead log, opened and replayed by ballotd itself before any
+/// actor starts, so a corrupt or unusable data directory stops the process
+/// with exit code 3 instead of killing an actor later. Closing syncs, so a
+/// clean stop leaves every appended record durable.
+class opened_log final : public actors::storage {
+ public:
+  explicit opened_log(const std::string& dir) : log_(options_for(dir)) {
+    state_ = log_.load();
+    auto& report = log_.last_recovery();
+    if (report.truncated())
+      std::fprintf(stderr,
+                   "ballotd: %s: cut a torn tail of %llu bytes at offset %llu (%s): the remains "
+                   "of a write interrupted before it was acknowledged\n",
+                   report.truncated_file.c_str(),
+                   static_cast<unsigned long long>(report.truncated_bytes),
+                   static_cast<unsigned long long>(report.truncated_at),
+                   report.truncated_reason.c_str());
+  }
+
+  ~opened_log() override {
+    try {
+      log_.sync();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ballotd: final sync failed: %s\n", e.what());
+    }
+  }
+
+  static wal::wal_options options_for(const std::string& dir) {
+    wal::wal_options o;
+    o.dir = dir;
+    return o;
+  }
+
+  paxos::durable_state load() override { return std::move(state_); }
+  void append(const paxos::ready& rd) override { log_.append(rd); }
+  void sync() override { log_.sync(); }
+
+ private:
+  wal::wal_storage log_;
+  paxos::durable_state state_;
+};
+
+/// What a replica actor owns: a view of the log ballotd opened and will close.
+class forwarding_storage final : public actors::storage {
+ public:
+  explicit forwarding_storage(actors::storage& log) : log_(log) {}
+  paxos::durable_state load() override { return log_.load(); }
+  void append(const paxos::ready& rd) override { log_.append(rd); }
+  void sync() override { log_.sync(); }
+
+ private:
+  actors::storage& log_;
+};
+
+[[noreturn]] void storage_failed(const std::string& what) {
+  // The disk failed under a running replica: nothing it would do next is
+  // safe. Stop at once; recovery on restart replays what was synced.
+  std::fprintf(stderr, "ballotd: storage failure: %s\n", what.c_str());
+  std::fflush(stderr);
+  std::_Exit(exit_data);
+}
+
+}  // namespace
+
+struct node::impl {
+  options opts;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::vector<std::unique_ptr<opened_log>> logs;
+  std::map<std::uint32_t, caf::actor> replicas;
+  caf::actor connector;
+  std::unique_ptr<client_service> clients;
+  std::shared_ptr<replica_directory> directory = std::make_shared<replica_directory>();
+};
+
+node::node(options opts) : impl_(std::make_unique<impl>()) {
+  impl_->opts = std::move(opts);
+}
+
+node::~node() {
+  stop();
+}
+
+int node::start() {
+  auto& o = impl_->opts;
+  std::vector<std::uint32_t> local_ids;
+  std::vector<std::uint32_t> members;
+  if (o.embedded) {
+    local_ids = members = {1, 2, 3};
+  } else {
+    local_ids = {o.id};
+    for (auto& [id, where] : o.peers)
+      members.push_back(id);
+  }
+  // Open every log first: an unusable data directory is exit code 3, before
+  // anything listens.
+  std::map<std::uint32_t, opened_log*> log_of;
+  try {
+    for (auto id : local_ids) {
+      auto dir = o.embedded ? o.data_dir + "/" + std::to_string(id) : o.data_dir;
+      impl_->logs.push_back(std::make_unique<opened_log>(dir));
+      log_of[id] = impl_->logs.back().get();
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ballotd: cannot use the data directory: %s\n", e.what());
+    return exit_data;
+  }
+
+  auto& cfg = impl_->cfg;
+  cfg.add_message_types<caf::id_block::ballot>();
+  if (!o.embedded) {
+    cfg.load<caf::io::middleman>();
+    // A frozen peer keeps its TCP connection: only heartbeats tell.
+    cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(200)});
+  }
+  impl_->sys = std::make_unique<caf::actor_system>(cfg);
+  auto& sys = *impl_->sys;
+
+  for (auto id : local_ids) {
+    actors::replica_options ro;
+    ro.paxos.id = id;
+    ro.paxos.members = members;
+    ro.paxos.seed = static_cast<std::uint64_t>(
+      std::chrono::steady_clock::now().time_since_epoch().count());
+    ro.tick_interval = std::chrono::milliseconds(o.tick_ms);
+    ro.make_state_machine = [] { return std::make_unique<kv::kv_store>(); };
+    auto* log = log_of.at(id);
+    ro.make_storage = [log] { return std::make_unique<forwarding_storage>(*log); };
+    ro.on_storage_error = [](const std::string& what) { storage_failed(what); };
+    impl_->replicas[id] = actors::spawn_replica(sys, ro);
+  }
+
+  if (o.embedded) {
+    actors::peer_map all(impl_->replicas.begin(), impl_->replicas.end());
+    impl_->directory->set(all);
+    actors::introduce(all);
+  } else {
+    auto& me = o.peers.at(o.id);
+    auto published = sys.middleman().publish(impl_->replicas.at(o.id), me.port, me.host.c_str(), true);
+    if (!published) {
+      std::fprintf(stderr, "ballotd: cannot listen for peers on %s (from --peers): %s\n",
+                   me.to_string().c_str(), sys.render(published.error()).c_str());
+      return exit_usage;
+    }
+    impl_->connector = spawn_peer_connector(
+      sys, impl_->replicas.at(o.id), o.id, o.peers,
+      [dir = impl_->directory](const actors::peer_map& map) { dir->set(map); });
+  }
+
+  impl_->clients = std::make_unique<client_service>();
+  auto self = o.embedded ? 1u : o.id;
+  if (auto err = impl_->clients->start(sys, o, self, impl_->directory)) {
+    std::fprintf(stderr, "ballotd: cannot serve clients on %s (from --client): %s\n",
+                 o.client.to_string().c_str(), err->c_str());
+    return exit_usage;
+  }
+  return 0;
+}
+
+void node::stop() {
+  if (!impl_->sys)
+    return;
+  // Stop accepting clients first; in-flight calls get a bounded time to end.
+  if (impl_->clients)
+    impl_->clients->stop();
+  impl_->clients.reset();
+  if (impl_->connector)
+    caf::anon_send_exit(impl_->connector, caf::exit_reason::user_shutdown);
+  for (auto& [id, replica] : impl_->replicas)
+    caf::anon_send_exit(replica, caf::exit_reason::user_shutdown);
+  impl_->replicas.clear();
+  impl_->connector = nullptr;
+  impl_->sys->await_all_actors_done();
+  impl_->sys.reset();
+  // Closing each log syncs whatever was appended last.
+  impl_->logs.clear();
+}
+
+std::string node::client_endpoint() const {
+  return impl_->clients ? impl_->clients->bound() : impl_->opts.client.to_string();
+}
+
+}  // namespace ballot::ballotd

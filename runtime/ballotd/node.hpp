@@ -1,0 +1,38 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "runtime/ballotd/options.hpp"
+
+namespace ballot::ballotd {
+
+/// Exit codes of SURFACE.md.
+constexpr int exit_usage = 2;  ///< bad flags or config
+constexpr int exit_data = 3;   ///< unusable or corrupt data directory
+
+/// One running ballotd: the actor system, the local replica(s) with their
+/// write-ahead logs, the peer connections and the client gateway. Keeps CAF
+/// and Cap'n Proto out of main.
+class node {
+ public:
+  explicit node(options opts);
+  ~node();
+
+  /// Opens the data, starts the replicas, connects the peers and opens the
+  /// client endpoint. Returns 0, or the exit code after printing why.
+  int start();
+
+  /// Stops accepting clients, lets in-flight durable writes finish and stops
+  /// every actor.
+  void stop();
+
+  /// The client endpoint actually bound ("127.0.0.1:7400").
+  std::string client_endpoint() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace ballot::ballotd
