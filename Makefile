@@ -20,9 +20,9 @@ build: configure
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
 
-# Until ballotd exists this runs the three-replica example.
+# The embedded default: three replicas in one process, clients on 127.0.0.1:7400.
 run: build
-	@./$(BUILD_DIR)/bin/replicated_counter
+	@./$(BUILD_DIR)/bin/ballotd
 
 # Long randomized simulation: `make soak SEEDS=100000`.
 SEEDS ?= 20000

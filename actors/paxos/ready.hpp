@@ -44,9 +44,12 @@ struct read_result {
   std::optional<node_id> leader_hint;
 };
 
-/// The outputs of one input. Contract: the driver persists `promised`,
-/// `accepted` and `chosen` durably BEFORE it sends any of `messages` or
-/// `replies`; an acceptor's answer must never outrun its vote.
+/// The outputs of one input. Contract: the driver makes `promised` and
+/// `accepted` durable BEFORE it sends any of `messages` or `replies` (and
+/// before it serves `reads`): an acceptor's answer must never outrun its
+/// vote. `chosen` records only save a restarted replica from re-learning what
+/// a majority already holds durably, so they may reach the disk later (with
+/// the next sync) without holding anything back.
 struct ready {
   std::optional<ballot_number> promised;
   std::vector<std::pair<slot_index, accepted_value>> accepted;
@@ -58,6 +61,8 @@ struct ready {
   std::vector<read_result> reads;
 
   bool must_persist() const { return promised || !accepted.empty() || !chosen.empty(); }
+  /// Whether the outputs must wait for a sync of this ready's records.
+  bool must_sync() const { return promised || !accepted.empty(); }
   bool empty() const {
     return !must_persist() && messages.empty() && replies.empty() && reads.empty();
   }

@@ -62,12 +62,13 @@ struct replica_state {
     }
     if (rd.must_persist())
       disk->append(rd);
-    if (!rd.must_persist() && held.empty()) {
+    if (!rd.must_sync() && held.empty()) {
       release(out);
       return;
     }
     held.push_back(std::move(out));
     if (!sync_scheduled) {
+      // To the back of the mailbox: every input already waiting shares the sync.
       sync_scheduled = true;
       self->send(self, sync_atom_v);
     }
@@ -152,20 +153,20 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
     throw std::invalid_argument("replica_actor: a factory returned nullptr");
   st.core.emplace(opts.paxos, st.disk->load(), *st.sm);
   // Storage fails by throwing; nothing the replica does afterwards is safe.
-  self->set_exception_handler(
-    [on_error = opts.on_storage_error](caf::scheduled_actor*, std::exception_ptr& ep) -> caf::error {
-      std::string what = "unknown exception";
-      try {
-        std::rethrow_exception(ep);
-      } catch (const std::exception& e) {
-        what = e.what();
-      } catch (...) {
-        // keep the generic text
-      }
-      if (on_error)
-        on_error(what);
-      return caf::make_error(caf::sec::runtime_error, what);
-    });
+  self->set_exception_handler([on_error = opts.on_storage_error](
+                                caf::scheduled_actor*, std::exception_ptr& ep) -> caf::error {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+      // keep the generic text
+    }
+    if (on_error)
+      on_error(what);
+    return caf::make_error(caf::sec::runtime_error, what);
+  });
   self->delayed_send(self, st.tick_interval, caf::tick_atom_v);
   return {
     [self](caf::tick_atom) {

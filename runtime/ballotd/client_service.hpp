@@ -42,8 +42,8 @@ class client_service {
   ~client_service();
 
   /// Starts serving on `opts.client`; the error text if it cannot.
-  std::optional<std::string> start(caf::actor_system& sys, const options& opts,
-                                   std::uint32_t self, std::shared_ptr<replica_directory> dir);
+  std::optional<std::string> start(caf::actor_system& sys, const options& opts, std::uint32_t self,
+                                   std::shared_ptr<replica_directory> dir);
 
   /// Stops accepting, lets in-flight calls end (bounded), closes.
   void stop();

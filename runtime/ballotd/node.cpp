@@ -30,13 +30,12 @@ class opened_log final : public actors::storage {
     state_ = log_.load();
     auto& report = log_.last_recovery();
     if (report.truncated())
-      std::fprintf(stderr,
-                   "ballotd: %s: cut a torn tail of %llu bytes at offset %llu (%s): the remains "
-                   "of a write interrupted before it was acknowledged\n",
-                   report.truncated_file.c_str(),
-                   static_cast<unsigned long long>(report.truncated_bytes),
-                   static_cast<unsigned long long>(report.truncated_at),
-                   report.truncated_reason.c_str());
+      std::fprintf(
+        stderr,
+        "ballotd: %s: cut a torn tail of %llu bytes at offset %llu (%s): the remains "
+        "of a write interrupted before it was acknowledged\n",
+        report.truncated_file.c_str(), static_cast<unsigned long long>(report.truncated_bytes),
+        static_cast<unsigned long long>(report.truncated_at), report.truncated_reason.c_str());
   }
 
   ~opened_log() override {
@@ -142,8 +141,8 @@ int node::start() {
     actors::replica_options ro;
     ro.paxos.id = id;
     ro.paxos.members = members;
-    ro.paxos.seed = static_cast<std::uint64_t>(
-      std::chrono::steady_clock::now().time_since_epoch().count());
+    ro.paxos.seed =
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     ro.tick_interval = std::chrono::milliseconds(o.tick_ms);
     ro.make_state_machine = [] { return std::make_unique<kv::kv_store>(); };
     auto* log = log_of.at(id);
@@ -158,7 +157,8 @@ int node::start() {
     actors::introduce(all);
   } else {
     auto& me = o.peers.at(o.id);
-    auto published = sys.middleman().publish(impl_->replicas.at(o.id), me.port, me.host.c_str(), true);
+    auto published =
+      sys.middleman().publish(impl_->replicas.at(o.id), me.port, me.host.c_str(), true);
     if (!published) {
       std::fprintf(stderr, "ballotd: cannot listen for peers on %s (from --peers): %s\n",
                    me.to_string().c_str(), sys.render(published.error()).c_str());

@@ -165,8 +165,7 @@ parse_result parse_options(const std::vector<std::string>& args) {
   if (!has_peers)
     return {std::nullopt, usage_error{"--id needs --peers (who are the members?)"}};
   if (o.peers.count(o.id) == 0)
-    return {std::nullopt,
-            bad("id", std::to_string(o.id), "not a member of --peers")};
+    return {std::nullopt, bad("id", std::to_string(o.id), "not a member of --peers")};
   if (seen.count("client") == 0)
     return {std::nullopt, usage_error{"a cluster node needs --client HOST:PORT for its clients"}};
   if (seen.count("data-dir") == 0)

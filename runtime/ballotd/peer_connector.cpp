@@ -61,8 +61,7 @@ void connect(connector self, std::uint32_t id) {
   auto mm = self->system().middleman().actor_handle();
   self->request(mm, connect_timeout, caf::connect_atom_v, p.where.host, p.where.port)
     .then(
-      [self, id](const caf::node_id&, caf::strong_actor_ptr remote,
-                 const std::set<std::string>&) {
+      [self, id](const caf::node_id&, caf::strong_actor_ptr remote, const std::set<std::string>&) {
         auto& p = self->state.peers.at(id);
         p.connecting = false;
         if (!remote) {

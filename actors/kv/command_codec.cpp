@@ -1,0 +1,243 @@
+#include "actors/kv/command_codec.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace ballot::kv {
+
+namespace {
+
+enum class tag : std::uint8_t { put = 1, get = 2, del = 3, list = 4 };
+
+/// Appends fixed-width little-endian integers and length-prefixed strings.
+class writer {
+ public:
+  template <class T>
+  void integer(T x) {
+    static_assert(std::is_unsigned_v<T>);
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      out_.push_back(static_cast<char>((x >> (8 * i)) & 0xff));
+  }
+
+  void string(std::string_view s) {
+    integer(static_cast<std::uint32_t>(s.size()));
+    out_.append(s);
+  }
+
+  void optional(const std::optional<std::uint64_t>& x) {
+    integer(static_cast<std::uint8_t>(x ? 1 : 0));
+    if (x)
+      integer(*x);
+  }
+
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+/// Reads what `writer` wrote. Every read checks the remaining length first and
+/// records the first failure, so callers can read a whole message and check once.
+class reader {
+ public:
+  explicit reader(std::string_view in) : in_(in) {}
+
+  template <class T>
+  bool integer(T& x, const char* field) {
+    if (in_.size() - pos_ < sizeof(T))
+      return fail(field, "truncated");
+    x = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      x |= static_cast<T>(static_cast<T>(static_cast<unsigned char>(in_[pos_ + i])) << (8 * i));
+    pos_ += sizeof(T);
+    return true;
+  }
+
+  bool string(std::string& x, const char* field) {
+    auto start = pos_;
+    std::uint32_t len = 0;
+    if (!integer(len, field))
+      return false;
+    if (in_.size() - pos_ < len) {
+      auto left = in_.size() - pos_;
+      pos_ = start;  // report the field's own offset
+      return fail(field, "length " + std::to_string(len) + " exceeds the " + std::to_string(left) +
+                           " bytes left");
+    }
+    x.assign(in_.substr(pos_, len));
+    pos_ += len;
+    return true;
+  }
+
+  bool flag(bool& x, const char* field) {
+    std::uint8_t byte = 0;
+    if (!integer(byte, field))
+      return false;
+    if (byte > 1)
+      return fail(field, "flag byte is " + std::to_string(byte) + ", not 0 or 1");
+    x = byte == 1;
+    return true;
+  }
+
+  bool optional(std::optional<std::uint64_t>& x, const char* field) {
+    bool present = false;
+    if (!flag(present, field))
+      return false;
+    x.reset();
+    if (!present)
+      return true;
+    std::uint64_t value = 0;
+    if (!integer(value, field))
+      return false;
+    x = value;
+    return true;
+  }
+
+  bool finish() {
+    if (pos_ != in_.size())
+      return fail("end", std::to_string(in_.size() - pos_) + " trailing bytes");
+    return true;
+  }
+
+  std::size_t remaining() const { return in_.size() - pos_; }
+
+  bool fail(const char* field, const std::string& why) {
+    if (error_.empty())
+      error_ = std::string{field} + " at offset " + std::to_string(pos_) + ": " + why;
+    return false;
+  }
+
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  std::string error_;
+};
+
+}  // namespace
+
+const char* to_string(result_code code) {
+  switch (code) {
+    case result_code::ok:
+      return "ok";
+    case result_code::not_found:
+      return "not_found";
+    case result_code::version_mismatch:
+      return "version_mismatch";
+    case result_code::bad_request:
+      return "bad_request";
+    case result_code::unavailable:
+      return "unavailable";
+  }
+  return "unknown";
+}
+
+std::string encode(const request& req) {
+  writer w;
+  if (auto* put = std::get_if<put_request>(&req)) {
+    w.integer(static_cast<std::uint8_t>(tag::put));
+    w.string(put->key);
+    w.string(put->value);
+    w.optional(put->if_version);
+  } else if (auto* get = std::get_if<get_request>(&req)) {
+    w.integer(static_cast<std::uint8_t>(tag::get));
+    w.string(get->key);
+  } else if (auto* del = std::get_if<del_request>(&req)) {
+    w.integer(static_cast<std::uint8_t>(tag::del));
+    w.string(del->key);
+    w.optional(del->if_version);
+  } else if (auto* list = std::get_if<list_request>(&req)) {
+    w.integer(static_cast<std::uint8_t>(tag::list));
+    w.string(list->prefix);
+    w.integer(list->limit);
+  }
+  return w.take();
+}
+
+bool decode(std::string_view bytes, request& out, std::string& error) {
+  reader r{bytes};
+  std::uint8_t t = 0;
+  bool ok = r.integer(t, "tag");
+  if (ok) {
+    switch (static_cast<tag>(t)) {
+      case tag::put: {
+        put_request put;
+        ok = r.string(put.key, "key") && r.string(put.value, "value") &&
+             r.optional(put.if_version, "if_version");
+        out = std::move(put);
+        break;
+      }
+      case tag::get: {
+        get_request get;
+        ok = r.string(get.key, "key");
+        out = std::move(get);
+        break;
+      }
+      case tag::del: {
+        del_request del;
+        ok = r.string(del.key, "key") && r.optional(del.if_version, "if_version");
+        out = std::move(del);
+        break;
+      }
+      case tag::list: {
+        list_request list;
+        ok = r.string(list.prefix, "prefix") && r.integer(list.limit, "limit");
+        out = std::move(list);
+        break;
+      }
+      default:
+        ok = r.fail("tag", "unknown operation " + std::to_string(t));
+    }
+  }
+  ok = ok && r.finish();
+  if (!ok)
+    error = "malformed request: " + r.error();
+  return ok;
+}
+
+std::string encode(const result& res) {
+  writer w;
+  w.integer(static_cast<std::uint8_t>(res.code));
+  w.integer(res.version);
+  w.string(res.value);
+  w.integer(static_cast<std::uint32_t>(res.entries.size()));
+  for (auto& e : res.entries) {
+    w.string(e.key);
+    w.integer(e.version);
+  }
+  w.integer(static_cast<std::uint8_t>(res.truncated ? 1 : 0));
+  w.string(res.message);
+  return w.take();
+}
+
+bool decode(std::string_view bytes, result& out, std::string& error) {
+  reader r{bytes};
+  out = result{};
+  std::uint8_t code = 0;
+  std::uint32_t n = 0;
+  bool ok = r.integer(code, "code");
+  if (ok && code > static_cast<std::uint8_t>(result_code::unavailable))
+    ok = r.fail("code", "unknown result code " + std::to_string(code));
+  ok = ok && r.integer(out.version, "version") && r.string(out.value, "value") &&
+       r.integer(n, "entry count");
+  // Each entry takes at least 12 bytes: reject absurd counts before reserving.
+  if (ok && n > r.remaining() / 12)
+    ok = r.fail("entry count", std::to_string(n) + " entries cannot fit in " +
+                                 std::to_string(r.remaining()) + " bytes");
+  if (ok)
+    out.entries.reserve(n);
+  for (std::uint32_t i = 0; ok && i < n; ++i) {
+    key_version e;
+    ok = r.string(e.key, "entry key") && r.integer(e.version, "entry version");
+    out.entries.push_back(std::move(e));
+  }
+  ok = ok && r.flag(out.truncated, "truncated") && r.string(out.message, "message") && r.finish();
+  out.code = static_cast<result_code>(code);
+  if (!ok)
+    error = "malformed result: " + r.error();
+  return ok;
+}
+
+}  // namespace ballot::kv

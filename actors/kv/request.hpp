@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+/// The operations of the key/value store, as plain values. They travel inside
+/// a Paxos command payload (writes) or a read query, encoded by
+/// `command_codec`.
+namespace ballot::kv {
+
+/// Stores `value` under `key`. With `if_version`, only if the key's current
+/// version equals it; `if_version == 0` means "only if the key is absent".
+struct put_request {
+  std::string key;
+  std::string value;
+  std::optional<std::uint64_t> if_version;
+};
+
+/// Reads one key.
+struct get_request {
+  std::string key;
+};
+
+/// Removes `key`. With `if_version`, only if the key's current version equals it.
+struct del_request {
+  std::string key;
+  std::optional<std::uint64_t> if_version;
+};
+
+/// Lists the keys that start with `prefix`, in key order, with their versions.
+/// `limit` caps the number of entries (0 = no cap); a capped answer says so.
+struct list_request {
+  std::string prefix;
+  std::uint32_t limit = 0;
+};
+
+using request = std::variant<put_request, get_request, del_request, list_request>;
+
+/// Whether `req` changes the store (and so must go through the log).
+inline bool is_write(const request& req) {
+  return std::holds_alternative<put_request>(req) || std::holds_alternative<del_request>(req);
+}
+
+}  // namespace ballot::kv

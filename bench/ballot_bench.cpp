@@ -1,0 +1,278 @@
+// ballot-bench: closed-loop load on a Ballot cluster through the C++ client
+// (Cap'n Proto RPC), with progress every second and a summary (SURFACE.md).
+//
+//   ballot-bench --embedded --workload put --clients 64 --duration 10
+//   ballot-bench --endpoints 127.0.0.1:7401,127.0.0.1:7402 --workload get --clients 16 --duration 5
+//   --json
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+#include "runtime/ballotd/node.hpp"
+#include "runtime/client/client.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+const char* usage =
+  "usage: ballot-bench [--endpoints H:P,...] [--embedded] --workload put|get --clients N\n"
+  "                    --duration SECS [--value-size BYTES] [--keys K] [--warmup SECS] [--json]\n"
+  "\n"
+  "Closed-loop load: N clients, each with one request outstanding at a time, for\n"
+  "SECS seconds after a warm-up. Progress goes to stderr every second; the summary\n"
+  "(ops, ops/s, latency p50/p90/p99/max in microseconds, errors) to stdout, and with\n"
+  "--json the last stdout line is one JSON object.\n"
+  "\n"
+  "  --endpoints LIST   cluster client endpoints (default 127.0.0.1:7400)\n"
+  "  --embedded         start a three-replica cluster in this process (temporary dir)\n"
+  "  --workload W       put: --value-size bytes to a random key of --keys;\n"
+  "                     get: linearizable reads of random keys (written first)\n"
+  "  --clients N        concurrent clients (default 1)\n"
+  "  --duration SECS    measured seconds (default 10)\n"
+  "  --value-size BYTES value size for put (default 100)\n"
+  "  --keys K           key space (default 1000)\n"
+  "  --warmup SECS      unmeasured seconds first (default 1)\n"
+  "  --json             print the summary as one JSON object too\n";
+
+struct settings {
+  std::vector<std::string> endpoints{"127.0.0.1:7400"};
+  bool embedded = false;
+  std::string workload;
+  std::size_t clients = 1;
+  double duration = 10;
+  double warmup = 1;
+  std::size_t value_size = 100;
+  std::size_t keys = 1000;
+  bool json = false;
+};
+
+[[noreturn]] void bad(const std::string& flag, const std::string& value, const std::string& why) {
+  std::fprintf(stderr, "ballot-bench: invalid value '%s' for %s: %s\n(run --help for usage)\n",
+               value.c_str(), flag.c_str(), why.c_str());
+  std::exit(2);
+}
+
+double positive(const std::string& flag, const std::string& text, bool allow_zero = false) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || v < 0 || (!allow_zero && v == 0) || v > 1e7)
+    bad(flag, text, allow_zero ? "expected a number >= 0" : "expected a positive number");
+  return v;
+}
+
+settings parse(int argc, char** argv) {
+  settings s;
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc)
+        bad(flag, "", "missing value");
+      return argv[++i];
+    };
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(usage, stdout);
+      std::exit(0);
+    } else if (flag == "--endpoints") {
+      s.endpoints.clear();
+      auto list = value();
+      for (std::size_t start = 0; start <= list.size();) {
+        auto end = list.find(',', start);
+        auto item = list.substr(start, end - start);
+        if (item.find(':') == std::string::npos)
+          bad(flag, list, "expected HOST:PORT[,HOST:PORT...]");
+        s.endpoints.push_back(item);
+        if (end == std::string::npos)
+          break;
+        start = end + 1;
+      }
+    } else if (flag == "--embedded") {
+      s.embedded = true;
+    } else if (flag == "--workload") {
+      s.workload = value();
+      if (s.workload != "put" && s.workload != "get")
+        bad(flag, s.workload,
+            "expected put or get (lock, lock-contended and balance come with the lock service "
+            "and the balancers)");
+    } else if (flag == "--clients") {
+      s.clients = static_cast<std::size_t>(positive(flag, value()));
+    } else if (flag == "--duration") {
+      s.duration = positive(flag, value());
+    } else if (flag == "--warmup") {
+      s.warmup = positive(flag, value(), true);
+    } else if (flag == "--value-size") {
+      s.value_size = static_cast<std::size_t>(positive(flag, value(), true));
+    } else if (flag == "--keys") {
+      s.keys = static_cast<std::size_t>(positive(flag, value()));
+    } else if (flag == "--json") {
+      s.json = true;
+    } else {
+      bad(flag, flag, "unknown flag");
+    }
+  }
+  if (s.workload.empty())
+    bad("--workload", "", "a workload is required");
+  return s;
+}
+
+std::string key_name(std::size_t i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "/bench/k%06zu", i);
+  return buf;
+}
+
+/// The closed-loop clients that share one client connection set (and its
+/// I/O thread). Callbacks run on that thread only, so no locking inside.
+struct client_group {
+  std::unique_ptr<ballot::client::client> conn;
+  std::vector<std::uint32_t> latencies_us;  ///< ops completed inside the window
+  std::uint64_t errors = 0;
+  std::mt19937_64 rng;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto s = parse(argc, argv);
+  std::unique_ptr<ballot::ballotd::node> embedded;
+  std::filesystem::path tmp;
+  if (s.embedded) {
+    tmp = std::filesystem::temp_directory_path() / ("ballot-bench-" + std::to_string(::getpid()));
+    ballot::ballotd::options o;
+    o.data_dir = tmp.string();
+    o.client = {"127.0.0.1", 0};
+    embedded = std::make_unique<ballot::ballotd::node>(o);
+    if (embedded->start() != 0)
+      return 3;
+    s.endpoints = {embedded->client_endpoint()};
+    std::fprintf(stderr, "ballot-bench: embedded cluster at %s (data in %s)\n",
+                 s.endpoints[0].c_str(), tmp.c_str());
+  }
+
+  std::string value(s.value_size, 'v');
+  // Fewer connection sets than clients: one I/O thread each, and 2 cores.
+  std::size_t groups = std::min<std::size_t>(s.clients, 4);
+  std::vector<client_group> group(groups);
+  for (std::size_t g = 0; g < groups; ++g) {
+    ballot::client::options o;
+    // Spread the groups over the members, like peerbench spreads its clients.
+    o.endpoints = s.endpoints;
+    std::rotate(o.endpoints.begin(), o.endpoints.begin() + (g % o.endpoints.size()),
+                o.endpoints.end());
+    o.timeout = 10s;
+    o.max_writes_in_flight = 64;
+    group[g].conn = std::make_unique<ballot::client::client>(o);
+    group[g].rng.seed(g + 1);
+  }
+
+  if (s.workload == "get") {
+    std::fprintf(stderr, "ballot-bench: writing %zu keys first\n", s.keys);
+    for (std::size_t k = 0; k < s.keys; ++k) {
+      auto r = group[0].conn->put(key_name(k), value);
+      if (!r.ok()) {
+        std::fprintf(stderr, "ballot-bench: cluster unavailable: %s\n", r.message.c_str());
+        return 3;
+      }
+    }
+  }
+
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> completed{0};
+  auto start = clock_type::now();
+  auto window_open = start + std::chrono::duration_cast<clock_type::duration>(
+                               std::chrono::duration<double>(s.warmup));
+  auto window_close = window_open + std::chrono::duration_cast<clock_type::duration>(
+                                      std::chrono::duration<double>(s.duration));
+
+  // One closed loop per logical client: each completion starts the next op.
+  std::function<void(client_group&)> next;
+  next = [&](client_group& g) {
+    if (stop)
+      return;
+    auto key = key_name(g.rng() % s.keys);
+    auto began = clock_type::now();
+    auto done = [&, began](ballot::kv::result r) {
+      auto ended = clock_type::now();
+      if (ended >= window_open && ended < window_close) {
+        if (r.ok())
+          g.latencies_us.push_back(static_cast<std::uint32_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(ended - began).count()));
+        else
+          ++g.errors;
+        completed.fetch_add(1, std::memory_order_relaxed);
+      }
+      next(g);
+    };
+    if (s.workload == "put")
+      g.conn->async_put(key, value, std::nullopt, done);
+    else
+      g.conn->async_get(key, done);
+  };
+  for (std::size_t c = 0; c < s.clients; ++c)
+    next(group[c % groups]);
+
+  std::uint64_t last = 0;
+  for (int second = 1; clock_type::now() < window_close; ++second) {
+    std::this_thread::sleep_until(start + std::chrono::seconds(second));
+    auto now_done = completed.load();
+    bool warm = second <= s.warmup;
+    std::fprintf(stderr, "ballot-bench: %3ds %s %8llu ops/s\n", second,
+                 warm ? "warm-up " : "measured", static_cast<unsigned long long>(now_done - last));
+    last = now_done;
+  }
+  stop = true;
+  // Let the last ops finish before reading the groups' data.
+  std::this_thread::sleep_for(200ms);
+  std::vector<std::uint32_t> all;
+  std::uint64_t errors = 0;
+  for (auto& g : group) {
+    g.conn.reset();  // joins the I/O thread
+    all.insert(all.end(), g.latencies_us.begin(), g.latencies_us.end());
+    errors += g.errors;
+  }
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) -> std::uint64_t {
+    if (all.empty())
+      return 0;
+    return all[std::min(all.size() - 1, static_cast<std::size_t>(p * all.size()))];
+  };
+  double ops_per_s = static_cast<double>(all.size()) / s.duration;
+  std::printf(
+    "workload %s, %zu clients, %.1f s: %zu ops, %.0f ops/s, latency p50 %llu us, p90 "
+    "%llu us, p99 %llu us, max %llu us, %llu errors\n",
+    s.workload.c_str(), s.clients, s.duration, all.size(), ops_per_s,
+    static_cast<unsigned long long>(pct(0.50)), static_cast<unsigned long long>(pct(0.90)),
+    static_cast<unsigned long long>(pct(0.99)),
+    static_cast<unsigned long long>(all.empty() ? 0 : all.back()),
+    static_cast<unsigned long long>(errors));
+  if (s.json)
+    std::printf(
+      "{\"workload\":\"%s\",\"clients\":%zu,\"duration_s\":%.3f,\"ops\":%zu,"
+      "\"ops_per_s\":%.1f,\"p50_us\":%llu,\"p90_us\":%llu,\"p99_us\":%llu,"
+      "\"max_us\":%llu,\"errors\":%llu}\n",
+      s.workload.c_str(), s.clients, s.duration, all.size(), ops_per_s,
+      static_cast<unsigned long long>(pct(0.50)), static_cast<unsigned long long>(pct(0.90)),
+      static_cast<unsigned long long>(pct(0.99)),
+      static_cast<unsigned long long>(all.empty() ? 0 : all.back()),
+      static_cast<unsigned long long>(errors));
+  std::fflush(stdout);
+  if (embedded) {
+    embedded->stop();
+    std::error_code ec;
+    std::filesystem::remove_all(tmp, ec);
+  }
+  return 0;
+}

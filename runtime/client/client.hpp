@@ -1,0 +1,130 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/kv/result.hpp"
+
+/// The C++ client of a Ballot cluster over Cap'n Proto RPC
+/// (schemas/client.capnp). This header needs neither CAF nor Cap'n Proto.
+namespace ballot::client {
+
+struct options {
+  /// Nodes to talk to, "host:port" each. Any live one will do: nodes forward
+  /// to the leader themselves, and the client moves on when one is down.
+  std::vector<std::string> endpoints{"127.0.0.1:7400"};
+  /// Longest one call takes, retries and fail-over included; then it returns
+  /// `result_code::unavailable`.
+  std::chrono::milliseconds timeout{5000};
+  /// Longest one try at one endpoint waits (connecting included) before the
+  /// client tries the next: what gets it past a frozen node. Longer than a
+  /// gateway's own request timeout (2 s by default), so that a live node's
+  /// answer, `unavailable` included, arrives first.
+  std::chrono::milliseconds attempt_timeout{2500};
+  /// Names this client's writes in the cluster's deduplication tables; 0
+  /// picks a random one. Two live clients must never share an id.
+  std::uint64_t client_id = 0;
+  /// Most writes in flight at once (the cluster remembers 64 per client id);
+  /// further writes wait their turn inside the client.
+  std::size_t max_writes_in_flight = 32;
+  /// Replies larger than this close the connection.
+  std::size_t max_message_bytes = 64u << 20;
+};
+
+/// One member of the cluster as the answering node sees it.
+struct member_status {
+  std::uint32_t id = 0;
+  bool up = false;
+  bool is_leader = false;
+  std::uint64_t commit_index = 0;
+  /// Its client endpoint, empty when the answering node does not know it.
+  std::string endpoint;
+};
+
+/// The answer to `status`.
+struct cluster_status {
+  /// ok, or unavailable (then `message` says why).
+  kv::result_code code = kv::result_code::ok;
+  std::string message;
+  /// The endpoint that answered and its node id.
+  std::string answered_by;
+  std::uint32_t node_id = 0;
+  /// 0 when no leader is known.
+  std::uint32_t leader_id = 0;
+  std::uint64_t commit_index = 0;
+  std::vector<member_status> members;
+
+  bool ok() const { return code == kv::result_code::ok; }
+};
+
+/// A client: one I/O thread running a KJ event loop, one connection per
+/// endpoint (opened when first needed, re-opened after a failure).
+///
+/// Every call ends within `options::timeout`: with the cluster's answer (ok,
+/// not_found, version_mismatch, bad_request) or with unavailable. A write is
+/// numbered once (client id, seq) and every retry, on any endpoint, carries
+/// the same number, so it applies at most once however often it is retried.
+///
+/// Blocking calls may come from any thread (not from inside a callback).
+/// Asynchronous calls return at once and run `done` on the client's I/O
+/// thread when the call ends; `done` must not block, but may start further
+/// asynchronous calls, which is how one client keeps many requests in flight.
+/// From another thread, an asynchronous call waits until the I/O thread has
+/// taken it (not answered it): do not hold a lock that a callback takes while
+/// making one, or the two threads wait for each other.
+class client {
+ public:
+  using callback = std::function<void(kv::result)>;
+  using status_callback = std::function<void(cluster_status)>;
+
+  /// Starts the I/O thread. Throws std::invalid_argument naming a malformed
+  /// endpoint, or when there is none.
+  explicit client(options opts = {});
+
+  /// Stops the I/O thread; asynchronous calls still running end with
+  /// unavailable ("the client was closed").
+  ~client();
+
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  /// ok: `version` is the key's new version. With `if_version`, only if the
+  /// key's version equals it (0: only if absent), else version_mismatch with
+  /// the current version.
+  kv::result put(const std::string& key, const std::string& value,
+                 std::optional<std::uint64_t> if_version = std::nullopt);
+
+  /// Linearizable read. ok: `value` and `version`; not_found if absent.
+  kv::result get(const std::string& key);
+
+  /// Linearizable delete; `if_version` as for put. not_found if absent.
+  kv::result del(const std::string& key, std::optional<std::uint64_t> if_version = std::nullopt);
+
+  /// The keys under `prefix` in key order (`entries`), at most `limit` (0:
+  /// the node's cap); `truncated` when more match.
+  kv::result list(const std::string& prefix, std::uint32_t limit = 0);
+
+  /// Cluster health as the first node that answers sees it.
+  cluster_status status();
+
+  void async_put(const std::string& key, const std::string& value,
+                 std::optional<std::uint64_t> if_version, callback done);
+  void async_get(const std::string& key, callback done);
+  void async_del(const std::string& key, std::optional<std::uint64_t> if_version, callback done);
+  void async_list(const std::string& prefix, std::uint32_t limit, callback done);
+  void async_status(status_callback done);
+
+  /// The id this client's writes carry.
+  std::uint64_t client_id() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace ballot::client

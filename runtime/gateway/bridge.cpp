@@ -1,0 +1,307 @@
+#include "runtime/gateway/bridge.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <utility>
+
+#include "caf/actor.hpp"
+#include "caf/actor_system.hpp"
+#include "caf/allowed_unsafe_message_type.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/send.hpp"
+#include "caf/stateful_actor.hpp"
+
+#include "actors/replica/type_ids.hpp"
+
+namespace ballot::gateway {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using retry_atom = caf::atom_constant<caf::atom("gw_retry")>;
+constexpr retry_atom retry_atom_v = retry_atom{};
+
+/// Most forwards along leader hints before the bridge asks its own replica
+/// again: hints can be stale while a leadership changes hands.
+constexpr int max_hops = 3;
+
+/// One write or read on its way through the cluster.
+struct job {
+  bool is_write = true;
+  paxos::command cmd;
+  std::string query;
+  clock_type::time_point deadline;
+  bridge::reply_handler done;
+  /// Forwards since the bridge last asked its own replica.
+  int hops = 0;
+  /// Why the last ask did not succeed, for the final `unavailable` message.
+  std::string last_error = "no leader elected";
+};
+
+using job_ptr = std::shared_ptr<job>;
+
+/// One status probe of every member.
+struct status_job {
+  bridge::status_handler done;
+};
+
+using status_job_ptr = std::shared_ptr<status_job>;
+
+}  // namespace
+
+}  // namespace ballot::gateway
+
+// The gateway hands jobs to the bridge actor in the same process only; they
+// carry callbacks, so they can never be serialized (nor need to be).
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ballot::gateway::job_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ballot::gateway::status_job_ptr)
+
+namespace ballot::gateway {
+
+namespace {
+
+struct bridge_state {
+  static inline const char* name = "ballot.gateway.bridge";
+
+  replica_finder find;
+  options opts;
+  /// The replica that last took a request: new requests go straight there
+  /// instead of bouncing off a follower first. Unset after a failure.
+  std::optional<paxos::node_id> leader_guess;
+  std::uint64_t next_parked = 0;
+  /// Jobs waiting out `retry_delay` (an election, a dead hop) before the
+  /// bridge asks its own replica again.
+  std::map<std::uint64_t, job_ptr> parked;
+};
+
+using bridge_actor = caf::stateful_actor<bridge_state>*;
+
+void finish(job& j, bridge_reply reply) {
+  if (!j.done)
+    return;
+  auto done = std::move(j.done);
+  j.done = nullptr;
+  done(std::move(reply));
+}
+
+void give_up(job& j, const options& opts) {
+  bridge_reply reply;
+  reply.st = bridge_reply::status::unavailable;
+  reply.message =
+    j.last_error + " (gave up after " + std::to_string(opts.request_timeout.count()) + " ms)";
+  finish(j, std::move(reply));
+}
+
+void ask(bridge_actor self, const job_ptr& j, paxos::node_id target);
+
+/// Waits `retry_delay`, then starts over at the local replica.
+void park(bridge_actor self, const job_ptr& j) {
+  auto& st = self->state;
+  j->hops = 0;
+  if (clock_type::now() + st.opts.retry_delay >= j->deadline) {
+    give_up(*j, st.opts);
+    return;
+  }
+  auto id = ++st.next_parked;
+  st.parked.emplace(id, j);
+  self->delayed_send(self, st.opts.retry_delay, retry_atom_v, id);
+}
+
+void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
+               paxos::reply_status status, std::string& result,
+               std::optional<paxos::node_id> hint) {
+  auto& st = self->state;
+  switch (status) {
+    case paxos::reply_status::ok: {
+      st.leader_guess = target;
+      bridge_reply reply;
+      reply.result = std::move(result);
+      finish(*j, std::move(reply));
+      return;
+    }
+    case paxos::reply_status::expired: {
+      bridge_reply reply;
+      reply.st = bridge_reply::status::unavailable;
+      reply.message =
+        "the write expired: its client has more writes in flight than the "
+        "replicas' deduplication window";
+      finish(*j, std::move(reply));
+      return;
+    }
+    case paxos::reply_status::not_leader:
+      break;
+  }
+  if (!st.opts.forward) {
+    bridge_reply reply;
+    reply.st = bridge_reply::status::not_leader;
+    reply.leader_hint = hint;
+    finish(*j, std::move(reply));
+    return;
+  }
+  st.leader_guess = hint;
+  if (hint && *hint != target && j->hops < max_hops) {
+    ++j->hops;
+    ask(self, j, *hint);
+    return;
+  }
+  j->last_error = hint ? "replica " + std::to_string(target) + " names leader " +
+                           std::to_string(*hint) + ", which does not take requests"
+                       : "no leader elected";
+  park(self, j);
+}
+
+void ask(bridge_actor self, const job_ptr& j, paxos::node_id target) {
+  auto& st = self->state;
+  auto now = clock_type::now();
+  if (now >= j->deadline) {
+    give_up(*j, st.opts);
+    return;
+  }
+  auto dest = st.find(target);
+  if (!dest) {
+    st.leader_guess.reset();
+    j->last_error = "replica " + std::to_string(target) + " is unknown or unreachable";
+    park(self, j);
+    return;
+  }
+  auto wait = std::min<caf::timespan>(st.opts.hop_timeout, j->deadline - now);
+  auto on_error = [self, j, target](caf::error& err) {
+    self->state.leader_guess.reset();
+    j->last_error =
+      "replica " + std::to_string(target) + " did not answer: " + self->system().render(err);
+    park(self, j);
+  };
+  if (j->is_write) {
+    self->request(dest, wait, actors::propose_atom_v, j->cmd)
+      .then(
+        [self, j, target](paxos::client_reply& r) {
+          on_answer(self, j, target, r.status, r.result, r.leader_hint);
+        },
+        on_error);
+  } else {
+    self->request(dest, wait, actors::read_atom_v, j->query)
+      .then(
+        [self, j, target](actors::read_reply& r) {
+          on_answer(self, j, target, r.status, r.result, r.leader_hint);
+        },
+        on_error);
+  }
+}
+
+/// Collects the members' answers to one status probe.
+struct status_collector {
+  std::vector<member_view> views;
+  std::size_t pending = 0;
+  bridge::status_handler done;
+
+  void one_done() {
+    if (--pending == 0 && done)
+      done(std::move(views));
+  }
+};
+
+void probe(bridge_actor self, const status_job_ptr& sj) {
+  auto& st = self->state;
+  auto c = std::make_shared<status_collector>();
+  c->done = std::move(sj->done);
+  std::vector<caf::actor> dests;
+  for (auto id : st.opts.members) {
+    member_view view;
+    view.id = id;
+    c->views.push_back(view);
+    dests.push_back(st.find(id));
+  }
+  // One extra count for this loop, so that no answer completes it early.
+  c->pending = 1;
+  for (std::size_t i = 0; i < dests.size(); ++i) {
+    if (!dests[i])
+      continue;
+    ++c->pending;
+    self->request(dests[i], st.opts.status_timeout, actors::status_atom_v)
+      .then(
+        [c, i](actors::replica_status& s) {
+          auto& view = c->views[i];
+          view.up = true;
+          view.is_leader = s.is_leader;
+          view.leader_hint = s.leader_hint;
+          view.commit_index = s.commit_index;
+          c->one_done();
+        },
+        [c](caf::error&) { c->one_done(); });
+  }
+  c->one_done();
+}
+
+caf::behavior bridge_actor_impl(bridge_actor self, replica_finder find, options opts) {
+  auto& st = self->state;
+  st.find = std::move(find);
+  st.opts = std::move(opts);
+  if (st.opts.members.empty())
+    st.opts.members = {st.opts.self};
+  return {
+    [self](job_ptr& j) {
+      auto& st = self->state;
+      ask(self, j, st.opts.forward ? st.leader_guess.value_or(st.opts.self) : st.opts.self);
+    },
+    [self](retry_atom, std::uint64_t id) {
+      auto& st = self->state;
+      auto it = st.parked.find(id);
+      if (it == st.parked.end())
+        return;
+      auto j = std::move(it->second);
+      st.parked.erase(it);
+      ask(self, j, st.opts.self);
+    },
+    [self](status_job_ptr& sj) { probe(self, sj); },
+  };
+}
+
+}  // namespace
+
+replica_finder find_in(actors::peer_map replicas) {
+  return [replicas = std::move(replicas)](paxos::node_id id) {
+    auto it = replicas.find(id);
+    return it == replicas.end() ? caf::actor{} : it->second;
+  };
+}
+
+bridge::bridge(caf::actor_system& sys, replica_finder find, const options& opts)
+    : request_timeout_(opts.request_timeout) {
+  if (!find)
+    throw std::invalid_argument("gateway bridge: the replica finder is empty");
+  actor_ = std::make_unique<caf::actor>(sys.spawn(bridge_actor_impl, std::move(find), opts));
+}
+
+bridge::~bridge() {
+  caf::anon_send_exit(*actor_, caf::exit_reason::user_shutdown);
+}
+
+void bridge::write(paxos::command cmd, reply_handler done) const {
+  auto j = std::make_shared<job>();
+  j->is_write = true;
+  j->cmd = std::move(cmd);
+  j->done = std::move(done);
+  // The deadline is set here, not in the actor, so a busy mailbox eats into it.
+  j->deadline = clock_type::now() + request_timeout_;
+  caf::anon_send(*actor_, std::move(j));
+}
+
+void bridge::read(std::string query, reply_handler done) const {
+  auto j = std::make_shared<job>();
+  j->is_write = false;
+  j->query = std::move(query);
+  j->done = std::move(done);
+  j->deadline = clock_type::now() + request_timeout_;
+  caf::anon_send(*actor_, std::move(j));
+}
+
+void bridge::status(status_handler done) const {
+  auto sj = std::make_shared<status_job>();
+  sj->done = std::move(done);
+  caf::anon_send(*actor_, std::move(sj));
+}
+
+}  // namespace ballot::gateway

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caf/fwd.hpp"
+
+#include "actors/paxos/types.hpp"
+#include "actors/replica/peer_map.hpp"
+#include "runtime/gateway/options.hpp"
+
+/// The one crossing from the gateway's Cap'n Proto thread into CAF. Plain C++
+/// on the outside (this header pulls in no CAF or KJ headers), one long-lived
+/// event-based actor inside: a call sends one message and returns at once,
+/// the actor keeps any number of requests in flight, and it hands each answer
+/// to the caller's callback on a CAF thread, where the gateway fulfills a
+/// cross-thread KJ promise. Nothing blocks on either side.
+namespace ballot::gateway {
+
+/// Finds the replica actor of a member: the local one (`options::self`) and
+/// the leader to forward to. Returns an invalid handle for an unknown or
+/// unreachable member. Called only by the bridge actor (never concurrently
+/// with itself); it must not block.
+using replica_finder = std::function<caf::actor(paxos::node_id)>;
+
+/// A finder over a fixed map of replica actors (an embedded cluster, or a
+/// node whose peers' proxies are resolved up front).
+replica_finder find_in(actors::peer_map replicas);
+
+/// The answer to one write or read.
+struct bridge_reply {
+  enum class status {
+    ok,           ///< `result` holds the state machine's encoded answer
+    not_leader,   ///< only with `options::forward == false`; see `leader_hint`
+    unavailable,  ///< no answer within the request timeout; `message` says why
+  };
+  status st = status::ok;
+  std::string result;
+  std::optional<paxos::node_id> leader_hint;
+  std::string message;
+};
+
+/// One member as the status probe saw it.
+struct member_view {
+  paxos::node_id id = 0;
+  bool up = false;  ///< answered within `options::status_timeout`
+  bool is_leader = false;
+  std::optional<paxos::node_id> leader_hint;
+  std::uint64_t commit_index = 0;
+};
+
+class bridge {
+ public:
+  using reply_handler = std::function<void(bridge_reply)>;
+  using status_handler = std::function<void(std::vector<member_view>)>;
+
+  /// Spawns the bridge actor. `find` must be non-empty.
+  bridge(caf::actor_system& sys, replica_finder find, const options& opts);
+
+  /// Stops the actor; callbacks not yet called are dropped (destroyed uncalled).
+  ~bridge();
+
+  bridge(const bridge&) = delete;
+  bridge& operator=(const bridge&) = delete;
+
+  /// Proposes `cmd` (the (client, seq) of a retry must be the first attempt's),
+  /// following the leader until it applies or the request timeout passes.
+  /// `done` is called exactly once, on a CAF thread; it must not block.
+  /// Thread-safe.
+  void write(paxos::command cmd, reply_handler done) const;
+
+  /// A linearizable read of `query` on the leader; otherwise as `write`.
+  void read(std::string query, reply_handler done) const;
+
+  /// Probes every member's replica status; `done` gets one view per member,
+  /// in member order, within about `options::status_timeout`.
+  void status(status_handler done) const;
+
+ private:
+  std::unique_ptr<caf::actor> actor_;
+  std::chrono::milliseconds request_timeout_;
+};
+
+}  // namespace ballot::gateway

@@ -1,0 +1,183 @@
+#include "runtime/gateway/gateway.hpp"
+
+#include <future>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include <capnp/rpc-twoparty.h>
+#include <kj/async-io.h>
+
+#include "runtime/gateway/service.hpp"
+
+namespace ballot::gateway {
+
+namespace {
+
+capnp::ReaderOptions reader_options(const options& opts) {
+  capnp::ReaderOptions r;
+  // Checked against the segment table before the message body is read, so an
+  // oversized message costs no memory: the connection is closed instead.
+  r.traversalLimitInWords = opts.max_message_bytes / sizeof(capnp::word);
+  r.nestingLimit = opts.max_nesting_depth;
+  return r;
+}
+
+/// One client connection: its stream and an RPC system on it, with the limits.
+struct connection {
+  connection(kj::Own<kj::AsyncIoStream> s, capnp::Capability::Client cap, const options& opts)
+      : stream(kj::mv(s)),
+        network(*stream, capnp::rpc::twoparty::Side::SERVER, reader_options(opts)),
+        rpc(capnp::makeRpcServer(network, kj::mv(cap))) {
+    rpc.setFlowLimit(opts.max_in_flight_bytes_per_connection / sizeof(capnp::word));
+  }
+
+  kj::Own<kj::AsyncIoStream> stream;
+  capnp::TwoPartyVatNetwork network;
+  capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc;
+};
+
+/// A failed connection (bad input, a reset) concerns only its own client.
+class ignore_errors final : public kj::TaskSet::ErrorHandler {
+ public:
+  void taskFailed(kj::Exception&&) override {}
+};
+
+}  // namespace
+
+struct server::impl {
+  options opts;
+  std::unique_ptr<bridge> br;
+  std::thread thread;
+  std::uint16_t port = 0;
+
+  std::mutex mtx;
+  /// Wakes the KJ thread from `stop()`; set once the thread listens.
+  kj::Own<kj::CrossThreadPromiseFulfiller<void>> stop_signal;
+  bool stopped = false;
+
+  void run(std::promise<std::uint16_t>& started);
+
+  kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener, capnp::Capability::Client cap,
+                                kj::TaskSet& tasks, std::size_t& connections, kj::Timer& timer);
+};
+
+kj::Promise<void> server::impl::accept_loop(kj::ConnectionReceiver& listener,
+                                            capnp::Capability::Client cap, kj::TaskSet& tasks,
+                                            std::size_t& connections, kj::Timer& timer) {
+  return listener.accept()
+    .then(
+      [&, cap](kj::Own<kj::AsyncIoStream> stream) mutable -> kj::Promise<void> {
+        if (connections >= opts.max_connections)
+          return kj::READY_NOW;  // dropping the stream closes it
+        ++connections;
+        auto conn = kj::heap<connection>(kj::mv(stream), cap, opts);
+        auto closed = conn->network.onDisconnect();
+        tasks.add(closed.attach(kj::mv(conn), kj::defer([&connections] { --connections; })));
+        return kj::READY_NOW;
+      },
+      [&](kj::Exception&&) {
+        // Out of file descriptors and the like: back off, keep serving the rest.
+        return timer.afterDelay(100 * kj::MILLISECONDS);
+      })
+    .then([this, &listener, cap, &tasks, &connections, &timer]() mutable {
+      return accept_loop(listener, kj::mv(cap), tasks, connections, timer);
+    });
+}
+
+void server::impl::run(std::promise<std::uint16_t>& started) {
+  try {
+    auto io = kj::setupAsyncIo();
+    auto& ws = io.waitScope;
+    auto& timer = io.provider->getTimer();
+    kj::Own<kj::ConnectionReceiver> listener;
+    KJ_IF_MAYBE (e, kj::runCatchingExceptions([&] {
+                   auto addr =
+                     io.provider->getNetwork().parseAddress(opts.host, opts.port).wait(ws);
+                   listener = addr->listen();
+                 })) {
+      throw std::runtime_error("gateway: cannot listen on " + opts.host + ":" +
+                               std::to_string(opts.port) + ": " + e->getDescription().cStr());
+    }
+    port = static_cast<std::uint16_t>(listener->getPort());
+    opts.port = port;
+    // The bound endpoint is the truth (the configured port may have been 0).
+    opts.client_endpoints[opts.self] = opts.host + ":" + std::to_string(port);
+    auto stop = kj::newPromiseAndCrossThreadFulfiller<void>();
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      stop_signal = kj::mv(stop.fulfiller);
+    }
+    std::size_t in_flight = 0;
+    std::size_t connections = 0;
+    ignore_errors on_error;
+    capnp::Capability::Client cap = kj::heap<service>(*br, opts, timer, in_flight);
+    kj::TaskSet tasks{on_error};
+    started.set_value(port);
+    stop.promise.exclusiveJoin(accept_loop(*listener, cap, tasks, connections, timer)).wait(ws);
+    listener = nullptr;  // refuse new connections from here on
+    auto drain_until = timer.now() + opts.drain_timeout.count() * kj::MILLISECONDS;
+    while (in_flight > 0 && timer.now() < drain_until)
+      timer.afterDelay(10 * kj::MILLISECONDS).wait(ws);
+    // Leaving the scope closes every connection (the task set owns them),
+    // then drops the service.
+  } catch (...) {
+    // Before set_value: a start-up failure for start() to rethrow. After it
+    // there is no one to tell: the loop itself failed, and stop() still joins.
+    try {
+      started.set_exception(std::current_exception());
+    } catch (const std::future_error&) {
+    }
+  }
+}
+
+server::server(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+server::~server() {
+  stop();
+}
+
+std::uint16_t server::port() const {
+  return impl_->port;
+}
+
+std::string server::endpoint() const {
+  return impl_->opts.host + ":" + std::to_string(impl_->port);
+}
+
+void server::stop() {
+  std::unique_lock<std::mutex> lock{impl_->mtx};
+  if (impl_->stopped)
+    return;
+  impl_->stopped = true;
+  if (impl_->stop_signal)
+    impl_->stop_signal->fulfill();
+  lock.unlock();
+  if (impl_->thread.joinable())
+    impl_->thread.join();
+  impl_->br.reset();
+}
+
+std::unique_ptr<server> start(caf::actor_system& sys, options opts, replica_finder find) {
+  if (!find)
+    throw std::invalid_argument("gateway::start: the replica finder is empty");
+  if (opts.members.empty())
+    opts.members = {opts.self};
+  auto p = std::make_unique<server::impl>();
+  p->opts = opts;
+  p->br = std::make_unique<bridge>(sys, std::move(find), opts);
+  std::promise<std::uint16_t> started;
+  auto listening = started.get_future();
+  p->thread =
+    std::thread{[raw = p.get(), started = std::move(started)]() mutable { raw->run(started); }};
+  try {
+    listening.get();
+  } catch (...) {
+    p->thread.join();
+    throw;
+  }
+  return std::unique_ptr<server>{new server{std::move(p)}};
+}
+
+}  // namespace ballot::gateway

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "actors/paxos/ready.hpp"
+
+/// The write-ahead log's records and their Cap'n Proto encoding
+/// (schemas/wal.capnp). Cap'n Proto types stay inside codec.cpp: the rest of
+/// the log sees records and byte strings only.
+namespace ballot::wal {
+
+/// The acceptor promised `ballot`.
+struct promise_record {
+  paxos::ballot_number ballot;
+};
+
+/// The acceptor voted for `vote.val` at `vote.ballot` in `slot`.
+struct vote_record {
+  paxos::slot_index slot = 0;
+  paxos::accepted_value vote;
+};
+
+/// `val` is chosen in `slot`.
+struct chosen_record {
+  paxos::slot_index slot = 0;
+  paxos::value val;
+};
+
+using record = std::variant<promise_record, vote_record, chosen_record>;
+
+bool operator==(const promise_record& a, const promise_record& b);
+bool operator==(const vote_record& a, const vote_record& b);
+bool operator==(const chosen_record& a, const chosen_record& b);
+
+/// A payload that is not a record: a good checksum over bad content means a
+/// bug or a log written by an incompatible version, never a torn write.
+class codec_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Append the encoding of one record to `out` (which they do not clear).
+/// They take the parts by reference so that persisting a `ready` copies no
+/// command payloads into temporary records.
+void encode_promise(const paxos::ballot_number& ballot, std::string& out);
+void encode_vote(paxos::slot_index slot, const paxos::accepted_value& vote, std::string& out);
+void encode_chosen(paxos::slot_index slot, const paxos::value& val, std::string& out);
+void encode(const record& rec, std::string& out);
+
+/// Decodes one payload; throws `codec_error` if it is not exactly one record.
+record decode(std::string_view payload);
+
+/// The size of the whole payload as its own header states it, given at
+/// least its first bytes; nullopt while `prefix` is too short to tell. The
+/// log uses it to tell a torn last record from a corrupted length field.
+std::optional<std::size_t> encoded_size(std::string_view prefix);
+
+/// Folds one record into the state a restarted replica is rebuilt from,
+/// exactly as `paxos::ready::persist_to` would have.
+void apply_record(const record& rec, paxos::durable_state& state);
+
+}  // namespace ballot::wal

@@ -1,0 +1,120 @@
+#pragma once
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "runtime/client/client.hpp"
+#include "tests/support/process.hpp"
+
+namespace ballot::testing {
+
+using namespace std::chrono_literals;
+
+/// Three `ballotd` processes on 127.0.0.1 with temporary data directories,
+/// killed and removed when the test ends, whatever happens.
+class cluster_processes {
+ public:
+  explicit cluster_processes(std::size_t n = 3) : n_(n) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ballot-process-" + std::to_string(getpid()) + "-" + std::to_string(counter()++));
+    std::filesystem::create_directories(dir_);
+    for (std::size_t i = 1; i <= n_; ++i) {
+      peer_ports_[i] = free_port();
+      client_ports_[i] = free_port();
+    }
+  }
+
+  ~cluster_processes() {
+    nodes_.clear();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::string peers() const {
+    std::string out;
+    for (auto& [id, port] : peer_ports_)
+      out += (out.empty() ? "" : ",") + std::to_string(id) + "=127.0.0.1:" + std::to_string(port);
+    return out;
+  }
+
+  std::string client_endpoint(std::size_t id) const {
+    return "127.0.0.1:" + std::to_string(client_ports_.at(id));
+  }
+
+  std::vector<std::string> endpoints() const {
+    std::vector<std::string> out;
+    for (std::size_t i = 1; i <= n_; ++i)
+      out.push_back(client_endpoint(i));
+    return out;
+  }
+
+  std::filesystem::path data_dir(std::size_t id) const { return dir_ / std::to_string(id); }
+
+  /// Starts node `id` and waits for its ready line.
+  void start(std::size_t id) {
+    nodes_[id] = std::make_unique<process>(std::vector<std::string>{
+      BALLOTD_BIN, "--id", std::to_string(id), "--peers", peers(), "--client", client_endpoint(id),
+      "--data-dir", data_dir(id).string()});
+    ASSERT_TRUE(nodes_[id]->wait_for_output("ballotd ready", 15s))
+      << "node " << id << " did not start:\n"
+      << nodes_[id]->err();
+  }
+
+  void start_all() {
+    for (std::size_t i = 1; i <= n_; ++i)
+      start(i);
+  }
+
+  void kill9(std::size_t id) {
+    nodes_.at(id)->kill(SIGKILL);
+    nodes_.at(id)->wait_exit(5s);
+  }
+
+  process& node(std::size_t id) { return *nodes_.at(id); }
+
+  client::options client_options() const {
+    client::options o;
+    o.endpoints = endpoints();
+    o.timeout = 4s;
+    o.attempt_timeout = 700ms;
+    return o;
+  }
+
+  /// The leader as some node sees it (0 if none answers within `wait`).
+  std::uint32_t leader(std::chrono::milliseconds wait = 10s) {
+    client::client c{client_options()};
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto st = c.status();
+      if (st.ok() && st.leader_id != 0)
+        return st.leader_id;
+      std::this_thread::sleep_for(50ms);
+    }
+    return 0;
+  }
+
+  std::filesystem::path dir() const { return dir_; }
+
+ private:
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+
+  std::size_t n_;
+  std::filesystem::path dir_;
+  std::map<std::size_t, std::uint16_t> peer_ports_, client_ports_;
+  std::map<std::size_t, std::unique_ptr<process>> nodes_;
+};
+
+}  // namespace ballot::testing
