@@ -1,8 +1,11 @@
 #include "actors/paxos/acceptor.hpp"
 
+#include <algorithm>
+
 namespace ballot::paxos {
 
-acceptor::acceptor(const durable_state& disk) : votes_(disk.accepted) {
+acceptor::acceptor(const durable_state& disk)
+    : votes_(disk.accepted), compacted_(disk.snap ? disk.snap->last : 0) {
 #ifndef BALLOT_MUTANT_FORGET_PROMISE
   promised_ = disk.promised;
 #endif
@@ -19,7 +22,7 @@ message acceptor::on_prepare(const prepare& p, ready& out) {
   if (p.ballot < promised_)
     return reject{p.ballot, promised_};
   raise_promise(p.ballot, out);
-  promise reply{p.ballot, {}};
+  promise reply{p.ballot, {}, compacted_};
   for (auto it = votes_.lower_bound(p.first_open); it != votes_.end(); ++it)
     reply.entries.push_back({it->first, it->second.ballot, it->second.val, false});
   return reply;
@@ -40,6 +43,11 @@ message acceptor::on_accept(const accept& a, ready& out) {
 #endif
   }
   return accepted{a.ballot, a.slot};
+}
+
+void acceptor::compact(slot_index upto) {
+  votes_.erase(votes_.begin(), votes_.upper_bound(upto));
+  compacted_ = std::max(compacted_, upto);
 }
 
 const accepted_value* acceptor::vote(slot_index slot) const {

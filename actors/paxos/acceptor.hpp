@@ -28,11 +28,22 @@ class acceptor {
   /// This acceptor's vote for `slot`, or nullptr.
   const accepted_value* vote(slot_index slot) const;
 
+  /// Every vote, for a compaction to rewrite.
+  const std::map<slot_index, accepted_value>& votes() const { return votes_; }
+
+  /// Forgets the votes up to `upto`: those slots are chosen and in a
+  /// snapshot. Promises report this point, so that no candidate mistakes
+  /// the missing votes for empty slots.
+  void compact(slot_index upto);
+
+  slot_index compacted() const { return compacted_; }
+
  private:
   void raise_promise(const ballot_number& b, ready& out);
 
   ballot_number promised_;
   std::map<slot_index, accepted_value> votes_;
+  slot_index compacted_ = 0;
 };
 
 }  // namespace ballot::paxos

@@ -30,6 +30,9 @@ struct config {
   /// Applied sequence numbers remembered per client for deduplication: how
   /// far a client may pipeline (one is enough for one command at a time).
   std::size_t dedup_window = 64;
+  /// Take a snapshot (and compact the log) every this many applied slots;
+  /// 0 never. Needs a state machine that supports snapshots.
+  std::uint64_t snapshot_interval = 10000;
   /// Seeds the randomized election timeouts (randomness is injected, so a run is replayable).
   std::uint64_t seed = 1;
 

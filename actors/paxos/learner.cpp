@@ -4,8 +4,51 @@ namespace ballot::paxos {
 
 learner::learner(const durable_state& disk, state_machine& sm, std::size_t dedup_window)
     : sm_(sm), dedup_window_(dedup_window > 0 ? dedup_window : 1), chosen_(disk.chosen) {
+  if (disk.snap)
+    restore(*disk.snap);
   std::vector<applied> ignored;
   apply_contiguous(ignored);
+}
+
+void learner::restore(const paxos::snapshot& snap) {
+  sm_.restore(snap.machine);
+  clients_.clear();
+  for (const auto& c : snap.clients) {
+    auto& entry = clients_[c.client];
+    entry.results.insert(c.results.begin(), c.results.end());
+    entry.forgotten = c.forgotten;
+  }
+  commit_ = compacted_ = snap.last;
+  chosen_.erase(chosen_.begin(), chosen_.upper_bound(snap.last));
+}
+
+std::optional<paxos::snapshot> learner::make_snapshot() const {
+  auto machine = sm_.snapshot();
+  if (!machine)
+    return std::nullopt;
+  paxos::snapshot snap{commit_, std::move(*machine), {}};
+#ifndef BALLOT_MUTANT_SNAPSHOT_WITHOUT_DEDUP
+  for (const auto& [client, entry] : clients_)
+    snap.clients.push_back({client, {entry.results.begin(), entry.results.end()}, entry.forgotten});
+#endif
+  return snap;
+}
+
+std::optional<paxos::snapshot> learner::compact() {
+  auto snap = make_snapshot();
+  if (!snap)
+    return std::nullopt;
+  compacted_ = commit_;
+  chosen_.erase(chosen_.begin(), chosen_.upper_bound(commit_));
+  return snap;
+}
+
+bool learner::install(const paxos::snapshot& snap, std::vector<applied>& done) {
+  if (snap.last <= commit_)
+    return false;
+  restore(snap);
+  apply_contiguous(done);
+  return true;
 }
 
 bool learner::learn(slot_index slot, const value& val, ready& out, std::vector<applied>& done) {

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,7 +32,8 @@ class learner {
     bool expired = false;    ///< older than the dedup window: not applied now
   };
 
-  /// Rebuilds the state machine by replaying the chosen prefix on disk.
+  /// Rebuilds the state machine from the snapshot on disk (if any), then by
+  /// replaying the chosen slots after it.
   learner(const durable_state& disk, state_machine& sm, std::size_t dedup_window = 64);
 
   /// Records `slot` as chosen (for the driver to persist) and applies every
@@ -42,9 +45,27 @@ class learner {
   slot_index commit_index() const { return commit_; }
 
   /// Highest slot known to be chosen (there may be gaps below it).
-  slot_index last_known() const { return chosen_.empty() ? 0 : chosen_.rbegin()->first; }
+  slot_index last_known() const {
+    return chosen_.empty() ? commit_ : std::max(commit_, chosen_.rbegin()->first);
+  }
 
-  /// The chosen value of `slot`, or nullptr when it is not known here.
+  /// Every slot up to here is only in the snapshot, no longer in the log.
+  slot_index compacted() const { return compacted_; }
+
+  /// The applied state at the commit index, or nullopt if the state machine
+  /// does not support snapshots.
+  std::optional<paxos::snapshot> make_snapshot() const;
+
+  /// Takes a snapshot at the commit index and forgets the chosen values it
+  /// covers. Nullopt (and nothing forgotten) if unsupported.
+  std::optional<paxos::snapshot> compact();
+
+  /// Replaces the applied state with `snap` if it is ahead of this learner,
+  /// then applies chosen slots after it. False if it is not ahead.
+  bool install(const paxos::snapshot& snap, std::vector<applied>& done);
+
+  /// The chosen value of `slot`, or nullptr when it is not known here (or
+  /// compacted away).
   const value* chosen(slot_index slot) const;
 
   /// Chosen values from `from` on, contiguous, at most `limit` of them.
@@ -59,8 +80,9 @@ class learner {
 
  private:
   void apply_contiguous(std::vector<applied>& done);
+  void restore(const paxos::snapshot& snap);
 
-  struct client_record {
+  struct dedup_entry {
     /// Results of the most recent applied sequence numbers.
     std::map<std::uint64_t, std::string> results;
     /// Every seq at or below this one is beyond the window.
@@ -71,7 +93,8 @@ class learner {
   std::size_t dedup_window_;
   std::map<slot_index, value> chosen_;
   slot_index commit_ = 0;
-  std::map<std::uint64_t, client_record> clients_;
+  slot_index compacted_ = 0;
+  std::map<std::uint64_t, dedup_entry> clients_;
 };
 
 }  // namespace ballot::paxos

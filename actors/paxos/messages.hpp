@@ -25,10 +25,13 @@ struct promise_entry {
   bool chosen = false;
 };
 
-/// Phase 1b.
+/// Phase 1b. `compacted`: the acceptor dropped its votes up to this slot
+/// (they are in its snapshot); a candidate whose first open slot is not
+/// after it must first fetch the snapshot.
 struct promise {
   ballot_number ballot;
   std::vector<promise_entry> entries;
+  slot_index compacted = 0;
 };
 
 /// Phase 2a, with the leader's commit index piggybacked so followers learn
@@ -83,8 +86,13 @@ struct catchup_reply {
   std::vector<chosen_entry> entries;
 };
 
+/// The answer to a catch-up request from before the sender's snapshot.
+struct install_snapshot {
+  paxos::snapshot snap;
+};
+
 using message = std::variant<prepare, promise, accept, accepted, reject, heartbeat, heartbeat_ack,
-                             catchup_request, catchup_reply>;
+                             catchup_request, catchup_reply, install_snapshot>;
 
 struct envelope {
   node_id from = 0;

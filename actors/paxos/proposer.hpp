@@ -32,6 +32,8 @@ class proposer {
   /// Slots in phase 2 whose outcome is not known yet.
   std::size_t in_flight() const { return inflight_.size(); }
   std::size_t queued() const { return pending_.size(); }
+  /// The first slot phase 1 covers (candidate and leader).
+  slot_index first_open() const { return first_open_; }
 
   /// Becomes a candidate at `b`: phase 1 for every slot from `first_open` on.
   prepare start(ballot_number b, slot_index first_open);

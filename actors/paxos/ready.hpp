@@ -17,6 +17,9 @@ struct durable_state {
   ballot_number promised;
   std::map<slot_index, accepted_value> accepted;
   std::map<slot_index, value> chosen;
+  /// The applied state up to `snap->last`; `accepted` and `chosen` then hold
+  /// only slots after it.
+  std::optional<paxos::snapshot> snap;
 };
 
 /// Why a client command got no result.
@@ -51,6 +54,12 @@ struct read_result {
 /// a majority already holds durably, so they may reach the disk later (with
 /// the next sync) without holding anything back.
 struct ready {
+  /// A compaction (after a snapshot was taken or installed): this whole
+  /// state REPLACES what is on disk, before the records below apply on top.
+  /// A write-ahead log writes the snapshot, rewrites the few records after
+  /// it, and drops everything older. Like `chosen`, it need not be durable
+  /// before outputs go out.
+  std::optional<durable_state> compacted;
   std::optional<ballot_number> promised;
   std::vector<std::pair<slot_index, accepted_value>> accepted;
   std::vector<chosen_entry> chosen;
@@ -60,7 +69,9 @@ struct ready {
   /// they must observe. Serve them after persisting, like replies.
   std::vector<read_result> reads;
 
-  bool must_persist() const { return promised || !accepted.empty() || !chosen.empty(); }
+  bool must_persist() const {
+    return compacted || promised || !accepted.empty() || !chosen.empty();
+  }
   /// Whether the outputs must wait for a sync of this ready's records.
   bool must_sync() const { return promised || !accepted.empty(); }
   bool empty() const {
@@ -69,6 +80,8 @@ struct ready {
 
   /// Applies this ready's records to `disk` (what a driver's storage does).
   void persist_to(durable_state& disk) const {
+    if (compacted)
+      disk = *compacted;
     if (promised)
       disk.promised = *promised;
     for (auto& [slot, vote] : accepted)

@@ -1,6 +1,7 @@
 #include "actors/paxos/replica.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <type_traits>
 
 namespace ballot::paxos {
@@ -107,8 +108,10 @@ void replica::handle(node_id from, const message& msg) {
         on_heartbeat_ack(from, m);
       else if constexpr (std::is_same_v<t, catchup_request>)
         on_catchup_request(from, m);
-      else
+      else if constexpr (std::is_same_v<t, catchup_reply>)
         on_catchup_reply(from, m);
+      else
+        on_install_snapshot(from, m);
     },
     msg);
 }
@@ -135,6 +138,16 @@ void replica::on_prepare(node_id from, const prepare& p) {
 }
 
 void replica::on_promise(node_id from, const promise& p) {
+  // This acceptor compacted slots this candidate does not know: their votes
+  // are gone, so they would look empty. Fetch its snapshot first; the next
+  // election starts after it.
+#ifndef BALLOT_MUTANT_IGNORE_COMPACTED
+  if (p.compacted >= proposer_.first_open() && role() == proposer::role::candidate &&
+      p.ballot == proposer_.ballot()) {
+    request_catchup(from, true);
+    return;
+  }
+#endif
   if (proposer_.on_promise(from, p))
     become_leader();
 }
@@ -175,6 +188,11 @@ void replica::on_heartbeat_ack(node_id from, const heartbeat_ack& a) {
 }
 
 void replica::on_catchup_request(node_id from, const catchup_request& r) {
+  if (r.from <= learner_.compacted()) {
+    if (auto snap = learner_.make_snapshot())
+      send(from, install_snapshot{std::move(*snap)});
+    return;
+  }
   auto entries = learner_.chosen_from(r.from, cfg_.catchup_batch);
   if (!entries.empty())
     send(from, catchup_reply{std::move(entries)});
@@ -185,6 +203,47 @@ void replica::on_catchup_reply(node_id from, const catchup_reply& r) {
     learn(e.slot, e.val);
   if (!r.entries.empty() && commit_index() < leader_commit_)
     request_catchup(from, true);
+}
+
+void replica::on_install_snapshot(node_id from, const install_snapshot& m) {
+  std::vector<learner::applied> done;
+  if (!learner_.install(m.snap, done))
+    return;
+  compact_to(m.snap);
+  reply_applied(done);
+  if (commit_index() < leader_commit_)
+    request_catchup(from, true);
+}
+
+void replica::maybe_compact() {
+  if (cfg_.snapshot_interval == 0 || !snapshots_supported_ ||
+      commit_index() < learner_.compacted() + cfg_.snapshot_interval)
+    return;
+  auto snap = learner_.compact();
+  if (!snap) {
+    snapshots_supported_ = false;
+    return;
+  }
+  compact_to(*snap);
+}
+
+void replica::compact_to(const paxos::snapshot& snap) {
+  acceptor_.compact(snap.last);
+  durable_state state;
+  state.promised = acceptor_.promised();
+  state.accepted = acceptor_.votes();
+  for (auto& e : learner_.chosen_from(snap.last + 1, std::numeric_limits<std::size_t>::max()))
+    state.chosen.emplace(e.slot, std::move(e.val));
+  state.snap = snap;
+  // Records of this step at or below the snapshot are in it already.
+  auto covered = [&](slot_index s) { return s <= snap.last; };
+  auto& acc = out_.accepted;
+  acc.erase(std::remove_if(acc.begin(), acc.end(), [&](auto& v) { return covered(v.first); }),
+            acc.end());
+  auto& ch = out_.chosen;
+  ch.erase(std::remove_if(ch.begin(), ch.end(), [&](auto& c) { return covered(c.slot); }),
+           ch.end());
+  out_.compacted = std::move(state);
 }
 
 void replica::send(node_id to, message msg) {
@@ -222,6 +281,7 @@ void replica::finish_step() {
     announced_commit_ = std::max(announced_commit_, commit_index());
   sent_accepts_ = false;
   advance_reads();
+  maybe_compact();
 }
 
 void replica::advance_reads() {
@@ -295,12 +355,14 @@ void replica::follow(node_id leader, const ballot_number& b, slot_index commit) 
   leader_commit_ = std::max(leader_commit_, commit);
   // A vote cast at the leader's own ballot is for the value the leader
   // proposed there, and a slot at or below its commit index is chosen.
-  for (slot_index s = commit_index() + 1; s <= leader_commit_; ++s) {
-    if (learner_.chosen(s))
-      continue;
-    if (auto* vote = acceptor_.vote(s); vote && vote->ballot == b)
-      learn(s, vote->val);
-  }
+  std::vector<chosen_entry> known;
+  const auto& votes = acceptor_.votes();
+  for (auto it = votes.lower_bound(commit_index() + 1);
+       it != votes.end() && it->first <= leader_commit_; ++it)
+    if (it->second.ballot == b && !learner_.chosen(it->first))
+      known.push_back({it->first, it->second.val});
+  for (auto& e : known)
+    learn(e.slot, e.val);
   if (commit_index() < leader_commit_)
     request_catchup(leader, false);
 }
@@ -319,6 +381,10 @@ void replica::learn(slot_index slot, const value& val) {
   if (!learner_.learn(slot, val, out_, done))
     return;
   proposer_.forget(slot);
+  reply_applied(done);
+}
+
+void replica::reply_applied(std::vector<learner::applied>& done) {
   for (auto& a : done) {
     if (awaiting_.erase({a.client, a.seq}) != 0)
       out_.replies.push_back({a.client, a.seq, a.expired ? reply_status::expired : reply_status::ok,

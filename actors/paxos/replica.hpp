@@ -69,6 +69,7 @@ class replica {
   void on_heartbeat_ack(node_id from, const heartbeat_ack& a);
   void on_catchup_request(node_id from, const catchup_request& r);
   void on_catchup_reply(node_id from, const catchup_reply& r);
+  void on_install_snapshot(node_id from, const install_snapshot& m);
 
   void send(node_id to, message msg);
   void broadcast(const message& msg);
@@ -83,6 +84,12 @@ class replica {
   void follow(node_id leader, const ballot_number& b, slot_index commit);
   void request_catchup(node_id from, bool force);
   void learn(slot_index slot, const value& val);
+  /// Takes a snapshot every `snapshot_interval` applied slots.
+  void maybe_compact();
+  /// Drops votes up to `snap.last` and asks the driver to rewrite its disk
+  /// as `snap` plus what lies after it.
+  void compact_to(const paxos::snapshot& snap);
+  void reply_applied(std::vector<learner::applied>& done);
   /// Starts a read confirmation round if reads wait for one; serves the
   /// reads that became safe.
   void advance_reads();
@@ -107,6 +114,8 @@ class replica {
   slot_index announced_commit_ = 0;
   std::optional<std::uint64_t> last_catchup_tick_;
   bool sent_accepts_ = false;
+  /// Cleared when the state machine turns out not to support snapshots.
+  bool snapshots_supported_ = true;
   /// Commands proposed here that still owe their client a reply.
   std::set<std::pair<std::uint64_t, std::uint64_t>> awaiting_;
 };

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 /// Vocabulary of the Multi-Paxos core. Plain values only: no CAF, no I/O.
@@ -55,6 +56,30 @@ struct value {
 
   friend bool operator==(const value& a, const value& b) { return a.commands == b.commands; }
   friend bool operator!=(const value& a, const value& b) { return !(a == b); }
+};
+
+/// One client's entry in the replicated dedup table: the results of its most
+/// recent applied sequence numbers, and the seq at or below which it forgot.
+struct client_record {
+  std::uint64_t client = 0;
+  std::vector<std::pair<std::uint64_t, std::string>> results;
+  std::uint64_t forgotten = 0;
+
+  friend bool operator==(const client_record& a, const client_record& b) {
+    return a.client == b.client && a.results == b.results && a.forgotten == b.forgotten;
+  }
+};
+
+/// The applied state after slot `last`: the user state machine's snapshot
+/// and the dedup table. Everything up to `last` can then leave the log.
+struct snapshot {
+  slot_index last = 0;
+  std::string machine;
+  std::vector<client_record> clients;
+
+  friend bool operator==(const snapshot& a, const snapshot& b) {
+    return a.last == b.last && a.machine == b.machine && a.clients == b.clients;
+  }
 };
 
 /// A vote of an acceptor: it accepted `val` at `ballot` for some slot.

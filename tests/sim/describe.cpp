@@ -44,8 +44,10 @@ std::string describe(const paxos::message& msg) {
         return "heartbeat_ack b=" + str(m.ballot) + " round=" + to_string(m.read_round);
       else if constexpr (std::is_same_v<t, paxos::catchup_request>)
         return "catchup_request from=" + to_string(m.from);
-      else
+      else if constexpr (std::is_same_v<t, paxos::catchup_reply>)
         return "catchup_reply entries=" + to_string(m.entries.size());
+      else
+        return "install_snapshot last=" + to_string(m.snap.last);
     },
     msg);
 }

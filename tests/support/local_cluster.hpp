@@ -20,6 +20,20 @@ class log_machine : public paxos::state_machine {
     log.push_back(payload);
     return std::to_string(log.size());
   }
+  std::optional<std::string> snapshot() const override {
+    std::string out;
+    for (auto& p : log)
+      out += p + "\n";
+    return out;
+  }
+  void restore(const std::string& snap) override {
+    log.clear();
+    for (std::size_t start = 0; start < snap.size();) {
+      auto end = snap.find('\n', start);
+      log.push_back(snap.substr(start, end - start));
+      start = end + 1;
+    }
+  }
   std::vector<std::string> log;
 };
 

@@ -118,4 +118,18 @@ TEST(AcceptorTest, RestartKeepsPromiseAndVotes) {
   EXPECT_TRUE(std::holds_alternative<reject>(restarted.on_prepare(prepare{{3, 1}, 1}, out)));
 }
 
+TEST(AcceptorTest, CompactedVotesAreGoneAndPromisesSaySo) {
+  acceptor a{durable_state{}};
+  ready out;
+  for (slot_index s = 1; s <= 4; ++s)
+    a.on_accept(accept{{1, 1}, s, cmd("v"), 0}, out);
+  a.compact(3);
+  EXPECT_EQ(a.vote(3), nullptr);
+  EXPECT_NE(a.vote(4), nullptr);
+  auto reply = std::get<promise>(a.on_prepare(prepare{{2, 2}, 1}, out));
+  EXPECT_EQ(reply.compacted, 3u);
+  ASSERT_EQ(reply.entries.size(), 1u);
+  EXPECT_EQ(reply.entries[0].slot, 4u);
+}
+
 }  // namespace

@@ -23,8 +23,8 @@ TEST(BallotdOptionsTest, NoFlagsIsTheEmbeddedDefault) {
 }
 
 TEST(BallotdOptionsTest, ClusterNode) {
-  auto r = parse({"--id", "2", "--peers", "1=127.0.0.1:7411,2=10.0.0.2:7412,3=h3:7413",
-                  "--client", "127.0.0.1:7402"});
+  auto r = parse({"--id", "2", "--peers", "1=127.0.0.1:7411,2=10.0.0.2:7412,3=h3:7413", "--client",
+                  "127.0.0.1:7402"});
   ASSERT_TRUE(r.opts) << r.error->message;
   EXPECT_FALSE(r.opts->embedded);
   EXPECT_EQ(r.opts->id, 2u);

@@ -138,4 +138,78 @@ TEST(LearnerTest, ChosenFromStopsAtFirstGapAndLimit) {
   EXPECT_TRUE(l.chosen_from(4, 10).empty());
 }
 
+struct snap_machine : log_machine {
+  std::optional<std::string> snapshot() const override {
+    std::string out;
+    for (auto& p : log)
+      out += p + ";";
+    return out;
+  }
+  void restore(const std::string& snap) override {
+    log.clear();
+    for (std::size_t start = 0; start < snap.size();) {
+      auto end = snap.find(';', start);
+      log.push_back(snap.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+};
+
+TEST(LearnerTest, CompactTakesASnapshotAndForgetsCoveredSlots) {
+  snap_machine sm;
+  learner l{durable_state{}, sm};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{7, 1, "a"}}), out, done);
+  l.learn(2, batch({{7, 2, "b"}}), out, done);
+  l.learn(4, batch({{7, 4, "d"}}), out, done);
+  auto snap = l.compact();
+  ASSERT_TRUE(snap);
+  EXPECT_EQ(snap->last, 2u);
+  EXPECT_EQ(snap->machine, "a;b;");
+  ASSERT_EQ(snap->clients.size(), 1u);
+  EXPECT_EQ(snap->clients[0].results.size(), 2u);
+  EXPECT_EQ(l.compacted(), 2u);
+  EXPECT_EQ(l.chosen(1), nullptr);
+  EXPECT_NE(l.chosen(4), nullptr);  // after the snapshot: kept
+}
+
+TEST(LearnerTest, UnsupportedSnapshotsCompactNothing) {
+  log_machine sm;
+  learner l{durable_state{}, sm};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{7, 1, "a"}}), out, done);
+  EXPECT_FALSE(l.compact());
+  EXPECT_NE(l.chosen(1), nullptr);
+}
+
+TEST(LearnerTest, InstallReplacesStateOnlyWhenAhead) {
+  snap_machine sm;
+  learner l{durable_state{}, sm};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{7, 1, "a"}}), out, done);
+  l.learn(5, batch({{8, 1, "e"}}), out, done);
+  snapshot snap{4, "a;b;c;d;", {{7, {{4, "r4"}}, 3}}};
+  EXPECT_TRUE(l.install(snap, done));
+  EXPECT_EQ(l.commit_index(), 5u);  // slot 5 applied on top
+  EXPECT_EQ(sm.log, (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  EXPECT_TRUE(l.expired(7, 3));
+  ASSERT_NE(l.applied_result(7, 4), nullptr);
+  EXPECT_EQ(*l.applied_result(7, 4), "r4");
+  EXPECT_FALSE(l.install(snap, done));
+}
+
+TEST(LearnerTest, RestartFromSnapshotThenLog) {
+  durable_state disk;
+  disk.snap = snapshot{2, "a;b;", {}};
+  disk.chosen[3] = batch({{1, 3, "c"}});
+  snap_machine sm;
+  learner l{disk, sm};
+  EXPECT_EQ(sm.log, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(l.commit_index(), 3u);
+  EXPECT_EQ(l.compacted(), 2u);
+}
+
 }  // namespace

@@ -259,4 +259,74 @@ TEST(ReplicaTest, NewLeaderReadsWaitForRecoveredSlots) {
   EXPECT_EQ(c.log(fresh), (std::vector<std::string>{"c1.1"}));
 }
 
+TEST(ReplicaTest, CompactsTheLogEverySnapshotInterval) {
+  config cfg;
+  cfg.snapshot_interval = 10;
+  local_cluster c{3, cfg};
+  auto l = *c.elect();
+  for (std::uint64_t i = 1; i <= 25; ++i) {
+    c.propose(l, cmd(1, i));
+    c.deliver();  // one slot per command
+  }
+  c.run(2);
+  for (node_id id = 1; id <= 3; ++id) {
+    const auto& disk = c.disk(id);
+    ASSERT_TRUE(disk.snap) << "node " << id;
+    EXPECT_GE(disk.snap->last, 20u);
+    EXPECT_TRUE(disk.chosen.empty() || disk.chosen.begin()->first > disk.snap->last);
+    EXPECT_TRUE(disk.accepted.empty() || disk.accepted.begin()->first > disk.snap->last);
+    EXPECT_EQ(c.log(id).size(), 25u);
+  }
+}
+
+TEST(ReplicaTest, RestartFromASnapshotRestoresStateAndDedup) {
+  config cfg;
+  cfg.snapshot_interval = 5;
+  local_cluster c{3, cfg};
+  auto l = *c.elect();
+  for (std::uint64_t i = 1; i <= 12; ++i) {
+    c.propose(l, cmd(1, i));
+    c.deliver();
+  }
+  c.run(2);
+  node_id f = l % 3 + 1;
+  auto before = c.log(f);
+  c.crash(f);
+  c.restart(f);
+  EXPECT_EQ(c.log(f), before);
+  // The dedup table came back with the snapshot: a retry is not applied again.
+  c.crash(l);
+  auto fresh = c.elect();
+  ASSERT_TRUE(fresh);
+  c.replies.clear();
+  c.propose(*fresh, cmd(1, 12));
+  c.deliver();
+  c.run(2);
+  ASSERT_FALSE(c.replies.empty());
+  EXPECT_EQ(c.replies.back().status, reply_status::ok);
+  EXPECT_EQ(c.replies.back().result, "12");
+  EXPECT_EQ(c.log(*fresh).size(), 12u);
+}
+
+TEST(ReplicaTest, ReplicaBehindTheSnapshotIsCaughtUpBySnapshotTransfer) {
+  config cfg;
+  cfg.snapshot_interval = 10;
+  local_cluster c{3, cfg};
+  auto l = *c.elect();
+  node_id lagging = l % 3 + 1;
+  c.isolate(lagging);
+  for (std::uint64_t i = 1; i <= 50; ++i) {
+    c.propose(l, cmd(2, i));
+    c.deliver();
+  }
+  c.run(2);
+  ASSERT_TRUE(c.disk(l).snap);
+  ASSERT_GT(c.disk(l).snap->last, 1u);  // slot 1 is gone from the leader's log
+  c.heal();
+  c.run(30);
+  EXPECT_EQ(c.node(lagging).commit_index(), c.node(l).commit_index());
+  EXPECT_EQ(c.log(lagging), c.log(l));
+  ASSERT_TRUE(c.disk(lagging).snap);  // the installed snapshot was persisted
+}
+
 }  // namespace
