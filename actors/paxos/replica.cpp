@@ -51,6 +51,15 @@ void replica::step(const envelope& msg) {
 }
 
 void replica::propose(command cmd) {
+  queue(std::move(cmd));
+  finish_step();
+}
+
+void replica::flush() {
+  finish_step();
+}
+
+void replica::queue(command cmd) {
   if (!is_leader()) {
     out_.replies.push_back({cmd.client, cmd.seq, reply_status::not_leader, {}, leader_});
     return;
@@ -68,7 +77,6 @@ void replica::propose(command cmd) {
   if (!awaiting_.emplace(cmd.client, cmd.seq).second)
     return;
   proposer_.enqueue(std::move(cmd));
-  finish_step();
 }
 
 void replica::read(std::uint64_t id) {

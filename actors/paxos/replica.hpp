@@ -39,6 +39,15 @@ class replica {
   /// answers `not_leader` with its best guess of the leader.
   void propose(command cmd);
 
+  /// Like `propose`, but the command only joins the queue: it goes into a
+  /// slot at the next `flush` (or any other input). A driver that queues
+  /// every command waiting in its mailbox and then flushes once puts them
+  /// all into one slot instead of one slot each.
+  void queue(command cmd);
+
+  /// Puts queued commands into slots (as far as the window allows).
+  void flush();
+
   /// Asks to serve a linearizable read. When it is safe, `ready::reads`
   /// carries `id` with status ok, and the driver answers the read from this
   /// replica's state machine at that moment; anyone but the leader answers

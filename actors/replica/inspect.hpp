@@ -48,7 +48,7 @@ typename Inspector::result_type inspect(Inspector& f, promise_entry& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, promise& x) {
-  return f(caf::meta::type_name("ballot.paxos.promise"), x.ballot, x.entries);
+  return f(caf::meta::type_name("ballot.paxos.promise"), x.ballot, x.entries, x.compacted);
 }
 
 template <class Inspector>
@@ -89,6 +89,21 @@ typename Inspector::result_type inspect(Inspector& f, chosen_entry& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, catchup_reply& x) {
   return f(caf::meta::type_name("ballot.paxos.catchup_reply"), x.entries);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_record& x) {
+  return f(caf::meta::type_name("ballot.paxos.client_record"), x.client, x.results, x.forgotten);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
+  return f(caf::meta::type_name("ballot.paxos.snapshot"), x.last, x.machine, x.clients);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, install_snapshot& x) {
+  return f(caf::meta::type_name("ballot.paxos.install_snapshot"), x.snap);
 }
 
 /// Lets CAF print the status by name (serializers use the underlying integer).

@@ -129,6 +129,7 @@ struct replica_state {
   /// Outputs waiting for the next sync, in the order they were produced.
   std::vector<outputs> held;
   bool sync_scheduled = false;
+  bool fill_scheduled = false;
 };
 
 using replica_actor_ptr = caf::stateful_actor<replica_state>*;
@@ -184,6 +185,7 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
     on_peer_message<paxos::heartbeat_ack>(self),
     on_peer_message<paxos::catchup_request>(self),
     on_peer_message<paxos::catchup_reply>(self),
+    on_peer_message<paxos::install_snapshot>(self),
     [self](peers_atom, peer_map& peers) {
       auto& st = self->state;
       // Holding a handle to itself would only keep the actor from being collected.
@@ -194,9 +196,21 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
       auto& st = self->state;
       auto promise = self->make_response_promise<paxos::client_reply>();
       st.waiting[{cmd.client, cmd.seq}].push_back(promise);
-      st.core->propose(std::move(cmd));
+      // Batching: commands queue up while the mailbox holds more; one
+      // message to ourselves, behind them, puts them all into one slot.
+      st.core->queue(std::move(cmd));
       st.flush();
+      if (!st.fill_scheduled) {
+        st.fill_scheduled = true;
+        self->send(self, fill_atom_v);
+      }
       return promise;
+    },
+    [self](fill_atom) {
+      auto& st = self->state;
+      st.fill_scheduled = false;
+      st.core->flush();
+      st.flush();
     },
     [self](read_atom, std::string& query) -> caf::result<read_reply> {
       auto& st = self->state;

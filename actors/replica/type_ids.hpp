@@ -28,6 +28,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(ballot, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::value))
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::promise_entry))
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::chosen_entry))
+  CAF_ADD_TYPE_ID(ballot, (ballot::paxos::client_record))
+  CAF_ADD_TYPE_ID(ballot, (ballot::paxos::snapshot))
 
   // -- node-to-node messages of the core
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::prepare))
@@ -39,6 +41,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(ballot, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::heartbeat_ack))
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::catchup_request))
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::catchup_reply))
+  CAF_ADD_TYPE_ID(ballot, (ballot::paxos::install_snapshot))
 
   // -- client and introspection interface of the replica actor
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::client_reply))
@@ -54,6 +57,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(ballot, caf::first_custom_type_id)
   CAF_ADD_ATOM(ballot, ballot::actors, peers_atom, "peers")
   CAF_ADD_ATOM(ballot, ballot::actors, read_atom, "read")
   CAF_ADD_ATOM(ballot, ballot::actors, sync_atom, "sync")
+  CAF_ADD_ATOM(ballot, ballot::actors, fill_atom, "fill")
 
 CAF_END_TYPE_ID_BLOCK(ballot)
 // clang-format on

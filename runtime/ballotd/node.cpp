@@ -36,6 +36,17 @@ class opened_log final : public actors::storage {
         "of a write interrupted before it was acknowledged\n",
         report.truncated_file.c_str(), static_cast<unsigned long long>(report.truncated_bytes),
         static_cast<unsigned long long>(report.truncated_at), report.truncated_reason.c_str());
+    // A damaged snapshot the log could do without (an older checkpoint and
+    // the segments after it were still there) is worth an operator's look.
+    if (!report.corrupt_snapshot.empty())
+      std::fprintf(stderr,
+                   "ballotd: %s: set aside as %s.corrupt and started from the older state: %s\n",
+                   report.corrupt_snapshot.c_str(), report.corrupt_snapshot.c_str(),
+                   report.corrupt_reason.c_str());
+    if (report.removed_files > 0)
+      std::fprintf(stderr,
+                   "ballotd: %s: removed %zu file(s) left over by an interrupted checkpoint\n",
+                   dir.c_str(), report.removed_files);
   }
 
   ~opened_log() override {
@@ -129,6 +140,15 @@ int node::start() {
 
   auto& cfg = impl_->cfg;
   cfg.add_message_types<caf::id_block::ballot>();
+  // Idle CAF workers of the default work-stealing scheduler poll and sleep in
+  // 50 us steps; with three nodes and their clients on two cores that
+  // polling costs more CPU than the work. The sharing scheduler's workers
+  // block on a condition variable instead.
+  const char* policy = std::getenv("BALLOT_SCHEDULER");
+  if (policy && std::string{policy} == "stealing")
+    cfg.set("scheduler.policy", caf::atom("stealing"));
+  else
+    cfg.set("scheduler.policy", caf::atom("sharing"));
   if (!o.embedded) {
     cfg.load<caf::io::middleman>();
     // A frozen peer keeps its TCP connection: only heartbeats tell.

@@ -304,7 +304,11 @@ TEST_F(ReplicaActorTest, RestartedReplicaRecoversFromItsStorage) {
   sched.run();
   advance(5);
   auto log = log_of(leader);
-  ASSERT_EQ(log.size(), 3u);
+  std::size_t commands = 0;
+  for (auto& [slot, val] : log)
+    commands += val.commands.size();
+  // Proposed together, they may share a slot: count commands, not slots.
+  ASSERT_EQ(commands, 3u);
   // Every promise, vote and decision went through the storage seam.
   for (paxos::node_id id : {1, 2, 3}) {
     EXPECT_EQ(disks.at(id)->promised, disks.at(leader)->promised) << "replica " << id;
@@ -325,11 +329,11 @@ TEST_F(ReplicaActorTest, RestartedReplicaRecoversFromItsStorage) {
   actors::introduce(group);
   sched.run();
   // The restarted replica replays what its disk holds before hearing anyone...
-  EXPECT_EQ(status(follower).commit_index, 3u);
+  EXPECT_EQ(status(follower).commit_index, log.back().first);
   // ...and catches up on the rest from the leader.
   advance(10);
   EXPECT_EQ(log_of(follower), log_of(leader));
-  EXPECT_EQ(log_of(follower).size(), 4u);
+  EXPECT_EQ(log_of(follower).size(), log.size() + 1);
 }
 
 /// Each message, put into a caf::message the way the actor sends it, survives
@@ -353,6 +357,7 @@ TEST_F(ReplicaActorTest, MessagesSurviveCafSerialization) {
   paxos::value v{{{1, 2, "put k v"}, {4, 5, "get k"}}};
   expect_round_trip(sys, paxos::prepare{b, 7});
   expect_round_trip(sys, paxos::promise{b, {{7, {2, 1}, v, false}, {8, b, {}, true}}});
+  expect_round_trip(sys, paxos::promise{b, {{42, b, v, true}}, 41});
   expect_round_trip(sys, paxos::accept{b, 9, v, 8});
   expect_round_trip(sys, paxos::accepted{b, 9});
   expect_round_trip(sys, paxos::reject{b, {4, 1}});
@@ -373,6 +378,27 @@ TEST_F(ReplicaActorTest, MessagesSurviveCafSerialization) {
   ASSERT_FALSE(source(copy));
   ASSERT_TRUE(copy.match_elements<paxos::client_reply>());
   EXPECT_EQ(copy.get_as<paxos::client_reply>(0).leader_hint, 3u);
+  // A snapshot travels whole: binary machine state and results, the dedup
+  // table, and the promise's compaction point.
+  paxos::snapshot snap{40,
+                       std::string("kv\0\xff", 4),
+                       {{7, {{1, "r1"}, {2, std::string("\0\x01", 2)}}, 0}, {9, {}, 3}}};
+  expect_round_trip(sys, paxos::install_snapshot{snap});
+  auto loaded = [&](caf::message msg) {
+    std::vector<char> bytes;
+    caf::binary_serializer out{sys, bytes};
+    EXPECT_FALSE(out(msg));
+    caf::message back;
+    caf::binary_deserializer in{sys, bytes};
+    EXPECT_FALSE(in(back));
+    return back;
+  };
+  auto installed = loaded(caf::make_message(paxos::node_id{2}, paxos::install_snapshot{snap}));
+  ASSERT_TRUE((installed.match_elements<paxos::node_id, paxos::install_snapshot>()));
+  EXPECT_EQ(installed.get_as<paxos::install_snapshot>(1).snap, snap);
+  auto promised = loaded(caf::make_message(paxos::node_id{2}, paxos::promise{b, {}, 41}));
+  ASSERT_TRUE((promised.match_elements<paxos::node_id, paxos::promise>()));
+  EXPECT_EQ(promised.get_as<paxos::promise>(1).compacted, 41u);
 }
 
 TEST_F(ReplicaActorTest, LinearizableReadSeesAnAcknowledgedWrite) {
