@@ -187,4 +187,38 @@ TEST(ProcessFailoverTest, KillingEveryNodeMidWriteKeepsEveryAcknowledgedWrite) {
   }
 }
 
+TEST(ProcessFailoverTest, FrozenLeaderIsReplacedAndStepsDownWhenThawed) {
+  // SIGSTOP keeps the leader's connections open: only the protocol's own
+  // heartbeats can tell that it is gone.
+  cluster_processes cluster;
+  cluster.start_all();
+  auto leader = cluster.leader();
+  ASSERT_NE(leader, 0u);
+  ballot::client::client c{cluster.client_options()};
+  ASSERT_TRUE(c.put("before", "1").ok());
+  cluster.node(leader).kill(SIGSTOP);
+  std::vector<std::string> live;
+  for (std::size_t id = 1; id <= 3; ++id)
+    if (id != leader)
+      live.push_back(cluster.client_endpoint(id));
+  auto o = cluster.client_options();
+  o.endpoints = live;
+  o.timeout = 10s;
+  ballot::client::client survivors{o};
+  auto during = survivors.put("during", "2");
+  EXPECT_TRUE(during.ok()) << ballot::kv::to_string(during.code) << ": " << during.message;
+  auto st = survivors.status();
+  ASSERT_TRUE(st.ok());
+  EXPECT_NE(st.leader_id, leader);
+  cluster.node(leader).kill(SIGCONT);
+  std::this_thread::sleep_for(1s);
+  // The thawed node learned of the new leader and serves the new write.
+  auto o1 = cluster.client_options();
+  o1.endpoints = {cluster.client_endpoint(leader)};
+  ballot::client::client thawed{o1};
+  auto r = thawed.get("during");
+  EXPECT_TRUE(r.ok()) << ballot::kv::to_string(r.code);
+  EXPECT_EQ(r.value, "2");
+}
+
 }  // namespace
