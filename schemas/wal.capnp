@@ -45,3 +45,47 @@ struct Record {
     }
   }
 }
+
+# -- Snapshot files (snapshot-<16 hex digits of `snapshot.last`>.snap) --------
+#
+# A checkpoint compacts the log: one file, framed like a record, holds the
+# whole durable state at that point, and the segments before `nextRecord`
+# are deleted. Unlike records, a checkpoint is not limited to a segment's
+# record size (only by its u32 length field).
+
+# One client's entry in the replicated dedup table: the results of its most
+# recent applied sequence numbers, and the seq at or below which it forgot.
+struct ClientRecord {
+  client @0 :UInt64;
+  results @1 :List(Result);
+  forgotten @2 :UInt64;
+
+  struct Result {
+    seq @0 :UInt64;
+    result @1 :Data;
+  }
+}
+
+# The applied state after slot `last`: the user state machine's snapshot and
+# the dedup table.
+struct Snapshot {
+  last @0 :UInt64;
+  machine @1 :Data;
+  clients @2 :List(ClientRecord);
+}
+
+# The content of a snapshot file.
+struct Checkpoint {
+  snapshot @0 :Snapshot;
+
+  # The rest of the durable state at the checkpoint (the promise, and the
+  # votes and chosen values after `snapshot.last`), as the records a replay
+  # would apply, in order. Kept here rather than rewritten into the log so
+  # that renaming the file is the one atomic step that commits the whole
+  # new state.
+  records @1 :List(Record);
+
+  # The index of the first log record written after the checkpoint: replay
+  # continues with the segment that starts there; older segments are obsolete.
+  nextRecord @2 :UInt64;
+}

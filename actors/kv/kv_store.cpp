@@ -1,7 +1,10 @@
 #include "actors/kv/kv_store.hpp"
 
+#include <stdexcept>
 #include <string_view>
+#include <utility>
 
+#include "actors/kv/byte_codec.hpp"
 #include "actors/kv/command_codec.hpp"
 
 namespace ballot::kv {
@@ -13,6 +16,13 @@ result version_mismatch(std::uint64_t current) {
   r.version = current;
   return r;
 }
+
+/// The first byte of a snapshot: lets a later format be told apart.
+constexpr std::uint8_t snapshot_format = 1;
+
+/// The fewest bytes one item takes in a snapshot: two empty strings' lengths
+/// and a version.
+constexpr std::size_t min_item_size = 4 + 4 + 8;
 
 result empty_key() {
   return result::error(result_code::bad_request, "the key must not be empty");
@@ -34,6 +44,57 @@ std::string kv_store::query(const std::string& request_bytes) const {
   if (!decode(request_bytes, req, error))
     return encode(result::error(result_code::bad_request, error));
   return encode(read(req));
+}
+
+std::optional<std::string> kv_store::snapshot() const {
+  detail::writer w;
+  w.integer(snapshot_format);
+  w.integer(revision_);
+  w.integer(static_cast<std::uint64_t>(items_.size()));
+  for (auto& [key, it] : items_) {
+    w.string(key);
+    w.string(it.value);
+    w.integer(it.version);
+  }
+  return w.take();
+}
+
+void kv_store::restore(const std::string& snapshot) {
+  detail::reader r{snapshot};
+  std::uint8_t format = 0;
+  std::uint64_t revision = 0;
+  std::uint64_t count = 0;
+  bool ok = r.integer(format, "format");
+  if (ok && format != snapshot_format)
+    ok = r.fail("format", "unknown snapshot format " + std::to_string(format));
+  ok = ok && r.integer(revision, "revision") && r.integer(count, "item count");
+  // Checked before reading on, so a damaged count cannot make us loop long.
+  if (ok && count > r.remaining() / min_item_size)
+    ok = r.fail("item count", std::to_string(count) + " items cannot fit in " +
+                                std::to_string(r.remaining()) + " bytes");
+  // Built aside: a damaged snapshot leaves the store as it was.
+  std::map<std::string, item> items;
+  for (std::uint64_t i = 0; ok && i < count; ++i) {
+    std::string key;
+    item it;
+    ok = r.string(key, "key") && r.string(it.value, "value") && r.integer(it.version, "version");
+    // What the store itself could never hold: keys out of order or repeated
+    // (the encoding is in key order), an empty key, a version from the future.
+    if (ok && key.empty())
+      ok = r.fail("key", "empty key");
+    if (ok && !items.empty() && !(items.rbegin()->first < key))
+      ok = r.fail("key", "keys not in strictly increasing order");
+    if (ok && (it.version == 0 || it.version > revision))
+      ok = r.fail("version", "version " + std::to_string(it.version) + " outside 1.." +
+                               std::to_string(revision));
+    if (ok)
+      items.emplace_hint(items.end(), std::move(key), std::move(it));
+  }
+  ok = ok && r.finish();
+  if (!ok)
+    throw std::runtime_error("kv_store: malformed snapshot: " + r.error());
+  items_ = std::move(items);
+  revision_ = revision;
 }
 
 result kv_store::execute(const request& req) {

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -54,6 +56,45 @@ class kv_state_machine final : public paxos::state_machine {
     return it == data_.end() ? std::string{} : it->second;
   }
 
+  /// The whole map as netstring-like pairs, "<len>:<key><len>:<value>", in
+  /// key order (so equal states give equal bytes).
+  std::optional<std::string> snapshot() const override {
+    std::string out;
+    for (auto& [key, value] : data_) {
+      for (auto* part : {&key, &value}) {
+        out += std::to_string(part->size());
+        out += ':';
+        out += *part;
+      }
+    }
+    return out;
+  }
+
+  /// Replaces the map with one `snapshot` made; throws std::runtime_error for
+  /// bytes it did not make (and then leaves the map unchanged).
+  void restore(const std::string& snapshot) override {
+    std::map<std::string, std::string> data;
+    std::string_view rest = snapshot;
+    auto next_part = [&](std::string& out) {
+      auto colon = rest.find(':');
+      std::uint64_t len = 0;
+      if (colon == std::string_view::npos || colon == 0 ||
+          !parse_uint(rest.substr(0, colon), len) || len > rest.size() - colon - 1)
+        throw std::runtime_error("kv_state_machine: malformed snapshot at offset " +
+                                 std::to_string(snapshot.size() - rest.size()));
+      out.assign(rest.substr(colon + 1, len));
+      rest.remove_prefix(colon + 1 + len);
+    };
+    while (!rest.empty()) {
+      std::string key;
+      std::string value;
+      next_part(key);
+      next_part(value);
+      data[std::move(key)] = std::move(value);
+    }
+    data_ = std::move(data);
+  }
+
   /// The current contents, for inspection (tests, examples).
   const std::map<std::string, std::string>& data() const { return data_; }
 
@@ -64,6 +105,11 @@ class kv_state_machine final : public paxos::state_machine {
     auto word = text.substr(0, end);
     text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
     return word;
+  }
+
+  static bool parse_uint(std::string_view text, std::uint64_t& out) {
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc{} && ptr == text.data() + text.size();
   }
 
   static bool parse_int(std::string_view text, std::int64_t& out) {

@@ -4,8 +4,10 @@
 #include <capnp/serialize.h>
 #include <kj/io.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 
 #include "schemas/wal.capnp.h"
 
@@ -86,6 +88,74 @@ void finish(capnp::MallocMessageBuilder& msg, std::string& out) {
   capnp::writeMessage(stream, msg);
 }
 
+capnp::Data::Reader data_of(const std::string& bytes) {
+  return {reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()};
+}
+
+std::string string_of(capnp::Data::Reader data) {
+  return {reinterpret_cast<const char*>(data.begin()), data.size()};
+}
+
+void set_vote(schema::Record::Vote::Builder rec, paxos::slot_index slot,
+              const paxos::accepted_value& vote) {
+  rec.setSlot(slot);
+  set_ballot(rec.initBallot(), vote.ballot);
+  set_value(rec.initValue(), vote.val);
+}
+
+void set_chosen(schema::Record::Chosen::Builder rec, paxos::slot_index slot,
+                const paxos::value& val) {
+  rec.setSlot(slot);
+  set_value(rec.initValue(), val);
+}
+
+record get_record(schema::Record::Reader rec) {
+  switch (rec.which()) {
+    case schema::Record::PROMISE:
+      return promise_record{get_ballot(rec.getPromise())};
+    case schema::Record::VOTE: {
+      auto v = rec.getVote();
+      return vote_record{v.getSlot(), {get_ballot(v.getBallot()), get_value(v.getValue())}};
+    }
+    case schema::Record::CHOSEN: {
+      auto c = rec.getChosen();
+      return chosen_record{c.getSlot(), get_value(c.getValue())};
+    }
+  }
+  throw codec_error("unknown record kind " + std::to_string(static_cast<unsigned>(rec.which())));
+}
+
+/// Reads `payload` as exactly one Cap'n Proto message and hands its reader to
+/// `fn`; every malformation becomes a codec_error.
+template <class F>
+auto with_message(std::string_view payload, F&& fn) {
+  if (payload.empty() || payload.size() % word_size != 0)
+    throw codec_error("payload of " + std::to_string(payload.size()) +
+                      " bytes is not a whole number of Cap'n Proto words");
+  auto n = payload.size() / word_size;
+  // FlatArrayMessageReader needs word-aligned input; payloads read from a
+  // segment are, but a caller's buffer need not be.
+  auto words = reinterpret_cast<const capnp::word*>(payload.data());
+  kj::Array<capnp::word> aligned;
+  if (reinterpret_cast<std::uintptr_t>(payload.data()) % alignof(capnp::word) != 0) {
+    aligned = kj::heapArray<capnp::word>(n);
+    std::memcpy(aligned.begin(), payload.data(), payload.size());
+    words = aligned.begin();
+  }
+  try {
+    capnp::ReaderOptions opts;
+    // A message reads each of its words once; the bound only stops a crafted
+    // message from making the reader loop over shared pointers.
+    opts.traversalLimitInWords = n * 4 + 64;
+    capnp::FlatArrayMessageReader msg{kj::arrayPtr(words, n), opts};
+    if (msg.getEnd() != words + n)
+      throw codec_error("payload has bytes after its Cap'n Proto message");
+    return fn(msg);
+  } catch (const kj::Exception& e) {
+    throw codec_error(std::string{"malformed Cap'n Proto message: "} + e.getDescription().cStr());
+  }
+}
+
 }  // namespace
 
 bool operator==(const promise_record& a, const promise_record& b) {
@@ -108,18 +178,13 @@ void encode_promise(const paxos::ballot_number& ballot, std::string& out) {
 
 void encode_vote(paxos::slot_index slot, const paxos::accepted_value& vote, std::string& out) {
   capnp::MallocMessageBuilder msg{estimate_words(&vote.val)};
-  auto rec = msg.initRoot<schema::Record>().initVote();
-  rec.setSlot(slot);
-  set_ballot(rec.initBallot(), vote.ballot);
-  set_value(rec.initValue(), vote.val);
+  set_vote(msg.initRoot<schema::Record>().initVote(), slot, vote);
   finish(msg, out);
 }
 
 void encode_chosen(paxos::slot_index slot, const paxos::value& val, std::string& out) {
   capnp::MallocMessageBuilder msg{estimate_words(&val)};
-  auto rec = msg.initRoot<schema::Record>().initChosen();
-  rec.setSlot(slot);
-  set_value(rec.initValue(), val);
+  set_chosen(msg.initRoot<schema::Record>().initChosen(), slot, val);
   finish(msg, out);
 }
 
@@ -134,44 +199,93 @@ void encode(const record& rec, std::string& out) {
 }
 
 record decode(std::string_view payload) {
-  if (payload.empty() || payload.size() % word_size != 0)
-    throw codec_error("payload of " + std::to_string(payload.size()) +
-                      " bytes is not a whole number of Cap'n Proto words");
-  auto n = payload.size() / word_size;
-  // FlatArrayMessageReader needs word-aligned input; payloads read from a
-  // segment are, but a caller's buffer need not be.
-  auto words = reinterpret_cast<const capnp::word*>(payload.data());
-  kj::Array<capnp::word> aligned;
-  if (reinterpret_cast<std::uintptr_t>(payload.data()) % alignof(capnp::word) != 0) {
-    aligned = kj::heapArray<capnp::word>(n);
-    std::memcpy(aligned.begin(), payload.data(), payload.size());
-    words = aligned.begin();
+  return with_message(
+    payload, [](capnp::MessageReader& msg) { return get_record(msg.getRoot<schema::Record>()); });
+}
+
+void encode_checkpoint(const paxos::durable_state& state, std::uint64_t next_record,
+                       std::string& out) {
+  if (!state.snap)
+    throw std::invalid_argument("ballot::wal::encode_checkpoint: the state has no snapshot");
+  auto& snap = *state.snap;
+  // One first segment for the whole message, as for records.
+  std::size_t words = 64 + words_for_bytes(snap.machine.size());
+  for (auto& c : snap.clients) {
+    words += 4;
+    for (auto& [seq, result] : c.results)
+      words += 3 + words_for_bytes(result.size());
   }
+  for (auto& [slot, vote] : state.accepted)
+    words += estimate_words(&vote.val);
+  for (auto& [slot, val] : state.chosen)
+    words += estimate_words(&val);
   try {
-    capnp::ReaderOptions opts;
-    // A record reads each of its words once; the bound only stops a crafted
-    // message from making the reader loop over shared pointers.
-    opts.traversalLimitInWords = n * 4 + 64;
-    capnp::FlatArrayMessageReader msg{kj::arrayPtr(words, n), opts};
-    if (msg.getEnd() != words + n)
-      throw codec_error("payload has bytes after its Cap'n Proto message");
-    auto rec = msg.getRoot<schema::Record>();
-    switch (rec.which()) {
-      case schema::Record::PROMISE:
-        return promise_record{get_ballot(rec.getPromise())};
-      case schema::Record::VOTE: {
-        auto v = rec.getVote();
-        return vote_record{v.getSlot(), {get_ballot(v.getBallot()), get_value(v.getValue())}};
-      }
-      case schema::Record::CHOSEN: {
-        auto c = rec.getChosen();
-        return chosen_record{c.getSlot(), get_value(c.getValue())};
+    capnp::MallocMessageBuilder msg{static_cast<unsigned>(std::min<std::size_t>(words, 1u << 30))};
+    auto root = msg.initRoot<schema::Checkpoint>();
+    root.setNextRecord(next_record);
+    auto s = root.initSnapshot();
+    s.setLast(snap.last);
+    s.setMachine(data_of(snap.machine));
+    auto clients = s.initClients(static_cast<unsigned>(snap.clients.size()));
+    for (unsigned i = 0; i < clients.size(); ++i) {
+      auto& c = snap.clients[i];
+      clients[i].setClient(c.client);
+      clients[i].setForgotten(c.forgotten);
+      auto results = clients[i].initResults(static_cast<unsigned>(c.results.size()));
+      for (unsigned j = 0; j < results.size(); ++j) {
+        results[j].setSeq(c.results[j].first);
+        results[j].setResult(data_of(c.results[j].second));
       }
     }
-    throw codec_error("unknown record kind " + std::to_string(static_cast<unsigned>(rec.which())));
+    // In the order a replay applies records: the promise, then votes, then chosen.
+    auto recs =
+      root.initRecords(static_cast<unsigned>(1 + state.accepted.size() + state.chosen.size()));
+    unsigned i = 0;
+    set_ballot(recs[i++].initPromise(), state.promised);
+    for (auto& [slot, vote] : state.accepted)
+      set_vote(recs[i++].initVote(), slot, vote);
+    for (auto& [slot, val] : state.chosen)
+      set_chosen(recs[i++].initChosen(), slot, val);
+    finish(msg, out);
   } catch (const kj::Exception& e) {
-    throw codec_error(std::string{"malformed Cap'n Proto message: "} + e.getDescription().cStr());
+    // Cap'n Proto's limits, e.g. a Data blob of 512 MiB or more.
+    throw codec_error(std::string{"cannot encode the checkpoint: "} + e.getDescription().cStr());
   }
+}
+
+checkpoint_record decode_checkpoint(std::string_view payload) {
+  return with_message(payload, [](capnp::MessageReader& msg) {
+    auto root = msg.getRoot<schema::Checkpoint>();
+    if (!root.hasSnapshot())
+      throw codec_error("checkpoint without a snapshot");
+    checkpoint_record out;
+    out.next_record = root.getNextRecord();
+    auto s = root.getSnapshot();
+    auto& snap = out.state.snap.emplace();
+    snap.last = s.getLast();
+    snap.machine = string_of(s.getMachine());
+    snap.clients.reserve(s.getClients().size());
+    for (auto c : s.getClients()) {
+      paxos::client_record rec;
+      rec.client = c.getClient();
+      rec.forgotten = c.getForgotten();
+      rec.results.reserve(c.getResults().size());
+      for (auto r : c.getResults())
+        rec.results.emplace_back(r.getSeq(), string_of(r.getResult()));
+      snap.clients.push_back(std::move(rec));
+    }
+    for (auto r : root.getRecords())
+      apply_record(get_record(r), out.state);
+    return out;
+  });
+}
+
+std::optional<paxos::slot_index> slot_of(const record& rec) {
+  if (auto* v = std::get_if<vote_record>(&rec))
+    return v->slot;
+  if (auto* c = std::get_if<chosen_record>(&rec))
+    return c->slot;
+  return std::nullopt;
 }
 
 std::optional<std::size_t> encoded_size(std::string_view prefix) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -58,6 +59,27 @@ record decode(std::string_view payload);
 /// least its first bytes; nullopt while `prefix` is too short to tell. The
 /// log uses it to tell a torn last record from a corrupted length field.
 std::optional<std::size_t> encoded_size(std::string_view prefix);
+
+/// The content of a snapshot file: the whole durable state at a checkpoint
+/// (its `snap` is always set) and the index of the first log record written
+/// after it.
+struct checkpoint_record {
+  paxos::durable_state state;
+  std::uint64_t next_record = 0;
+};
+
+/// Appends the encoding of a checkpoint to `out`. `state.snap` must be set
+/// (std::invalid_argument otherwise); throws codec_error if the state does
+/// not fit Cap'n Proto's limits (a state machine snapshot of 512 MiB or more).
+void encode_checkpoint(const paxos::durable_state& state, std::uint64_t next_record,
+                       std::string& out);
+
+/// Decodes a snapshot file's payload; throws `codec_error` if it is not
+/// exactly one checkpoint with a snapshot.
+checkpoint_record decode_checkpoint(std::string_view payload);
+
+/// The slot a vote or chosen record is about; nullopt for a promise.
+std::optional<paxos::slot_index> slot_of(const record& rec);
 
 /// Folds one record into the state a restarted replica is rebuilt from,
 /// exactly as `paxos::ready::persist_to` would have.

@@ -1,6 +1,7 @@
 #include "runtime/wal/file.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -128,6 +129,16 @@ void sync_directory(int dir_fd, const std::string& path) {
 void truncate_file(int fd, std::uint64_t size, const std::string& path) {
   if (::ftruncate(fd, static_cast<off_t>(size)) != 0)
     throw_os_error("wal: cannot truncate", path, errno);
+}
+
+void rename_at(int dir_fd, const std::string& from, const std::string& to, const std::string& dir) {
+  if (::renameat(dir_fd, from.c_str(), dir_fd, to.c_str()) != 0)
+    throw_os_error("wal: cannot rename " + from + " to " + to + " in", dir, errno);
+}
+
+void remove_at(int dir_fd, const std::string& name, const std::string& path) {
+  if (::unlinkat(dir_fd, name.c_str(), 0) != 0)
+    throw_os_error("wal: cannot remove", path, errno);
 }
 
 }  // namespace ballot::wal

@@ -71,4 +71,12 @@ void sync_directory(int dir_fd, const std::string& path);
 
 void truncate_file(int fd, std::uint64_t size, const std::string& path);
 
+/// renameat(2) within the directory `dir_fd` (atomically replacing `to`);
+/// `dir` is for messages. Durable only after `sync_directory`.
+void rename_at(int dir_fd, const std::string& from, const std::string& to, const std::string& dir);
+
+/// unlinkat(2) of `name` in the directory `dir_fd`; `path` is for messages.
+/// Durable only after `sync_directory`.
+void remove_at(int dir_fd, const std::string& name, const std::string& path);
+
 }  // namespace ballot::wal

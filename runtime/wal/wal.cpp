@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "actors/replica/storage.hpp"
+#include "runtime/wal/snapshot_file.hpp"
 
 namespace ballot::wal {
 
@@ -28,8 +29,17 @@ constexpr std::size_t write_buffer_limit = std::size_t{1} << 20;
 }  // namespace
 
 std::string to_string(const recovery_report& r) {
-  auto out = "replayed " + std::to_string(r.segments) + " segment(s), " +
-             std::to_string(r.records) + " record(s)";
+  std::string out;
+  if (!r.snapshot_file.empty())
+    out += "loaded " + r.snapshot_file + ", then ";
+  out += "replayed " + std::to_string(r.segments) + " segment(s), " + std::to_string(r.records) +
+         " record(s)";
+  if (r.removed_files > 0)
+    out += "; removed " + std::to_string(r.removed_files) +
+           " file(s) left over by an interrupted checkpoint";
+  if (!r.corrupt_snapshot.empty())
+    out += "; set aside the damaged " + r.corrupt_snapshot + " (" + r.corrupt_reason +
+           ") as an older checkpoint and the log still cover it";
   if (r.truncated())
     out += "; cut a torn tail of " + std::to_string(r.truncated_bytes) + " byte(s) from " +
            r.truncated_file + " at offset " + std::to_string(r.truncated_at) + " (" +
@@ -83,22 +93,97 @@ void write_ahead_log::require_ready() const {
     throw std::logic_error("ballot::wal::wal: replay() must come before append() and sync()");
 }
 
-std::vector<write_ahead_log::segment_info> write_ahead_log::list_segments() const {
-  std::vector<segment_info> out;
+write_ahead_log::listing write_ahead_log::list_files() const {
+  listing out;
   std::error_code ec;
   for (std::filesystem::directory_iterator it{opts_.dir, ec}, end; !ec && it != end;
        it.increment(ec)) {
     auto name = it->path().filename().string();
     if (auto first = parse_segment_file_name(name))
-      out.push_back({*first, std::move(name)});
+      out.segments.push_back({*first, std::move(name)});
+    else if (auto key = parse_snapshot_file_name(name))
+      out.snapshots.push_back({*key, std::move(name)});
+    else if (is_snapshot_temp_file_name(name))
+      out.temp_files.push_back(std::move(name));
   }
   if (ec)
     throw_os_error("wal: cannot list directory", opts_.dir, ec.value());
-  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.first_index < b.first_index; });
+  std::sort(out.segments.begin(), out.segments.end(),
+            [](auto& a, auto& b) { return a.first_index < b.first_index; });
+  std::sort(out.snapshots.begin(), out.snapshots.end(),
+            [](auto& a, auto& b) { return a.key < b.key; });
   return out;
 }
 
+write_ahead_log::replay_start write_ahead_log::choose_start(const listing& files,
+                                                            const checkpoint_handler& on_checkpoint,
+                                                            bool repair, recovery_report& report) {
+  replay_start start;
+  if (files.snapshots.empty())
+    return start;
+  if (!on_checkpoint)
+    fail(path_of(files.snapshots.back().name) +
+         ": a snapshot file, but the log was replayed without a checkpoint handler");
+  // Newest first; the first valid one is the start, unless a newer one is damaged.
+  struct damage {
+    std::string name;
+    std::string what;  ///< "<kind> at offset <n>: <reason>"
+  };
+  std::vector<damage> damaged;
+  for (auto it = files.snapshots.rbegin(); it != files.snapshots.rend(); ++it) {
+    auto path = path_of(it->name);
+    auto contents = read_all(open_at(dir_fd_.get(), it->name, O_RDONLY, path).get(), path);
+    auto check = check_snapshot_file(contents.view());
+    if (!check.payload) {
+      damaged.push_back({it->name, "corrupt snapshot at offset " + std::to_string(check.offset) +
+                                     ": " + check.reason});
+      continue;
+    }
+    try {
+      start.index = on_checkpoint(*check.payload, path);
+    } catch (const actors::storage_error&) {
+      throw;
+    } catch (const std::bad_alloc&) {
+      throw;
+    } catch (const std::exception& e) {
+      damaged.push_back({it->name, "bad snapshot at offset " + std::to_string(frame_header_size) +
+                                     ": " + e.what()});
+      continue;
+    }
+    start.snapshot = *it;
+    break;
+  }
+  start.exact = true;
+  if (damaged.empty())
+    return start;
+  // A named snapshot file was synced whole before its rename: damage is bit
+  // rot or a bug, never a crash. Doing without it is safe only if the older
+  // state it replaced is still complete: an older checkpoint (or the log from
+  // record 0) and an unbroken run of segments from there. Whatever the newer
+  // one held beyond that was chosen values, which peers still have; every
+  // promise and vote is in those segments, as the records before a
+  // checkpoint are synced before it starts and its segments are dropped only
+  // after it is committed.
+  auto newest = path_of(damaged.front().name) + ": " + damaged.front().what;
+  if (!repair)
+    fail(newest);
+  bool covered = std::any_of(files.segments.begin(), files.segments.end(),
+                             [&](auto& seg) { return seg.first_index == start.index; });
+  if (!covered)
+    fail(newest + "; no older checkpoint and log cover it, so it cannot be left out");
+  for (auto& d : damaged)
+    start.damaged.push_back(d.name);
+  report.corrupt_snapshot = path_of(damaged.front().name);
+  report.corrupt_reason = damaged.front().what;
+  return start;
+}
+
 recovery_report write_ahead_log::replay(const record_handler& on_record) {
+  return replay(checkpoint_handler{}, on_record);
+}
+
+recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
+                                        const record_handler& on_record) {
   if (broken_)
     fail(opts_.dir + ": unusable after an earlier I/O error");
   // Only the first replay may cut a torn tail; later ones read back what this
@@ -107,8 +192,26 @@ recovery_report write_ahead_log::replay(const record_handler& on_record) {
   if (replayed_)
     guarded([&] { write_pending(); });
   recovery_report report;
-  auto segments = list_segments();
-  std::uint64_t index = segments.empty() ? 0 : segments.front().first_index;
+  auto files = list_files();
+  auto start = choose_start(files, on_checkpoint, repair, report);
+  if (start.snapshot)
+    report.snapshot_file = path_of(start.snapshot->name);
+  // Segments before the start belong to the state the checkpoint replaced.
+  std::vector<segment_info> segments;
+  std::vector<std::string> obsolete;
+  for (auto& seg : files.segments) {
+    if (seg.first_index < start.index)
+      obsolete.push_back(seg.name);
+    else
+      segments.push_back(seg);
+  }
+  if (start.exact && (segments.empty() || segments.front().first_index != start.index))
+    fail((start.snapshot ? path_of(start.snapshot->name) : opts_.dir) +
+         ": the log continues at record " + std::to_string(start.index) +
+         " but no segment starts there (a segment is missing)");
+  std::uint64_t index =
+    start.exact || segments.empty() ? start.index : segments.front().first_index;
+  report.first_record = index;
   std::uint64_t last_size = 0;
   for (std::size_t i = 0; i < segments.size(); ++i) {
     auto& seg = segments[i];
@@ -154,9 +257,29 @@ recovery_report write_ahead_log::replay(const record_handler& on_record) {
     report.records += res.records;
     last_size = res.valid_size;
   }
+  if (repair) {
+    // Only now that the replay succeeded, finish what an interrupted
+    // checkpoint left: its temporary file was never committed, and what its
+    // rename made obsolete may go. Damaged snapshot files that could be left
+    // out are kept aside for the operator, under a name no replay reads.
+    for (auto& name : start.damaged)
+      rename_at(dir_fd_.get(), name, name + std::string{snapshot_corrupt_suffix}, opts_.dir);
+    for (auto& name : files.temp_files)
+      obsolete.push_back(name);
+    for (auto& snap : files.snapshots)
+      if (start.snapshot && snap.key < start.snapshot->key)
+        obsolete.push_back(snap.name);
+    for (auto& name : obsolete)
+      remove_at(dir_fd_.get(), name, path_of(name));
+    report.removed_files = obsolete.size();
+    if (!obsolete.empty() || !start.damaged.empty())
+      sync_directory(dir_fd_.get(), opts_.dir);
+  }
   if (!replayed_) {
     segments_ = std::move(segments);
     next_index_ = index;
+    if (start.snapshot)
+      checkpoint_key_ = start.snapshot->key;
     if (!segments_.empty()) {
       auto& seg = segments_.back();
       active_fd_ = open_at(dir_fd_.get(), seg.name, O_WRONLY | O_APPEND, path_of(seg.name));
@@ -237,6 +360,71 @@ std::size_t write_ahead_log::drop_segments_before(std::uint64_t index) {
   if (n > 0)
     sync_directory(dir_fd_.get(), opts_.dir);
   return n;
+}
+
+void write_ahead_log::step(checkpoint_step s) const {
+  if (opts_.checkpoint_hook)
+    opts_.checkpoint_hook(s);
+}
+
+void write_ahead_log::checkpoint(std::uint64_t key, std::string_view payload) {
+  require_ready();
+  // Recovery starts from the highest key: a lower one would lose to an older
+  // file left by a crash before the cleanup.
+  if (checkpoint_key_ && key < *checkpoint_key_)
+    throw std::logic_error("ballot::wal::wal: checkpoint key " + std::to_string(key) +
+                           " is below the previous one, " + std::to_string(*checkpoint_key_));
+  if (payload.empty() || payload.size() > max_snapshot_size)
+    fail(opts_.dir + ": cannot write a snapshot of " + std::to_string(payload.size()) +
+         " bytes (1 to " + std::to_string(max_snapshot_size) + " allowed)");
+  guarded([&] {
+    // The checkpoint's records start a segment of their own, so that the
+    // older segments can go whole; roll() syncs everything before it, which
+    // keeps those segments complete should this checkpoint's file ever turn
+    // out damaged. An empty current segment already starts at next_index_.
+    if (!active_fd_ || active_size_ > 0)
+      roll();
+    unsynced_ = false;
+    step(checkpoint_step::segment_started);
+
+    auto name = snapshot_file_name(key);
+    auto temp = name + std::string{snapshot_temp_suffix};
+    {
+      auto path = path_of(temp);
+      auto fd = open_at(dir_fd_.get(), temp, O_WRONLY | O_CREAT | O_TRUNC, path);
+      write_all(fd.get(), snapshot_header(payload), path);
+      write_all(fd.get(), payload, path);
+      sync_data(fd.get(), path);
+    }
+    step(checkpoint_step::temp_written);
+
+    // The commit point. The directory sync also makes the new segment durable.
+    rename_at(dir_fd_.get(), temp, name, opts_.dir);
+    sync_directory(dir_fd_.get(), opts_.dir);
+    dir_dirty_ = false;
+    checkpoint_key_ = key;
+    step(checkpoint_step::renamed);
+
+    // Oldest first, so that a crash part-way leaves a contiguous run (which
+    // only matters if this checkpoint's file is ever found damaged).
+    while (segments_.size() > 1) {
+      remove_at(dir_fd_.get(), segments_.front().name, path_of(segments_.front().name));
+      segments_.erase(segments_.begin());
+      step(checkpoint_step::segment_dropped);
+    }
+    for (auto& snap : list_files().snapshots)
+      if (snap.name != name)
+        remove_at(dir_fd_.get(), snap.name, path_of(snap.name));
+    sync_directory(dir_fd_.get(), opts_.dir);
+    step(checkpoint_step::done);
+  });
+}
+
+std::vector<std::string> write_ahead_log::snapshot_files() const {
+  std::vector<std::string> out;
+  for (auto& snap : list_files().snapshots)
+    out.push_back(snap.name);
+  return out;
 }
 
 std::vector<std::string> write_ahead_log::segment_files() const {

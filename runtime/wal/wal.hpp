@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,8 +11,18 @@
 #include "runtime/wal/segment.hpp"
 
 /// A segmented, checksummed, group-committed write-ahead log of opaque
-/// records. It knows nothing of Paxos: `wal_storage` puts Paxos records in it.
+/// records, compacted by checkpoints. It knows nothing of Paxos:
+/// `wal_storage` puts Paxos records and snapshots in it.
 namespace ballot::wal {
+
+/// The steps of `write_ahead_log::checkpoint`, in order.
+enum class checkpoint_step {
+  segment_started,  ///< a new segment starts at next_index(); every record before it is synced
+  temp_written,     ///< the snapshot file is written and synced under its temporary name
+  renamed,          ///< it has its name and the directory is synced: the checkpoint is committed
+  segment_dropped,  ///< one obsolete segment was removed (once per segment, oldest first)
+  done,             ///< older snapshot files are removed and the directory synced
+};
 
 struct wal_options {
   /// The data directory; created, with missing parents, if it does not exist.
@@ -22,6 +33,10 @@ struct wal_options {
   /// Optional: lets recovery check a record's length field against the size
   /// its payload declares (see `scan_frames`); `wal_storage` sets it.
   payload_size_fn payload_size;
+  /// Test seam: called after each step of a checkpoint. Throwing from it plays
+  /// a crash right there (the log then refuses further use, like after an I/O
+  /// error, and a new log on the directory recovers).
+  std::function<void(checkpoint_step)> checkpoint_hook;
 };
 
 /// Where a replayed record lives, for error messages.
@@ -42,6 +57,19 @@ struct recovery_report {
   std::uint64_t truncated_at = 0;  ///< its new size
   std::string truncated_reason;    ///< what the cut bytes looked like
 
+  /// The snapshot file the replay started from ("" if none), and the index
+  /// of the first record replayed after it.
+  std::string snapshot_file;
+  std::uint64_t first_record = 0;
+  /// Leftovers of a checkpoint a crash interrupted, removed: segments and
+  /// snapshot files older than the checkpoint, and uncommitted temporary files.
+  std::size_t removed_files = 0;
+  /// A damaged snapshot file that recovery could do without, because an older
+  /// checkpoint and the segments after it were all still there: it was renamed
+  /// to "<name>.corrupt" and replay started from the older one. "" if none.
+  std::string corrupt_snapshot;
+  std::string corrupt_reason;
+
   bool truncated() const { return truncated_bytes > 0; }
 };
 
@@ -50,9 +78,10 @@ std::string to_string(const recovery_report& report);
 
 /// The log. Use: construct (opens and locks the directory), `replay` once
 /// (recovers, and positions the log for appending), then `append` records
-/// and `sync` whenever they must be durable. Not thread-safe; one `write_ahead_log` per
-/// directory (a second one, in any process, fails to open: two replicas
-/// sharing a disk would break Paxos silently).
+/// and `sync` whenever they must be durable, and `checkpoint` now and then.
+/// Not thread-safe; one `write_ahead_log` per directory (a second one, in any
+/// process, fails to open: two replicas sharing a disk would break Paxos
+/// silently).
 ///
 /// Durability rule: nothing is durable before `sync` returns. A crash may
 /// leave any part of what was appended since the last sync, and `replay`
@@ -60,6 +89,12 @@ std::string to_string(const recovery_report& report);
 class write_ahead_log {
  public:
   using record_handler = std::function<void(std::string_view payload, const record_position&)>;
+  /// Takes a snapshot file's payload (and its path, for messages) and returns
+  /// the index of the first record after it, which the payload recorded (see
+  /// `checkpoint`). Throwing (anything but storage_error) means the payload
+  /// is damaged.
+  using checkpoint_handler =
+    std::function<std::uint64_t(std::string_view payload, const std::string& path)>;
 
   /// Creates the directory if missing and locks it. Throws storage_error
   /// (naming the path and the OS error) if it is unusable.
@@ -76,6 +111,21 @@ class write_ahead_log {
   /// appending. Throws storage_error naming the file and offset of any
   /// damage it may not cut, or of a record `on_record` throws for (e.g. one
   /// that does not decode).
+  ///
+  /// With checkpoints: hands the newest snapshot file to `on_checkpoint`, then
+  /// replays the records from the index it returns. A snapshot file that
+  /// fails its CRC or `on_checkpoint` is corruption (its name says it was
+  /// complete once), reported with its path and offset, unless recovery may
+  /// do without it: then an older checkpoint (or the log from record 0) and
+  /// every segment after it are still there, and that is where the replay
+  /// starts (see recovery_report::corrupt_snapshot). The first replay also
+  /// finishes what a crash interrupted: it removes uncommitted temporary
+  /// snapshot files, and segments and snapshot files older than the one it
+  /// starts from.
+  recovery_report replay(const checkpoint_handler& on_checkpoint, const record_handler& on_record);
+
+  /// For a log that never checkpoints: a snapshot file in the directory is
+  /// a storage_error.
   recovery_report replay(const record_handler& on_record);
 
   /// Appends one record (1 byte to `max_record_size`, else storage_error).
@@ -88,6 +138,20 @@ class write_ahead_log {
   /// A no-op when nothing was appended since the last sync.
   void sync();
 
+  /// Compacts the log: from now on, replay starts from `payload` (the whole
+  /// state so far, which must record `next_index()` as read before this call
+  /// for the checkpoint handler to return) and the records appended after
+  /// it; everything before is deleted. `key` orders checkpoints and names the
+  /// file (e.g. the snapshot's last slot); it may not decrease (logic_error).
+  ///
+  /// Crash-safe at every instant, because one rename commits it: a crash
+  /// before leaves the old state, after it the new one. Steps: start a new
+  /// segment (syncing the records before it), write the payload to a temporary
+  /// file and fdatasync it, rename it to "snapshot-<key>.snap" and fsync the
+  /// directory, then remove the older segments and snapshot files. Records
+  /// appended after it are durable at the next `sync`, as always.
+  void checkpoint(std::uint64_t key, std::string_view payload);
+
   /// Compaction hook: removes every whole segment whose records all have
   /// indexes below `index` (never the segment being written). For when the
   /// state up to `index` is kept elsewhere, e.g. in a future snapshot.
@@ -98,6 +162,9 @@ class write_ahead_log {
   std::uint64_t next_index() const { return next_index_; }
   /// File names of the segments, oldest first.
   std::vector<std::string> segment_files() const;
+  /// File names of the snapshot files in the directory, oldest first (one,
+  /// but for a crash in the middle of a checkpoint).
+  std::vector<std::string> snapshot_files() const;
   const std::string& dir() const { return opts_.dir; }
 
  private:
@@ -106,8 +173,34 @@ class write_ahead_log {
     std::string name;
   };
 
+  struct snapshot_info {
+    std::uint64_t key;
+    std::string name;
+  };
+
+  /// The log's files in the directory, each list in key/index order.
+  struct listing {
+    std::vector<segment_info> segments;
+    std::vector<snapshot_info> snapshots;
+    std::vector<std::string> temp_files;
+  };
+
+  /// Where a replay starts: after the chosen snapshot file, if any.
+  struct replay_start {
+    std::optional<snapshot_info> snapshot;
+    std::uint64_t index = 0;
+    /// The first segment must start exactly at `index` (after a checkpoint,
+    /// or when a damaged newer checkpoint makes the log from 0 the base).
+    bool exact = false;
+    /// Newer snapshot files found damaged that the replay may do without.
+    std::vector<std::string> damaged;
+  };
+
   std::string path_of(const std::string& name) const { return opts_.dir + "/" + name; }
-  std::vector<segment_info> list_segments() const;
+  listing list_files() const;
+  replay_start choose_start(const listing& files, const checkpoint_handler& on_checkpoint,
+                            bool repair, recovery_report& report);
+  void step(checkpoint_step s) const;
   void require_ready() const;
   void roll();
   void write_pending();
@@ -128,6 +221,8 @@ class write_ahead_log {
   bool unsynced_ = false;   ///< records appended since the last sync
   bool dir_dirty_ = false;  ///< a segment was created since the last sync
   bool broken_ = false;
+  /// The key of the newest checkpoint, once there is one.
+  std::optional<std::uint64_t> checkpoint_key_;
 };
 
 }  // namespace ballot::wal

@@ -1,5 +1,7 @@
 #include "runtime/wal/wal_storage.hpp"
 
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "runtime/wal/codec.hpp"
@@ -22,15 +24,43 @@ wal_storage::wal_storage(wal_options opts) : log_(with_payload_check(std::move(o
 
 paxos::durable_state wal_storage::load() {
   paxos::durable_state state;
-  // A payload that fails to decode throws codec_error; the log turns it into
-  // a storage_error naming the segment and offset.
-  report_ = log_.replay([&](std::string_view payload, const record_position&) {
-    apply_record(decode(payload), state);
-  });
+  // Each handler throws codec_error for a payload that does not decode; the
+  // log turns it into a storage_error naming the file and offset (or, for a
+  // snapshot file it can do without, starts from an older checkpoint).
+  report_ = log_.replay(
+    [&](std::string_view payload, const std::string&) {
+      auto cp = decode_checkpoint(payload);
+      state = std::move(cp.state);
+      // A vote or chosen value the snapshot already covers would only break
+      // the invariant that `accepted` and `chosen` hold the slots after it.
+      auto last = state.snap->last;
+      state.accepted.erase(state.accepted.begin(), state.accepted.upper_bound(last));
+      state.chosen.erase(state.chosen.begin(), state.chosen.upper_bound(last));
+      return cp.next_record;
+    },
+    [&](std::string_view payload, const record_position&) {
+      auto rec = decode(payload);
+      if (auto slot = slot_of(rec); slot && state.snap && *slot <= state.snap->last)
+        return;
+      apply_record(rec, state);
+    });
   return state;
 }
 
 void wal_storage::append(const paxos::ready& rd) {
+  if (rd.compacted) {
+    auto& state = *rd.compacted;
+    if (!state.snap)
+      throw std::invalid_argument("ballot::wal::wal_storage: a compacted state without a snapshot");
+    // Its own buffer: a snapshot can be large, and `scratch_` lives on.
+    std::string payload;
+    try {
+      encode_checkpoint(state, log_.next_index(), payload);
+    } catch (const codec_error& e) {
+      throw actors::storage_error("wal: " + log_.dir() + ": " + e.what());
+    }
+    log_.checkpoint(state.snap->last, payload);
+  }
   // Same order as ready::persist_to. Each record is framed on its own, so a
   // torn write loses whole records only; replaying any prefix of a ready is
   // safe because none of it was acknowledged before the sync.

@@ -10,6 +10,13 @@ namespace ballot::wal {
 /// The `actors::storage` of a replica that survives restarts: its promise,
 /// votes and chosen values as records in a write-ahead log.
 ///
+/// A ready with a `compacted` state is a checkpoint of the log (see
+/// `write_ahead_log::checkpoint`): one snapshot file holds the whole state
+/// (the snapshot, the promise, and the votes and chosen values after it),
+/// the ready's own records follow in a new segment, and everything older is
+/// deleted. `load` starts from the newest snapshot file and replays the
+/// segments after it, ignoring records for slots the snapshot covers.
+///
 /// `append` encodes a ready's records into the log's buffer and `sync` makes
 /// everything appended so far durable with one fdatasync: the replica actor
 /// appends the readies of every waiting input, then syncs once (group commit).
@@ -23,6 +30,8 @@ class wal_storage final : public actors::storage {
   /// `last_recovery` then says whether a torn tail was cut.
   paxos::durable_state load() override;
 
+  /// Throws std::invalid_argument for a compacted state without a snapshot,
+  /// std::logic_error for one whose snapshot ends before the previous one.
   void append(const paxos::ready& rd) override;
 
   void sync() override;

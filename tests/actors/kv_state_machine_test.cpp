@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 namespace {
 
 using ballot::actors::kv_state_machine;
@@ -34,6 +36,25 @@ TEST(KvStateMachineTest, MalformedCommandsAreErrorResults) {
   sm.apply("put big 9223372036854775807");
   EXPECT_EQ(sm.apply("add big 1"), "error: overflow");
   EXPECT_EQ(sm.apply("get big"), "9223372036854775807");
+}
+
+TEST(KvStateMachineTest, SnapshotRoundTripsAndRefusesGarbage) {
+  kv_state_machine sm;
+  sm.apply("put a 1:2 with spaces");
+  sm.apply("put b ");
+  sm.apply("add n 41");
+  auto snap = sm.snapshot();
+  ASSERT_TRUE(snap);
+  kv_state_machine copy;
+  copy.apply("put stale x");
+  copy.restore(*snap);
+  EXPECT_EQ(copy.data(), sm.data());
+  EXPECT_EQ(copy.apply("add n 1"), "42");
+  for (const char* bad : {"x", "3:ab", "1:a", "-1:a0:", "1:a5:b"})
+    EXPECT_THROW(copy.restore(bad), std::runtime_error) << bad;
+  EXPECT_EQ(copy.query("n"), "42");  // a refused restore changes nothing
+  copy.restore("");
+  EXPECT_TRUE(copy.data().empty());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 
 #include "actors/paxos/ready.hpp"
 
@@ -46,7 +47,42 @@ inline ::testing::AssertionResult same_state(const paxos::durable_state& a,
   if (a.chosen != b.chosen)
     return ::testing::AssertionFailure()
            << "chosen differ (" << a.chosen.size() << " vs " << b.chosen.size() << " slots)";
+  if (a.snap.has_value() != b.snap.has_value())
+    return ::testing::AssertionFailure() << "snapshot " << (a.snap ? "present" : "absent") << " vs "
+                                         << (b.snap ? "present" : "absent");
+  if (a.snap && !(*a.snap == *b.snap))
+    return ::testing::AssertionFailure()
+           << "snapshots differ (last " << a.snap->last << " vs " << b.snap->last << ")";
   return ::testing::AssertionSuccess();
+}
+
+/// A snapshot after `last` with a machine state and a dedup table that
+/// exercise binary bytes.
+inline paxos::snapshot make_snapshot(paxos::slot_index last, std::string machine = "machine") {
+  paxos::snapshot snap;
+  snap.last = last;
+  snap.machine = std::move(machine) + std::string("\0\xff", 2);
+  snap.clients.push_back({7, {{last, "r\0" + std::to_string(last)}, {last + 1, ""}}, last / 2});
+  snap.clients.push_back({9, {}, 0});
+  return snap;
+}
+
+/// `state` compacted at `snap`: what a core hands over as `ready::compacted`.
+inline paxos::durable_state compact(paxos::durable_state state, paxos::snapshot snap) {
+  auto last = snap.last;
+  state.accepted.erase(state.accepted.begin(), state.accepted.upper_bound(last));
+  state.chosen.erase(state.chosen.begin(), state.chosen.upper_bound(last));
+  state.snap = std::move(snap);
+  return state;
+}
+
+/// What the log keeps of a `persist_to` result: records for slots its
+/// snapshot covers are dropped on replay.
+inline paxos::durable_state without_covered(paxos::durable_state state) {
+  if (!state.snap)
+    return state;
+  auto snap = *state.snap;
+  return compact(std::move(state), std::move(snap));
 }
 
 inline std::uint64_t file_size(const std::string& path) {

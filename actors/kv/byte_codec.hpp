@@ -1,0 +1,122 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+/// The byte-level encoding shared by the key/value store's formats (the
+/// command codec and the store's snapshot): fixed-width little-endian
+/// integers and strings as a u32 length followed by their bytes.
+namespace ballot::kv::detail {
+
+/// Appends fixed-width little-endian integers and length-prefixed strings.
+class writer {
+ public:
+  template <class T>
+  void integer(T x) {
+    static_assert(std::is_unsigned_v<T>);
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      out_.push_back(static_cast<char>((x >> (8 * i)) & 0xff));
+  }
+
+  void string(std::string_view s) {
+    integer(static_cast<std::uint32_t>(s.size()));
+    out_.append(s);
+  }
+
+  void optional(const std::optional<std::uint64_t>& x) {
+    integer(static_cast<std::uint8_t>(x ? 1 : 0));
+    if (x)
+      integer(*x);
+  }
+
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+/// Reads what `writer` wrote. Every read checks the remaining length first and
+/// records the first failure, so callers can read a whole message and check once.
+class reader {
+ public:
+  explicit reader(std::string_view in) : in_(in) {}
+
+  template <class T>
+  bool integer(T& x, const char* field) {
+    if (in_.size() - pos_ < sizeof(T))
+      return fail(field, "truncated");
+    x = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      x |= static_cast<T>(static_cast<T>(static_cast<unsigned char>(in_[pos_ + i])) << (8 * i));
+    pos_ += sizeof(T);
+    return true;
+  }
+
+  bool string(std::string& x, const char* field) {
+    auto start = pos_;
+    std::uint32_t len = 0;
+    if (!integer(len, field))
+      return false;
+    if (in_.size() - pos_ < len) {
+      auto left = in_.size() - pos_;
+      pos_ = start;  // report the field's own offset
+      return fail(field, "length " + std::to_string(len) + " exceeds the " + std::to_string(left) +
+                           " bytes left");
+    }
+    x.assign(in_.substr(pos_, len));
+    pos_ += len;
+    return true;
+  }
+
+  bool flag(bool& x, const char* field) {
+    std::uint8_t byte = 0;
+    if (!integer(byte, field))
+      return false;
+    if (byte > 1)
+      return fail(field, "flag byte is " + std::to_string(byte) + ", not 0 or 1");
+    x = byte == 1;
+    return true;
+  }
+
+  bool optional(std::optional<std::uint64_t>& x, const char* field) {
+    bool present = false;
+    if (!flag(present, field))
+      return false;
+    x.reset();
+    if (!present)
+      return true;
+    std::uint64_t value = 0;
+    if (!integer(value, field))
+      return false;
+    x = value;
+    return true;
+  }
+
+  bool finish() {
+    if (pos_ != in_.size())
+      return fail("end", std::to_string(in_.size() - pos_) + " trailing bytes");
+    return true;
+  }
+
+  std::size_t remaining() const { return in_.size() - pos_; }
+
+  bool fail(const char* field, const std::string& why) {
+    if (error_.empty())
+      error_ = std::string{field} + " at offset " + std::to_string(pos_) + ": " + why;
+    return false;
+  }
+
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  std::string error_;
+};
+
+}  // namespace ballot::kv::detail
