@@ -39,6 +39,30 @@ std::string preview(capnp::Text::Reader text) {
   return "\"" + out + (text.size() > max ? "...\"" : "\"");
 }
 
+/// "<what> is <size> bytes, over the limit of <limit>": one wording for every
+/// size refusal (key, value, prefix), which clients and tests match on.
+std::string over_limit(const std::string& what, std::size_t size, std::size_t limit) {
+  return what + " is " + std::to_string(size) + " bytes, over the limit of " +
+         std::to_string(limit);
+}
+
+/// Why `key` cannot be a key (empty, or over `max_bytes`), or "" if it can.
+std::string bad_key(capnp::Text::Reader key, std::size_t max_bytes) {
+  if (key.size() == 0)
+    return "the key is empty";
+  if (key.size() > max_bytes)
+    return over_limit("key " + preview(key), key.size(), max_bytes);
+  return {};
+}
+
+/// Answers the call at once with a bad-request error saying `why`: the request
+/// is refused before anything is proposed.
+template <class Context>
+kj::Promise<void> bad_request(Context& context, const std::string& why) {
+  context.getResults().initResult().initError().setBadRequest(why);
+  return kj::READY_NOW;
+}
+
 bridge_reply unavailable(std::string why) {
   bridge_reply r;
   r.st = bridge_reply::status::unavailable;
@@ -146,19 +170,11 @@ kj::Promise<void> service::put(PutContext context) {
   auto params = context.getParams();
   auto key = params.getKey();
   auto value = params.getValue();
-  std::string bad;
-  if (key.size() == 0)
-    bad = "the key is empty";
-  else if (key.size() > opts_.max_key_bytes)
-    bad = "key " + preview(key) + " is " + std::to_string(key.size()) +
-          " bytes, over the limit of " + std::to_string(opts_.max_key_bytes);
-  else if (value.size() > opts_.max_value_bytes)
-    bad = "the value of key " + preview(key) + " is " + std::to_string(value.size()) +
-          " bytes, over the limit of " + std::to_string(opts_.max_value_bytes);
-  if (!bad.empty()) {
-    context.getResults().initResult().initError().setBadRequest(bad);
-    return kj::READY_NOW;
-  }
+  std::string bad = bad_key(key, opts_.max_key_bytes);
+  if (bad.empty() && value.size() > opts_.max_value_bytes)
+    bad = over_limit("the value of key " + preview(key), value.size(), opts_.max_value_bytes);
+  if (!bad.empty())
+    return bad_request(context, bad);
   auto id = params.getId();
   kv::put_request req{to_std(key), to_std(value), condition(params.getCondition())};
   paxos::command cmd{id.getClientId(), id.getSeq(), kv::encode(req)};
@@ -171,16 +187,8 @@ kj::Promise<void> service::put(PutContext context) {
 
 kj::Promise<void> service::get(GetContext context) {
   auto key = context.getParams().getKey();
-  std::string bad;
-  if (key.size() == 0)
-    bad = "the key is empty";
-  else if (key.size() > opts_.max_key_bytes)
-    bad = "key " + preview(key) + " is " + std::to_string(key.size()) +
-          " bytes, over the limit of " + std::to_string(opts_.max_key_bytes);
-  if (!bad.empty()) {
-    context.getResults().initResult().initError().setBadRequest(bad);
-    return kj::READY_NOW;
-  }
+  if (auto bad = bad_key(key, opts_.max_key_bytes); !bad.empty())
+    return bad_request(context, bad);
   auto query = kv::encode(kv::get_request{to_std(key)});
   return track(
     ask(false, {}, std::move(query)).then([this, context](const bridge_reply& r) mutable {
@@ -197,16 +205,8 @@ kj::Promise<void> service::get(GetContext context) {
 kj::Promise<void> service::delete_(DeleteContext context) {
   auto params = context.getParams();
   auto key = params.getKey();
-  std::string bad;
-  if (key.size() == 0)
-    bad = "the key is empty";
-  else if (key.size() > opts_.max_key_bytes)
-    bad = "key " + preview(key) + " is " + std::to_string(key.size()) +
-          " bytes, over the limit of " + std::to_string(opts_.max_key_bytes);
-  if (!bad.empty()) {
-    context.getResults().initResult().initError().setBadRequest(bad);
-    return kj::READY_NOW;
-  }
+  if (auto bad = bad_key(key, opts_.max_key_bytes); !bad.empty())
+    return bad_request(context, bad);
   auto id = params.getId();
   kv::del_request req{to_std(key), condition(params.getCondition())};
   paxos::command cmd{id.getClientId(), id.getSeq(), kv::encode(req)};
@@ -220,12 +220,9 @@ kj::Promise<void> service::delete_(DeleteContext context) {
 kj::Promise<void> service::list(ListContext context) {
   auto params = context.getParams();
   auto prefix = params.getPrefix();
-  if (prefix.size() > opts_.max_key_bytes) {
-    context.getResults().initResult().initError().setBadRequest(
-      "prefix " + preview(prefix) + " is " + std::to_string(prefix.size()) +
-      " bytes, over the limit of " + std::to_string(opts_.max_key_bytes));
-    return kj::READY_NOW;
-  }
+  if (prefix.size() > opts_.max_key_bytes)
+    return bad_request(context,
+                       over_limit("prefix " + preview(prefix), prefix.size(), opts_.max_key_bytes));
   auto limit = params.getLimit();
   if (limit == 0 || limit > opts_.max_list_entries)
     limit = opts_.max_list_entries;

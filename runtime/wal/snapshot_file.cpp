@@ -1,9 +1,8 @@
 #include "runtime/wal/snapshot_file.hpp"
 
-#include <cinttypes>
-#include <cstdio>
-
 #include "runtime/wal/crc32c.hpp"
+#include "runtime/wal/le32.hpp"
+#include "runtime/wal/numbered_name.hpp"
 #include "runtime/wal/segment.hpp"
 
 namespace ballot::wal {
@@ -12,45 +11,15 @@ namespace {
 
 constexpr std::string_view name_prefix = "snapshot-";
 constexpr std::string_view name_suffix = ".snap";
-constexpr std::size_t name_digits = 16;
-
-std::uint32_t get_u32(const char* p) {
-  auto u = reinterpret_cast<const unsigned char*>(p);
-  return std::uint32_t{u[0]} | std::uint32_t{u[1]} << 8 | std::uint32_t{u[2]} << 16 |
-         std::uint32_t{u[3]} << 24;
-}
-
-void put_u32(std::string& out, std::uint32_t x) {
-  char b[4] = {static_cast<char>(x & 0xFFu), static_cast<char>((x >> 8) & 0xFFu),
-               static_cast<char>((x >> 16) & 0xFFu), static_cast<char>(x >> 24)};
-  out.append(b, 4);
-}
 
 }  // namespace
 
 std::string snapshot_file_name(std::uint64_t key) {
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "snapshot-%016" PRIx64 ".snap", key);
-  return buf;
+  return numbered_file_name(name_prefix, key, name_suffix);
 }
 
 std::optional<std::uint64_t> parse_snapshot_file_name(std::string_view name) {
-  if (name.size() != name_prefix.size() + name_digits + name_suffix.size() ||
-      name.substr(0, name_prefix.size()) != name_prefix ||
-      name.substr(name.size() - name_suffix.size()) != name_suffix)
-    return std::nullopt;
-  std::uint64_t key = 0;
-  for (char c : name.substr(name_prefix.size(), name_digits)) {
-    int digit;
-    if (c >= '0' && c <= '9')
-      digit = c - '0';
-    else if (c >= 'a' && c <= 'f')
-      digit = c - 'a' + 10;
-    else
-      return std::nullopt;
-    key = key << 4 | static_cast<std::uint64_t>(digit);
-  }
-  return key;
+  return parse_numbered_file_name(name, name_prefix, name_suffix);
 }
 
 bool is_snapshot_temp_file_name(std::string_view name) {

@@ -16,42 +16,21 @@
 
 #include "caf/all.hpp"
 
-#include "actors/kv/kv_store.hpp"
 #include "actors/replica/replica_actor.hpp"
-#include "actors/replica/type_ids.hpp"
 #include "runtime/client/client.hpp"
 #include "runtime/gateway/gateway.hpp"
+#include "tests/support/replica_cluster_fixture.hpp"
 
 namespace ballot::test_support {
 
 using namespace std::chrono_literals;
 
-class ClusterFixture : public ::testing::Test {
+class ClusterFixture : public ReplicaClusterFixture {
  protected:
-  static caf::actor_system_config& configure(caf::actor_system_config& cfg) {
-    cfg.set("logger.file-verbosity", caf::atom("quiet"));
-    cfg.set("scheduler.max-threads", 2);
-    cfg.add_message_types<caf::id_block::ballot>();
-    return cfg;
-  }
-
-  ClusterFixture() : sys(configure(cfg)) {
-    for (paxos::node_id id : {1, 2, 3}) {
-      actors::replica_options opts;
-      opts.paxos.id = id;
-      opts.paxos.members = {1, 2, 3};
-      opts.paxos.seed = id;
-      opts.tick_interval = 5ms;
-      opts.make_state_machine = [] { return std::make_unique<kv::kv_store>(); };
-      group[id] = actors::spawn_replica(sys, opts);
-    }
-    actors::introduce(group);
-  }
-
   ~ClusterFixture() override {
+    // The gateways stop before the replicas they front, which the base's
+    // destructor stops.
     gateways.clear();
-    for (auto& [id, replica] : group)
-      caf::anon_send_exit(replica, caf::exit_reason::user_shutdown);
   }
 
   gateway::options gateway_options(paxos::node_id id) {
@@ -111,9 +90,6 @@ class ClusterFixture : public ::testing::Test {
     return 0;
   }
 
-  caf::actor_system_config cfg;
-  caf::actor_system sys;
-  actors::peer_map group;
   std::map<paxos::node_id, std::unique_ptr<gateway::server>> gateways;
 };
 

@@ -7,13 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <memory>
 
 #include "caf/all.hpp"
 
-#include "actors/kv/kv_store.hpp"
 #include "actors/replica/replica_actor.hpp"
-#include "actors/replica/type_ids.hpp"
+#include "tests/support/replica_cluster_fixture.hpp"
 
 namespace {
 
@@ -21,37 +19,7 @@ using namespace ballot;
 using namespace std::chrono_literals;
 using kv::result_code;
 
-class KvClientTest : public ::testing::Test {
- protected:
-  static caf::actor_system_config& configure(caf::actor_system_config& cfg) {
-    cfg.set("logger.file-verbosity", caf::atom("quiet"));
-    cfg.set("scheduler.max-threads", 2);
-    cfg.add_message_types<caf::id_block::ballot>();
-    return cfg;
-  }
-
-  KvClientTest() : sys(configure(cfg)) {
-    for (paxos::node_id id : {1, 2, 3}) {
-      actors::replica_options opts;
-      opts.paxos.id = id;
-      opts.paxos.members = {1, 2, 3};
-      opts.paxos.seed = id;
-      opts.tick_interval = 5ms;
-      opts.make_state_machine = [] { return std::make_unique<kv::kv_store>(); };
-      group[id] = actors::spawn_replica(sys, opts);
-    }
-    actors::introduce(group);
-  }
-
-  ~KvClientTest() override {
-    for (auto& [id, replica] : group)
-      caf::anon_send_exit(replica, caf::exit_reason::user_shutdown);
-  }
-
-  caf::actor_system_config cfg;
-  caf::actor_system sys;
-  actors::peer_map group;
-};
+class KvClientTest : public test_support::ReplicaClusterFixture {};
 
 TEST_F(KvClientTest, PutGetCasListDelete) {
   kv::kv_client client{sys, group, 1, 5s};

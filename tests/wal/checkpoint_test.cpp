@@ -24,33 +24,6 @@ using namespace ballot::wal;
 using namespace ballot::wal::test;
 using actors::storage_error;
 
-wal_options options(const temp_dir& dir, std::uint64_t segment_size = std::uint64_t{64} << 20) {
-  wal_options opts;
-  opts.dir = dir.path();
-  opts.segment_size = segment_size;
-  return opts;
-}
-
-paxos::durable_state reload(const temp_dir& dir, recovery_report* report = nullptr) {
-  wal_storage st{options(dir)};
-  auto state = st.load();
-  if (report != nullptr)
-    *report = st.last_recovery();
-  return state;
-}
-
-template <class F>
-void expect_storage_error(F&& fn, const std::vector<std::string>& needles) {
-  try {
-    fn();
-    ADD_FAILURE() << "no storage_error";
-  } catch (const storage_error& e) {
-    std::string msg = e.what();
-    for (auto& needle : needles)
-      EXPECT_NE(msg.find(needle), std::string::npos) << "'" << needle << "' not in: " << msg;
-  }
-}
-
 /// Every file name in `dir`, sorted.
 std::vector<std::string> listing(const temp_dir& dir) {
   std::vector<std::string> out;

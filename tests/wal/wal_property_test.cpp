@@ -102,13 +102,6 @@ class generator {
   paxos::slot_index floor_ = 0;  ///< the last snapshot's slot
 };
 
-wal_options options(const temp_dir& dir, std::uint64_t segment_size) {
-  wal_options opts;
-  opts.dir = dir.path();
-  opts.segment_size = segment_size;
-  return opts;
-}
-
 TEST(WalPropertyTest, ReplayEqualsPersistToAcrossRollsAndReopens) {
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));

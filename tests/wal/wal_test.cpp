@@ -24,35 +24,6 @@ using actors::storage_error;
 
 const std::string first_segment = segment_file_name(0);
 
-wal_options options(const temp_dir& dir, std::uint64_t segment_size = std::uint64_t{64} << 20) {
-  wal_options opts;
-  opts.dir = dir.path();
-  opts.segment_size = segment_size;
-  return opts;
-}
-
-/// Opens the log in `dir`, loads it and checks it equals `expected`.
-paxos::durable_state reload(const temp_dir& dir, recovery_report* report = nullptr) {
-  wal_storage st{options(dir)};
-  auto state = st.load();
-  if (report != nullptr)
-    *report = st.last_recovery();
-  return state;
-}
-
-/// Expects `fn` to throw a storage_error whose message contains every needle.
-template <class F>
-void expect_storage_error(F&& fn, const std::vector<std::string>& needles) {
-  try {
-    fn();
-    ADD_FAILURE() << "no storage_error";
-  } catch (const storage_error& e) {
-    std::string msg = e.what();
-    for (auto& needle : needles)
-      EXPECT_NE(msg.find(needle), std::string::npos) << "'" << needle << "' not in: " << msg;
-  }
-}
-
 TEST(WalStorageTest, NewDirectoryLoadsEmptyState) {
   temp_dir dir;
   wal_storage st{options(dir)};

@@ -8,11 +8,16 @@
 #include <iterator>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "actors/paxos/ready.hpp"
+#include "actors/replica/storage.hpp"
+#include "runtime/wal/wal_storage.hpp"
+#include "temp_dir.hpp"
 
-/// Helpers shared by the log's tests: values, state comparison, and byte
-/// surgery on segment files (to play crash and bit rot).
+/// Helpers shared by the log's tests: values, state comparison, opening a log
+/// in a temporary directory, and byte surgery on segment files (to play crash
+/// and bit rot).
 namespace ballot::wal::test {
 
 inline paxos::value make_value(std::uint64_t client, std::uint64_t seq, std::string payload) {
@@ -83,6 +88,39 @@ inline paxos::durable_state without_covered(paxos::durable_state state) {
     return state;
   auto snap = *state.snap;
   return compact(std::move(state), std::move(snap));
+}
+
+/// Options for a log in `dir`. The default segment size is large enough that
+/// a test rolls segments only when it asks for it.
+inline wal_options options(const temp_dir& dir,
+                           std::uint64_t segment_size = std::uint64_t{64} << 20) {
+  wal_options opts;
+  opts.dir = dir.path();
+  opts.segment_size = segment_size;
+  return opts;
+}
+
+/// Opens the log in `dir` afresh and loads it, as a restarted replica would;
+/// stores the recovery report in `*report` if given.
+inline paxos::durable_state reload(const temp_dir& dir, recovery_report* report = nullptr) {
+  wal_storage st{options(dir)};
+  auto state = st.load();
+  if (report != nullptr)
+    *report = st.last_recovery();
+  return state;
+}
+
+/// Expects `fn` to throw a storage_error whose message contains every needle.
+template <class F>
+void expect_storage_error(F&& fn, const std::vector<std::string>& needles) {
+  try {
+    fn();
+    ADD_FAILURE() << "no storage_error";
+  } catch (const actors::storage_error& e) {
+    std::string msg = e.what();
+    for (auto& needle : needles)
+      EXPECT_NE(msg.find(needle), std::string::npos) << "'" << needle << "' not in: " << msg;
+  }
 }
 
 inline std::uint64_t file_size(const std::string& path) {
