@@ -1,0 +1,116 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "actors/lock/types.hpp"
+
+/// The operations of the lock service as plain values. Commands go through the
+/// Paxos log (payloads of `lock_service::apply`); queries are read-only
+/// (`lock_service::query`). `lock_codec` encodes both.
+///
+/// Every command carries `now`, the leader's clock when it proposed the
+/// command: all replicas then expire sessions and end lock-delays at the same
+/// point of the log, whatever their own clocks say.
+namespace ballot::lock {
+
+/// Opens a session that lives until `now + ttl_ms` unless kept alive.
+struct open_session {
+  time_ms now = 0;
+  time_ms ttl_ms = 0;
+};
+
+/// Moves the session's deadline to `now + ttl`.
+struct keep_alive {
+  time_ms now = 0;
+  session_id session = 0;
+};
+
+/// Ends a session cleanly: its locks are released (without lock-delay), its
+/// waits cancelled and its ephemeral keys deleted.
+struct close_session {
+  time_ms now = 0;
+  session_id session = 0;
+};
+
+/// Only advances time: expires sessions and ends lock-delays up to `now`.
+struct tick {
+  time_ms now = 0;
+};
+
+/// Proposed first by a new leader: every live session's deadline becomes at
+/// least `now + grace_ms`, so the time without a leader kills no healthy
+/// session (its keep-alives had nowhere to go).
+struct leader_change {
+  time_ms now = 0;
+  time_ms grace_ms = 0;
+};
+
+/// Takes `name` in `mode` for `session`; if that cannot be granted at once,
+/// queues the session when `wait`, else refuses (try-lock). `delay_ms` is the
+/// lock-delay applied if the session expires while holding this grant.
+struct acquire {
+  time_ms now = 0;
+  session_id session = 0;
+  std::string name;
+  lock_mode mode = lock_mode::exclusive;
+  bool wait = false;
+  time_ms delay_ms = 0;
+};
+
+/// Gives `name` back; the next compatible waiters are granted in this command.
+struct release {
+  time_ms now = 0;
+  session_id session = 0;
+  std::string name;
+};
+
+/// Withdraws a queued acquire (the client gave up waiting).
+struct cancel_wait {
+  time_ms now = 0;
+  session_id session = 0;
+  std::string name;
+};
+
+/// Sets `key` to `value`; with a session (not 0) the key is ephemeral: it is
+/// deleted when that session ends.
+struct put_key {
+  time_ms now = 0;
+  std::string key;
+  std::string value;
+  session_id session = 0;
+};
+
+struct delete_key {
+  time_ms now = 0;
+  std::string key;
+};
+
+using command = std::variant<open_session, keep_alive, close_session, tick, leader_change, acquire,
+                             release, cancel_wait, put_key, delete_key>;
+
+/// Is `token` the fencing token of a current holder of `name`?
+struct check_token {
+  std::string name;
+  std::uint64_t token = 0;
+};
+
+/// Every change of a key starting with `prefix` after `revision`, in commit order.
+struct events_since {
+  std::string prefix;
+  std::uint64_t revision = 0;
+};
+
+/// The holders and waiters of `name`.
+struct lock_info {
+  std::string name;
+};
+
+struct get_key {
+  std::string key;
+};
+
+using query = std::variant<check_token, events_since, lock_info, get_key>;
+
+}  // namespace ballot::lock

@@ -1,0 +1,160 @@
+#include "actors/lock/key_space.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace ballot::lock {
+
+key_space::key_space(std::size_t history_limit)
+    : history_limit_(std::max<std::size_t>(1, history_limit)) {}
+
+std::uint64_t key_space::put(const std::string& key, const std::string& value, session_id session) {
+  auto& e = keys_[key];
+  if (e.session != 0 && e.session != session) {
+    auto it = by_session_.find(e.session);
+    it->second.erase(key);
+    if (it->second.empty())
+      by_session_.erase(it);
+  }
+  if (session != 0)
+    by_session_[session].insert(key);
+  e.value = value;
+  e.session = session;
+  e.revision = ++revision_;
+  record({revision_, event_type::put, key, value});
+  return revision_;
+}
+
+std::optional<std::uint64_t> key_space::del(const std::string& key) {
+  auto it = keys_.find(key);
+  if (it == keys_.end())
+    return std::nullopt;
+  if (auto s = it->second.session; s != 0) {
+    auto owned = by_session_.find(s);
+    owned->second.erase(key);
+    if (owned->second.empty())
+      by_session_.erase(owned);
+  }
+  keys_.erase(it);
+  ++revision_;
+  record({revision_, event_type::del, key, {}});
+  return revision_;
+}
+
+void key_space::drop_session(session_id session) {
+  auto owned = by_session_.find(session);
+  if (owned == by_session_.end())
+    return;
+  auto names = std::move(owned->second);
+  by_session_.erase(owned);
+  for (auto& key : names) {
+    keys_.erase(key);
+    ++revision_;
+    record({revision_, event_type::del, key, {}});
+  }
+}
+
+bool key_space::events_since(const std::string& prefix, std::uint64_t revision,
+                             std::vector<event>& out) const {
+  if (revision < compacted_)
+    return false;
+  // The history holds exactly the revisions compacted_+1 .. revision_, one
+  // event each, so the first one after `revision` is found by arithmetic.
+  for (auto i =
+         static_cast<std::size_t>(std::min<std::uint64_t>(revision - compacted_, history_.size()));
+       i < history_.size(); ++i) {
+    auto& e = history_[i];
+    if (e.key.compare(0, prefix.size(), prefix) == 0)
+      out.push_back(e);
+  }
+  return true;
+}
+
+const key_space::entry* key_space::find(const std::string& key) const {
+  auto it = keys_.find(key);
+  return it == keys_.end() ? nullptr : &it->second;
+}
+
+std::set<session_id> key_space::sessions() const {
+  std::set<session_id> out;
+  for (auto& [id, names] : by_session_)
+    out.insert(id);
+  return out;
+}
+
+void key_space::record(event e) {
+  history_.push_back(std::move(e));
+  while (history_.size() > history_limit_) {
+    compacted_ = history_.front().revision;
+    history_.pop_front();
+  }
+}
+
+void key_space::save(kv::detail::writer& w) const {
+  w.integer(revision_);
+  w.integer(compacted_);
+  w.integer(static_cast<std::uint64_t>(history_limit_));
+  w.integer(static_cast<std::uint64_t>(keys_.size()));
+  for (auto& [key, e] : keys_) {
+    w.string(key);
+    w.string(e.value);
+    w.integer(e.revision);
+    w.integer(e.session);
+  }
+  w.integer(static_cast<std::uint64_t>(history_.size()));
+  for (auto& e : history_) {
+    w.integer(e.revision);
+    w.integer(static_cast<std::uint8_t>(e.type));
+    w.string(e.key);
+    w.string(e.value);
+  }
+}
+
+bool key_space::load(kv::detail::reader& r) {
+  std::uint64_t limit = 0;
+  std::uint64_t count = 0;
+  bool ok = r.integer(revision_, "revision") && r.integer(compacted_, "compacted") &&
+            r.integer(limit, "history limit") && r.integer(count, "key count");
+  if (ok && (limit == 0 || compacted_ > revision_))
+    ok = r.fail("history limit", "invalid history bounds");
+  if (ok && count > r.remaining() / 24)
+    ok = r.fail("key count", std::to_string(count) + " keys cannot fit");
+  if (ok)
+    history_limit_ = static_cast<std::size_t>(limit);
+  for (std::uint64_t i = 0; ok && i < count; ++i) {
+    std::string key;
+    entry e;
+    ok = r.string(key, "key") && r.string(e.value, "value") &&
+         r.integer(e.revision, "key revision") && r.integer(e.session, "key session");
+    if (ok && (key.empty() || (!keys_.empty() && !(keys_.rbegin()->first < key))))
+      ok = r.fail("key", "empty or not in strictly increasing order");
+    if (ok && (e.revision == 0 || e.revision > revision_))
+      ok = r.fail("key revision", "revision " + std::to_string(e.revision) + " from the future");
+    if (!ok)
+      break;
+    if (e.session != 0)
+      by_session_[e.session].insert(key);
+    keys_.emplace_hint(keys_.end(), std::move(key), std::move(e));
+  }
+  ok = ok && r.integer(count, "event count");
+  // The history is exactly the events after `compacted`, one per revision.
+  if (ok && (count != revision_ - compacted_ || count > history_limit_))
+    ok = r.fail("event count", std::to_string(count) + " events do not cover revisions " +
+                                 std::to_string(compacted_ + 1) + ".." + std::to_string(revision_));
+  for (std::uint64_t i = 0; ok && i < count; ++i) {
+    event e;
+    std::uint8_t type = 0;
+    ok = r.integer(e.revision, "event revision") && r.integer(type, "event type") &&
+         r.string(e.key, "event key") && r.string(e.value, "event value");
+    if (ok && e.revision != compacted_ + 1 + i)
+      ok = r.fail("event revision", "gap in the history");
+    if (ok && type > static_cast<std::uint8_t>(event_type::del))
+      ok = r.fail("event type", "unknown event type " + std::to_string(type));
+    e.type = static_cast<event_type>(type);
+    if (ok)
+      history_.push_back(std::move(e));
+  }
+  return ok;
+}
+
+}  // namespace ballot::lock

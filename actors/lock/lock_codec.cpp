@@ -1,0 +1,380 @@
+#include "actors/lock/lock_codec.hpp"
+
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include "actors/kv/byte_codec.hpp"
+
+namespace ballot::lock {
+
+namespace {
+
+using kv::detail::reader;
+using kv::detail::writer;
+
+enum class tag : std::uint8_t {
+  open_session = 0x01,
+  keep_alive = 0x02,
+  close_session = 0x03,
+  tick = 0x04,
+  leader_change = 0x05,
+  acquire = 0x06,
+  release = 0x07,
+  cancel_wait = 0x08,
+  put_key = 0x09,
+  delete_key = 0x0a,
+  check_token = 0x41,
+  events_since = 0x42,
+  lock_info = 0x43,
+  get_key = 0x44,
+};
+
+void put_tag(writer& w, tag t) {
+  w.integer(static_cast<std::uint8_t>(t));
+}
+
+bool read_mode(reader& r, lock_mode& mode, const char* field) {
+  std::uint8_t byte = 0;
+  if (!r.integer(byte, field))
+    return false;
+  if (byte > static_cast<std::uint8_t>(lock_mode::shared))
+    return r.fail(field, "unknown lock mode " + std::to_string(byte));
+  mode = static_cast<lock_mode>(byte);
+  return true;
+}
+
+void put_grants(writer& w, const std::vector<grant>& gs) {
+  w.integer(static_cast<std::uint32_t>(gs.size()));
+  for (auto& g : gs) {
+    w.integer(g.session);
+    w.string(g.name);
+    w.integer(static_cast<std::uint8_t>(g.mode));
+    w.integer(g.token);
+  }
+}
+
+/// Checked before reserving: a damaged count must not allocate much.
+bool read_count(reader& r, std::uint32_t& n, std::size_t min_item, const char* field) {
+  if (!r.integer(n, field))
+    return false;
+  if (n > r.remaining() / min_item)
+    return r.fail(field, std::to_string(n) + " items cannot fit in " +
+                           std::to_string(r.remaining()) + " bytes");
+  return true;
+}
+
+bool read_grants(reader& r, std::vector<grant>& gs, const char* field) {
+  std::uint32_t n = 0;
+  if (!read_count(r, n, 21, field))
+    return false;
+  gs.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    grant g;
+    if (!(r.integer(g.session, "grant session") && r.string(g.name, "grant name") &&
+          read_mode(r, g.mode, "grant mode") && r.integer(g.token, "grant token")))
+      return false;
+    gs.push_back(std::move(g));
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* to_string(result_code code) {
+  switch (code) {
+    case result_code::ok:
+      return "ok";
+    case result_code::queued:
+      return "queued";
+    case result_code::busy:
+      return "busy";
+    case result_code::no_session:
+      return "no_session";
+    case result_code::not_held:
+      return "not_held";
+    case result_code::not_waiting:
+      return "not_waiting";
+    case result_code::already_held:
+      return "already_held";
+    case result_code::already_waiting:
+      return "already_waiting";
+    case result_code::not_found:
+      return "not_found";
+    case result_code::stale:
+      return "stale";
+    case result_code::compacted:
+      return "compacted";
+    case result_code::bad_request:
+      return "bad_request";
+  }
+  return "unknown";
+}
+
+std::string encode(const command& cmd) {
+  writer w;
+  std::visit(
+    [&](auto& c) {
+      using T = std::decay_t<decltype(c)>;
+      if constexpr (std::is_same_v<T, open_session>) {
+        put_tag(w, tag::open_session);
+        w.integer(c.now);
+        w.integer(c.ttl_ms);
+      } else if constexpr (std::is_same_v<T, keep_alive>) {
+        put_tag(w, tag::keep_alive);
+        w.integer(c.now);
+        w.integer(c.session);
+      } else if constexpr (std::is_same_v<T, close_session>) {
+        put_tag(w, tag::close_session);
+        w.integer(c.now);
+        w.integer(c.session);
+      } else if constexpr (std::is_same_v<T, tick>) {
+        put_tag(w, tag::tick);
+        w.integer(c.now);
+      } else if constexpr (std::is_same_v<T, leader_change>) {
+        put_tag(w, tag::leader_change);
+        w.integer(c.now);
+        w.integer(c.grace_ms);
+      } else if constexpr (std::is_same_v<T, acquire>) {
+        put_tag(w, tag::acquire);
+        w.integer(c.now);
+        w.integer(c.session);
+        w.string(c.name);
+        w.integer(static_cast<std::uint8_t>(c.mode));
+        w.integer(static_cast<std::uint8_t>(c.wait ? 1 : 0));
+        w.integer(c.delay_ms);
+      } else if constexpr (std::is_same_v<T, release>) {
+        put_tag(w, tag::release);
+        w.integer(c.now);
+        w.integer(c.session);
+        w.string(c.name);
+      } else if constexpr (std::is_same_v<T, cancel_wait>) {
+        put_tag(w, tag::cancel_wait);
+        w.integer(c.now);
+        w.integer(c.session);
+        w.string(c.name);
+      } else if constexpr (std::is_same_v<T, put_key>) {
+        put_tag(w, tag::put_key);
+        w.integer(c.now);
+        w.string(c.key);
+        w.string(c.value);
+        w.integer(c.session);
+      } else {
+        static_assert(std::is_same_v<T, delete_key>);
+        put_tag(w, tag::delete_key);
+        w.integer(c.now);
+        w.string(c.key);
+      }
+    },
+    cmd);
+  return w.take();
+}
+
+std::string encode(const query& q) {
+  writer w;
+  std::visit(
+    [&](auto& c) {
+      using T = std::decay_t<decltype(c)>;
+      if constexpr (std::is_same_v<T, check_token>) {
+        put_tag(w, tag::check_token);
+        w.string(c.name);
+        w.integer(c.token);
+      } else if constexpr (std::is_same_v<T, events_since>) {
+        put_tag(w, tag::events_since);
+        w.string(c.prefix);
+        w.integer(c.revision);
+      } else if constexpr (std::is_same_v<T, lock_info>) {
+        put_tag(w, tag::lock_info);
+        w.string(c.name);
+      } else {
+        static_assert(std::is_same_v<T, get_key>);
+        put_tag(w, tag::get_key);
+        w.string(c.key);
+      }
+    },
+    q);
+  return w.take();
+}
+
+bool decode(std::string_view bytes, command& out, std::string& error) {
+  reader r{bytes};
+  std::uint8_t t = 0;
+  bool ok = r.integer(t, "tag");
+  if (ok) {
+    switch (static_cast<tag>(t)) {
+      case tag::open_session: {
+        open_session c;
+        ok = r.integer(c.now, "now") && r.integer(c.ttl_ms, "ttl_ms");
+        out = c;
+        break;
+      }
+      case tag::keep_alive: {
+        keep_alive c;
+        ok = r.integer(c.now, "now") && r.integer(c.session, "session");
+        out = c;
+        break;
+      }
+      case tag::close_session: {
+        close_session c;
+        ok = r.integer(c.now, "now") && r.integer(c.session, "session");
+        out = c;
+        break;
+      }
+      case tag::tick: {
+        tick c;
+        ok = r.integer(c.now, "now");
+        out = c;
+        break;
+      }
+      case tag::leader_change: {
+        leader_change c;
+        ok = r.integer(c.now, "now") && r.integer(c.grace_ms, "grace_ms");
+        out = c;
+        break;
+      }
+      case tag::acquire: {
+        acquire c;
+        ok = r.integer(c.now, "now") && r.integer(c.session, "session") &&
+             r.string(c.name, "name") && read_mode(r, c.mode, "mode") && r.flag(c.wait, "wait") &&
+             r.integer(c.delay_ms, "delay_ms");
+        out = std::move(c);
+        break;
+      }
+      case tag::release: {
+        release c;
+        ok = r.integer(c.now, "now") && r.integer(c.session, "session") && r.string(c.name, "name");
+        out = std::move(c);
+        break;
+      }
+      case tag::cancel_wait: {
+        cancel_wait c;
+        ok = r.integer(c.now, "now") && r.integer(c.session, "session") && r.string(c.name, "name");
+        out = std::move(c);
+        break;
+      }
+      case tag::put_key: {
+        put_key c;
+        ok = r.integer(c.now, "now") && r.string(c.key, "key") && r.string(c.value, "value") &&
+             r.integer(c.session, "session");
+        out = std::move(c);
+        break;
+      }
+      case tag::delete_key: {
+        delete_key c;
+        ok = r.integer(c.now, "now") && r.string(c.key, "key");
+        out = std::move(c);
+        break;
+      }
+      default:
+        ok = r.fail("tag", "unknown command " + std::to_string(t));
+    }
+  }
+  ok = ok && r.finish();
+  if (!ok)
+    error = "malformed command: " + r.error();
+  return ok;
+}
+
+bool decode(std::string_view bytes, query& out, std::string& error) {
+  reader r{bytes};
+  std::uint8_t t = 0;
+  bool ok = r.integer(t, "tag");
+  if (ok) {
+    switch (static_cast<tag>(t)) {
+      case tag::check_token: {
+        check_token q;
+        ok = r.string(q.name, "name") && r.integer(q.token, "token");
+        out = std::move(q);
+        break;
+      }
+      case tag::events_since: {
+        events_since q;
+        ok = r.string(q.prefix, "prefix") && r.integer(q.revision, "revision");
+        out = std::move(q);
+        break;
+      }
+      case tag::lock_info: {
+        lock_info q;
+        ok = r.string(q.name, "name");
+        out = std::move(q);
+        break;
+      }
+      case tag::get_key: {
+        get_key q;
+        ok = r.string(q.key, "key");
+        out = std::move(q);
+        break;
+      }
+      default:
+        ok = r.fail("tag", "unknown query " + std::to_string(t));
+    }
+  }
+  ok = ok && r.finish();
+  if (!ok)
+    error = "malformed query: " + r.error();
+  return ok;
+}
+
+std::string encode(const result& res) {
+  writer w;
+  w.integer(static_cast<std::uint8_t>(res.code));
+  w.integer(res.session);
+  w.integer(res.deadline);
+  w.integer(res.token);
+  w.integer(res.revision);
+  w.string(res.value);
+  put_grants(w, res.grants);
+  w.integer(static_cast<std::uint32_t>(res.expired.size()));
+  for (auto id : res.expired)
+    w.integer(id);
+  w.integer(static_cast<std::uint32_t>(res.events.size()));
+  for (auto& e : res.events) {
+    w.integer(e.revision);
+    w.integer(static_cast<std::uint8_t>(e.type));
+    w.string(e.key);
+    w.string(e.value);
+  }
+  put_grants(w, res.holders);
+  put_grants(w, res.waiters);
+  w.string(res.message);
+  return w.take();
+}
+
+bool decode(std::string_view bytes, result& out, std::string& error) {
+  reader r{bytes};
+  out = result{};
+  std::uint8_t code = 0;
+  std::uint32_t n = 0;
+  bool ok = r.integer(code, "code");
+  if (ok && code > max_result_code)
+    ok = r.fail("code", "unknown result code " + std::to_string(code));
+  out.code = static_cast<result_code>(code);
+  ok = ok && r.integer(out.session, "session") && r.integer(out.deadline, "deadline") &&
+       r.integer(out.token, "token") && r.integer(out.revision, "revision") &&
+       r.string(out.value, "value") && read_grants(r, out.grants, "grant count") &&
+       read_count(r, n, 8, "expired count");
+  for (std::uint32_t i = 0; ok && i < n; ++i) {
+    session_id id = 0;
+    ok = r.integer(id, "expired session");
+    out.expired.push_back(id);
+  }
+  ok = ok && read_count(r, n, 17, "event count");
+  for (std::uint32_t i = 0; ok && i < n; ++i) {
+    event e;
+    std::uint8_t type = 0;
+    ok = r.integer(e.revision, "event revision") && r.integer(type, "event type") &&
+         r.string(e.key, "event key") && r.string(e.value, "event value");
+    if (ok && type > static_cast<std::uint8_t>(event_type::del))
+      ok = r.fail("event type", "unknown event type " + std::to_string(type));
+    e.type = static_cast<event_type>(type);
+    out.events.push_back(std::move(e));
+  }
+  ok = ok && read_grants(r, out.holders, "holder count") &&
+       read_grants(r, out.waiters, "waiter count") && r.string(out.message, "message") &&
+       r.finish();
+  if (!ok)
+    error = "malformed result: " + r.error();
+  return ok;
+}
+
+}  // namespace ballot::lock

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "actors/lock/types.hpp"
+
+namespace ballot::lock {
+
+/// How a command or query ended. Refusals are results, not exceptions: every
+/// replica must compute the same answer from the same log.
+enum class result_code : std::uint8_t {
+  ok = 0,
+  queued = 1,           ///< acquire: the session waits for the lock
+  busy = 2,             ///< acquire without wait: the lock is not available
+  no_session = 3,       ///< the session is unknown, closed or expired
+  not_held = 4,         ///< release: the session does not hold the lock
+  not_waiting = 5,      ///< cancel_wait: the session does not wait for the lock
+  already_held = 6,     ///< acquire: the session holds it already (`token` = its token)
+  already_waiting = 7,  ///< acquire: the session waits for it already
+  not_found = 8,        ///< the key is absent
+  stale = 9,            ///< check_token: no current holder has that token
+  compacted = 10,       ///< events_since: the history no longer reaches back; re-read
+  bad_request = 11,     ///< malformed or invalid input; `message` says why
+};
+
+constexpr std::uint8_t max_result_code = static_cast<std::uint8_t>(result_code::bad_request);
+
+/// Readable name of a code ("ok", "queued", ...).
+const char* to_string(result_code code);
+
+/// The answer to any command or query; which fields are set depends on it:
+///
+/// - open_session: `session` and its `deadline`. keep_alive: the new `deadline`.
+/// - acquire: ok with `token`; queued; busy; already_held with `token`.
+/// - put_key / delete_key: `revision` of the change. get_key: `value`, `revision`.
+/// - events_since: `events` and `revision` = the current revision (resume from it).
+/// - lock_info: `holders`, `waiters` (token 0, in queue order), `deadline` = end
+///   of the lock-delay (0 if none).
+/// - check_token: ok (valid) or stale.
+///
+/// Every command also reports what time did as it advanced: `expired` lists
+/// the sessions it expired and `grants` every lock it handed to a waiter (by
+/// a release, an expiry, a cancelled wait or a lock-delay that ended), so a
+/// hand-off costs one commit.
+struct result {
+  result_code code = result_code::ok;
+  session_id session = 0;
+  time_ms deadline = 0;
+  std::uint64_t token = 0;
+  std::uint64_t revision = 0;
+  std::string value;
+  std::vector<grant> grants;
+  std::vector<session_id> expired;
+  std::vector<event> events;
+  std::vector<grant> holders;
+  std::vector<grant> waiters;
+  std::string message;
+
+  bool ok() const { return code == result_code::ok; }
+
+  static result error(result_code code, std::string message = {}) {
+    result r;
+    r.code = code;
+    r.message = std::move(message);
+    return r;
+  }
+};
+
+}  // namespace ballot::lock

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+/// Vocabulary of the lock service: plain values only (no CAF, no clocks).
+namespace ballot::lock {
+
+/// Sessions are numbered from 1 by a counter in the replicated state; 0 means
+/// "no session" (e.g. a key that is not ephemeral).
+using session_id = std::uint64_t;
+
+/// Milliseconds on the leader's clock, as stamped into each command. Replicas
+/// never read a clock of their own: time is whatever the log says.
+using time_ms = std::uint64_t;
+
+enum class lock_mode : std::uint8_t {
+  exclusive = 0,  ///< one holder, nobody else (writer)
+  shared = 1,     ///< any number of shared holders (readers)
+};
+
+/// The longest lock-delay a holder may ask for (Chubby's bound): a longer one
+/// would let one crashed client block a lock for an unbounded time.
+constexpr time_ms max_lock_delay_ms = 60'000;
+
+/// The longest session TTL: a session of a crashed client must die eventually.
+constexpr time_ms max_session_ttl_ms = 3'600'000;
+
+/// `a + b`, or the largest time if that overflows: deadlines come from client
+/// values and must never wrap around into the past.
+inline time_ms saturating_add(time_ms a, time_ms b) {
+  return a > std::numeric_limits<time_ms>::max() - b ? std::numeric_limits<time_ms>::max() : a + b;
+}
+
+/// One holder of a lock (or, with token 0, one waiter for it).
+struct grant {
+  session_id session = 0;
+  std::string name;
+  lock_mode mode = lock_mode::exclusive;
+  /// The fencing token of this grant; 0 for a waiter.
+  std::uint64_t token = 0;
+
+  friend bool operator==(const grant& a, const grant& b) {
+    return a.session == b.session && a.name == b.name && a.mode == b.mode && a.token == b.token;
+  }
+};
+
+enum class event_type : std::uint8_t { put = 0, del = 1 };
+
+/// One change of the key namespace, numbered by the revision it created.
+struct event {
+  std::uint64_t revision = 0;
+  event_type type = event_type::put;
+  std::string key;
+  /// The new value of a put; empty for a delete.
+  std::string value;
+
+  friend bool operator==(const event& a, const event& b) {
+    return a.revision == b.revision && a.type == b.type && a.key == b.key && a.value == b.value;
+  }
+};
+
+}  // namespace ballot::lock
