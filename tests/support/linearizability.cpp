@@ -635,6 +635,8 @@ check_result explain(const partition& p, const std::vector<kv_operation>& histor
   for (std::size_t k = 0; k < ops.size(); ++k)
     if (!placed[k])
       r.window.push_back(ops[k].index);
+  std::stable_sort(r.window.begin(), r.window.end(),
+                   [&](auto x, auto y) { return history[x].invoke_ns < history[y].invoke_ns; });
   out << ": it is already impossible when the operations returning at t=" << *cut
       << " return.\nThe longest order found for the " << ops.size()
       << " operations up to then places " << prefix.size() << " and leaves the key "
@@ -821,6 +823,17 @@ kv_operation parse_operation(const std::string& line) {
   return op;
 }
 
+check_result out_of_budget(const partition& p) {
+  auto unknown = std::count_if(p.ops.begin(), p.ops.end(), [](auto& op) { return !op.known(); });
+  check_result r;
+  r.timed_out = true;
+  r.key = p.key;
+  r.explanation = "the budget ran out while checking key " + quoted(p.key) + " (" +
+                  std::to_string(p.ops.size()) + " operations, " + std::to_string(unknown) +
+                  " with unknown outcomes): nothing was proven\n";
+  return r;
+}
+
 }  // namespace
 
 check_result check_kv_history(const std::vector<kv_operation>& history,
@@ -845,13 +858,8 @@ check_result check_kv_history(const std::vector<kv_operation>& history,
                : search(p.ops, options.versions_survive_deletes, deadline);
     if (v == verdict::not_linearizable)
       return explain(p, history, options);
-    if (v == verdict::timed_out) {
-      check_result r;
-      r.timed_out = true;
-      r.key = p.key;
-      r.explanation = "the budget ran out while checking key " + quoted(p.key);
-      return r;
-    }
+    if (v == verdict::timed_out)
+      return out_of_budget(p);
   }
   check_result r;
   r.linearizable = true;

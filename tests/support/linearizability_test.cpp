@@ -399,6 +399,7 @@ TEST(KvLinearizability, ReportsABudgetThatRunsOut) {
   auto r = check_kv_history({put("a", "x", 0, 10, 1)}, std::chrono::milliseconds{0});
   EXPECT_FALSE(r.linearizable);
   EXPECT_TRUE(r.timed_out);
+  EXPECT_NE(r.explanation.find("nothing was proven"), std::string::npos) << r.explanation;
 }
 
 // -- the text format ------------------------------------------------------------------------------
@@ -540,6 +541,22 @@ history random_linearizable_history(std::size_t ops, std::size_t keys, std::size
   return h;
 }
 
+/// What a client sees when the leader dies with requests in flight: every write invoked in
+/// [from, to) times out. Some of them took effect and some did not; forgetting the outcome
+/// keeps the history linearizable either way.
+void lose_write_outcomes(history& h, std::int64_t from, std::int64_t to) {
+  for (auto& op : h)
+    if (op.op != kind::get && op.invoke_ns >= from && op.invoke_ns < to)
+      op.outcome = result::unknown;
+}
+
+std::int64_t last_return(const history& h) {
+  std::int64_t out = 0;
+  for (auto& op : h)
+    out = std::max(out, op.return_ns);
+  return out;
+}
+
 /// Makes one read from the second half of the history return a value that was overwritten
 /// before the read began: a put P1 finished, then a put P2 of the same key ran, finished, and
 /// only then did the read start. Returns the read's index.
@@ -601,6 +618,20 @@ TEST(KvLinearizability, RejectsALargeRandomHistoryWithOneStaleRead) {
   EXPECT_EQ(r.key, h[stale].key);
   EXPECT_TRUE(in_window(r, stale)) << r.explanation;
   std::cout << r.explanation;
+}
+
+TEST(KvLinearizability, ChecksAHistoryWithALeaderFailoverQuickly) {
+  // For 5% of the run every write times out, as while a new leader is elected.
+  auto h = random_linearizable_history(5000, 16, 8, 99, 0);
+  auto end = last_return(h);
+  lose_write_outcomes(h, end * 40 / 100, end * 45 / 100);
+  auto accepted = timed_check(h, "failover_5000_ops_16_keys_5pct_window");
+  EXPECT_TRUE(accepted.linearizable) << accepted.explanation;
+  auto stale = make_one_read_stale(h);
+  auto rejected = timed_check(h, "failover_5000_ops_16_keys_one_stale_read");
+  EXPECT_FALSE(rejected.linearizable);
+  EXPECT_FALSE(rejected.timed_out) << rejected.explanation;
+  EXPECT_TRUE(in_window(rejected, stale)) << rejected.explanation;
 }
 
 TEST(KvLinearizability, AcceptsRandomHistoriesOfManySeeds) {
