@@ -46,6 +46,8 @@ const char* usage =
   "  --value-size BYTES value size for put (default 100)\n"
   "  --keys K           key space (default 1000)\n"
   "  --warmup SECS      unmeasured seconds first (default 1)\n"
+  "  --connections C    client connections the N clients share (default N: one\n"
+  "                     connection and I/O thread per client, like peerbench)\n"
   "  --json             print the summary as one JSON object too\n";
 
 struct settings {
@@ -57,6 +59,7 @@ struct settings {
   double warmup = 1;
   std::size_t value_size = 100;
   std::size_t keys = 1000;
+  std::size_t connections = 0;  ///< 0: one per client
   bool json = false;
 };
 
@@ -117,6 +120,8 @@ settings parse(int argc, char** argv) {
       s.value_size = static_cast<std::size_t>(positive(flag, value(), true));
     } else if (flag == "--keys") {
       s.keys = static_cast<std::size_t>(positive(flag, value()));
+    } else if (flag == "--connections") {
+      s.connections = static_cast<std::size_t>(positive(flag, value()));
     } else if (flag == "--json") {
       s.json = true;
     } else {
@@ -162,15 +167,31 @@ int main(int argc, char** argv) {
                  s.endpoints[0].c_str(), tmp.c_str());
   }
 
+  // Like peerbench: clients are spread over the members starting with the
+  // leader, so one client talks to the leader directly.
+  for (std::size_t i = 0; i < s.endpoints.size(); ++i) {
+    ballot::client::options o;
+    o.endpoints = {s.endpoints[i]};
+    o.timeout = 3s;
+    auto st = ballot::client::client{o}.status();
+    if (st.ok() && st.leader_id != 0 && st.node_id == st.leader_id) {
+      std::rotate(s.endpoints.begin(), s.endpoints.begin() + static_cast<std::ptrdiff_t>(i),
+                  s.endpoints.end());
+      break;
+    }
+  }
+
   std::string value(s.value_size, 'v');
-  // Fewer connection sets than clients: one I/O thread each, and 2 cores.
-  std::size_t groups = std::min<std::size_t>(s.clients, 4);
+  // Each connection set has its own I/O thread; sharing them among clients
+  // spares the client CPU on a small machine but hides per-connection costs.
+  std::size_t groups = std::min(s.clients, s.connections == 0 ? s.clients : s.connections);
   std::vector<client_group> group(groups);
   for (std::size_t g = 0; g < groups; ++g) {
     ballot::client::options o;
     // Spread the groups over the members, like peerbench spreads its clients.
     o.endpoints = s.endpoints;
-    std::rotate(o.endpoints.begin(), o.endpoints.begin() + (g % o.endpoints.size()),
+    std::rotate(o.endpoints.begin(),
+                o.endpoints.begin() + static_cast<std::ptrdiff_t>(g % o.endpoints.size()),
                 o.endpoints.end());
     o.timeout = 10s;
     o.max_writes_in_flight = 64;
