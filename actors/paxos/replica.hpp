@@ -65,7 +65,6 @@ class replica {
   const ballot_number& promised() const { return acceptor_.promised(); }
   slot_index commit_index() const { return learner_.commit_index(); }
   const value* chosen(slot_index slot) const { return learner_.chosen(slot); }
-  const proposer& proposals() const { return proposer_; }
 
  private:
   void handle(node_id from, const message& msg);
