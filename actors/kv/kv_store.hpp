@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "actors/kv/key_space.hpp"
 #include "actors/kv/request.hpp"
 #include "actors/kv/result.hpp"
 #include "actors/paxos/state_machine.hpp"
@@ -25,21 +26,14 @@ namespace ballot::kv {
 /// or depends on anything but the state and the payload.
 class kv_store final : public paxos::state_machine {
  public:
-  struct item {
-    std::string value;
-    std::uint64_t version = 0;
-  };
-
   std::string apply(const std::string& payload) override;
 
   std::string query(const std::string& request) const override;
 
-  /// The whole store: every item and the revision counter, so a restored
-  /// store answers and numbers the next write exactly as this one would.
-  /// Deterministic (items in key order), so replicas with the same state
-  /// produce the same bytes. Format, in the command codec's encoding:
-  ///
-  ///     format:u8 (= 1) revision:u64 count:u64 (key value version:u64)*count
+  /// The whole store: the key space (items, revision counter, watch history),
+  /// so a restored store answers and numbers the next write exactly as this
+  /// one would. Deterministic (items in key order), so replicas with the same
+  /// state produce the same bytes: `format:u8 (= 2)` then `key_space::save`.
   std::optional<std::string> snapshot() const override;
 
   /// Replaces the whole store with a `snapshot`. Throws std::runtime_error
@@ -54,18 +48,14 @@ class kv_store final : public paxos::state_machine {
   result read(const request& req) const;
 
   /// Number of successful writes so far.
-  std::uint64_t revision() const { return revision_; }
+  std::uint64_t revision() const { return keys_.revision(); }
 
-  const std::map<std::string, item>& items() const { return items_; }
+  const std::map<std::string, key_space::entry>& items() const { return keys_.keys(); }
+
+  const key_space& keys() const { return keys_; }
 
  private:
-  result put(const put_request& req);
-  result del(const del_request& req);
-  result get(const get_request& req) const;
-  result list(const list_request& req) const;
-
-  std::map<std::string, item> items_;
-  std::uint64_t revision_ = 0;
+  key_space keys_;
 };
 
 }  // namespace ballot::kv

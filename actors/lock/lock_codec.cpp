@@ -14,20 +14,20 @@ using kv::detail::reader;
 using kv::detail::writer;
 
 enum class tag : std::uint8_t {
-  open_session = 0x01,
-  keep_alive = 0x02,
-  close_session = 0x03,
-  tick = 0x04,
-  leader_change = 0x05,
-  acquire = 0x06,
-  release = 0x07,
-  cancel_wait = 0x08,
-  put_key = 0x09,
-  delete_key = 0x0a,
-  check_token = 0x41,
-  events_since = 0x42,
-  lock_info = 0x43,
-  get_key = 0x44,
+  open_session = 0x11,
+  keep_alive = 0x12,
+  close_session = 0x13,
+  tick = 0x14,
+  leader_change = 0x15,
+  acquire = 0x16,
+  release = 0x17,
+  cancel_wait = 0x18,
+  put_key = 0x19,
+  delete_key = 0x1a,
+  check_token = 0x51,
+  events_since = 0x52,
+  lock_info = 0x53,
+  get_key = 0x54,
 };
 
 void put_tag(writer& w, tag t) {
@@ -194,6 +194,27 @@ std::string encode(const query& q) {
     },
     q);
   return w.take();
+}
+
+bool is_lock_command(std::string_view payload) {
+  auto t = payload.empty() ? 0 : static_cast<std::uint8_t>(payload[0]);
+  return t >= static_cast<std::uint8_t>(tag::open_session) &&
+         t <= static_cast<std::uint8_t>(tag::delete_key);
+}
+
+bool is_lock_query(std::string_view request) {
+  auto t = request.empty() ? 0 : static_cast<std::uint8_t>(request[0]);
+  return t >= static_cast<std::uint8_t>(tag::check_token) &&
+         t <= static_cast<std::uint8_t>(tag::get_key);
+}
+
+bool stamp(std::string& payload, time_ms now) {
+  if (!is_lock_command(payload) || payload.size() < 1 + sizeof(time_ms))
+    return false;
+  // Little-endian, as the writer encodes integers.
+  for (std::size_t i = 0; i < sizeof(time_ms); ++i)
+    payload[1 + i] = static_cast<char>((now >> (8 * i)) & 0xff);
+  return true;
 }
 
 bool decode(std::string_view bytes, command& out, std::string& error) {

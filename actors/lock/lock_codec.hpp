@@ -11,23 +11,25 @@
 /// little-endian integers, strings as a u32 length and their bytes, one tag
 /// byte first:
 ///
-///     open_session  = 0x01 now ttl_ms
-///     keep_alive    = 0x02 now session
-///     close_session = 0x03 now session
-///     tick          = 0x04 now
-///     leader_change = 0x05 now grace_ms
-///     acquire       = 0x06 now session name mode:u8 wait:u8 delay_ms
-///     release       = 0x07 now session name
-///     cancel_wait   = 0x08 now session name
-///     put_key       = 0x09 now key value session
-///     delete_key    = 0x0a now key
-///     check_token   = 0x41 name token          (queries)
-///     events_since  = 0x42 prefix revision
-///     lock_info     = 0x43 name
-///     get_key       = 0x44 key
+///     open_session  = 0x11 now ttl_ms
+///     keep_alive    = 0x12 now session
+///     close_session = 0x13 now session
+///     tick          = 0x14 now
+///     leader_change = 0x15 now grace_ms
+///     acquire       = 0x16 now session name mode:u8 wait:u8 delay_ms
+///     release       = 0x17 now session name
+///     cancel_wait   = 0x18 now session name
+///     put_key       = 0x19 now key value session
+///     delete_key    = 0x1a now key
+///     check_token   = 0x51 name token          (queries)
+///     events_since  = 0x52 prefix revision
+///     lock_info     = 0x53 name
+///     get_key       = 0x54 key
 ///
 /// (times, sessions, tokens and revisions are u64). Commands and queries have
-/// separate tag ranges so a query sent as a command is refused, not misread.
+/// separate tag ranges so a query sent as a command is refused, not misread;
+/// both stay clear of the key/value codec's tags (1..4), so one service
+/// machine tells them apart by the first byte (`is_lock_command`).
 /// A result is `code:u8 session deadline token revision value grants expired
 /// events holders waiters message`, each list a u32 count and its items.
 ///
@@ -36,6 +38,17 @@
 namespace ballot::lock {
 
 std::string encode(const command& cmd);
+
+/// Whether `payload` starts with a lock command's tag (0x11..0x1a).
+bool is_lock_command(std::string_view payload);
+
+/// Whether `request` starts with a lock query's tag (0x51..0x54).
+bool is_lock_query(std::string_view request);
+
+/// Overwrites the `now` of an encoded lock command with `now` (every command
+/// has it right after its tag): the leader stamps its clock into each command
+/// it proposes. False, and nothing changed, if `payload` is not one.
+bool stamp(std::string& payload, time_ms now);
 
 std::string encode(const query& q);
 

@@ -51,7 +51,18 @@ std::optional<result> validate(const command& cmd) {
 
 }  // namespace
 
-lock_service::lock_service(std::size_t history_limit) : keys_(history_limit) {}
+lock_service::lock_service(std::size_t history_events, std::size_t history_bytes)
+    : keys_(history_events, history_bytes) {}
+
+std::optional<time_ms> lock_service::next_wakeup() const {
+  std::optional<time_ms> at;
+  // A session expires once the time passes its deadline (deadline < now).
+  if (auto d = sessions_.earliest_deadline())
+    at = saturating_add(*d, 1);
+  if (auto d = locks_.earliest_delay_end(); d && (!at || *d < *at))
+    at = d;
+  return at;
+}
 
 std::string lock_service::apply(const std::string& payload) {
   command cmd;
@@ -196,7 +207,7 @@ result lock_service::read(const lock::query& q) const {
   } else if (auto* c = std::get_if<get_key>(&q)) {
     if (auto* e = keys_.find(c->key)) {
       r.value = e->value;
-      r.revision = e->revision;
+      r.revision = e->version;
       r.session = e->session;
     } else {
       r.code = result_code::not_found;
@@ -222,7 +233,7 @@ void lock_service::restore(const std::string& snapshot) {
   // Built aside: a damaged snapshot leaves the service as it was.
   session_table sessions;
   lock_table locks;
-  key_space keys{default_history_limit};
+  kv::key_space keys;
   bool ok = r.integer(format, "format");
   if (ok && format != snapshot_format)
     ok = r.fail("format", "unknown snapshot format " + std::to_string(format));

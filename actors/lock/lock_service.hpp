@@ -5,7 +5,7 @@
 #include <string>
 
 #include "actors/lock/command.hpp"
-#include "actors/lock/key_space.hpp"
+#include "actors/kv/key_space.hpp"
 #include "actors/lock/lock_table.hpp"
 #include "actors/lock/result.hpp"
 #include "actors/lock/session_table.hpp"
@@ -31,12 +31,11 @@ namespace ballot::lock {
 /// damaged snapshot.
 class lock_service final : public paxos::state_machine {
  public:
-  static constexpr std::size_t default_history_limit = 1024;
-
-  /// `history_limit` bounds the events kept for `events_since`. It is part of
-  /// the replicated state: every replica must be built with the same value,
-  /// and `restore` adopts the snapshot's.
-  explicit lock_service(std::size_t history_limit = default_history_limit);
+  /// The limits bound the events kept for `events_since` (see `kv::key_space`).
+  /// They are part of the replicated state: every replica must be built with
+  /// the same values, and `restore` adopts the snapshot's.
+  explicit lock_service(std::size_t history_events = kv::key_space::default_history_events,
+                        std::size_t history_bytes = kv::key_space::default_history_bytes);
 
   std::string apply(const std::string& payload) override;
 
@@ -63,7 +62,16 @@ class lock_service final : public paxos::state_machine {
 
   const session_table& sessions() const { return sessions_; }
   const lock_table& locks() const { return locks_; }
-  const key_space& keys() const { return keys_; }
+  const kv::key_space& keys() const { return keys_; }
+
+  /// The key namespace, for the service machine that runs the key/value API
+  /// on the same keys (a put there detaches a key from its session).
+  kv::key_space& mutable_keys() { return keys_; }
+
+  /// The earliest log time at which a `tick` would change something (a
+  /// session expires or a lock-delay ends); nullopt if nothing is pending.
+  /// The leader proposes a tick once its clock passes it.
+  std::optional<time_ms> next_wakeup() const;
 
  private:
   void run(const open_session& c, result& r);
@@ -82,7 +90,7 @@ class lock_service final : public paxos::state_machine {
 
   session_table sessions_;
   lock_table locks_;
-  key_space keys_;
+  kv::key_space keys_;
   time_ms now_ = 0;
 };
 

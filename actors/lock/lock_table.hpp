@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -81,6 +82,13 @@ class lock_table {
   bool token_valid(const std::string& name, std::uint64_t token) const;
 
   const lock* find(const std::string& name) const;
+
+  /// The earliest end of a pending lock-delay; nullopt if there is none.
+  std::optional<time_ms> earliest_delay_end() const {
+    if (delayed_.empty())
+      return std::nullopt;
+    return delayed_.begin()->first;
+  }
 
   const std::map<std::string, lock>& locks() const { return locks_; }
 

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -39,6 +40,13 @@ class session_table {
   bool close(session_id id);
 
   const session* find(session_id id) const;
+
+  /// The earliest deadline of a live session; nullopt if there is none.
+  std::optional<time_ms> earliest_deadline() const {
+    if (by_deadline_.empty())
+      return std::nullopt;
+    return by_deadline_.begin()->first;
+  }
 
   const std::map<session_id, session>& sessions() const { return sessions_; }
 

@@ -4,6 +4,8 @@
 #include <limits>
 #include <string>
 
+#include "actors/kv/event.hpp"
+
 /// Vocabulary of the lock service: plain values only (no CAF, no clocks).
 namespace ballot::lock {
 
@@ -46,19 +48,8 @@ struct grant {
   }
 };
 
-enum class event_type : std::uint8_t { put = 0, del = 1 };
-
-/// One change of the key namespace, numbered by the revision it created.
-struct event {
-  std::uint64_t revision = 0;
-  event_type type = event_type::put;
-  std::string key;
-  /// The new value of a put; empty for a delete.
-  std::string value;
-
-  friend bool operator==(const event& a, const event& b) {
-    return a.revision == b.revision && a.type == b.type && a.key == b.key && a.value == b.value;
-  }
-};
+/// Key changes are the key space's (`kv/event.hpp`); the lock service reports them.
+using kv::event;
+using kv::event_type;
 
 }  // namespace ballot::lock

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 /// The interface a replicated service implements to run over the Paxos log.
 namespace ballot::paxos {
@@ -27,6 +28,24 @@ class state_machine {
 
   /// Replaces the whole state with one `snapshot` returned.
   virtual void restore(const std::string& /*snapshot*/) {}
+
+  // Leader-side hooks. Only the driver of the leading replica calls them,
+  // with its wall clock in milliseconds, never from `apply`; they must not
+  // change the state. They are how a machine whose commands depend on time
+  // (session leases) gets the leader's clock into the log: replicas
+  // themselves never read a clock.
+
+  /// Rewrites a client command's payload as the leader proposes it (e.g.
+  /// stamps `now_ms` into it). The default leaves it alone.
+  virtual void stamp(std::string& /*payload*/, std::uint64_t /*now_ms*/) const {}
+
+  /// Payloads the leader proposes on its own: with `elected` once right
+  /// after it won an election (before any client command of its term), then
+  /// on every housekeeping timer. The default proposes nothing.
+  virtual std::vector<std::string> leader_commands(std::uint64_t /*now_ms*/,
+                                                   bool /*elected*/) const {
+    return {};
+  }
 };
 
 }  // namespace ballot::paxos

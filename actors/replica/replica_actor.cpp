@@ -1,6 +1,8 @@
 #include "actors/replica/replica_actor.hpp"
 
+#include <chrono>
 #include <cstdint>
+#include <random>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -45,6 +47,11 @@ struct replica_state {
   /// mailbox had its turn. Outputs that need no write wait too when earlier
   /// ones do, so nothing overtakes the answers it follows.
   void flush() {
+    if (core->is_leader() != was_leader) {
+      was_leader = core->is_leader();
+      if (was_leader)
+        propose_own(true);
+    }
     auto rd = core->take_ready();
     if (rd.empty())
       return;
@@ -82,6 +89,25 @@ struct replica_state {
     held.clear();
     for (auto& out : ready_to_go)
       release(out);
+  }
+
+  /// Queues the state machine's own commands (see replica_options): with
+  /// `elected`, ahead of any client command of the new term.
+  void propose_own(bool elected) {
+    auto payloads = sm->leader_commands(wall_clock_ms(), elected);
+    if (payloads.empty())
+      return;
+    for (auto& p : payloads)
+      core->queue(paxos::command{own_client, ++own_seq, std::move(p)});
+    core->flush();
+  }
+
+  static std::uint64_t wall_clock_ms() {
+    // The wall clock, not a steady one: leaders on different machines must
+    // roughly agree (the machine never lets log time run backwards).
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
   }
 
   void release(outputs& out) {
@@ -130,6 +156,13 @@ struct replica_state {
   std::vector<outputs> held;
   bool sync_scheduled = false;
   bool fill_scheduled = false;
+  /// Leadership as of the last flush: a change to leading triggers the
+  /// state machine's election commands.
+  bool was_leader = false;
+  /// The request ids of the leader's own commands (nobody waits for them).
+  std::uint64_t own_client = 0;
+  std::uint64_t own_seq = 0;
+  caf::timespan housekeeping_interval{0};
 };
 
 using replica_actor_ptr = caf::stateful_actor<replica_state>*;
@@ -168,8 +201,21 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
       on_error(what);
     return caf::make_error(caf::sec::runtime_error, what);
   });
+  // Random per incarnation: a restarted leader's own commands must not be
+  // taken for retries of its previous life's.
+  st.own_client = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
+  st.housekeeping_interval = opts.housekeeping_interval;
   self->delayed_send(self, st.tick_interval, caf::tick_atom_v);
+  self->delayed_send(self, st.housekeeping_interval, house_atom_v);
   return {
+    [self](house_atom) {
+      auto& st = self->state;
+      if (st.core->is_leader()) {
+        st.propose_own(false);
+        st.flush();
+      }
+      self->delayed_send(self, st.housekeeping_interval, house_atom_v);
+    },
     [self](caf::tick_atom) {
       auto& st = self->state;
       st.core->tick();
@@ -196,6 +242,8 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
       auto& st = self->state;
       auto promise = self->make_response_promise<paxos::client_reply>();
       st.waiting[{cmd.client, cmd.seq}].push_back(promise);
+      if (st.core->is_leader())
+        st.sm->stamp(cmd.payload, st.wall_clock_ms());
       // Batching: commands queue up while the mailbox holds more; one
       // message to ourselves, behind them, puts them all into one slot.
       st.core->queue(std::move(cmd));
@@ -243,6 +291,8 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
 caf::actor spawn_replica(caf::actor_system& sys, replica_options opts) {
   if (!opts.make_state_machine)
     throw std::invalid_argument("spawn_replica: make_state_machine is required");
+  if (opts.housekeeping_interval <= caf::timespan{0})
+    throw std::invalid_argument("spawn_replica: housekeeping_interval must be positive");
   if (opts.tick_interval <= caf::timespan{0})
     throw std::invalid_argument("spawn_replica: tick_interval must be positive");
   return sys.spawn(replica_actor, std::move(opts));

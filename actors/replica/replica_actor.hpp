@@ -21,6 +21,11 @@
 /// sends the messages and answers the clients. All protocol decisions are the
 /// core's; the actor only moves bytes, keeps time and keeps client promises.
 ///
+/// Time reaches the state machine only through the leader: it stamps its wall
+/// clock into each client command it proposes (`state_machine::stamp`), and
+/// proposes the machine's own `leader_commands` right after it is elected and
+/// then every `housekeeping_interval`.
+///
 /// Its interface (atoms and types from "actors/replica/type_ids.hpp"):
 ///
 ///   (peers_atom, peer_map)        -> ()  whom to talk to; send once all replicas exist
@@ -50,6 +55,9 @@ struct replica_options {
   /// Wall-clock length of one core tick: the election timeout and heartbeat
   /// interval in `paxos` are counted in these.
   caf::timespan tick_interval = std::chrono::milliseconds(10);
+  /// How often a leader asks its state machine for commands of its own
+  /// (`state_machine::leader_commands`, e.g. a lock service's expiry tick).
+  caf::timespan housekeeping_interval = std::chrono::milliseconds(100);
   /// Required.
   state_machine_factory make_state_machine;
   /// Optional: defaults to a fresh `memory_storage`.

@@ -58,6 +58,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(ballot, caf::first_custom_type_id)
   CAF_ADD_ATOM(ballot, ballot::actors, read_atom, "read")
   CAF_ADD_ATOM(ballot, ballot::actors, sync_atom, "sync")
   CAF_ADD_ATOM(ballot, ballot::actors, fill_atom, "fill")
+  CAF_ADD_ATOM(ballot, ballot::actors, house_atom, "house")
 
 CAF_END_TYPE_ID_BLOCK(ballot)
 // clang-format on

@@ -122,43 +122,46 @@ TEST(KvStoreSnapshotTest, MalformedSnapshotThrowsAndChangesNothing) {
     EXPECT_EQ(snapshot_of(target), unchanged);
   };
   expect_refused("", "format");
-  expect_refused(std::string(1, '\x02') + good.substr(1), "format");
+  expect_refused(std::string(1, '\x01') + good.substr(1), "format");
   // Every proper prefix is refused (nothing reads past the end).
   for (std::size_t n = 1; n < good.size(); n += 7)
     expect_refused(good.substr(0, n), "offset");
   expect_refused(good + "x", "trailing");
+  auto u64 = [](std::uint64_t x) {
+    std::string out;
+    for (int i = 0; i < 8; ++i)
+      out.push_back(static_cast<char>(x >> (8 * i)));
+    return out;
+  };
+  // format, revision, compacted (all history dropped), history limits, key count.
+  auto header = [&](std::uint64_t revision, std::uint64_t count) {
+    return std::string(1, '\x02') + u64(revision) + u64(revision) + u64(100) + u64(1 << 20) +
+           u64(count);
+  };
   // A count that cannot fit the bytes left.
-  auto huge = good;
-  huge[9 + 7] = '\x7f';
-  expect_refused(huge, "item count");
+  expect_refused(header(5, 1u << 30), "key count");
   // Two items whose keys are out of order, and a version above the revision.
-  auto item = [](const std::string& key, std::uint64_t version) {
+  auto item = [&](const std::string& key, std::uint64_t version) {
     std::string out;
     auto u32 = static_cast<std::uint32_t>(key.size());
     for (int i = 0; i < 4; ++i)
       out.push_back(static_cast<char>(u32 >> (8 * i)));
     out += key;
     out += std::string(4, '\0');  // empty value
-    for (int i = 0; i < 8; ++i)
-      out.push_back(static_cast<char>(version >> (8 * i)));
-    return out;
+    return out + u64(version) + u64(0);
   };
-  auto header = [](std::uint64_t revision, std::uint64_t count) {
-    std::string out(1, '\x01');
-    for (int i = 0; i < 8; ++i)
-      out.push_back(static_cast<char>(revision >> (8 * i)));
-    for (int i = 0; i < 8; ++i)
-      out.push_back(static_cast<char>(count >> (8 * i)));
-    return out;
-  };
+  auto no_events = u64(0);
   kv_store probe;
-  probe.restore(header(5, 2) + item("a", 1) + item("b", 5));  // well-formed
+  probe.restore(header(5, 2) + item("a", 1) + item("b", 5) + no_events);  // well-formed
   EXPECT_EQ(probe.items().size(), 2u);
-  expect_refused(header(5, 2) + item("b", 1) + item("a", 2), "order");
-  expect_refused(header(5, 2) + item("a", 1) + item("a", 2), "order");
-  expect_refused(header(5, 1) + item("a", 6), "version");
-  expect_refused(header(5, 1) + item("a", 0), "version");
-  expect_refused(header(5, 1) + item("", 1), "empty key");
+  expect_refused(header(5, 2) + item("b", 1) + item("a", 2) + no_events, "order");
+  expect_refused(header(5, 2) + item("a", 1) + item("a", 2) + no_events, "order");
+  expect_refused(header(5, 1) + item("a", 6) + no_events, "version");
+  expect_refused(header(5, 1) + item("a", 0) + no_events, "version");
+  expect_refused(header(5, 1) + item("", 1) + no_events, "empty");
+  // History that does not cover the revisions after `compacted`.
+  expect_refused(header(5, 0).substr(0, 9) + u64(3) + u64(100) + u64(1 << 20) + u64(0) + u64(1),
+                 "event");
 }
 
 }  // namespace

@@ -1,14 +1,22 @@
-#include "actors/lock/key_space.hpp"
+#include "actors/kv/key_space.hpp"
 
 #include <algorithm>
 #include <utility>
 
-namespace ballot::lock {
+namespace ballot::kv {
 
-key_space::key_space(std::size_t history_limit)
-    : history_limit_(std::max<std::size_t>(1, history_limit)) {}
+key_space::key_space(std::size_t history_events, std::size_t history_bytes)
+    : history_events_(std::max<std::size_t>(1, history_events)), history_bytes_(history_bytes) {}
 
-std::uint64_t key_space::put(const std::string& key, const std::string& value, session_id session) {
+namespace {
+
+std::size_t size_of(const event& e) {
+  return e.key.size() + e.value.size();
+}
+
+}  // namespace
+
+std::uint64_t key_space::put(const std::string& key, const std::string& value, owner_id session) {
   auto& e = keys_[key];
   if (e.session != 0 && e.session != session) {
     auto it = by_session_.find(e.session);
@@ -20,7 +28,7 @@ std::uint64_t key_space::put(const std::string& key, const std::string& value, s
     by_session_[session].insert(key);
   e.value = value;
   e.session = session;
-  e.revision = ++revision_;
+  e.version = ++revision_;
   record({revision_, event_type::put, key, value});
   return revision_;
 }
@@ -41,7 +49,7 @@ std::optional<std::uint64_t> key_space::del(const std::string& key) {
   return revision_;
 }
 
-void key_space::drop_session(session_id session) {
+void key_space::drop_session(owner_id session) {
   auto owned = by_session_.find(session);
   if (owned == by_session_.end())
     return;
@@ -75,30 +83,34 @@ const key_space::entry* key_space::find(const std::string& key) const {
   return it == keys_.end() ? nullptr : &it->second;
 }
 
-std::set<session_id> key_space::sessions() const {
-  std::set<session_id> out;
+std::set<owner_id> key_space::sessions() const {
+  std::set<owner_id> out;
   for (auto& [id, names] : by_session_)
     out.insert(id);
   return out;
 }
 
 void key_space::record(event e) {
+  history_size_ += size_of(e);
   history_.push_back(std::move(e));
-  while (history_.size() > history_limit_) {
+  while (history_.size() > history_events_ ||
+         (history_size_ > history_bytes_ && history_.size() > 1)) {
     compacted_ = history_.front().revision;
+    history_size_ -= size_of(history_.front());
     history_.pop_front();
   }
 }
 
-void key_space::save(kv::detail::writer& w) const {
+void key_space::save(detail::writer& w) const {
   w.integer(revision_);
   w.integer(compacted_);
-  w.integer(static_cast<std::uint64_t>(history_limit_));
+  w.integer(static_cast<std::uint64_t>(history_events_));
+  w.integer(static_cast<std::uint64_t>(history_bytes_));
   w.integer(static_cast<std::uint64_t>(keys_.size()));
   for (auto& [key, e] : keys_) {
     w.string(key);
     w.string(e.value);
-    w.integer(e.revision);
+    w.integer(e.version);
     w.integer(e.session);
   }
   w.integer(static_cast<std::uint64_t>(history_.size()));
@@ -110,26 +122,30 @@ void key_space::save(kv::detail::writer& w) const {
   }
 }
 
-bool key_space::load(kv::detail::reader& r) {
+bool key_space::load(detail::reader& r) {
   std::uint64_t limit = 0;
+  std::uint64_t bytes = 0;
   std::uint64_t count = 0;
   bool ok = r.integer(revision_, "revision") && r.integer(compacted_, "compacted") &&
-            r.integer(limit, "history limit") && r.integer(count, "key count");
+            r.integer(limit, "history limit") && r.integer(bytes, "history bytes") &&
+            r.integer(count, "key count");
   if (ok && (limit == 0 || compacted_ > revision_))
     ok = r.fail("history limit", "invalid history bounds");
   if (ok && count > r.remaining() / 24)
     ok = r.fail("key count", std::to_string(count) + " keys cannot fit");
-  if (ok)
-    history_limit_ = static_cast<std::size_t>(limit);
+  if (ok) {
+    history_events_ = static_cast<std::size_t>(limit);
+    history_bytes_ = static_cast<std::size_t>(bytes);
+  }
   for (std::uint64_t i = 0; ok && i < count; ++i) {
     std::string key;
     entry e;
     ok = r.string(key, "key") && r.string(e.value, "value") &&
-         r.integer(e.revision, "key revision") && r.integer(e.session, "key session");
+         r.integer(e.version, "key version") && r.integer(e.session, "key session");
     if (ok && (key.empty() || (!keys_.empty() && !(keys_.rbegin()->first < key))))
       ok = r.fail("key", "empty or not in strictly increasing order");
-    if (ok && (e.revision == 0 || e.revision > revision_))
-      ok = r.fail("key revision", "revision " + std::to_string(e.revision) + " from the future");
+    if (ok && (e.version == 0 || e.version > revision_))
+      ok = r.fail("key version", "version " + std::to_string(e.version) + " from the future");
     if (!ok)
       break;
     if (e.session != 0)
@@ -138,7 +154,7 @@ bool key_space::load(kv::detail::reader& r) {
   }
   ok = ok && r.integer(count, "event count");
   // The history is exactly the events after `compacted`, one per revision.
-  if (ok && (count != revision_ - compacted_ || count > history_limit_))
+  if (ok && (count != revision_ - compacted_ || count > history_events_))
     ok = r.fail("event count", std::to_string(count) + " events do not cover revisions " +
                                  std::to_string(compacted_ + 1) + ".." + std::to_string(revision_));
   for (std::uint64_t i = 0; ok && i < count; ++i) {
@@ -151,10 +167,12 @@ bool key_space::load(kv::detail::reader& r) {
     if (ok && type > static_cast<std::uint8_t>(event_type::del))
       ok = r.fail("event type", "unknown event type " + std::to_string(type));
     e.type = static_cast<event_type>(type);
-    if (ok)
+    if (ok) {
+      history_size_ += size_of(e);
       history_.push_back(std::move(e));
+    }
   }
   return ok;
 }
 
-}  // namespace ballot::lock
+}  // namespace ballot::kv

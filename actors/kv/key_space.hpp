@@ -1,0 +1,99 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "actors/kv/byte_codec.hpp"
+#include "actors/kv/event.hpp"
+
+namespace ballot::kv {
+
+/// Ballot's one key namespace, shared by the key/value API and the lock
+/// service (Chubby's files, ZooKeeper's nodes, etcd's keys): every change gets
+/// the next store revision; a key's version is the revision of its last put;
+/// keys may be ephemeral (bound to a session and deleted when it ends); and
+/// the latest changes are kept in a bounded history, so watchers resume from a
+/// revision without missing anything.
+///
+/// The history is bounded by a number of events and by their bytes (values may
+/// be large): both limits are part of the replicated state, so every replica
+/// drops the same events.
+class key_space {
+ public:
+  static constexpr std::size_t default_history_events = 50'000;
+  static constexpr std::size_t default_history_bytes = 32u << 20;
+
+  struct entry {
+    std::string value;
+    /// Revision of the last put.
+    std::uint64_t version = 0;
+    /// The session the key lives and dies with; 0 = persistent.
+    owner_id session = 0;
+  };
+
+  /// Keeps at most `history_events` events (at least one) of at most
+  /// `history_bytes` key and value bytes in all (the newest event is always kept).
+  explicit key_space(std::size_t history_events = default_history_events,
+                     std::size_t history_bytes = default_history_bytes);
+
+  /// Sets the key; a put rebinds it to `session` (0 makes it persistent).
+  /// Returns the revision of the change.
+  std::uint64_t put(const std::string& key, const std::string& value, owner_id session);
+
+  /// Deletes the key; the revision of the change, or nullopt if it was absent.
+  std::optional<std::uint64_t> del(const std::string& key);
+
+  /// Deletes every key bound to `session`, in key order.
+  void drop_session(owner_id session);
+
+  /// Appends to `out` the events after `revision` on keys starting with
+  /// `prefix`, in revision order. False if the history no longer reaches back
+  /// to `revision` (some of them were dropped): the caller must re-read.
+  bool events_since(const std::string& prefix, std::uint64_t revision,
+                    std::vector<event>& out) const;
+
+  const entry* find(const std::string& key) const;
+
+  const std::map<std::string, entry>& keys() const { return keys_; }
+
+  /// The revision of the latest change (0 = none yet).
+  std::uint64_t revision() const { return revision_; }
+
+  /// The highest revision dropped from the history (0 = none dropped):
+  /// `events_since` answers for any revision >= this.
+  std::uint64_t compacted() const { return compacted_; }
+
+  /// The sessions that own ephemeral keys.
+  std::set<owner_id> sessions() const;
+
+  /// Appends the namespace: `revision:u64 compacted:u64 limit:u64 bytes:u64
+  /// count:u64 (key value version:u64 session:u64)* events:u64 (revision:u64
+  /// type:u8 key value)*`.
+  void save(detail::writer& w) const;
+
+  /// Reads what `save` wrote into this (empty) namespace, including its
+  /// history limits; false with the reader's error set if invalid.
+  bool load(detail::reader& r);
+
+ private:
+  void record(event e);
+
+  std::map<std::string, entry> keys_;
+  /// Derived from `keys_` (not in the snapshot).
+  std::map<owner_id, std::set<std::string>> by_session_;
+  std::deque<event> history_;
+  /// Key and value bytes in `history_` (derived).
+  std::size_t history_size_ = 0;
+  std::size_t history_events_;
+  std::size_t history_bytes_;
+  std::uint64_t revision_ = 0;
+  std::uint64_t compacted_ = 0;
+};
+
+}  // namespace ballot::kv

@@ -1,0 +1,90 @@
+#include "actors/service/service_machine.hpp"
+
+#include <utility>
+
+#include "actors/kv/command_codec.hpp"
+#include "actors/kv/key_ops.hpp"
+#include "actors/lock/lock_codec.hpp"
+
+namespace ballot::service {
+
+service_machine::service_machine(lock::time_ms grace_ms) : grace_ms_(grace_ms) {}
+
+std::string service_machine::apply(const std::string& payload) {
+  auto before = locks_.keys().revision();
+  change ch;
+  std::string answer;
+  if (lock::is_lock_command(payload)) {
+    lock::command cmd;
+    std::string error;
+    if (!lock::decode(payload, cmd, error))
+      return lock::encode(lock::result::error(lock::result_code::bad_request, error));
+    auto res = locks_.execute(cmd);
+    ch.grants = res.grants;
+    // The acquirer's own grant is news to whoever waits for it on this node.
+    if (auto* a = std::get_if<lock::acquire>(&cmd);
+        a != nullptr && (res.code == lock::result_code::ok))
+      ch.grants.push_back({a->session, a->name, a->mode, res.token});
+    ch.expired = res.expired;
+    answer = lock::encode(res);
+  } else {
+    kv::request req;
+    std::string error;
+    if (!kv::decode(payload, req, error))
+      return kv::encode(kv::result::error(kv::result_code::bad_request, error));
+    answer = kv::encode(kv::execute(locks_.mutable_keys(), req));
+  }
+  auto& keys = locks_.keys();
+  ch.revision = keys.revision();
+  if (observer_ && (ch.revision != before || !ch.grants.empty() || !ch.expired.empty())) {
+    // The history always reaches back one command unless its byte budget is
+    // smaller than this command's changes; then watchers must re-read.
+    if (ch.revision != before && !keys.events_since("", before, ch.events))
+      ch.reset = true;
+    observer_(ch);
+  }
+  return answer;
+}
+
+std::string service_machine::query(const std::string& request) const {
+  if (lock::is_lock_query(request))
+    return locks_.query(request);
+  kv::request req;
+  std::string error;
+  if (!kv::decode(request, req, error))
+    return kv::encode(kv::result::error(kv::result_code::bad_request, error));
+  return kv::encode(kv::read(locks_.keys(), req));
+}
+
+std::optional<std::string> service_machine::snapshot() const {
+  return locks_.snapshot();
+}
+
+void service_machine::restore(const std::string& snapshot) {
+  locks_.restore(snapshot);
+  if (observer_) {
+    change ch;
+    ch.revision = locks_.keys().revision();
+    ch.reset = true;
+    observer_(ch);
+  }
+}
+
+void service_machine::stamp(std::string& payload, std::uint64_t now_ms) const {
+  lock::stamp(payload, now_ms);
+}
+
+std::vector<std::string> service_machine::leader_commands(std::uint64_t now_ms,
+                                                          bool elected) const {
+  std::vector<std::string> out;
+  if (elected) {
+    // Before any client command of the new term: sessions whose keep-alives
+    // had nowhere to go during the election get the grace, not an expiry.
+    out.push_back(lock::encode(lock::command{lock::leader_change{now_ms, grace_ms_}}));
+  } else if (auto at = locks_.next_wakeup(); at && *at <= now_ms) {
+    out.push_back(lock::encode(lock::command{lock::tick{now_ms}}));
+  }
+  return out;
+}
+
+}  // namespace ballot::service

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/kv/event.hpp"
+#include "actors/lock/lock_service.hpp"
+#include "actors/lock/types.hpp"
+#include "actors/paxos/state_machine.hpp"
+
+/// Ballot's product state machine: the key/value API and the lock service
+/// over one key namespace, so ephemeral keys show up in `get` and `list`, and
+/// a watch sees every change, whichever API made it.
+namespace ballot::service {
+
+/// What one applied command changed, as the node's watchers and waiting lock
+/// calls need to know it.
+struct change {
+  /// The key space's revision after the command.
+  std::uint64_t revision = 0;
+  /// The key changes it made, in revision order.
+  std::vector<kv::event> events;
+  /// Locks it handed to waiters (also the immediate grant of an acquire).
+  std::vector<lock::grant> grants;
+  /// Sessions it expired.
+  std::vector<lock::session_id> expired;
+  /// The whole state was replaced (a snapshot was installed): watchers must
+  /// re-read history from `revision`'s point of view.
+  bool reset = false;
+};
+
+/// Dispatches by the first byte: key/value requests (`kv/command_codec`,
+/// tags 1..4) and lock commands and queries (`lock/lock_codec`, 0x11.. and
+/// 0x51..). Answers are encoded in the codec of the request.
+///
+/// As the leader's hooks it stamps the leader's clock into lock commands,
+/// proposes a `leader_change` grace when elected, and a `tick` whenever a
+/// session may have expired or a lock-delay ended.
+class service_machine final : public paxos::state_machine {
+ public:
+  using observer = std::function<void(const change&)>;
+
+  static constexpr lock::time_ms default_grace_ms = 5'000;
+
+  explicit service_machine(lock::time_ms grace_ms = default_grace_ms);
+
+  std::string apply(const std::string& payload) override;
+  std::string query(const std::string& request) const override;
+  std::optional<std::string> snapshot() const override;
+  void restore(const std::string& snapshot) override;
+
+  void stamp(std::string& payload, std::uint64_t now_ms) const override;
+  std::vector<std::string> leader_commands(std::uint64_t now_ms, bool elected) const override;
+
+  /// Called after every applied command that changed keys or locks, and
+  /// after a restore, on the thread that applies (the replica's). One only.
+  void set_observer(observer obs) { observer_ = std::move(obs); }
+
+  const lock::lock_service& locks() const { return locks_; }
+
+ private:
+  lock::lock_service locks_;
+  lock::time_ms grace_ms_;
+  observer observer_;
+};
+
+}  // namespace ballot::service
