@@ -55,6 +55,19 @@ struct Error {
     badRequest @4 :Text;
     # The request is invalid (empty or oversized key, oversized value, ...);
     # the text names the bad field and value. Retrying will not help.
+    noSession @5 :UInt64;
+    # This session is unknown, closed or expired (its locks and ephemeral
+    # keys are gone). Open a new one.
+    busy @6 :Void;
+    # Try-lock: the lock is held in a conflicting mode, queued for, or in
+    # its lock-delay.
+    timeout @7 :Void;
+    # A waiting acquire was not granted within its wait; it no longer waits.
+    notHeld @8 :Void;
+    # Release: the session does not hold the lock.
+    compacted @9 :UInt64;
+    # Watch: the history no longer reaches back to the requested revision;
+    # this is the oldest revision a watch can resume from. Re-read the keys.
   }
 }
 
@@ -138,6 +151,102 @@ struct StatusResult {
   }
 }
 
+# -- The lock service: sessions, locks with fencing tokens, watches ----------
+
+struct Session {
+  id @0 :UInt64;
+  deadlineMs @1 :UInt64;
+  # Log time (the leader's clock, ms since the epoch) at which the session
+  # expires unless kept alive. Keep alive well before: every ttl/3.
+}
+
+struct SessionResult {
+  union {
+    session @0 :Session;
+    error @1 :Error;
+  }
+}
+
+enum LockMode {
+  exclusive @0;
+  shared @1;
+}
+
+struct AcquireResult {
+  union {
+    token @0 :UInt64;
+    # Granted: the fencing token (sequencer) of this grant. Tokens strictly
+    # increase per lock name over its whole history. Also the answer when
+    # the session holds the lock already.
+    error @1 :Error;
+  }
+}
+
+struct DoneResult {
+  union {
+    ok @0 :Void;
+    error @1 :Error;
+  }
+}
+
+struct CheckTokenResult {
+  union {
+    valid @0 :Bool;
+    # True if the token is a current holder's token of the lock.
+    error @1 :Error;
+  }
+}
+
+struct Holder {
+  session @0 :UInt64;
+  mode @1 :LockMode;
+  token @2 :UInt64;
+  # 0 for a waiter.
+}
+
+struct LockInfo {
+  holders @0 :List(Holder);
+  waiters @1 :List(Holder);
+  # In queue order.
+  delayUntilMs @2 :UInt64;
+  # The end of a pending lock-delay (0 = none).
+}
+
+struct LockInfoResult {
+  union {
+    info @0 :LockInfo;
+    error @1 :Error;
+  }
+}
+
+enum EventType {
+  put @0;
+  delete @1;
+}
+
+struct Event {
+  revision @0 :UInt64;
+  type @1 :EventType;
+  key @2 :Text;
+  value @3 :Data;
+}
+
+interface WatchSink {
+  events @0 (events :List(Event), revision :UInt64) -> ();
+  # Every change of the watched keys after the last call, in commit order,
+  # with no gaps; `revision` is the store revision they bring the watcher to
+  # (resume a broken watch from it). The node waits for each call to return
+  # before the next: a slow sink slows only its own watch.
+}
+
+struct WatchEnd {
+  error @0 :Error;
+  # Why the watch ended: compacted (the history no longer reaches back; it
+  # carries the current revision: re-read the keys and watch on from it), or
+  # unavailable (this node cannot serve it now; resume elsewhere from the
+  # last revision the sink got).
+}
+
 interface Ballot {
   put @0 (id :RequestId, key :Text, value :Data, condition :Precondition) -> (result :PutResult);
   # Linearizable write.
@@ -153,4 +262,40 @@ interface Ballot {
 
   status @4 () -> (result :StatusResult);
   # Cluster health as the answering node sees it.
+
+  openSession @5 (id :RequestId, ttlMs :UInt64) -> (result :SessionResult);
+  # A new session living ttlMs (1 ms .. 1 h) past its last keep-alive, on
+  # the leader's clock. A leader change grants every session a grace, so an
+  # election kills no healthy session.
+
+  keepAlive @6 (id :RequestId, session :UInt64) -> (result :SessionResult);
+
+  closeSession @7 (id :RequestId, session :UInt64) -> (result :DoneResult);
+  # Releases its locks (without lock-delay) and deletes its ephemeral keys.
+
+  acquire @8 (id :RequestId, session :UInt64, name :Text, mode :LockMode,
+              waitMs :UInt64, lockDelayMs :UInt64) -> (result :AcquireResult);
+  # waitMs 0 is a try-lock (busy if not free). Otherwise the session queues
+  # (FIFO; a queued writer holds back later readers) and the call returns
+  # with the token once granted, or `timeout` after waitMs (then it no longer
+  # waits). lockDelayMs (<= 60000): if the session expires while holding the
+  # lock, nobody gets it for that long.
+
+  release @9 (id :RequestId, session :UInt64, name :Text) -> (result :DoneResult);
+  # The next waiters are granted in the same committed command.
+
+  checkToken @10 (name :Text, token :UInt64) -> (result :CheckTokenResult);
+  # Linearizable: is `token` a current holder's fencing token of `name`?
+
+  lockInfo @11 (name :Text) -> (result :LockInfoResult);
+
+  putEphemeral @12 (id :RequestId, session :UInt64, key :Text, value :Data)
+      -> (result :PutResult);
+  # A key bound to the session: deleted when the session ends.
+
+  watch @13 (key :Text, prefix :Bool, fromRevision :UInt64, sink :WatchSink)
+      -> (result :WatchEnd);
+  # Streams every change of `key` (or of every key starting with it, with
+  # prefix) after fromRevision (0: from now) to the sink, until the caller
+  # cancels the call, or it ends with an error.
 }

@@ -107,6 +107,10 @@ const char* to_string(result_code code) {
       return "compacted";
     case result_code::bad_request:
       return "bad_request";
+    case result_code::timeout:
+      return "timeout";
+    case result_code::unavailable:
+      return "unavailable";
   }
   return "unknown";
 }

@@ -24,9 +24,12 @@ enum class result_code : std::uint8_t {
   stale = 9,            ///< check_token: no current holder has that token
   compacted = 10,       ///< events_since: the history no longer reaches back; re-read
   bad_request = 11,     ///< malformed or invalid input; `message` says why
+  // Made by clients and gateways only, never by the state machine:
+  timeout = 12,      ///< a waiting acquire was not granted in time (it no longer waits)
+  unavailable = 13,  ///< no answer from the cluster in time; `message` says why
 };
 
-constexpr std::uint8_t max_result_code = static_cast<std::uint8_t>(result_code::bad_request);
+constexpr std::uint8_t max_result_code = static_cast<std::uint8_t>(result_code::unavailable);
 
 /// Readable name of a code ("ok", "queued", ...).
 const char* to_string(result_code code);

@@ -22,11 +22,13 @@ client_service::~client_service() {
 
 std::optional<std::string> client_service::start(caf::actor_system& sys, const options& opts,
                                                  std::uint32_t self,
-                                                 std::shared_ptr<replica_directory> dir) {
+                                                 std::shared_ptr<replica_directory> dir,
+                                                 std::shared_ptr<gateway::change_feed> feed) {
   gateway::options gw;
   gw.host = opts.client.host;
   gw.port = opts.client.port;
   gw.self = self;
+  gw.feed = std::move(feed);
   if (opts.embedded) {
     gw.members = {1, 2, 3};
   } else {

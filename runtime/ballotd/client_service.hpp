@@ -14,7 +14,8 @@
 
 namespace ballot::gateway {
 class server;
-}
+class change_feed;
+}  // namespace ballot::gateway
 
 namespace ballot::ballotd {
 
@@ -43,7 +44,8 @@ class client_service {
 
   /// Starts serving on `opts.client`; the error text if it cannot.
   std::optional<std::string> start(caf::actor_system& sys, const options& opts, std::uint32_t self,
-                                   std::shared_ptr<replica_directory> dir);
+                                   std::shared_ptr<replica_directory> dir,
+                                   std::shared_ptr<gateway::change_feed> feed);
 
   /// Stops accepting, lets in-flight calls end (bounded), closes.
   void stop();

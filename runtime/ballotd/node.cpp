@@ -9,7 +9,8 @@
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
 
-#include "actors/kv/kv_store.hpp"
+#include "actors/service/service_machine.hpp"
+#include "runtime/gateway/change_feed.hpp"
 #include "actors/replica/replica_actor.hpp"
 #include "actors/replica/type_ids.hpp"
 #include "runtime/ballotd/client_service.hpp"
@@ -103,6 +104,8 @@ struct node::impl {
   caf::actor connector;
   std::unique_ptr<client_service> clients;
   std::shared_ptr<replica_directory> directory = std::make_shared<replica_directory>();
+  /// What the gateway's replica applies, for waiting acquires and watches.
+  std::shared_ptr<gateway::change_feed> feed = std::make_shared<gateway::change_feed>();
 };
 
 node::node(options opts) : impl_(std::make_unique<impl>()) {
@@ -164,7 +167,13 @@ int node::start() {
     ro.paxos.seed =
       static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     ro.tick_interval = std::chrono::milliseconds(o.tick_ms);
-    ro.make_state_machine = [] { return std::make_unique<kv::kv_store>(); };
+    auto observed = id == (o.embedded ? 1u : o.id);
+    ro.make_state_machine = [feed = impl_->feed, observed] {
+      auto m = std::make_unique<service::service_machine>();
+      if (observed)
+        m->set_observer([feed](const service::change& c) { feed->publish(c); });
+      return m;
+    };
     auto* log = log_of.at(id);
     ro.make_storage = [log] { return std::make_unique<forwarding_storage>(*log); };
     ro.on_storage_error = [](const std::string& what) { storage_failed(what); };
@@ -191,7 +200,7 @@ int node::start() {
 
   impl_->clients = std::make_unique<client_service>();
   auto self = o.embedded ? 1u : o.id;
-  if (auto err = impl_->clients->start(sys, o, self, impl_->directory)) {
+  if (auto err = impl_->clients->start(sys, o, self, impl_->directory, impl_->feed)) {
     std::fprintf(stderr, "ballotd: cannot serve clients on %s (from --client): %s\n",
                  o.client.to_string().c_str(), err->c_str());
     return exit_usage;

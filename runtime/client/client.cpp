@@ -1,5 +1,6 @@
 #include "runtime/client/client.hpp"
 
+#include <atomic>
 #include <cstring>
 #include <deque>
 #include <future>
@@ -25,7 +26,38 @@ using clock_type = std::chrono::steady_clock;
 using kv::result;
 using kv::result_code;
 
-enum class op { put, get, del, list, status };
+enum class op {
+  put,
+  get,
+  del,
+  list,
+  status,
+  open_session,
+  keep_alive,
+  close_session,
+  acquire,
+  release,
+  check_token,
+  lock_info,
+  put_ephemeral,
+};
+
+/// The lock-service code that corresponds to a key/value one (for failures
+/// the call machinery reports the same way for every call).
+lock::result_code to_lock_code(result_code c) {
+  switch (c) {
+    case result_code::ok:
+      return lock::result_code::ok;
+    case result_code::not_found:
+      return lock::result_code::not_found;
+    case result_code::bad_request:
+      return lock::result_code::bad_request;
+    case result_code::version_mismatch:
+    case result_code::unavailable:
+      break;
+  }
+  return lock::result_code::unavailable;
+}
 
 /// How one try at one endpoint ended.
 struct outcome {
@@ -36,6 +68,8 @@ struct outcome {
   };
   kind k = kind::done;
   result res;
+  /// The answer of a lock-service call.
+  lock::result lres;
   cluster_status status;
   std::string redirect_to;
   std::string why;
@@ -45,7 +79,15 @@ struct outcome {
 
 outcome finished(result r) {
   outcome o;
+  o.lres.code = to_lock_code(r.code);
+  o.lres.message = r.message;
   o.res = std::move(r);
+  return o;
+}
+
+outcome finished(lock::result r) {
+  outcome o;
+  o.lres = std::move(r);
   return o;
 }
 
@@ -64,6 +106,12 @@ struct call {
   std::string value;
   std::optional<std::uint64_t> if_version;
   std::uint32_t limit = 0;
+  // Lock-service calls.
+  lock::session_id session = 0;
+  std::uint64_t token = 0;  ///< check_token; ttl_ms for open_session
+  lock::lock_mode mode = lock::lock_mode::exclusive;
+  std::chrono::milliseconds wait{0};
+  std::chrono::milliseconds delay{0};
   /// Writes: assigned when the write window admits it, then kept for every retry.
   std::uint64_t seq = 0;
   clock_type::time_point deadline;
@@ -76,7 +124,18 @@ struct call {
   int redirects = 0;
   std::string last_error = "no endpoint answered";
 
-  bool is_write() const { return kind == op::put || kind == op::del; }
+  bool is_write() const {
+    switch (kind) {
+      case op::get:
+      case op::list:
+      case op::status:
+      case op::check_token:
+      case op::lock_info:
+        return false;
+      default:
+        return true;
+    }
+  }
 };
 
 using call_ptr = std::shared_ptr<call>;
@@ -153,6 +212,23 @@ outcome from_error(schemas::client::Error::Reader e) {
     }
     case E::UNAVAILABLE:
       return retry(to_std(e.getUnavailable()), false);
+    case E::NO_SESSION:
+      return finished(lock::result::error(lock::result_code::no_session,
+                                          "session " + std::to_string(e.getNoSession()) +
+                                            " is unknown, closed or expired"));
+    case E::BUSY:
+      return finished(lock::result::error(lock::result_code::busy, "the lock is taken"));
+    case E::TIMEOUT:
+      return finished(lock::result::error(lock::result_code::timeout, "not granted in time"));
+    case E::NOT_HELD:
+      return finished(
+        lock::result::error(lock::result_code::not_held, "the session does not hold the lock"));
+    case E::COMPACTED: {
+      auto r = lock::result::error(lock::result_code::compacted,
+                                   "the history no longer reaches back that far");
+      r.revision = e.getCompacted();
+      return finished(std::move(r));
+    }
   }
   return retry("an error variant this client does not know", false);
 }
@@ -194,6 +270,9 @@ struct client::impl {
   std::size_t slot_for(const std::string& address);
   kj::Promise<kj::Own<link>> get_link(std::size_t i);
   kj::Promise<outcome> send(link& l, const call& c, const std::string& address);
+  kj::Promise<outcome> send_lock(link& l, const call& c);
+  void run_watch(const std::shared_ptr<struct watch_state>& w);
+  void schedule(std::chrono::milliseconds delay, std::function<void()> fn);
 };
 
 void client::impl::run(std::promise<void>& ready) {
@@ -291,7 +370,8 @@ void client::impl::attempt(const call_ptr& c) {
                                                             " ms (last: " + c->last_error + ")")));
     return;
   }
-  auto budget = std::min<clock_type::duration>(opts.attempt_timeout, c->deadline - now);
+  // A waiting acquire may take its whole wait at one node.
+  auto budget = std::min<clock_type::duration>(opts.attempt_timeout + c->wait, c->deadline - now);
   auto at = c->at;
   auto address = slots[at].address;
   auto answer = get_link(at).then([this, c, address](kj::Own<link> l) {
@@ -481,6 +561,15 @@ kj::Promise<outcome> client::impl::send(link& l, const call& c, const std::strin
         return finished(std::move(ok));
       });
     }
+    case op::open_session:
+    case op::keep_alive:
+    case op::close_session:
+    case op::acquire:
+    case op::release:
+    case op::check_token:
+    case op::lock_info:
+    case op::put_ephemeral:
+      return send_lock(l, c);
     case op::status:
       break;
   }
@@ -499,6 +588,160 @@ kj::Promise<outcome> client::impl::send(link& l, const call& c, const std::strin
         {m.getId(), m.getUp(), m.getIsLeader(), m.getCommitIndex(), to_std(m.getEndpoint())});
     return o;
   });
+}
+
+namespace {
+
+template <class Request>
+void set_id(Request& req, std::uint64_t client, std::uint64_t seq) {
+  auto rid = req.initId();
+  rid.setClientId(client);
+  rid.setSeq(seq);
+}
+
+template <class Result>
+lock::result session_of(Result res) {
+  lock::result ok;
+  ok.session = res.getSession().getId();
+  ok.deadline = res.getSession().getDeadlineMs();
+  return ok;
+}
+
+void holders_of(capnp::List<schemas::client::Holder>::Reader in, std::vector<lock::grant>& out,
+                const std::string& name) {
+  for (auto h : in)
+    out.push_back({h.getSession(), name,
+                   h.getMode() == schemas::client::LockMode::SHARED ? lock::lock_mode::shared
+                                                                    : lock::lock_mode::exclusive,
+                   h.getToken()});
+}
+
+}  // namespace
+
+kj::Promise<outcome> client::impl::send_lock(link& l, const call& c) {
+  switch (c.kind) {
+    case op::open_session: {
+      auto req = l.cap.openSessionRequest();
+      set_id(req, id, c.seq);
+      req.setTtlMs(c.token);
+      return req.send().then([](capnp::Response<Ballot::OpenSessionResults> r) {
+        auto res = r.getResult();
+        return res.isSession() ? finished(session_of(res)) : from_error(res.getError());
+      });
+    }
+    case op::keep_alive: {
+      auto req = l.cap.keepAliveRequest();
+      set_id(req, id, c.seq);
+      req.setSession(c.session);
+      return req.send().then([](capnp::Response<Ballot::KeepAliveResults> r) {
+        auto res = r.getResult();
+        return res.isSession() ? finished(session_of(res)) : from_error(res.getError());
+      });
+    }
+    case op::close_session: {
+      auto req = l.cap.closeSessionRequest();
+      set_id(req, id, c.seq);
+      req.setSession(c.session);
+      return req.send().then([](capnp::Response<Ballot::CloseSessionResults> r) {
+        auto res = r.getResult();
+        return res.isOk() ? finished(lock::result{}) : from_error(res.getError());
+      });
+    }
+    case op::acquire: {
+      auto req = l.cap.acquireRequest();
+      set_id(req, id, c.seq);
+      req.setSession(c.session);
+      req.setName(as_text(c.key));
+      req.setMode(c.mode == lock::lock_mode::shared ? schemas::client::LockMode::SHARED
+                                                    : schemas::client::LockMode::EXCLUSIVE);
+      req.setWaitMs(static_cast<std::uint64_t>(c.wait.count()));
+      req.setLockDelayMs(static_cast<std::uint64_t>(c.delay.count()));
+      return req.send().then([](capnp::Response<Ballot::AcquireResults> r) {
+        auto res = r.getResult();
+        if (!res.isToken())
+          return from_error(res.getError());
+        lock::result ok;
+        ok.token = res.getToken();
+        return finished(std::move(ok));
+      });
+    }
+    case op::release: {
+      auto req = l.cap.releaseRequest();
+      set_id(req, id, c.seq);
+      req.setSession(c.session);
+      req.setName(as_text(c.key));
+      return req.send().then([](capnp::Response<Ballot::ReleaseResults> r) {
+        auto res = r.getResult();
+        return res.isOk() ? finished(lock::result{}) : from_error(res.getError());
+      });
+    }
+    case op::check_token: {
+      auto req = l.cap.checkTokenRequest();
+      req.setName(as_text(c.key));
+      req.setToken(c.token);
+      return req.send().then([](capnp::Response<Ballot::CheckTokenResults> r) {
+        auto res = r.getResult();
+        if (!res.isValid())
+          return from_error(res.getError());
+        return finished(res.getValid() ? lock::result{}
+                                       : lock::result::error(lock::result_code::stale));
+      });
+    }
+    case op::lock_info: {
+      auto req = l.cap.lockInfoRequest();
+      req.setName(as_text(c.key));
+      return req.send().then([name = c.key](capnp::Response<Ballot::LockInfoResults> r) {
+        auto res = r.getResult();
+        if (!res.isInfo())
+          return from_error(res.getError());
+        lock::result ok;
+        holders_of(res.getInfo().getHolders(), ok.holders, name);
+        holders_of(res.getInfo().getWaiters(), ok.waiters, name);
+        ok.deadline = res.getInfo().getDelayUntilMs();
+        return finished(std::move(ok));
+      });
+    }
+    case op::put_ephemeral: {
+      auto req = l.cap.putEphemeralRequest();
+      set_id(req, id, c.seq);
+      req.setSession(c.session);
+      req.setKey(as_text(c.key));
+      req.setValue(as_data(c.value));
+      return req.send().then([](capnp::Response<Ballot::PutEphemeralResults> r) {
+        auto res = r.getResult();
+        if (!res.isVersion())
+          return from_error(res.getError());
+        lock::result ok;
+        ok.revision = res.getVersion();
+        return finished(std::move(ok));
+      });
+    }
+    default:
+      break;
+  }
+  return finished(lock::result::error(lock::result_code::bad_request, "not a lock call"));
+}
+
+void client::impl::schedule(std::chrono::milliseconds delay, std::function<void()> fn) {
+  auto add = [&] {
+    if (closed || tasks == nullptr)
+      return;
+    tasks->add(provider->getTimer()
+                 .afterDelay(to_kj(delay))
+                 .then([this, fn = std::move(fn)] {
+                   if (!closed)
+                     fn();
+                 }));
+  };
+  if (std::this_thread::get_id() == io_thread) {
+    add();
+    return;
+  }
+  try {
+    executor->executeSync(add);
+  } catch (const kj::Exception&) {
+    // The client closed: nothing to schedule.
+  }
 }
 
 // -- public interface ----------------------------------------------------------
@@ -642,6 +885,264 @@ void client::async_status(status_callback done) {
     done(std::move(o.status));
   };
   impl_->submit(c);
+}
+
+// -- the lock service -----------------------------------------------------------
+
+namespace {
+
+call_ptr lock_call(op kind, std::chrono::milliseconds timeout, lock::session_id session,
+                   std::string name) {
+  auto c = make_call(kind, timeout);
+  c->session = session;
+  c->key = std::move(name);
+  return c;
+}
+
+}  // namespace
+
+lock::result client::open_session(std::chrono::milliseconds ttl) {
+  auto c = lock_call(op::open_session, impl_->opts.timeout, 0, {});
+  c->token = static_cast<std::uint64_t>(ttl.count());
+  return impl_->wait(c).lres;
+}
+
+lock::result client::keep_alive(lock::session_id session) {
+  return impl_->wait(lock_call(op::keep_alive, impl_->opts.timeout, session, {})).lres;
+}
+
+lock::result client::close_session(lock::session_id session) {
+  return impl_->wait(lock_call(op::close_session, impl_->opts.timeout, session, {})).lres;
+}
+
+lock::result client::acquire(lock::session_id session, const std::string& name,
+                             lock::lock_mode mode, std::chrono::milliseconds wait,
+                             std::chrono::milliseconds lock_delay) {
+  auto c = lock_call(op::acquire, impl_->opts.timeout + wait, session, name);
+  c->mode = mode;
+  c->wait = wait;
+  c->delay = lock_delay;
+  return impl_->wait(c).lres;
+}
+
+lock::result client::release(lock::session_id session, const std::string& name) {
+  return impl_->wait(lock_call(op::release, impl_->opts.timeout, session, name)).lres;
+}
+
+lock::result client::check_token(const std::string& name, std::uint64_t token) {
+  auto c = lock_call(op::check_token, impl_->opts.timeout, 0, name);
+  c->token = token;
+  return impl_->wait(c).lres;
+}
+
+lock::result client::lock_info(const std::string& name) {
+  return impl_->wait(lock_call(op::lock_info, impl_->opts.timeout, 0, name)).lres;
+}
+
+lock::result client::put_ephemeral(lock::session_id session, const std::string& key,
+                                   const std::string& value) {
+  auto c = lock_call(op::put_ephemeral, impl_->opts.timeout, session, key);
+  c->value = value;
+  return impl_->wait(c).lres;
+}
+
+void client::async_open_session(std::chrono::milliseconds ttl, lock_callback done) {
+  auto c = lock_call(op::open_session, impl_->opts.timeout, 0, {});
+  c->token = static_cast<std::uint64_t>(ttl.count());
+  c->done = [done = std::move(done)](outcome o) { done(std::move(o.lres)); };
+  impl_->submit(c);
+}
+
+void client::async_keep_alive(lock::session_id session, lock_callback done) {
+  auto c = lock_call(op::keep_alive, impl_->opts.timeout, session, {});
+  c->done = [done = std::move(done)](outcome o) { done(std::move(o.lres)); };
+  impl_->submit(c);
+}
+
+void client::async_acquire(lock::session_id session, const std::string& name,
+                           lock::lock_mode mode, std::chrono::milliseconds wait,
+                           lock_callback done) {
+  auto c = lock_call(op::acquire, impl_->opts.timeout + wait, session, name);
+  c->mode = mode;
+  c->wait = wait;
+  c->done = [done = std::move(done)](outcome o) { done(std::move(o.lres)); };
+  impl_->submit(c);
+}
+
+void client::async_release(lock::session_id session, const std::string& name,
+                           lock_callback done) {
+  auto c = lock_call(op::release, impl_->opts.timeout, session, name);
+  c->done = [done = std::move(done)](outcome o) { done(std::move(o.lres)); };
+  impl_->submit(c);
+}
+
+void client::schedule(std::chrono::milliseconds delay, std::function<void()> fn) {
+  impl_->schedule(delay, std::move(fn));
+}
+
+// -- watches ---------------------------------------------------------------------
+
+struct watch_state {
+  std::string key;
+  bool prefix = false;
+  std::atomic<std::uint64_t> revision{0};
+  client::events_callback on_events;
+  client::lock_callback on_end;
+  // I/O thread only:
+  bool stopped = false;
+  kj::Canceler canceler;
+  std::size_t at = 0;
+};
+
+namespace {
+
+/// The capability the node streams a watch's events to.
+class sink_server final : public schemas::client::WatchSink::Server {
+ public:
+  explicit sink_server(std::shared_ptr<watch_state> w) : w_(std::move(w)) {}
+
+  kj::Promise<void> events(EventsContext context) override {
+    if (w_->stopped)
+      return kj::READY_NOW;
+    auto p = context.getParams();
+    auto seen = w_->revision.load();
+    std::vector<kv::event> evs;
+    for (auto e : p.getEvents()) {
+      // A resumed watch starts after the last revision, but stay exact.
+      if (e.getRevision() <= seen)
+        continue;
+      kv::event ev;
+      ev.revision = e.getRevision();
+      ev.type = e.getType() == schemas::client::EventType::PUT ? kv::event_type::put
+                                                               : kv::event_type::del;
+      ev.key = to_std(e.getKey());
+      auto v = e.getValue();
+      ev.value.assign(reinterpret_cast<const char*>(v.begin()), v.size());
+      evs.push_back(std::move(ev));
+    }
+    auto upto = std::max(seen, p.getRevision());
+    w_->revision = upto;
+    if (!evs.empty() && w_->on_events) {
+      try {
+        w_->on_events(std::move(evs), upto);
+      } catch (...) {
+        // A throwing callback must not take the client's I/O thread down.
+      }
+    }
+    return kj::READY_NOW;
+  }
+
+ private:
+  std::shared_ptr<watch_state> w_;
+};
+
+void end_watch(watch_state& w, lock::result why) {
+  if (w.stopped)
+    return;
+  w.stopped = true;
+  if (w.on_end) {
+    try {
+      w.on_end(std::move(why));
+    } catch (...) {
+      // as above
+    }
+  }
+}
+
+}  // namespace
+
+void client::impl::run_watch(const std::shared_ptr<watch_state>& w) {
+  if (closed || w->stopped)
+    return;
+  auto at = w->at;
+  auto running = get_link(at).then([w](kj::Own<link> l) {
+    auto req = l->cap.watchRequest();
+    req.setKey(as_text(w->key));
+    req.setPrefix(w->prefix);
+    req.setFromRevision(w->revision.load());
+    req.setSink(kj::heap<sink_server>(w));
+    return req.send().attach(kj::mv(l)).then([](capnp::Response<Ballot::WatchResults> r) {
+      auto o = from_error(r.getResult().getError());
+      return o;
+    });
+  });
+  auto again = [this, w, at](bool link_failed) {
+    if (closed || w->stopped)
+      return;
+    if (link_failed && slots[at].ready)
+      slots[at].ready->broken = true;
+    if (link_failed)
+      slots[at].connect_done = true;
+    w->at = (at + 1) % slots.size();
+    schedule(std::chrono::milliseconds(100), [this, w] { run_watch(w); });
+  };
+  tasks->add(w->canceler.wrap(kj::mv(running))
+               .then(
+                 [w, again](outcome o) {
+                   auto code = o.lres.code;
+                   if (o.k == outcome::kind::done && (code == lock::result_code::compacted ||
+                                                      code == lock::result_code::bad_request)) {
+                     end_watch(*w, std::move(o.lres));
+                     return;
+                   }
+                   again(false);
+                 },
+                 [w, again](kj::Exception&&) {
+                   if (!w->stopped)
+                     again(true);
+                 }));
+}
+
+namespace {
+
+class watch_impl final : public watch_handle {
+ public:
+  watch_impl(std::shared_ptr<watch_state> w, std::function<void(std::function<void()>)> on_io)
+      : w_(std::move(w)), on_io_(std::move(on_io)) {}
+
+  ~watch_impl() override {
+    on_io_([w = w_] {
+      w->stopped = true;
+      w->canceler.cancel("the watch was stopped");
+    });
+  }
+
+  std::uint64_t revision() const override { return w_->revision.load(); }
+
+ private:
+  std::shared_ptr<watch_state> w_;
+  std::function<void(std::function<void()>)> on_io_;
+};
+
+}  // namespace
+
+std::unique_ptr<watch_handle> client::watch(const std::string& key, bool prefix,
+                                            std::uint64_t from_revision,
+                                            events_callback on_events, lock_callback on_end) {
+  auto w = std::make_shared<watch_state>();
+  w->key = key;
+  w->prefix = prefix;
+  w->revision = from_revision;
+  w->on_events = std::move(on_events);
+  w->on_end = std::move(on_end);
+  auto* p = impl_.get();
+  // Runs `fn` on the I/O thread, now if this is it; nothing if it is gone.
+  auto on_io = [p](std::function<void()> fn) {
+    if (std::this_thread::get_id() == p->io_thread) {
+      fn();
+      return;
+    }
+    try {
+      p->executor->executeSync([&] { fn(); });
+    } catch (const kj::Exception&) {
+      // The client closed: every watch ended with it.
+    }
+  };
+  on_io([p, w] {
+    w->at = p->preferred;
+    p->run_watch(w);
+  });
+  return std::make_unique<watch_impl>(w, on_io);
 }
 
 }  // namespace ballot::client

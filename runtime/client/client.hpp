@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "actors/kv/event.hpp"
 #include "actors/kv/result.hpp"
+#include "actors/lock/result.hpp"
+#include "actors/lock/types.hpp"
 
 /// The C++ client of a Ballot cluster over Cap'n Proto RPC
 /// (schemas/client.capnp). This header needs neither CAF nor Cap'n Proto.
@@ -77,10 +80,21 @@ struct cluster_status {
 /// From another thread, an asynchronous call waits until the I/O thread has
 /// taken it (not answered it): do not hold a lock that a callback takes while
 /// making one, or the two threads wait for each other.
+/// A running watch (see `client::watch`). Destroying it stops the watch.
+class watch_handle {
+ public:
+  virtual ~watch_handle() = default;
+  /// The revision the watcher has seen every change up to.
+  virtual std::uint64_t revision() const = 0;
+};
+
 class client {
  public:
   using callback = std::function<void(kv::result)>;
+  using lock_callback = std::function<void(lock::result)>;
   using status_callback = std::function<void(cluster_status)>;
+  /// Events in commit order, and the revision they bring the watcher to.
+  using events_callback = std::function<void(std::vector<kv::event>, std::uint64_t)>;
 
   /// Starts the I/O thread. Throws std::invalid_argument naming a malformed
   /// endpoint, or when there is none.
@@ -118,6 +132,60 @@ class client {
   void async_del(const std::string& key, std::optional<std::uint64_t> if_version, callback done);
   void async_list(const std::string& prefix, std::uint32_t limit, callback done);
   void async_status(status_callback done);
+
+  // -- The lock service. Results are `lock::result`s: ok; no_session (the
+  // session expired or was closed: open a new one); busy (a try-lock);
+  // timeout (a waiting acquire, which no longer waits); not_held;
+  // bad_request; unavailable (no answer in time; a retry is safe: requests
+  // keep their id).
+
+  /// A session living `ttl` past its last keep-alive: `session`, `deadline`
+  /// (log time, ms). Prefer `session` (session.hpp), which keeps it alive.
+  lock::result open_session(std::chrono::milliseconds ttl);
+  lock::result keep_alive(lock::session_id session);
+  /// Releases its locks (no lock-delay) and deletes its ephemeral keys.
+  lock::result close_session(lock::session_id session);
+
+  /// Takes `name` for `session`. `wait` 0 is a try-lock (busy if taken);
+  /// otherwise waits up to `wait` in FIFO order (timeout if not granted).
+  /// ok: `token`, the fencing token. `lock_delay` (<= 60 s): if the session
+  /// expires holding the lock, nobody gets it for that long.
+  lock::result acquire(lock::session_id session, const std::string& name,
+                       lock::lock_mode mode = lock::lock_mode::exclusive,
+                       std::chrono::milliseconds wait = std::chrono::milliseconds{0},
+                       std::chrono::milliseconds lock_delay = std::chrono::milliseconds{0});
+  lock::result release(lock::session_id session, const std::string& name);
+
+  /// ok if `token` is a current holder's fencing token of `name`, else stale.
+  lock::result check_token(const std::string& name, std::uint64_t token);
+
+  /// `holders`, `waiters` (in queue order) and `deadline` = end of a lock-delay.
+  lock::result lock_info(const std::string& name);
+
+  /// A key bound to `session` (deleted when it ends); ok: `revision`.
+  lock::result put_ephemeral(lock::session_id session, const std::string& key,
+                             const std::string& value);
+
+  void async_open_session(std::chrono::milliseconds ttl, lock_callback done);
+  void async_keep_alive(lock::session_id session, lock_callback done);
+  void async_acquire(lock::session_id session, const std::string& name, lock::lock_mode mode,
+                     std::chrono::milliseconds wait, lock_callback done);
+  void async_release(lock::session_id session, const std::string& name, lock_callback done);
+
+  /// Streams every change of `key` (every key starting with it, with
+  /// `prefix`) after `from_revision` (0: from now) to `on_events`, in commit
+  /// order and without gaps, on the client's I/O thread. When a node fails
+  /// the watch resumes on another from the last revision, by itself.
+  /// `on_end` runs once if the watch cannot go on: compacted (the history no
+  /// longer reaches back; `revision` is the current one: re-read and watch
+  /// anew), or bad_request. Destroying the handle stops the watch.
+  std::unique_ptr<watch_handle> watch(const std::string& key, bool prefix,
+                                      std::uint64_t from_revision, events_callback on_events,
+                                      lock_callback on_end = nullptr);
+
+  /// Runs `fn` on the client's I/O thread after `delay` (unless the client
+  /// closes first). For helpers such as `session`'s keep-alive loop.
+  void schedule(std::chrono::milliseconds delay, std::function<void()> fn);
 
   /// The id this client's writes carry.
   std::uint64_t client_id() const;

@@ -164,6 +164,8 @@ std::unique_ptr<server> start(caf::actor_system& sys, options opts, replica_find
     throw std::invalid_argument("gateway::start: the replica finder is empty");
   if (opts.members.empty())
     opts.members = {opts.self};
+  if (!opts.feed)
+    opts.feed = std::make_shared<change_feed>();
   auto p = std::make_unique<server::impl>();
   p->opts = opts;
   p->br = std::make_unique<bridge>(sys, std::move(find), opts);

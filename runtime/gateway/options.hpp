@@ -4,10 +4,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "actors/paxos/types.hpp"
+#include "runtime/gateway/change_feed.hpp"
 
 namespace ballot::gateway {
 
@@ -21,6 +23,12 @@ struct options {
   /// first (a follower answers not_leader with a hint, and the gateway
   /// forwards to the hinted leader's replica actor).
   paxos::node_id self = 1;
+  /// What the `self` replica applies (its service machine's observer feeds
+  /// it): waiting acquires and watches follow it. `start` makes an empty one
+  /// if unset; then waits only end by their timers and watches poll.
+  std::shared_ptr<change_feed> feed;
+  /// How long a watch waits for the feed before it asks the cluster anyway.
+  std::chrono::milliseconds watch_poll{1000};
   /// Every member, `self` included; `status` probes each one. Empty: {self}.
   std::vector<paxos::node_id> members;
   /// Client endpoints ("host:port") of members, as far as this node knows

@@ -1,9 +1,15 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
 
 #include <kj/timer.h>
 
+#include "actors/lock/command.hpp"
+#include "actors/lock/result.hpp"
 #include "runtime/gateway/bridge.hpp"
 #include "runtime/gateway/options.hpp"
 #include "schemas/client.capnp.h"
@@ -27,6 +33,19 @@ class service final : public schemas::client::Ballot::Server {
   kj::Promise<void> list(ListContext context) override;
   kj::Promise<void> status(StatusContext context) override;
 
+  // The lock service (service_locks.cpp).
+  kj::Promise<void> openSession(OpenSessionContext context) override;
+  kj::Promise<void> keepAlive(KeepAliveContext context) override;
+  kj::Promise<void> closeSession(CloseSessionContext context) override;
+  kj::Promise<void> acquire(AcquireContext context) override;
+  kj::Promise<void> release(ReleaseContext context) override;
+  kj::Promise<void> checkToken(CheckTokenContext context) override;
+  kj::Promise<void> lockInfo(LockInfoContext context) override;
+  kj::Promise<void> putEphemeral(PutEphemeralContext context) override;
+
+  // Watches (service_watch.cpp).
+  kj::Promise<void> watch(WatchContext context) override;
+
  private:
   /// Runs `start(done)` and resolves with what `done` receives, or with
   /// `unavailable` if the bridge never answers.
@@ -35,10 +54,34 @@ class service final : public schemas::client::Ballot::Server {
   /// A call in flight: counted until the returned promise completes.
   kj::Promise<void> track(kj::Promise<void> call);
 
+  /// Proposes a lock command with the gateway's own request id (a waiting
+  /// acquire's cancel_wait) and answers with the decoded result, or nullopt.
+  kj::Promise<std::optional<lock::result>> own_lock_write(const lock::command& cmd);
+
+  /// A linearizable lock query; nullopt if the cluster did not answer.
+  kj::Promise<std::optional<lock::result>> lock_read(const lock::query& q);
+
+  /// After `acquire` queued: waits for the grant until `deadline`.
+  kj::Promise<void> await_grant(AcquireContext context, std::uint64_t wait_id,
+                                kj::Promise<std::optional<std::uint64_t>> granted,
+                                kj::TimePoint deadline);
+
+  // A watch's rounds: deliver what is new (from the feed, else from the
+  // cluster's history), then wait for more.
+  struct watch_state;
+  kj::Promise<void> watch_round(std::shared_ptr<watch_state> w);
+  kj::Promise<void> cluster_round(std::shared_ptr<watch_state> w);
+  kj::Promise<void> wait_for_news(std::shared_ptr<watch_state> w);
+  kj::Promise<void> deliver(std::shared_ptr<watch_state> w, std::vector<kv::event> events,
+                            std::uint64_t upto);
+
   const bridge& bridge_;
   const options& opts_;
   kj::Timer& timer_;
   std::size_t& in_flight_;
+  /// Request ids of the gateway's own writes (only this KJ thread uses them).
+  std::uint64_t own_client_;
+  std::uint64_t own_seq_ = 0;
 };
 
 }  // namespace ballot::gateway

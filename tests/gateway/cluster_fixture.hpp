@@ -31,6 +31,8 @@ class ClusterFixture : public ReplicaClusterFixture {
     // The gateways stop before the replicas they front, which the base's
     // destructor stops.
     gateways.clear();
+    for (auto& [id, relay] : relays)
+      relay->listen(nullptr);
   }
 
   gateway::options gateway_options(paxos::node_id id) {
@@ -43,6 +45,13 @@ class ClusterFixture : public ReplicaClusterFixture {
     opts.hop_timeout = 500ms;
     opts.status_timeout = 200ms;
     opts.drain_timeout = 500ms;
+    opts.watch_poll = 200ms;
+    auto& feed = feeds[id];
+    if (!feed) {
+      feed = std::make_shared<gateway::change_feed>();
+      relays.at(id)->listen([feed](const service::change& c) { feed->publish(c); });
+    }
+    opts.feed = feed;
     return opts;
   }
 
@@ -91,6 +100,7 @@ class ClusterFixture : public ReplicaClusterFixture {
   }
 
   std::map<paxos::node_id, std::unique_ptr<gateway::server>> gateways;
+  std::map<paxos::node_id, std::shared_ptr<gateway::change_feed>> feeds;
 };
 
 }  // namespace ballot::test_support

@@ -1,21 +1,44 @@
 #pragma once
 
-// Three kv_store replicas on CAF's real scheduler with short ticks, and
+// Three service-machine replicas (key/value + lock service) on CAF's real
+// scheduler with short ticks, and
 // nothing in front of them: the base of the fixtures that talk to the
 // replicas directly (the embedded kv client) or through gateways.
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "caf/all.hpp"
 
-#include "actors/kv/kv_store.hpp"
+#include "actors/service/service_machine.hpp"
 #include "actors/replica/replica_actor.hpp"
 #include "actors/replica/type_ids.hpp"
 
 namespace ballot::test_support {
+
+/// Passes a replica's applied changes on to whoever listens (a gateway's
+/// change feed), from the replica's thread; set the listener at any time.
+class change_relay {
+ public:
+  void listen(std::function<void(const service::change&)> fn) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    fn_ = std::move(fn);
+  }
+  void operator()(const service::change& c) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    if (fn_)
+      fn_(c);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::function<void(const service::change&)> fn_;
+};
 
 class ReplicaClusterFixture : public ::testing::Test {
  protected:
@@ -35,7 +58,13 @@ class ReplicaClusterFixture : public ::testing::Test {
       opts.paxos.members = {1, 2, 3};
       opts.paxos.seed = id;
       opts.tick_interval = 5ms;
-      opts.make_state_machine = [] { return std::make_unique<kv::kv_store>(); };
+      auto relay = std::make_shared<change_relay>();
+      relays[id] = relay;
+      opts.make_state_machine = [relay] {
+        auto m = std::make_unique<service::service_machine>();
+        m->set_observer([relay](const service::change& c) { (*relay)(c); });
+        return m;
+      };
       group[id] = actors::spawn_replica(sys, opts);
     }
     actors::introduce(group);
@@ -51,6 +80,7 @@ class ReplicaClusterFixture : public ::testing::Test {
   caf::actor_system_config cfg;
   caf::actor_system sys;
   actors::peer_map group;
+  std::map<paxos::node_id, std::shared_ptr<change_relay>> relays;
 };
 
 }  // namespace ballot::test_support

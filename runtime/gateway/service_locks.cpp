@@ -1,0 +1,296 @@
+// The lock-service calls of the gateway: sessions, locks, tokens, ephemeral
+// keys. Commands go through the log like key/value writes; the leader stamps
+// its clock into them. A waiting acquire listens to the node's change feed
+// for its grant.
+#include <string>
+#include <utility>
+
+#include "actors/lock/lock_codec.hpp"
+#include "runtime/gateway/call_util.hpp"
+#include "runtime/gateway/service.hpp"
+
+namespace ballot::gateway {
+
+namespace {
+
+using lock::result_code;
+
+paxos::command lock_command(schemas::client::RequestId::Reader id, const lock::command& cmd) {
+  return {id.getClientId(), id.getSeq(), lock::encode(cmd)};
+}
+
+/// Why `name` cannot be a lock name, or "" if it can.
+std::string bad_name(capnp::Text::Reader name, std::size_t max_bytes) {
+  if (name.size() == 0)
+    return "the lock name is empty";
+  if (name.size() > max_bytes)
+    return over_limit("lock name " + preview(name), name.size(), max_bytes);
+  return {};
+}
+
+schemas::client::LockMode to_capnp(lock::lock_mode m) {
+  return m == lock::lock_mode::shared ? schemas::client::LockMode::SHARED
+                                      : schemas::client::LockMode::EXCLUSIVE;
+}
+
+template <class Builder>
+void fill_holders(Builder list, const std::vector<lock::grant>& gs) {
+  for (unsigned i = 0; i < gs.size(); ++i) {
+    list[i].setSession(gs[i].session);
+    list[i].setMode(to_capnp(gs[i].mode));
+    list[i].setToken(gs[i].token);
+  }
+}
+
+std::optional<std::uint64_t> token_of(const std::optional<lock::result>& info,
+                                      lock::session_id session) {
+  if (info && info->ok())
+    for (auto& h : info->holders)
+      if (h.session == session)
+        return h.token;
+  return std::nullopt;
+}
+
+std::optional<lock::result> decoded(const bridge_reply& r) {
+  if (r.st != bridge_reply::status::ok)
+    return std::nullopt;
+  lock::result res;
+  std::string error;
+  if (!lock::decode(r.result, res, error))
+    return std::nullopt;
+  return res;
+}
+
+}  // namespace
+
+kj::Promise<std::optional<lock::result>> service::own_lock_write(const lock::command& cmd) {
+  paxos::command c{own_client_, ++own_seq_, lock::encode(cmd)};
+  return ask(true, std::move(c), {}).then([](const bridge_reply& r) { return decoded(r); });
+}
+
+kj::Promise<std::optional<lock::result>> service::lock_read(const lock::query& q) {
+  return ask(false, {}, lock::encode(q)).then([](const bridge_reply& r) { return decoded(r); });
+}
+
+kj::Promise<void> service::openSession(OpenSessionContext context) {
+  auto p = context.getParams();
+  auto cmd = lock_command(p.getId(), lock::open_session{0, p.getTtlMs()});
+  return track(ask(true, std::move(cmd), {}).then([this, context](const bridge_reply& r) mutable {
+    auto out = context.getResults().initResult();
+    if (auto res = settle_lock(r, opts_, 0, [&] { return out.initError(); })) {
+      auto s = out.initSession();
+      s.setId(res->session);
+      s.setDeadlineMs(res->deadline);
+    }
+  }));
+}
+
+kj::Promise<void> service::keepAlive(KeepAliveContext context) {
+  auto p = context.getParams();
+  auto session = p.getSession();
+  auto cmd = lock_command(p.getId(), lock::keep_alive{0, session});
+  return track(
+    ask(true, std::move(cmd), {}).then([this, context, session](const bridge_reply& r) mutable {
+      auto out = context.getResults().initResult();
+      if (auto res = settle_lock(r, opts_, session, [&] { return out.initError(); })) {
+        auto s = out.initSession();
+        s.setId(session);
+        s.setDeadlineMs(res->deadline);
+      }
+    }));
+}
+
+kj::Promise<void> service::closeSession(CloseSessionContext context) {
+  auto p = context.getParams();
+  auto session = p.getSession();
+  auto cmd = lock_command(p.getId(), lock::close_session{0, session});
+  return track(
+    ask(true, std::move(cmd), {}).then([this, context, session](const bridge_reply& r) mutable {
+      auto out = context.getResults().initResult();
+      if (settle_lock(r, opts_, session, [&] { return out.initError(); }))
+        out.setOk();
+    }));
+}
+
+kj::Promise<void> service::acquire(AcquireContext context) {
+  auto p = context.getParams();
+  if (auto bad = bad_name(p.getName(), opts_.max_key_bytes); !bad.empty())
+    return bad_request(context, bad);
+  auto session = p.getSession();
+  auto name = to_std(p.getName());
+  auto wait_ms = p.getWaitMs();
+  // Longer waits are the client's to repeat: a call must end while its
+  // connection is still worth trusting.
+  constexpr std::uint64_t max_wait_ms = 3'600'000;
+  if (wait_ms > max_wait_ms)
+    return bad_request(context, "waitMs " + std::to_string(wait_ms) + " is over the maximum of " +
+                                  std::to_string(max_wait_ms));
+  auto mode = p.getMode() == schemas::client::LockMode::SHARED ? lock::lock_mode::shared
+                                                               : lock::lock_mode::exclusive;
+  auto cmd =
+    lock_command(p.getId(), lock::acquire{0, session, name, mode, wait_ms > 0, p.getLockDelayMs()});
+  // Listening starts before the acquire is proposed, so a grant the local
+  // replica applies after it cannot slip by unseen.
+  std::uint64_t wait_id = 0;
+  kj::Promise<std::optional<std::uint64_t>> granted = kj::NEVER_DONE;
+  if (wait_ms > 0) {
+    auto [promise, done] = handoff<std::optional<std::uint64_t>>();
+    wait_id = opts_.feed->on_grant(session, name, std::move(done));
+    granted = kj::mv(promise);
+  }
+  auto deadline = timer_.now() + wait_ms * kj::MILLISECONDS;
+  auto answered = ask(true, std::move(cmd), {});
+  return track(
+    answered
+      .then([this, context, session, wait_id, granted = kj::mv(granted),
+             deadline](const bridge_reply& r) mutable -> kj::Promise<void> {
+        auto out = context.getResults().initResult();
+        auto res = settle_lock(r, opts_, session, [&] { return out.initError(); });
+        if (res && (res->code == result_code::queued || res->code == result_code::already_waiting))
+          return await_grant(context, wait_id, kj::mv(granted), deadline);
+        opts_.feed->cancel(wait_id);
+        if (!res)
+          return kj::READY_NOW;
+        if (res->code == result_code::ok || res->code == result_code::already_held)
+          out.setToken(res->token);
+        else if (res->code == result_code::busy)
+          out.initError().setBusy();
+        else
+          out.initError().setUnavailable(std::string{"unexpected answer to acquire: "} +
+                                         lock::to_string(res->code));
+        return kj::READY_NOW;
+      })
+      .attach(kj::defer([this, wait_id] { opts_.feed->cancel(wait_id); })));
+}
+
+kj::Promise<void> service::await_grant(AcquireContext context, std::uint64_t wait_id,
+                                       kj::Promise<std::optional<std::uint64_t>> granted,
+                                       kj::TimePoint deadline) {
+  auto p = context.getParams();
+  auto session = p.getSession();
+  auto name = to_std(p.getName());
+  // A retried acquire may have been granted before this node listened: look once.
+  return lock_read(lock::lock_info{name}).then([this, context, session, name, wait_id,
+                                                granted = kj::mv(granted),
+                                                deadline](std::optional<lock::result> info) mutable
+                                               -> kj::Promise<void> {
+    if (auto token = token_of(info, session)) {
+      context.getResults().initResult().setToken(*token);
+      return kj::READY_NOW;
+    }
+    using outcome = std::optional<std::optional<std::uint64_t>>;
+    auto now = timer_.now();
+    auto left = deadline > now ? deadline - now : 0 * kj::MILLISECONDS;
+    auto timed_out = timer_.afterDelay(left).then([] { return outcome{}; });
+    auto got = granted.then([](std::optional<std::uint64_t> t) { return outcome{t}; });
+    return got.exclusiveJoin(kj::mv(timed_out))
+      .then([this, context, session, name, wait_id](outcome o) mutable -> kj::Promise<void> {
+        opts_.feed->cancel(wait_id);
+        if (o) {
+          auto out = context.getResults().initResult();
+          if (*o)
+            out.setToken(**o);
+          else
+            out.initError().setNoSession(session);
+          return kj::READY_NOW;
+        }
+        // Timed out: stop waiting. A grant may race the cancel; then the
+        // session holds the lock and the caller must hear so.
+        return own_lock_write(lock::cancel_wait{0, session, name})
+          .then([this, context, session, name](std::optional<lock::result> c) mutable
+                -> kj::Promise<void> {
+            if (c && c->code == result_code::ok) {
+              context.getResults().initResult().initError().setTimeout();
+              return kj::READY_NOW;
+            }
+            if (c && c->code == result_code::no_session) {
+              context.getResults().initResult().initError().setNoSession(session);
+              return kj::READY_NOW;
+            }
+            bool cancel_failed = !c;
+            return lock_read(lock::lock_info{name}).then(
+              [context, session, cancel_failed](std::optional<lock::result> info) mutable {
+                auto out = context.getResults().initResult();
+                if (auto token = token_of(info, session))
+                  out.setToken(*token);
+                else if (cancel_failed)
+                  out.initError().setUnavailable(
+                    "the wait timed out and withdrawing it got no answer: the session may "
+                    "still be queued for the lock");
+                else
+                  out.initError().setTimeout();
+              });
+          });
+      });
+  });
+}
+
+kj::Promise<void> service::release(ReleaseContext context) {
+  auto p = context.getParams();
+  if (auto bad = bad_name(p.getName(), opts_.max_key_bytes); !bad.empty())
+    return bad_request(context, bad);
+  auto session = p.getSession();
+  auto cmd = lock_command(p.getId(), lock::release{0, session, to_std(p.getName())});
+  return track(
+    ask(true, std::move(cmd), {}).then([this, context, session](const bridge_reply& r) mutable {
+      auto out = context.getResults().initResult();
+      auto res = settle_lock(r, opts_, session, [&] { return out.initError(); });
+      if (!res)
+        return;
+      if (res->code == result_code::not_held)
+        out.initError().setNotHeld();
+      else
+        out.setOk();
+    }));
+}
+
+kj::Promise<void> service::checkToken(CheckTokenContext context) {
+  auto p = context.getParams();
+  if (auto bad = bad_name(p.getName(), opts_.max_key_bytes); !bad.empty())
+    return bad_request(context, bad);
+  auto q = lock::encode(lock::query{lock::check_token{to_std(p.getName()), p.getToken()}});
+  return track(ask(false, {}, std::move(q)).then([this, context](const bridge_reply& r) mutable {
+    auto out = context.getResults().initResult();
+    if (auto res = settle_lock(r, opts_, 0, [&] { return out.initError(); }))
+      out.setValid(res->code == result_code::ok);
+  }));
+}
+
+kj::Promise<void> service::lockInfo(LockInfoContext context) {
+  auto p = context.getParams();
+  if (auto bad = bad_name(p.getName(), opts_.max_key_bytes); !bad.empty())
+    return bad_request(context, bad);
+  auto q = lock::encode(lock::query{lock::lock_info{to_std(p.getName())}});
+  return track(ask(false, {}, std::move(q)).then([this, context](const bridge_reply& r) mutable {
+    auto out = context.getResults().initResult();
+    if (auto res = settle_lock(r, opts_, 0, [&] { return out.initError(); })) {
+      auto info = out.initInfo();
+      fill_holders(info.initHolders(static_cast<unsigned>(res->holders.size())), res->holders);
+      fill_holders(info.initWaiters(static_cast<unsigned>(res->waiters.size())), res->waiters);
+      info.setDelayUntilMs(res->deadline);
+    }
+  }));
+}
+
+kj::Promise<void> service::putEphemeral(PutEphemeralContext context) {
+  auto p = context.getParams();
+  auto key = p.getKey();
+  auto value = p.getValue();
+  std::string bad = bad_key(key, opts_.max_key_bytes);
+  if (bad.empty() && value.size() > opts_.max_value_bytes)
+    bad = over_limit("the value of key " + preview(key), value.size(), opts_.max_value_bytes);
+  if (!bad.empty())
+    return bad_request(context, bad);
+  auto session = p.getSession();
+  if (session == 0)
+    return bad_request(context, "an ephemeral key needs a session (session 0 given)");
+  auto cmd = lock_command(p.getId(), lock::put_key{0, to_std(key), to_std(value), session});
+  return track(
+    ask(true, std::move(cmd), {}).then([this, context, session](const bridge_reply& r) mutable {
+      auto out = context.getResults().initResult();
+      if (auto res = settle_lock(r, opts_, session, [&] { return out.initError(); }))
+        out.setVersion(res->revision);
+    }));
+}
+
+}  // namespace ballot::gateway

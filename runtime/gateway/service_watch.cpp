@@ -1,0 +1,141 @@
+// Watches: every change of a key or prefix, in commit order and without
+// gaps, streamed to the caller's WatchSink capability. Recent events come
+// from the node's change feed (what the local replica applied); older ones,
+// and a check when the feed is quiet, come from the cluster's history by a
+// linearizable events_since read.
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "actors/lock/lock_codec.hpp"
+#include "runtime/gateway/call_util.hpp"
+#include "runtime/gateway/service.hpp"
+
+namespace ballot::gateway {
+
+namespace {
+
+/// Caps on one sink call, so one huge backlog does not make one huge message.
+constexpr std::size_t max_events_per_call = 1000;
+constexpr std::size_t max_bytes_per_call = 4u << 20;
+
+}  // namespace
+
+struct service::watch_state {
+  WatchContext context;
+  std::string key;
+  bool prefix = false;
+  /// Every change up to this revision was delivered (or did not match).
+  std::uint64_t revision = 0;
+  schemas::client::WatchSink::Client sink;
+};
+
+kj::Promise<void> service::watch(WatchContext context) {
+  auto p = context.getParams();
+  auto key = p.getKey();
+  if (key.size() > opts_.max_key_bytes)
+    return bad_request(context, over_limit("key " + preview(key), key.size(), opts_.max_key_bytes));
+  if (key.size() == 0 && !p.getPrefix())
+    return bad_request(context, "the key is empty (watch every key with prefix and an empty key)");
+  auto w = std::make_shared<watch_state>(
+    watch_state{context, to_std(key), p.getPrefix(), p.getFromRevision(), p.getSink()});
+  if (w->revision != 0)
+    return watch_round(w);
+  // From now: the cluster's current revision (a revision past every one
+  // asks for nothing and answers with it).
+  auto q = lock::events_since{w->key, std::numeric_limits<std::uint64_t>::max()};
+  return lock_read(lock::query{q}).then([this, w](std::optional<lock::result> r) mutable {
+    if (!r || !r->ok()) {
+      w->context.getResults().initResult().initError().setUnavailable(
+        "the cluster did not tell its current revision");
+      return kj::Promise<void>{kj::READY_NOW};
+    }
+    // Tells the watcher where it starts, so a resumed watch misses nothing.
+    return deliver(w, {}, r->revision);
+  });
+}
+
+kj::Promise<void> service::watch_round(std::shared_ptr<watch_state> w) {
+  std::vector<kv::event> events;
+  std::uint64_t upto = 0;
+  if (!opts_.feed->events_since(w->key, w->prefix, w->revision, events, upto))
+    return cluster_round(w);  // the feed no longer reaches back that far
+  if (!events.empty())
+    return deliver(w, std::move(events), upto);
+  w->revision = std::max(w->revision, upto);
+  return wait_for_news(w);
+}
+
+kj::Promise<void> service::wait_for_news(std::shared_ptr<watch_state> w) {
+  // The feed wakes the watch when the local replica applies something; the
+  // poll asks the cluster now and then, in case this replica is cut off
+  // from the leader (or lags it) and its feed is silent.
+  auto [woken, done] = handoff<bool>();
+  auto id = opts_.feed->on_revision(w->revision, [done = std::move(done)] { done(true); });
+  auto poll = timer_.afterDelay(to_kj(opts_.watch_poll)).then([] { return false; });
+  return woken.exclusiveJoin(kj::mv(poll))
+    .then([this, w](bool woke) { return woke ? watch_round(w) : cluster_round(w); })
+    .attach(kj::defer([this, id] { opts_.feed->cancel(id); }));
+}
+
+kj::Promise<void> service::cluster_round(std::shared_ptr<watch_state> w) {
+  return lock_read(lock::query{lock::events_since{w->key, w->revision}})
+    .then([this, w](std::optional<lock::result> r) -> kj::Promise<void> {
+      auto end = [&] { return w->context.getResults().initResult().initError(); };
+      if (!r || (r->code != lock::result_code::ok && r->code != lock::result_code::compacted)) {
+        end().setUnavailable("the cluster's history did not answer; resume from revision " +
+                             std::to_string(w->revision));
+        return kj::READY_NOW;
+      }
+      if (r->code == lock::result_code::compacted) {
+        end().setCompacted(r->revision);
+        return kj::READY_NOW;
+      }
+      std::vector<kv::event> events;
+      for (auto& e : r->events)
+        if (w->prefix || e.key == w->key)
+          events.push_back(std::move(e));
+      if (!events.empty())
+        return deliver(w, std::move(events), r->revision);
+      w->revision = std::max(w->revision, r->revision);
+      return wait_for_news(w);
+    });
+}
+
+kj::Promise<void> service::deliver(std::shared_ptr<watch_state> w, std::vector<kv::event> events,
+                                   std::uint64_t upto) {
+  std::size_t n = 0;
+  std::size_t bytes = 0;
+  while (n < events.size() && n < max_events_per_call &&
+         (n == 0 || bytes + events[n].key.size() + events[n].value.size() <= max_bytes_per_call)) {
+    bytes += events[n].key.size() + events[n].value.size();
+    ++n;
+  }
+  // Cut short: the watcher is only as far as the last event sent.
+  if (n < events.size())
+    upto = events[n - 1].revision;
+  auto req = w->sink.eventsRequest();
+  auto list = req.initEvents(static_cast<unsigned>(n));
+  for (unsigned i = 0; i < n; ++i) {
+    auto& e = events[i];
+    list[i].setRevision(e.revision);
+    list[i].setType(e.type == kv::event_type::put ? schemas::client::EventType::PUT
+                                                  : schemas::client::EventType::DELETE);
+    list[i].setKey(e.key);
+    list[i].setValue(as_data(e.value));
+  }
+  req.setRevision(upto);
+  // One call at a time: a slow watcher slows only its own watch.
+  return req.send().then(
+    [this, w, upto](auto&&) {
+      w->revision = upto;
+      return watch_round(w);
+    },
+    [](kj::Exception&&) {
+      // The sink is gone (the watcher disconnected): the watch ends.
+    });
+}
+
+}  // namespace ballot::gateway

@@ -1,0 +1,239 @@
+// The lock service end to end in one process: three service-machine
+// replicas, a gateway per replica (each with the change feed of its
+// replica), and the client library's session, lock and watch calls.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "runtime/client/session.hpp"
+#include "tests/gateway/cluster_fixture.hpp"
+
+namespace {
+
+using namespace ballot;
+using namespace std::chrono_literals;
+using lock::lock_mode;
+using lock::result_code;
+
+class LockGatewayTest : public test_support::ClusterFixture {
+ protected:
+  std::unique_ptr<client::client> client_all() {
+    return make_client({endpoint_of(1), endpoint_of(2), endpoint_of(3)});
+  }
+};
+
+/// Collects watch events across threads.
+struct event_log {
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<kv::event> events;
+
+  void add(std::vector<kv::event> evs) {
+    std::lock_guard<std::mutex> guard{m};
+    for (auto& e : evs)
+      events.push_back(std::move(e));
+    cv.notify_all();
+  }
+
+  bool await(std::size_t n, std::chrono::milliseconds within = 5s) {
+    std::unique_lock<std::mutex> guard{m};
+    return cv.wait_for(guard, within, [&] { return events.size() >= n; });
+  }
+
+  std::vector<kv::event> snapshot() {
+    std::lock_guard<std::mutex> guard{m};
+    return events;
+  }
+};
+
+TEST_F(LockGatewayTest, TryLockTokensAndCheckToken) {
+  start_all_gateways();
+  auto c = client_all();
+  auto a = c->open_session(5s);
+  auto b = c->open_session(5s);
+  ASSERT_TRUE(a.ok()) << a.message;
+  ASSERT_TRUE(b.ok()) << b.message;
+  ASSERT_NE(a.session, b.session);
+  auto first = c->acquire(a.session, "L");
+  ASSERT_TRUE(first.ok()) << first.message;
+  EXPECT_GT(first.token, 0u);
+  EXPECT_EQ(c->acquire(b.session, "L").code, result_code::busy);
+  // Shared mode conflicts with the exclusive holder too.
+  EXPECT_EQ(c->acquire(b.session, "L", lock_mode::shared).code, result_code::busy);
+  EXPECT_TRUE(c->check_token("L", first.token).ok());
+  ASSERT_TRUE(c->release(a.session, "L").ok());
+  EXPECT_EQ(c->release(a.session, "L").code, result_code::not_held);
+  EXPECT_EQ(c->check_token("L", first.token).code, result_code::stale);
+  auto second = c->acquire(b.session, "L");
+  ASSERT_TRUE(second.ok()) << second.message;
+  EXPECT_GT(second.token, first.token);
+  auto info = c->lock_info("L");
+  ASSERT_TRUE(info.ok());
+  ASSERT_EQ(info.holders.size(), 1u);
+  EXPECT_EQ(info.holders[0].session, b.session);
+  EXPECT_EQ(c->keep_alive(999'999).code, result_code::no_session);
+  ASSERT_TRUE(c->close_session(b.session).ok());
+  EXPECT_EQ(c->check_token("L", second.token).code, result_code::stale);
+}
+
+TEST_F(LockGatewayTest, WaitingAcquireIsGrantedByTheRelease) {
+  start_all_gateways();
+  auto holder_client = make_client({endpoint_of(1)});
+  auto waiter_client = make_client({endpoint_of(2)});
+  auto a = holder_client->open_session(5s);
+  auto b = waiter_client->open_session(5s);
+  auto held = holder_client->acquire(a.session, "job");
+  ASSERT_TRUE(held.ok()) << held.message;
+  auto waiting = std::async(std::launch::async, [&] {
+    return waiter_client->acquire(b.session, "job", lock_mode::exclusive, 5s);
+  });
+  // The waiter is queued before the holder lets go.
+  auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (holder_client->lock_info("job").waiters.empty() &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(holder_client->lock_info("job").waiters.size(), 1u);
+  auto released_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(holder_client->release(a.session, "job").ok());
+  auto granted = waiting.get();
+  ASSERT_TRUE(granted.ok()) << granted.message;
+  EXPECT_GT(granted.token, held.token);
+  // Pushed by the feed, not found by polling at the end of the wait.
+  EXPECT_LT(std::chrono::steady_clock::now() - released_at, 2s);
+}
+
+TEST_F(LockGatewayTest, WaitTimesOutAndLeavesNoWaiter) {
+  start_all_gateways();
+  auto c = client_all();
+  auto a = c->open_session(5s);
+  auto b = c->open_session(5s);
+  ASSERT_TRUE(c->acquire(a.session, "t").ok());
+  auto start = std::chrono::steady_clock::now();
+  auto r = c->acquire(b.session, "t", lock_mode::exclusive, 300ms);
+  EXPECT_EQ(r.code, result_code::timeout) << r.message;
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 300ms);
+  EXPECT_TRUE(c->lock_info("t").waiters.empty());
+  // The holder's release now grants nobody.
+  ASSERT_TRUE(c->release(a.session, "t").ok());
+  EXPECT_TRUE(c->lock_info("t").holders.empty());
+}
+
+TEST_F(LockGatewayTest, ExpiredHolderLosesTheLockToTheWaiter) {
+  start_all_gateways();
+  auto c = client_all();
+  // Never kept alive: expires after its TTL on the leader's clock.
+  auto doomed = c->open_session(400ms);
+  ASSERT_TRUE(doomed.ok());
+  auto old = c->acquire(doomed.session, "x");
+  ASSERT_TRUE(old.ok());
+  auto keeper = client::session::open(*c, 2s);
+  ASSERT_NE(keeper, nullptr);
+  auto next = keeper->acquire("x", lock_mode::exclusive, 5s);
+  ASSERT_TRUE(next.ok()) << next.message;
+  EXPECT_GT(next.token, old.token);
+  EXPECT_EQ(c->check_token("x", old.token).code, result_code::stale);
+  EXPECT_EQ(c->keep_alive(doomed.session).code, result_code::no_session);
+}
+
+TEST_F(LockGatewayTest, SessionHelperKeepsTheSessionAlive) {
+  start_all_gateways();
+  auto c = client_all();
+  std::atomic<bool> lost{false};
+  auto s = client::session::open(*c, 300ms, [&](const std::string&) { lost = true; });
+  ASSERT_NE(s, nullptr);
+  auto got = s->acquire("keep");
+  ASSERT_TRUE(got.ok()) << got.message;
+  std::this_thread::sleep_for(1500ms);  // five TTLs
+  EXPECT_FALSE(lost);
+  EXPECT_FALSE(s->lost());
+  EXPECT_TRUE(c->check_token("keep", got.token).ok());
+  ASSERT_TRUE(s->put("svc/me", "here").ok());
+  ASSERT_TRUE(c->get("svc/me").ok());
+  ASSERT_TRUE(s->close().ok());
+  EXPECT_EQ(c->get("svc/me").code, kv::result_code::not_found);
+  EXPECT_EQ(c->check_token("keep", got.token).code, result_code::stale);
+}
+
+TEST_F(LockGatewayTest, WatchDeliversEveryChangeInOrderAndResumes) {
+  start_all_gateways();
+  auto c = client_all();
+  event_log log;
+  auto w = c->watch("w/", true, 0, [&](std::vector<kv::event> evs, std::uint64_t) {
+    log.add(std::move(evs));
+  });
+  // The watch starts from the revision it learnt; give it that moment.
+  auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (w->revision() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(c->put("w/a", "1").ok());
+  ASSERT_TRUE(c->put("other", "x").ok());
+  auto s = c->open_session(5s);
+  ASSERT_TRUE(c->put_ephemeral(s.session, "w/b", "2").ok());
+  ASSERT_TRUE(c->close_session(s.session).ok());  // deletes w/b
+  ASSERT_TRUE(c->del("w/a").ok());
+  ASSERT_TRUE(log.await(4)) << log.snapshot().size();
+  auto evs = log.snapshot();
+  ASSERT_EQ(evs.size(), 4u);
+  EXPECT_EQ(evs[0].key, "w/a");
+  EXPECT_EQ(evs[1].key, "w/b");
+  EXPECT_EQ(evs[2].type, kv::event_type::del);
+  EXPECT_EQ(evs[2].key, "w/b");
+  EXPECT_EQ(evs[3].key, "w/a");
+  for (std::size_t i = 1; i < evs.size(); ++i)
+    EXPECT_GT(evs[i].revision, evs[i - 1].revision);
+  // Resuming from a revision replays exactly what came after it.
+  event_log again;
+  auto w2 = c->watch("w/a", false, evs[0].revision, [&](std::vector<kv::event> e, std::uint64_t) {
+    again.add(std::move(e));
+  });
+  ASSERT_TRUE(again.await(1));
+  std::this_thread::sleep_for(100ms);
+  auto replay = again.snapshot();
+  ASSERT_EQ(replay.size(), 1u);
+  EXPECT_EQ(replay[0], evs[3]);
+}
+
+TEST_F(LockGatewayTest, SessionsLocksAndWatchesSurviveTheLeadersDeath) {
+  start_all_gateways();
+  auto leader = await_leader();
+  ASSERT_NE(leader, 0u);
+  std::vector<std::string> others;
+  for (paxos::node_id id : {1, 2, 3})
+    if (id != leader)
+      others.push_back(endpoint_of(id));
+  auto c = make_client(others);
+  std::atomic<bool> lost{false};
+  auto s = client::session::open(*c, 600ms, [&](const std::string&) { lost = true; });
+  ASSERT_NE(s, nullptr);
+  auto got = s->acquire("survive");
+  ASSERT_TRUE(got.ok()) << got.message;
+  event_log log;
+  auto w = c->watch("f/", true, 0, [&](std::vector<kv::event> evs, std::uint64_t) {
+    log.add(std::move(evs));
+  });
+  ASSERT_TRUE(c->put("f/1", "before").ok());
+  ASSERT_TRUE(log.await(1));
+  caf::anon_send_exit(group.at(leader), caf::exit_reason::kill);
+  // A new leader serves; the session was kept alive through the election.
+  auto put = c->put("f/2", "after");
+  ASSERT_TRUE(put.ok()) << put.message;
+  std::this_thread::sleep_for(1500ms);  // more than two TTLs after the failover
+  EXPECT_FALSE(lost);
+  EXPECT_TRUE(c->check_token("survive", got.token).ok());
+  ASSERT_TRUE(log.await(2));
+  auto evs = log.snapshot();
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(evs[1].key, "f/2");
+  // The next grant's token is higher than every earlier one.
+  ASSERT_TRUE(s->release("survive").ok());
+  auto again = s->acquire("survive");
+  ASSERT_TRUE(again.ok());
+  EXPECT_GT(again.token, got.token);
+}
+
+}  // namespace
