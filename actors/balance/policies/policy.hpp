@@ -39,7 +39,7 @@ enum class policy_kind : std::uint8_t {
   random,
   round_robin,
   weighted_round_robin,  ///< NGINX's smooth weighted round robin
-  least_outstanding,     ///< fewest outstanding requests (ties: lowest weight-scaled load, then id)
+  least_outstanding,     ///< fewest outstanding (ties: lower load/weight, then in turn after the last pick)
   power_of_two,          ///< two random picks (by weight), the less loaded relative to weight
   ring_hash,             ///< consistent hashing ring with virtual nodes and bounded load
   maglev,                ///< Maglev lookup table
