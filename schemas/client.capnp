@@ -293,9 +293,10 @@ interface Ballot {
       -> (result :PutResult);
   # A key bound to the session: deleted when the session ends.
 
-  watch @13 (key :Text, prefix :Bool, fromRevision :UInt64, sink :WatchSink)
+  watch @13 (key :Text, prefix :Bool, fromRevision :UInt64, sink :WatchSink, fromNow :Bool)
       -> (result :WatchEnd);
   # Streams every change of `key` (or of every key starting with it, with
-  # prefix) after fromRevision (0: from now) to the sink, until the caller
-  # cancels the call, or it ends with an error.
+  # prefix) after fromRevision (or, with fromNow, after the current revision,
+  # which the first sink call reports) to the sink, until the caller cancels
+  # the call, or it ends with an error.
 }

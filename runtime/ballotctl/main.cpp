@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "runtime/ballotctl/json.hpp"
+#include "runtime/ballotctl/lock_commands.hpp"
 #include "runtime/client/client.hpp"
 #include "runtime/client/endpoint.hpp"
 
@@ -38,7 +39,20 @@ commands:
   get KEY                          linearizable read; prints the value, then its version
   delete KEY [--if-version N]      linearizable delete
   list [PREFIX]                    keys under PREFIX, one "key version" a line
-  watch, lock, check-token         not implemented yet
+  watch KEY [--prefix] [--count N] [--from-revision R]
+                                   waits for changes of KEY (or of every key starting with
+                                   it); one event a line, in commit order: "put KEY REVISION
+                                   VALUE" or "delete KEY REVISION"; --count: stop after N
+                                   events; --from-revision: replay every change after R
+  lock NAME [--shared] [--wait SECS] [--ttl SECS] -- CMD [ARGS...]
+                                   opens a session, acquires NAME, runs CMD with
+                                   BALLOT_LOCK_NAME and BALLOT_FENCING_TOKEN in its
+                                   environment, releases; exits with CMD's status.
+                                   --wait 0 is a try-lock (default: wait as long as it takes);
+                                   --ttl: the session's TTL (default 10; kept alive meanwhile).
+                                   If the session is lost while CMD runs, CMD gets SIGTERM.
+  check-token NAME TOKEN           is TOKEN the current holder's fencing token of NAME?
+                                   prints "valid" (exit 0) or "stale" (exit 1)
 
 options:
   --endpoints H:P[,H:P...]  nodes to talk to (default 127.0.0.1:7400); any live one will do
@@ -46,8 +60,9 @@ options:
   --json                    one JSON object per line on stdout, for scripts
   --help                    this text
 
-exit codes: 0 success, 1 refused (absent key, version mismatch), 2 usage error,
-            3 cluster unavailable within --timeout
+exit codes: 0 success, 1 refused (absent key, version mismatch, lock not acquired in
+            time, stale token), 2 usage error, 3 cluster unavailable within --timeout;
+            lock: CMD's status (128+N if a signal N ended it)
 )";
 
 /// A usage error: printed with the usage hint, exit 2.
@@ -61,12 +76,33 @@ struct invocation {
   bool json = false;
   bool help = false;
   std::optional<std::uint64_t> if_version;
-  /// Flags of watch and lock (--prefix, --count, --shared, --wait), accepted
-  /// so that those commands report "not implemented yet" rather than a usage error.
-  std::vector<std::string> later_flags;
+  // watch
+  bool prefix = false;
+  std::optional<std::uint64_t> count;
+  std::optional<std::uint64_t> from_revision;
+  // lock
+  bool shared = false;
+  std::optional<double> wait_s;
+  double ttl_s = 10;
+  /// Flags given, for "applies to X, not to Y" errors.
+  std::vector<std::string> command_flags;
   std::string command;
   std::vector<std::string> args;
+  /// Positional arguments after "--" (lock's CMD ARGS...).
+  std::vector<std::string> after_dashes;
+  bool saw_dashes = false;
 };
+
+double parse_seconds(const std::string& flag, const std::string& text, bool allow_zero) {
+  double v = 0;
+  std::istringstream in{text};
+  in >> v;
+  if (text.empty() || !in.eof() || in.fail() || !std::isfinite(v) || v < 0 ||
+      (!allow_zero && v == 0) || v > 86400)
+    throw usage_error{flag + " '" + text + "' is not a number of seconds in " +
+                      (allow_zero ? "[0, 86400]" : "(0, 86400]")};
+  return v;
+}
 
 std::uint64_t parse_version(const std::string& flag, const std::string& text) {
   std::uint64_t v = 0;
@@ -91,7 +127,11 @@ invocation parse(int argc, char** argv) {
   bool flags_done = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (flags_done || arg.size() < 2 || arg.compare(0, 2, "--") != 0 || arg == "-") {
+    if (flags_done) {
+      inv.after_dashes.push_back(arg);
+      continue;
+    }
+    if (arg.size() < 2 || arg.compare(0, 2, "--") != 0 || arg == "-") {
       if (arg == "-h") {
         inv.help = true;
         continue;
@@ -101,6 +141,7 @@ invocation parse(int argc, char** argv) {
     }
     if (arg == "--") {
       flags_done = true;
+      inv.saw_dashes = true;
       continue;
     }
     std::string flag = arg;
@@ -128,10 +169,28 @@ invocation parse(int argc, char** argv) {
       inv.timeout_s = parse_timeout(take_value());
     } else if (flag == "--if-version") {
       inv.if_version = parse_version(flag, take_value());
-    } else if (flag == "--prefix" || flag == "--shared") {
-      inv.later_flags.push_back(flag);
-    } else if (flag == "--count" || flag == "--wait") {
-      inv.later_flags.push_back(flag + " " + take_value());
+    } else if (flag == "--prefix") {
+      inv.prefix = true;
+      inv.command_flags.push_back(flag);
+    } else if (flag == "--shared") {
+      inv.shared = true;
+      inv.command_flags.push_back(flag);
+    } else if (flag == "--count") {
+      inv.count = parse_version(flag, take_value());
+      if (*inv.count == 0)
+        throw usage_error{"--count '0' must be at least 1"};
+      inv.command_flags.push_back(flag);
+    } else if (flag == "--from-revision") {
+      inv.from_revision = parse_version(flag, take_value());
+      inv.command_flags.push_back(flag);
+    } else if (flag == "--wait") {
+      inv.wait_s = parse_seconds(flag, take_value(), true);
+      inv.command_flags.push_back(flag);
+    } else if (flag == "--ttl") {
+      inv.ttl_s = parse_seconds(flag, take_value(), false);
+      if (inv.ttl_s < 0.1 || inv.ttl_s > 3600)
+        throw usage_error{"--ttl '" + std::to_string(inv.ttl_s) + "' is outside [0.1, 3600] seconds"};
+      inv.command_flags.push_back(flag);
     } else {
       throw usage_error{"unknown flag '" + arg + "'"};
     }
@@ -222,16 +281,24 @@ int run_status(const invocation& inv, client::client& c) {
   return exit_ok;
 }
 
+/// Which command each command flag belongs to.
+void check_flags(const invocation& inv) {
+  for (auto& flag : inv.command_flags) {
+    bool is_watch = flag == "--prefix" || flag == "--count" || flag == "--from-revision";
+    const char* owner = is_watch ? "watch" : "lock";
+    if (inv.command != owner)
+      throw usage_error{flag + " applies to " + owner + ", not to '" + inv.command + "'"};
+  }
+  if (inv.saw_dashes && inv.command != "lock")
+    throw usage_error{"'--' and a command to run apply to lock, not to '" + inv.command + "'"};
+}
+
 int run(const invocation& inv) {
   auto& cmd = inv.command;
-  if (cmd == "watch" || cmd == "lock" || cmd == "check-token") {
-    std::cerr << "ballotctl: '" << cmd << "' is not implemented yet\n";
-    return exit_usage;
-  }
-  if (cmd != "status" && cmd != "put" && cmd != "get" && cmd != "delete" && cmd != "list")
+  if (cmd != "status" && cmd != "put" && cmd != "get" && cmd != "delete" && cmd != "list" &&
+      cmd != "watch" && cmd != "lock" && cmd != "check-token")
     throw usage_error{"unknown command '" + cmd + "'"};
-  if (!inv.later_flags.empty())
-    throw usage_error{inv.later_flags.front() + " applies to watch and lock, not to '" + cmd + "'"};
+  check_flags(inv);
   if (inv.if_version && cmd != "put" && cmd != "delete")
     throw usage_error{"--if-version applies to put and delete, not to '" + cmd + "'"};
   if (cmd == "status")
@@ -240,8 +307,17 @@ int run(const invocation& inv) {
     expect_args(inv, 2, 2, "KEY VALUE");
   else if (cmd == "list")
     expect_args(inv, 0, 1, "at most a PREFIX");
+  else if (cmd == "check-token")
+    expect_args(inv, 2, 2, "NAME TOKEN");
+  else if (cmd == "lock")
+    expect_args(inv, 1, 1, "NAME, then -- and the command to run");
   else
     expect_args(inv, 1, 1, "KEY");
+  if (cmd == "lock" && inv.after_dashes.empty())
+    throw usage_error{"'lock' needs a command to run after '--' (lock NAME -- CMD ARGS...)"};
+  std::uint64_t token = 0;
+  if (cmd == "check-token")
+    token = parse_version("TOKEN", inv.args[1]);
 
   std::vector<client::endpoint> parsed;
   std::string error;
@@ -257,6 +333,14 @@ int run(const invocation& inv) {
 
   if (cmd == "status")
     return run_status(inv, c);
+  if (cmd == "check-token")
+    return ctl::run_check_token(inv.args[0], token, inv.json, c);
+  if (cmd == "watch")
+    return ctl::run_watch({inv.args[0], inv.prefix, inv.count, inv.from_revision, inv.json}, c);
+  if (cmd == "lock")
+    return ctl::run_lock({inv.args[0], inv.shared, inv.wait_s, inv.ttl_s, inv.after_dashes,
+                          inv.json, inv.timeout_s},
+                         c);
   auto key = inv.args.empty() ? std::string{} : inv.args[0];
   if (cmd == "put") {
     auto r = c.put(key, inv.args[1], inv.if_version);

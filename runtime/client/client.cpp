@@ -986,6 +986,8 @@ struct watch_state {
   std::string key;
   bool prefix = false;
   std::atomic<std::uint64_t> revision{0};
+  /// Until the node reports where a from-now watch starts.
+  std::atomic<bool> from_now{false};
   client::events_callback on_events;
   client::lock_callback on_end;
   // I/O thread only:
@@ -1022,6 +1024,7 @@ class sink_server final : public schemas::client::WatchSink::Server {
     }
     auto upto = std::max(seen, p.getRevision());
     w_->revision = upto;
+    w_->from_now = false;
     if (!evs.empty() && w_->on_events) {
       try {
         w_->on_events(std::move(evs), upto);
@@ -1060,6 +1063,7 @@ void client::impl::run_watch(const std::shared_ptr<watch_state>& w) {
     req.setKey(as_text(w->key));
     req.setPrefix(w->prefix);
     req.setFromRevision(w->revision.load());
+    req.setFromNow(w->from_now.load());
     req.setSink(kj::heap<sink_server>(w));
     return req.send().attach(kj::mv(l)).then([](capnp::Response<Ballot::WatchResults> r) {
       auto o = from_error(r.getResult().getError());
@@ -1108,6 +1112,7 @@ class watch_impl final : public watch_handle {
   }
 
   std::uint64_t revision() const override { return w_->revision.load(); }
+  bool started() const override { return !w_->from_now.load(); }
 
  private:
   std::shared_ptr<watch_state> w_;
@@ -1117,12 +1122,13 @@ class watch_impl final : public watch_handle {
 }  // namespace
 
 std::unique_ptr<watch_handle> client::watch(const std::string& key, bool prefix,
-                                            std::uint64_t from_revision,
+                                            std::optional<std::uint64_t> from_revision,
                                             events_callback on_events, lock_callback on_end) {
   auto w = std::make_shared<watch_state>();
   w->key = key;
   w->prefix = prefix;
-  w->revision = from_revision;
+  w->revision = from_revision.value_or(0);
+  w->from_now = !from_revision;
   w->on_events = std::move(on_events);
   w->on_end = std::move(on_end);
   auto* p = impl_.get();

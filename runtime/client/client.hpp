@@ -86,6 +86,9 @@ class watch_handle {
   virtual ~watch_handle() = default;
   /// The revision the watcher has seen every change up to.
   virtual std::uint64_t revision() const = 0;
+  /// A from-now watch has learnt its start revision from a node: changes
+  /// committed from here on are certain to be delivered.
+  virtual bool started() const = 0;
 };
 
 class client {
@@ -173,14 +176,15 @@ class client {
   void async_release(lock::session_id session, const std::string& name, lock_callback done);
 
   /// Streams every change of `key` (every key starting with it, with
-  /// `prefix`) after `from_revision` (0: from now) to `on_events`, in commit
+  /// `prefix`) after `from_revision` (nullopt: from now) to `on_events`, in commit
   /// order and without gaps, on the client's I/O thread. When a node fails
   /// the watch resumes on another from the last revision, by itself.
   /// `on_end` runs once if the watch cannot go on: compacted (the history no
   /// longer reaches back; `revision` is the current one: re-read and watch
   /// anew), or bad_request. Destroying the handle stops the watch.
   std::unique_ptr<watch_handle> watch(const std::string& key, bool prefix,
-                                      std::uint64_t from_revision, events_callback on_events,
+                                      std::optional<std::uint64_t> from_revision,
+                                      events_callback on_events,
                                       lock_callback on_end = nullptr);
 
   /// Runs `fn` on the client's I/O thread after `delay` (unless the client

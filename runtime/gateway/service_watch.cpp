@@ -41,7 +41,7 @@ kj::Promise<void> service::watch(WatchContext context) {
     return bad_request(context, "the key is empty (watch every key with prefix and an empty key)");
   auto w = std::make_shared<watch_state>(
     watch_state{context, to_std(key), p.getPrefix(), p.getFromRevision(), p.getSink()});
-  if (w->revision != 0)
+  if (!p.getFromNow())
     return watch_round(w);
   // From now: the cluster's current revision (a revision past every one
   // asks for nothing and answers with it).

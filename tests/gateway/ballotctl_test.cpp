@@ -107,12 +107,77 @@ TEST_F(BallotctlTest, UsageErrorsExitTwoAndNameTheFlag) {
   EXPECT_NE(msg.out.find("--timeout 'abc'"), std::string::npos) << msg.out;
   msg = ballotctl("--endpoints host:99999 status 2>&1");
   EXPECT_NE(msg.out.find("'host:99999'"), std::string::npos) << msg.out;
-  auto later = ballotctl("watch k 2>&1");
-  EXPECT_EQ(later.exit_code, 2);
-  EXPECT_NE(later.out.find("not implemented yet"), std::string::npos) << later.out;
+  auto no_cmd = ballotctl("lock L 2>&1");
+  EXPECT_EQ(no_cmd.exit_code, 2);
+  EXPECT_NE(no_cmd.out.find("after '--'"), std::string::npos) << no_cmd.out;
+  auto misplaced = ballotctl("get k --shared 2>&1");
+  EXPECT_EQ(misplaced.exit_code, 2);
+  EXPECT_NE(misplaced.out.find("--shared applies to lock"), std::string::npos) << misplaced.out;
+  auto bad_wait = ballotctl("lock L --wait soon -- true 2>&1");
+  EXPECT_EQ(bad_wait.exit_code, 2);
+  EXPECT_NE(bad_wait.out.find("--wait 'soon'"), std::string::npos) << bad_wait.out;
+  EXPECT_EQ(ballotctl("check-token L notanumber 2>/dev/null").exit_code, 2);
   auto help = ballotctl("--help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("usage: ballotctl"), std::string::npos);
+}
+
+TEST_F(BallotctlTest, LockRunsTheCommandWithItsFencingToken) {
+  auto r = ballotctl(endpoints +
+                     " lock jobs -- sh -c 'echo \"$BALLOT_LOCK_NAME $BALLOT_FENCING_TOKEN\"; exit 7'");
+  EXPECT_EQ(r.exit_code, 7) << r.out;
+  ASSERT_EQ(r.out.rfind("jobs ", 0), 0u) << r.out;
+  auto token = std::stoull(r.out.substr(5));
+  EXPECT_GT(token, 0u);
+  // Released afterwards: the token is stale, and a try-lock gets it again
+  // with a higher token.
+  auto check = ballotctl(endpoints + " check-token jobs " + std::to_string(token));
+  EXPECT_EQ(check.exit_code, 1);
+  EXPECT_EQ(check.out, "stale\n");
+  auto again = ballotctl(endpoints + " lock jobs --wait 0 -- sh -c 'echo $BALLOT_FENCING_TOKEN'");
+  ASSERT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_GT(std::stoull(again.out), token);
+}
+
+TEST_F(BallotctlTest, TryLockOnAHeldLockExitsOne) {
+  auto c = make_client({endpoint_of(1)});
+  auto s = c->open_session(std::chrono::seconds(10));
+  auto held = c->acquire(s.session, "busy");
+  ASSERT_TRUE(held.ok());
+  auto valid = ballotctl(endpoints + " check-token busy " + std::to_string(held.token));
+  EXPECT_EQ(valid.exit_code, 0);
+  EXPECT_EQ(valid.out, "valid\n");
+  auto start = std::chrono::steady_clock::now();
+  auto r = ballotctl(endpoints + " lock busy --wait 0.3 -- echo ran 2>/dev/null");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");  // the command never ran
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+  // Shared holders run side by side once the writer lets go.
+  ASSERT_TRUE(c->release(s.session, "busy").ok());
+  auto shared = ballotctl(endpoints + " lock busy --shared --wait 5 -- " + BALLOTCTL_PATH + " " +
+                          endpoints + " lock busy --shared --wait 0 -- echo both");
+  EXPECT_EQ(shared.exit_code, 0);
+  EXPECT_EQ(shared.out, "both\n");
+}
+
+TEST_F(BallotctlTest, WatchPrintsEventsInCommitOrder) {
+  auto c = make_client({endpoint_of(2)});
+  auto first = c->put("cfg/a", "1");
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(c->put("cfg/b", "2").ok());
+  ASSERT_TRUE(c->del("cfg/a").ok());
+  // Replays from a revision, stops after --count events.
+  auto r = ballotctl(endpoints + " watch cfg/ --prefix --count 3 --from-revision " +
+                     std::to_string(first.version - 1));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto v = first.version;
+  EXPECT_EQ(r.out, "put cfg/a " + std::to_string(v) + " 1\nput cfg/b " + std::to_string(v + 1) +
+                     " 2\ndelete cfg/a " + std::to_string(v + 2) + "\n");
+  auto json = ballotctl(endpoints + " --json watch cfg/b --count 1 &"
+                                    " sleep 0.5; " +
+                        BALLOTCTL_PATH + " " + endpoints + " put cfg/b 3 >/dev/null; wait");
+  EXPECT_NE(json.out.find("{\"type\":\"put\",\"key\":\"cfg/b\""), std::string::npos)
+    << json.out;
 }
 
 TEST_F(BallotctlTest, UnreachableClusterExitsThreeWithinTheTimeout) {

@@ -163,12 +163,12 @@ TEST_F(LockGatewayTest, WatchDeliversEveryChangeInOrderAndResumes) {
   start_all_gateways();
   auto c = client_all();
   event_log log;
-  auto w = c->watch("w/", true, 0, [&](std::vector<kv::event> evs, std::uint64_t) {
+  auto w = c->watch("w/", true, std::nullopt, [&](std::vector<kv::event> evs, std::uint64_t) {
     log.add(std::move(evs));
   });
   // The watch starts from the revision it learnt; give it that moment.
   auto deadline = std::chrono::steady_clock::now() + 3s;
-  while (w->revision() == 0 && std::chrono::steady_clock::now() < deadline)
+  while (!w->started() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(5ms);
   ASSERT_TRUE(c->put("w/a", "1").ok());
   ASSERT_TRUE(c->put("other", "x").ok());
@@ -213,9 +213,12 @@ TEST_F(LockGatewayTest, SessionsLocksAndWatchesSurviveTheLeadersDeath) {
   auto got = s->acquire("survive");
   ASSERT_TRUE(got.ok()) << got.message;
   event_log log;
-  auto w = c->watch("f/", true, 0, [&](std::vector<kv::event> evs, std::uint64_t) {
+  auto w = c->watch("f/", true, std::nullopt, [&](std::vector<kv::event> evs, std::uint64_t) {
     log.add(std::move(evs));
   });
+  auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (!w->started() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
   ASSERT_TRUE(c->put("f/1", "before").ok());
   ASSERT_TRUE(log.await(1));
   caf::anon_send_exit(group.at(leader), caf::exit_reason::kill);
