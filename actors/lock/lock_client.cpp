@@ -1,0 +1,836 @@
+#include "actors/lock/lock_client.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "caf/actor.hpp"
+
+#include "actors/kv/command_codec.hpp"
+#include "actors/lock/lock_codec.hpp"
+#include "actors/replica/group_caller.hpp"
+
+namespace ballot::lock {
+
+namespace {
+
+using clock_type = actors::group_caller::clock;
+
+/// Polls start this fast and back off to `client_options::poll_interval`.
+constexpr auto min_poll = std::chrono::milliseconds(2);
+
+call_result fail(call_status status, std::string message) {
+  call_result r;
+  r.status = status;
+  r.message = std::move(message);
+  return r;
+}
+
+std::string millis(caf::timespan t) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t).count()) + " ms";
+}
+
+/// The client's view of a service result (codes that a call handles itself,
+/// such as queued, are mapped by that call before it gets here).
+call_result to_call_result(const result& r) {
+  call_result out;
+  out.token = r.token;
+  out.revision = r.revision;
+  out.value = r.value;
+  out.message = r.message;
+  switch (r.code) {
+    case result_code::ok:
+      out.status = call_status::ok;
+      break;
+    case result_code::busy:
+      out.status = call_status::busy;
+      break;
+    case result_code::no_session:
+      out.status = call_status::session_lost;
+      if (out.message.empty())
+        out.message = "the service no longer knows the session (expired or closed)";
+      break;
+    case result_code::not_held:
+    case result_code::not_waiting:
+      out.status = call_status::not_held;
+      break;
+    case result_code::already_held:
+      out.status = call_status::already_held;
+      break;
+    case result_code::already_waiting:
+      out.status = call_status::busy;
+      out.message = "this session already waits for the lock";
+      break;
+    case result_code::queued:
+      out.status = call_status::busy;
+      break;
+    case result_code::not_found:
+      out.status = call_status::not_found;
+      break;
+    case result_code::stale:
+      out.status = call_status::stale;
+      break;
+    case result_code::compacted:
+      out.status = call_status::compacted;
+      break;
+    case result_code::bad_request:
+      out.status = call_status::bad_request;
+      break;
+    default:
+      out.status = call_status::bad_request;
+      out.message = std::string{"unexpected answer "} + lock::to_string(r.code);
+      break;
+  }
+  return out;
+}
+
+/// One decoded answer of the service, or why there is none.
+struct answer {
+  bool ok = false;
+  result res;
+  call_result failure;  ///< when !ok
+};
+
+answer decode_answer(const actors::group_answer& a) {
+  answer out;
+  if (!a.ok) {
+    out.failure = fail(call_status::unavailable, a.error);
+    return out;
+  }
+  std::string error;
+  if (!decode(a.result, out.res, error)) {
+    out.failure = fail(call_status::bad_request, "undecodable answer: " + error);
+    return out;
+  }
+  out.ok = true;
+  return out;
+}
+
+}  // namespace
+
+const char* to_string(call_status status) {
+  switch (status) {
+    case call_status::ok:
+      return "ok";
+    case call_status::busy:
+      return "busy";
+    case call_status::timed_out:
+      return "timed_out";
+    case call_status::already_held:
+      return "already_held";
+    case call_status::not_held:
+      return "not_held";
+    case call_status::stale:
+      return "stale";
+    case call_status::not_found:
+      return "not_found";
+    case call_status::version_mismatch:
+      return "version_mismatch";
+    case call_status::compacted:
+      return "compacted";
+    case call_status::session_lost:
+      return "session_lost";
+    case call_status::unavailable:
+      return "unavailable";
+    case call_status::bad_request:
+      return "bad_request";
+  }
+  return "unknown";
+}
+
+// -- the state the client, its sessions and its watchers share ----------------
+
+struct lock_client::impl {
+  impl(caf::actor_system& sys, actors::peer_map replicas, std::uint64_t client_id,
+       client_options opts)
+      : sys(sys),
+        replicas(std::move(replicas)),
+        client_id(client_id),
+        opts(opts),
+        caller(sys, this->replicas, opts.attempt_timeout) {}
+
+  /// A new caller for a thread of its own.
+  std::unique_ptr<actors::group_caller> new_caller() const {
+    return std::make_unique<actors::group_caller>(sys, replicas, opts.attempt_timeout);
+  }
+
+  /// The Paxos command for `payload`, with the next sequence number: one per
+  /// command, kept across its retries.
+  paxos::command make(std::string payload) {
+    return paxos::command{client_id, ++last_seq, std::move(payload)};
+  }
+
+  clock_type::time_point deadline() const { return clock_type::now() + opts.timeout; }
+
+  answer read(actors::group_caller& c, const query& q) {
+    return decode_answer(c.read(encode(q), deadline()));
+  }
+
+  answer read(const query& q) {
+    std::lock_guard<std::mutex> guard{mtx};
+    return read(caller, q);
+  }
+
+  caf::actor_system& sys;
+  actors::peer_map replicas;
+  std::uint64_t client_id;
+  client_options opts;
+  /// Shared by every thread that proposes for this client id.
+  std::atomic<std::uint64_t> last_seq{0};
+  /// Serializes the client's own calls on `caller`.
+  std::mutex mtx;
+  actors::group_caller caller;
+};
+
+// -- session --------------------------------------------------------------------
+
+struct session::impl {
+  impl(std::shared_ptr<lock_client::impl> client, session_id id, std::chrono::milliseconds ttl,
+       std::chrono::milliseconds lock_delay)
+      : client(std::move(client)),
+        id(id),
+        ttl(ttl),
+        lock_delay(lock_delay),
+        caller(this->client->new_caller()) {}
+
+  // -- loss and its callbacks
+
+  /// Marks the session lost (once); the callbacks run in `fire`, outside any
+  /// lock, after the call that found the loss let go of `call_mtx`.
+  void mark_lost(const std::string& why, bool service_says = false) {
+    std::lock_guard<std::mutex> guard{mtx};
+    gone = gone || service_says;
+    if (lost || closed)
+      return;
+    lost = true;
+    reason = why;
+    for (auto& [key, cb] : listeners)
+      if (cb)
+        pending.emplace_back(cb);
+    listeners.clear();
+    stop_keeper = true;
+    cv.notify_all();
+  }
+
+  void fire() {
+    std::vector<std::shared_ptr<lost_callback>> now;
+    std::string why;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      now.swap(pending);
+      why = reason;
+    }
+    for (auto& cb : now)
+      (*cb)(why);
+  }
+
+  call_result lost_result() {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (closed)
+      return fail(call_status::session_lost, "the session is closed");
+    return fail(call_status::session_lost, "the session is lost: " + reason);
+  }
+
+  bool usable() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return !lost && !closed;
+  }
+
+  // -- calls
+
+  /// Proposes `cmd` (whose `now` the leader stamps) and decodes the answer;
+  /// a no_session answer marks the session lost.
+  answer propose(const command& cmd, clock_type::time_point deadline) {
+    auto a = decode_answer(caller->propose(client->make(encode(cmd)), deadline));
+    if (a.ok && a.res.code == result_code::no_session)
+      mark_lost("the service no longer knows session " + std::to_string(id) + " (it expired)",
+                true);
+    return a;
+  }
+
+  answer propose(const command& cmd) { return propose(cmd, client->deadline()); }
+
+  /// The result of `fn` (run under `call_mtx`), then the loss callbacks.
+  template <class F>
+  call_result call(F fn) {
+    call_result out;
+    {
+      std::lock_guard<std::mutex> guard{call_mtx};
+      out = usable() ? fn() : lost_result();
+    }
+    fire();
+    return out;
+  }
+
+  /// What lock_info says about this session and `name`.
+  struct standing {
+    bool known = false;  ///< false: the read failed (`failure`)
+    call_result failure;
+    std::uint64_t token = 0;  ///< != 0: held with this token
+    bool waiting = false;
+  };
+
+  standing where(const std::string& name) {
+    standing out;
+    auto a = decode_answer(caller->read(encode(query{lock_info{name}}), client->deadline()));
+    if (!a.ok) {
+      out.failure = a.failure;
+      return out;
+    }
+    out.known = true;
+    for (auto& h : a.res.holders)
+      if (h.session == id)
+        out.token = h.token;
+    for (auto& w : a.res.waiters)
+      if (w.session == id)
+        out.waiting = true;
+    return out;
+  }
+
+  call_result acquire_now(const std::string& name, lock_mode mode) {
+    auto a = propose(acquire{0, id, name, mode, false, static_cast<time_ms>(lock_delay.count())});
+    if (!a.ok)
+      return a.failure;
+    return to_call_result(a.res);
+  }
+
+  call_result acquire_waiting(const std::string& name, lock_mode mode, caf::timespan wait) {
+    auto start = clock_type::now();
+    auto give_up = start + wait;
+    auto a = propose(acquire{0, id, name, mode, true, static_cast<time_ms>(lock_delay.count())});
+    if (!a.ok)
+      return a.failure;
+    if (a.res.code != result_code::queued && a.res.code != result_code::already_waiting)
+      return to_call_result(a.res);
+    // Queued: the grant comes with somebody else's command (a release, an
+    // expiry); watch for it in the lock's holders.
+    caf::timespan pause = min_poll;
+    while (clock_type::now() < give_up) {
+      if (!usable())
+        return lost_result();
+      auto s = where(name);
+      if (s.known && s.token != 0) {
+        call_result ok;
+        ok.token = s.token;
+        return ok;
+      }
+      if (s.known && !s.waiting) {
+        // Neither holding nor waiting: only the session's end does that.
+        mark_lost("the service dropped session " + std::to_string(id) + "'s wait for " + name);
+        return lost_result();
+      }
+      auto left = give_up - clock_type::now();
+      if (left <= caf::timespan{0})
+        break;
+      std::unique_lock<std::mutex> guard{mtx};
+      cv.wait_for(guard, std::min<caf::timespan>(pause, left), [&] { return lost || closed; });
+      pause = std::min<caf::timespan>(pause * 2, client->opts.poll_interval);
+    }
+    // Time is up: withdraw the wait. If that finds no wait, the grant raced in.
+    auto c = propose(cancel_wait{0, id, name});
+    if (!c.ok) {
+      auto failure = c.failure;
+      failure.message += "; the wait for " + name + " may still be queued (unlock withdraws it)";
+      return failure;
+    }
+    if (c.res.code == result_code::ok)
+      return fail(call_status::timed_out,
+                  "not granted within " + millis(wait) + "; the wait was withdrawn");
+    if (c.res.code == result_code::not_waiting) {
+      auto s = where(name);
+      if (s.known && s.token != 0) {
+        call_result ok;
+        ok.token = s.token;
+        return ok;
+      }
+      if (!s.known)
+        return s.failure;
+      return fail(call_status::timed_out, "not granted within " + millis(wait));
+    }
+    return to_call_result(c.res);
+  }
+
+  call_result release_or_withdraw(const std::string& name) {
+    auto a = propose(release{0, id, name});
+    if (!a.ok)
+      return a.failure;
+    if (a.res.code != result_code::not_held)
+      return to_call_result(a.res);
+    // Not held: a wait left behind by a lock() that could not cancel it?
+    auto c = propose(cancel_wait{0, id, name});
+    if (!c.ok)
+      return c.failure;
+    auto out = to_call_result(c.res);
+    if (out.status == call_status::not_held)
+      out.message = "session " + std::to_string(id) + " neither holds nor waits for " + name;
+    return out;
+  }
+
+  call_result close_now() {
+    halt_keeper();
+    auto a = propose(close_session{0, id});
+    if (!a.ok)
+      return a.failure;
+    auto out = to_call_result(a.res);
+    if (a.res.code == result_code::ok) {
+      std::lock_guard<std::mutex> guard{mtx};
+      closed = true;
+      listeners.clear();
+      cv.notify_all();
+    }
+    return out;
+  }
+
+  // -- keep-alive
+
+  void start_keep_alive(std::shared_ptr<impl> self, clock_type::time_point confirmed) {
+    confirmed_until = confirmed;
+    keeper = std::thread([self = std::move(self)] { self->keep_alive_loop(); });
+  }
+
+  /// Ends the keep-alive thread for good (the session closes or goes away).
+  void halt_keeper() {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      stop_keeper = true;
+      shutting_down = true;
+      cv.notify_all();
+    }
+    join_keeper();
+  }
+
+  void join_keeper() {
+    std::lock_guard<std::mutex> guard{keeper_mtx};
+    if (!keeper.joinable())
+      return;
+    if (keeper.get_id() == std::this_thread::get_id())
+      keeper.detach();  // a loss callback ends its own session: let the thread finish
+    else
+      keeper.join();
+  }
+
+  void keep_alive_loop() {
+    auto own = client->new_caller();
+    auto interval = std::max<std::chrono::milliseconds>(ttl / 3, std::chrono::milliseconds(1));
+    auto next = clock_type::now() + interval;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> guard{mtx};
+        if (cv.wait_until(guard, next, [&] { return stop_keeper.load(); }))
+          break;
+      }
+      auto sent = clock_type::now();
+      // Until the lease we know of runs out: after it the session may be gone.
+      auto deadline = std::max(confirmed_until, sent + std::chrono::milliseconds(1));
+      auto a = decode_answer(
+        own->propose(client->make(encode(command{keep_alive{0, id}})), deadline, &stop_keeper));
+      if (stop_keeper)
+        break;
+      if (a.ok && a.res.code == result_code::ok) {
+        // The leader stamped the command after `sent`: the lease lasts at
+        // least a TTL from then, whatever the leader's clock says.
+        confirmed_until = sent + ttl;
+        next = sent + interval;
+        continue;
+      }
+      if (a.ok && a.res.code == result_code::no_session) {
+        mark_lost("the service expired session " + std::to_string(id), true);
+        break;
+      }
+      if (clock_type::now() >= confirmed_until) {
+        mark_lost("no keep-alive of session " + std::to_string(id) + " was confirmed within its " +
+                  std::to_string(ttl.count()) + " ms TTL (" +
+                  (a.ok ? std::string{"bad answer"} : a.failure.message) + ")");
+        break;
+      }
+      next = clock_type::now() + std::chrono::milliseconds(10);
+    }
+    fire();  // the callbacks of a loss found above
+    // Stopped without a loss (stop_keep_alive): report the loss once the
+    // confirmed lease runs out, unless the session ends first.
+    std::unique_lock<std::mutex> guard{mtx};
+    if (lost || closed || !keep_alive_paused)
+      return;
+    if (cv.wait_until(guard, confirmed_until, [&] { return lost || closed || shutting_down; }))
+      return;
+    guard.unlock();
+    mark_lost("keep-alives were stopped and the " + std::to_string(ttl.count()) + " ms TTL passed");
+    fire();
+  }
+
+  std::shared_ptr<lock_client::impl> client;
+  session_id id;
+  std::chrono::milliseconds ttl;
+  std::chrono::milliseconds lock_delay;
+  /// Serializes the user's calls on `caller`.
+  std::mutex call_mtx;
+  std::unique_ptr<actors::group_caller> caller;
+
+  /// Guards the flags, the listeners and the waits below.
+  mutable std::mutex mtx;
+  std::condition_variable cv;
+  bool lost = false;
+  /// The service said the session no longer exists (not just: no answer).
+  bool gone = false;
+  bool closed = false;
+  bool keep_alive_paused = false;
+  bool shutting_down = false;
+  std::string reason;
+  std::map<std::uint64_t, std::shared_ptr<lost_callback>> listeners;
+  std::uint64_t next_listener = 0;
+  std::vector<std::shared_ptr<lost_callback>> pending;
+  std::atomic<bool> stop_keeper{false};
+
+  /// Local time until which the service surely keeps the session (keeper only).
+  clock_type::time_point confirmed_until;
+  std::mutex keeper_mtx;
+  std::thread keeper;
+};
+
+session::session(std::shared_ptr<impl> state) : impl_(std::move(state)) {}
+
+session::~session() {
+  if (!impl_)
+    return;
+  bool try_close = false;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    try_close = !impl_->closed && !impl_->gone;
+  }
+  // Even a session lost for want of confirmed keep-alives may still exist:
+  // closing it frees its locks now rather than after its TTL.
+  if (try_close) {
+    std::lock_guard<std::mutex> guard{impl_->call_mtx};
+    impl_->close_now();
+  }
+  impl_->halt_keeper();
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->pending.clear();  // nobody is interested any more
+}
+
+session_id session::id() const {
+  return impl_->id;
+}
+
+std::chrono::milliseconds session::ttl() const {
+  return impl_->ttl;
+}
+
+bool session::lost() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return impl_->lost;
+}
+
+std::string session::lost_reason() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return impl_->reason;
+}
+
+bool session::closed() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return impl_->closed;
+}
+
+call_result session::close() {
+  return impl_->call([&] { return impl_->close_now(); });
+}
+
+call_result session::try_lock(const std::string& name, lock_mode mode) {
+  return impl_->call([&] { return impl_->acquire_now(name, mode); });
+}
+
+call_result session::lock(const std::string& name, lock_mode mode, caf::timespan wait_timeout) {
+  return impl_->call([&] { return impl_->acquire_waiting(name, mode, wait_timeout); });
+}
+
+call_result session::unlock(const std::string& name) {
+  return impl_->call([&] { return impl_->release_or_withdraw(name); });
+}
+
+call_result session::put(const std::string& key, const std::string& value) {
+  return impl_->call([&]() -> call_result {
+    auto a = impl_->propose(put_key{0, key, value, impl_->id});
+    return a.ok ? to_call_result(a.res) : a.failure;
+  });
+}
+
+std::shared_ptr<void> session::on_lost(lost_callback cb) {
+  auto shared = std::make_shared<lost_callback>(std::move(cb));
+  std::uint64_t key = 0;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    if (impl_->lost) {
+      impl_->pending.push_back(shared);
+    } else {
+      key = ++impl_->next_listener;
+      impl_->listeners.emplace(key, shared);
+    }
+  }
+  impl_->fire();
+  std::weak_ptr<impl> weak = impl_;
+  // The handle: dropping it unregisters the callback (if the session lives).
+  return std::shared_ptr<void>(nullptr, [weak, key](void*) {
+    if (auto st = weak.lock(); st && key != 0) {
+      std::lock_guard<std::mutex> guard{st->mtx};
+      st->listeners.erase(key);
+    }
+  });
+}
+
+void session::stop_keep_alive() {
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    impl_->keep_alive_paused = true;
+    impl_->stop_keeper = true;
+    impl_->cv.notify_all();
+  }
+}
+
+// -- watcher --------------------------------------------------------------------
+
+struct watcher::impl {
+  impl(std::shared_ptr<lock_client::impl> client, std::string prefix, std::uint64_t revision,
+       bool resolved, event_callback on_event, end_callback on_end)
+      : client(std::move(client)),
+        prefix(std::move(prefix)),
+        resolved(resolved),
+        on_event(std::move(on_event)),
+        on_end(std::move(on_end)),
+        delivered(revision) {}
+
+  void loop() {
+    auto caller = client->new_caller();
+    caf::timespan pause = min_poll;
+    while (!stop) {
+      auto from = resolved ? delivered.load() : lock_client::from_now;
+      auto a = decode_answer(
+        caller->read(encode(query{events_since{prefix, from}}), client->deadline(), &stop));
+      if (stop)
+        break;
+      if (a.ok && a.res.code == result_code::ok) {
+        if (resolved) {
+          for (auto& e : a.res.events) {
+            if (stop)
+              break;
+            on_event(e);
+            delivered = e.revision;
+          }
+          if (stop)
+            break;
+        }
+        resolved = true;
+        if (a.res.revision > delivered)
+          delivered = a.res.revision;
+        pause = a.res.events.empty()
+                  ? std::min<caf::timespan>(pause * 2, client->opts.poll_interval)
+                  : caf::timespan{min_poll};
+      } else if (a.ok) {
+        // compacted or bad_request: the watch cannot go on by itself.
+        auto end = to_call_result(a.res);
+        end.revision = delivered;
+        if (end.status == call_status::compacted)
+          end.message = "the history no longer reaches back to revision " +
+                        std::to_string(delivered) + "; re-read and watch again";
+        running = false;
+        if (on_end)
+          on_end(end);
+        return;
+      } else {
+        // Unavailable (an election, a dead replica): keep trying.
+        pause = client->opts.poll_interval;
+      }
+      std::unique_lock<std::mutex> guard{mtx};
+      cv.wait_for(guard, pause, [&] { return stop.load(); });
+    }
+    running = false;
+  }
+
+  void halt() {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      stop = true;
+      cv.notify_all();
+    }
+    std::lock_guard<std::mutex> guard{thread_mtx};
+    if (!thread.joinable())
+      return;
+    if (thread.get_id() == std::this_thread::get_id())
+      thread.detach();
+    else
+      thread.join();
+  }
+
+  std::shared_ptr<lock_client::impl> client;
+  std::string prefix;
+  bool resolved;
+  event_callback on_event;
+  end_callback on_end;
+  std::atomic<std::uint64_t> delivered;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> running{true};
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::mutex thread_mtx;
+  std::thread thread;
+};
+
+watcher::watcher(std::shared_ptr<impl> state) : impl_(std::move(state)) {}
+
+watcher::~watcher() {
+  impl_->halt();
+}
+
+void watcher::stop() {
+  impl_->halt();
+}
+
+bool watcher::running() const {
+  return impl_->running;
+}
+
+std::uint64_t watcher::revision() const {
+  return impl_->delivered;
+}
+
+// -- lock_client ------------------------------------------------------------------
+
+lock_client::lock_client(caf::actor_system& sys, actors::peer_map replicas, std::uint64_t client_id,
+                         client_options opts)
+    : impl_(std::make_shared<impl>(sys, std::move(replicas), client_id, opts)) {}
+
+lock_client::~lock_client() = default;
+
+const client_options& lock_client::options() const {
+  return impl_->opts;
+}
+
+lock_client::opened lock_client::open_session(std::chrono::milliseconds ttl, session_options opts) {
+  opened out;
+  if (ttl.count() <= 0 || static_cast<time_ms>(ttl.count()) > max_session_ttl_ms) {
+    out.result =
+      fail(call_status::bad_request, "ttl " + std::to_string(ttl.count()) + " ms outside 1.." +
+                                       std::to_string(max_session_ttl_ms));
+    return out;
+  }
+  if (opts.lock_delay.count() < 0 ||
+      static_cast<time_ms>(opts.lock_delay.count()) > max_lock_delay_ms) {
+    out.result =
+      fail(call_status::bad_request, "lock_delay " + std::to_string(opts.lock_delay.count()) +
+                                       " ms outside 0.." + std::to_string(max_lock_delay_ms));
+    return out;
+  }
+  auto sent = clock_type::now();
+  answer a;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    a = decode_answer(impl_->caller.propose(
+      impl_->make(encode(command{lock::open_session{0, static_cast<time_ms>(ttl.count())}})),
+      impl_->deadline()));
+  }
+  if (!a.ok) {
+    out.result = a.failure;
+    return out;
+  }
+  if (a.res.code != result_code::ok) {
+    out.result = to_call_result(a.res);
+    return out;
+  }
+  auto st = std::make_shared<session::impl>(impl_, a.res.session, ttl, opts.lock_delay);
+  if (opts.on_lost)
+    st->listeners.emplace(++st->next_listener,
+                          std::make_shared<lost_callback>(std::move(opts.on_lost)));
+  st->start_keep_alive(st, sent + ttl);
+  out.session.reset(new lock::session(std::move(st)));
+  return out;
+}
+
+call_result lock_client::check_token(const std::string& name, std::uint64_t token) {
+  auto a = impl_->read(query{lock::check_token{name, token}});
+  if (!a.ok)
+    return a.failure;
+  auto out = to_call_result(a.res);
+  out.token = token;
+  if (out.status == call_status::stale)
+    out.message = "token " + std::to_string(token) + " is not held on " + name;
+  return out;
+}
+
+call_result lock_client::get(const std::string& key) {
+  auto a = impl_->read(query{get_key{key}});
+  return a.ok ? to_call_result(a.res) : a.failure;
+}
+
+call_result lock_client::del(const std::string& key, std::optional<std::uint64_t> if_version) {
+  // Through the key/value API: the same keys, and it has the condition.
+  actors::group_answer a;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    a = impl_->caller.propose(
+      impl_->make(kv::encode(kv::request{kv::del_request{key, if_version}})), impl_->deadline());
+  }
+  if (!a.ok)
+    return fail(call_status::unavailable, a.error);
+  kv::result r;
+  std::string error;
+  if (!kv::decode(a.result, r, error))
+    return fail(call_status::bad_request, "undecodable answer: " + error);
+  call_result out;
+  out.revision = r.version;
+  out.message = r.message;
+  switch (r.code) {
+    case kv::result_code::ok:
+      break;
+    case kv::result_code::not_found:
+      out.status = call_status::not_found;
+      break;
+    case kv::result_code::version_mismatch:
+      out.status = call_status::version_mismatch;
+      break;
+    default:
+      out.status = call_status::bad_request;
+      break;
+  }
+  return out;
+}
+
+lock_state lock_client::describe(const std::string& name) {
+  lock_state out;
+  auto a = impl_->read(query{lock_info{name}});
+  if (!a.ok) {
+    out.result = a.failure;
+    return out;
+  }
+  out.result = to_call_result(a.res);
+  out.holders = std::move(a.res.holders);
+  out.waiters = std::move(a.res.waiters);
+  out.delay_until = a.res.deadline;
+  return out;
+}
+
+call_result lock_client::current_revision() {
+  // Events after the largest revision: none, but the answer names the current one.
+  auto a = impl_->read(query{events_since{"", from_now}});
+  return a.ok ? to_call_result(a.res) : a.failure;
+}
+
+std::unique_ptr<watcher> lock_client::watch(std::string prefix, std::uint64_t from_revision,
+                                            event_callback on_event, end_callback on_end) {
+  bool resolved = true;
+  if (from_revision == from_now) {
+    // Pinned now, so everything committed after watch() returns is delivered;
+    // if the service cannot be reached, the watch pins it once it can.
+    auto now = current_revision();
+    resolved = now.ok();
+    from_revision = now.ok() ? now.revision : 0;
+  }
+  auto st = std::make_shared<watcher::impl>(impl_, std::move(prefix), from_revision, resolved,
+                                            std::move(on_event), std::move(on_end));
+  st->thread = std::thread([st] { st->loop(); });
+  return std::unique_ptr<watcher>(new watcher(st));
+}
+
+}  // namespace ballot::lock
