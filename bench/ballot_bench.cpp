@@ -20,6 +20,7 @@
 
 #include <unistd.h>
 
+#include "bench/balance_workload.hpp"
 #include "runtime/ballotd/node.hpp"
 #include "runtime/client/client.hpp"
 
@@ -29,7 +30,7 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
 const char* usage =
-  "usage: ballot-bench [--endpoints H:P,...] [--embedded] --workload put|get --clients N\n"
+  "usage: ballot-bench [--endpoints H:P,...] [--embedded] --workload W --clients N\n"
   "                    --duration SECS [--value-size BYTES] [--keys K] [--warmup SECS] [--json]\n"
   "\n"
   "Closed-loop load: N clients, each with one request outstanding at a time, for\n"
@@ -40,7 +41,16 @@ const char* usage =
   "  --endpoints LIST   cluster client endpoints (default 127.0.0.1:7400)\n"
   "  --embedded         start a three-replica cluster in this process (temporary dir)\n"
   "  --workload W       put: --value-size bytes to a random key of --keys;\n"
-  "                     get: linearizable reads of random keys (written first)\n"
+  "                     get: linearizable reads of random keys (written first);\n"
+  "                     lock: each client acquires and releases its own lock name\n"
+  "                       (an op is one acquire+release cycle);\n"
+  "                     lock-contended: every client on one name (an op is one\n"
+  "                       acquisition: acquire, then release);\n"
+  "                     sessions: opens --sessions sessions (TTL --ttl) and keeps\n"
+  "                       them all alive (an op is one keep-alive); reports how\n"
+  "                       many expired although kept alive (should be 0);\n"
+  "                     balance: requests through a balancer actor to 8 local\n"
+  "                       worker actors (--policy; no cluster involved)\n"
   "  --clients N        concurrent clients (default 1)\n"
   "  --duration SECS    measured seconds (default 10)\n"
   "  --value-size BYTES value size for put (default 100)\n"
@@ -48,6 +58,10 @@ const char* usage =
   "  --warmup SECS      unmeasured seconds first (default 1)\n"
   "  --connections C    client connections the N clients share (default N: one\n"
   "                     connection and I/O thread per client, like peerbench)\n"
+  "  --sessions S       sessions for the sessions workload (default 100000)\n"
+  "  --ttl SECS         their TTL (default 60; kept alive every TTL/3)\n"
+  "  --policy P         balance: least-outstanding (default), power-of-two,\n"
+  "                     round-robin, weighted-round-robin, random, ring-hash, maglev\n"
   "  --json             print the summary as one JSON object too\n";
 
 struct settings {
@@ -60,6 +74,9 @@ struct settings {
   std::size_t value_size = 100;
   std::size_t keys = 1000;
   std::size_t connections = 0;  ///< 0: one per client
+  std::size_t sessions = 100000;
+  double ttl = 60;
+  std::string policy = "least-outstanding";
   bool json = false;
 };
 
@@ -106,10 +123,9 @@ settings parse(int argc, char** argv) {
       s.embedded = true;
     } else if (flag == "--workload") {
       s.workload = value();
-      if (s.workload != "put" && s.workload != "get")
-        bad(flag, s.workload,
-            "expected put or get (lock, lock-contended and balance come with the lock service "
-            "and the balancers)");
+      if (s.workload != "put" && s.workload != "get" && s.workload != "lock" &&
+          s.workload != "lock-contended" && s.workload != "sessions" && s.workload != "balance")
+        bad(flag, s.workload, "expected put, get, lock, lock-contended, sessions or balance");
     } else if (flag == "--clients") {
       s.clients = static_cast<std::size_t>(positive(flag, value()));
     } else if (flag == "--duration") {
@@ -122,6 +138,14 @@ settings parse(int argc, char** argv) {
       s.keys = static_cast<std::size_t>(positive(flag, value()));
     } else if (flag == "--connections") {
       s.connections = static_cast<std::size_t>(positive(flag, value()));
+    } else if (flag == "--sessions") {
+      s.sessions = static_cast<std::size_t>(positive(flag, value()));
+    } else if (flag == "--ttl") {
+      s.ttl = positive(flag, value());
+      if (s.ttl < 1 || s.ttl > 3600)
+        bad(flag, std::to_string(s.ttl), "expected 1..3600 seconds");
+    } else if (flag == "--policy") {
+      s.policy = value();
     } else if (flag == "--json") {
       s.json = true;
     } else {
@@ -148,10 +172,91 @@ struct client_group {
   std::mt19937_64 rng;
 };
 
+/// One logical client of the lock workloads, or one session of `sessions`.
+struct lock_client {
+  client_group* g = nullptr;
+  ballot::lock::session_id session = 0;
+  std::string name;
+};
+
+/// Resident memory of this process in MiB (the whole cluster with --embedded).
+double rss_mib() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f)
+    return 0;
+  char line[256];
+  double kib = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "VmRSS: %lf kB", &kib) == 1)
+      break;
+  std::fclose(f);
+  return kib / 1024;
+}
+
+/// Prints the summary (and the JSON line) of SURFACE.md.
+void report(const settings& s, std::vector<std::uint32_t>& all, std::uint64_t errors,
+            double seconds) {
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) -> unsigned long long {
+    if (all.empty())
+      return 0;
+    return all[std::min(all.size() - 1, static_cast<std::size_t>(p * all.size()))];
+  };
+  unsigned long long max = all.empty() ? 0 : all.back();
+  double ops_per_s = static_cast<double>(all.size()) / seconds;
+  std::printf(
+    "workload %s, %zu clients, %.1f s: %zu ops, %.0f ops/s, latency p50 %llu us, p90 "
+    "%llu us, p99 %llu us, max %llu us, %llu errors\n",
+    s.workload.c_str(), s.clients, seconds, all.size(), ops_per_s, pct(0.50), pct(0.90),
+    pct(0.99), max, static_cast<unsigned long long>(errors));
+  if (s.json)
+    std::printf(
+      "{\"workload\":\"%s\",\"clients\":%zu,\"duration_s\":%.3f,\"ops\":%zu,"
+      "\"ops_per_s\":%.1f,\"p50_us\":%llu,\"p90_us\":%llu,\"p99_us\":%llu,"
+      "\"max_us\":%llu,\"errors\":%llu}\n",
+      s.workload.c_str(), s.clients, seconds, all.size(), ops_per_s, pct(0.50), pct(0.90),
+      pct(0.99), max, static_cast<unsigned long long>(errors));
+  std::fflush(stdout);
+}
+
+int run_balance(const settings& s) {
+  ballot::bench::balance_workload_options o;
+  o.clients = s.clients;
+  o.duration = std::chrono::duration<double>(s.duration);
+  o.warmup = std::chrono::duration<double>(s.warmup);
+  o.policy = s.policy;
+  o.keys = s.keys;
+  std::vector<std::uint32_t> all;
+  std::uint64_t errors = 0;
+  auto r = ballot::bench::run_balance_workload(
+    o,
+    [&](std::uint32_t us, bool ok) {
+      if (ok)
+        all.push_back(us);
+      else
+        ++errors;
+    },
+    [](int second, std::uint64_t answered, bool warm) {
+      std::fprintf(stderr, "ballot-bench: %3ds %s %8llu ops/s\n", second,
+                   warm ? "warm-up " : "measured", static_cast<unsigned long long>(answered));
+    });
+  if (!r.error.empty()) {
+    std::fprintf(stderr, "ballot-bench: invalid value '%s' for --policy: %s\n", s.policy.c_str(),
+                 r.error.c_str());
+    return 2;
+  }
+  std::fprintf(stderr, "ballot-bench: balance policy %s over %zu workers\n", r.policy.c_str(),
+               o.workers);
+  report(s, all, errors, r.seconds > 0 ? r.seconds : s.duration);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   auto s = parse(argc, argv);
+  if (s.workload == "balance")
+    return run_balance(s);
   std::unique_ptr<ballot::ballotd::node> embedded;
   std::filesystem::path tmp;
   if (s.embedded) {
@@ -210,13 +315,92 @@ int main(int argc, char** argv) {
     }
   }
 
+  bool locks = s.workload == "lock" || s.workload == "lock-contended";
+  bool sessions = s.workload == "sessions";
+  // Long enough for the whole run: the lock workloads do not keep alive.
+  auto lock_ttl = std::chrono::milliseconds(
+    static_cast<std::int64_t>((s.warmup + s.duration + 60) * 1000));
+  std::vector<lock_client> lockers;
+  if (locks) {
+    for (std::size_t c = 0; c < s.clients; ++c) {
+      auto& g = group[c % groups];
+      auto r = g.conn->open_session(lock_ttl);
+      if (!r.ok()) {
+        std::fprintf(stderr, "ballot-bench: cannot open a session: %s\n", r.message.c_str());
+        return 3;
+      }
+      auto name = s.workload == "lock" ? "/bench/lock/" + std::to_string(c) : "/bench/contended";
+      lockers.push_back({&g, r.session, name});
+    }
+  }
+
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> completed{0};
+  std::atomic<int> holders{0};
+  std::atomic<std::uint64_t> overlaps{0};
+  std::atomic<std::uint64_t> expired{0};
+  std::atomic<std::uint64_t> opened{0};
+
+  if (sessions) {
+    // Open them all first (pipelined, up to 256 per connection in flight).
+    lockers.resize(s.sessions);
+    auto ttl = std::chrono::milliseconds(static_cast<std::int64_t>(s.ttl * 1000));
+    std::atomic<std::uint64_t> failed_opens{0};
+    std::function<void(std::size_t)> open_next;
+    std::atomic<std::size_t> next_index{0};
+    open_next = [&](std::size_t gi) {
+      auto i = next_index.fetch_add(1);
+      if (i >= s.sessions)
+        return;
+      auto& g = group[gi];
+      lockers[i].g = &g;
+      g.conn->async_open_session(ttl, [&, i, gi](ballot::lock::result r) {
+        if (r.ok()) {
+          lockers[i].session = r.session;
+          opened.fetch_add(1);
+        } else {
+          failed_opens.fetch_add(1);
+        }
+        open_next(gi);
+      });
+    };
+    auto open_start = clock_type::now();
+    for (std::size_t gi = 0; gi < groups; ++gi)
+      for (int k = 0; k < 256; ++k)
+        open_next(gi);
+    while (opened + failed_opens < s.sessions) {
+      std::this_thread::sleep_for(1s);
+      std::fprintf(stderr, "ballot-bench: %llu of %zu sessions open\n",
+                   static_cast<unsigned long long>(opened.load()), s.sessions);
+    }
+    auto took = std::chrono::duration<double>(clock_type::now() - open_start).count();
+    std::fprintf(stderr, "ballot-bench: opened %llu sessions in %.1f s (%.0f/s), %llu failed\n",
+                 static_cast<unsigned long long>(opened.load()), took,
+                 static_cast<double>(opened.load()) / took,
+                 static_cast<unsigned long long>(failed_opens.load()));
+    if (s.duration < s.ttl)
+      std::fprintf(stderr,
+                   "ballot-bench: note: --duration %.0f s is shorter than the TTL (%.0f s); "
+                   "expiries show only after a whole TTL\n",
+                   s.duration, s.ttl);
+  }
+
   auto start = clock_type::now();
   auto window_open = start + std::chrono::duration_cast<clock_type::duration>(
                                std::chrono::duration<double>(s.warmup));
   auto window_close = window_open + std::chrono::duration_cast<clock_type::duration>(
                                       std::chrono::duration<double>(s.duration));
+  auto record = [&](client_group& g, clock_type::time_point began, bool ok) {
+    auto ended = clock_type::now();
+    if (ended >= window_open && ended < window_close) {
+      if (ok)
+        g.latencies_us.push_back(static_cast<std::uint32_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(ended - began).count()));
+      else
+        ++g.errors;
+      completed.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
 
   // One closed loop per logical client: each completion starts the next op.
   std::function<void(client_group&)> next;
@@ -226,15 +410,7 @@ int main(int argc, char** argv) {
     auto key = key_name(g.rng() % s.keys);
     auto began = clock_type::now();
     auto done = [&, began](ballot::kv::result r) {
-      auto ended = clock_type::now();
-      if (ended >= window_open && ended < window_close) {
-        if (r.ok())
-          g.latencies_us.push_back(static_cast<std::uint32_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(ended - began).count()));
-        else
-          ++g.errors;
-        completed.fetch_add(1, std::memory_order_relaxed);
-      }
+      record(g, began, r.ok());
       next(g);
     };
     if (s.workload == "put")
@@ -242,8 +418,67 @@ int main(int argc, char** argv) {
     else
       g.conn->async_get(key, done);
   };
-  for (std::size_t c = 0; c < s.clients; ++c)
-    next(group[c % groups]);
+  // The lock workloads: acquire (waiting), release, and that is one op.
+  std::function<void(lock_client&)> cycle;
+  cycle = [&](lock_client& l) {
+    if (stop)
+      return;
+    auto began = clock_type::now();
+    l.g->conn->async_acquire(
+      l.session, l.name, ballot::lock::lock_mode::exclusive, 10s,
+      [&, began](ballot::lock::result got) {
+        if (!got.ok()) {
+          record(*l.g, began, false);
+          cycle(l);
+          return;
+        }
+        // A cheap mutual-exclusion check, as peerbench's: all holders are here.
+        if (s.workload == "lock-contended" && holders.fetch_add(1) != 0)
+          overlaps.fetch_add(1);
+        if (s.workload == "lock-contended")
+          holders.fetch_sub(1);
+        l.g->conn->async_release(l.session, l.name, [&, began](ballot::lock::result rel) {
+          record(*l.g, began, rel.ok());
+          cycle(l);
+        });
+      });
+  };
+  // The sessions workload: every session keeps itself alive every TTL/3.
+  std::function<void(lock_client&)> beat;
+  beat = [&](lock_client& l) {
+    if (stop)
+      return;
+    auto began = clock_type::now();
+    l.g->conn->async_keep_alive(l.session, [&, began](ballot::lock::result r) {
+      if (r.code == ballot::lock::result_code::no_session) {
+        expired.fetch_add(1);
+        record(*l.g, began, false);
+        return;  // gone: nothing to keep alive
+      }
+      record(*l.g, began, r.ok());
+      l.g->conn->schedule(
+        std::chrono::milliseconds(static_cast<std::int64_t>(s.ttl * 1000 / 3)), [&] { beat(l); });
+    });
+  };
+
+  if (locks) {
+    for (auto& l : lockers)
+      cycle(l);
+  } else if (sessions) {
+    // Spread the first keep-alives over one interval, as real clients are.
+    auto interval = s.ttl * 1000 / 3;
+    for (std::size_t i = 0; i < lockers.size(); ++i) {
+      auto& l = lockers[i];
+      if (l.session == 0)
+        continue;
+      auto delay = static_cast<std::int64_t>(interval * static_cast<double>(i) /
+                                             static_cast<double>(lockers.size()));
+      l.g->conn->schedule(std::chrono::milliseconds(delay), [&] { beat(l); });
+    }
+  } else {
+    for (std::size_t c = 0; c < s.clients; ++c)
+      next(group[c % groups]);
+  }
 
   std::uint64_t last = 0;
   for (int second = 1; clock_type::now() < window_close; ++second) {
@@ -257,6 +492,7 @@ int main(int argc, char** argv) {
   stop = true;
   // Let the last ops finish before reading the groups' data.
   std::this_thread::sleep_for(200ms);
+  double rss = rss_mib();
   std::vector<std::uint32_t> all;
   std::uint64_t errors = 0;
   for (auto& g : group) {
@@ -264,32 +500,17 @@ int main(int argc, char** argv) {
     all.insert(all.end(), g.latencies_us.begin(), g.latencies_us.end());
     errors += g.errors;
   }
-  std::sort(all.begin(), all.end());
-  auto pct = [&](double p) -> std::uint64_t {
-    if (all.empty())
-      return 0;
-    return all[std::min(all.size() - 1, static_cast<std::size_t>(p * all.size()))];
-  };
-  double ops_per_s = static_cast<double>(all.size()) / s.duration;
-  std::printf(
-    "workload %s, %zu clients, %.1f s: %zu ops, %.0f ops/s, latency p50 %llu us, p90 "
-    "%llu us, p99 %llu us, max %llu us, %llu errors\n",
-    s.workload.c_str(), s.clients, s.duration, all.size(), ops_per_s,
-    static_cast<unsigned long long>(pct(0.50)), static_cast<unsigned long long>(pct(0.90)),
-    static_cast<unsigned long long>(pct(0.99)),
-    static_cast<unsigned long long>(all.empty() ? 0 : all.back()),
-    static_cast<unsigned long long>(errors));
-  if (s.json)
-    std::printf(
-      "{\"workload\":\"%s\",\"clients\":%zu,\"duration_s\":%.3f,\"ops\":%zu,"
-      "\"ops_per_s\":%.1f,\"p50_us\":%llu,\"p90_us\":%llu,\"p99_us\":%llu,"
-      "\"max_us\":%llu,\"errors\":%llu}\n",
-      s.workload.c_str(), s.clients, s.duration, all.size(), ops_per_s,
-      static_cast<unsigned long long>(pct(0.50)), static_cast<unsigned long long>(pct(0.90)),
-      static_cast<unsigned long long>(pct(0.99)),
-      static_cast<unsigned long long>(all.empty() ? 0 : all.back()),
-      static_cast<unsigned long long>(errors));
-  std::fflush(stdout);
+  report(s, all, errors, s.duration);
+  if (s.workload == "lock-contended")
+    std::fprintf(stderr, "ballot-bench: mutual-exclusion violations seen: %llu\n",
+                 static_cast<unsigned long long>(overlaps.load()));
+  if (sessions)
+    std::fprintf(stderr,
+                 "ballot-bench: %llu sessions open, %llu expired although kept alive; "
+                 "resident memory %.0f MiB%s\n",
+                 static_cast<unsigned long long>(opened.load()),
+                 static_cast<unsigned long long>(expired.load()), rss,
+                 embedded ? " (this process, with the embedded cluster)" : " (this client)");
   if (embedded) {
     embedded->stop();
     std::error_code ec;
