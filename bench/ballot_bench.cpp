@@ -355,6 +355,8 @@ int main(int argc, char** argv) {
       auto& g = group[gi];
       lockers[i].g = &g;
       g.conn->async_open_session(ttl, [&, i, gi](ballot::lock::result r) {
+        if (stop)
+          return;
         if (r.ok()) {
           lockers[i].session = r.session;
           opened.fetch_add(1);
@@ -410,6 +412,8 @@ int main(int argc, char** argv) {
     auto key = key_name(g.rng() % s.keys);
     auto began = clock_type::now();
     auto done = [&, began](ballot::kv::result r) {
+      if (stop)
+        return;
       record(g, began, r.ok());
       next(g);
     };
@@ -427,6 +431,8 @@ int main(int argc, char** argv) {
     l.g->conn->async_acquire(
       l.session, l.name, ballot::lock::lock_mode::exclusive, 10s,
       [&, began](ballot::lock::result got) {
+        if (stop)
+          return;  // the client may be closing: touch nothing
         if (!got.ok()) {
           record(*l.g, began, false);
           cycle(l);
@@ -438,6 +444,8 @@ int main(int argc, char** argv) {
         if (s.workload == "lock-contended")
           holders.fetch_sub(1);
         l.g->conn->async_release(l.session, l.name, [&, began](ballot::lock::result rel) {
+          if (stop)
+            return;
           record(*l.g, began, rel.ok());
           cycle(l);
         });
@@ -456,6 +464,8 @@ int main(int argc, char** argv) {
         return;  // gone: nothing to keep alive
       }
       record(*l.g, began, r.ok());
+      if (stop)
+        return;  // the client may be closing: touch nothing
       l.g->conn->schedule(
         std::chrono::milliseconds(static_cast<std::int64_t>(s.ttl * 1000 / 3)), [&] { beat(l); });
     });

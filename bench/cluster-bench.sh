@@ -4,6 +4,10 @@
 #
 #   bench/cluster-bench.sh [WORKLOAD] [DURATION] [CLIENTS...]
 #   bench/cluster-bench.sh put 10 1 16 64
+#   EXTRA="--sessions 100000 --ttl 30" bench/cluster-bench.sh sessions 45 4
+#
+# EXTRA holds further ballot-bench flags. At the end it prints each node's
+# resident memory.
 set -euo pipefail
 workload=${1:-put}
 duration=${2:-10}
@@ -31,5 +35,8 @@ for i in 1 2 3; do
 done
 for n in "${clients[@]}"; do
   "$bin/ballot-bench" --endpoints "$endpoints" --workload "$workload" --clients "$n" \
-    --duration "$duration" --json | tail -n 1
+    --duration "$duration" ${EXTRA:-} --json | tail -n 1
+done
+for i in 1 2 3; do
+  echo "node $i resident memory: $(($(ps -o rss= -p "${pids[$((i - 1))]}") / 1024)) MiB" >&2
 done
