@@ -8,8 +8,12 @@ namespace {
 
 /// Whether a grant in `mode` can join the current holders.
 bool holders_allow(const lock_table::lock& l, lock_mode mode) {
+#ifndef BALLOT_MUTANT_LOCK_EXCLUSIVE_WITH_SHARED
   if (mode == lock_mode::exclusive)
     return l.holders.empty();
+#else
+  (void)mode;  // an exclusive grant may join shared holders
+#endif
   return std::none_of(l.holders.begin(), l.holders.end(),
                       [](auto& h) { return h.mode == lock_mode::exclusive; });
 }
@@ -115,7 +119,11 @@ void lock_table::drop_session(session_id session, bool expired, time_ms now,
       delayed_.emplace(until, name);
     }
   }
+#ifndef BALLOT_MUTANT_LOCK_EXPIRY_KEEPS_WAITS
   if (auto waits = waiting_.find(session); waits != waiting_.end()) {
+#else
+  if (auto waits = waiting_.find(session); waits != waiting_.end() && !expired) {
+#endif
     for (auto& name : waits->second) {
       auto& waiters = locks_.at(name).waiters;
       waiters.erase(find_session(waiters, session));
@@ -280,6 +288,13 @@ bool lock_table::load(kv::detail::reader& r) {
       delayed_.emplace(l.delay_until, name);
     locks_.emplace_hint(locks_.end(), std::move(name), std::move(l));
   }
+#ifdef BALLOT_MUTANT_LOCK_TOKEN_FROM_HOLDERS
+  // The counter rebuilt from the holders instead of the one saved.
+  last_token_ = 0;
+  for (auto& [name, l] : locks_)
+    for (auto& h : l.holders)
+      last_token_ = std::max(last_token_, h.token);
+#endif
   return ok;
 }
 

@@ -80,7 +80,9 @@ std::vector<std::string> service_machine::leader_commands(std::uint64_t now_ms,
   if (elected) {
     // Before any client command of the new term: sessions whose keep-alives
     // had nowhere to go during the election get the grace, not an expiry.
+#ifndef BALLOT_MUTANT_LOCK_NO_GRACE
     out.push_back(lock::encode(lock::command{lock::leader_change{now_ms, grace_ms_}}));
+#endif
   } else if (auto at = locks_.next_wakeup(); at && *at <= now_ms) {
     out.push_back(lock::encode(lock::command{lock::tick{now_ms}}));
   }

@@ -15,7 +15,8 @@ std::string str(const paxos::value& v) {
     return "no-op";
   std::string out = "[";
   for (std::size_t i = 0; i < v.commands.size(); ++i)
-    out += (i ? " " : "") + v.commands[i].payload;
+    // A lock workload payload is "client:seq|<binary command>": its identity.
+    out += (i ? " " : "") + v.commands[i].payload.substr(0, v.commands[i].payload.find('|'));
   return out + "]";
 }
 

@@ -13,7 +13,7 @@ std::string describe(const value& v) {
   std::ostringstream out;
   out << "[";
   for (std::size_t i = 0; i < v.commands.size(); ++i)
-    out << (i ? " " : "") << v.commands[i].payload;
+    out << (i ? " " : "") << oracle::identity(v.commands[i].payload);
   out << "]";
   return out.str();
 }
@@ -33,15 +33,19 @@ void oracle::fail(std::string what) {
     violation_ = std::move(what);
 }
 
+std::string oracle::identity(const std::string& payload) {
+  return payload.substr(0, payload.find('|'));
+}
+
 void oracle::on_submitted(const paxos::command& cmd) {
-  submitted_.emplace(key(cmd.client, cmd.seq), cmd.payload);
+  submitted_[key(cmd.client, cmd.seq)].insert(cmd.payload);
 }
 
 void oracle::on_vote(node_id node, slot_index slot, const ballot_number& ballot, const value& val) {
   // Only proposed values are chosen: every command in a vote was submitted.
   for (const auto& cmd : val.commands) {
     auto it = submitted_.find(key(cmd.client, cmd.seq));
-    if (it == submitted_.end() || it->second != cmd.payload)
+    if (it == submitted_.end() || it->second.count(cmd.payload) == 0)
       return fail("node " + std::to_string(node) + " voted in slot " + std::to_string(slot) +
                   " for a command no client submitted: " + cmd.payload);
   }
@@ -72,21 +76,28 @@ void oracle::on_learned(node_id node, slot_index slot, const value& val) {
                 describe(val) + " but " + describe(it->second) + " was chosen");
 }
 
-void oracle::on_applied(node_id node, std::size_t index, const std::string& payload) {
+void oracle::on_applied(node_id node, std::size_t index, const std::string& payload,
+                        const std::string& result) {
+  auto id = identity(payload);
   if (index <= history_.size()) {
     if (history_[index - 1] != payload)
-      fail("node " + std::to_string(node) + " applied " + payload + " as command #" +
-           std::to_string(index) + " where another replica applied " + history_[index - 1]);
+      fail("node " + std::to_string(node) + " applied " + id + " as command #" +
+           std::to_string(index) + " where another replica applied " +
+           identity(history_[index - 1]));
+    else if (results_[index - 1] != result)
+      fail("node " + std::to_string(node) + " applied " + id + " as command #" +
+           std::to_string(index) + " with another result than another replica");
     return;
   }
   if (index != history_.size() + 1)
     return fail("node " + std::to_string(node) + " skipped commands before #" +
                 std::to_string(index));
   // Each command applies once.
-  if (!position_.emplace(payload, index).second)
-    return fail("command " + payload + " applied twice (#" + std::to_string(position_[payload]) +
-                " and #" + std::to_string(index) + ")");
+  if (!position_.emplace(id, index).second)
+    return fail("command " + id + " applied twice (#" + std::to_string(position_[id]) + " and #" +
+                std::to_string(index) + ")");
   history_.push_back(payload);
+  results_.push_back(result);
 }
 
 void oracle::on_acked(std::uint64_t client, std::uint64_t seq, const std::string& result) {
@@ -95,14 +106,18 @@ void oracle::on_acked(std::uint64_t client, std::uint64_t seq, const std::string
   if (chosen_commands_.count(k) == 0)
     return fail("client " + std::to_string(client) + " got an OK for seq " + std::to_string(seq) +
                 " but no chosen slot holds it");
-  auto pos = position_.find(submitted_[k]);
+  auto pos = position_.find(identity(*submitted_[k].begin()));
   if (pos == position_.end())
     return fail("client " + std::to_string(client) + " got an OK for seq " + std::to_string(seq) +
                 " before any replica applied it");
-  // The result is the command's position in the one history (exactly-once).
-  if (result != std::to_string(pos->second))
+  // The result is the one the history gave the command (exactly-once); for
+  // the recording machine that is its position in the history.
+  if (result != results_[pos->second - 1])
     return fail("client " + std::to_string(client) + " seq " + std::to_string(seq) +
-                " got result " + result + " but the command is #" + std::to_string(pos->second));
+                " got another result than command #" + std::to_string(pos->second) +
+                " gave when it applied" +
+                (result.size() < 16 ? " (" + result + " vs " + results_[pos->second - 1] + ")"
+                                    : std::string{}));
   acked_.insert(k);
   newest_acked_ = std::max(newest_acked_, pos->second);
 }
@@ -115,24 +130,46 @@ void oracle::on_read(std::uint64_t client, std::size_t floor, std::size_t seen) 
          " was acknowledged before the read began (stale read)");
 }
 
-void oracle::check_final(const std::map<node_id, std::vector<std::string>>& applied_logs,
-                         const std::map<node_id, slot_index>& commit_indexes) {
+bool oracle::check_commits(const std::map<node_id, slot_index>& commit_indexes) {
   slot_index first = commit_indexes.begin()->second;
   for (const auto& [node, commit] : commit_indexes)
-    if (commit != first)
-      return fail("after healing, node " + std::to_string(node) + " has commit index " +
-                  std::to_string(commit) + " but node " +
-                  std::to_string(commit_indexes.begin()->first) + " has " + std::to_string(first));
+    if (commit != first) {
+      fail("after healing, node " + std::to_string(node) + " has commit index " +
+           std::to_string(commit) + " but node " + std::to_string(commit_indexes.begin()->first) +
+           " has " + std::to_string(first));
+      return false;
+    }
+  return true;
+}
+
+void oracle::check_final(const std::map<node_id, std::size_t>& applied_counts,
+                         const std::map<node_id, slot_index>& commit_indexes) {
+  if (!check_commits(commit_indexes))
+    return;
+  // Every acknowledged command is in the history, so a replica that applied
+  // the whole history (each step checked by on_applied) applied it.
+  for (const auto& [node, count] : applied_counts)
+    if (count != history_.size())
+      return fail("after healing, node " + std::to_string(node) + " applied " +
+                  std::to_string(count) + " commands, the history has " +
+                  std::to_string(history_.size()));
+}
+
+void oracle::check_final(const std::map<node_id, std::vector<std::string>>& applied_logs,
+                         const std::map<node_id, slot_index>& commit_indexes) {
+  if (!check_commits(commit_indexes))
+    return;
   for (const auto& [node, log] : applied_logs) {
     if (log != history_)
       return fail("after healing, node " + std::to_string(node) + " applied " +
                   std::to_string(log.size()) + " commands, the history has " +
                   std::to_string(history_.size()));
-    std::set<std::string> present(log.begin(), log.end());
+    std::set<std::string> present;
+    for (const auto& payload : log)
+      present.insert(identity(payload));
     for (const auto& k : acked_)
-      if (present.count(submitted_[k]) == 0)
-        return fail("acknowledged command " + submitted_[k] + " is missing on node " +
-                    std::to_string(node));
+      if (auto id = identity(*submitted_[k].begin()); present.count(id) == 0)
+        return fail("acknowledged command " + id + " is missing on node " + std::to_string(node));
   }
 }
 

@@ -25,15 +25,22 @@ class oracle {
  public:
   explicit oracle(std::size_t nodes) : majority_(nodes / 2 + 1) {}
 
-  /// A client submitted this command (only such commands may be chosen).
+  /// A client submitted this command (only such commands may be chosen). A
+  /// leader that rewrites a command's payload (stamps its clock into it)
+  /// submits the rewritten copy too: either may then be chosen.
   void on_submitted(const paxos::command& cmd);
   /// `node` durably voted for `val` at `ballot` in `slot`.
   void on_vote(node_id node, slot_index slot, const ballot_number& ballot, const value& val);
   /// `node` learned that `val` is chosen in `slot`.
   void on_learned(node_id node, slot_index slot, const value& val);
   /// `node`'s state machine applied `payload` as its `index`-th command
-  /// (1-based; a restarted node replays from 1).
-  void on_applied(node_id node, std::size_t index, const std::string& payload);
+  /// (1-based; a restarted node replays from 1) and answered `result`.
+  /// Replicas must agree on both. A payload's identity (what may apply only
+  /// once) is the payload itself, or its prefix up to the first '|' when it
+  /// has one (the lock workload's "client:seq|" envelope, whose rest a
+  /// leader may re-stamp).
+  void on_applied(node_id node, std::size_t index, const std::string& payload,
+                  const std::string& result);
   /// A client got an OK reply with `result` for (client, seq).
   void on_acked(std::uint64_t client, std::uint64_t seq, const std::string& result);
   /// A linearizable read saw `seen` commands applied; `floor` is the history
@@ -43,6 +50,12 @@ class oracle {
   /// Liveness and convergence at the end of a run.
   void check_final(const std::map<node_id, std::vector<std::string>>& applied_logs,
                    const std::map<node_id, slot_index>& commit_indexes);
+  /// The same for state machines that keep no log of their own: every live
+  /// replica applied the whole history (and so every acknowledged command).
+  void check_final(const std::map<node_id, std::size_t>& applied_counts,
+                   const std::map<node_id, slot_index>& commit_indexes);
+  /// What may apply only once: `payload` up to its first '|', or all of it.
+  static std::string identity(const std::string& payload);
 
   const std::optional<std::string>& violation() const { return violation_; }
   std::size_t chosen_slots() const { return chosen_.size(); }
@@ -53,11 +66,13 @@ class oracle {
 
  private:
   static std::string key(std::uint64_t client, std::uint64_t seq);
+  /// Every live replica reached the same commit index (else fails).
+  bool check_commits(const std::map<node_id, slot_index>& commit_indexes);
 
   std::size_t majority_;
   std::optional<std::string> violation_;
   /// Every submitted command, by "client:seq", with its payload.
-  std::map<std::string, std::string> submitted_;
+  std::map<std::string, std::set<std::string>> submitted_;
   struct ballot_votes {
     value val;
     std::set<node_id> voters;
@@ -68,6 +83,9 @@ class oracle {
   std::set<std::string> chosen_commands_;
   /// The one sequence of payloads every replica must apply (longest seen).
   std::vector<std::string> history_;
+  /// The result of each command of the history (as the first replica gave it).
+  std::vector<std::string> results_;
+  /// Position in the history of each identity.
   std::map<std::string, std::size_t> position_;
   std::set<std::string> acked_;
   std::size_t newest_acked_ = 0;

@@ -2,6 +2,7 @@
 //
 //   ballot-sim --seeds 20000 --progress      soak: many seeds, 3 and 5 nodes
 //   ballot-sim --seed 42 --nodes 5 --trace   replay one run event by event
+//   ballot-sim --workload lock --seeds 2000  the lock service under the same faults
 //
 // Exit status: 0 when every run kept every invariant, 1 when one did not
 // (with --expect-violation the other way round: used to prove that the
@@ -17,8 +18,8 @@
 namespace {
 
 const char* usage =
-  "usage: ballot-sim [--seed N | --seeds COUNT [--first N]] [--nodes 3|5|mixed]\n"
-  "                  [--fault-ticks T] [--liveness-ticks T] [--clients C]\n"
+  "usage: ballot-sim [--workload log|lock] [--seed N | --seeds COUNT [--first N]]\n"
+  "                  [--nodes 3|5|mixed] [--fault-ticks T] [--liveness-ticks T] [--clients C]\n"
   "                  [--trace] [--progress] [--expect-violation]\n"
   "\n"
   "Runs seeded deterministic simulations of Ballot's Multi-Paxos core with a\n"
@@ -26,11 +27,15 @@ const char* usage =
   "nodes, checking safety invariants after every step and liveness after the\n"
   "faults stop. A failing run prints the one command that replays it.\n"
   "\n"
+  "  --workload log|lock log: a recording state machine, Paxos invariants (default);\n"
+  "                      lock: the lock service with sessions, locks, fenced writes\n"
+  "                      to a simulated store and watches, and its invariants\n"
   "  --seed N            run exactly this seed\n"
   "  --seeds COUNT       run COUNT seeds starting at --first (default 1)\n"
   "  --nodes 3|5|mixed   replicas per run; mixed alternates 3 and 5 (default)\n"
   "  --fault-ticks T     ticks of faults before the network heals (default 300)\n"
-  "  --liveness-ticks T  ticks allowed to finish after healing (default 400)\n"
+  "  --liveness-ticks T  ticks allowed to finish after healing (default 400; 800\n"
+  "                      with --workload lock)\n"
   "  --clients C         concurrent clients (default 6)\n"
   "  --trace             print every event of the run\n"
   "  --progress          print a progress line every 1000 seeds\n"
@@ -59,6 +64,7 @@ int main(int argc, char** argv) {
   std::string nodes = "mixed";
   bool progress = false;
   bool expect_violation = false;
+  bool liveness_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     auto arg = [&]() -> const char* {
@@ -84,6 +90,15 @@ int main(int argc, char** argv) {
       base.fault_ticks = number(flag, arg());
     } else if (flag == "--liveness-ticks") {
       base.liveness_ticks = number(flag, arg());
+      liveness_given = true;
+    } else if (flag == "--workload") {
+      std::string w = arg();
+      if (w == "log")
+        base.work = ballot::sim::options::workload::log;
+      else if (w == "lock")
+        base.work = ballot::sim::options::workload::lock;
+      else
+        bad_flag(flag, w);
     } else if (flag == "--clients") {
       base.clients = number(flag, arg());
       if (base.clients == 0)
@@ -100,12 +115,17 @@ int main(int argc, char** argv) {
     }
   }
 
+  bool locks = base.work == ballot::sim::options::workload::lock;
+  if (locks && !liveness_given)
+    base.liveness_ticks = ballot::sim::lock_options(1).liveness_ticks;
+
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   std::uint64_t failures = 0, slots = 0, acked = 0, messages = 0, crashes = 0, partitions = 0;
   std::uint64_t ran = 0;
+  ballot::sim::lock_stats lt;
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
     auto opts = base;
     opts.seed = seed;
@@ -117,6 +137,19 @@ int main(int argc, char** argv) {
     messages += out.messages;
     crashes += out.crashes;
     partitions += out.partitions;
+    lt.sessions += out.locks.sessions;
+    lt.grants += out.locks.grants;
+    lt.expiries += out.locks.expiries;
+    lt.leader_changes += out.locks.leader_changes;
+    lt.writes += out.locks.writes;
+    lt.fenced += out.locks.fenced;
+    lt.late_writes += out.locks.late_writes;
+    lt.stale_holders += out.locks.stale_holders;
+    lt.watch_events += out.locks.watch_events;
+    lt.pauses += out.locks.pauses;
+    lt.hangs += out.locks.hangs;
+    lt.crashes += out.locks.crashes;
+    lt.lost_grace += out.locks.lost_grace;
     if (out.violation) {
       ++failures;
       std::printf("FAIL seed %llu (%zu nodes, tick %llu): %s\n  replay: %s\n",
@@ -131,6 +164,12 @@ int main(int argc, char** argv) {
         "%zu crashes, %zu partitions, trace hash %016llx\n",
         static_cast<unsigned long long>(seed), out.chosen_slots, out.acked, out.messages,
         out.crashes, out.partitions, static_cast<unsigned long long>(out.trace_hash));
+      if (locks)
+        std::printf(
+          "  lock: %zu sessions, %zu grants, %zu expiries, %zu leader changes, %zu fenced "
+          "writes accepted, %zu accesses fenced off, %zu watch events\n",
+          out.locks.sessions, out.locks.grants, out.locks.expiries, out.locks.leader_changes,
+          out.locks.writes, out.locks.fenced, out.locks.watch_events);
     }
     if (progress && ran % 1000 == 0)
       std::fprintf(stderr, "ballot-sim: %llu/%llu seeds, %llu failed, %.1f s\n",
@@ -145,6 +184,16 @@ int main(int argc, char** argv) {
     static_cast<unsigned long long>(failures), static_cast<unsigned long long>(slots),
     static_cast<unsigned long long>(acked), static_cast<unsigned long long>(messages),
     static_cast<unsigned long long>(crashes), static_cast<unsigned long long>(partitions));
+  if (locks)
+    std::printf(
+      "lock workload: %zu sessions, %zu grants, %zu expiries, %zu leader changes; store: %zu "
+      "writes accepted, %zu accesses fenced off, %zu accesses by holders whose session had "
+      "expired, %zu writes by a superseded holder before its successor's first access; %zu "
+      "watch events checked; clients: %zu pauses, %zu hangs, %zu crashes; %zu expiries in a "
+      "grace window whose leader_change was never chosen\n",
+      lt.sessions, lt.grants, lt.expiries, lt.leader_changes, lt.writes, lt.fenced,
+      lt.stale_holders, lt.late_writes, lt.watch_events, lt.pauses, lt.hangs, lt.crashes,
+      lt.lost_grace);
   if (expect_violation) {
     if (failures == 0) {
       std::printf("expected a violation, but all %llu seeds passed\n",

@@ -51,4 +51,70 @@ TEST(SimulationTest, Seeds7501To10000) {
   run_seeds(7501, 2500);
 }
 
+// The lock workload: the service machine under the same faults, with lock
+// clients, fenced writes and watches (lock_workload.hpp).
+options lock_seed_options(std::uint64_t seed) {
+  auto opts = ballot::sim::lock_options(seed);
+  opts.nodes = seed % 2 == 0 ? 3 : 5;
+  return opts;
+}
+
+void run_lock_seeds(std::uint64_t first, std::uint64_t count) {
+  for (auto seed = first; seed < first + count; ++seed) {
+    auto opts = lock_seed_options(seed);
+    auto out = run(opts);
+    ASSERT_FALSE(out.violation) << "seed " << seed << ": " << *out.violation
+                                << "\n  replay: " << ballot::sim::replay_command(opts);
+    EXPECT_GT(out.chosen_slots, 0u) << "seed " << seed;
+  }
+}
+
+TEST(LockSimulationTest, SameSeedGivesSameTrace) {
+  for (std::uint64_t seed : {7, 8, 1234}) {
+    auto a = run(lock_seed_options(seed));
+    auto b = run(lock_seed_options(seed));
+    EXPECT_EQ(a.trace_hash, b.trace_hash) << "seed " << seed;
+    EXPECT_EQ(a.locks.grants, b.locks.grants) << "seed " << seed;
+  }
+  EXPECT_NE(run(lock_seed_options(7)).trace_hash, run(lock_seed_options(9)).trace_hash);
+}
+
+// The seeds exercise what the checks are about: grants, expiries, leader
+// changes, fenced writes, the fence refusing stale holders, watch events.
+TEST(LockSimulationTest, SeedsCoverTheScenarios) {
+  ballot::sim::lock_stats total;
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    auto out = run(lock_seed_options(seed));
+    ASSERT_FALSE(out.violation) << "seed " << seed << ": " << *out.violation;
+    total.grants += out.locks.grants;
+    total.expiries += out.locks.expiries;
+    total.leader_changes += out.locks.leader_changes;
+    total.writes += out.locks.writes;
+    total.fenced += out.locks.fenced;
+    total.stale_holders += out.locks.stale_holders;
+    total.watch_events += out.locks.watch_events;
+  }
+  EXPECT_GT(total.grants, 1000u);
+  EXPECT_GT(total.expiries, 100u);
+  EXPECT_GT(total.leader_changes, 100u);
+  EXPECT_GT(total.writes, 500u);
+  EXPECT_GT(total.fenced, 20u);
+  EXPECT_GT(total.stale_holders, 10u);
+  EXPECT_GT(total.watch_events, 1000u);
+}
+
+// 4,000 seeds in four tests of about four seconds each.
+TEST(LockSimulationTest, Seeds1To1000) {
+  run_lock_seeds(1, 1000);
+}
+TEST(LockSimulationTest, Seeds1001To2000) {
+  run_lock_seeds(1001, 1000);
+}
+TEST(LockSimulationTest, Seeds2001To3000) {
+  run_lock_seeds(2001, 1000);
+}
+TEST(LockSimulationTest, Seeds3001To4000) {
+  run_lock_seeds(3001, 1000);
+}
+
 }  // namespace

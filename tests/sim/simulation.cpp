@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 
 #include "tests/sim/describe.hpp"
@@ -26,7 +27,7 @@ class recording_machine : public paxos::state_machine {
 
   std::string apply(const std::string& payload) override {
     log_.push_back(payload);
-    oracle_.on_applied(node_, log_.size(), payload);
+    oracle_.on_applied(node_, log_.size(), payload, std::to_string(log_.size()));
     return std::to_string(log_.size());
   }
 
@@ -46,7 +47,7 @@ class recording_machine : public paxos::state_machine {
     for (std::size_t start = 0; start < snap.size();) {
       auto end = snap.find('\n', start);
       log_.push_back(snap.substr(start, end - start));
-      oracle_.on_applied(node_, log_.size(), log_.back());
+      oracle_.on_applied(node_, log_.size(), log_.back(), std::to_string(log_.size()));
       start = end + 1;
     }
   }
@@ -60,10 +61,16 @@ class recording_machine : public paxos::state_machine {
 struct node {
   paxos::durable_state disk;  ///< survives crashes: only what the core asked to persist
   std::unique_ptr<recording_machine> machine;
+  std::unique_ptr<lock_machine> locks;  ///< instead of `machine` in the lock workload
   std::unique_ptr<paxos::replica> core;
   std::uint64_t restart_tick = 0;
   std::uint64_t incarnation = 0;
   int side = 0;  ///< partition side; nodes on different sides cannot talk
+  // The leader hooks of the lock workload, as the replica actor keeps them.
+  bool was_leader = false;
+  std::uint64_t term = 0;        ///< the driver's number of its current leadership
+  std::uint64_t own_client = 0;  ///< per incarnation: its own commands' client id
+  std::uint64_t own_seq = 0;
 };
 
 struct client {
@@ -79,19 +86,22 @@ struct client {
   std::uint64_t read_id = 0;
   /// History position of the newest write acknowledged before the read began.
   std::size_t read_floor = 0;
+  /// Ticks before an unanswered request is sent again.
+  std::uint64_t retry_ticks = 30;
 };
 
 struct event {
-  enum class kind { message, request, reply } what = kind::message;
-  envelope env;               ///< kind::message
-  node_id node = 0;           ///< kind::request: the replica asked
-  command cmd;                ///< kind::request (a write)
-  std::uint64_t read_id = 0;  ///< kind::request: a read instead of a write
-  std::size_t client = 0;     ///< kind::reply: index into clients_
-  client_reply reply;         ///< kind::reply
+  enum class kind { message, request, reply, timer } what = kind::message;
+  envelope env;                        ///< kind::message
+  node_id node = 0;                    ///< kind::request: the replica asked
+  command cmd;                         ///< kind::request (a write)
+  std::uint64_t read_id = 0;           ///< kind::request: a read instead of a write
+  std::size_t client = 0;              ///< kind::reply: index into clients_
+  client_reply reply;                  ///< kind::reply
+  std::function<void()> fn = nullptr;  ///< kind::timer
 };
 
-class world {
+class world final : public lock_host {
  public:
   explicit world(const options& opts)
       : opts_(opts), rng_(opts.seed * 0x9E3779B97F4A7C15ULL + opts.nodes), oracle_(opts.nodes) {
@@ -112,8 +122,25 @@ class world {
       members_.push_back(id);
       nodes_[id];
     }
+    if (opts.work == options::workload::lock)
+      lock_ = std::make_unique<lock_workload>(*this, oracle_, opts.clients, opts.nodes);
     for (node_id id : members_)
       start(id);
+    trace("run: drop " + std::to_string(drop_) + ", duplicate " + std::to_string(duplicate_) +
+          ", delay <= " + std::to_string(max_delay_) + ", crash " + std::to_string(crash_rate_) +
+          ", partition " + std::to_string(partition_rate_) + ", window " + std::to_string(window_) +
+          ", batch " + std::to_string(max_batch_) + ", snapshot every " +
+          std::to_string(snapshot_interval_));
+    if (lock_) {
+      for (std::size_t i = 0; i < lock_->endpoints(); ++i) {
+        client c;
+        c.id = i + 1;
+        c.retry_ticks = 10;
+        clients_.push_back(c);
+      }
+      next_client_ = clients_.size() + 1;
+      return;
+    }
     for (std::size_t i = 0; i < opts.clients; ++i)
       clients_.push_back(client{i + 1, 0, false, {}, 1, 0, std::nullopt});
   }
@@ -134,6 +161,8 @@ class world {
           n.core->tick();
           flush(id);
         }
+      if (lock_)
+        housekeeping();
       drive_clients();
       if (tick_ > opts_.fault_ticks && settled()) {
         check_final();
@@ -141,8 +170,10 @@ class world {
       }
     }
     if (!failed() && tick_ > end)
-      oracle_.fail("liveness: " + std::to_string(pending()) + " commands still pending " +
-                   std::to_string(opts_.liveness_ticks) + " ticks after the faults stopped");
+      oracle_.fail("liveness: " +
+                   (lock_ ? lock_->stuck(live_machines())
+                          : std::to_string(pending()) + " commands still pending") +
+                   " " + std::to_string(opts_.liveness_ticks) + " ticks after the faults stopped");
     outcome out;
     out.violation = oracle_.violation();
     out.trace_hash = hash_;
@@ -152,16 +183,77 @@ class world {
     out.messages = messages_;
     out.crashes = crashes_;
     out.partitions = partitions_;
+    if (lock_)
+      out.locks = lock_->stats();
     return out;
   }
 
- private:
-  bool failed() const { return oracle_.violation().has_value(); }
+  // --- lock_host: what the lock workload's clients use -------------------------
 
+  std::uint64_t now_ms() const override { return now_; }
+  std::uint64_t below(std::uint64_t n) override { return rng_() % n; }
+
+  void start_command(std::size_t endpoint, const std::string& payload) override {
+    auto& c = clients_[endpoint];
+    ++c.seq;
+    // The envelope names the command, so the oracle tells equal payloads apart.
+    c.cmd =
+      command{c.id, c.seq, std::to_string(c.id) + ":" + std::to_string(c.seq) + "|" + payload};
+    oracle_.on_submitted(c.cmd);
+    c.waiting = true;
+    c.reading = false;
+    submit(c);
+  }
+
+  void start_read(std::size_t endpoint, const std::string& query) override {
+    auto& c = clients_[endpoint];
+    c.reading = c.waiting = true;
+    c.read_id = ++next_read_;
+    read_owner_[c.read_id] = endpoint;
+    read_query_[c.read_id] = query;
+    submit(c);
+  }
+
+  void abandon(std::size_t endpoint) override {
+    auto& c = clients_[endpoint];
+    if (c.waiting && c.reading) {
+      read_owner_.erase(c.read_id);
+      read_query_.erase(c.read_id);
+    }
+    c.waiting = c.reading = false;
+  }
+
+  void renew(std::size_t endpoint) override {
+    abandon(endpoint);
+    auto& c = clients_[endpoint];
+    c.id = next_client_++;
+    c.seq = 0;
+    c.hint.reset();
+  }
+
+  bool busy(std::size_t endpoint) const override { return clients_[endpoint].waiting; }
+
+  void after(std::uint64_t delay_ms, std::function<void()> fn) override {
+    event ev;
+    ev.what = event::kind::timer;
+    ev.fn = std::move(fn);
+    schedule(std::move(ev), delay_ms);
+  }
+
+  std::uint64_t max_delay_ms() const override { return max_delay_; }
+  void fail(std::string what) override { oracle_.fail(std::move(what)); }
+  bool failed() const override { return oracle_.violation().has_value(); }
+
+  void trace(const std::string& line) override {
+    if (opts_.trace)
+      std::printf("t=%llu.%llu %s\n", static_cast<unsigned long long>(now_ / units_per_tick),
+                  static_cast<unsigned long long>(now_ % units_per_tick), line.c_str());
+  }
+
+ private:
   double uniform(double lo, double hi) {
     return std::uniform_real_distribution<double>(lo, hi)(rng_);
   }
-  std::uint64_t below(std::uint64_t n) { return rng_() % n; }
   bool chance(double p) { return uniform(0.0, 1.0) < p; }
 
   void mix(std::uint64_t x) {
@@ -169,10 +261,56 @@ class world {
     hash_ = (hash_ ^ x) * 0x100000001B3ULL;
   }
 
-  void trace(const std::string& line) {
-    if (opts_.trace)
-      std::printf("t=%llu.%llu %s\n", static_cast<unsigned long long>(now_ / units_per_tick),
-                  static_cast<unsigned long long>(now_ % units_per_tick), line.c_str());
+  /// The payload as a trace shows it.
+  std::string show(const std::string& payload) const {
+    return lock_ ? lock_workload::show(payload) : payload;
+  }
+
+  /// A node's clock in the lock workload: true time plus its skew.
+  std::uint64_t clock(node_id id) const { return now_ + lock_->skew_ms(id); }
+
+  std::vector<const lock_machine*> live_machines() const {
+    std::vector<const lock_machine*> out;
+    for (auto& [id, n] : nodes_)
+      if (n.core)
+        out.push_back(n.locks.get());
+    return out;
+  }
+
+  /// The state machine's own commands, queued like the replica actor does:
+  /// with `elected`, right after the core became leader, before any client
+  /// command of its term; else on the housekeeping timer.
+  void propose_own(node_id id, bool elected) {
+    auto& n = nodes_[id];
+    auto now = clock(id);
+    auto payloads = n.locks->leader_commands(now, elected);
+    if (elected) {
+      trace("node " + std::to_string(id) + " leads (term " + std::to_string(n.term) +
+            ") at clock " + std::to_string(now));
+      lock_->on_elected(id, n.term, now, payloads);
+    }
+    if (payloads.empty())
+      return;
+    for (auto& p : payloads) {
+      ++n.own_seq;
+      command cmd{n.own_client, n.own_seq,
+                  std::to_string(n.own_client) + ":" + std::to_string(n.own_seq) + "|" + p};
+      oracle_.on_submitted(cmd);
+      lock_->on_stamped(cmd.payload, n.term, now);
+      trace("node " + std::to_string(id) + " proposes " + show(cmd.payload));
+      n.core->queue(std::move(cmd));
+    }
+    n.core->flush();
+  }
+
+  /// Every leader's housekeeping timer (each node in its own phase).
+  void housekeeping() {
+    for (node_id id : members_)
+      if (auto& n = nodes_[id];
+          n.core && n.core->is_leader() && (tick_ + id) % lock_->housekeeping_ticks() == 0) {
+        propose_own(id, false);
+        flush(id);
+      }
   }
 
   void start(node_id id) {
@@ -185,6 +323,14 @@ class world {
     cfg.snapshot_interval = snapshot_interval_;
     cfg.catchup_batch = 16;
     cfg.seed = opts_.seed * 1000003 + std::uint64_t{id} * 101 + n.incarnation++;
+    if (lock_) {
+      n.locks = lock_->make_machine(id);
+      n.was_leader = false;
+      n.own_client = (std::uint64_t{1} << 40) + std::uint64_t{id} * 1'000'000 + n.incarnation;
+      n.own_seq = 0;
+      n.core = std::make_unique<paxos::replica>(cfg, n.disk, *n.locks);
+      return;
+    }
     n.machine = std::make_unique<recording_machine>(oracle_, id);
     n.core = std::make_unique<paxos::replica>(cfg, n.disk, *n.machine);
   }
@@ -193,6 +339,7 @@ class world {
     auto& n = nodes_[id];
     n.core.reset();
     n.machine.reset();
+    n.locks.reset();
     n.restart_tick = tick_ + 5 + below(60);
     ++crashes_;
     trace("crash " + std::to_string(id));
@@ -278,6 +425,13 @@ class world {
   /// each vote as it reaches the disk), then messages and replies.
   void flush(node_id id) {
     auto& n = nodes_[id];
+    if (lock_ && n.core->is_leader() != n.was_leader) {
+      n.was_leader = n.core->is_leader();
+      if (n.was_leader) {
+        n.term = ++terms_;
+        propose_own(id, true);
+      }
+    }
     auto r = n.core->take_ready();
     for (const auto& [slot, vote] : r.accepted)
       oracle_.on_vote(id, slot, vote.ballot, vote.val);
@@ -298,11 +452,11 @@ class world {
       if (owner == read_owner_.end() || chance(drop_))
         continue;
       auto& c = clients_[owner->second];
-      client_reply reply{c.id, rd.id, rd.status,
-                         rd.status == paxos::reply_status::ok
-                           ? std::to_string(n.machine->log().size())
-                           : std::string{},
-                         rd.leader_hint};
+      std::string answer;
+      if (rd.status == paxos::reply_status::ok)
+        answer =
+          lock_ ? n.locks->query(read_query_[rd.id]) : std::to_string(n.machine->log().size());
+      client_reply reply{c.id, rd.id, rd.status, answer, rd.leader_hint};
       schedule(event{event::kind::reply, {}, 0, {}, 0, owner->second, reply},
                1 + below(max_delay_));
     }
@@ -337,25 +491,51 @@ class world {
             to.core->read(ev.read_id);
           } else {
             mix(now_ ^ (ev.cmd.client << 32) ^ ev.cmd.seq);
-            trace("client " + std::to_string(ev.cmd.client) + " -> " + std::to_string(ev.node) +
-                  " propose " + ev.cmd.payload);
-            to.core->propose(ev.cmd);
+            auto cmd = std::move(ev.cmd);
+            // The leader stamps its clock into a lock command as it proposes it.
+            if (lock_ && to.core->is_leader()) {
+              to.locks->stamp(cmd.payload, clock(ev.node));
+              oracle_.on_submitted(cmd);
+              lock_->on_stamped(cmd.payload, to.term, clock(ev.node));
+            }
+            trace("client " + std::to_string(cmd.client) + " -> " + std::to_string(ev.node) +
+                  " propose " + show(cmd.payload));
+            to.core->propose(std::move(cmd));
           }
           flush(ev.node);
           break;
         }
         case event::kind::reply:
-          on_reply(clients_[ev.client], ev.reply);
+          on_reply(ev.client, ev.reply);
+          break;
+        case event::kind::timer:
+          mix(now_ ^ 0x5DEECE66DULL);
+          ev.fn();
           break;
       }
     }
   }
 
-  void on_reply(client& c, const client_reply& r) {
-    if (!c.waiting || r.seq != (c.reading ? c.read_id : c.seq))
+  void on_reply(std::size_t index, const client_reply& r) {
+    auto& c = clients_[index];
+    if (!c.waiting || r.client != c.id || r.seq != (c.reading ? c.read_id : c.seq))
       return;  // a late answer to an earlier attempt
     mix(now_ ^ (r.client << 40) ^ (r.seq << 1) ^ static_cast<std::uint64_t>(r.status));
     c.hint = r.leader_hint;
+    if (lock_ && r.status == paxos::reply_status::ok) {
+      if (c.reading) {
+        read_owner_.erase(c.read_id);
+        read_query_.erase(c.read_id);
+      } else {
+        oracle_.on_acked(c.id, c.seq, r.result);
+      }
+      c.waiting = c.reading = false;
+      lock_->on_reply(index, r.result);
+      return;
+    }
+    if (lock_ && r.status == paxos::reply_status::expired)
+      return oracle_.fail("client " + std::to_string(c.id) + " seq " + std::to_string(c.seq) +
+                          " answered expired (older than the dedup window)");
     if (c.reading && r.status == paxos::reply_status::ok) {
       trace("client " + std::to_string(c.id) + " read " + std::to_string(c.read_id) + " sees " +
             r.result + " commands");
@@ -383,14 +563,24 @@ class world {
     c.target = c.hint && *c.hint != c.target ? *c.hint
                                              : c.target % static_cast<node_id>(members_.size()) + 1;
     c.hint.reset();
-    c.retry_tick = tick_ + 30;
-    trace("client " + std::to_string(c.id) + " sends " + c.cmd.payload + " to " +
+    c.retry_tick = tick_ + c.retry_ticks;
+    trace("client " + std::to_string(c.id) + " sends " +
+          (c.reading ? "read " + std::to_string(c.read_id) : show(c.cmd.payload)) + " to " +
           std::to_string(c.target));
     schedule(event{event::kind::request, {}, c.target, c.cmd, c.reading ? c.read_id : 0, 0, {}},
              1 + below(max_delay_));
   }
 
   void drive_clients() {
+    if (lock_) {
+      // Endpoints retry unanswered requests (unless their process is paused);
+      // then the lock clients act.
+      for (std::size_t i = 0; i < clients_.size(); ++i)
+        if (auto& c = clients_[i]; c.waiting && tick_ >= c.retry_tick && !lock_->paused(i))
+          submit(c);
+      lock_->drive(tick_ < opts_.fault_ticks);
+      return;
+    }
     for (std::size_t i = 0; i < clients_.size(); ++i) {
       auto& c = clients_[i];
       if (c.waiting) {
@@ -419,7 +609,7 @@ class world {
   }
 
   bool settled() {
-    if (pending() != 0)
+    if (lock_ ? !lock_->settled(live_machines()) : pending() != 0)
       return false;
     std::optional<slot_index> commit;
     for (auto& [id, n] : nodes_) {
@@ -434,6 +624,20 @@ class world {
   }
 
   void check_final() {
+    if (lock_) {
+      std::map<node_id, std::size_t> counts;
+      std::map<node_id, slot_index> commits;
+      for (auto& [id, n] : nodes_)
+        if (n.core) {
+          counts[id] = n.locks->applied();
+          commits[id] = n.core->commit_index();
+          mix(commits[id]);
+        }
+      oracle_.check_final(counts, commits);
+      if (!failed())
+        lock_->check_final(live_machines());
+      return;
+    }
     std::map<node_id, std::vector<std::string>> logs;
     std::map<node_id, slot_index> commits;
     for (auto& [id, n] : nodes_) {
@@ -449,6 +653,9 @@ class world {
   options opts_;
   std::mt19937_64 rng_;
   oracle oracle_;
+  /// The lock workload (nullptr in the log workload); outlives the nodes'
+  /// state machines, which report to it.
+  std::unique_ptr<lock_workload> lock_;
   std::vector<node_id> members_;
   std::map<node_id, node> nodes_;
   std::vector<client> clients_;
@@ -456,6 +663,7 @@ class world {
   std::uint64_t next_event_ = 0;
   std::uint64_t next_read_ = 0;
   std::map<std::uint64_t, std::size_t> read_owner_;
+  std::map<std::uint64_t, std::string> read_query_;  ///< lock workload: each read's query
   std::uint64_t now_ = 0;
   std::uint64_t tick_ = 0;
   std::uint64_t hash_ = 0xCBF29CE484222325ULL;
@@ -468,6 +676,8 @@ class world {
   bool partitioned_ = false;
   std::uint64_t heal_tick_ = 0;
   std::size_t messages_ = 0, crashes_ = 0, partitions_ = 0;
+  std::uint64_t terms_ = 0;
+  std::uint64_t next_client_ = 0;
 };
 
 }  // namespace
@@ -476,11 +686,20 @@ outcome run(const options& opts) {
   return world(opts).run();
 }
 
+options lock_options(std::uint64_t seed) {
+  options opts;
+  opts.work = options::workload::lock;
+  opts.seed = seed;
+  opts.liveness_ticks = 800;
+  return opts;
+}
+
 std::string replay_command(const options& opts, const std::string& program) {
-  return program + " --seed " + std::to_string(opts.seed) + " --nodes " +
-         std::to_string(opts.nodes) + " --fault-ticks " + std::to_string(opts.fault_ticks) +
-         " --liveness-ticks " + std::to_string(opts.liveness_ticks) + " --clients " +
-         std::to_string(opts.clients) + " --trace";
+  return program + (opts.work == options::workload::lock ? " --workload lock" : "") + " --seed " +
+         std::to_string(opts.seed) + " --nodes " + std::to_string(opts.nodes) + " --fault-ticks " +
+         std::to_string(opts.fault_ticks) + " --liveness-ticks " +
+         std::to_string(opts.liveness_ticks) + " --clients " + std::to_string(opts.clients) +
+         " --trace";
 }
 
 }  // namespace ballot::sim

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "actors/paxos/replica.hpp"
+#include "tests/sim/lock_workload.hpp"
 #include "tests/sim/oracle.hpp"
 
 namespace ballot::sim {
@@ -18,6 +19,12 @@ namespace ballot::sim {
 /// What one simulated run looks like. Everything not given here is drawn
 /// from the seed, so (seed, nodes) names a run exactly.
 struct options {
+  /// What the replicas run: `log` is a recording state machine (the Paxos
+  /// invariants); `lock` is the product's service machine with lock clients
+  /// (sessions, locks, fenced writes, watches; see lock_workload.hpp).
+  enum class workload { log, lock };
+
+  workload work = workload::log;
   std::uint64_t seed = 1;
   std::size_t nodes = 3;
   /// Ticks with faults (drop, duplicate, delay, partition, crash), then the
@@ -26,6 +33,7 @@ struct options {
   /// Liveness bound: after healing, every pending command commits and every
   /// replica converges within this many ticks.
   std::uint64_t liveness_ticks = 400;
+  /// Clients (in the lock workload: client processes, three endpoints each).
   std::size_t clients = 6;
   /// Print every event (for replaying a failing seed).
   bool trace = false;
@@ -40,7 +48,13 @@ struct outcome {
   std::size_t messages = 0;
   std::size_t crashes = 0;
   std::size_t partitions = 0;
+  /// Lock workload only.
+  lock_stats locks;
 };
+
+/// The defaults of the lock workload: longer to settle after healing (hung
+/// clients' sessions must expire and waiters be granted in turn).
+options lock_options(std::uint64_t seed);
 
 /// Runs one seeded simulation of `nodes` replica cores over a fake network and
 /// fake disks, checking the oracle's invariants after every step.
