@@ -503,6 +503,15 @@ int main(int argc, char** argv) {
   // Let the last ops finish before reading the groups' data.
   std::this_thread::sleep_for(200ms);
   double rss = rss_mib();
+  // Close what this run opened: a later run must not queue behind sessions
+  // that would hold their locks until they expire.
+  if (locks) {
+    std::atomic<std::size_t> closing{lockers.size()};
+    for (auto& l : lockers)
+      l.g->conn->async_close_session(l.session, [&](ballot::lock::result) { --closing; });
+    for (int i = 0; i < 500 && closing > 0; ++i)
+      std::this_thread::sleep_for(10ms);
+  }
   std::vector<std::uint32_t> all;
   std::uint64_t errors = 0;
   for (auto& g : group) {

@@ -49,6 +49,7 @@ struct replica_state {
   void flush() {
     if (core->is_leader() != was_leader) {
       was_leader = core->is_leader();
+      own_in_flight = 0;
       if (was_leader)
         propose_own(true);
     }
@@ -94,11 +95,17 @@ struct replica_state {
   /// Queues the state machine's own commands (see replica_options): with
   /// `elected`, ahead of any client command of the new term.
   void propose_own(bool elected) {
+    // One batch at a time: a leader whose log lags would otherwise queue a
+    // redundant tick every housekeeping period until the first one applied.
+    if (!elected && own_in_flight > 0)
+      return;
     auto payloads = sm->leader_commands(wall_clock_ms(), elected);
     if (payloads.empty())
       return;
-    for (auto& p : payloads)
+    for (auto& p : payloads) {
       core->queue(paxos::command{own_client, ++own_seq, std::move(p)});
+      ++own_in_flight;
+    }
     core->flush();
   }
 
@@ -119,6 +126,8 @@ struct replica_state {
       std::visit([&](auto& msg) { self->send(peer->second, env.from, std::move(msg)); }, env.msg);
     }
     for (auto& reply : out.replies) {
+      if (reply.client == own_client && own_in_flight > 0)
+        --own_in_flight;
       auto it = waiting.find({reply.client, reply.seq});
       // No promise: the command came from elsewhere (a fire-and-forget send).
       if (it == waiting.end())
@@ -162,6 +171,8 @@ struct replica_state {
   /// The request ids of the leader's own commands (nobody waits for them).
   std::uint64_t own_client = 0;
   std::uint64_t own_seq = 0;
+  /// Own commands proposed and not answered yet (this term).
+  std::size_t own_in_flight = 0;
   caf::timespan housekeeping_interval{0};
 };
 

@@ -959,6 +959,12 @@ void client::async_keep_alive(lock::session_id session, lock_callback done) {
   impl_->submit(c);
 }
 
+void client::async_close_session(lock::session_id session, lock_callback done) {
+  auto c = lock_call(op::close_session, impl_->opts.timeout, session, {});
+  c->done = [done = std::move(done)](outcome o) { done(std::move(o.lres)); };
+  impl_->submit(c);
+}
+
 void client::async_acquire(lock::session_id session, const std::string& name,
                            lock::lock_mode mode, std::chrono::milliseconds wait,
                            lock_callback done) {

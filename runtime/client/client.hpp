@@ -171,6 +171,7 @@ class client {
 
   void async_open_session(std::chrono::milliseconds ttl, lock_callback done);
   void async_keep_alive(lock::session_id session, lock_callback done);
+  void async_close_session(lock::session_id session, lock_callback done);
   void async_acquire(lock::session_id session, const std::string& name, lock::lock_mode mode,
                      std::chrono::milliseconds wait, lock_callback done);
   void async_release(lock::session_id session, const std::string& name, lock_callback done);
