@@ -150,15 +150,16 @@ int run_lock(const lock_args& a, client::client& c) {
   if (!s)
     return fail(why, a.json, "cannot open a session");
   auto mode = a.shared ? lock::lock_mode::shared : lock::lock_mode::exclusive;
+  auto delay = std::chrono::milliseconds(static_cast<std::int64_t>(a.lock_delay_s * 1000));
   lock::result got;
   if (a.wait_s) {
     got = s->acquire(a.name, mode,
-                     std::chrono::milliseconds(static_cast<std::int64_t>(*a.wait_s * 1000)));
+                     std::chrono::milliseconds(static_cast<std::int64_t>(*a.wait_s * 1000)), delay);
   } else {
-    // As long as it takes, in waits of a minute (the session stays queued
-    // across them only while each lasts; a new wait queues at the back).
+    // As long as it takes, in waits of the longest a node allows (an hour);
+    // a new wait queues at the back again.
     do {
-      got = s->acquire(a.name, mode, std::chrono::minutes(1));
+      got = s->acquire(a.name, mode, std::chrono::hours(1), delay);
     } while (got.code == result_code::timeout);
   }
   if (!got.ok()) {

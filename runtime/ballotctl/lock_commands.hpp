@@ -25,6 +25,7 @@ struct lock_args {
   /// nullopt: wait as long as it takes; 0: a try-lock.
   std::optional<double> wait_s;
   double ttl_s = 10;
+  double lock_delay_s = 0;
   std::vector<std::string> command;
   bool json = false;
   double timeout_s = 5;

@@ -44,12 +44,14 @@ commands:
                                    it); one event a line, in commit order: "put KEY REVISION
                                    VALUE" or "delete KEY REVISION"; --count: stop after N
                                    events; --from-revision: replay every change after R
-  lock NAME [--shared] [--wait SECS] [--ttl SECS] -- CMD [ARGS...]
+  lock NAME [--shared] [--wait SECS] [--ttl SECS] [--lock-delay SECS] -- CMD [ARGS...]
                                    opens a session, acquires NAME, runs CMD with
                                    BALLOT_LOCK_NAME and BALLOT_FENCING_TOKEN in its
                                    environment, releases; exits with CMD's status.
                                    --wait 0 is a try-lock (default: wait as long as it takes);
-                                   --ttl: the session's TTL (default 10; kept alive meanwhile).
+                                   --ttl: the session's TTL (default 10; kept alive meanwhile);
+                                   --lock-delay: if the session expires while holding NAME,
+                                   nobody gets it for this long (0..60, default 0).
                                    If the session is lost while CMD runs, CMD gets SIGTERM.
   check-token NAME TOKEN           is TOKEN the current holder's fencing token of NAME?
                                    prints "valid" (exit 0) or "stale" (exit 1)
@@ -84,6 +86,7 @@ struct invocation {
   bool shared = false;
   std::optional<double> wait_s;
   double ttl_s = 10;
+  double lock_delay_s = 0;
   /// Flags given, for "applies to X, not to Y" errors.
   std::vector<std::string> command_flags;
   std::string command;
@@ -185,6 +188,12 @@ invocation parse(int argc, char** argv) {
       inv.command_flags.push_back(flag);
     } else if (flag == "--wait") {
       inv.wait_s = parse_seconds(flag, take_value(), true);
+      inv.command_flags.push_back(flag);
+    } else if (flag == "--lock-delay") {
+      inv.lock_delay_s = parse_seconds(flag, take_value(), true);
+      if (inv.lock_delay_s > 60)
+        throw usage_error{"--lock-delay '" + std::to_string(inv.lock_delay_s) +
+                          "' is over the maximum of 60 seconds"};
       inv.command_flags.push_back(flag);
     } else if (flag == "--ttl") {
       inv.ttl_s = parse_seconds(flag, take_value(), false);
@@ -338,8 +347,8 @@ int run(const invocation& inv) {
   if (cmd == "watch")
     return ctl::run_watch({inv.args[0], inv.prefix, inv.count, inv.from_revision, inv.json}, c);
   if (cmd == "lock")
-    return ctl::run_lock({inv.args[0], inv.shared, inv.wait_s, inv.ttl_s, inv.after_dashes,
-                          inv.json, inv.timeout_s},
+    return ctl::run_lock({inv.args[0], inv.shared, inv.wait_s, inv.ttl_s, inv.lock_delay_s,
+                          inv.after_dashes, inv.json, inv.timeout_s},
                          c);
   auto key = inv.args.empty() ? std::string{} : inv.args[0];
   if (cmd == "put") {

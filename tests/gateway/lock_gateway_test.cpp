@@ -140,6 +140,32 @@ TEST_F(LockGatewayTest, ExpiredHolderLosesTheLockToTheWaiter) {
   EXPECT_EQ(c->keep_alive(doomed.session).code, result_code::no_session);
 }
 
+TEST_F(LockGatewayTest, LockDelayHoldsAnExpiredHoldersLock) {
+  start_all_gateways();
+  auto c = client_all();
+  auto doomed = c->open_session(300ms);  // never kept alive
+  ASSERT_TRUE(doomed.ok());
+  auto held = c->acquire(doomed.session, "d", lock_mode::exclusive, 0ms, 1500ms);
+  ASSERT_TRUE(held.ok()) << held.message;
+  auto other = c->open_session(10s);
+  // Wait until the holder's session has expired (its token goes stale; a
+  // keep-alive would extend it).
+  auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (c->check_token("d", held.token).ok() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  auto expired_at = std::chrono::steady_clock::now();
+  EXPECT_EQ(c->check_token("d", held.token).code, result_code::stale);
+  EXPECT_EQ(c->keep_alive(doomed.session).code, result_code::no_session);
+  // Expired, not released: nobody gets the lock during the delay...
+  EXPECT_EQ(c->acquire(other.session, "d").code, result_code::busy);
+  EXPECT_GT(c->lock_info("d").deadline, 0u);
+  // ...and a waiter gets it once the delay is over.
+  auto got = c->acquire(other.session, "d", lock_mode::exclusive, 5s);
+  ASSERT_TRUE(got.ok()) << got.message;
+  EXPECT_GT(got.token, held.token);
+  EXPECT_GE(std::chrono::steady_clock::now() - expired_at, 800ms);
+}
+
 TEST_F(LockGatewayTest, SessionHelperKeepsTheSessionAlive) {
   start_all_gateways();
   auto c = client_all();
