@@ -207,8 +207,8 @@ void report(const settings& s, std::vector<std::uint32_t>& all, std::uint64_t er
   std::printf(
     "workload %s, %zu clients, %.1f s: %zu ops, %.0f ops/s, latency p50 %llu us, p90 "
     "%llu us, p99 %llu us, max %llu us, %llu errors\n",
-    s.workload.c_str(), s.clients, seconds, all.size(), ops_per_s, pct(0.50), pct(0.90),
-    pct(0.99), max, static_cast<unsigned long long>(errors));
+    s.workload.c_str(), s.clients, seconds, all.size(), ops_per_s, pct(0.50), pct(0.90), pct(0.99),
+    max, static_cast<unsigned long long>(errors));
   if (s.json)
     std::printf(
       "{\"workload\":\"%s\",\"clients\":%zu,\"duration_s\":%.3f,\"ops\":%zu,"
@@ -318,8 +318,8 @@ int main(int argc, char** argv) {
   bool locks = s.workload == "lock" || s.workload == "lock-contended";
   bool sessions = s.workload == "sessions";
   // Long enough for the whole run: the lock workloads do not keep alive.
-  auto lock_ttl = std::chrono::milliseconds(
-    static_cast<std::int64_t>((s.warmup + s.duration + 60) * 1000));
+  auto lock_ttl =
+    std::chrono::milliseconds(static_cast<std::int64_t>((s.warmup + s.duration + 60) * 1000));
   std::vector<lock_client> lockers;
   if (locks) {
     for (std::size_t c = 0; c < s.clients; ++c) {
@@ -428,28 +428,29 @@ int main(int argc, char** argv) {
     if (stop)
       return;
     auto began = clock_type::now();
-    l.g->conn->async_acquire(
-      l.session, l.name, ballot::lock::lock_mode::exclusive, 10s,
-      [&, began](ballot::lock::result got) {
-        if (stop)
-          return;  // the client may be closing: touch nothing
-        if (!got.ok()) {
-          record(*l.g, began, false);
-          cycle(l);
-          return;
-        }
-        // A cheap mutual-exclusion check, as peerbench's: all holders are here.
-        if (s.workload == "lock-contended" && holders.fetch_add(1) != 0)
-          overlaps.fetch_add(1);
-        if (s.workload == "lock-contended")
-          holders.fetch_sub(1);
-        l.g->conn->async_release(l.session, l.name, [&, began](ballot::lock::result rel) {
-          if (stop)
-            return;
-          record(*l.g, began, rel.ok());
-          cycle(l);
-        });
-      });
+    l.g->conn->async_acquire(l.session, l.name, ballot::lock::lock_mode::exclusive, 10s,
+                             [&, began](ballot::lock::result got) {
+                               if (stop)
+                                 return;  // the client may be closing: touch nothing
+                               if (!got.ok()) {
+                                 record(*l.g, began, false);
+                                 cycle(l);
+                                 return;
+                               }
+                               // A cheap mutual-exclusion check, as peerbench's: all holders are
+                               // here.
+                               if (s.workload == "lock-contended" && holders.fetch_add(1) != 0)
+                                 overlaps.fetch_add(1);
+                               if (s.workload == "lock-contended")
+                                 holders.fetch_sub(1);
+                               l.g->conn->async_release(l.session, l.name,
+                                                        [&, began](ballot::lock::result rel) {
+                                                          if (stop)
+                                                            return;
+                                                          record(*l.g, began, rel.ok());
+                                                          cycle(l);
+                                                        });
+                             });
   };
   // The sessions workload: every session keeps itself alive every TTL/3.
   std::function<void(lock_client&)> beat;
@@ -466,8 +467,8 @@ int main(int argc, char** argv) {
       record(*l.g, began, r.ok());
       if (stop)
         return;  // the client may be closing: touch nothing
-      l.g->conn->schedule(
-        std::chrono::milliseconds(static_cast<std::int64_t>(s.ttl * 1000 / 3)), [&] { beat(l); });
+      l.g->conn->schedule(std::chrono::milliseconds(static_cast<std::int64_t>(s.ttl * 1000 / 3)),
+                          [&] { beat(l); });
     });
   };
 

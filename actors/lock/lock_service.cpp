@@ -243,9 +243,12 @@ void lock_service::restore(const std::string& snapshot) {
     auto users = locks.sessions();
     auto owners = keys.sessions();
     users.insert(owners.begin(), owners.end());
-    for (auto id : users)
-      if (ok && sessions.find(id) == nullptr)
+    for (auto id : users) {
+      if (sessions.find(id) == nullptr) {
         ok = r.fail("sessions", "session " + std::to_string(id) + " holds state but is not live");
+        break;
+      }
+    }
   }
   ok = ok && r.finish();
   if (!ok)

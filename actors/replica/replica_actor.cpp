@@ -2,9 +2,9 @@
 
 #include <chrono>
 #include <cstdint>
-#include <random>
 #include <map>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <utility>
 #include <variant>

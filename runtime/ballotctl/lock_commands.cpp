@@ -70,7 +70,7 @@ int run_watch(const watch_args& a, client::client& c) {
   std::optional<lock::result> ended;
   auto w = c.watch(
     a.key, a.prefix, a.from_revision,
-    [&](std::vector<kv::event> events, std::uint64_t) {
+    [&](const std::vector<kv::event>& events, std::uint64_t) {
       std::lock_guard<std::mutex> guard{m};
       for (auto& e : events) {
         if (a.count && printed >= *a.count)
@@ -117,9 +117,10 @@ int run_watch(const watch_args& a, client::client& c) {
 namespace {
 
 /// Starts `argv` with the lock in its environment; the child's pid or -1.
-pid_t spawn(const std::vector<std::string>& command, const std::string& name,
-            std::uint64_t token, lock::session_id session) {
+pid_t spawn(const std::vector<std::string>& command, const std::string& name, std::uint64_t token,
+            lock::session_id session) {
   std::vector<char*> argv;
+  argv.reserve(command.size() + 1);
   for (auto& s : command)
     argv.push_back(const_cast<char*>(s.c_str()));
   argv.push_back(nullptr);
@@ -146,7 +147,8 @@ int run_lock(const lock_args& a, client::client& c) {
   std::atomic<bool> lost{false};
   lock::result why;
   auto ttl = std::chrono::milliseconds(static_cast<std::int64_t>(a.ttl_s * 1000));
-  auto s = client::session::open(c, ttl, [&](const std::string&) { lost = true; }, &why);
+  auto s = client::session::open(
+    c, ttl, [&](const std::string&) { lost = true; }, &why);
   if (!s)
     return fail(why, a.json, "cannot open a session");
   auto mode = a.shared ? lock::lock_mode::shared : lock::lock_mode::exclusive;
@@ -200,8 +202,7 @@ int run_lock(const lock_args& a, client::client& c) {
     auto released = s->close();
     if (!released.ok())
       std::cerr << "ballotctl: releasing '" << a.name << "' failed ("
-                << lock::to_string(released.code)
-                << "); it is freed when the session expires\n";
+                << lock::to_string(released.code) << "); it is freed when the session expires\n";
   }
   if (WIFEXITED(status))
     return WEXITSTATUS(status);

@@ -198,7 +198,8 @@ invocation parse(int argc, char** argv) {
     } else if (flag == "--ttl") {
       inv.ttl_s = parse_seconds(flag, take_value(), false);
       if (inv.ttl_s < 0.1 || inv.ttl_s > 3600)
-        throw usage_error{"--ttl '" + std::to_string(inv.ttl_s) + "' is outside [0.1, 3600] seconds"};
+        throw usage_error{"--ttl '" + std::to_string(inv.ttl_s) +
+                          "' is outside [0.1, 3600] seconds"};
       inv.command_flags.push_back(flag);
     } else {
       throw usage_error{"unknown flag '" + arg + "'"};

@@ -213,9 +213,9 @@ outcome from_error(schemas::client::Error::Reader e) {
     case E::UNAVAILABLE:
       return retry(to_std(e.getUnavailable()), false);
     case E::NO_SESSION:
-      return finished(lock::result::error(lock::result_code::no_session,
-                                          "session " + std::to_string(e.getNoSession()) +
-                                            " is unknown, closed or expired"));
+      return finished(lock::result::error(
+        lock::result_code::no_session,
+        "session " + std::to_string(e.getNoSession()) + " is unknown, closed or expired"));
     case E::BUSY:
       return finished(lock::result::error(lock::result_code::busy, "the lock is taken"));
     case E::TIMEOUT:
@@ -726,12 +726,10 @@ void client::impl::schedule(std::chrono::milliseconds delay, std::function<void(
   auto add = [&] {
     if (closed || tasks == nullptr)
       return;
-    tasks->add(provider->getTimer()
-                 .afterDelay(to_kj(delay))
-                 .then([this, fn = std::move(fn)] {
-                   if (!closed)
-                     fn();
-                 }));
+    tasks->add(provider->getTimer().afterDelay(to_kj(delay)).then([this, fn = std::move(fn)] {
+      if (!closed)
+        fn();
+    }));
   };
   if (std::this_thread::get_id() == io_thread) {
     add();
@@ -965,9 +963,8 @@ void client::async_close_session(lock::session_id session, lock_callback done) {
   impl_->submit(c);
 }
 
-void client::async_acquire(lock::session_id session, const std::string& name,
-                           lock::lock_mode mode, std::chrono::milliseconds wait,
-                           lock_callback done) {
+void client::async_acquire(lock::session_id session, const std::string& name, lock::lock_mode mode,
+                           std::chrono::milliseconds wait, lock_callback done) {
   auto c = lock_call(op::acquire, impl_->opts.timeout + wait, session, name);
   c->mode = mode;
   c->wait = wait;
@@ -975,8 +972,7 @@ void client::async_acquire(lock::session_id session, const std::string& name,
   impl_->submit(c);
 }
 
-void client::async_release(lock::session_id session, const std::string& name,
-                           lock_callback done) {
+void client::async_release(lock::session_id session, const std::string& name, lock_callback done) {
   auto c = lock_call(op::release, impl_->opts.timeout, session, name);
   c->done = [done = std::move(done)](outcome o) { done(std::move(o.lres)); };
   impl_->submit(c);
@@ -1021,8 +1017,8 @@ class sink_server final : public schemas::client::WatchSink::Server {
         continue;
       kv::event ev;
       ev.revision = e.getRevision();
-      ev.type = e.getType() == schemas::client::EventType::PUT ? kv::event_type::put
-                                                               : kv::event_type::del;
+      ev.type =
+        e.getType() == schemas::client::EventType::PUT ? kv::event_type::put : kv::event_type::del;
       ev.key = to_std(e.getKey());
       auto v = e.getValue();
       ev.value.assign(reinterpret_cast<const char*>(v.begin()), v.size());

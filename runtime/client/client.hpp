@@ -185,8 +185,7 @@ class client {
   /// anew), or bad_request. Destroying the handle stops the watch.
   std::unique_ptr<watch_handle> watch(const std::string& key, bool prefix,
                                       std::optional<std::uint64_t> from_revision,
-                                      events_callback on_events,
-                                      lock_callback on_end = nullptr);
+                                      events_callback on_events, lock_callback on_end = nullptr);
 
   /// Runs `fn` on the client's I/O thread after `delay` (unless the client
   /// closes first). For helpers such as `session`'s keep-alive loop.

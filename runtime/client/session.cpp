@@ -23,7 +23,7 @@ struct session::keeper {
   static void beat(const std::shared_ptr<keeper>& k) {
     if (k->stopped)
       return;
-    k->c->async_keep_alive(k->id, [k](lock::result r) {
+    k->c->async_keep_alive(k->id, [k](const lock::result& r) {
       if (k->stopped)
         return;
       if (r.ok()) {
@@ -101,7 +101,8 @@ bool session::in_jeopardy() const {
 }
 
 lock::result session::acquire(const std::string& name, lock::lock_mode mode,
-                              std::chrono::milliseconds wait, std::chrono::milliseconds lock_delay) {
+                              std::chrono::milliseconds wait,
+                              std::chrono::milliseconds lock_delay) {
   auto r = k_->c->acquire(k_->id, name, mode, wait, lock_delay);
   if (r.code == lock::result_code::no_session)
     k_->lose(r.message);

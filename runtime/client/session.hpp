@@ -28,8 +28,7 @@ class session {
   /// Opens a session on `c` (which must outlive it). On failure returns
   /// nullptr and, if `why` is given, the answer that refused it.
   static std::unique_ptr<session> open(client& c, std::chrono::milliseconds ttl,
-                                       lost_handler on_lost = nullptr,
-                                       lock::result* why = nullptr);
+                                       lost_handler on_lost = nullptr, lock::result* why = nullptr);
 
   /// Stops the keep-alives and closes the session (best effort) unless lost.
   ~session();

@@ -21,8 +21,6 @@
 
 namespace ballot::gateway {
 
-
-
 inline std::string to_std(capnp::Text::Reader text) {
   return {text.cStr(), text.size()};
 }
@@ -180,7 +178,6 @@ std::pair<kj::Promise<T>, std::function<void(T)>> handoff() {
   };
   return {paf.promise.then([box]() mutable { return std::move(*box); }), std::move(done)};
 }
-
 
 /// A random non-zero 64-bit id (the gateway's own request ids).
 inline std::uint64_t random_id() {

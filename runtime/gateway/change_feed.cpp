@@ -39,8 +39,8 @@ void change_feed::publish(const service::change& c) {
       for (auto& g : c.grants)
         if (g.session == it->second.session && g.name == it->second.name)
           outcome = g.token;
-      if (!outcome && std::find(c.expired.begin(), c.expired.end(), it->second.session) !=
-                        c.expired.end())
+      if (!outcome &&
+          std::find(c.expired.begin(), c.expired.end(), it->second.session) != c.expired.end())
         outcome = std::optional<std::uint64_t>{};
       if (outcome) {
         answer.emplace_back(std::move(it->second.done), *outcome);

@@ -69,10 +69,10 @@ class service final : public schemas::client::Ballot::Server {
   // A watch's rounds: deliver what is new (from the feed, else from the
   // cluster's history), then wait for more.
   struct watch_state;
-  kj::Promise<void> watch_round(std::shared_ptr<watch_state> w);
-  kj::Promise<void> cluster_round(std::shared_ptr<watch_state> w);
-  kj::Promise<void> wait_for_news(std::shared_ptr<watch_state> w);
-  kj::Promise<void> deliver(std::shared_ptr<watch_state> w, std::vector<kv::event> events,
+  kj::Promise<void> watch_round(const std::shared_ptr<watch_state>& w);
+  kj::Promise<void> cluster_round(const std::shared_ptr<watch_state>& w);
+  kj::Promise<void> wait_for_news(const std::shared_ptr<watch_state>& w);
+  kj::Promise<void> deliver(const std::shared_ptr<watch_state>& w, std::vector<kv::event> events,
                             std::uint64_t upto);
 
   const bridge& bridge_;

@@ -170,59 +170,59 @@ kj::Promise<void> service::await_grant(AcquireContext context, std::uint64_t wai
   auto session = p.getSession();
   auto name = to_std(p.getName());
   // A retried acquire may have been granted before this node listened: look once.
-  return lock_read(lock::lock_info{name}).then([this, context, session, name, wait_id,
-                                                granted = kj::mv(granted),
-                                                deadline](std::optional<lock::result> info) mutable
-                                               -> kj::Promise<void> {
-    if (auto token = token_of(info, session)) {
-      context.getResults().initResult().setToken(*token);
-      return kj::READY_NOW;
-    }
-    using outcome = std::optional<std::optional<std::uint64_t>>;
-    auto now = timer_.now();
-    auto left = deadline > now ? deadline - now : 0 * kj::MILLISECONDS;
-    auto timed_out = timer_.afterDelay(left).then([] { return outcome{}; });
-    auto got = granted.then([](std::optional<std::uint64_t> t) { return outcome{t}; });
-    return got.exclusiveJoin(kj::mv(timed_out))
-      .then([this, context, session, name, wait_id](outcome o) mutable -> kj::Promise<void> {
-        opts_.feed->cancel(wait_id);
-        if (o) {
-          auto out = context.getResults().initResult();
-          if (*o)
-            out.setToken(**o);
-          else
-            out.initError().setNoSession(session);
-          return kj::READY_NOW;
-        }
-        // Timed out: stop waiting. A grant may race the cancel; then the
-        // session holds the lock and the caller must hear so.
-        return own_lock_write(lock::cancel_wait{0, session, name})
-          .then([this, context, session, name](std::optional<lock::result> c) mutable
-                -> kj::Promise<void> {
-            if (c && c->code == result_code::ok) {
-              context.getResults().initResult().initError().setTimeout();
-              return kj::READY_NOW;
-            }
-            if (c && c->code == result_code::no_session) {
-              context.getResults().initResult().initError().setNoSession(session);
-              return kj::READY_NOW;
-            }
-            bool cancel_failed = !c;
-            return lock_read(lock::lock_info{name}).then(
-              [context, session, cancel_failed](std::optional<lock::result> info) mutable {
-                auto out = context.getResults().initResult();
-                if (auto token = token_of(info, session))
-                  out.setToken(*token);
-                else if (cancel_failed)
-                  out.initError().setUnavailable(
-                    "the wait timed out and withdrawing it got no answer: the session may "
-                    "still be queued for the lock");
-                else
-                  out.initError().setTimeout();
-              });
-          });
-      });
-  });
+  return lock_read(lock::lock_info{name})
+    .then([this, context, session, name, wait_id, granted = kj::mv(granted),
+           deadline](const std::optional<lock::result>& info) mutable -> kj::Promise<void> {
+      if (auto token = token_of(info, session)) {
+        context.getResults().initResult().setToken(*token);
+        return kj::READY_NOW;
+      }
+      using outcome = std::optional<std::optional<std::uint64_t>>;
+      auto now = timer_.now();
+      auto left = deadline > now ? deadline - now : 0 * kj::MILLISECONDS;
+      auto timed_out = timer_.afterDelay(left).then([] { return outcome{}; });
+      auto got = granted.then([](std::optional<std::uint64_t> t) { return outcome{t}; });
+      return got.exclusiveJoin(kj::mv(timed_out))
+        .then([this, context, session, name, wait_id](outcome o) mutable -> kj::Promise<void> {
+          opts_.feed->cancel(wait_id);
+          if (o) {
+            auto out = context.getResults().initResult();
+            if (*o)
+              out.setToken(**o);
+            else
+              out.initError().setNoSession(session);
+            return kj::READY_NOW;
+          }
+          // Timed out: stop waiting. A grant may race the cancel; then the
+          // session holds the lock and the caller must hear so.
+          return own_lock_write(lock::cancel_wait{0, session, name})
+            .then([this, context, session,
+                   name](std::optional<lock::result> c) mutable -> kj::Promise<void> {
+              if (c && c->code == result_code::ok) {
+                context.getResults().initResult().initError().setTimeout();
+                return kj::READY_NOW;
+              }
+              if (c && c->code == result_code::no_session) {
+                context.getResults().initResult().initError().setNoSession(session);
+                return kj::READY_NOW;
+              }
+              bool cancel_failed = !c;
+              return lock_read(lock::lock_info{name})
+                .then([context, session,
+                       cancel_failed](const std::optional<lock::result>& info) mutable {
+                  auto out = context.getResults().initResult();
+                  if (auto token = token_of(info, session))
+                    out.setToken(*token);
+                  else if (cancel_failed)
+                    out.initError().setUnavailable(
+                      "the wait timed out and withdrawing it got no answer: the session may "
+                      "still be queued for the lock");
+                  else
+                    out.initError().setTimeout();
+                });
+            });
+        });
+    });
 }
 
 kj::Promise<void> service::release(ReleaseContext context) {

@@ -57,7 +57,7 @@ kj::Promise<void> service::watch(WatchContext context) {
   });
 }
 
-kj::Promise<void> service::watch_round(std::shared_ptr<watch_state> w) {
+kj::Promise<void> service::watch_round(const std::shared_ptr<watch_state>& w) {
   std::vector<kv::event> events;
   std::uint64_t upto = 0;
   if (!opts_.feed->events_since(w->key, w->prefix, w->revision, events, upto))
@@ -68,7 +68,7 @@ kj::Promise<void> service::watch_round(std::shared_ptr<watch_state> w) {
   return wait_for_news(w);
 }
 
-kj::Promise<void> service::wait_for_news(std::shared_ptr<watch_state> w) {
+kj::Promise<void> service::wait_for_news(const std::shared_ptr<watch_state>& w) {
   // The feed wakes the watch when the local replica applies something; the
   // poll asks the cluster now and then, in case this replica is cut off
   // from the leader (or lags it) and its feed is silent.
@@ -80,7 +80,7 @@ kj::Promise<void> service::wait_for_news(std::shared_ptr<watch_state> w) {
     .attach(kj::defer([this, id] { opts_.feed->cancel(id); }));
 }
 
-kj::Promise<void> service::cluster_round(std::shared_ptr<watch_state> w) {
+kj::Promise<void> service::cluster_round(const std::shared_ptr<watch_state>& w) {
   return lock_read(lock::query{lock::events_since{w->key, w->revision}})
     .then([this, w](std::optional<lock::result> r) -> kj::Promise<void> {
       auto end = [&] { return w->context.getResults().initResult().initError(); };
@@ -104,8 +104,8 @@ kj::Promise<void> service::cluster_round(std::shared_ptr<watch_state> w) {
     });
 }
 
-kj::Promise<void> service::deliver(std::shared_ptr<watch_state> w, std::vector<kv::event> events,
-                                   std::uint64_t upto) {
+kj::Promise<void> service::deliver(const std::shared_ptr<watch_state>& w,
+                                   std::vector<kv::event> events, std::uint64_t upto) {
   std::size_t n = 0;
   std::size_t bytes = 0;
   while (n < events.size() && n < max_events_per_call &&

@@ -189,9 +189,8 @@ TEST_F(LockGatewayTest, WatchDeliversEveryChangeInOrderAndResumes) {
   start_all_gateways();
   auto c = client_all();
   event_log log;
-  auto w = c->watch("w/", true, std::nullopt, [&](std::vector<kv::event> evs, std::uint64_t) {
-    log.add(std::move(evs));
-  });
+  auto w = c->watch("w/", true, std::nullopt,
+                    [&](std::vector<kv::event> evs, std::uint64_t) { log.add(std::move(evs)); });
   // The watch starts from the revision it learnt; give it that moment.
   auto deadline = std::chrono::steady_clock::now() + 3s;
   while (!w->started() && std::chrono::steady_clock::now() < deadline)
@@ -214,9 +213,8 @@ TEST_F(LockGatewayTest, WatchDeliversEveryChangeInOrderAndResumes) {
     EXPECT_GT(evs[i].revision, evs[i - 1].revision);
   // Resuming from a revision replays exactly what came after it.
   event_log again;
-  auto w2 = c->watch("w/a", false, evs[0].revision, [&](std::vector<kv::event> e, std::uint64_t) {
-    again.add(std::move(e));
-  });
+  auto w2 = c->watch("w/a", false, evs[0].revision,
+                     [&](std::vector<kv::event> e, std::uint64_t) { again.add(std::move(e)); });
   ASSERT_TRUE(again.await(1));
   std::this_thread::sleep_for(100ms);
   auto replay = again.snapshot();
@@ -239,9 +237,8 @@ TEST_F(LockGatewayTest, SessionsLocksAndWatchesSurviveTheLeadersDeath) {
   auto got = s->acquire("survive");
   ASSERT_TRUE(got.ok()) << got.message;
   event_log log;
-  auto w = c->watch("f/", true, std::nullopt, [&](std::vector<kv::event> evs, std::uint64_t) {
-    log.add(std::move(evs));
-  });
+  auto w = c->watch("f/", true, std::nullopt,
+                    [&](std::vector<kv::event> evs, std::uint64_t) { log.add(std::move(evs)); });
   auto deadline = std::chrono::steady_clock::now() + 3s;
   while (!w->started() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(5ms);

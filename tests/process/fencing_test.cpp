@@ -95,10 +95,10 @@ TEST(ProcessFencingTest, LockHoldersNeverOverlapAcrossAFailover) {
   }
   EXPECT_EQ(writes, count);
   EXPECT_EQ(prev, last_token);
-  std::printf("fencing: %d critical sections succeeded (%d before the kill, %d with the leader "
-              "dead), %d fenced off, %d not acquired or failed\n",
-              succeeded.load(), before_kill, while_down - before_kill, fenced.load(),
-              failed.load());
+  std::printf(
+    "fencing: %d critical sections succeeded (%d before the kill, %d with the leader "
+    "dead), %d fenced off, %d not acquired or failed\n",
+    succeeded.load(), before_kill, while_down - before_kill, fenced.load(), failed.load());
 }
 
 }  // namespace

@@ -124,8 +124,8 @@ TEST(ServiceMachineTest, SnapshotCarriesBothApis) {
 TEST(ServiceMachineTest, GarbageIsRefusedNotApplied) {
   service_machine m;
   auto before = m.snapshot();
-  for (std::string junk : {std::string{}, std::string("\x11"), std::string("\xff\x01"),
-                           std::string("\x01\x05")}) {
+  for (std::string junk :
+       {std::string{}, std::string("\x11"), std::string("\xff\x01"), std::string("\x01\x05")}) {
     m.apply(junk);
     m.query(junk);
   }
