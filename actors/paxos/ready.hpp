@@ -53,6 +53,14 @@ struct read_result {
 /// vote. `chosen` records only save a restarted replica from re-learning what
 /// a majority already holds durably, so they may reach the disk later (with
 /// the next sync) without holding anything back.
+///
+/// One exception: phase 2a (`accept`) messages may go out before the records
+/// are durable (`take_early_messages`). An accept is a proposal, not a vote;
+/// the leader's own vote reaches its proposer only as an `accepted` message
+/// to itself among `messages`, which the driver delivers after the sync like
+/// any other, so the commit index an accept carries counts durable votes only.
+/// Sending phase 2a while the leader's own write is in flight takes that
+/// write off the commit's critical path.
 struct ready {
   /// A compaction (after a snapshot was taken or installed): this whole
   /// state REPLACES what is on disk, before the records below apply on top.
@@ -76,6 +84,17 @@ struct ready {
   bool must_sync() const { return promised || !accepted.empty(); }
   bool empty() const {
     return !must_persist() && messages.empty() && replies.empty() && reads.empty();
+  }
+
+  /// Moves the messages that need not wait for this ready's records out of
+  /// `messages` (see above), in order.
+  std::vector<envelope> take_early_messages() {
+    std::vector<envelope> early;
+    std::vector<envelope> rest;
+    for (auto& env : messages)
+      (std::holds_alternative<accept>(env.msg) ? early : rest).push_back(std::move(env));
+    messages = std::move(rest);
+    return early;
   }
 
   /// Applies this ready's records to `disk` (what a driver's storage does).

@@ -257,7 +257,15 @@ void replica::compact_to(const paxos::snapshot& snap) {
 void replica::send(node_id to, message msg) {
   if (std::holds_alternative<accept>(msg))
     sent_accepts_ = true;
-  if (to == id())
+  // The leader's own vote goes out through the driver like any other: the
+  // driver hands it back only once the vote is durable. So the leader counts
+  // itself toward a majority only for votes on disk, and may send phase 2a
+  // to the others before its own write finishes (`ready::early_messages`).
+#ifndef BALLOT_MUTANT_EARLY_SELF_VOTE
+  if (to == id() && !std::holds_alternative<accepted>(msg))
+#else
+  if (to == id())  // counts its own vote before the driver made it durable
+#endif
     inbox_.push_back(std::move(msg));
   else
     out_.messages.push_back(envelope{id(), to, std::move(msg)});

@@ -56,6 +56,9 @@ struct replica_state {
     auto rd = core->take_ready();
     if (rd.empty())
       return;
+    // Phase 2a goes now, while our own write is in flight (see ready).
+    for (auto& env : rd.take_early_messages())
+      send_message(env);
     outputs out{std::move(rd.messages), std::move(rd.replies), {}};
     // A read is answered from the state at the moment the core allows it.
     for (auto& r : rd.reads) {
@@ -117,14 +120,22 @@ struct replica_state {
                                         .count());
   }
 
-  void release(outputs& out) {
-    for (auto& env : out.messages) {
-      auto peer = peers.find(env.to);
-      // An unknown peer is a lost message, which the protocol tolerates.
-      if (peer == peers.end())
-        continue;
-      std::visit([&](auto& msg) { self->send(peer->second, env.from, std::move(msg)); }, env.msg);
+  void send_message(paxos::envelope& env) {
+    // To ourselves: our own vote, back through the mailbox now that it is durable.
+    if (env.to == core->id()) {
+      std::visit([&](auto& msg) { self->send(self, env.from, std::move(msg)); }, env.msg);
+      return;
     }
+    auto peer = peers.find(env.to);
+    // An unknown peer is a lost message, which the protocol tolerates.
+    if (peer == peers.end())
+      return;
+    std::visit([&](auto& msg) { self->send(peer->second, env.from, std::move(msg)); }, env.msg);
+  }
+
+  void release(outputs& out) {
+    for (auto& env : out.messages)
+      send_message(env);
     for (auto& reply : out.replies) {
       if (reply.client == own_client && own_in_flight > 0)
         --own_in_flight;

@@ -71,6 +71,10 @@ struct node {
   std::uint64_t term = 0;        ///< the driver's number of its current leadership
   std::uint64_t own_client = 0;  ///< per incarnation: its own commands' client id
   std::uint64_t own_seq = 0;
+  /// Group commit, as the replica actor does it: readies whose records are
+  /// written but not yet synced, with their outputs held (reads answered).
+  std::vector<std::pair<paxos::ready, std::vector<client_reply>>> unsynced;
+  bool sync_scheduled = false;
 };
 
 struct client {
@@ -118,6 +122,9 @@ class world final : public lock_host {
     // Compaction from never to very often, so snapshots are taken,
     // reloaded after crashes and sent to replicas that fell behind.
     snapshot_interval_ = std::array<std::uint64_t, 4>{0, 3, 10, 40}[below(4)];
+    // A sync takes up to this long: a fast disk, or one slower than the
+    // network, so the leader's own write may finish after a follower's vote.
+    max_sync_delay_ = below(2) == 0 ? 2 : 2 * max_delay_;
     for (node_id id = 1; id <= opts.nodes; ++id) {
       members_.push_back(id);
       nodes_[id];
@@ -128,7 +135,8 @@ class world final : public lock_host {
       start(id);
     trace("run: drop " + std::to_string(drop_) + ", duplicate " + std::to_string(duplicate_) +
           ", delay <= " + std::to_string(max_delay_) + ", crash " + std::to_string(crash_rate_) +
-          ", partition " + std::to_string(partition_rate_) + ", window " + std::to_string(window_) +
+          ", partition " + std::to_string(partition_rate_) + ", sync <= " +
+          std::to_string(max_sync_delay_) + ", window " + std::to_string(window_) +
           ", batch " + std::to_string(max_batch_) + ", snapshot every " +
           std::to_string(snapshot_interval_));
     if (lock_) {
@@ -337,6 +345,13 @@ class world final : public lock_host {
 
   void crash(node_id id) {
     auto& n = nodes_[id];
+    // Written but not synced: the page cache may or may not have flushed a
+    // prefix of it; the outputs it held are lost either way.
+    auto survive = n.unsynced.empty() ? 0 : below(n.unsynced.size() + 1);
+    for (std::size_t i = 0; i < survive; ++i)
+      make_durable(id, n.unsynced[i].first);
+    n.unsynced.clear();
+    n.sync_scheduled = false;
     n.core.reset();
     n.machine.reset();
     n.locks.reset();
@@ -412,6 +427,12 @@ class world final : public lock_host {
 
   void send(envelope env) {
     ++messages_;
+    if (env.from == env.to) {
+      // A leader's own vote, handed back by its driver once durable: a
+      // mailbox message, never lost (but gone with a crash).
+      schedule(event{event::kind::message, std::move(env), 0, {}, 0, 0, {}}, 1);
+      return;
+    }
     if (chance(drop_))
       return;
     bool twice = chance(duplicate_);
@@ -433,11 +454,67 @@ class world final : public lock_host {
       }
     }
     auto r = n.core->take_ready();
-    for (const auto& [slot, vote] : r.accepted)
-      oracle_.on_vote(id, slot, vote.ballot, vote.val);
     for (const auto& c : r.chosen)
       oracle_.on_learned(id, c.slot, c.val);
-    r.persist_to(n.disk);
+    // Phase 2a leaves before this step's records are durable, as the replica
+    // actor sends it (see paxos::ready); everything else waits for the sync.
+    for (auto& env : r.take_early_messages())
+      send(std::move(env));
+    // A read is served the moment the core allows it: the answer is how many
+    // commands this replica's state machine has applied now. It leaves with
+    // the other outputs.
+    std::vector<client_reply> reads;
+    for (auto& rd : r.reads) {
+      auto owner = read_owner_.find(rd.id);
+      if (owner == read_owner_.end())
+        continue;
+      std::string answer;
+      if (rd.status == paxos::reply_status::ok)
+        answer =
+          lock_ ? n.locks->query(read_query_[rd.id]) : std::to_string(n.machine->log().size());
+      reads.push_back(client_reply{clients_[owner->second].id, rd.id, rd.status, answer,
+                                   rd.leader_hint});
+    }
+    if (!r.must_sync() && n.unsynced.empty()) {
+      make_durable(id, r);
+      release(r, reads);
+      return;
+    }
+    n.unsynced.emplace_back(std::move(r), std::move(reads));
+    if (!n.sync_scheduled) {
+      n.sync_scheduled = true;
+      auto incarnation = n.incarnation;
+      // The sync completes after a random while, letting other inputs in.
+      after(below(max_sync_delay_ + 1), [this, id, incarnation] {
+        auto& m = nodes_[id];
+        if (!m.core || m.incarnation != incarnation)
+          return;  // crashed meanwhile: crash() settled what survived
+        sync(id);
+      });
+    }
+  }
+
+  /// Applies a ready's records to the node's disk; the oracle sees each vote
+  /// as it becomes durable.
+  void make_durable(node_id id, const paxos::ready& r) {
+    for (const auto& [slot, vote] : r.accepted)
+      oracle_.on_vote(id, slot, vote.ballot, vote.val);
+    r.persist_to(nodes_[id].disk);
+  }
+
+  /// Every written ready becomes durable; then their outputs go, in order.
+  void sync(node_id id) {
+    auto& n = nodes_[id];
+    n.sync_scheduled = false;
+    auto batch = std::move(n.unsynced);
+    n.unsynced.clear();
+    for (auto& [r, reads] : batch)
+      make_durable(id, r);
+    for (auto& [r, reads] : batch)
+      release(r, reads);
+  }
+
+  void release(paxos::ready& r, std::vector<client_reply>& reads) {
     for (auto& env : r.messages)
       send(std::move(env));
     for (auto& reply : r.replies) {
@@ -445,19 +522,12 @@ class world final : public lock_host {
         if (clients_[i].id == reply.client && !chance(drop_))
           schedule(event{event::kind::reply, {}, 0, {}, 0, i, reply}, 1 + below(max_delay_));
     }
-    // A read is served the moment the core allows it: the answer is how many
-    // commands this replica's state machine has applied now.
-    for (auto& rd : r.reads) {
-      auto owner = read_owner_.find(rd.id);
+    for (auto& reply : reads) {
+      auto owner = read_owner_.find(reply.seq);
       if (owner == read_owner_.end() || chance(drop_))
         continue;
-      auto& c = clients_[owner->second];
-      std::string answer;
-      if (rd.status == paxos::reply_status::ok)
-        answer =
-          lock_ ? n.locks->query(read_query_[rd.id]) : std::to_string(n.machine->log().size());
-      client_reply reply{c.id, rd.id, rd.status, answer, rd.leader_hint};
-      schedule(event{event::kind::reply, {}, 0, {}, 0, owner->second, reply},
+      // read_id marks it a read's answer: read ids and write seqs overlap.
+      schedule(event{event::kind::reply, {}, 0, {}, reply.seq, owner->second, reply},
                1 + below(max_delay_));
     }
   }
@@ -506,7 +576,7 @@ class world final : public lock_host {
           break;
         }
         case event::kind::reply:
-          on_reply(ev.client, ev.reply);
+          on_reply(ev.client, ev.reply, ev.read_id != 0);
           break;
         case event::kind::timer:
           mix(now_ ^ 0x5DEECE66DULL);
@@ -516,9 +586,10 @@ class world final : public lock_host {
     }
   }
 
-  void on_reply(std::size_t index, const client_reply& r) {
+  void on_reply(std::size_t index, const client_reply& r, bool to_read) {
     auto& c = clients_[index];
-    if (!c.waiting || r.client != c.id || r.seq != (c.reading ? c.read_id : c.seq))
+    if (!c.waiting || r.client != c.id || to_read != c.reading ||
+        r.seq != (c.reading ? c.read_id : c.seq))
       return;  // a late answer to an earlier attempt
     mix(now_ ^ (r.client << 40) ^ (r.seq << 1) ^ static_cast<std::uint64_t>(r.status));
     c.hint = r.leader_hint;
@@ -669,6 +740,7 @@ class world final : public lock_host {
   std::uint64_t hash_ = 0xCBF29CE484222325ULL;
   double drop_ = 0, duplicate_ = 0, crash_rate_ = 0, partition_rate_ = 0;
   std::uint64_t max_delay_ = 1;
+  std::uint64_t max_sync_delay_ = 2;
   std::size_t max_down_ = 1;
   std::size_t window_ = 8;
   std::size_t max_batch_ = 4;
