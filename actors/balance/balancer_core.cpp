@@ -48,7 +48,7 @@ class balancer_core::view final : public load_view {
 
 balancer_core::balancer_core(core_config cfg, std::unique_ptr<policy> pol,
                              const std::vector<std::pair<backend_id, backend_options>>& initial)
-    : cfg_(std::move(cfg)), policy_(std::move(pol)) {
+    : cfg_(cfg), policy_(std::move(pol)) {
   if (!policy_)
     throw std::invalid_argument("balancer_core: no policy");
   if (cfg_.max_attempts == 0)
@@ -373,8 +373,8 @@ void balancer_core::complete_error(request_id id, errc code, std::string message
   requests_.erase(it);
 }
 
-void balancer_core::fail_attempt(request_id id, request_entry& req, errc cause, std::string what,
-                                 bool counts_as_error, millis now) {
+void balancer_core::fail_attempt(request_id id, request_entry& req, errc cause,
+                                 const std::string& what, bool counts_as_error, millis now) {
   auto bid = *req.backend;
   req.backend.reset();
   --in_flight_;

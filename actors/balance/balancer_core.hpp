@@ -168,7 +168,7 @@ class balancer_core {
   void drain(millis now);
   void complete_ok(request_id id, backend_id backend);
   void complete_error(request_id id, errc code, std::string message);
-  void fail_attempt(request_id id, request_entry& req, errc cause, std::string what,
+  void fail_attempt(request_id id, request_entry& req, errc cause, const std::string& what,
                     bool counts_as_error, millis now);
   void record_failure(backend_entry& b, millis now);
   void forget_if_drained(backend_id id);
