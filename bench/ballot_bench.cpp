@@ -173,7 +173,7 @@ struct client_group {
 };
 
 /// One logical client of the lock workloads, or one session of `sessions`.
-struct lock_client {
+struct session_loop {
   client_group* g = nullptr;
   ballot::lock::session_id session = 0;
   std::string name;
@@ -320,7 +320,7 @@ int main(int argc, char** argv) {
   // Long enough for the whole run: the lock workloads do not keep alive.
   auto lock_ttl =
     std::chrono::milliseconds(static_cast<std::int64_t>((s.warmup + s.duration + 60) * 1000));
-  std::vector<lock_client> lockers;
+  std::vector<session_loop> lockers;
   if (locks) {
     for (std::size_t c = 0; c < s.clients; ++c) {
       auto& g = group[c % groups];
@@ -423,8 +423,8 @@ int main(int argc, char** argv) {
       g.conn->async_get(key, done);
   };
   // The lock workloads: acquire (waiting), release, and that is one op.
-  std::function<void(lock_client&)> cycle;
-  cycle = [&](lock_client& l) {
+  std::function<void(session_loop&)> cycle;
+  cycle = [&](session_loop& l) {
     if (stop)
       return;
     auto began = clock_type::now();
@@ -453,8 +453,8 @@ int main(int argc, char** argv) {
                              });
   };
   // The sessions workload: every session keeps itself alive every TTL/3.
-  std::function<void(lock_client&)> beat;
-  beat = [&](lock_client& l) {
+  std::function<void(session_loop&)> beat;
+  beat = [&](session_loop& l) {
     if (stop)
       return;
     auto began = clock_type::now();

@@ -83,6 +83,19 @@ class reader {
     return true;
   }
 
+  /// Reads an item count and refuses one that cannot fit the bytes left at
+  /// `min_item_bytes` each: a damaged count must neither loop long nor make
+  /// the caller reserve much.
+  template <class T>
+  bool count(T& n, std::size_t min_item_bytes, const char* field) {
+    if (!integer(n, field))
+      return false;
+    if (n > remaining() / min_item_bytes)
+      return fail(field, std::to_string(n) + " items cannot fit in " + std::to_string(remaining()) +
+                           " bytes");
+    return true;
+  }
+
   bool optional(std::optional<std::uint64_t>& x, const char* field) {
     bool present = false;
     if (!flag(present, field))

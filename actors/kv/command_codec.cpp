@@ -117,12 +117,9 @@ bool decode(std::string_view bytes, result& out, std::string& error) {
   bool ok = r.integer(code, "code");
   if (ok && code > static_cast<std::uint8_t>(result_code::unavailable))
     ok = r.fail("code", "unknown result code " + std::to_string(code));
+  // Each entry takes at least 12 bytes.
   ok = ok && r.integer(out.version, "version") && r.string(out.value, "value") &&
-       r.integer(n, "entry count");
-  // Each entry takes at least 12 bytes: reject absurd counts before reserving.
-  if (ok && n > r.remaining() / 12)
-    ok = r.fail("entry count", std::to_string(n) + " entries cannot fit in " +
-                                 std::to_string(r.remaining()) + " bytes");
+       r.count(n, 12, "entry count");
   if (ok)
     out.entries.reserve(n);
   for (std::uint32_t i = 0; ok && i < n; ++i) {

@@ -1,5 +1,7 @@
 #include "actors/kv/key_space.hpp"
 
+#include "actors/kv/event_codec.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -114,12 +116,8 @@ void key_space::save(detail::writer& w) const {
     w.integer(e.session);
   }
   w.integer(static_cast<std::uint64_t>(history_.size()));
-  for (auto& e : history_) {
-    w.integer(e.revision);
-    w.integer(static_cast<std::uint8_t>(e.type));
-    w.string(e.key);
-    w.string(e.value);
-  }
+  for (auto& e : history_)
+    detail::put_event(w, e);
 }
 
 bool key_space::load(detail::reader& r) {
@@ -128,11 +126,9 @@ bool key_space::load(detail::reader& r) {
   std::uint64_t count = 0;
   bool ok = r.integer(revision_, "revision") && r.integer(compacted_, "compacted") &&
             r.integer(limit, "history limit") && r.integer(bytes, "history bytes") &&
-            r.integer(count, "key count");
+            r.count(count, 24, "key count");
   if (ok && (limit == 0 || compacted_ > revision_))
     ok = r.fail("history limit", "invalid history bounds");
-  if (ok && count > r.remaining() / 24)
-    ok = r.fail("key count", std::to_string(count) + " keys cannot fit");
   if (ok) {
     history_events_ = static_cast<std::size_t>(limit);
     history_bytes_ = static_cast<std::size_t>(bytes);
@@ -159,14 +155,9 @@ bool key_space::load(detail::reader& r) {
                                  std::to_string(compacted_ + 1) + ".." + std::to_string(revision_));
   for (std::uint64_t i = 0; ok && i < count; ++i) {
     event e;
-    std::uint8_t type = 0;
-    ok = r.integer(e.revision, "event revision") && r.integer(type, "event type") &&
-         r.string(e.key, "event key") && r.string(e.value, "event value");
+    ok = detail::read_event(r, e);
     if (ok && e.revision != compacted_ + 1 + i)
       ok = r.fail("event revision", "gap in the history");
-    if (ok && type > static_cast<std::uint8_t>(event_type::del))
-      ok = r.fail("event type", "unknown event type " + std::to_string(type));
-    e.type = static_cast<event_type>(type);
     if (ok) {
       history_size_ += size_of(e);
       history_.push_back(std::move(e));

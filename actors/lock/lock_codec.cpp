@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "actors/kv/byte_codec.hpp"
+#include "actors/kv/event_codec.hpp"
 
 namespace ballot::lock {
 
@@ -54,19 +55,9 @@ void put_grants(writer& w, const std::vector<grant>& gs) {
   }
 }
 
-/// Checked before reserving: a damaged count must not allocate much.
-bool read_count(reader& r, std::uint32_t& n, std::size_t min_item, const char* field) {
-  if (!r.integer(n, field))
-    return false;
-  if (n > r.remaining() / min_item)
-    return r.fail(field, std::to_string(n) + " items cannot fit in " +
-                           std::to_string(r.remaining()) + " bytes");
-  return true;
-}
-
 bool read_grants(reader& r, std::vector<grant>& gs, const char* field) {
   std::uint32_t n = 0;
-  if (!read_count(r, n, 21, field))
+  if (!r.count(n, 21, field))
     return false;
   gs.reserve(n);
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -353,12 +344,8 @@ std::string encode(const result& res) {
   for (auto id : res.expired)
     w.integer(id);
   w.integer(static_cast<std::uint32_t>(res.events.size()));
-  for (auto& e : res.events) {
-    w.integer(e.revision);
-    w.integer(static_cast<std::uint8_t>(e.type));
-    w.string(e.key);
-    w.string(e.value);
-  }
+  for (auto& e : res.events)
+    kv::detail::put_event(w, e);
   put_grants(w, res.holders);
   put_grants(w, res.waiters);
   w.string(res.message);
@@ -377,21 +364,16 @@ bool decode(std::string_view bytes, result& out, std::string& error) {
   ok = ok && r.integer(out.session, "session") && r.integer(out.deadline, "deadline") &&
        r.integer(out.token, "token") && r.integer(out.revision, "revision") &&
        r.string(out.value, "value") && read_grants(r, out.grants, "grant count") &&
-       read_count(r, n, 8, "expired count");
+       r.count(n, 8, "expired count");
   for (std::uint32_t i = 0; ok && i < n; ++i) {
     session_id id = 0;
     ok = r.integer(id, "expired session");
     out.expired.push_back(id);
   }
-  ok = ok && read_count(r, n, 17, "event count");
+  ok = ok && r.count(n, kv::detail::min_event_bytes, "event count");
   for (std::uint32_t i = 0; ok && i < n; ++i) {
     event e;
-    std::uint8_t type = 0;
-    ok = r.integer(e.revision, "event revision") && r.integer(type, "event type") &&
-         r.string(e.key, "event key") && r.string(e.value, "event value");
-    if (ok && type > static_cast<std::uint8_t>(event_type::del))
-      ok = r.fail("event type", "unknown event type " + std::to_string(type));
-    e.type = static_cast<event_type>(type);
+    ok = kv::detail::read_event(r, e);
     out.events.push_back(std::move(e));
   }
   ok = ok && read_grants(r, out.holders, "holder count") &&

@@ -235,21 +235,17 @@ bool read_delay(kv::detail::reader& r, time_ms& delay, const char* field) {
 
 bool lock_table::load(kv::detail::reader& r) {
   std::uint64_t count = 0;
-  bool ok = r.integer(last_token_, "last token") && r.integer(count, "lock count");
   // A lock takes at least its name's length, delay_until and two counts.
-  if (ok && count > r.remaining() / 20)
-    ok = r.fail("lock count", std::to_string(count) + " locks cannot fit");
+  bool ok = r.integer(last_token_, "last token") && r.count(count, 20, "lock count");
   for (std::uint64_t i = 0; ok && i < count; ++i) {
     std::string name;
     lock l;
     std::uint32_t holders = 0;
     std::uint32_t waiters = 0;
     ok = r.string(name, "lock name") && r.integer(l.delay_until, "delay until") &&
-         r.integer(holders, "holder count");
+         r.count(holders, 25, "holder count");
     if (ok && (name.empty() || (!locks_.empty() && !(locks_.rbegin()->first < name))))
       ok = r.fail("lock name", "empty or not in strictly increasing order");
-    if (ok && holders > r.remaining() / 25)
-      ok = r.fail("holder count", std::to_string(holders) + " holders cannot fit");
     std::set<session_id> seen;
     for (std::uint32_t j = 0; ok && j < holders; ++j) {
       holder h;
@@ -264,9 +260,7 @@ bool lock_table::load(kv::detail::reader& r) {
       if (ok)
         l.holders.push_back(h);
     }
-    ok = ok && r.integer(waiters, "waiter count");
-    if (ok && waiters > r.remaining() / 17)
-      ok = r.fail("waiter count", std::to_string(waiters) + " waiters cannot fit");
+    ok = ok && r.count(waiters, 17, "waiter count");
     for (std::uint32_t j = 0; ok && j < waiters; ++j) {
       waiter x;
       ok = r.integer(x.session, "waiter session") && read_mode(r, x.mode, "waiter mode") &&

@@ -74,9 +74,7 @@ void session_table::save(kv::detail::writer& w) const {
 
 bool session_table::load(kv::detail::reader& r) {
   std::uint64_t count = 0;
-  bool ok = r.integer(next_id_, "next session id") && r.integer(count, "session count");
-  if (ok && count > r.remaining() / 24)
-    ok = r.fail("session count", std::to_string(count) + " sessions cannot fit");
+  bool ok = r.integer(next_id_, "next session id") && r.count(count, 24, "session count");
   for (std::uint64_t i = 0; ok && i < count; ++i) {
     session_id id = 0;
     session s;

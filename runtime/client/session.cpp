@@ -10,7 +10,7 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 }  // namespace
 
-struct session::keeper {
+struct session::keeper : std::enable_shared_from_this<keeper> {
   client* c = nullptr;
   lock::session_id id = 0;
   std::chrono::milliseconds ttl{0};
@@ -40,10 +40,7 @@ struct session::keeper {
   }
 
   void next(std::chrono::milliseconds delay) {
-    auto self = weak_self.lock();
-    if (!self)
-      return;
-    c->schedule(delay, [self] { beat(self); });
+    c->schedule(delay, [self = shared_from_this()] { beat(self); });
   }
 
   void lose(const std::string& why) {
@@ -57,8 +54,6 @@ struct session::keeper {
       }
     }
   }
-
-  std::weak_ptr<keeper> weak_self;
 };
 
 session::session(std::shared_ptr<keeper> k) : k_(std::move(k)) {}
@@ -77,7 +72,6 @@ std::unique_ptr<session> session::open(client& c, std::chrono::milliseconds ttl,
   k->ttl = ttl;
   k->on_lost = std::move(on_lost);
   k->last_ack = clock_type::now().time_since_epoch().count();
-  k->weak_self = k;
   k->next(ttl / 3);
   return std::unique_ptr<session>{new session{std::move(k)}};
 }
