@@ -68,6 +68,22 @@ struct Error {
     compacted @9 :UInt64;
     # Watch: the history no longer reaches back to the requested revision;
     # this is the oldest revision a watch can resume from. Re-read the keys.
+    overloaded @10 :Text;
+    # The node is over one of its budgets (bytes or count of calls in flight,
+    # connections from one address, proposals waiting at the leader, a
+    # watcher's undelivered bytes); the text names it. Nothing was done:
+    # retry after a short pause (with the same RequestId for a write).
+    quotaExceeded @11 :UInt64;
+    # The write would grow the state while it is over the cluster's quota
+    # (this many bytes). Nothing was done; deletes, reads, sessions and locks
+    # go on, and the refusal ends once deletes bring the state under it.
+    requestIdReused @12 :Void;
+    # This RequestId already named a different command (another key, value
+    # or operation). Nothing was done: give every new write a new seq.
+    limitReached @13 :Text;
+    # A configured cap on the state is reached (sessions in the cluster,
+    # waiters on one lock); the text names it. Nothing was done; retry after
+    # others finish.
   }
 }
 

@@ -27,6 +27,12 @@ const char* to_string(result_code code) {
       return "bad_request";
     case result_code::unavailable:
       return "unavailable";
+    case result_code::overloaded:
+      return "overloaded";
+    case result_code::quota_exceeded:
+      return "quota_exceeded";
+    case result_code::request_id_reused:
+      return "request_id_reused";
   }
   return "unknown";
 }
@@ -115,7 +121,7 @@ bool decode(std::string_view bytes, result& out, std::string& error) {
   std::uint8_t code = 0;
   std::uint32_t n = 0;
   bool ok = r.integer(code, "code");
-  if (ok && code > static_cast<std::uint8_t>(result_code::unavailable))
+  if (ok && code > static_cast<std::uint8_t>(result_code::request_id_reused))
     ok = r.fail("code", "unknown result code " + std::to_string(code));
   // Each entry takes at least 12 bytes.
   ok = ok && r.integer(out.version, "version") && r.string(out.value, "value") &&

@@ -16,6 +16,11 @@ enum class result_code : std::uint8_t {
   /// No replica answered in time. Made by clients only, never by the store:
   /// whether a write applied is unknown (a retry with the same request id is safe).
   unavailable = 4,
+  // Refusals made by the replica or the gateway before anything applied (never
+  // by the store); `message` says which budget or rule:
+  overloaded = 5,         ///< a budget of the node is full; retry after a pause
+  quota_exceeded = 6,     ///< the state is over the quota; `version` = the quota in bytes
+  request_id_reused = 7,  ///< the (client, seq) already named a different command
 };
 
 /// Readable name of a code ("ok", "not_found", ...).

@@ -102,6 +102,14 @@ const char* to_string(result_code code) {
       return "timeout";
     case result_code::unavailable:
       return "unavailable";
+    case result_code::overloaded:
+      return "overloaded";
+    case result_code::request_id_reused:
+      return "request_id_reused";
+    case result_code::limit_reached:
+      return "limit_reached";
+    case result_code::quota_exceeded:
+      return "quota_exceeded";
   }
   return "unknown";
 }
