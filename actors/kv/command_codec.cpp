@@ -55,6 +55,12 @@ std::string encode(const request& req) {
     w.integer(static_cast<std::uint8_t>(tag::list));
     w.string(list->prefix);
     w.integer(list->limit);
+    // The paging tail only when used: a plain listing encodes as before.
+    if (!list->start_after.empty() || list->with_values || list->max_bytes != 0) {
+      w.string(list->start_after);
+      w.integer(static_cast<std::uint8_t>(list->with_values ? 1 : 0));
+      w.integer(list->max_bytes);
+    }
   }
   return w.take();
 }
@@ -87,6 +93,9 @@ bool decode(std::string_view bytes, request& out, std::string& error) {
       case tag::list: {
         list_request list;
         ok = r.string(list.prefix, "prefix") && r.integer(list.limit, "limit");
+        if (ok && r.remaining() > 0)
+          ok = r.string(list.start_after, "start_after") &&
+               r.flag(list.with_values, "with_values") && r.integer(list.max_bytes, "max_bytes");
         out = std::move(list);
         break;
       }
@@ -112,6 +121,16 @@ std::string encode(const result& res) {
   }
   w.integer(static_cast<std::uint8_t>(res.truncated ? 1 : 0));
   w.string(res.message);
+  // The values tail only when an entry has one: answers without values
+  // (every write's, kept in the dedup table) encode exactly as before.
+  bool values = false;
+  for (auto& e : res.entries)
+    values = values || !e.value.empty();
+  if (values) {
+    w.integer(static_cast<std::uint32_t>(res.entries.size()));
+    for (auto& e : res.entries)
+      w.string(e.value);
+  }
   return w.take();
 }
 
@@ -133,7 +152,17 @@ bool decode(std::string_view bytes, result& out, std::string& error) {
     ok = r.string(e.key, "entry key") && r.integer(e.version, "entry version");
     out.entries.push_back(std::move(e));
   }
-  ok = ok && r.flag(out.truncated, "truncated") && r.string(out.message, "message") && r.finish();
+  ok = ok && r.flag(out.truncated, "truncated") && r.string(out.message, "message");
+  if (ok && r.remaining() > 0) {
+    std::uint32_t values = 0;
+    ok = r.integer(values, "value count");
+    if (ok && values != out.entries.size())
+      ok = r.fail("value count", std::to_string(values) + " values for " +
+                                   std::to_string(out.entries.size()) + " entries");
+    for (std::uint32_t i = 0; ok && i < values; ++i)
+      ok = r.string(out.entries[i].value, "entry value");
+  }
+  ok = ok && r.finish();
   out.code = static_cast<result_code>(code);
   if (!ok)
     error = "malformed result: " + r.error();

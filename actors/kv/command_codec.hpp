@@ -15,10 +15,14 @@
 ///     put  = 0x01 key value has_if:u8 [if_version:u64]
 ///     get  = 0x02 key
 ///     del  = 0x03 key has_if:u8 [if_version:u64]
-///     list = 0x04 prefix limit:u32
+///     list = 0x04 prefix limit:u32 [start_after with_values:u8 max_bytes:u64]
 ///
 /// A result is `code:u8 version:u64 value n:u32 (key version:u64)*n
-/// truncated:u8 message`. Decoding never throws and never allocates more than
+/// truncated:u8 message [n:u32 (entry value)*n]`. The bracketed tails are
+/// written only when they say something (a paging or valued listing; entries
+/// with values), so what older nodes wrote decodes unchanged and what they
+/// did not know about is never written for them. Decoding never throws and
+/// never allocates more than
 /// the input's size: lengths are checked against the bytes that remain, and
 /// trailing bytes are an error, so any byte string is either a valid message
 /// or a clear error.

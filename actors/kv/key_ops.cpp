@@ -58,14 +58,25 @@ result list(const key_space& keys, const list_request& req) {
   result r;
   std::string_view prefix = req.prefix;
   auto& all = keys.keys();
-  for (auto it = all.lower_bound(req.prefix); it != all.end(); ++it) {
+  // A page starts after the last key of the previous one, or at the prefix.
+  auto it = req.start_after.empty() || req.start_after < req.prefix
+              ? all.lower_bound(req.prefix)
+              : all.upper_bound(req.start_after);
+  std::uint64_t bytes = 0;
+  for (; it != all.end(); ++it) {
     if (std::string_view{it->first}.substr(0, prefix.size()) != prefix)
       break;
-    if (req.limit != 0 && r.entries.size() == req.limit) {
+    auto size = it->first.size() + (req.with_values ? it->second.value.size() : 0);
+    // The byte bound never leaves a page empty: one entry always fits.
+    if ((req.limit != 0 && r.entries.size() == req.limit) ||
+        (req.max_bytes != 0 && !r.entries.empty() && bytes + size > req.max_bytes)) {
       r.truncated = true;
       break;
     }
+    bytes += size;
     r.entries.push_back({it->first, it->second.version});
+    if (req.with_values)
+      r.entries.back().value = it->second.value;
   }
   r.version = keys.revision();
   return r;

@@ -31,9 +31,19 @@ struct del_request {
 
 /// Lists the keys that start with `prefix`, in key order, with their versions.
 /// `limit` caps the number of entries (0 = no cap); a capped answer says so.
+/// A listing pages through any number of keys: the next page starts after
+/// the last key of this one (`start_after`, "" = from the first key).
 struct list_request {
   std::string prefix;
   std::uint32_t limit = 0;
+  /// Only keys strictly greater than this ("" = no bound).
+  std::string start_after{};
+  /// Entries carry their values too.
+  bool with_values = false;
+  /// The listing stops (truncated) before its keys and values would pass
+  /// this many bytes, but never before its first entry; 0 = no bound. Bounds
+  /// one answer's size when values come along.
+  std::uint64_t max_bytes = 0;
 };
 
 using request = std::variant<put_request, get_request, del_request, list_request>;

@@ -30,9 +30,11 @@ const char* to_string(result_code code);
 struct key_version {
   std::string key;
   std::uint64_t version = 0;
+  /// The key's value, for a listing asked `with_values` (else empty).
+  std::string value{};
 
   friend bool operator==(const key_version& a, const key_version& b) {
-    return a.key == b.key && a.version == b.version;
+    return a.key == b.key && a.version == b.version && a.value == b.value;
   }
 };
 
@@ -44,7 +46,8 @@ struct key_version {
 /// - del: ok with `version` = the store revision of the delete; not_found when
 ///   the key is absent (and the condition, if any, is 0); version_mismatch as
 ///   for put.
-/// - list: ok with `entries`, `truncated`, and `version` = the store revision.
+/// - list: ok with `entries` (with values if asked), `truncated` (more keys
+///   match: list again after the last entry), and `version` = the store revision.
 struct result {
   result_code code = result_code::ok;
   std::uint64_t version = 0;

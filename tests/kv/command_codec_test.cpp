@@ -55,6 +55,48 @@ TEST(CommandCodecTest, ResultsRoundTrip) {
   EXPECT_EQ(out.message, "why");
 }
 
+TEST(CommandCodecTest, PagedListingsRoundTripAndOldEncodingsStillDecode) {
+  list_request paged{"pre/", 10, "pre/x", true, 4096};
+  auto out = std::get<list_request>(round_trip(paged));
+  EXPECT_EQ(out.start_after, "pre/x");
+  EXPECT_TRUE(out.with_values);
+  EXPECT_EQ(out.max_bytes, 4096u);
+  // A plain listing encodes as before the paging fields existed (tag, prefix,
+  // limit), so such an encoding decodes with the new fields at their defaults.
+  auto plain = encode(list_request{"pre/", 10});
+  EXPECT_EQ(plain, std::string("\x04\x04\0\0\0pre/\x0a\0\0\0", 13));
+  request decoded;
+  std::string error;
+  ASSERT_TRUE(decode(plain, decoded, error)) << error;
+  auto old = std::get<list_request>(decoded);
+  EXPECT_EQ(old.prefix, "pre/");
+  EXPECT_TRUE(old.start_after.empty());
+  EXPECT_FALSE(old.with_values);
+  EXPECT_EQ(old.max_bytes, 0u);
+  // A cut paging tail is an error, not a silent default.
+  auto cut = encode(paged);
+  EXPECT_FALSE(decode(cut.substr(0, cut.size() - 1), decoded, error));
+}
+
+TEST(CommandCodecTest, ListingValuesRoundTripAndResultsWithoutValuesEncodeAsBefore) {
+  result r;
+  r.entries = {{"a", 1, std::string("x\0y", 3)}, {"b", 2, ""}};
+  result out;
+  std::string error;
+  ASSERT_TRUE(decode(encode(r), out, error)) << error;
+  EXPECT_EQ(out.entries, r.entries);
+  // Without values: code version value n (key version)* truncated message.
+  result plain;
+  plain.entries = {{"a", 1}};
+  auto bytes = encode(plain);
+  EXPECT_EQ(bytes.size(), 1u + 8 + 4 + 4 + (4 + 1 + 8) + 1 + 4);
+  ASSERT_TRUE(decode(bytes, out, error)) << error;
+  EXPECT_EQ(out.entries, plain.entries);
+  // A values tail must have one value per entry.
+  auto valued = encode(r);
+  EXPECT_FALSE(decode(valued.substr(0, valued.size() - 4), out, error));
+}
+
 TEST(CommandCodecTest, MalformedRequestsNameTheProblem) {
   request out;
   std::string error;
@@ -79,8 +121,8 @@ TEST(CommandCodecTest, MalformedRequestsNameTheProblem) {
 TEST(CommandCodecTest, MalformedResultsAreRejected) {
   result out;
   std::string error;
-  EXPECT_FALSE(decode(std::string("\x07", 1), out, error));
-  EXPECT_NE(error.find("unknown result code 7"), std::string::npos) << error;
+  EXPECT_FALSE(decode(std::string("\x08", 1), out, error));
+  EXPECT_NE(error.find("unknown result code 8"), std::string::npos) << error;
   result r;
   r.entries = {{"a", 1}};
   auto bytes = encode(r);

@@ -7,6 +7,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 #include "actors/kv/command_codec.hpp"
 
@@ -100,6 +101,41 @@ TEST(KvStoreTest, ListReturnsKeysUnderPrefixInOrder) {
   EXPECT_TRUE(capped.truncated);
   EXPECT_EQ(query(store, list_request{"", 0}).entries.size(), 6u);
   EXPECT_TRUE(query(store, list_request{"zzz", 0}).entries.empty());
+}
+
+TEST(KvStoreTest, ListPagesAfterAKeyWithValuesAndByteBound) {
+  kv_store store;
+  for (auto key : {"a", "b/1", "b/2", "b/3", "b/4", "c"})
+    run(store, put_request{key, std::string("val-") + key, std::nullopt});
+  // Pages of two, each starting after the last key of the one before.
+  std::vector<std::string> seen;
+  std::string after;
+  for (int pages = 0; pages < 10; ++pages) {
+    list_request req{"b/", 2, after, false, 0};
+    auto page = query(store, req);
+    ASSERT_TRUE(page.ok());
+    for (auto& e : page.entries) {
+      seen.push_back(e.key);
+      EXPECT_TRUE(e.value.empty());
+    }
+    if (!page.truncated)
+      break;
+    after = page.entries.back().key;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"b/1", "b/2", "b/3", "b/4"}));
+  // start_after before the prefix starts at the prefix; past it, nothing.
+  EXPECT_EQ(query(store, list_request{"b/", 0, "a", false, 0}).entries.size(), 4u);
+  EXPECT_TRUE(query(store, list_request{"b/", 0, "b/4", false, 0}).entries.empty());
+  auto valued = query(store, list_request{"b/", 0, "b/2", true, 0});
+  ASSERT_EQ(valued.entries.size(), 2u);
+  EXPECT_EQ(valued.entries[0].value, "val-b/3");
+  // Each entry is 3 + 7 bytes: a 25-byte bound fits two, never zero.
+  auto bounded = query(store, list_request{"b/", 0, "", true, 25});
+  EXPECT_EQ(bounded.entries.size(), 2u);
+  EXPECT_TRUE(bounded.truncated);
+  auto tiny = query(store, list_request{"b/", 0, "", true, 1});
+  EXPECT_EQ(tiny.entries.size(), 1u);
+  EXPECT_TRUE(tiny.truncated);
 }
 
 TEST(KvStoreTest, ReadsThroughTheLogWork) {
