@@ -63,7 +63,13 @@ struct ClientRecord {
   struct Result {
     seq @0 :UInt64;
     result @1 :Data;
+    fingerprint @2 :UInt64;
+    # Identifies the command that applied under this seq (0 = unknown), so a
+    # reused request id with another command is refused, not answered.
   }
+
+  lastActiveMs @3 :UInt64;
+  # Log time of the client's last applied command: idle clients leave the table.
 }
 
 # The applied state after slot `last`: the user state machine's snapshot and

@@ -19,7 +19,10 @@ std::size_t size_of(const event& e) {
 }  // namespace
 
 std::uint64_t key_space::put(const std::string& key, const std::string& value, owner_id session) {
-  auto& e = keys_[key];
+  auto [it, fresh] = keys_.try_emplace(key);
+  auto& e = it->second;
+  data_size_ += fresh ? key.size() : 0;
+  data_size_ = data_size_ - e.value.size() + value.size();
   if (e.session != 0 && e.session != session) {
     auto it = by_session_.find(e.session);
     it->second.erase(key);
@@ -45,6 +48,7 @@ std::optional<std::uint64_t> key_space::del(const std::string& key) {
     if (owned->second.empty())
       by_session_.erase(owned);
   }
+  data_size_ -= key.size() + it->second.value.size();
   keys_.erase(it);
   ++revision_;
   record({revision_, event_type::del, key, {}});
@@ -58,7 +62,10 @@ void key_space::drop_session(owner_id session) {
   auto names = std::move(owned->second);
   by_session_.erase(owned);
   for (auto& key : names) {
-    keys_.erase(key);
+    if (auto it = keys_.find(key); it != keys_.end()) {
+      data_size_ -= key.size() + it->second.value.size();
+      keys_.erase(it);
+    }
     ++revision_;
     record({revision_, event_type::del, key, {}});
   }
@@ -146,6 +153,7 @@ bool key_space::load(detail::reader& r) {
       break;
     if (e.session != 0)
       by_session_[e.session].insert(key);
+    data_size_ += key.size() + e.value.size();
     keys_.emplace_hint(keys_.end(), std::move(key), std::move(e));
   }
   ok = ok && r.integer(count, "event count");

@@ -69,6 +69,10 @@ class key_space {
   /// `events_since` answers for any revision >= this.
   std::uint64_t compacted() const { return compacted_; }
 
+  /// Bytes the namespace holds: every key and value, and the history's.
+  /// What a quota limits (derived, not in the snapshot).
+  std::uint64_t bytes() const { return data_size_ + history_size_; }
+
   /// The sessions that own ephemeral keys.
   std::set<owner_id> sessions() const;
 
@@ -90,6 +94,8 @@ class key_space {
   std::deque<event> history_;
   /// Key and value bytes in `history_` (derived).
   std::size_t history_size_ = 0;
+  /// Key and value bytes in `keys_` (derived).
+  std::uint64_t data_size_ = 0;
   std::size_t history_events_;
   std::size_t history_bytes_;
   std::uint64_t revision_ = 0;

@@ -25,11 +25,36 @@ struct config {
   std::size_t window = 32;
   /// Most client commands batched into one slot.
   std::size_t max_batch = 64;
+  /// Most payload bytes batched into one slot (so one vote record, one
+  /// phase 2a message): a command larger than this travels alone.
+  std::size_t max_batch_bytes = 4u << 20;
+  /// Most payload bytes a leader has in phase 2 at once (with `window`).
+  std::size_t max_inflight_bytes = 32u << 20;
   /// Most chosen values in one catch-up reply.
   std::size_t catchup_batch = 64;
+  /// Most payload bytes in one catch-up reply (at least one value is sent).
+  std::size_t catchup_bytes = 4u << 20;
+  /// An unanswered phase 2a is sent again to a member only this many ticks
+  /// after it last went there: a large one may still be on its way, and
+  /// re-sending it every heartbeat would multiply it in the network's buffers.
+  std::uint32_t resend_interval = 20;
+  /// Most payload bytes re-sent to one member per heartbeat (at least one).
+  std::size_t resend_bytes = 4u << 20;
+  /// Largest command payload accepted: a vote record must stay well under
+  /// the log's record limit, whatever a client sends.
+  std::size_t max_command_bytes = 16u << 20;
+  /// Commands waiting at the leader for a slot, in count and bytes; past
+  /// either, new commands are refused `overloaded` instead of queued.
+  std::size_t max_pending = 100000;
+  std::size_t max_pending_bytes = 128u << 20;
   /// Applied sequence numbers remembered per client for deduplication: how
   /// far a client may pipeline (one is enough for one command at a time).
   std::size_t dedup_window = 64;
+  /// A client whose commands stopped applying this long ago (log time, ms,
+  /// from `state_machine::log_time_ms`) leaves the dedup table; 0 keeps
+  /// every client. A retry must never come later than this after its
+  /// client's last applied command (clients stop retrying long before).
+  std::uint64_t dedup_ttl_ms = 3600u * 1000u;
   /// Take a snapshot (and compact the log) every this many applied slots;
   /// 0 never. Needs a state machine that supports snapshots.
   std::uint64_t snapshot_interval = 10000;

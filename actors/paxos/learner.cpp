@@ -2,8 +2,12 @@
 
 namespace ballot::paxos {
 
-learner::learner(const durable_state& disk, state_machine& sm, std::size_t dedup_window)
-    : sm_(sm), dedup_window_(dedup_window > 0 ? dedup_window : 1), chosen_(disk.chosen) {
+learner::learner(const durable_state& disk, state_machine& sm, std::size_t dedup_window,
+                 std::uint64_t dedup_ttl_ms)
+    : sm_(sm),
+      dedup_window_(dedup_window > 0 ? dedup_window : 1),
+      dedup_ttl_ms_(dedup_ttl_ms),
+      chosen_(disk.chosen) {
   if (disk.snap)
     restore(*disk.snap);
   std::vector<applied> ignored;
@@ -13,10 +17,16 @@ learner::learner(const durable_state& disk, state_machine& sm, std::size_t dedup
 void learner::restore(const paxos::snapshot& snap) {
   sm_.restore(snap.machine);
   clients_.clear();
+  by_age_.clear();
   for (const auto& c : snap.clients) {
     auto& entry = clients_[c.client];
-    entry.results.insert(c.results.begin(), c.results.end());
+    for (std::size_t i = 0; i < c.results.size(); ++i) {
+      auto fp = i < c.fingerprints.size() ? c.fingerprints[i] : 0;
+      entry.results[c.results[i].first] = applied_command{fp, c.results[i].second};
+    }
     entry.forgotten = c.forgotten;
+    entry.last_active = c.last_active_ms;
+    by_age_.emplace(entry.last_active, c.client);
   }
   commit_ = compacted_ = snap.last;
   chosen_.erase(chosen_.begin(), chosen_.upper_bound(snap.last));
@@ -28,8 +38,17 @@ std::optional<paxos::snapshot> learner::make_snapshot() const {
     return std::nullopt;
   paxos::snapshot snap{commit_, std::move(*machine), {}};
 #ifndef BALLOT_MUTANT_SNAPSHOT_WITHOUT_DEDUP
-  for (const auto& [client, entry] : clients_)
-    snap.clients.push_back({client, {entry.results.begin(), entry.results.end()}, entry.forgotten});
+  for (const auto& [client, entry] : clients_) {
+    client_record rec;
+    rec.client = client;
+    rec.forgotten = entry.forgotten;
+    rec.last_active_ms = entry.last_active;
+    for (const auto& [seq, cmd] : entry.results) {
+      rec.results.emplace_back(seq, cmd.result);
+      rec.fingerprints.push_back(cmd.fingerprint);
+    }
+    snap.clients.push_back(std::move(rec));
+  }
 #endif
   return snap;
 }
@@ -60,28 +79,75 @@ bool learner::learn(slot_index slot, const value& val, ready& out, std::vector<a
   return true;
 }
 
+void learner::touch(std::uint64_t client, std::uint64_t now) {
+  auto& rec = clients_[client];
+  by_age_.erase({rec.last_active, client});
+#ifndef BALLOT_MUTANT_DEDUP_NO_TOUCH
+  rec.last_active = now;
+#else
+  // Keeps the time the client was first seen: an active client expires.
+  if (rec.last_active == 0)
+    rec.last_active = now;
+#endif
+  by_age_.emplace(rec.last_active, client);
+}
+
+void learner::expire_idle() {
+  auto now = sm_.log_time_ms();
+  if (dedup_ttl_ms_ == 0 || now <= dedup_ttl_ms_)
+    return;
+  while (!by_age_.empty() && by_age_.begin()->first < now - dedup_ttl_ms_) {
+    clients_.erase(by_age_.begin()->second);
+    by_age_.erase(by_age_.begin());
+  }
+}
+
 void learner::apply_contiguous(std::vector<applied>& done) {
   for (auto it = chosen_.find(commit_ + 1); it != chosen_.end() && it->first == commit_ + 1; ++it) {
     for (const auto& cmd : it->second.commands) {
-      auto& rec = clients_[cmd.client];
-#ifndef BALLOT_MUTANT_NO_DEDUP
-      if (cmd.seq <= rec.forgotten) {
-        done.push_back({cmd.client, cmd.seq, {}, false, true});
-        continue;
-      }
-      if (auto it = rec.results.find(cmd.seq); it != rec.results.end()) {
-        done.push_back({cmd.client, cmd.seq, it->second, true, false});
+      applied out{cmd.client, cmd.seq, {}, false, false, false, false};
+#ifndef BALLOT_MUTANT_ACCEPT_SEQ_ZERO
+      // A request id must name the command: seq 0 is "no id", never applied.
+      if (cmd.seq == 0) {
+        out.invalid = true;
+        done.push_back(std::move(out));
         continue;
       }
 #endif
-      auto& result = rec.results[cmd.seq] = sm_.apply(cmd.payload);
-      done.push_back({cmd.client, cmd.seq, result, false, false});
+      auto fp = sm_.fingerprint(cmd.payload);
+      auto& rec = clients_[cmd.client];
+#ifndef BALLOT_MUTANT_NO_DEDUP
+      if (cmd.seq <= rec.forgotten) {
+        out.expired = true;
+        done.push_back(std::move(out));
+        touch(cmd.client, sm_.log_time_ms());
+        continue;
+      }
+      if (auto r = rec.results.find(cmd.seq); r != rec.results.end()) {
+#ifndef BALLOT_MUTANT_REUSED_ID_ACKED
+        if (r->second.fingerprint != 0 && r->second.fingerprint != fp) {
+          out.reused = true;
+          done.push_back(std::move(out));
+          continue;
+        }
+#endif
+        out.duplicate = true;
+        out.result = r->second.result;
+        done.push_back(std::move(out));
+        continue;
+      }
+#endif
+      out.result = sm_.apply(cmd.payload);
+      rec.results[cmd.seq] = applied_command{fp, out.result};
       if (rec.results.size() > dedup_window_) {
         rec.forgotten = rec.results.begin()->first;
         rec.results.erase(rec.results.begin());
       }
+      touch(cmd.client, sm_.log_time_ms());
+      done.push_back(std::move(out));
     }
     ++commit_;
+    expire_idle();
   }
 }
 
@@ -90,12 +156,39 @@ const value* learner::chosen(slot_index slot) const {
   return it == chosen_.end() ? nullptr : &it->second;
 }
 
-std::vector<chosen_entry> learner::chosen_from(slot_index from, std::size_t limit) const {
+std::vector<chosen_entry> learner::chosen_from(slot_index from, std::size_t limit,
+                                               std::size_t max_bytes) const {
   std::vector<chosen_entry> result;
+  std::size_t bytes = 0;
   for (auto it = chosen_.find(from);
-       it != chosen_.end() && it->first == from + result.size() && result.size() < limit; ++it)
+       it != chosen_.end() && it->first == from + result.size() && result.size() < limit; ++it) {
+    std::size_t size = 0;
+    for (const auto& c : it->second.commands)
+      size += c.payload.size();
+    if (!result.empty() && bytes + size > max_bytes)
+      break;
+    bytes += size;
     result.push_back({it->first, it->second});
+  }
   return result;
+}
+
+learner::seen learner::lookup(std::uint64_t client, std::uint64_t seq, std::uint64_t fingerprint,
+                              const std::string** result) const {
+  auto it = clients_.find(client);
+  if (it == clients_.end())
+    return seen::no;
+  if (seq <= it->second.forgotten)
+    return seen::expired;
+  auto r = it->second.results.find(seq);
+  if (r == it->second.results.end())
+    return seen::no;
+#ifndef BALLOT_MUTANT_REUSED_ID_ACKED
+  if (r->second.fingerprint != 0 && r->second.fingerprint != fingerprint)
+    return seen::reused;
+#endif
+  *result = &r->second.result;
+  return seen::applied;
 }
 
 const std::string* learner::applied_result(std::uint64_t client, std::uint64_t seq) const {
@@ -103,7 +196,7 @@ const std::string* learner::applied_result(std::uint64_t client, std::uint64_t s
   if (it == clients_.end())
     return nullptr;
   auto r = it->second.results.find(seq);
-  return r == it->second.results.end() ? nullptr : &r->second;
+  return r == it->second.results.end() ? nullptr : &r->second.result;
 }
 
 bool learner::expired(std::uint64_t client, std::uint64_t seq) const {

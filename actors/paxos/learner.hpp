@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdint>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,11 +32,17 @@ class learner {
     std::string result;
     bool duplicate = false;  ///< a retry of a command already applied
     bool expired = false;    ///< older than the dedup window: not applied now
+    bool reused = false;     ///< (client, seq) named another command: not applied
+    bool invalid = false;    ///< seq 0: never applies
   };
+
+  /// What the dedup table knows of a (client, seq) with a given fingerprint.
+  enum class seen { no, applied, reused, expired };
 
   /// Rebuilds the state machine from the snapshot on disk (if any), then by
   /// replaying the chosen slots after it.
-  learner(const durable_state& disk, state_machine& sm, std::size_t dedup_window = 64);
+  learner(const durable_state& disk, state_machine& sm, std::size_t dedup_window = 64,
+          std::uint64_t dedup_ttl_ms = 0);
 
   /// Records `slot` as chosen (for the driver to persist) and applies every
   /// newly contiguous slot. Applied commands are appended to `done`.
@@ -68,29 +76,54 @@ class learner {
   /// compacted away).
   const value* chosen(slot_index slot) const;
 
-  /// Chosen values from `from` on, contiguous, at most `limit` of them.
-  std::vector<chosen_entry> chosen_from(slot_index from, std::size_t limit) const;
+  /// Chosen values from `from` on, contiguous, at most `limit` of them and
+  /// at most `max_bytes` of payload (but always the first one).
+  std::vector<chosen_entry> chosen_from(slot_index from, std::size_t limit,
+                                        std::size_t max_bytes = SIZE_MAX) const;
 
-  /// If (client, seq) was applied and is still in the window, its result;
-  /// used to answer a retry without a new slot.
+  /// Whether (client, seq) applied (as the command with `fingerprint`, its
+  /// result then in `result`), applied as another command, is older than the
+  /// client's window, or is not known. Used to answer a retry without a slot.
+  seen lookup(std::uint64_t client, std::uint64_t seq, std::uint64_t fingerprint,
+              const std::string** result) const;
+
+  /// If (client, seq) applied and is still in the window, its result.
   const std::string* applied_result(std::uint64_t client, std::uint64_t seq) const;
 
   /// True if (client, seq) is older than the client's dedup window.
   bool expired(std::uint64_t client, std::uint64_t seq) const;
 
+  /// The state machine's fingerprint of a payload.
+  std::uint64_t fingerprint(const std::string& payload) const { return sm_.fingerprint(payload); }
+
+  /// Clients in the dedup table.
+  std::size_t clients() const { return clients_.size(); }
+
  private:
   void apply_contiguous(std::vector<applied>& done);
   void restore(const paxos::snapshot& snap);
 
+  /// Drops clients idle for longer than the TTL (log time).
+  void expire_idle();
+  void touch(std::uint64_t client, std::uint64_t now);
+
+  struct applied_command {
+    std::uint64_t fingerprint = 0;
+    std::string result;
+  };
   struct dedup_entry {
     /// Results of the most recent applied sequence numbers.
-    std::map<std::uint64_t, std::string> results;
+    std::map<std::uint64_t, applied_command> results;
     /// Every seq at or below this one is beyond the window.
     std::uint64_t forgotten = 0;
+    std::uint64_t last_active = 0;
   };
 
   state_machine& sm_;
   std::size_t dedup_window_;
+  std::uint64_t dedup_ttl_ms_;
+  /// (last_active, client): the idle ones first.
+  std::set<std::pair<std::uint64_t, std::uint64_t>> by_age_;
   std::map<slot_index, value> chosen_;
   slot_index commit_ = 0;
   slot_index compacted_ = 0;

@@ -57,10 +57,37 @@ void proposer::lead(slot_index next_slot) {
   next_slot_ = next_slot;
 }
 
+namespace {
+
+/// The bytes a value costs in flight (its payloads; the framing is small).
+std::size_t value_bytes(const paxos::value& val) {
+  std::size_t n = 0;
+  for (const auto& c : val.commands)
+    n += c.payload.size();
+  return n;
+}
+
+}  // namespace
+
+bool proposer::enqueue(command cmd) {
+  if (!pending_.empty() && (pending_.size() >= cfg_.max_pending ||
+                            pending_bytes_ + cmd.payload.size() > cfg_.max_pending_bytes))
+    return false;
+  pending_bytes_ += cmd.payload.size();
+  pending_.push_back(std::move(cmd));
+  return true;
+}
+
 accept proposer::propose_at(slot_index slot, paxos::value val, slot_index commit) {
   auto& st = inflight_[slot];
+  inflight_bytes_ -= st.bytes;
   st.val = std::move(val);
+  st.bytes = value_bytes(st.val);
+  inflight_bytes_ += st.bytes;
   st.votes.clear();
+  st.sent.clear();
+  for (auto m : cfg_.members)
+    st.sent[m] = now_;
   if (slot >= next_slot_)
     next_slot_ = slot + 1;
   return accept{ballot_, slot, st.val, commit};
@@ -70,15 +97,34 @@ std::vector<accept> proposer::fill(slot_index commit) {
   std::vector<accept> result;
   if (role_ != role::leader)
     return result;
-  while (!pending_.empty() && inflight_.size() < cfg_.window) {
+  // Slots open while the window has room in count and in bytes; one slot is
+  // always allowed, so a command larger than the byte budgets still goes.
+  while (!pending_.empty() && inflight_.size() < cfg_.window &&
+         (inflight_.empty() || inflight_bytes_ < cfg_.max_inflight_bytes)) {
     paxos::value batch;
+    std::size_t bytes = 0;
     while (!pending_.empty() && batch.commands.size() < cfg_.max_batch) {
+      auto size = pending_.front().payload.size();
+      if (!batch.commands.empty() && bytes + size > cfg_.max_batch_bytes)
+        break;
+      bytes += size;
+      pending_bytes_ -= size;
       batch.commands.push_back(std::move(pending_.front()));
       pending_.pop_front();
     }
     result.push_back(propose_at(next_slot_, std::move(batch), commit));
   }
   return result;
+}
+
+void proposer::erase_inflight(std::map<slot_index, slot_state>::iterator it) {
+  inflight_bytes_ -= it->second.bytes;
+  inflight_.erase(it);
+}
+
+void proposer::forget(slot_index slot) {
+  if (auto it = inflight_.find(slot); it != inflight_.end())
+    erase_inflight(it);
 }
 
 std::optional<chosen_entry> proposer::on_accepted(node_id from, const accepted& a) {
@@ -91,20 +137,30 @@ std::optional<chosen_entry> proposer::on_accepted(node_id from, const accepted& 
   if (it->second.votes.size() < cfg_.quorum())
     return std::nullopt;
   chosen_entry result{a.slot, std::move(it->second.val)};
-  inflight_.erase(it);
+  erase_inflight(it);
   return result;
 }
 
-std::vector<std::pair<node_id, message>> proposer::unanswered(slot_index commit) const {
+std::vector<std::pair<node_id, message>> proposer::unanswered(slot_index commit) {
   std::vector<std::pair<node_id, message>> result;
   for (auto m : cfg_.members) {
     if (role_ == role::candidate && promises_.count(m) == 0)
       result.emplace_back(m, prepare{ballot_, first_open_});
     if (role_ != role::leader)
       continue;
-    for (const auto& [slot, st] : inflight_)
-      if (st.votes.count(m) == 0)
-        result.emplace_back(m, accept{ballot_, slot, st.val, commit});
+    std::size_t budget = 0;
+    for (auto& [slot, st] : inflight_) {
+      if (st.votes.count(m) != 0)
+        continue;
+      auto& last = st.sent[m];
+      if (now_ < last + cfg_.resend_interval)
+        continue;
+      if (budget > 0 && budget + st.bytes > cfg_.resend_bytes)
+        break;
+      budget += st.bytes;
+      last = now_;
+      result.emplace_back(m, accept{ballot_, slot, st.val, commit});
+    }
   }
   return result;
 }
@@ -113,7 +169,9 @@ void proposer::step_down() {
   role_ = role::follower;
   promises_.clear();
   inflight_.clear();
+  inflight_bytes_ = 0;
   pending_.clear();
+  pending_bytes_ = 0;
 }
 
 }  // namespace ballot::paxos

@@ -54,7 +54,12 @@ class proposer {
   accept propose_at(slot_index slot, paxos::value val, slot_index commit);
 
   /// Queues a client command (the leader batches queued commands into slots).
-  void enqueue(command cmd) { pending_.push_back(std::move(cmd)); }
+  /// False, and nothing queued, when the queue is at `max_pending` commands
+  /// or `max_pending_bytes` (one command is always taken into an empty queue).
+  bool enqueue(command cmd);
+
+  /// Logical time in ticks, for re-send pacing; the replica advances it.
+  void advance(std::uint64_t now) { now_ = now; }
 
   /// Moves queued commands into new slots while the window has room.
   std::vector<accept> fill(slot_index commit);
@@ -63,11 +68,18 @@ class proposer {
   std::optional<chosen_entry> on_accepted(node_id from, const accepted& a);
 
   /// Forgets a slot that became known as chosen another way (e.g. catch-up).
-  void forget(slot_index slot) { inflight_.erase(slot); }
+  void forget(slot_index slot);
 
   /// Phase-1 or phase-2 messages that have not been answered yet, per member,
-  /// for the periodic re-send that makes progress despite lost messages.
-  std::vector<std::pair<node_id, message>> unanswered(slot_index commit) const;
+  /// for the periodic re-send that makes progress despite lost messages. A
+  /// phase 2a goes again to a member only `resend_interval` ticks after it
+  /// last went there, and at most `resend_bytes` of them per member per call:
+  /// a large accept still on its way is not multiplied.
+  std::vector<std::pair<node_id, message>> unanswered(slot_index commit);
+
+  /// Payload bytes of the commands waiting for a slot, and of the slots in phase 2.
+  std::size_t queued_bytes() const { return pending_bytes_; }
+  std::size_t in_flight_bytes() const { return inflight_bytes_; }
 
   /// Gives up candidacy or leadership (a higher ballot was seen).
   void step_down();
@@ -81,10 +93,18 @@ class proposer {
   struct slot_state {
     paxos::value val;
     std::set<node_id> votes;
+    std::size_t bytes = 0;
+    /// When the accept last went to each member (ticks).
+    std::map<node_id, std::uint64_t> sent;
   };
+  void erase_inflight(std::map<slot_index, slot_state>::iterator it);
+
   std::map<slot_index, slot_state> inflight_;
+  std::size_t inflight_bytes_ = 0;
   std::deque<command> pending_;
+  std::size_t pending_bytes_ = 0;
   slot_index next_slot_ = 1;
+  std::uint64_t now_ = 0;
 };
 
 }  // namespace ballot::paxos

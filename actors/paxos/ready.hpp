@@ -28,7 +28,34 @@ enum class reply_status {
   not_leader,  ///< this replica cannot order commands now; retry at `leader_hint`
   expired,     ///< older than the client's dedup window: not applied now, and
                ///< whether an earlier copy applied can no longer be told
+  id_reused,   ///< (client, seq) already named another command: not applied
+  invalid,     ///< seq 0, or a payload over `max_command_bytes`: never applies
+  overloaded,  ///< the leader's queue is over its budget: not queued, retry later
+  /// Made by drivers only: the state is over its quota and the command would
+  /// grow it (see replica_options::quota_bytes); not queued.
+  quota_exceeded,
 };
+
+/// The status's name ("ok", "not_leader", ...).
+inline const char* name_of(reply_status st) {
+  switch (st) {
+    case reply_status::ok:
+      return "ok";
+    case reply_status::not_leader:
+      return "not_leader";
+    case reply_status::expired:
+      return "expired";
+    case reply_status::id_reused:
+      return "id_reused";
+    case reply_status::invalid:
+      return "invalid";
+    case reply_status::overloaded:
+      return "overloaded";
+    case reply_status::quota_exceeded:
+      return "quota_exceeded";
+  }
+  return "unknown";
+}
 
 struct client_reply {
   std::uint64_t client = 0;

@@ -9,7 +9,7 @@ namespace ballot::paxos {
 replica::replica(const config& cfg, const durable_state& disk, state_machine& sm)
     : cfg_(cfg),
       acceptor_(disk),
-      learner_(disk, sm, cfg.dedup_window),
+      learner_(disk, sm, cfg.dedup_window, cfg.dedup_ttl_ms),
       proposer_(cfg),
       timer_(cfg.election_timeout_min, cfg.election_timeout_max, cfg.seed * 7919 + cfg.id),
       reads_(cfg.quorum()),
@@ -19,6 +19,7 @@ replica::replica(const config& cfg, const durable_state& disk, state_machine& sm
 
 void replica::tick() {
   ++ticks_;
+  proposer_.advance(ticks_);
   switch (role()) {
     case proposer::role::follower:
       if (timer_.tick())
@@ -60,23 +61,43 @@ void replica::flush() {
 }
 
 void replica::queue(command cmd) {
-  if (!is_leader()) {
-    out_.replies.push_back({cmd.client, cmd.seq, reply_status::not_leader, {}, leader_});
-    return;
-  }
-  // A retry of a command that already applied gets the recorded result, not a new slot.
-  if (auto* result = learner_.applied_result(cmd.client, cmd.seq)) {
-    out_.replies.push_back({cmd.client, cmd.seq, reply_status::ok, *result, leader_});
-    return;
-  }
-  if (learner_.expired(cmd.client, cmd.seq)) {
-    out_.replies.push_back({cmd.client, cmd.seq, reply_status::expired, {}, leader_});
-    return;
+  auto refuse = [&](reply_status st) {
+    out_.replies.push_back({cmd.client, cmd.seq, st, {}, leader_});
+  };
+#ifndef BALLOT_MUTANT_ACCEPT_SEQ_ZERO
+  if (cmd.seq == 0 || cmd.payload.size() > cfg_.max_command_bytes)
+    return refuse(reply_status::invalid);
+#endif
+  if (!is_leader())
+    return refuse(reply_status::not_leader);
+  // A retry of a command that already applied gets the recorded result, not
+  // a new slot; the same request id for another command gets nothing.
+  auto fp = learner_.fingerprint(cmd.payload);
+  const std::string* result = nullptr;
+  switch (learner_.lookup(cmd.client, cmd.seq, fp, &result)) {
+    case learner::seen::applied:
+      out_.replies.push_back({cmd.client, cmd.seq, reply_status::ok, *result, leader_});
+      return;
+    case learner::seen::reused:
+      return refuse(reply_status::id_reused);
+    case learner::seen::expired:
+      return refuse(reply_status::expired);
+    case learner::seen::no:
+      break;
   }
   // A retry of a command this leader is still ordering needs no second slot.
-  if (!awaiting_.emplace(cmd.client, cmd.seq).second)
+  auto [it, fresh] = awaiting_.emplace(std::make_pair(cmd.client, cmd.seq), fp);
+  if (!fresh) {
+#ifndef BALLOT_MUTANT_REUSED_ID_ACKED
+    if (it->second != fp)
+      refuse(reply_status::id_reused);
+#endif
     return;
-  proposer_.enqueue(std::move(cmd));
+  }
+  if (!proposer_.enqueue(std::move(cmd))) {
+    out_.replies.push_back({it->first.first, it->first.second, reply_status::overloaded, {}, leader_});
+    awaiting_.erase(it);
+  }
 }
 
 void replica::read(std::uint64_t id) {
@@ -201,7 +222,7 @@ void replica::on_catchup_request(node_id from, const catchup_request& r) {
       send(from, install_snapshot{std::move(*snap)});
     return;
   }
-  auto entries = learner_.chosen_from(r.from, cfg_.catchup_batch);
+  auto entries = learner_.chosen_from(r.from, cfg_.catchup_batch, cfg_.catchup_bytes);
   if (!entries.empty())
     send(from, catchup_reply{std::move(entries)});
 }
@@ -353,8 +374,8 @@ void replica::step_down() {
   if (was_active)
     leader_.reset();
   // The client may retry anywhere: its (client, seq) makes the retry safe.
-  for (auto& [client, seq] : awaiting_)
-    out_.replies.push_back({client, seq, reply_status::not_leader, {}, leader_});
+  for (auto& [key, fp] : awaiting_)
+    out_.replies.push_back({key.first, key.second, reply_status::not_leader, {}, leader_});
   awaiting_.clear();
   for (auto read_id : reads_.take_all())
     out_.reads.push_back({read_id, reply_status::not_leader, leader_});
@@ -402,9 +423,13 @@ void replica::learn(slot_index slot, const value& val) {
 
 void replica::reply_applied(std::vector<learner::applied>& done) {
   for (auto& a : done) {
-    if (awaiting_.erase({a.client, a.seq}) != 0)
-      out_.replies.push_back({a.client, a.seq, a.expired ? reply_status::expired : reply_status::ok,
-                              std::move(a.result), leader_});
+    if (awaiting_.erase({a.client, a.seq}) == 0)
+      continue;
+    auto st = a.expired   ? reply_status::expired
+              : a.reused  ? reply_status::id_reused
+              : a.invalid ? reply_status::invalid
+                          : reply_status::ok;
+    out_.replies.push_back({a.client, a.seq, st, std::move(a.result), leader_});
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <set>
 #include <utility>
@@ -64,6 +65,11 @@ class replica {
   std::optional<node_id> leader_hint() const { return leader_; }
   const ballot_number& promised() const { return acceptor_.promised(); }
   slot_index commit_index() const { return learner_.commit_index(); }
+  /// Commands waiting for a slot at this leader, and their payload bytes.
+  std::size_t queued() const { return proposer_.queued(); }
+  std::size_t queued_bytes() const { return proposer_.queued_bytes(); }
+  /// Clients in the replicated dedup table.
+  std::size_t dedup_clients() const { return learner_.clients(); }
   const value* chosen(slot_index slot) const { return learner_.chosen(slot); }
 
  private:
@@ -124,8 +130,9 @@ class replica {
   bool sent_accepts_ = false;
   /// Cleared when the state machine turns out not to support snapshots.
   bool snapshots_supported_ = true;
-  /// Commands proposed here that still owe their client a reply.
-  std::set<std::pair<std::uint64_t, std::uint64_t>> awaiting_;
+  /// Commands proposed here that still owe their client a reply, with their
+  /// fingerprints (a retry must be the same command).
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> awaiting_;
 };
 
 }  // namespace ballot::paxos

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +30,36 @@ class state_machine {
 
   /// Replaces the whole state with one `snapshot` returned.
   virtual void restore(const std::string& /*snapshot*/) {}
+
+  /// Identifies a command's content for the dedup table, which refuses a
+  /// (client, seq) reused for another command. It must ignore what `stamp`
+  /// rewrites (a retry may be stamped by another leader) and never be 0.
+  /// The default hashes the whole payload.
+  virtual std::uint64_t fingerprint(const std::string& payload) const {
+    return fingerprint_bytes(payload.data(), payload.size());
+  }
+
+  /// The log's time (ms) after the commands applied so far, if this machine
+  /// keeps one (from the leader's stamps); 0 if not. Deterministic like
+  /// `apply`: the dedup table expires idle clients by it.
+  virtual std::uint64_t log_time_ms() const { return 0; }
+
+  /// Bytes of state, as a quota counts them (0 if not counted). Read by the
+  /// leader's driver only, never by `apply`.
+  virtual std::uint64_t state_bytes() const { return 0; }
+
+  /// Whether a command would grow the state (a put): over a quota, the
+  /// leader refuses those and lets every other command through.
+  virtual bool grows(const std::string& /*payload*/) const { return false; }
+
+  /// 64-bit FNV-1a, never 0: stable across processes and machines, which a
+  /// replicated table needs (std::hash promises neither).
+  static std::uint64_t fingerprint_bytes(const char* data, std::size_t size) {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (std::size_t i = 0; i < size; ++i)
+      h = (h ^ static_cast<unsigned char>(data[i])) * 0x100000001b3ULL;
+    return h == 0 ? 1 : h;
+  }
 
   // Leader-side hooks. Only the driver of the leading replica calls them,
   // with its wall clock in milliseconds, never from `apply`; they must not

@@ -64,9 +64,16 @@ struct client_record {
   std::uint64_t client = 0;
   std::vector<std::pair<std::uint64_t, std::string>> results;
   std::uint64_t forgotten = 0;
+  /// The fingerprint of each result's command (`state_machine::fingerprint`),
+  /// in the order of `results`; 0 = unknown (a snapshot from before they
+  /// were kept), which matches any command.
+  std::vector<std::uint64_t> fingerprints;
+  /// Log time of the client's last applied command (0 = unknown).
+  std::uint64_t last_active_ms = 0;
 
   friend bool operator==(const client_record& a, const client_record& b) {
-    return a.client == b.client && a.results == b.results && a.forgotten == b.forgotten;
+    return a.client == b.client && a.results == b.results && a.forgotten == b.forgotten &&
+           a.fingerprints == b.fingerprints && a.last_active_ms == b.last_active_ms;
   }
 };
 

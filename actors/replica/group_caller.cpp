@@ -82,6 +82,14 @@ struct group_caller::impl {
         return {true, std::move(a.result), {}};
       if (a.status == paxos::reply_status::expired)
         return {false, {}, "the write expired: more writes in flight than the dedup window"};
+      if (a.status == paxos::reply_status::overloaded) {
+        // The leader's queue is full: nothing was queued, so a retry is safe.
+        last_error = "the leader is overloaded";
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        continue;
+      }
+      if (a.status != paxos::reply_status::not_leader)
+        return {false, {}, std::string{"refused: "} + paxos::name_of(a.status)};
       // not_leader: follow the hint, or wait for an election to end.
       if (a.leader_hint && *a.leader_hint != target && replicas.count(*a.leader_hint) != 0) {
         target = *a.leader_hint;

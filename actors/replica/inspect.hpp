@@ -93,7 +93,8 @@ typename Inspector::result_type inspect(Inspector& f, catchup_reply& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_record& x) {
-  return f(caf::meta::type_name("ballot.paxos.client_record"), x.client, x.results, x.forgotten);
+  return f(caf::meta::type_name("ballot.paxos.client_record"), x.client, x.results, x.forgotten,
+           x.fingerprints, x.last_active_ms);
 }
 
 template <class Inspector>
@@ -108,15 +109,7 @@ typename Inspector::result_type inspect(Inspector& f, install_snapshot& x) {
 
 /// Lets CAF print the status by name (serializers use the underlying integer).
 inline std::string to_string(reply_status x) {
-  switch (x) {
-    case reply_status::ok:
-      return "ok";
-    case reply_status::not_leader:
-      return "not_leader";
-    case reply_status::expired:
-      return "expired";
-  }
-  return "unknown";
+  return name_of(x);
 }
 
 /// std::optional is not inspectable in CAF 0.17, so a leader hint travels as

@@ -185,6 +185,7 @@ struct replica_state {
   /// Own commands proposed and not answered yet (this term).
   std::size_t own_in_flight = 0;
   caf::timespan housekeeping_interval{0};
+  std::uint64_t quota_bytes = 0;
 };
 
 using replica_actor_ptr = caf::stateful_actor<replica_state>*;
@@ -227,6 +228,7 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
   // taken for retries of its previous life's.
   st.own_client = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
   st.housekeeping_interval = opts.housekeeping_interval;
+  st.quota_bytes = opts.quota_bytes;
   self->delayed_send(self, st.tick_interval, caf::tick_atom_v);
   self->delayed_send(self, st.housekeeping_interval, house_atom_v);
   return {
@@ -263,6 +265,15 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
     [self](propose_atom, paxos::command& cmd) -> caf::result<paxos::client_reply> {
       auto& st = self->state;
       auto promise = self->make_response_promise<paxos::client_reply>();
+      // The quota is the leader's call, not the log's: a soft limit (like
+      // etcd's) that every command the leader already took may pass.
+      if (st.core->is_leader() && st.quota_bytes > 0 && st.sm->grows(cmd.payload) &&
+          st.sm->state_bytes() >= st.quota_bytes) {
+        promise.deliver(paxos::client_reply{cmd.client, cmd.seq,
+                                            paxos::reply_status::quota_exceeded,
+                                            std::to_string(st.quota_bytes), st.core->id()});
+        return promise;
+      }
       st.waiting[{cmd.client, cmd.seq}].push_back(promise);
       if (st.core->is_leader())
         st.sm->stamp(cmd.payload, st.wall_clock_ms());

@@ -58,6 +58,10 @@ struct replica_options {
   /// How often a leader asks its state machine for commands of its own
   /// (`state_machine::leader_commands`, e.g. a lock service's expiry tick).
   caf::timespan housekeeping_interval = std::chrono::milliseconds(100);
+  /// Past this many bytes of state (`state_machine::state_bytes`), the
+  /// leader refuses commands that would grow it (`state_machine::grows`)
+  /// with `quota_exceeded`; every other command goes on. 0: no quota.
+  std::uint64_t quota_bytes = 0;
   /// Required.
   state_machine_factory make_state_machine;
   /// Optional: defaults to a fresh `memory_storage`.

@@ -74,6 +74,27 @@ void service_machine::stamp(std::string& payload, std::uint64_t now_ms) const {
   lock::stamp(payload, now_ms);
 }
 
+std::uint64_t service_machine::fingerprint(const std::string& payload) const {
+  if (!lock::is_lock_command(payload))
+    return state_machine::fingerprint(payload);
+  std::string unstamped = payload;
+  lock::stamp(unstamped, 0);
+  return fingerprint_bytes(unstamped.data(), unstamped.size());
+}
+
+std::uint64_t service_machine::state_bytes() const {
+  return locks_.keys().bytes();
+}
+
+bool service_machine::grows(const std::string& payload) const {
+  // A key/value put (0x01) or an ephemeral put (0x19); deletes, sessions and
+  // locks must go on past a quota, or nobody could make room.
+  constexpr unsigned char kv_put = 0x01;
+  constexpr unsigned char put_key = 0x19;
+  auto tag = payload.empty() ? 0 : static_cast<unsigned char>(payload[0]);
+  return tag == kv_put || tag == put_key;
+}
+
 std::vector<std::string> service_machine::leader_commands(std::uint64_t now_ms,
                                                           bool elected) const {
   std::vector<std::string> out;

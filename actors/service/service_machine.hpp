@@ -53,6 +53,14 @@ class service_machine final : public paxos::state_machine {
   void restore(const std::string& snapshot) override;
 
   void stamp(std::string& payload, std::uint64_t now_ms) const override;
+  /// A lock command's fingerprint leaves out the leader's stamp: a retry
+  /// stamped by another leader is the same command.
+  std::uint64_t fingerprint(const std::string& payload) const override;
+  /// The key space's bytes; puts (plain or ephemeral) grow it.
+  std::uint64_t state_bytes() const override;
+  bool grows(const std::string& payload) const override;
+  /// The lock service's log time (the newest stamp applied).
+  std::uint64_t log_time_ms() const override { return locks_.now(); }
   std::vector<std::string> leader_commands(std::uint64_t now_ms, bool elected) const override;
 
   /// Called after every applied command that changed keys or locks, and

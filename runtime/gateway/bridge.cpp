@@ -131,6 +131,24 @@ void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
       finish(*j, std::move(reply));
       return;
     }
+    case paxos::reply_status::overloaded:
+    case paxos::reply_status::quota_exceeded:
+    case paxos::reply_status::id_reused:
+    case paxos::reply_status::invalid: {
+      bridge_reply reply;
+      reply.st = status == paxos::reply_status::overloaded       ? bridge_reply::status::overloaded
+                 : status == paxos::reply_status::quota_exceeded ? bridge_reply::status::quota_exceeded
+                 : status == paxos::reply_status::id_reused      ? bridge_reply::status::id_reused
+                                                                 : bridge_reply::status::invalid;
+      reply.result = std::move(result);
+      reply.message = status == paxos::reply_status::overloaded
+                        ? "the leader's queue of proposals is full"
+                        : status == paxos::reply_status::invalid
+                            ? "the request id's seq is 0 or the command is over the size limit"
+                            : std::string{};
+      finish(*j, std::move(reply));
+      return;
+    }
     case paxos::reply_status::not_leader:
       break;
   }

@@ -37,6 +37,11 @@ struct bridge_reply {
     ok,           ///< `result` holds the state machine's encoded answer
     not_leader,   ///< only with `options::forward == false`; see `leader_hint`
     unavailable,  ///< no answer within the request timeout; `message` says why
+    // Refusals: nothing was applied; `message` says why.
+    overloaded,      ///< a budget (the leader's queue, the gateway's) is full
+    quota_exceeded,  ///< the state is over its quota; `result` = the quota in bytes
+    id_reused,       ///< the request id named another command
+    invalid,         ///< seq 0 or a command over the replicas' size limit
   };
   status st = status::ok;
   std::string result;

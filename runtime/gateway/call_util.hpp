@@ -101,6 +101,25 @@ const std::string* accepted(const bridge_reply& r, const options& opts, InitErro
     case bridge_reply::status::unavailable:
       init_error().setUnavailable(r.message);
       return nullptr;
+    case bridge_reply::status::overloaded:
+      init_error().setOverloaded(r.message);
+      return nullptr;
+    case bridge_reply::status::quota_exceeded: {
+      std::uint64_t quota = 0;
+      try {
+        quota = std::stoull(r.result);
+      } catch (const std::exception&) {
+        // keep 0: the refusal matters, not the figure
+      }
+      init_error().setQuotaExceeded(quota);
+      return nullptr;
+    }
+    case bridge_reply::status::id_reused:
+      init_error().setRequestIdReused();
+      return nullptr;
+    case bridge_reply::status::invalid:
+      init_error().setBadRequest(r.message);
+      return nullptr;
   }
   return nullptr;
 }

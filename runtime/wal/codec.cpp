@@ -211,9 +211,9 @@ void encode_checkpoint(const paxos::durable_state& state, std::uint64_t next_rec
   // One first segment for the whole message, as for records.
   std::size_t words = 64 + words_for_bytes(snap.machine.size());
   for (auto& c : snap.clients) {
-    words += 4;
+    words += 5;
     for (auto& [seq, result] : c.results)
-      words += 3 + words_for_bytes(result.size());
+      words += 4 + words_for_bytes(result.size());
   }
   for (auto& [slot, vote] : state.accepted)
     words += estimate_words(&vote.val);
@@ -231,10 +231,13 @@ void encode_checkpoint(const paxos::durable_state& state, std::uint64_t next_rec
       auto& c = snap.clients[i];
       clients[i].setClient(c.client);
       clients[i].setForgotten(c.forgotten);
+      clients[i].setLastActiveMs(c.last_active_ms);
       auto results = clients[i].initResults(static_cast<unsigned>(c.results.size()));
       for (unsigned j = 0; j < results.size(); ++j) {
         results[j].setSeq(c.results[j].first);
         results[j].setResult(data_of(c.results[j].second));
+        if (j < c.fingerprints.size())
+          results[j].setFingerprint(c.fingerprints[j]);
       }
     }
     // In the order a replay applies records: the promise, then votes, then chosen.
@@ -269,9 +272,12 @@ checkpoint_record decode_checkpoint(std::string_view payload) {
       paxos::client_record rec;
       rec.client = c.getClient();
       rec.forgotten = c.getForgotten();
+      rec.last_active_ms = c.getLastActiveMs();
       rec.results.reserve(c.getResults().size());
-      for (auto r : c.getResults())
+      for (auto r : c.getResults()) {
         rec.results.emplace_back(r.getSeq(), string_of(r.getResult()));
+        rec.fingerprints.push_back(r.getFingerprint());
+      }
       snap.clients.push_back(std::move(rec));
     }
     for (auto r : root.getRecords())

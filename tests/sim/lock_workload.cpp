@@ -134,6 +134,13 @@ void lock_machine::stamp(std::string& payload, std::uint64_t now_ms) const {
   payload = (bar == std::string::npos ? std::string{} : payload.substr(0, bar + 1)) + cmd;
 }
 
+std::uint64_t lock_machine::fingerprint(const std::string& payload) const {
+  auto bar = payload.find('|');
+  auto envelope = bar == std::string::npos ? std::string{} : payload.substr(0, bar + 1);
+  envelope += std::to_string(svc_.fingerprint(inner(payload)));
+  return fingerprint_bytes(envelope.data(), envelope.size());
+}
+
 std::vector<std::string> lock_machine::leader_commands(std::uint64_t now_ms, bool elected) const {
   return svc_.leader_commands(now_ms, elected);
 }

@@ -68,6 +68,10 @@ class lock_machine final : public paxos::state_machine {
   void restore(const std::string& snapshot) override;
   void stamp(std::string& payload, std::uint64_t now_ms) const override;
   std::vector<std::string> leader_commands(std::uint64_t now_ms, bool elected) const override;
+  /// The service machine's, of the payload inside the envelope (so a
+  /// restamped retry is the same command), mixed with the envelope.
+  std::uint64_t fingerprint(const std::string& payload) const override;
+  std::uint64_t log_time_ms() const override { return svc_.log_time_ms(); }
 
   const service::service_machine& service() const { return svc_; }
   /// Commands applied so far (the history position of the state).

@@ -191,7 +191,7 @@ TEST(LearnerTest, InstallReplacesStateOnlyWhenAhead) {
   std::vector<learner::applied> done;
   l.learn(1, batch({{7, 1, "a"}}), out, done);
   l.learn(5, batch({{8, 1, "e"}}), out, done);
-  snapshot snap{4, "a;b;c;d;", {{7, {{4, "r4"}}, 3}}};
+  snapshot snap{4, "a;b;c;d;", {{7, {{4, "r4"}}, 3, {}, 0}}};
   EXPECT_TRUE(l.install(snap, done));
   EXPECT_EQ(l.commit_index(), 5u);  // slot 5 applied on top
   EXPECT_EQ(sm.log, (std::vector<std::string>{"a", "b", "c", "d", "e"}));
@@ -210,6 +210,96 @@ TEST(LearnerTest, RestartFromSnapshotThenLog) {
   EXPECT_EQ(sm.log, (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(l.commit_index(), 3u);
   EXPECT_EQ(l.compacted(), 2u);
+}
+
+}  // namespace
+
+namespace {
+
+/// A machine with a log time: each payload "t=<ms>;..." sets it.
+struct timed_machine : log_machine {
+  std::uint64_t now = 0;
+  std::string apply(const std::string& payload) override {
+    if (payload.rfind("t=", 0) == 0)
+      now = std::stoull(payload.substr(2));
+    return log_machine::apply(payload);
+  }
+  std::uint64_t log_time_ms() const override { return now; }
+};
+
+TEST(LearnerTest, AReusedRequestIdWithAnotherCommandIsRefusedNotAnswered) {
+  log_machine sm;
+  learner l{durable_state{}, sm};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{7, 1, "put a"}}), out, done);
+  l.learn(2, batch({{7, 1, "put b"}, {7, 1, "put a"}}), out, done);
+  ASSERT_EQ(done.size(), 3u);
+  EXPECT_TRUE(done[1].reused);  // same id, another command: nothing applied
+  EXPECT_TRUE(done[1].result.empty());
+  EXPECT_TRUE(done[2].duplicate);  // a true retry gets the first answer
+  EXPECT_EQ(done[2].result, "r1");
+  EXPECT_EQ(sm.log, (std::vector<std::string>{"put a"}));
+  const std::string* result = nullptr;
+  EXPECT_EQ(l.lookup(7, 1, sm.fingerprint("put b"), &result), learner::seen::reused);
+  EXPECT_EQ(l.lookup(7, 1, sm.fingerprint("put a"), &result), learner::seen::applied);
+  EXPECT_EQ(*result, "r1");
+}
+
+TEST(LearnerTest, SeqZeroNeverApplies) {
+  log_machine sm;
+  learner l{durable_state{}, sm};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{7, 0, "put a"}}), out, done);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_TRUE(done[0].invalid);
+  EXPECT_TRUE(sm.log.empty());
+  EXPECT_EQ(l.clients(), 0u);
+}
+
+TEST(LearnerTest, IdleClientsLeaveTheDedupTableOnLogTime) {
+  timed_machine sm;
+  learner l{durable_state{}, sm, 64, /*dedup_ttl_ms=*/1000};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{1, 1, "t=100"}}), out, done);
+  l.learn(2, batch({{2, 1, "t=600"}}), out, done);
+  l.learn(3, batch({{1, 2, "t=1050"}}), out, done);  // client 1 active again
+  EXPECT_EQ(l.clients(), 2u);
+  l.learn(4, batch({{3, 1, "t=1700"}}), out, done);  // client 2 idle since 600
+  EXPECT_EQ(l.clients(), 2u);
+  EXPECT_EQ(l.applied_result(2, 1), nullptr);
+  ASSERT_NE(l.applied_result(1, 2), nullptr);
+  l.learn(5, batch({{3, 2, "t=5000"}}), out, done);
+  EXPECT_EQ(l.clients(), 1u);  // only the one just active
+}
+
+TEST(LearnerTest, FingerprintsAndAgesSurviveASnapshot) {
+  struct snap_timed : timed_machine {
+    std::optional<std::string> snapshot() const override { return std::to_string(now); }
+    void restore(const std::string& s) override { now = std::stoull(s); }
+  };
+  snap_timed sm;
+  learner l{durable_state{}, sm, 64, 1000};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{1, 1, "t=100"}}), out, done);
+  auto snap = l.make_snapshot();
+  ASSERT_TRUE(snap.has_value());
+  ASSERT_EQ(snap->clients.size(), 1u);
+  EXPECT_EQ(snap->clients[0].last_active_ms, 100u);
+  ASSERT_EQ(snap->clients[0].fingerprints.size(), 1u);
+  snap_timed sm2;
+  durable_state disk;
+  disk.snap = snap;
+  learner again{disk, sm2, 64, 1000};
+  const std::string* result = nullptr;
+  EXPECT_EQ(again.lookup(1, 1, sm2.fingerprint("t=999"), &result), learner::seen::reused);
+  std::vector<learner::applied> done2;
+  ready out2;
+  again.learn(2, batch({{2, 1, "t=1200"}}), out2, done2);
+  EXPECT_EQ(again.clients(), 1u);  // client 1 (idle since 100) left at 1,200
 }
 
 }  // namespace

@@ -118,10 +118,96 @@ TEST(ProposerTest, UnansweredListsOnlyMissingVotes) {
   p.lead(1);
   p.propose_at(1, one("a"), 0);
   p.on_accepted(1, accepted{{1, 1}, 1});
+  EXPECT_TRUE(p.unanswered(0).empty());  // just sent: still on its way
+  p.advance(three().resend_interval);
   auto resend = p.unanswered(0);
   ASSERT_EQ(resend.size(), 2u);
   EXPECT_EQ(resend[0].first, 2u);
   EXPECT_TRUE(std::holds_alternative<accept>(resend[0].second));
+}
+
+proposer leading(const config& cfg) {
+  proposer p{cfg};
+  p.start({1, 1}, 1);
+  p.on_promise(1, promise{{1, 1}, {}});
+  p.on_promise(2, promise{{1, 1}, {}});
+  p.lead(1);
+  return p;
+}
+
+TEST(ProposerTest, BatchesAreBoundedInBytesAndABigCommandTravelsAlone) {
+  auto cfg = three(/*window=*/8, /*batch=*/64);
+  cfg.max_batch_bytes = 100;
+  auto p = leading(cfg);
+  for (std::uint64_t i = 1; i <= 4; ++i)
+    ASSERT_TRUE(p.enqueue(command{9, i, std::string(40, 'x')}));
+  ASSERT_TRUE(p.enqueue(command{9, 5, std::string(500, 'y')}));  // over the bound alone
+  ASSERT_TRUE(p.enqueue(command{9, 6, std::string(10, 'z')}));
+  auto accepts = p.fill(0);
+  ASSERT_EQ(accepts.size(), 4u);
+  EXPECT_EQ(accepts[0].val.commands.size(), 2u);  // 80 bytes; a third would be 120
+  EXPECT_EQ(accepts[1].val.commands.size(), 2u);
+  ASSERT_EQ(accepts[2].val.commands.size(), 1u);
+  EXPECT_EQ(accepts[2].val.commands[0].payload.size(), 500u);
+  EXPECT_EQ(accepts[3].val.commands.size(), 1u);
+}
+
+TEST(ProposerTest, WindowIsBoundedInBytesButOneSlotAlwaysGoes) {
+  auto cfg = three(/*window=*/8, /*batch=*/1);
+  cfg.max_inflight_bytes = 1000;
+  auto p = leading(cfg);
+  for (std::uint64_t i = 1; i <= 5; ++i)
+    ASSERT_TRUE(p.enqueue(command{9, i, std::string(600, 'x')}));
+  EXPECT_EQ(p.fill(0).size(), 2u);  // 1,200 bytes in flight: the window is full
+  EXPECT_EQ(p.in_flight_bytes(), 1200u);
+  EXPECT_TRUE(p.fill(0).empty());
+  p.on_accepted(1, accepted{{1, 1}, 1});
+  p.on_accepted(2, accepted{{1, 1}, 1});  // slot 1 chosen: 600 bytes left in flight
+  EXPECT_EQ(p.in_flight_bytes(), 600u);
+  EXPECT_EQ(p.fill(1).size(), 1u);
+}
+
+TEST(ProposerTest, QueueRefusesPastItsCountAndByteBudgets) {
+  auto cfg = three();
+  cfg.max_pending = 3;
+  cfg.max_pending_bytes = 100;
+  auto p = leading(cfg);
+  EXPECT_TRUE(p.enqueue(command{9, 1, std::string(500, 'x')}));  // an empty queue takes one
+  EXPECT_FALSE(p.enqueue(command{9, 2, "a"}));                   // over the bytes
+  auto q = leading(cfg);
+  EXPECT_TRUE(q.enqueue(command{9, 1, "a"}));
+  EXPECT_TRUE(q.enqueue(command{9, 2, "b"}));
+  EXPECT_TRUE(q.enqueue(command{9, 3, "c"}));
+  EXPECT_FALSE(q.enqueue(command{9, 4, "d"}));  // over the count
+  EXPECT_EQ(q.queued(), 3u);
+  EXPECT_EQ(q.queued_bytes(), 3u);
+}
+
+TEST(ProposerTest, ResendIsPacedAndBoundedInBytesPerMember) {
+  auto cfg = three(/*window=*/8, /*batch=*/1);
+  cfg.resend_interval = 5;
+  cfg.resend_bytes = 1000;
+  auto p = leading(cfg);
+  for (std::uint64_t i = 1; i <= 4; ++i)
+    ASSERT_TRUE(p.enqueue(command{9, i, std::string(600, 'x')}));
+  ASSERT_EQ(p.fill(0).size(), 4u);
+  for (slot_index s = 1; s <= 4; ++s)
+    p.on_accepted(1, accepted{{1, 1}, s});  // only the leader's own votes
+  p.advance(4);
+  EXPECT_TRUE(p.unanswered(0).empty());
+  p.advance(5);
+  // 600 bytes each: one accept per member fits in the 1,000-byte budget
+  // (the first always goes), so slots go one by one, oldest first.
+  auto first = p.unanswered(0);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(std::get<accept>(first[0].second).slot, 1u);
+  auto second = p.unanswered(0);
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_EQ(std::get<accept>(second[0].second).slot, 2u);
+  p.advance(9);  // slot 1 went at 5: not again before 10
+  auto third = p.unanswered(0);
+  ASSERT_EQ(third.size(), 2u);
+  EXPECT_EQ(std::get<accept>(third[0].second).slot, 3u);
 }
 
 TEST(ProposerTest, StepDownDropsEverything) {
