@@ -41,11 +41,17 @@ void oracle::on_submitted(const paxos::command& cmd) {
   submitted_[key(cmd.client, cmd.seq)].insert(cmd.payload);
 }
 
+void oracle::on_submitted_lie(const paxos::command& cmd) {
+  lies_[key(cmd.client, cmd.seq)].insert(cmd.payload);
+}
+
 void oracle::on_vote(node_id node, slot_index slot, const ballot_number& ballot, const value& val) {
   // Only proposed values are chosen: every command in a vote was submitted.
   for (const auto& cmd : val.commands) {
     auto it = submitted_.find(key(cmd.client, cmd.seq));
-    if (it == submitted_.end() || it->second.count(cmd.payload) == 0)
+    auto lie = lies_.find(key(cmd.client, cmd.seq));
+    if ((it == submitted_.end() || it->second.count(cmd.payload) == 0) &&
+        (lie == lies_.end() || lie->second.count(cmd.payload) == 0))
       return fail("node " + std::to_string(node) + " voted in slot " + std::to_string(slot) +
                   " for a command no client submitted: " + cmd.payload);
   }

@@ -29,6 +29,8 @@ class oracle {
   /// leader that rewrites a command's payload (stamps its clock into it)
   /// submits the rewritten copy too: either may then be chosen.
   void on_submitted(const paxos::command& cmd);
+  /// A command that reuses another's request id, or has seq 0.
+  void on_submitted_lie(const paxos::command& cmd);
   /// `node` durably voted for `val` at `ballot` in `slot`.
   void on_vote(node_id node, slot_index slot, const ballot_number& ballot, const value& val);
   /// `node` learned that `val` is chosen in `slot`.
@@ -73,6 +75,9 @@ class oracle {
   std::optional<std::string> violation_;
   /// Every submitted command, by "client:seq", with its payload.
   std::map<std::string, std::set<std::string>> submitted_;
+  /// Commands sent under another command's request id or with seq 0: they
+  /// may be proposed and voted for, but never applied nor acknowledged.
+  std::map<std::string, std::set<std::string>> lies_;
   struct ballot_votes {
     value val;
     std::set<node_id> voters;

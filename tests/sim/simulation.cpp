@@ -26,6 +26,10 @@ class recording_machine : public paxos::state_machine {
   recording_machine(oracle& o, node_id node) : oracle_(o), node_(node) {}
 
   std::string apply(const std::string& payload) override {
+    if (!payload.empty() && (payload[0] == 'L' || payload[0] == 'Z'))
+      oracle_.fail("node " + std::to_string(node_) + " applied " + payload +
+                   (payload[0] == 'L' ? ", a write under a reused request id"
+                                      : ", a write with seq 0"));
     log_.push_back(payload);
     oracle_.on_applied(node_, log_.size(), payload, std::to_string(log_.size()));
     return std::to_string(log_.size());
@@ -92,6 +96,13 @@ struct client {
   std::size_t read_floor = 0;
   /// Ticks before an unanswered request is sent again.
   std::uint64_t retry_ticks = 30;
+  /// The outstanding write is a lie (log workload): the request id of an
+  /// earlier write with another payload, or seq 0. It must never be
+  /// acknowledged nor applied.
+  bool lying = false;
+  /// When the last write was acknowledged: a lie waits until no late answer
+  /// to that write can still arrive (replies carry only the request id).
+  std::uint64_t acked_tick = 0;
 };
 
 struct event {
@@ -125,6 +136,10 @@ class world final : public lock_host {
     // A sync takes up to this long: a fast disk, or one slower than the
     // network, so the leader's own write may finish after a follower's vote.
     max_sync_delay_ = below(2) == 0 ? 2 : 2 * max_delay_;
+    // Some runs have clients that lie about request ids.
+    liars_ = below(2) == 0 ? 0.0 : 0.05;
+    // Re-sends of phase 2a from every heartbeat to rarely.
+    resend_interval_ = std::array<std::uint32_t, 3>{2, 5, 20}[below(3)];
     for (node_id id = 1; id <= opts.nodes; ++id) {
       members_.push_back(id);
       nodes_[id];
@@ -328,6 +343,7 @@ class world final : public lock_host {
     cfg.members = members_;
     cfg.window = window_;
     cfg.max_batch = max_batch_;
+    cfg.resend_interval = resend_interval_;
     cfg.snapshot_interval = snapshot_interval_;
     cfg.catchup_batch = 16;
     cfg.seed = opts_.seed * 1000003 + std::uint64_t{id} * 101 + n.incarnation++;
@@ -589,7 +605,7 @@ class world final : public lock_host {
   void on_reply(std::size_t index, const client_reply& r, bool to_read) {
     auto& c = clients_[index];
     if (!c.waiting || r.client != c.id || to_read != c.reading ||
-        r.seq != (c.reading ? c.read_id : c.seq))
+        r.seq != (c.reading ? c.read_id : c.cmd.seq))
       return;  // a late answer to an earlier attempt
     mix(now_ ^ (r.client << 40) ^ (r.seq << 1) ^ static_cast<std::uint64_t>(r.status));
     c.hint = r.leader_hint;
@@ -615,11 +631,30 @@ class world final : public lock_host {
       read_owner_.erase(c.read_id);
       return;
     }
+    if (c.lying) {
+      if (r.status == paxos::reply_status::ok)
+        return oracle_.fail("client " + std::to_string(c.id) + " got an OK for " +
+                            c.cmd.payload + " (seq " + std::to_string(c.cmd.seq) +
+                            "), which reused a request id or had seq 0");
+      if (r.status != paxos::reply_status::not_leader) {
+        trace("client " + std::to_string(c.id) + " refused " + c.cmd.payload + ": " +
+              paxos::name_of(r.status));
+        // The refusal must say why: a reused id, or no id.
+        auto want = c.cmd.seq == 0 ? paxos::reply_status::invalid : paxos::reply_status::id_reused;
+        if (r.status != want)
+          return oracle_.fail("client " + std::to_string(c.id) + " got " +
+                              paxos::name_of(r.status) + " for " + c.cmd.payload + ", not " +
+                              paxos::name_of(want));
+        c.waiting = c.lying = false;
+        return;
+      }
+    }
     if (r.status == paxos::reply_status::ok) {
       trace("client " + std::to_string(c.id) + " ok seq=" + std::to_string(c.seq) +
             " result=" + r.result);
       oracle_.on_acked(c.id, c.seq, r.result);
       c.waiting = false;
+      c.acked_tick = tick_;
       return;
     }
     trace("client " + std::to_string(c.id) + " not_leader from a replica, hint " +
@@ -662,6 +697,17 @@ class world final : public lock_host {
         c.read_id = ++next_read_;
         c.read_floor = oracle_.newest_acked_position();
         read_owner_[c.read_id] = i;
+        submit(c);
+      } else if (tick_ < opts_.fault_ticks && c.seq > 0 && tick_ > c.acked_tick + 50 &&
+                 chance(liars_)) {
+        // An attack on the request id: the last write's id with another
+        // payload, or no id at all (seq 0).
+        bool zero = chance(0.3);
+        auto seq = zero ? 0 : c.seq;
+        c.cmd = command{c.id, seq, (zero ? "Z" : "L") + std::to_string(c.id) + "." +
+                                     std::to_string(c.seq) + "." + std::to_string(tick_)};
+        oracle_.on_submitted_lie(c.cmd);
+        c.waiting = c.lying = true;
         submit(c);
       } else if (tick_ < opts_.fault_ticks && chance(0.3)) {
         c.cmd = command{c.id, ++c.seq, "c" + std::to_string(c.id) + "." + std::to_string(c.seq)};
@@ -741,6 +787,8 @@ class world final : public lock_host {
   double drop_ = 0, duplicate_ = 0, crash_rate_ = 0, partition_rate_ = 0;
   std::uint64_t max_delay_ = 1;
   std::uint64_t max_sync_delay_ = 2;
+  double liars_ = 0.0;
+  std::uint32_t resend_interval_ = 2;
   std::size_t max_down_ = 1;
   std::size_t window_ = 8;
   std::size_t max_batch_ = 4;
