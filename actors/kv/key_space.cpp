@@ -3,6 +3,7 @@
 #include "actors/kv/event_codec.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 namespace ballot::kv {
@@ -73,16 +74,33 @@ void key_space::drop_session(owner_id session) {
 
 bool key_space::events_since(const std::string& prefix, std::uint64_t revision,
                              std::vector<event>& out) const {
+  std::uint64_t upto = 0;
+  return events_since(prefix, revision, SIZE_MAX, out, upto);
+}
+
+bool key_space::events_since(const std::string& prefix, std::uint64_t revision,
+                             std::size_t max_bytes, std::vector<event>& out,
+                             std::uint64_t& upto) const {
+  upto = revision_;
   if (revision < compacted_)
     return false;
+  std::size_t bytes = 0;
+  bool any = false;
   // The history holds exactly the revisions compacted_+1 .. revision_, one
   // event each, so the first one after `revision` is found by arithmetic.
   for (auto i =
          static_cast<std::size_t>(std::min<std::uint64_t>(revision - compacted_, history_.size()));
        i < history_.size(); ++i) {
     auto& e = history_[i];
-    if (e.key.compare(0, prefix.size(), prefix) == 0)
-      out.push_back(e);
+    if (e.key.compare(0, prefix.size(), prefix) != 0)
+      continue;
+    if (any && bytes + size_of(e) > max_bytes) {
+      upto = e.revision - 1;
+      break;
+    }
+    any = true;
+    bytes += size_of(e);
+    out.push_back(e);
   }
   return true;
 }

@@ -58,6 +58,12 @@ class key_space {
   bool events_since(const std::string& prefix, std::uint64_t revision,
                     std::vector<event>& out) const;
 
+  /// Like the above, but stops once the events appended hold `max_bytes` of
+  /// keys and values (at least one event goes), and sets `upto` to the
+  /// revision the scan reached: a watcher has seen everything up to it.
+  bool events_since(const std::string& prefix, std::uint64_t revision, std::size_t max_bytes,
+                    std::vector<event>& out, std::uint64_t& upto) const;
+
   const entry* find(const std::string& key) const;
 
   const std::map<std::string, entry>& keys() const { return keys_; }

@@ -100,6 +100,9 @@ struct check_token {
 struct events_since {
   std::string prefix;
   std::uint64_t revision = 0;
+  /// Stop after about this many bytes of events (0: no limit); the
+  /// result's revision is then where the events stop.
+  std::uint64_t max_bytes = 0;
 };
 
 /// The holders and waiters of `name`.

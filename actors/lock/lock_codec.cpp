@@ -186,6 +186,9 @@ std::string encode(const query& q) {
         put_tag(w, tag::events_since);
         w.string(c.prefix);
         w.integer(c.revision);
+        // Optional tail: only when set, so older nodes read what newer write.
+        if (c.max_bytes != 0)
+          w.integer(c.max_bytes);
       } else if constexpr (std::is_same_v<T, lock_info>) {
         put_tag(w, tag::lock_info);
         w.string(c.name);
@@ -314,6 +317,8 @@ bool decode(std::string_view bytes, query& out, std::string& error) {
       case tag::events_since: {
         events_since q;
         ok = r.string(q.prefix, "prefix") && r.integer(q.revision, "revision");
+        if (ok && r.remaining() > 0)
+          ok = r.integer(q.max_bytes, "max_bytes");
         out = std::move(q);
         break;
       }

@@ -1,6 +1,7 @@
 #include "actors/lock/lock_service.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <utility>
 
@@ -193,9 +194,11 @@ result lock_service::read(const lock::query& q) const {
     if (!locks_.token_valid(c->name, c->token))
       r.code = result_code::stale;
   } else if (auto* c = std::get_if<events_since>(&q)) {
-    r.revision = keys_.revision();
-    if (!keys_.events_since(c->prefix, c->revision, r.events))
+    auto limit = c->max_bytes == 0 ? SIZE_MAX : static_cast<std::size_t>(c->max_bytes);
+    std::uint64_t upto = 0;
+    if (!keys_.events_since(c->prefix, c->revision, limit, r.events, upto))
       r.code = result_code::compacted;
+    r.revision = r.code == result_code::compacted ? keys_.revision() : upto;
   } else if (auto* c = std::get_if<lock_info>(&q)) {
     if (auto* l = locks_.find(c->name)) {
       for (auto& h : l->holders)

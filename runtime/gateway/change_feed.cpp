@@ -1,11 +1,62 @@
 #include "runtime/gateway/change_feed.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 namespace ballot::gateway {
 
-change_feed::change_feed(std::size_t keep_events)
-    : keep_events_(std::max<std::size_t>(1, keep_events)) {}
+change_feed::change_feed(std::size_t keep_events, std::size_t keep_bytes)
+    : keep_events_(std::max<std::size_t>(1, keep_events)), keep_bytes_(keep_bytes) {}
+
+namespace {
+
+std::size_t size_of(const kv::event& e) {
+  return e.key.size() + e.value.size();
+}
+
+/// Removes `id` from an index of key waits.
+void unindex(std::multimap<std::string, std::uint64_t, std::less<>>& index, const std::string& key,
+             std::uint64_t id) {
+  auto [lo, hi] = index.equal_range(key);
+  for (auto it = lo; it != hi; ++it)
+    if (it->second == id) {
+      index.erase(it);
+      return;
+    }
+}
+
+}  // namespace
+
+void change_feed::take_matching(const kv::event& e, std::vector<waker>& out) {
+  std::vector<std::uint64_t> ids;
+  auto [lo, hi] = by_key_.equal_range(e.key);
+  for (auto it = lo; it != hi; ++it)
+    ids.push_back(it->second);
+  // Every prefix of the key, the empty one included: a lookup each, however
+  // many watches there are.
+  std::string_view key{e.key};
+  for (std::size_t n = 0; n <= key.size() && !by_prefix_.empty(); ++n) {
+    auto [plo, phi] = by_prefix_.equal_range(key.substr(0, n));
+    for (auto it = plo; it != phi; ++it)
+      ids.push_back(it->second);
+  }
+  for (auto id : ids) {
+    auto it = key_waits_.find(id);
+    if (it == key_waits_.end())
+      continue;
+    unindex(it->second.prefix ? by_prefix_ : by_key_, it->second.key, id);
+    out.push_back(std::move(it->second.wake));
+    key_waits_.erase(it);
+  }
+}
+
+void change_feed::take_all_key_waits(std::vector<waker>& out) {
+  for (auto& [id, w] : key_waits_)
+    out.push_back(std::move(w.wake));
+  key_waits_.clear();
+  by_key_.clear();
+  by_prefix_.clear();
+}
 
 void change_feed::publish(const service::change& c) {
   std::vector<waker> wake;
@@ -16,12 +67,19 @@ void change_feed::publish(const service::change& c) {
       // A snapshot replaced the state (or history was lost): what the feed
       // holds no longer connects to what follows.
       events_.clear();
+      bytes_ = 0;
       base_ = c.revision;
+      take_all_key_waits(wake);
     } else {
-      for (auto& e : c.events)
+      for (auto& e : c.events) {
+        if (!key_waits_.empty())
+          take_matching(e, wake);
+        bytes_ += size_of(e);
         events_.push_back(e);
-      while (events_.size() > keep_events_) {
+      }
+      while (events_.size() > keep_events_ || (bytes_ > keep_bytes_ && events_.size() > 1)) {
         base_ = events_.front().revision;
+        bytes_ -= size_of(events_.front());
         events_.pop_front();
       }
     }
@@ -91,6 +149,26 @@ std::uint64_t change_feed::on_revision(std::uint64_t after, waker wake) {
   return id;
 }
 
+std::uint64_t change_feed::on_change(std::uint64_t after, const std::string& key, bool prefix,
+                                     waker wake) {
+  std::unique_lock<std::mutex> guard{mutex_};
+  auto id = ++next_id_;
+  // Anything newer than the caller's scan: let it look again (cheap, rare).
+  if (revision_ > after) {
+    guard.unlock();
+    wake();
+    return id;
+  }
+  key_waits_.emplace(id, key_wait{key, prefix, std::move(wake)});
+  (prefix ? by_prefix_ : by_key_).emplace(key, id);
+  return id;
+}
+
+std::size_t change_feed::waiting() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return revision_waits_.size() + key_waits_.size() + grant_waits_.size();
+}
+
 std::uint64_t change_feed::on_grant(lock::session_id session, const std::string& name,
                                     grant_handler done) {
   std::lock_guard<std::mutex> guard{mutex_};
@@ -103,6 +181,10 @@ void change_feed::cancel(std::uint64_t id) {
   std::lock_guard<std::mutex> guard{mutex_};
   revision_waits_.erase(id);
   grant_waits_.erase(id);
+  if (auto it = key_waits_.find(id); it != key_waits_.end()) {
+    unindex(it->second.prefix ? by_prefix_ : by_key_, it->second.key, id);
+    key_waits_.erase(it);
+  }
 }
 
 }  // namespace ballot::gateway

@@ -30,8 +30,9 @@ class change_feed {
   /// A grant's token, or nullopt when the session expired first.
   using grant_handler = std::function<void(std::optional<std::uint64_t>)>;
 
-  /// Keeps the latest `keep_events` events for watches.
-  explicit change_feed(std::size_t keep_events = 20'000);
+  /// Keeps the latest events for watches: at most `keep_events` of them, of
+  /// at most `keep_bytes` keys and values in all (the newest always stays).
+  explicit change_feed(std::size_t keep_events = 20'000, std::size_t keep_bytes = 64u << 20);
 
   /// Takes one applied command's changes (the service machine's observer).
   void publish(const service::change& c);
@@ -50,6 +51,14 @@ class change_feed {
   /// Returns an id for `cancel`.
   std::uint64_t on_revision(std::uint64_t after, waker wake);
 
+  /// Like `on_revision`, but after `after` only a change of `key` (of a key
+  /// starting with it, with `prefix`) or a reset wakes it: an idle watch
+  /// costs nothing while other keys change.
+  std::uint64_t on_change(std::uint64_t after, const std::string& key, bool prefix, waker wake);
+
+  /// Registrations waiting (for tests and metrics).
+  std::size_t waiting() const;
+
   /// Calls `done` once `session` is granted `name` or expires.
   std::uint64_t on_grant(lock::session_id session, const std::string& name, grant_handler done);
 
@@ -63,9 +72,25 @@ class change_feed {
     grant_handler done;
   };
 
+  struct key_wait {
+    std::string key;
+    bool prefix = false;
+    waker wake;
+  };
+  /// Moves the callbacks of key waits that `e` concerns into `out`.
+  void take_matching(const kv::event& e, std::vector<waker>& out);
+  void take_all_key_waits(std::vector<waker>& out);
+
   mutable std::mutex mutex_;
   std::size_t keep_events_;
+  std::size_t keep_bytes_;
+  /// Key and value bytes in `events_`.
+  std::size_t bytes_ = 0;
   std::deque<kv::event> events_;
+  std::map<std::uint64_t, key_wait> key_waits_;
+  /// Ids of key waits by exact key, and by prefix.
+  std::multimap<std::string, std::uint64_t, std::less<>> by_key_;
+  std::multimap<std::string, std::uint64_t, std::less<>> by_prefix_;
   /// Every event after `base_` up to `revision_` is in `events_`.
   std::uint64_t base_ = 0;
   std::uint64_t revision_ = 0;

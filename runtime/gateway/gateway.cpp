@@ -1,6 +1,8 @@
 #include "runtime/gateway/gateway.hpp"
 
+#include <algorithm>
 #include <future>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -9,6 +11,8 @@
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
 
+#include "runtime/gateway/call_util.hpp"
+#include "runtime/gateway/metered_stream.hpp"
 #include "runtime/gateway/service.hpp"
 
 namespace ballot::gateway {
@@ -24,19 +28,34 @@ capnp::ReaderOptions reader_options(const options& opts) {
   return r;
 }
 
-/// One client connection: its stream and an RPC system on it, with the limits.
+/// One client connection: its (watched) stream and an RPC system on it, with the limits.
 struct connection {
-  connection(kj::Own<kj::AsyncIoStream> s, capnp::Capability::Client cap, const options& opts)
+  connection(kj::Own<metered_stream> s, capnp::Capability::Client cap, const options& opts)
       : stream(kj::mv(s)),
         network(*stream, capnp::rpc::twoparty::Side::SERVER, reader_options(opts)),
         rpc(capnp::makeRpcServer(network, kj::mv(cap))) {
     rpc.setFlowLimit(opts.max_in_flight_bytes_per_connection / sizeof(capnp::word));
   }
 
-  kj::Own<kj::AsyncIoStream> stream;
+  kj::Own<metered_stream> stream;
   capnp::TwoPartyVatNetwork network;
   capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc;
 };
+
+/// Resolves when `conn` has been silent past the handshake timeout or idle
+/// past the idle timeout; the caller then drops (closes) it.
+kj::Promise<void> watchdog(const connection& conn, const options& opts, kj::Timer& timer) {
+  auto every = std::min(opts.handshake_timeout, std::chrono::milliseconds{1000});
+  return timer.afterDelay(to_kj(every)).then([&conn, &opts, &timer]() -> kj::Promise<void> {
+    auto now = timer.now();
+    auto& s = *conn.stream;
+    if (!s.heard_from() && now - s.opened() >= to_kj(opts.handshake_timeout))
+      return kj::READY_NOW;
+    if (opts.idle_timeout.count() > 0 && now - s.last_activity() >= to_kj(opts.idle_timeout))
+      return kj::READY_NOW;
+    return watchdog(conn, opts, timer);
+  });
+}
 
 /// A failed connection (bad input, a reset) concerns only its own client.
 class ignore_errors final : public kj::TaskSet::ErrorHandler {
@@ -61,7 +80,35 @@ struct server::impl {
 
   kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener, capnp::Capability::Client cap,
                                 kj::TaskSet& tasks, std::size_t& connections, kj::Timer& timer);
+  /// Takes one accepted stream under the connection limits.
+  void admit(kj::Own<kj::AsyncIoStream> stream, capnp::Capability::Client cap,
+             kj::TaskSet& tasks, std::size_t& connections, kj::Timer& timer);
+
+  /// Open connections per client address.
+  std::map<std::string, std::size_t> per_address;
 };
+
+void server::impl::admit(kj::Own<kj::AsyncIoStream> stream, capnp::Capability::Client cap,
+                         kj::TaskSet& tasks, std::size_t& connections, kj::Timer& timer) {
+  auto address = peer_address(*stream);
+  auto& from_here = per_address[address];
+  // Dropping the stream closes it: the client sees the connection end.
+  if (connections >= opts.max_connections || from_here >= opts.max_connections_per_address) {
+    if (from_here == 0)
+      per_address.erase(address);
+    return;
+  }
+  ++connections;
+  ++from_here;
+  auto conn =
+    kj::heap<connection>(kj::heap<metered_stream>(kj::mv(stream), timer), kj::mv(cap), opts);
+  auto closed = conn->network.onDisconnect().exclusiveJoin(watchdog(*conn, opts, timer));
+  tasks.add(closed.attach(kj::mv(conn), kj::defer([this, &connections, address] {
+    --connections;
+    if (auto it = per_address.find(address); it != per_address.end() && --it->second == 0)
+      per_address.erase(it);
+  })));
+}
 
 kj::Promise<void> server::impl::accept_loop(kj::ConnectionReceiver& listener,
                                             capnp::Capability::Client cap, kj::TaskSet& tasks,
@@ -69,12 +116,7 @@ kj::Promise<void> server::impl::accept_loop(kj::ConnectionReceiver& listener,
   return listener.accept()
     .then(
       [&, cap](kj::Own<kj::AsyncIoStream> stream) mutable -> kj::Promise<void> {
-        if (connections >= opts.max_connections)
-          return kj::READY_NOW;  // dropping the stream closes it
-        ++connections;
-        auto conn = kj::heap<connection>(kj::mv(stream), cap, opts);
-        auto closed = conn->network.onDisconnect();
-        tasks.add(closed.attach(kj::mv(conn), kj::defer([&connections] { --connections; })));
+        admit(kj::mv(stream), cap, tasks, connections, timer);
         return kj::READY_NOW;
       },
       [&](kj::Exception&&) {

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -72,6 +73,10 @@ class service final : public schemas::client::Ballot::Server {
   kj::Promise<void> watch_round(const std::shared_ptr<watch_state>& w);
   kj::Promise<void> cluster_round(const std::shared_ptr<watch_state>& w);
   kj::Promise<void> wait_for_news(const std::shared_ptr<watch_state>& w);
+  /// The gateway's one staleness check for every waiting watch (see
+  /// options::watch_poll): runs while any watch waits.
+  void start_probe();
+  kj::Promise<void> probe_round();
   kj::Promise<void> deliver(const std::shared_ptr<watch_state>& w, std::vector<kv::event> events,
                             std::uint64_t upto);
 
@@ -82,6 +87,19 @@ class service final : public schemas::client::Ballot::Server {
   /// Request ids of the gateway's own writes (only this KJ thread uses them).
   std::uint64_t own_client_;
   std::uint64_t own_seq_ = 0;
+  /// Calls handed to the bridge and not answered yet, and their bytes.
+  std::size_t asked_calls_ = 0;
+  std::size_t asked_bytes_ = 0;
+  /// Waiting watches, woken with `false` when the feed has fallen behind.
+  std::map<std::uint64_t, kj::Own<kj::PromiseFulfiller<bool>>> idle_watches_;
+  std::uint64_t next_watch_ = 0;
+  bool probe_running_ = false;
+  /// The cluster's revision at the previous probe: a feed still short of it
+  /// a whole poll later is cut off or far behind.
+  std::uint64_t probed_revision_ = 0;
+  kj::Promise<void> probe_task_{nullptr};
+  /// Bytes of event batches sent to watchers and not yet taken.
+  std::size_t watch_bytes_ = 0;
 };
 
 }  // namespace ballot::gateway

@@ -274,10 +274,15 @@ checkpoint_record decode_checkpoint(std::string_view payload) {
       rec.forgotten = c.getForgotten();
       rec.last_active_ms = c.getLastActiveMs();
       rec.results.reserve(c.getResults().size());
+      bool any_fingerprint = false;
       for (auto r : c.getResults()) {
         rec.results.emplace_back(r.getSeq(), string_of(r.getResult()));
         rec.fingerprints.push_back(r.getFingerprint());
+        any_fingerprint = any_fingerprint || r.getFingerprint() != 0;
       }
+      // None known (a table from before fingerprints): as the writer had it.
+      if (!any_fingerprint)
+        rec.fingerprints.clear();
       snap.clients.push_back(std::move(rec));
     }
     for (auto r : root.getRecords())
