@@ -97,13 +97,16 @@ struct Entry {
 struct KeyVersion {
   key @0 :Text;
   version @1 :UInt64;
+  value @2 :Data;
+  # The key's value; set only when the listing was asked withValues.
 }
 
 struct Listing {
   entries @0 :List(KeyVersion);
   # In key order.
   truncated @1 :Bool;
-  # More keys match than the limit allowed.
+  # More keys match than the limit (or the node's page bounds: entries,
+  # bytes) allowed: list again with startAfter = the last entry's key.
   revision @2 :UInt64;
   # The store's revision when the listing was taken.
 }
@@ -273,8 +276,14 @@ interface Ballot {
   delete @2 (id :RequestId, key :Text, condition :Precondition) -> (result :DeleteResult);
   # Linearizable delete.
 
-  list @3 (prefix :Text, limit :UInt32) -> (result :ListResult);
-  # Linearizable listing of the keys under a prefix; limit 0 = the node's cap.
+  list @3 (prefix :Text, limit :UInt32, startAfter :Text, withValues :Bool)
+      -> (result :ListResult);
+  # Linearizable listing of the keys under a prefix, in key order; limit 0 =
+  # the node's cap. One page: only keys after startAfter (empty = from the
+  # first), with their values if withValues. A node also ends a page before
+  # its keys and values pass its byte bound (4 MiB by default; at least one
+  # entry). Page through any number of keys with startAfter = the last key
+  # of the previous page while `truncated`.
 
   status @4 () -> (result :StatusResult);
   # Cluster health as the answering node sees it.

@@ -152,6 +152,15 @@ std::optional<kv::result> settle(const bridge_reply& r, const options& opts, Ini
     case kv::result_code::unavailable:
       init_error().setUnavailable(res.message);
       break;
+    case kv::result_code::overloaded:
+      init_error().setOverloaded(res.message);
+      break;
+    case kv::result_code::quota_exceeded:
+      init_error().setQuotaExceeded(res.version);
+      break;
+    case kv::result_code::request_id_reused:
+      init_error().setRequestIdReused();
+      break;
   }
   return std::nullopt;
 }

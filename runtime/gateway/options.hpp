@@ -60,6 +60,9 @@ struct options {
   std::size_t max_value_bytes = 1u << 20;
   /// Most entries one list returns (a larger or zero limit is capped to it).
   std::uint32_t max_list_entries = 10000;
+  /// A list page ends (truncated) before its keys and values pass this many
+  /// bytes (at least one entry): a listing with values stays a bounded message.
+  std::size_t max_list_bytes = 4u << 20;
   /// More connections than this are closed at once.
   std::size_t max_connections = 1024;
   /// Bytes of calls one connection may have in flight before the gateway stops

@@ -101,24 +101,37 @@ kj::Promise<void> service::list(ListContext context) {
   if (prefix.size() > opts_.max_key_bytes)
     return bad_request(context,
                        over_limit("prefix " + preview(prefix), prefix.size(), opts_.max_key_bytes));
+  auto start_after = params.getStartAfter();
+  if (start_after.size() > opts_.max_key_bytes)
+    return bad_request(context, over_limit("startAfter " + preview(start_after), start_after.size(),
+                                           opts_.max_key_bytes));
   auto limit = params.getLimit();
   if (limit == 0 || limit > opts_.max_list_entries)
     limit = opts_.max_list_entries;
-  auto query = kv::encode(kv::list_request{to_std(prefix), limit});
-  return track(
-    ask(false, {}, std::move(query)).then([this, context](const bridge_reply& r) mutable {
-      auto out = context.getResults().initResult();
-      if (auto res = settle(r, opts_, [&] { return out.initError(); })) {
-        auto listing = out.initListing();
-        auto entries = listing.initEntries(static_cast<unsigned>(res->entries.size()));
-        for (unsigned i = 0; i < res->entries.size(); ++i) {
-          entries[i].setKey(res->entries[i].key);
-          entries[i].setVersion(res->entries[i].version);
-        }
-        listing.setTruncated(res->truncated);
-        listing.setRevision(res->version);
-      }
-    }));
+  bool with_values = params.getWithValues();
+  // The byte bound is applied where the keys are (the leader), so a big page
+  // never travels: neither to this gateway nor to the client.
+  kv::list_request req{to_std(prefix), limit, to_std(start_after), with_values,
+                       opts_.max_list_bytes};
+  auto query = kv::encode(req);
+  return track(ask(false, {}, std::move(query))
+                 .then([this, context, with_values](const bridge_reply& r) mutable {
+                   auto out = context.getResults().initResult();
+                   auto res = settle(r, opts_, [&] { return out.initError(); });
+                   if (!res)
+                     return;
+                   auto listing = out.initListing();
+                   auto entries = listing.initEntries(static_cast<unsigned>(res->entries.size()));
+                   for (unsigned i = 0; i < res->entries.size(); ++i) {
+                     auto& e = res->entries[i];
+                     entries[i].setKey(e.key);
+                     entries[i].setVersion(e.version);
+                     if (with_values)
+                       entries[i].setValue(as_data(e.value));
+                   }
+                   listing.setTruncated(res->truncated);
+                   listing.setRevision(res->version);
+                 }));
 }
 
 kj::Promise<void> service::status(StatusContext context) {

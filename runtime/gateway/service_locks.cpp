@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "actors/lock/lock_codec.hpp"
+#include "actors/lock/wait_limit.hpp"
 #include "runtime/gateway/call_util.hpp"
 #include "runtime/gateway/service.hpp"
 
@@ -119,12 +120,8 @@ kj::Promise<void> service::acquire(AcquireContext context) {
   auto session = p.getSession();
   auto name = to_std(p.getName());
   auto wait_ms = p.getWaitMs();
-  // Longer waits are the client's to repeat: a call must end while its
-  // connection is still worth trusting.
-  constexpr std::uint64_t max_wait_ms = 3'600'000;
-  if (wait_ms > max_wait_ms)
-    return bad_request(context, "waitMs " + std::to_string(wait_ms) + " is over the maximum of " +
-                                  std::to_string(max_wait_ms));
+  if (wait_ms > lock::max_acquire_wait_ms)
+    return bad_request(context, lock::wait_over_maximum(wait_ms));
   auto mode = p.getMode() == schemas::client::LockMode::SHARED ? lock::lock_mode::shared
                                                                : lock::lock_mode::exclusive;
   auto cmd =

@@ -41,16 +41,31 @@ kj::Promise<void> service::watch(WatchContext context) {
     return bad_request(context, "the key is empty (watch every key with prefix and an empty key)");
   auto w = std::make_shared<watch_state>(
     watch_state{context, to_std(key), p.getPrefix(), p.getFromRevision(), p.getSink()});
-  if (!p.getFromNow())
+  bool from_now = p.getFromNow();
+  // A start the local replica has applied is at or before the cluster's
+  // revision: no need to ask. Resumes are such starts almost always.
+  if (!from_now && w->revision <= opts_.feed->revision())
     return watch_round(w);
-  // From now: the cluster's current revision (a revision past every one
-  // asks for nothing and answers with it).
+  // Otherwise the cluster's current revision (a revision past every one asks
+  // for nothing and answers with it): where a from-now watch starts, and
+  // what a start from a revision must not pass.
   auto q = lock::events_since{w->key, std::numeric_limits<std::uint64_t>::max()};
-  return lock_read(lock::query{q}).then([this, w](std::optional<lock::result> r) mutable {
+  return lock_read(lock::query{q}).then([this, w, from_now](std::optional<lock::result> r) mutable {
+    auto end = [&] { return w->context.getResults().initResult().initError(); };
     if (!r || !r->ok()) {
-      w->context.getResults().initResult().initError().setUnavailable(
-        "the cluster did not tell its current revision");
+      end().setUnavailable("the cluster did not tell its current revision");
       return kj::Promise<void>{kj::READY_NOW};
+    }
+    if (!from_now) {
+      // Waiting for a revision nobody has written yet would look like a
+      // quiet key. Every revision a watcher was ever given is at or before
+      // the current one, so a resume (even at exactly the current) passes.
+      if (w->revision > r->revision) {
+        end().setBadRequest("fromRevision " + std::to_string(w->revision) +
+                            " is past the current revision " + std::to_string(r->revision));
+        return kj::Promise<void>{kj::READY_NOW};
+      }
+      return watch_round(w);
     }
     // Tells the watcher where it starts, so a resumed watch misses nothing.
     return deliver(w, {}, r->revision);
