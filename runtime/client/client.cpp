@@ -1,46 +1,21 @@
 #include "runtime/client/client.hpp"
 
-#include <atomic>
-#include <cstring>
-#include <deque>
-#include <future>
-#include <map>
+#include <algorithm>
 #include <random>
-#include <set>
 #include <stdexcept>
-#include <thread>
 #include <utility>
 
-#include <capnp/rpc-twoparty.h>
-#include <kj/async-io.h>
-
+#include "runtime/client/client_impl.hpp"
 #include "runtime/client/endpoint.hpp"
-#include "schemas/client.capnp.h"
 
 namespace ballot::client {
 
-namespace {
+namespace detail {
 
-using schemas::client::Ballot;
-using clock_type = std::chrono::steady_clock;
 using kv::result;
 using kv::result_code;
 
-enum class op {
-  put,
-  get,
-  del,
-  list,
-  status,
-  open_session,
-  keep_alive,
-  close_session,
-  acquire,
-  release,
-  check_token,
-  lock_info,
-  put_ephemeral,
-};
+namespace {
 
 /// The lock-service code that corresponds to a key/value one (for failures
 /// the call machinery reports the same way for every call).
@@ -52,6 +27,12 @@ lock::result_code to_lock_code(result_code c) {
       return lock::result_code::not_found;
     case result_code::bad_request:
       return lock::result_code::bad_request;
+    case result_code::overloaded:
+      return lock::result_code::overloaded;
+    case result_code::quota_exceeded:
+      return lock::result_code::quota_exceeded;
+    case result_code::request_id_reused:
+      return lock::result_code::request_id_reused;
     case result_code::version_mismatch:
     case result_code::unavailable:
       break;
@@ -59,23 +40,7 @@ lock::result_code to_lock_code(result_code c) {
   return lock::result_code::unavailable;
 }
 
-/// How one try at one endpoint ended.
-struct outcome {
-  enum class kind {
-    done,      ///< the call has its answer (`res`, or `status` for op::status)
-    redirect,  ///< the node names the leader's endpoint: try there
-    retry,     ///< this endpoint failed (`why`): try the next one
-  };
-  kind k = kind::done;
-  result res;
-  /// The answer of a lock-service call.
-  lock::result lres;
-  cluster_status status;
-  std::string redirect_to;
-  std::string why;
-  /// The connection itself failed or hung: open a new one next time.
-  bool link_failed = false;
-};
+}  // namespace
 
 outcome finished(result r) {
   outcome o;
@@ -99,94 +64,17 @@ outcome retry(std::string why, bool link_failed) {
   return o;
 }
 
-/// One call, from its start to its callback.
-struct call {
-  op kind = op::get;
-  std::string key;  ///< the key, or the prefix of a list
-  std::string value;
-  std::optional<std::uint64_t> if_version;
-  std::uint32_t limit = 0;
-  // Lock-service calls.
-  lock::session_id session = 0;
-  std::uint64_t token = 0;  ///< check_token; ttl_ms for open_session
-  lock::lock_mode mode = lock::lock_mode::exclusive;
-  std::chrono::milliseconds wait{0};
-  std::chrono::milliseconds delay{0};
-  /// Writes: assigned when the write window admits it, then kept for every retry.
-  std::uint64_t seq = 0;
-  clock_type::time_point deadline;
-  std::function<void(outcome)> done;
-  std::uint64_t id = 0;
-  /// The endpoint of the current try.
-  std::size_t at = 0;
-  /// Failed tries since the last pause.
-  std::size_t failures = 0;
-  int redirects = 0;
-  std::string last_error = "no endpoint answered";
+namespace {
 
-  bool is_write() const {
-    switch (kind) {
-      case op::get:
-      case op::list:
-      case op::status:
-      case op::check_token:
-      case op::lock_info:
-        return false;
-      default:
-        return true;
-    }
-  }
-};
-
-using call_ptr = std::shared_ptr<call>;
-
-/// A connection to one endpoint, shared by the calls that use it.
-struct link : kj::Refcounted {
-  link(kj::Own<kj::AsyncIoStream> s, capnp::ReaderOptions limits)
-      : stream(kj::mv(s)),
-        network(*stream, capnp::rpc::twoparty::Side::CLIENT, limits),
-        rpc(capnp::makeRpcClient(network)),
-        cap(bootstrap()) {}
-
-  Ballot::Client bootstrap() {
-    capnp::word scratch[4];
-    std::memset(scratch, 0, sizeof(scratch));
-    capnp::MallocMessageBuilder message{scratch};
-    auto vat = message.getRoot<capnp::rpc::twoparty::VatId>();
-    vat.setSide(capnp::rpc::twoparty::Side::SERVER);
-    return rpc.bootstrap(vat).castAs<Ballot>();
-  }
-
-  kj::Own<kj::AsyncIoStream> stream;
-  capnp::TwoPartyVatNetwork network;
-  capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc;
-  Ballot::Client cap;
-  bool broken = false;
-};
-
-/// One endpoint and its connection, if any.
-struct slot {
-  std::string address;
-  kj::Own<link> ready;
-  kj::Maybe<kj::ForkedPromise<void>> connecting;
-  bool connect_done = true;
-};
-
-kj::Duration to_kj(clock_type::duration d) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count() * kj::NANOSECONDS;
+/// A refusal that means the same to key/value and lock-service calls.
+outcome refused(result_code kv_code, lock::result_code lock_code, std::string message) {
+  outcome o;
+  o.res = result::error(kv_code, message);
+  o.lres = lock::result::error(lock_code, std::move(message));
+  return o;
 }
 
-capnp::Text::Reader as_text(const std::string& s) {
-  return {s.c_str(), s.size()};
-}
-
-capnp::Data::Reader as_data(const std::string& s) {
-  return {reinterpret_cast<const kj::byte*>(s.data()), s.size()};
-}
-
-std::string to_std(capnp::Text::Reader t) {
-  return {t.cStr(), t.size()};
-}
+}  // namespace
 
 outcome from_error(schemas::client::Error::Reader e) {
   using E = schemas::client::Error;
@@ -229,51 +117,50 @@ outcome from_error(schemas::client::Error::Reader e) {
       r.revision = e.getCompacted();
       return finished(std::move(r));
     }
+    // Refusals before anything was done; they mean the same to key/value and
+    // lock-service calls, so both answers are set.
+    case E::OVERLOADED:
+      return refused(result_code::overloaded, lock::result_code::overloaded,
+                     to_std(e.getOverloaded()));
+    case E::QUOTA_EXCEEDED: {
+      auto quota = e.getQuotaExceeded();
+      auto o = refused(result_code::quota_exceeded, lock::result_code::quota_exceeded,
+                       "the state is over the quota of " + std::to_string(quota) + " bytes");
+      o.res.version = quota;
+      return o;
+    }
+    case E::REQUEST_ID_REUSED:
+      return refused(result_code::request_id_reused, lock::result_code::request_id_reused,
+                     "the request id already named a different command");
+    case E::LIMIT_REACHED:
+      // Only lock-service calls (sessions, waiters) reach a limit; the
+      // key/value API has no such code and calls it a refused request.
+      return refused(result_code::bad_request, lock::result_code::limit_reached,
+                     "limit reached: " + to_std(e.getLimitReached()));
   }
   return retry("an error variant this client does not know", false);
 }
 
+namespace {
+
+/// Whether an answer is "overloaded": the client tries again after a pause.
+bool is_overloaded(const outcome& o) {
+  return o.k == outcome::kind::done &&
+         (o.res.code == result_code::overloaded || o.lres.code == lock::result_code::overloaded);
+}
+
+/// The pause before the next try after `n` overloaded answers in a row:
+/// 20 ms, doubling up to 200 ms, with jitter so that many clients refused
+/// together do not come back together.
+std::chrono::milliseconds overload_backoff(int n) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  auto base = std::min(200, 20 << std::min(n, 4));
+  return std::chrono::milliseconds(base / 2 + static_cast<int>(rng() % (base / 2 + 1)));
+}
+
 }  // namespace
 
-struct client::impl {
-  options opts;
-  std::uint64_t id = 0;
-  capnp::ReaderOptions limits;
-
-  std::thread thread;
-  std::thread::id io_thread;
-  kj::Own<const kj::Executor> executor;
-  kj::Own<kj::CrossThreadPromiseFulfiller<void>> stop_signal;
-
-  // -- I/O thread only ------------------------------------------------------
-  std::vector<slot> slots;
-  /// Where calls start: the last endpoint that answered.
-  std::size_t preferred = 0;
-  kj::AsyncIoProvider* provider = nullptr;
-  kj::TaskSet* tasks = nullptr;
-  std::uint64_t next_call = 0;
-  std::map<std::uint64_t, call_ptr> live;
-  bool closed = false;
-  /// The write window: seqs in flight, and writes waiting for a seq.
-  std::uint64_t last_seq = 0;
-  std::set<std::uint64_t> writes_in_flight;
-  std::deque<call_ptr> waiting_writes;
-
-  void run(std::promise<void>& ready);
-  void submit(const call_ptr& c);
-  outcome wait(const call_ptr& c);
-  void start(const call_ptr& c);
-  void admit_writes();
-  void attempt(const call_ptr& c);
-  void on_outcome(const call_ptr& c, std::size_t at, outcome o);
-  void finish(const call_ptr& c, outcome o);
-  std::size_t slot_for(const std::string& address);
-  kj::Promise<kj::Own<link>> get_link(std::size_t i);
-  kj::Promise<outcome> send(link& l, const call& c, const std::string& address);
-  kj::Promise<outcome> send_lock(link& l, const call& c);
-  void run_watch(const std::shared_ptr<struct watch_state>& w);
-  void schedule(std::chrono::milliseconds delay, std::function<void()> fn);
-};
+}  // namespace detail
 
 void client::impl::run(std::promise<void>& ready) {
   auto io = kj::setupAsyncIo();
@@ -395,6 +282,20 @@ void client::impl::attempt(const call_ptr& c) {
 void client::impl::on_outcome(const call_ptr& c, std::size_t at, outcome o) {
   if (!c->done)
     return;  // finished already (the client closed)
+  if (is_overloaded(o)) {
+    // Nothing was done: the same request (same id) again after a pause, at
+    // the same endpoint, while the call's deadline allows; then the answer
+    // is overloaded.
+    auto pause = overload_backoff(c->overloads++);
+    if (clock_type::now() + pause < c->deadline) {
+      c->last_error = slots[at].address + ": overloaded (" + o.res.message + ")";
+      tasks->add(provider->getTimer().afterDelay(to_kj(pause)).then([this, c] {
+        if (c->done)
+          attempt(c);
+      }));
+      return;
+    }
+  }
   if (o.k == outcome::kind::done) {
     preferred = at;
     finish(c, std::move(o));
@@ -548,14 +449,20 @@ kj::Promise<outcome> client::impl::send(link& l, const call& c, const std::strin
       auto req = l.cap.listRequest();
       req.setPrefix(as_text(c.key));
       req.setLimit(c.limit);
+      req.setStartAfter(as_text(c.start_after));
+      req.setWithValues(c.with_values);
       return req.send().then([](capnp::Response<Ballot::ListResults> r) {
         auto res = r.getResult();
         if (!res.isListing())
           return from_error(res.getError());
         auto listing = res.getListing();
         result ok;
-        for (auto e : listing.getEntries())
-          ok.entries.push_back({to_std(e.getKey()), e.getVersion()});
+        for (auto e : listing.getEntries()) {
+          auto value = e.getValue();
+          ok.entries.push_back(
+            {to_std(e.getKey()), e.getVersion(),
+             std::string(reinterpret_cast<const char*>(value.begin()), value.size())});
+        }
         ok.truncated = listing.getTruncated();
         ok.version = listing.getRevision();
         return finished(std::move(ok));
@@ -588,138 +495,6 @@ kj::Promise<outcome> client::impl::send(link& l, const call& c, const std::strin
         {m.getId(), m.getUp(), m.getIsLeader(), m.getCommitIndex(), to_std(m.getEndpoint())});
     return o;
   });
-}
-
-namespace {
-
-template <class Request>
-void set_id(Request& req, std::uint64_t client, std::uint64_t seq) {
-  auto rid = req.initId();
-  rid.setClientId(client);
-  rid.setSeq(seq);
-}
-
-template <class Result>
-lock::result session_of(Result res) {
-  lock::result ok;
-  ok.session = res.getSession().getId();
-  ok.deadline = res.getSession().getDeadlineMs();
-  return ok;
-}
-
-void holders_of(capnp::List<schemas::client::Holder>::Reader in, std::vector<lock::grant>& out,
-                const std::string& name) {
-  for (auto h : in)
-    out.push_back({h.getSession(), name,
-                   h.getMode() == schemas::client::LockMode::SHARED ? lock::lock_mode::shared
-                                                                    : lock::lock_mode::exclusive,
-                   h.getToken()});
-}
-
-}  // namespace
-
-kj::Promise<outcome> client::impl::send_lock(link& l, const call& c) {
-  switch (c.kind) {
-    case op::open_session: {
-      auto req = l.cap.openSessionRequest();
-      set_id(req, id, c.seq);
-      req.setTtlMs(c.token);
-      return req.send().then([](capnp::Response<Ballot::OpenSessionResults> r) {
-        auto res = r.getResult();
-        return res.isSession() ? finished(session_of(res)) : from_error(res.getError());
-      });
-    }
-    case op::keep_alive: {
-      auto req = l.cap.keepAliveRequest();
-      set_id(req, id, c.seq);
-      req.setSession(c.session);
-      return req.send().then([](capnp::Response<Ballot::KeepAliveResults> r) {
-        auto res = r.getResult();
-        return res.isSession() ? finished(session_of(res)) : from_error(res.getError());
-      });
-    }
-    case op::close_session: {
-      auto req = l.cap.closeSessionRequest();
-      set_id(req, id, c.seq);
-      req.setSession(c.session);
-      return req.send().then([](capnp::Response<Ballot::CloseSessionResults> r) {
-        auto res = r.getResult();
-        return res.isOk() ? finished(lock::result{}) : from_error(res.getError());
-      });
-    }
-    case op::acquire: {
-      auto req = l.cap.acquireRequest();
-      set_id(req, id, c.seq);
-      req.setSession(c.session);
-      req.setName(as_text(c.key));
-      req.setMode(c.mode == lock::lock_mode::shared ? schemas::client::LockMode::SHARED
-                                                    : schemas::client::LockMode::EXCLUSIVE);
-      req.setWaitMs(static_cast<std::uint64_t>(c.wait.count()));
-      req.setLockDelayMs(static_cast<std::uint64_t>(c.delay.count()));
-      return req.send().then([](capnp::Response<Ballot::AcquireResults> r) {
-        auto res = r.getResult();
-        if (!res.isToken())
-          return from_error(res.getError());
-        lock::result ok;
-        ok.token = res.getToken();
-        return finished(std::move(ok));
-      });
-    }
-    case op::release: {
-      auto req = l.cap.releaseRequest();
-      set_id(req, id, c.seq);
-      req.setSession(c.session);
-      req.setName(as_text(c.key));
-      return req.send().then([](capnp::Response<Ballot::ReleaseResults> r) {
-        auto res = r.getResult();
-        return res.isOk() ? finished(lock::result{}) : from_error(res.getError());
-      });
-    }
-    case op::check_token: {
-      auto req = l.cap.checkTokenRequest();
-      req.setName(as_text(c.key));
-      req.setToken(c.token);
-      return req.send().then([](capnp::Response<Ballot::CheckTokenResults> r) {
-        auto res = r.getResult();
-        if (!res.isValid())
-          return from_error(res.getError());
-        return finished(res.getValid() ? lock::result{}
-                                       : lock::result::error(lock::result_code::stale));
-      });
-    }
-    case op::lock_info: {
-      auto req = l.cap.lockInfoRequest();
-      req.setName(as_text(c.key));
-      return req.send().then([name = c.key](capnp::Response<Ballot::LockInfoResults> r) {
-        auto res = r.getResult();
-        if (!res.isInfo())
-          return from_error(res.getError());
-        lock::result ok;
-        holders_of(res.getInfo().getHolders(), ok.holders, name);
-        holders_of(res.getInfo().getWaiters(), ok.waiters, name);
-        ok.deadline = res.getInfo().getDelayUntilMs();
-        return finished(std::move(ok));
-      });
-    }
-    case op::put_ephemeral: {
-      auto req = l.cap.putEphemeralRequest();
-      set_id(req, id, c.seq);
-      req.setSession(c.session);
-      req.setKey(as_text(c.key));
-      req.setValue(as_data(c.value));
-      return req.send().then([](capnp::Response<Ballot::PutEphemeralResults> r) {
-        auto res = r.getResult();
-        if (!res.isVersion())
-          return from_error(res.getError());
-        lock::result ok;
-        ok.revision = res.getVersion();
-        return finished(std::move(ok));
-      });
-    }
-    default:
-      break;
-  }
-  return finished(lock::result::error(lock::result_code::bad_request, "not a lock call"));
 }
 
 void client::impl::schedule(std::chrono::milliseconds delay, std::function<void()> fn) {
@@ -790,17 +565,6 @@ std::uint64_t client::client_id() const {
   return impl_->id;
 }
 
-namespace {
-
-call_ptr make_call(op kind, std::chrono::milliseconds timeout) {
-  auto c = std::make_shared<call>();
-  c->kind = kind;
-  c->deadline = clock_type::now() + timeout;
-  return c;
-}
-
-}  // namespace
-
 kv::result client::put(const std::string& key, const std::string& value,
                        std::optional<std::uint64_t> if_version) {
   auto c = make_call(op::put, impl_->opts.timeout);
@@ -824,9 +588,16 @@ kv::result client::del(const std::string& key, std::optional<std::uint64_t> if_v
 }
 
 kv::result client::list(const std::string& prefix, std::uint32_t limit) {
+  return list(prefix, limit, {}, false);
+}
+
+kv::result client::list(const std::string& prefix, std::uint32_t limit,
+                        const std::string& start_after, bool with_values) {
   auto c = make_call(op::list, impl_->opts.timeout);
   c->key = prefix;
   c->limit = limit;
+  c->start_after = start_after;
+  c->with_values = with_values;
   return impl_->wait(c).res;
 }
 
@@ -866,9 +637,16 @@ void client::async_del(const std::string& key, std::optional<std::uint64_t> if_v
 }
 
 void client::async_list(const std::string& prefix, std::uint32_t limit, callback done) {
+  async_list(prefix, limit, {}, false, std::move(done));
+}
+
+void client::async_list(const std::string& prefix, std::uint32_t limit,
+                        const std::string& start_after, bool with_values, callback done) {
   auto c = make_call(op::list, impl_->opts.timeout);
   c->key = prefix;
   c->limit = limit;
+  c->start_after = start_after;
+  c->with_values = with_values;
   c->done = [done = std::move(done)](outcome o) { done(std::move(o.res)); };
   impl_->submit(c);
 }
@@ -883,274 +661,6 @@ void client::async_status(status_callback done) {
     done(std::move(o.status));
   };
   impl_->submit(c);
-}
-
-// -- the lock service -----------------------------------------------------------
-
-namespace {
-
-call_ptr lock_call(op kind, std::chrono::milliseconds timeout, lock::session_id session,
-                   std::string name) {
-  auto c = make_call(kind, timeout);
-  c->session = session;
-  c->key = std::move(name);
-  return c;
-}
-
-}  // namespace
-
-lock::result client::open_session(std::chrono::milliseconds ttl) {
-  auto c = lock_call(op::open_session, impl_->opts.timeout, 0, {});
-  c->token = static_cast<std::uint64_t>(ttl.count());
-  return impl_->wait(c).lres;
-}
-
-lock::result client::keep_alive(lock::session_id session) {
-  return impl_->wait(lock_call(op::keep_alive, impl_->opts.timeout, session, {})).lres;
-}
-
-lock::result client::close_session(lock::session_id session) {
-  return impl_->wait(lock_call(op::close_session, impl_->opts.timeout, session, {})).lres;
-}
-
-lock::result client::acquire(lock::session_id session, const std::string& name,
-                             lock::lock_mode mode, std::chrono::milliseconds wait,
-                             std::chrono::milliseconds lock_delay) {
-  auto c = lock_call(op::acquire, impl_->opts.timeout + wait, session, name);
-  c->mode = mode;
-  c->wait = wait;
-  c->delay = lock_delay;
-  return impl_->wait(c).lres;
-}
-
-lock::result client::release(lock::session_id session, const std::string& name) {
-  return impl_->wait(lock_call(op::release, impl_->opts.timeout, session, name)).lres;
-}
-
-lock::result client::check_token(const std::string& name, std::uint64_t token) {
-  auto c = lock_call(op::check_token, impl_->opts.timeout, 0, name);
-  c->token = token;
-  return impl_->wait(c).lres;
-}
-
-lock::result client::lock_info(const std::string& name) {
-  return impl_->wait(lock_call(op::lock_info, impl_->opts.timeout, 0, name)).lres;
-}
-
-lock::result client::put_ephemeral(lock::session_id session, const std::string& key,
-                                   const std::string& value) {
-  auto c = lock_call(op::put_ephemeral, impl_->opts.timeout, session, key);
-  c->value = value;
-  return impl_->wait(c).lres;
-}
-
-void client::async_open_session(std::chrono::milliseconds ttl, lock_callback done) {
-  auto c = lock_call(op::open_session, impl_->opts.timeout, 0, {});
-  c->token = static_cast<std::uint64_t>(ttl.count());
-  c->done = [done = std::move(done)](outcome o) { done(std::move(o.lres)); };
-  impl_->submit(c);
-}
-
-void client::async_keep_alive(lock::session_id session, lock_callback done) {
-  auto c = lock_call(op::keep_alive, impl_->opts.timeout, session, {});
-  c->done = [done = std::move(done)](outcome o) { done(std::move(o.lres)); };
-  impl_->submit(c);
-}
-
-void client::async_close_session(lock::session_id session, lock_callback done) {
-  auto c = lock_call(op::close_session, impl_->opts.timeout, session, {});
-  c->done = [done = std::move(done)](outcome o) { done(std::move(o.lres)); };
-  impl_->submit(c);
-}
-
-void client::async_acquire(lock::session_id session, const std::string& name, lock::lock_mode mode,
-                           std::chrono::milliseconds wait, lock_callback done) {
-  auto c = lock_call(op::acquire, impl_->opts.timeout + wait, session, name);
-  c->mode = mode;
-  c->wait = wait;
-  c->done = [done = std::move(done)](outcome o) { done(std::move(o.lres)); };
-  impl_->submit(c);
-}
-
-void client::async_release(lock::session_id session, const std::string& name, lock_callback done) {
-  auto c = lock_call(op::release, impl_->opts.timeout, session, name);
-  c->done = [done = std::move(done)](outcome o) { done(std::move(o.lres)); };
-  impl_->submit(c);
-}
-
-void client::schedule(std::chrono::milliseconds delay, std::function<void()> fn) {
-  impl_->schedule(delay, std::move(fn));
-}
-
-// -- watches ---------------------------------------------------------------------
-
-struct watch_state {
-  std::string key;
-  bool prefix = false;
-  std::atomic<std::uint64_t> revision{0};
-  /// Until the node reports where a from-now watch starts.
-  std::atomic<bool> from_now{false};
-  client::events_callback on_events;
-  client::lock_callback on_end;
-  // I/O thread only:
-  bool stopped = false;
-  kj::Canceler canceler;
-  std::size_t at = 0;
-};
-
-namespace {
-
-/// The capability the node streams a watch's events to.
-class sink_server final : public schemas::client::WatchSink::Server {
- public:
-  explicit sink_server(std::shared_ptr<watch_state> w) : w_(std::move(w)) {}
-
-  kj::Promise<void> events(EventsContext context) override {
-    if (w_->stopped)
-      return kj::READY_NOW;
-    auto p = context.getParams();
-    auto seen = w_->revision.load();
-    std::vector<kv::event> evs;
-    for (auto e : p.getEvents()) {
-      // A resumed watch starts after the last revision, but stay exact.
-      if (e.getRevision() <= seen)
-        continue;
-      kv::event ev;
-      ev.revision = e.getRevision();
-      ev.type =
-        e.getType() == schemas::client::EventType::PUT ? kv::event_type::put : kv::event_type::del;
-      ev.key = to_std(e.getKey());
-      auto v = e.getValue();
-      ev.value.assign(reinterpret_cast<const char*>(v.begin()), v.size());
-      evs.push_back(std::move(ev));
-    }
-    auto upto = std::max(seen, p.getRevision());
-    w_->revision = upto;
-    w_->from_now = false;
-    if (!evs.empty() && w_->on_events) {
-      try {
-        w_->on_events(std::move(evs), upto);
-      } catch (...) {
-        // A throwing callback must not take the client's I/O thread down.
-      }
-    }
-    return kj::READY_NOW;
-  }
-
- private:
-  std::shared_ptr<watch_state> w_;
-};
-
-void end_watch(watch_state& w, lock::result why) {
-  if (w.stopped)
-    return;
-  w.stopped = true;
-  if (w.on_end) {
-    try {
-      w.on_end(std::move(why));
-    } catch (...) {
-      // as above
-    }
-  }
-}
-
-}  // namespace
-
-void client::impl::run_watch(const std::shared_ptr<watch_state>& w) {
-  if (closed || w->stopped)
-    return;
-  auto at = w->at;
-  auto running = get_link(at).then([w](kj::Own<link> l) {
-    auto req = l->cap.watchRequest();
-    req.setKey(as_text(w->key));
-    req.setPrefix(w->prefix);
-    req.setFromRevision(w->revision.load());
-    req.setFromNow(w->from_now.load());
-    req.setSink(kj::heap<sink_server>(w));
-    return req.send().attach(kj::mv(l)).then([](capnp::Response<Ballot::WatchResults> r) {
-      auto o = from_error(r.getResult().getError());
-      return o;
-    });
-  });
-  auto again = [this, w, at](bool link_failed) {
-    if (closed || w->stopped)
-      return;
-    if (link_failed && slots[at].ready)
-      slots[at].ready->broken = true;
-    if (link_failed)
-      slots[at].connect_done = true;
-    w->at = (at + 1) % slots.size();
-    schedule(std::chrono::milliseconds(100), [this, w] { run_watch(w); });
-  };
-  tasks->add(w->canceler.wrap(kj::mv(running))
-               .then(
-                 [w, again](outcome o) {
-                   auto code = o.lres.code;
-                   if (o.k == outcome::kind::done && (code == lock::result_code::compacted ||
-                                                      code == lock::result_code::bad_request)) {
-                     end_watch(*w, std::move(o.lres));
-                     return;
-                   }
-                   again(false);
-                 },
-                 [w, again](kj::Exception&&) {
-                   if (!w->stopped)
-                     again(true);
-                 }));
-}
-
-namespace {
-
-class watch_impl final : public watch_handle {
- public:
-  watch_impl(std::shared_ptr<watch_state> w, std::function<void(std::function<void()>)> on_io)
-      : w_(std::move(w)), on_io_(std::move(on_io)) {}
-
-  ~watch_impl() override {
-    on_io_([w = w_] {
-      w->stopped = true;
-      w->canceler.cancel("the watch was stopped");
-    });
-  }
-
-  std::uint64_t revision() const override { return w_->revision.load(); }
-  bool started() const override { return !w_->from_now.load(); }
-
- private:
-  std::shared_ptr<watch_state> w_;
-  std::function<void(std::function<void()>)> on_io_;
-};
-
-}  // namespace
-
-std::unique_ptr<watch_handle> client::watch(const std::string& key, bool prefix,
-                                            std::optional<std::uint64_t> from_revision,
-                                            events_callback on_events, lock_callback on_end) {
-  auto w = std::make_shared<watch_state>();
-  w->key = key;
-  w->prefix = prefix;
-  w->revision = from_revision.value_or(0);
-  w->from_now = !from_revision;
-  w->on_events = std::move(on_events);
-  w->on_end = std::move(on_end);
-  auto* p = impl_.get();
-  // Runs `fn` on the I/O thread, now if this is it; nothing if it is gone.
-  auto on_io = [p](std::function<void()> fn) {
-    if (std::this_thread::get_id() == p->io_thread) {
-      fn();
-      return;
-    }
-    try {
-      p->executor->executeSync([&] { fn(); });
-    } catch (const kj::Exception&) {
-      // The client closed: every watch ended with it.
-    }
-  };
-  on_io([p, w] {
-    w->at = p->preferred;
-    p->run_watch(w);
-  });
-  return std::make_unique<watch_impl>(w, on_io);
 }
 
 }  // namespace ballot::client

@@ -69,7 +69,11 @@ struct cluster_status {
 /// endpoint (opened when first needed, re-opened after a failure).
 ///
 /// Every call ends within `options::timeout`: with the cluster's answer (ok,
-/// not_found, version_mismatch, bad_request) or with unavailable. A write is
+/// not_found, version_mismatch, bad_request, quota_exceeded,
+/// request_id_reused) or with unavailable. An `overloaded` answer (nothing was
+/// done) is tried again, with the same request id, after pauses growing from
+/// 10-20 ms to 100-200 ms (jittered), until the timeout; then the call returns
+/// overloaded (with the node's reason in `message`). A write is
 /// numbered once (client id, seq) and every retry, on any endpoint, carries
 /// the same number, so it applies at most once however often it is retried.
 ///
@@ -126,6 +130,13 @@ class client {
   /// the node's cap); `truncated` when more match.
   kv::result list(const std::string& prefix, std::uint32_t limit = 0);
 
+  /// One page of a listing: the keys under `prefix` after `start_after` (""
+  /// = from the first), at most `limit` (0: the node's cap), with their
+  /// values if `with_values`. A node also ends a page at its byte bound.
+  /// While `truncated`, the next page starts after the last entry's key.
+  kv::result list(const std::string& prefix, std::uint32_t limit, const std::string& start_after,
+                  bool with_values);
+
   /// Cluster health as the first node that answers sees it.
   cluster_status status();
 
@@ -134,13 +145,17 @@ class client {
   void async_get(const std::string& key, callback done);
   void async_del(const std::string& key, std::optional<std::uint64_t> if_version, callback done);
   void async_list(const std::string& prefix, std::uint32_t limit, callback done);
+  void async_list(const std::string& prefix, std::uint32_t limit, const std::string& start_after,
+                  bool with_values, callback done);
   void async_status(status_callback done);
 
   // -- The lock service. Results are `lock::result`s: ok; no_session (the
   // session expired or was closed: open a new one); busy (a try-lock);
   // timeout (a waiting acquire, which no longer waits); not_held;
-  // bad_request; unavailable (no answer in time; a retry is safe: requests
-  // keep their id).
+  // bad_request; limit_reached (a cap on sessions or on a lock's waiters;
+  // `message` names it); quota_exceeded (put_ephemeral over the state's
+  // quota); request_id_reused; overloaded (as above); unavailable (no answer
+  // in time; a retry is safe: requests keep their id).
 
   /// A session living `ttl` past its last keep-alive: `session`, `deadline`
   /// (log time, ms). Prefer `session` (session.hpp), which keeps it alive.

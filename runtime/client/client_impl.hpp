@@ -1,0 +1,222 @@
+#pragma once
+
+// The client library's internals, shared by its source files (client.cpp:
+// the call machinery and the key/value calls; client_locks.cpp: the lock
+// service's calls; client_watch.cpp: watches). Not a public header.
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <capnp/rpc-twoparty.h>
+#include <kj/async-io.h>
+
+#include "runtime/client/client.hpp"
+#include "schemas/client.capnp.h"
+
+namespace ballot::client {
+
+namespace detail {
+
+using schemas::client::Ballot;
+using clock_type = std::chrono::steady_clock;
+
+enum class op {
+  put,
+  get,
+  del,
+  list,
+  status,
+  open_session,
+  keep_alive,
+  close_session,
+  acquire,
+  release,
+  check_token,
+  lock_info,
+  put_ephemeral,
+};
+
+/// How one try at one endpoint ended.
+struct outcome {
+  enum class kind {
+    done,      ///< the call has its answer (`res`, or `status` for op::status)
+    redirect,  ///< the node names the leader's endpoint: try there
+    retry,     ///< this endpoint failed (`why`): try the next one
+  };
+  kind k = kind::done;
+  kv::result res;
+  /// The answer of a lock-service call.
+  lock::result lres;
+  cluster_status status;
+  std::string redirect_to;
+  std::string why;
+  /// The connection itself failed or hung: open a new one next time.
+  bool link_failed = false;
+};
+
+/// A finished call's outcome: the answer as a key/value result (and the
+/// matching lock-service code), or as a lock-service result.
+outcome finished(kv::result r);
+outcome finished(lock::result r);
+/// This endpoint failed (`why`): try the next one.
+outcome retry(std::string why, bool link_failed);
+/// A call's outcome from the node's `Error`: finished, retry or redirect.
+outcome from_error(schemas::client::Error::Reader e);
+
+/// One call, from its start to its callback.
+struct call {
+  op kind = op::get;
+  std::string key;  ///< the key, or the prefix of a list
+  std::string value;
+  std::optional<std::uint64_t> if_version;
+  std::uint32_t limit = 0;
+  /// list: the page starts after this key; entries carry values.
+  std::string start_after;
+  bool with_values = false;
+  // Lock-service calls.
+  lock::session_id session = 0;
+  std::uint64_t token = 0;  ///< check_token; ttl_ms for open_session
+  lock::lock_mode mode = lock::lock_mode::exclusive;
+  std::chrono::milliseconds wait{0};
+  std::chrono::milliseconds delay{0};
+  /// Writes: assigned when the write window admits it, then kept for every retry.
+  std::uint64_t seq = 0;
+  clock_type::time_point deadline;
+  std::function<void(outcome)> done;
+  std::uint64_t id = 0;
+  /// The endpoint of the current try.
+  std::size_t at = 0;
+  /// Failed tries since the last pause.
+  std::size_t failures = 0;
+  /// Overloaded answers so far: each waits longer before the next try.
+  int overloads = 0;
+  int redirects = 0;
+  std::string last_error = "no endpoint answered";
+
+  bool is_write() const {
+    switch (kind) {
+      case op::get:
+      case op::list:
+      case op::status:
+      case op::check_token:
+      case op::lock_info:
+        return false;
+      default:
+        return true;
+    }
+  }
+};
+
+using call_ptr = std::shared_ptr<call>;
+
+/// A connection to one endpoint, shared by the calls that use it.
+struct link : kj::Refcounted {
+  link(kj::Own<kj::AsyncIoStream> s, capnp::ReaderOptions limits)
+      : stream(kj::mv(s)),
+        network(*stream, capnp::rpc::twoparty::Side::CLIENT, limits),
+        rpc(capnp::makeRpcClient(network)),
+        cap(bootstrap()) {}
+
+  Ballot::Client bootstrap() {
+    capnp::word scratch[4];
+    std::memset(scratch, 0, sizeof(scratch));
+    capnp::MallocMessageBuilder message{scratch};
+    auto vat = message.getRoot<capnp::rpc::twoparty::VatId>();
+    vat.setSide(capnp::rpc::twoparty::Side::SERVER);
+    return rpc.bootstrap(vat).castAs<Ballot>();
+  }
+
+  kj::Own<kj::AsyncIoStream> stream;
+  capnp::TwoPartyVatNetwork network;
+  capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc;
+  Ballot::Client cap;
+  bool broken = false;
+};
+
+/// One endpoint and its connection, if any.
+struct slot {
+  std::string address;
+  kj::Own<link> ready;
+  kj::Maybe<kj::ForkedPromise<void>> connecting;
+  bool connect_done = true;
+};
+
+inline kj::Duration to_kj(clock_type::duration d) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count() * kj::NANOSECONDS;
+}
+
+inline capnp::Text::Reader as_text(const std::string& s) {
+  return {s.c_str(), s.size()};
+}
+
+inline capnp::Data::Reader as_data(const std::string& s) {
+  return {reinterpret_cast<const kj::byte*>(s.data()), s.size()};
+}
+
+inline std::string to_std(capnp::Text::Reader t) {
+  return {t.cStr(), t.size()};
+}
+
+inline call_ptr make_call(op kind, std::chrono::milliseconds timeout) {
+  auto c = std::make_shared<call>();
+  c->kind = kind;
+  c->deadline = clock_type::now() + timeout;
+  return c;
+}
+
+}  // namespace detail
+
+using namespace detail;  // NOLINT(google-build-using-namespace): internal header
+
+struct client::impl {
+  options opts;
+  std::uint64_t id = 0;
+  capnp::ReaderOptions limits;
+
+  std::thread thread;
+  std::thread::id io_thread;
+  kj::Own<const kj::Executor> executor;
+  kj::Own<kj::CrossThreadPromiseFulfiller<void>> stop_signal;
+
+  // -- I/O thread only ------------------------------------------------------
+  std::vector<slot> slots;
+  /// Where calls start: the last endpoint that answered.
+  std::size_t preferred = 0;
+  kj::AsyncIoProvider* provider = nullptr;
+  kj::TaskSet* tasks = nullptr;
+  std::uint64_t next_call = 0;
+  std::map<std::uint64_t, call_ptr> live;
+  bool closed = false;
+  /// The write window: seqs in flight, and writes waiting for a seq.
+  std::uint64_t last_seq = 0;
+  std::set<std::uint64_t> writes_in_flight;
+  std::deque<call_ptr> waiting_writes;
+
+  void run(std::promise<void>& ready);
+  void submit(const call_ptr& c);
+  outcome wait(const call_ptr& c);
+  void start(const call_ptr& c);
+  void admit_writes();
+  void attempt(const call_ptr& c);
+  void on_outcome(const call_ptr& c, std::size_t at, outcome o);
+  void finish(const call_ptr& c, outcome o);
+  std::size_t slot_for(const std::string& address);
+  kj::Promise<kj::Own<link>> get_link(std::size_t i);
+  kj::Promise<outcome> send(link& l, const call& c, const std::string& address);
+  kj::Promise<outcome> send_lock(link& l, const call& c);
+  void run_watch(const std::shared_ptr<struct watch_state>& w);
+  void schedule(std::chrono::milliseconds delay, std::function<void()> fn);
+};
+
+}  // namespace ballot::client
