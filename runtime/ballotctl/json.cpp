@@ -37,6 +37,16 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
   return n;
 }
 
+/// Whether the UTF-8 sequence at `s[i]` is a C1 control (U+0080..U+009F:
+/// NEL ends a line, CSI starts a terminal escape in some terminals) or the
+/// line or paragraph separator (U+2028, U+2029): escaped, byte by byte.
+bool breaks_lines(std::string_view s, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  if (byte(i) == 0xc2)
+    return byte(i + 1) < 0xa0;
+  return byte(i) == 0xe2 && byte(i + 1) == 0x80 && (byte(i + 2) == 0xa8 || byte(i + 2) == 0xa9);
+}
+
 }  // namespace
 
 std::string json_string(std::string_view text) {
@@ -70,6 +80,39 @@ std::string json_string(std::string_view text) {
     }
   }
   out += '"';
+  return out;
+}
+
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\\') {
+      out += "\\\\";
+      ++i;
+    } else if (c == '\n') {
+      out += "\\n";
+      ++i;
+    } else if (c == '\t') {
+      out += "\\t";
+      ++i;
+    } else if (c == '\r') {
+      out += "\\r";
+      ++i;
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (auto n = c >= 0x80 ? utf8_length(text, i) : 0; n > 0 && !breaks_lines(text, i)) {
+      out.append(text.substr(i, n));
+      i += n;
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned>(c));
+      out += buf;
+      ++i;
+    }
+  }
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "actors/lock/wait_limit.hpp"
 #include "runtime/ballotctl/json.hpp"
 #include "runtime/client/session.hpp"
 
@@ -36,14 +37,15 @@ int fail(const lock::result& r, bool json, const std::string& what) {
       std::cout << ",\"message\":" << json_string(r.message);
     std::cout << "}" << std::endl;
   }
-  std::cerr << "ballotctl: " << what << ": " << lock::to_string(r.code)
+  std::cerr << "ballotctl: " << printable(what) << ": " << lock::to_string(r.code)
             << (r.message.empty() ? "" : " (" + r.message + ")") << "\n";
   switch (r.code) {
     case result_code::bad_request:
       return exit_usage;
     case result_code::unavailable:
+    case result_code::overloaded:  // still overloaded when --timeout ran out
       return exit_unavailable;
-    default:
+    default:  // limit_reached, quota_exceeded, request_id_reused, busy, ...
       return exit_refused;
   }
 }
@@ -83,9 +85,9 @@ int run_watch(const watch_args& a, client::client& c) {
             std::cout << ",\"value\":" << json_string(e.value);
           std::cout << "}\n";
         } else {
-          std::cout << (put ? "put " : "delete ") << e.key << " " << e.revision;
+          std::cout << (put ? "put " : "delete ") << printable(e.key) << " " << e.revision;
           if (put)
-            std::cout << " " << e.value;
+            std::cout << " " << printable(e.value);
           std::cout << "\n";
         }
         ++printed;
@@ -160,8 +162,9 @@ int run_lock(const lock_args& a, client::client& c) {
   } else {
     // As long as it takes, in waits of the longest a node allows (an hour);
     // a new wait queues at the back again.
+    auto longest = std::chrono::milliseconds(lock::max_acquire_wait_ms);
     do {
-      got = s->acquire(a.name, mode, std::chrono::hours(1), delay);
+      got = s->acquire(a.name, mode, longest, delay);
     } while (got.code == result_code::timeout);
   }
   if (!got.ok()) {

@@ -1,8 +1,8 @@
 // ballotctl: the command-line client of a Ballot cluster (see SURFACE.md).
 //
-// Exit codes: 0 success; 1 refused (absent key, version mismatch); 2 usage
-// error (the message names the flag and the value); 3 cluster unavailable
-// within --timeout.
+// Exit codes: 0 success; 1 refused (absent key, version mismatch, quota,
+// limits); 2 usage error (the message names the flag and the value); 3
+// cluster unavailable (or overloaded) within --timeout.
 
 #include <charconv>
 #include <cmath>
@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "actors/lock/wait_limit.hpp"
 #include "runtime/ballotctl/json.hpp"
+#include "runtime/ballotctl/kv_commands.hpp"
 #include "runtime/ballotctl/lock_commands.hpp"
 #include "runtime/client/client.hpp"
 #include "runtime/client/endpoint.hpp"
@@ -23,32 +25,38 @@ namespace {
 
 using namespace ballot;
 using ctl::json_string;
-using kv::result_code;
 
 constexpr int exit_ok = 0;
-constexpr int exit_refused = 1;
 constexpr int exit_usage = 2;
-constexpr int exit_unavailable = 3;
 
 constexpr const char* usage_text =
   R"(usage: ballotctl [--endpoints H:P[,H:P...]] [--timeout SECS] [--json] COMMAND ...
 
 commands:
   status                           cluster health: members, leader, commit index, up/down
-  put KEY VALUE [--if-version N]   linearizable write (--if-version 0: create only); prints the new version
+  put KEY [VALUE|-] [--if-version N]
+                                   linearizable write (--if-version 0: create only); prints
+                                   the new version. VALUE omitted or "-": the value is read
+                                   from stdin, byte for byte, up to 1 MiB (1048576 bytes)
   get KEY                          linearizable read; prints the value, then its version
   delete KEY [--if-version N]      linearizable delete
-  list [PREFIX]                    keys under PREFIX, one "key version" a line
+  list [PREFIX] [--limit N] [--values]
+                                   keys under PREFIX in key order, one "key version" a line
+                                   ("key version value" with --values); pages through any
+                                   number of keys (pages are separate reads, not one
+                                   snapshot); --limit: print at most N keys
   watch KEY [--prefix] [--count N] [--from-revision R]
                                    waits for changes of KEY (or of every key starting with
                                    it); one event a line, in commit order: "put KEY REVISION
                                    VALUE" or "delete KEY REVISION"; --count: stop after N
-                                   events; --from-revision: replay every change after R
+                                   events; --from-revision: replay every change after R (a
+                                   revision past the current one is a usage error, exit 2)
   lock NAME [--shared] [--wait SECS] [--ttl SECS] [--lock-delay SECS] -- CMD [ARGS...]
                                    opens a session, acquires NAME, runs CMD with
                                    BALLOT_LOCK_NAME and BALLOT_FENCING_TOKEN in its
                                    environment, releases; exits with CMD's status.
-                                   --wait 0 is a try-lock (default: wait as long as it takes);
+                                   --wait 0 is a try-lock (default: wait as long as it takes;
+                                   at most 3600, one call's longest wait);
                                    --ttl: the session's TTL (default 10; kept alive meanwhile);
                                    --lock-delay: if the session expires while holding NAME,
                                    nobody gets it for this long (0..60, default 0).
@@ -62,8 +70,19 @@ options:
   --json                    one JSON object per line on stdout, for scripts
   --help                    this text
 
-exit codes: 0 success, 1 refused (absent key, version mismatch, lock not acquired in
-            time, stale token), 2 usage error, 3 cluster unavailable within --timeout;
+output: keys and values are printed with \\, \n, \t, \r and \xNN escapes for
+        backslashes, control bytes and bytes that are not UTF-8, so each stays on its
+        line; --json prints them as JSON strings.
+
+exit codes: 0 success
+            1 refused: absent key, version mismatch, lock not acquired in time, stale
+              token; quota_exceeded (the state is over the cluster's quota: writes
+              that grow it are refused, deletes and reads go on); request_id_reused (a
+              write's request id already named a different command); limit_reached (a
+              cap on sessions or on a lock's waiters)
+            2 usage error (also a bad request the cluster refused)
+            3 cluster unavailable within --timeout; also overloaded: a node kept
+              answering overloaded (retried with backoff) until --timeout
             lock: CMD's status (128+N if a signal N ended it)
 )";
 
@@ -78,6 +97,9 @@ struct invocation {
   bool json = false;
   bool help = false;
   std::optional<std::uint64_t> if_version;
+  // list
+  std::optional<std::uint64_t> limit;
+  bool values = false;
   // watch
   bool prefix = false;
   std::optional<std::uint64_t> count;
@@ -96,12 +118,14 @@ struct invocation {
   bool saw_dashes = false;
 };
 
-double parse_seconds(const std::string& flag, const std::string& text, bool allow_zero) {
+/// A number of seconds, at most a day if `capped`.
+double parse_seconds(const std::string& flag, const std::string& text, bool allow_zero,
+                     bool capped = true) {
   double v = 0;
   std::istringstream in{text};
   in >> v;
   if (text.empty() || !in.eof() || in.fail() || !std::isfinite(v) || v < 0 ||
-      (!allow_zero && v == 0) || v > 86400)
+      (!allow_zero && v == 0) || (capped && v > 86400))
     throw usage_error{flag + " '" + text + "' is not a number of seconds in " +
                       (allow_zero ? "[0, 86400]" : "(0, 86400]")};
   return v;
@@ -187,7 +211,24 @@ invocation parse(int argc, char** argv) {
       inv.from_revision = parse_version(flag, take_value());
       inv.command_flags.push_back(flag);
     } else if (flag == "--wait") {
-      inv.wait_s = parse_seconds(flag, take_value(), true);
+      auto text = take_value();
+      inv.wait_s = parse_seconds(flag, text, true, false);
+      // The node's limit, in the node's words (before anything is asked).
+      auto wait_ms = *inv.wait_s * 1000;
+      if (wait_ms > static_cast<double>(lock::max_acquire_wait_ms))
+        throw usage_error{"--wait '" + text + "': " +
+                          lock::wait_over_maximum(static_cast<std::uint64_t>(
+                            std::min(wait_ms, 1e19)))};  // 1e19 < 2^64: a valid conversion
+      inv.command_flags.push_back(flag);
+    } else if (flag == "--limit") {
+      inv.limit = parse_version(flag, take_value());
+      if (*inv.limit == 0)
+        throw usage_error{"--limit '0' must be at least 1"};
+      inv.command_flags.push_back(flag);
+    } else if (flag == "--values") {
+      if (value)
+        throw usage_error{"--values takes no value (got '" + *value + "')"};
+      inv.values = true;
       inv.command_flags.push_back(flag);
     } else if (flag == "--lock-delay") {
       inv.lock_delay_s = parse_seconds(flag, take_value(), true);
@@ -220,45 +261,11 @@ void expect_args(const invocation& inv, std::size_t min, std::size_t max, const 
                       std::to_string(inv.args.size()) + " arguments)"};
 }
 
-/// Reports a failed call and returns its exit code.
-int fail(const invocation& inv, const kv::result& r, const std::string& key) {
-  auto code = r.code;
-  if (inv.json) {
-    std::cout << "{\"ok\":false,\"error\":" << json_string(kv::to_string(code));
-    if (!key.empty())
-      std::cout << ",\"key\":" << json_string(key);
-    if (code == result_code::version_mismatch)
-      std::cout << ",\"current_version\":" << r.version;
-    if (!r.message.empty())
-      std::cout << ",\"message\":" << json_string(r.message);
-    std::cout << "}" << std::endl;
-  }
-  switch (code) {
-    case result_code::not_found:
-      std::cerr << "ballotctl: key '" << key << "' not found\n";
-      return exit_refused;
-    case result_code::version_mismatch:
-      std::cerr << "ballotctl: version mismatch on '" << key << "': its current version is "
-                << r.version << (r.version == 0 ? " (absent)" : "") << "\n";
-      return exit_refused;
-    case result_code::bad_request:
-      std::cerr << "ballotctl: bad request: " << r.message << "\n";
-      return exit_usage;
-    case result_code::unavailable:
-      std::cerr << "ballotctl: cluster unavailable within " << inv.timeout_s << " s: " << r.message
-                << "\n";
-      return exit_unavailable;
-    case result_code::ok:
-      break;
-  }
-  return exit_ok;
-}
-
 int run_status(const invocation& inv, client::client& c) {
   auto st = c.status();
   if (!st.ok()) {
     kv::result r = kv::result::error(st.code, st.message);
-    return fail(inv, r, {});
+    return ctl::fail_kv({inv.json, inv.timeout_s}, r, {});
   }
   if (inv.json) {
     std::cout << "{\"ok\":true,\"leader\":" << st.leader_id
@@ -295,7 +302,8 @@ int run_status(const invocation& inv, client::client& c) {
 void check_flags(const invocation& inv) {
   for (auto& flag : inv.command_flags) {
     bool is_watch = flag == "--prefix" || flag == "--count" || flag == "--from-revision";
-    const char* owner = is_watch ? "watch" : "lock";
+    bool is_list = flag == "--limit" || flag == "--values";
+    const char* owner = is_watch ? "watch" : is_list ? "list" : "lock";
     if (inv.command != owner)
       throw usage_error{flag + " applies to " + owner + ", not to '" + inv.command + "'"};
   }
@@ -314,7 +322,7 @@ int run(const invocation& inv) {
   if (cmd == "status")
     expect_args(inv, 0, 0, "no arguments");
   else if (cmd == "put")
-    expect_args(inv, 2, 2, "KEY VALUE");
+    expect_args(inv, 1, 2, "KEY and a VALUE (none or '-': from stdin)");
   else if (cmd == "list")
     expect_args(inv, 0, 1, "at most a PREFIX");
   else if (cmd == "check-token")
@@ -351,57 +359,19 @@ int run(const invocation& inv) {
     return ctl::run_lock({inv.args[0], inv.shared, inv.wait_s, inv.ttl_s, inv.lock_delay_s,
                           inv.after_dashes, inv.json, inv.timeout_s},
                          c);
+  ctl::output out{inv.json, inv.timeout_s};
   auto key = inv.args.empty() ? std::string{} : inv.args[0];
   if (cmd == "put") {
-    auto r = c.put(key, inv.args[1], inv.if_version);
-    if (!r.ok())
-      return fail(inv, r, key);
-    if (inv.json)
-      std::cout << "{\"ok\":true,\"key\":" << json_string(key) << ",\"version\":" << r.version
-                << "}" << std::endl;
-    else
-      std::cout << "version " << r.version << std::endl;
-    return exit_ok;
+    std::optional<std::string> value;
+    if (inv.args.size() == 2 && inv.args[1] != "-")
+      value = inv.args[1];
+    return ctl::run_put(out, key, value, inv.if_version, c);
   }
-  if (cmd == "get") {
-    auto r = c.get(key);
-    if (!r.ok())
-      return fail(inv, r, key);
-    if (inv.json)
-      std::cout << "{\"ok\":true,\"key\":" << json_string(key)
-                << ",\"value\":" << json_string(r.value) << ",\"version\":" << r.version << "}"
-                << std::endl;
-    else
-      std::cout << r.value << "\nversion " << r.version << std::endl;
-    return exit_ok;
-  }
-  if (cmd == "delete") {
-    auto r = c.del(key, inv.if_version);
-    if (!r.ok())
-      return fail(inv, r, key);
-    if (inv.json)
-      std::cout << "{\"ok\":true,\"key\":" << json_string(key) << ",\"revision\":" << r.version
-                << "}" << std::endl;
-    return exit_ok;
-  }
-  // list
-  auto r = c.list(key);
-  if (!r.ok())
-    return fail(inv, r, key);
-  for (auto& e : r.entries) {
-    if (inv.json)
-      std::cout << "{\"key\":" << json_string(e.key) << ",\"version\":" << e.version << "}\n";
-    else
-      std::cout << e.key << " " << e.version << "\n";
-  }
-  if (r.truncated) {
-    if (inv.json)
-      std::cout << "{\"truncated\":true,\"returned\":" << r.entries.size() << "}\n";
-    std::cerr << "ballotctl: listing truncated after " << r.entries.size()
-              << " keys (the node's cap); narrow the prefix\n";
-  }
-  std::cout.flush();
-  return exit_ok;
+  if (cmd == "get")
+    return ctl::run_get(out, key, c);
+  if (cmd == "delete")
+    return ctl::run_delete(out, key, inv.if_version, c);
+  return ctl::run_list(out, {key, inv.limit, inv.values}, c);
 }
 
 }  // namespace

@@ -8,10 +8,14 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <optional>
+#include <vector>
 
+#include "actors/lock/wait_limit.hpp"
 #include "schemas/client.capnp.h"
 #include "tests/gateway/cluster_fixture.hpp"
 
@@ -275,6 +279,166 @@ TEST_F(GatewayTest, ManyRequestsInFlightFromOneClient) {
   auto list = c->list("k");
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list.entries.size(), 50u);
+}
+
+/// Puts `n` keys `<prefix><i, 5 digits>` = value_of(i), 32 at a time.
+void put_many(client::client& c, const std::string& prefix, int n,
+              const std::function<std::string(int)>& value_of) {
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::atomic<int> started{0};
+  int done = 0;
+  int ok = 0;
+  std::function<void()> next = [&] {
+    auto i = started++;
+    if (i >= n)
+      return;
+    char key[32];
+    std::snprintf(key, sizeof(key), "%05d", i);
+    c.async_put(prefix + key, value_of(i), std::nullopt, [&](const kv::result& r) {
+      next();
+      std::lock_guard<std::mutex> guard{mtx};
+      ++done;
+      ok += r.ok() ? 1 : 0;
+      cv.notify_one();
+    });
+  };
+  for (int i = 0; i < 32; ++i)
+    next();
+  std::unique_lock<std::mutex> lock{mtx};
+  ASSERT_TRUE(cv.wait_for(lock, 60s, [&] { return done == n; }));
+  ASSERT_EQ(ok, n);
+}
+
+/// Every page of a listing, paged by start_after; the pages' sizes in `pages`.
+std::vector<kv::key_version> list_all(client::client& c, const std::string& prefix,
+                                      bool with_values, std::vector<std::size_t>& pages) {
+  std::vector<kv::key_version> all;
+  std::string after;
+  for (int guard = 0; guard < 10000; ++guard) {
+    auto page = c.list(prefix, 0, after, with_values);
+    EXPECT_TRUE(page.ok()) << page.message;
+    if (!page.ok())
+      break;
+    pages.push_back(page.entries.size());
+    all.insert(all.end(), page.entries.begin(), page.entries.end());
+    if (!page.truncated)
+      break;
+    EXPECT_FALSE(page.entries.empty());
+    after = page.entries.back().key;
+  }
+  return all;
+}
+
+TEST_F(GatewayTest, ListPagesThroughManyKeysByCountAndByBytes) {
+  auto opts = gateway_options(1);
+  opts.max_list_entries = 100;  // small pages: 2,500 keys take 25
+  opts.max_list_bytes = 4096;
+  gateways[1] = gateway::start(sys, opts, gateway::find_in(group));
+  auto c = make_client({endpoint_of(1)}, 10s);
+  auto value_of = [](int i) { return "v" + std::to_string(i); };
+  put_many(*c, "page/", 2500, value_of);
+  ASSERT_TRUE(c->put("page0", "outside the prefix").ok());
+  ASSERT_TRUE(c->put("pagd", "before the prefix").ok());
+  std::vector<std::size_t> pages;
+  auto keys = list_all(*c, "page/", false, pages);
+  ASSERT_EQ(keys.size(), 2500u);
+  EXPECT_EQ(pages.size(), 25u);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    char key[32];
+    std::snprintf(key, sizeof(key), "page/%05zu", i);
+    ASSERT_EQ(keys[i].key, key);  // every key once, in key order
+    EXPECT_GT(keys[i].version, 0u);
+    EXPECT_TRUE(keys[i].value.empty());  // values only when asked
+  }
+  pages.clear();
+  auto valued = list_all(*c, "page/", true, pages);
+  ASSERT_EQ(valued.size(), 2500u);
+  for (std::size_t i = 0; i < valued.size(); ++i)
+    ASSERT_EQ(valued[i].value, value_of(static_cast<int>(i)));
+  // The old call still answers one capped page.
+  auto first = c->list("page/");
+  EXPECT_EQ(first.entries.size(), 100u);
+  EXPECT_TRUE(first.truncated);
+
+  // Pages of large values end at the byte bound (never empty): 9-byte keys,
+  // 1,000-byte values and 4 KiB pages make pages of 4 (4 x 1,009 bytes).
+  put_many(*c, "big/", 30,
+           [](int i) { return std::string(1000, static_cast<char>('a' + i % 26)); });
+  put_many(*c, "huge/", 3, [](int) { return std::string(10000, 'h'); });
+  pages.clear();
+  auto big = list_all(*c, "big/", true, pages);
+  ASSERT_EQ(big.size(), 30u);
+  EXPECT_EQ(pages.front(), 4u);
+  EXPECT_EQ(pages.size(), 8u);
+  EXPECT_EQ(big[29].value, std::string(1000, static_cast<char>('a' + 29 % 26)));
+  pages.clear();
+  EXPECT_EQ(list_all(*c, "huge/", true, pages).size(), 3u);
+  EXPECT_EQ(pages, (std::vector<std::size_t>{1, 1, 1}));
+  // Without values the same keys fit one page.
+  pages.clear();
+  list_all(*c, "big/", false, pages);
+  EXPECT_EQ(pages.size(), 1u);
+}
+
+TEST_F(GatewayTest, WatchFromARevisionPastTheCurrentOneIsRefused) {
+  start_all_gateways();
+  auto c = make_client({endpoint_of(1), endpoint_of(2), endpoint_of(3)});
+  auto put = c->put("w", "1");
+  ASSERT_TRUE(put.ok()) << put.message;
+  std::mutex m;
+  std::condition_variable cv;
+  std::optional<lock::result> ended;
+  std::vector<kv::event> seen;
+  auto on_end = [&](lock::result r) {
+    std::lock_guard<std::mutex> guard{m};
+    ended = std::move(r);
+    cv.notify_all();
+  };
+  auto on_events = [&](std::vector<kv::event> evs, std::uint64_t) {
+    std::lock_guard<std::mutex> guard{m};
+    seen.insert(seen.end(), evs.begin(), evs.end());
+    cv.notify_all();
+  };
+  auto past = put.version + 1000;
+  auto w = c->watch("w", false, past, on_events, on_end);
+  {
+    std::unique_lock<std::mutex> guard{m};
+    ASSERT_TRUE(cv.wait_for(guard, 5s, [&] { return ended.has_value(); }));
+    EXPECT_EQ(ended->code, lock::result_code::bad_request);
+    EXPECT_EQ(ended->message, "fromRevision " + std::to_string(past) +
+                                " is past the current revision " + std::to_string(put.version));
+  }
+  // A start at exactly the current revision (as a resume is) is fine, and
+  // gets the next change.
+  {
+    std::lock_guard<std::mutex> guard{m};
+    ended.reset();
+  }
+  auto at_current = c->watch("w", false, put.version, on_events, on_end);
+  auto next = c->put("w", "2");
+  ASSERT_TRUE(next.ok());
+  std::unique_lock<std::mutex> guard{m};
+  ASSERT_TRUE(cv.wait_for(guard, 5s, [&] { return !seen.empty() || ended.has_value(); }));
+  EXPECT_FALSE(ended.has_value());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].revision, next.version);
+}
+
+TEST_F(GatewayTest, AWaitOverTheMaximumIsABadRequest) {
+  start_gateway(1);
+  capnp::EzRpcClient rpc{endpoint_of(1)};
+  auto req = rpc.getMain<schemas::client::Ballot>().acquireRequest();
+  req.initId().setClientId(7);
+  req.getId().setSeq(1);
+  req.setSession(1);
+  req.setName("L");
+  req.setWaitMs(lock::max_acquire_wait_ms + 1);
+  auto res = req.send().wait(rpc.getWaitScope()).getResult();
+  ASSERT_TRUE(res.isError());
+  ASSERT_TRUE(res.getError().isBadRequest());
+  EXPECT_EQ(std::string(res.getError().getBadRequest().cStr()),
+            "waitMs 3600001 is over the maximum of 3600000 (1 hour)");
 }
 
 TEST_F(GatewayTest, SequentialRoundTrips) {
