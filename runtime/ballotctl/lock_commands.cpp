@@ -194,7 +194,7 @@ int run_lock(const lock_args& a, client::client& c) {
     }
     if (lost && !warned) {
       warned = true;
-      std::cerr << "ballotctl: lost the session holding '" << a.name
+      std::cerr << "ballotctl: lost the session holding '" << printable(a.name)
                 << "' (it expired); stopping the command: its fencing token " << got.token
                 << " is no longer valid\n";
       kill(pid, SIGTERM);
@@ -204,7 +204,7 @@ int run_lock(const lock_args& a, client::client& c) {
   if (!lost) {
     auto released = s->close();
     if (!released.ok())
-      std::cerr << "ballotctl: releasing '" << a.name << "' failed ("
+      std::cerr << "ballotctl: releasing '" << printable(a.name) << "' failed ("
                 << lock::to_string(released.code) << "); it is freed when the session expires\n";
   }
   if (WIFEXITED(status))
