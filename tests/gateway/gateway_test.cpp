@@ -126,6 +126,28 @@ TEST_F(GatewayTest, RetriedWriteAppliesOnce) {
   EXPECT_EQ(next.version, first + 1);  // the retry did not take a revision
 }
 
+TEST_F(GatewayTest, ARequestIdReusedForAnotherWriteIsRefused) {
+  start_all_gateways();
+  ASSERT_NE(await_leader(), 0u);
+  capnp::EzRpcClient rpc{endpoint_of(1)};
+  auto cap = rpc.getMain<schemas::client::Ballot>();
+  auto put = [&](const char* key) {
+    auto req = cap.putRequest();
+    req.initId().setClientId(4343);
+    req.getId().setSeq(1);
+    req.setKey(key);
+    req.setValue(capnp::Data::Reader(reinterpret_cast<const kj::byte*>("v"), 1));
+    return req.send().wait(rpc.getWaitScope());
+  };
+  auto first = put("first");
+  ASSERT_TRUE(first.getResult().isVersion());
+  auto other = put("other");  // the same (clientId, seq), another command
+  ASSERT_TRUE(other.getResult().isError());
+  EXPECT_TRUE(other.getResult().getError().isRequestIdReused());
+  auto c = make_client({endpoint_of(1)});
+  EXPECT_EQ(c->get("other").code, result_code::not_found);  // nothing was done
+}
+
 TEST_F(GatewayTest, StatusListsMembersLeaderAndCommitIndex) {
   start_all_gateways();
   auto leader = await_leader();
