@@ -187,6 +187,11 @@ std::optional<lock::result> settle_lock(const bridge_reply& r, const options& op
     init_error().setNoSession(session);
     return std::nullopt;
   }
+  // Refusals the leader made before proposing (caps on sessions and waiters).
+  if (res.code == lock::result_code::limit_reached) {
+    init_error().setLimitReached(res.message);
+    return std::nullopt;
+  }
   return res;
 }
 

@@ -27,8 +27,16 @@ struct options {
   /// it): waiting acquires and watches follow it. `start` makes an empty one
   /// if unset; then waits only end by their timers and watches poll.
   std::shared_ptr<change_feed> feed;
-  /// How long a watch waits for the feed before it asks the cluster anyway.
+  /// How often the gateway checks (with one read for all its watches) that
+  /// its replica's feed keeps up with the cluster; watches whose feed fell
+  /// behind ask the cluster's history instead. Idle watches cost nothing.
   std::chrono::milliseconds watch_poll{1000};
+  /// A watcher that has not taken (returned) one batch of events within this
+  /// long is cut off with `overloaded`; others are not held up meanwhile.
+  std::chrono::milliseconds watch_stall_timeout{30'000};
+  /// Bytes of event batches sent to watchers and not yet taken, over all
+  /// watches; a watch whose next batch would pass it ends with `overloaded`.
+  std::size_t max_watch_bytes_in_flight = 256u << 20;
   /// Every member, `self` included; `status` probes each one. Empty: {self}.
   std::vector<paxos::node_id> members;
   /// Client endpoints ("host:port") of members, as far as this node knows
@@ -63,11 +71,24 @@ struct options {
   /// A list page ends (truncated) before its keys and values pass this many
   /// bytes (at least one entry): a listing with values stays a bounded message.
   std::size_t max_list_bytes = 4u << 20;
-  /// More connections than this are closed at once.
-  std::size_t max_connections = 1024;
+  /// More connections than this are closed at once (the process needs as
+  /// many file descriptors: ballotd raises its limit to fit).
+  std::size_t max_connections = 4096;
+  /// More connections than this from one client address are closed at once,
+  /// so one address cannot take every slot.
+  std::size_t max_connections_per_address = 256;
+  /// A connection that sends nothing this long after it opened is closed.
+  std::chrono::milliseconds handshake_timeout{10'000};
+  /// A connection with no bytes either way this long is closed (a watch
+  /// with no news included: the client library resumes it). 0: never.
+  std::chrono::milliseconds idle_timeout{600'000};
   /// Bytes of calls one connection may have in flight before the gateway stops
   /// reading from it (back-pressure instead of unbounded memory).
-  std::size_t max_in_flight_bytes_per_connection = 64u << 20;
+  std::size_t max_in_flight_bytes_per_connection = 16u << 20;
+  /// Bytes (keys, values, queries) and count of calls in flight on the whole
+  /// gateway; past either, a call is answered `overloaded` at once.
+  std::size_t max_in_flight_bytes = 256u << 20;
+  std::size_t max_in_flight_calls = 100'000;
 };
 
 }  // namespace ballot::gateway

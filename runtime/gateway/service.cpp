@@ -20,6 +20,32 @@ service::service(const bridge& br, const options& opts, kj::Timer& timer, std::s
 }
 
 kj::Promise<bridge_reply> service::ask(bool is_write, paxos::command cmd, std::string query) {
+  if (is_write && (cmd.client == 0 || cmd.seq == 0)) {
+    bridge_reply r;
+    r.st = bridge_reply::status::invalid;
+    r.message = cmd.client == 0 ? "requestId.clientId is 0: pick a random non-zero client id"
+                                : "requestId.seq is 0: number a client's writes 1, 2, 3, ...";
+    return r;
+  }
+  // The gateway's budget for everything between the sockets and the replica:
+  // past it the caller hears `overloaded` now instead of waiting in a queue.
+  auto bytes = cmd.payload.size() + query.size();
+  if (asked_calls_ >= opts_.max_in_flight_calls ||
+      (asked_calls_ > 0 && asked_bytes_ + bytes > opts_.max_in_flight_bytes)) {
+    bridge_reply r;
+    r.st = bridge_reply::status::overloaded;
+    r.message = "the node has " + std::to_string(asked_calls_) + " calls (" +
+                std::to_string(asked_bytes_) + " bytes) in flight; its limits are " +
+                std::to_string(opts_.max_in_flight_calls) + " calls and " +
+                std::to_string(opts_.max_in_flight_bytes) + " bytes";
+    return r;
+  }
+  ++asked_calls_;
+  asked_bytes_ += bytes;
+  auto release = kj::defer([this, bytes] {
+    --asked_calls_;
+    asked_bytes_ -= bytes;
+  });
   auto [answer, done] = handoff<bridge_reply>();
   if (is_write)
     bridge_.write(std::move(cmd), std::move(done));
@@ -36,7 +62,8 @@ kj::Promise<bridge_reply> service::ask(bool is_write, paxos::command cmd, std::s
   return answer
     .catch_(
       [](kj::Exception&&) { return unavailable("the node's consensus layer is shutting down"); })
-    .exclusiveJoin(kj::mv(guard));
+    .exclusiveJoin(kj::mv(guard))
+    .attach(kj::mv(release));
 }
 
 kj::Promise<void> service::track(kj::Promise<void> call) {

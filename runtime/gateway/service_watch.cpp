@@ -84,19 +84,61 @@ kj::Promise<void> service::watch_round(const std::shared_ptr<watch_state>& w) {
 }
 
 kj::Promise<void> service::wait_for_news(const std::shared_ptr<watch_state>& w) {
-  // The feed wakes the watch when the local replica applies something; the
-  // poll asks the cluster now and then, in case this replica is cut off
-  // from the leader (or lags it) and its feed is silent.
+  // The feed wakes the watch when the local replica applies a change of its
+  // keys; the gateway's probe wakes it (false) when this replica's feed falls
+  // behind the cluster (cut off from the leader, or lagging), and the watch
+  // then asks the cluster. Waiting itself costs nothing per second.
   auto [woken, done] = handoff<bool>();
-  auto id = opts_.feed->on_revision(w->revision, [done = std::move(done)] { done(true); });
-  auto poll = timer_.afterDelay(to_kj(opts_.watch_poll)).then([] { return false; });
-  return woken.exclusiveJoin(kj::mv(poll))
+  auto id =
+    opts_.feed->on_change(w->revision, w->key, w->prefix, [done = std::move(done)] { done(true); });
+  auto stale = kj::newPromiseAndFulfiller<bool>();
+  auto wid = ++next_watch_;
+  idle_watches_.emplace(wid, kj::mv(stale.fulfiller));
+  start_probe();
+  return woken.exclusiveJoin(kj::mv(stale.promise))
     .then([this, w](bool woke) { return woke ? watch_round(w) : cluster_round(w); })
-    .attach(kj::defer([this, id] { opts_.feed->cancel(id); }));
+    .attach(kj::defer([this, id, wid] {
+      opts_.feed->cancel(id);
+      idle_watches_.erase(wid);
+    }));
+}
+
+void service::start_probe() {
+  if (probe_running_)
+    return;
+  probe_running_ = true;
+  probe_task_ = probe_round().eagerlyEvaluate([this](kj::Exception&&) { probe_running_ = false; });
+}
+
+kj::Promise<void> service::probe_round() {
+  return timer_.afterDelay(to_kj(opts_.watch_poll)).then([this]() -> kj::Promise<void> {
+    if (idle_watches_.empty()) {
+      probe_running_ = false;
+      return kj::READY_NOW;
+    }
+    auto q = lock::events_since{"", std::numeric_limits<std::uint64_t>::max(), 1};
+    return lock_read(lock::query{q}).then([this](std::optional<lock::result> r) {
+      if (r && r->ok()) {
+        if (opts_.feed->revision() < probed_revision_) {
+          // Behind what the cluster had a whole poll ago: every waiting
+          // watch asks the cluster's history instead of this replica's feed.
+          auto stale = std::move(idle_watches_);
+          idle_watches_.clear();
+          for (auto& [id, f] : stale)
+            f->fulfill(false);
+        }
+        probed_revision_ = r->revision;
+      }
+      return probe_round();
+    });
+  });
 }
 
 kj::Promise<void> service::cluster_round(const std::shared_ptr<watch_state>& w) {
-  return lock_read(lock::query{lock::events_since{w->key, w->revision}})
+  // At most one batch's worth: a watch far behind takes the history in
+  // steps, never all of it per call.
+  auto q = lock::events_since{w->key, w->revision, max_bytes_per_call};
+  return lock_read(lock::query{q})
     .then([this, w](std::optional<lock::result> r) -> kj::Promise<void> {
       auto end = [&] { return w->context.getResults().initResult().initError(); };
       if (!r || (r->code != lock::result_code::ok && r->code != lock::result_code::compacted)) {
@@ -142,15 +184,39 @@ kj::Promise<void> service::deliver(const std::shared_ptr<watch_state>& w,
     list[i].setValue(as_data(e.value));
   }
   req.setRevision(upto);
-  // One call at a time: a slow watcher slows only its own watch.
-  return req.send().then(
-    [this, w, upto](auto&&) {
-      w->revision = upto;
-      return watch_round(w);
-    },
-    [](kj::Exception&&) {
-      // The sink is gone (the watcher disconnected): the watch ends.
-    });
+  if (watch_bytes_ + bytes > opts_.max_watch_bytes_in_flight && watch_bytes_ > 0) {
+    w->context.getResults().initResult().initError().setOverloaded(
+      "the node has " + std::to_string(watch_bytes_) +
+      " bytes of events on their way to watchers (limit " +
+      std::to_string(opts_.max_watch_bytes_in_flight) + "); resume from revision " +
+      std::to_string(w->revision));
+    return kj::READY_NOW;
+  }
+  watch_bytes_ += bytes;
+  auto sent = kj::defer([this, bytes] { watch_bytes_ -= bytes; });
+  // One call at a time: a slow watcher slows only its own watch, and one
+  // that does not take its events within the stall timeout is cut off.
+  auto stalled = timer_.afterDelay(to_kj(opts_.watch_stall_timeout)).then([this, w] {
+    w->context.getResults().initResult().initError().setOverloaded(
+      "the watcher did not take its events within " +
+      std::to_string(opts_.watch_stall_timeout.count()) + " ms; resume from revision " +
+      std::to_string(w->revision));
+    return false;
+  });
+  return req.send()
+    .then([](auto&&) { return true; })
+    .exclusiveJoin(kj::mv(stalled))
+    .attach(kj::mv(sent))
+    .then(
+      [this, w, upto](bool taken) -> kj::Promise<void> {
+        if (!taken)
+          return kj::READY_NOW;
+        w->revision = upto;
+        return watch_round(w);
+      },
+      [](kj::Exception&&) {
+        // The sink is gone (the watcher disconnected): the watch ends.
+      });
 }
 
 }  // namespace ballot::gateway
