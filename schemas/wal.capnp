@@ -43,6 +43,14 @@ struct Record {
       slot @4 :UInt64;
       value @5 :Value;
     }
+
+    # The value of this acceptor's own vote at `ballot` in `slot` (a vote
+    # record earlier in the log, or in the checkpoint) is chosen: the value
+    # is not written twice.
+    chosenVote :group {
+      slot @6 :UInt64;
+      ballot @7 :Ballot;
+    }
   }
 }
 

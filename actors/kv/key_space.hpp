@@ -75,9 +75,9 @@ class key_space {
   /// `events_since` answers for any revision >= this.
   std::uint64_t compacted() const { return compacted_; }
 
-  /// Bytes the namespace holds: every key and value, and the history's.
-  /// What a quota limits (derived, not in the snapshot).
-  std::uint64_t bytes() const { return data_size_ + history_size_; }
+  /// Bytes of the live keys and values: what a quota limits, so deletes make
+  /// room at once (the history has its own bound). Derived, not in the snapshot.
+  std::uint64_t bytes() const { return data_size_; }
 
   /// The sessions that own ephemeral keys.
   std::set<owner_id> sessions() const;

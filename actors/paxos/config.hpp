@@ -29,7 +29,9 @@ struct config {
   /// phase 2a message): a command larger than this travels alone.
   std::size_t max_batch_bytes = 4u << 20;
   /// Most payload bytes a leader has in phase 2 at once (with `window`).
-  std::size_t max_inflight_bytes = 32u << 20;
+  std::size_t max_inflight_bytes = 8u << 20;
+  /// Commands up to this size go into slots ahead of larger ones waiting.
+  std::size_t small_command_bytes = 64u << 10;
   /// Most chosen values in one catch-up reply.
   std::size_t catchup_batch = 64;
   /// Most payload bytes in one catch-up reply (at least one value is sent).

@@ -28,10 +28,16 @@ struct promise_entry {
 /// Phase 1b. `compacted`: the acceptor dropped its votes up to this slot
 /// (they are in its snapshot); a candidate whose first open slot is not
 /// after it must first fetch the snapshot.
+///
+/// `committed`: every slot up to here is chosen and applied at the acceptor,
+/// and `entries` leave those slots out (so a promise never carries the whole
+/// log). A candidate whose first open slot is not after it must first catch
+/// up from that acceptor, like after a compaction.
 struct promise {
   ballot_number ballot;
   std::vector<promise_entry> entries;
   slot_index compacted = 0;
+  slot_index committed = 0;
 };
 
 /// Phase 2a, with the leader's commit index piggybacked so followers learn

@@ -11,6 +11,7 @@ prepare proposer::start(ballot_number b, slot_index first_open) {
   role_ = role::candidate;
   ballot_ = b;
   first_open_ = first_open;
+  prepare_sent_ = now_;
   return prepare{b, first_open};
 }
 
@@ -70,11 +71,12 @@ std::size_t value_bytes(const paxos::value& val) {
 }  // namespace
 
 bool proposer::enqueue(command cmd) {
-  if (!pending_.empty() && (pending_.size() >= cfg_.max_pending ||
-                            pending_bytes_ + cmd.payload.size() > cfg_.max_pending_bytes))
+  if (queued() > 0 && (queued() >= cfg_.max_pending ||
+                       pending_bytes_ + cmd.payload.size() > cfg_.max_pending_bytes))
     return false;
   pending_bytes_ += cmd.payload.size();
-  pending_.push_back(std::move(cmd));
+  (cmd.payload.size() <= cfg_.small_command_bytes ? pending_ : pending_large_)
+    .push_back(std::move(cmd));
   return true;
 }
 
@@ -99,18 +101,22 @@ std::vector<accept> proposer::fill(slot_index commit) {
     return result;
   // Slots open while the window has room in count and in bytes; one slot is
   // always allowed, so a command larger than the byte budgets still goes.
-  while (!pending_.empty() && inflight_.size() < cfg_.window &&
+  while (queued() > 0 && inflight_.size() < cfg_.window &&
          (inflight_.empty() || inflight_bytes_ < cfg_.max_inflight_bytes)) {
     paxos::value batch;
     std::size_t bytes = 0;
-    while (!pending_.empty() && batch.commands.size() < cfg_.max_batch) {
-      auto size = pending_.front().payload.size();
-      if (!batch.commands.empty() && bytes + size > cfg_.max_batch_bytes)
-        break;
-      bytes += size;
-      pending_bytes_ -= size;
-      batch.commands.push_back(std::move(pending_.front()));
-      pending_.pop_front();
+    // Small commands first: a burst of large values must not make a small
+    // write wait behind all of them (concurrent commands have no order yet).
+    for (auto* lane : {&pending_, &pending_large_}) {
+      while (!lane->empty() && batch.commands.size() < cfg_.max_batch) {
+        auto size = lane->front().payload.size();
+        if (!batch.commands.empty() && bytes + size > cfg_.max_batch_bytes)
+          break;
+        bytes += size;
+        pending_bytes_ -= size;
+        batch.commands.push_back(std::move(lane->front()));
+        lane->pop_front();
+      }
     }
     result.push_back(propose_at(next_slot_, std::move(batch), commit));
   }
@@ -143,8 +149,13 @@ std::optional<chosen_entry> proposer::on_accepted(node_id from, const accepted& 
 
 std::vector<std::pair<node_id, message>> proposer::unanswered(slot_index commit) {
   std::vector<std::pair<node_id, message>> result;
+  // A prepare is small but its promise may carry every vote of an acceptor:
+  // it is repeated as rarely as a phase 2a.
+  bool prepare_due = role_ == role::candidate && now_ >= prepare_sent_ + cfg_.resend_interval;
+  if (prepare_due)
+    prepare_sent_ = now_;
   for (auto m : cfg_.members) {
-    if (role_ == role::candidate && promises_.count(m) == 0)
+    if (prepare_due && promises_.count(m) == 0)
       result.emplace_back(m, prepare{ballot_, first_open_});
     if (role_ != role::leader)
       continue;
@@ -171,6 +182,7 @@ void proposer::step_down() {
   inflight_.clear();
   inflight_bytes_ = 0;
   pending_.clear();
+  pending_large_.clear();
   pending_bytes_ = 0;
 }
 

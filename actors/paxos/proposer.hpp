@@ -31,7 +31,7 @@ class proposer {
   const ballot_number& ballot() const { return ballot_; }
   /// Slots in phase 2 whose outcome is not known yet.
   std::size_t in_flight() const { return inflight_.size(); }
-  std::size_t queued() const { return pending_.size(); }
+  std::size_t queued() const { return pending_.size() + pending_large_.size(); }
   /// The first slot phase 1 covers (candidate and leader).
   slot_index first_open() const { return first_open_; }
 
@@ -101,10 +101,15 @@ class proposer {
 
   std::map<slot_index, slot_state> inflight_;
   std::size_t inflight_bytes_ = 0;
+  /// Commands waiting for a slot: small ones, and those over
+  /// `small_command_bytes`, which go after the small ones.
   std::deque<command> pending_;
+  std::deque<command> pending_large_;
   std::size_t pending_bytes_ = 0;
   slot_index next_slot_ = 1;
   std::uint64_t now_ = 0;
+  /// When the current prepare last went out (ticks).
+  std::uint64_t prepare_sent_ = 0;
 };
 
 }  // namespace ballot::paxos

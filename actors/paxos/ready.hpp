@@ -98,6 +98,10 @@ struct ready {
   std::optional<ballot_number> promised;
   std::vector<std::pair<slot_index, accepted_value>> accepted;
   std::vector<chosen_entry> chosen;
+  /// Slots of `chosen` whose value is this acceptor's own vote at the given
+  /// ballot (in `accepted` here or in an earlier ready): a log may record
+  /// them by reference instead of writing the value again.
+  std::map<slot_index, ballot_number> chosen_votes;
   std::vector<envelope> messages;
   std::vector<client_reply> replies;
   /// Reads to serve now, in order: the state machine has applied everything

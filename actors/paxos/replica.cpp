@@ -149,6 +149,12 @@ void replica::on_prepare(node_id from, const prepare& p) {
   observe(p.ballot);
   auto reply = acceptor_.on_prepare(p, out_);
   if (auto* pr = std::get_if<promise>(&reply)) {
+    // Slots this replica applied are left out: a candidate that lacks them
+    // catches up instead of receiving every vote in one message.
+    pr->committed = commit_index();
+    auto& es = pr->entries;
+    es.erase(std::remove_if(es.begin(), es.end(), [&](auto& e) { return e.slot <= commit_index(); }),
+             es.end());
     // Mark what this replica knows is decided, so the new leader learns it
     // instead of running phase 2 for it again.
     for (auto& e : pr->entries) {
@@ -167,12 +173,13 @@ void replica::on_prepare(node_id from, const prepare& p) {
 }
 
 void replica::on_promise(node_id from, const promise& p) {
-  // This acceptor compacted slots this candidate does not know: their votes
-  // are gone, so they would look empty. Fetch its snapshot first; the next
-  // election starts after it.
-#ifndef BALLOT_MUTANT_IGNORE_COMPACTED
-  if (p.compacted >= proposer_.first_open() && role() == proposer::role::candidate &&
-      p.ballot == proposer_.ballot()) {
+  // This acceptor applied (or compacted, which it applied first) slots this
+  // candidate does not know, and left their votes out of its promise, so
+  // they would look empty. Catch up from it first (a snapshot if it
+  // compacted them); the next election starts after it.
+#ifndef BALLOT_MUTANT_IGNORE_COMMITTED
+  if (std::max(p.committed, p.compacted) >= proposer_.first_open() &&
+      role() == proposer::role::candidate && p.ballot == proposer_.ballot()) {
     request_catchup(from, true);
     return;
   }
@@ -272,6 +279,7 @@ void replica::compact_to(const paxos::snapshot& snap) {
   auto& ch = out_.chosen;
   ch.erase(std::remove_if(ch.begin(), ch.end(), [&](auto& c) { return covered(c.slot); }),
            ch.end());
+  out_.chosen_votes.erase(out_.chosen_votes.begin(), out_.chosen_votes.upper_bound(snap.last));
   out_.compacted = std::move(state);
 }
 
@@ -417,6 +425,9 @@ void replica::learn(slot_index slot, const value& val) {
   std::vector<learner::applied> done;
   if (!learner_.learn(slot, val, out_, done))
     return;
+  // Chosen as this acceptor voted: the log need not write the value again.
+  if (auto* vote = acceptor_.vote(slot); vote && vote->val == val)
+    out_.chosen_votes[slot] = vote->ballot;
   proposer_.forget(slot);
   reply_applied(done);
 }

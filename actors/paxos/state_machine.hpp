@@ -44,6 +44,15 @@ class state_machine {
   /// `apply`: the dedup table expires idle clients by it.
   virtual std::uint64_t log_time_ms() const { return 0; }
 
+  /// The leader's check of a client command before it proposes it: an
+  /// encoded result refusing it (answered at once, nothing proposed), or
+  /// nullopt to go on. For caps that protect the state, not for rules: like
+  /// `stamp`, it reads the leader's possibly lagging state, so a cap it
+  /// enforces is soft by what is in flight. The default admits everything.
+  virtual std::optional<std::string> admit(const std::string& /*payload*/) const {
+    return std::nullopt;
+  }
+
   /// Bytes of state, as a quota counts them (0 if not counted). Read by the
   /// leader's driver only, never by `apply`.
   virtual std::uint64_t state_bytes() const { return 0; }
@@ -52,12 +61,27 @@ class state_machine {
   /// leader refuses those and lets every other command through.
   virtual bool grows(const std::string& /*payload*/) const { return false; }
 
-  /// 64-bit FNV-1a, never 0: stable across processes and machines, which a
-  /// replicated table needs (std::hash promises neither).
+  /// A 64-bit hash, never 0, the same on every machine (little-endian words
+  /// by definition), which a replicated table needs (std::hash promises
+  /// neither). Eight bytes a step: payloads of a megabyte are common.
   static std::uint64_t fingerprint_bytes(const char* data, std::size_t size) {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (std::size_t i = 0; i < size; ++i)
-      h = (h ^ static_cast<unsigned char>(data[i])) * 0x100000001b3ULL;
+    constexpr std::uint64_t k = 0x9E3779B97F4A7C15ULL;
+    auto mix = [](std::uint64_t h, std::uint64_t w) {
+      h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+      return h ^ (h >> 29);
+    };
+    auto p = reinterpret_cast<const unsigned char*>(data);
+    std::uint64_t h = k ^ size;
+    for (; size >= 8; p += 8, size -= 8) {
+      std::uint64_t w = 0;
+      for (int i = 7; i >= 0; --i)
+        w = (w << 8) | p[i];
+      h = mix(h, w);
+    }
+    std::uint64_t tail = 0;
+    for (std::size_t i = size; i > 0; --i)
+      tail = (tail << 8) | p[i - 1];
+    h = mix(mix(h, tail), k);
     return h == 0 ? 1 : h;
   }
 

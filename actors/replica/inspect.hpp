@@ -48,7 +48,8 @@ typename Inspector::result_type inspect(Inspector& f, promise_entry& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, promise& x) {
-  return f(caf::meta::type_name("ballot.paxos.promise"), x.ballot, x.entries, x.compacted);
+  return f(caf::meta::type_name("ballot.paxos.promise"), x.ballot, x.entries, x.compacted,
+           x.committed);
 }
 
 template <class Inspector>

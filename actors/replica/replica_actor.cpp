@@ -123,14 +123,25 @@ struct replica_state {
   void send_message(paxos::envelope& env) {
     // To ourselves: our own vote, back through the mailbox now that it is durable.
     if (env.to == core->id()) {
-      std::visit([&](auto& msg) { self->send(self, env.from, std::move(msg)); }, env.msg);
+      std::visit(
+        [&](auto& msg) {
+          self->send<caf::message_priority::high>(self, env.from, std::move(msg));
+        },
+        env.msg);
       return;
     }
     auto peer = peers.find(env.to);
     // An unknown peer is a lost message, which the protocol tolerates.
     if (peer == peers.end())
       return;
-    std::visit([&](auto& msg) { self->send(peer->second, env.from, std::move(msg)); }, env.msg);
+    // The protocol's messages go ahead of client proposals in the peer's
+    // mailbox (CAF's urgent queue): a flood of large writes must not delay
+    // heartbeats and votes until followers think the leader is gone.
+    std::visit(
+      [&](auto& msg) {
+        self->send<caf::message_priority::high>(peer->second, env.from, std::move(msg));
+      },
+      env.msg);
   }
 
   void release(outputs& out) {
@@ -229,7 +240,7 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
   st.own_client = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
   st.housekeeping_interval = opts.housekeeping_interval;
   st.quota_bytes = opts.quota_bytes;
-  self->delayed_send(self, st.tick_interval, caf::tick_atom_v);
+  self->delayed_send<caf::message_priority::high>(self, st.tick_interval, caf::tick_atom_v);
   self->delayed_send(self, st.housekeeping_interval, house_atom_v);
   return {
     [self](house_atom) {
@@ -244,7 +255,8 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
       auto& st = self->state;
       st.core->tick();
       st.flush();
-      self->delayed_send(self, st.tick_interval, caf::tick_atom_v);
+      // Urgent, like peer messages: time must not wait behind client writes.
+      self->delayed_send<caf::message_priority::high>(self, st.tick_interval, caf::tick_atom_v);
     },
     on_peer_message<paxos::prepare>(self),
     on_peer_message<paxos::promise>(self),
@@ -273,6 +285,13 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
                                             paxos::reply_status::quota_exceeded,
                                             std::to_string(st.quota_bytes), st.core->id()});
         return promise;
+      }
+      if (st.core->is_leader()) {
+        if (auto refusal = st.sm->admit(cmd.payload)) {
+          promise.deliver(paxos::client_reply{cmd.client, cmd.seq, paxos::reply_status::ok,
+                                              std::move(*refusal), st.core->id()});
+          return promise;
+        }
       }
       st.waiting[{cmd.client, cmd.seq}].push_back(promise);
       if (st.core->is_leader())

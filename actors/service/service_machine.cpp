@@ -10,6 +10,36 @@ namespace ballot::service {
 
 service_machine::service_machine(lock::time_ms grace_ms) : grace_ms_(grace_ms) {}
 
+service_machine::service_machine(lock::time_ms grace_ms, limits caps)
+    : grace_ms_(grace_ms), caps_(caps) {}
+
+std::optional<std::string> service_machine::admit(const std::string& payload) const {
+  if (!lock::is_lock_command(payload))
+    return std::nullopt;
+  lock::command cmd;
+  std::string error;
+  if (!lock::decode(payload, cmd, error))
+    return std::nullopt;  // the log answers bad_request, as for anyone
+  auto refuse = [](std::string why) {
+    lock::result r;
+    r.code = lock::result_code::limit_reached;
+    r.message = std::move(why);
+    return lock::encode(r);
+  };
+  if (std::holds_alternative<lock::open_session>(cmd) && caps_.max_sessions > 0 &&
+      locks_.sessions().sessions().size() >= caps_.max_sessions)
+    return refuse("the cluster holds its maximum of " + std::to_string(caps_.max_sessions) +
+                  " sessions (--max-sessions)");
+  if (auto* a = std::get_if<lock::acquire>(&cmd); a && a->wait && caps_.max_waiters_per_lock > 0) {
+    auto* l = locks_.locks().find(a->name);
+    if (l != nullptr && l->waiters.size() >= caps_.max_waiters_per_lock)
+      return refuse("lock \"" + a->name.substr(0, 64) + "\" has its maximum of " +
+                    std::to_string(caps_.max_waiters_per_lock) +
+                    " waiters (--max-waiters-per-lock)");
+  }
+  return std::nullopt;
+}
+
 std::string service_machine::apply(const std::string& payload) {
   auto before = locks_.keys().revision();
   change ch;

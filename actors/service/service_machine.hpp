@@ -45,7 +45,18 @@ class service_machine final : public paxos::state_machine {
 
   static constexpr lock::time_ms default_grace_ms = 5'000;
 
+  /// Caps the leader applies before proposing (see `admit`); 0 = none.
+  struct limits {
+    std::size_t max_sessions = 250'000;
+    std::size_t max_waiters_per_lock = 10'000;
+  };
+
   explicit service_machine(lock::time_ms grace_ms = default_grace_ms);
+  service_machine(lock::time_ms grace_ms, limits caps);
+
+  /// Refuses (`limit_reached`) an open_session past `max_sessions` live
+  /// sessions and a waiting acquire past `max_waiters_per_lock` waiters.
+  std::optional<std::string> admit(const std::string& payload) const override;
 
   std::string apply(const std::string& payload) override;
   std::string query(const std::string& request) const override;
@@ -72,6 +83,7 @@ class service_machine final : public paxos::state_machine {
  private:
   lock::lock_service locks_;
   lock::time_ms grace_ms_;
+  limits caps_;
   observer observer_;
 };
 

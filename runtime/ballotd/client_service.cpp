@@ -1,5 +1,9 @@
 #include "runtime/ballotd/client_service.hpp"
 
+#include <sys/resource.h>
+
+#include <algorithm>
+
 #include <exception>
 
 #include "caf/actor.hpp"
@@ -20,6 +24,20 @@ client_service::~client_service() {
   stop();
 }
 
+namespace {
+
+/// Every connection is a descriptor (plus the log's and the peers'): raise
+/// the soft limit toward what the connection cap needs, up to the hard one.
+void raise_descriptor_limit(std::size_t wanted) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= wanted)
+    return;
+  lim.rlim_cur = std::min<rlim_t>(lim.rlim_max, static_cast<rlim_t>(wanted));
+  setrlimit(RLIMIT_NOFILE, &lim);
+}
+
+}  // namespace
+
 std::optional<std::string> client_service::start(caf::actor_system& sys, const options& opts,
                                                  std::uint32_t self,
                                                  std::shared_ptr<replica_directory> dir,
@@ -36,6 +54,11 @@ std::optional<std::string> client_service::start(caf::actor_system& sys, const o
       gw.members.push_back(id);
   }
   gw.client_endpoints[self] = opts.client.to_string();
+  if (!opts.embedded)
+    gw.max_forward_bytes = 64u << 10;
+  gw.max_connections = static_cast<std::size_t>(opts.max_connections);
+  gw.max_connections_per_address = static_cast<std::size_t>(opts.max_connections_per_address);
+  raise_descriptor_limit(gw.max_connections + 256);
   try {
     server_ = gateway::start(sys, gw, [dir](paxos::node_id id) { return dir->find(id); });
   } catch (const std::exception& e) {

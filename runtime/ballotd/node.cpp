@@ -168,8 +168,13 @@ int node::start() {
       static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     ro.tick_interval = std::chrono::milliseconds(o.tick_ms);
     auto observed = id == (o.embedded ? 1u : o.id);
-    ro.make_state_machine = [feed = impl_->feed, observed] {
-      auto m = std::make_unique<service::service_machine>();
+    ro.quota_bytes = o.quota_bytes;
+    service::service_machine::limits caps;
+    caps.max_sessions = static_cast<std::size_t>(o.max_sessions);
+    caps.max_waiters_per_lock = static_cast<std::size_t>(o.max_waiters_per_lock);
+    ro.make_state_machine = [feed = impl_->feed, observed, caps] {
+      auto m = std::make_unique<service::service_machine>(
+        service::service_machine::default_grace_ms, caps);
       if (observed)
         m->set_observer([feed](const service::change& c) { feed->publish(c); });
       return m;

@@ -10,7 +10,9 @@ namespace {
 
 const char* usage =
   "usage: ballotd [--id N --peers ID=HOST:PORT,... --client HOST:PORT] [--data-dir DIR]\n"
-  "               [--config FILE] [--tick-ms MS]\n"
+  "               [--config FILE] [--tick-ms MS] [--quota-bytes N] [--max-sessions N]\n"
+  "               [--max-waiters-per-lock N] [--max-connections N]\n"
+  "               [--max-connections-per-address N]\n"
   "\n"
   "Runs one node of a Ballot cluster. Without --id and --peers it runs the embedded\n"
   "default: a whole three-replica cluster in this process, state in ./ballot-data,\n"
@@ -23,6 +25,13 @@ const char* usage =
   "  --data-dir DIR         durable state (default ./ballot-data, or ./ballot-data/<id>)\n"
   "  --config FILE          the same keys as `key = value` lines; flags win over the file\n"
   "  --tick-ms MS           length of a consensus tick (default 10)\n"
+  "  --quota-bytes N        past N bytes of keys, values and history, puts are refused\n"
+  "                         with quotaExceeded; deletes, reads, sessions and locks go on\n"
+  "                         (default 2147483648 = 2 GiB; 0 = no quota)\n"
+  "  --max-sessions N       live sessions in the cluster (default 250000)\n"
+  "  --max-waiters-per-lock N  waiting acquires on one lock (default 10000)\n"
+  "  --max-connections N    client connections in all (default 4096)\n"
+  "  --max-connections-per-address N  from one client address (default 256)\n"
   "\n"
   "Prints `ballotd ready id=<id> client=<host:port>` once it serves. SIGINT/SIGTERM\n"
   "stop it cleanly. Exit codes: 0 clean stop, 2 bad flags or config, 3 unusable or\n"
@@ -74,6 +83,17 @@ std::optional<usage_error> apply(options& o, const std::string& key, const std::
   } else if (key == "tick-ms") {
     if (!parse_number(value, o.tick_ms) || o.tick_ms == 0 || o.tick_ms > 10000)
       return bad(key, value, "expected milliseconds in 1..10000");
+  } else if (key == "quota-bytes") {
+    if (!parse_number(value, o.quota_bytes))
+      return bad(key, value, "expected a number of bytes (0 = no quota)");
+  } else if (key == "max-sessions" || key == "max-waiters-per-lock" ||
+             key == "max-connections" || key == "max-connections-per-address") {
+    auto& field = key == "max-sessions"           ? o.max_sessions
+                  : key == "max-waiters-per-lock" ? o.max_waiters_per_lock
+                  : key == "max-connections"      ? o.max_connections
+                                                  : o.max_connections_per_address;
+    if (!parse_number(value, field) || field == 0 || field > 100'000'000)
+      return bad(key, value, "expected a positive integer up to 100000000");
   } else {
     return usage_error{"unknown option --" + key};
   }

@@ -32,6 +32,15 @@ struct options {
   std::string data_dir = "ballot-data";
   /// Length of one Paxos tick; timeouts are counted in ticks.
   std::uint32_t tick_ms = 10;
+  /// Past this many bytes of keys, values and history, puts are refused
+  /// (quotaExceeded); deletes, reads, sessions and locks go on. 0: none.
+  std::uint64_t quota_bytes = std::uint64_t{2} << 30;
+  /// Caps on live sessions and on one lock's waiters (limitReached).
+  std::uint64_t max_sessions = 250'000;
+  std::uint64_t max_waiters_per_lock = 10'000;
+  /// Client connections in all and from one address.
+  std::uint64_t max_connections = 4096;
+  std::uint64_t max_connections_per_address = 256;
   bool help = false;
 };
 

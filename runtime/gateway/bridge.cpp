@@ -152,7 +152,8 @@ void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
     case paxos::reply_status::not_leader:
       break;
   }
-  if (!st.opts.forward) {
+  bool too_big = j->is_write && j->cmd.payload.size() > st.opts.max_forward_bytes;
+  if (!st.opts.forward || (too_big && hint && *hint != target)) {
     bridge_reply reply;
     reply.st = bridge_reply::status::not_leader;
     reply.leader_hint = hint;
@@ -238,7 +239,9 @@ void probe(bridge_actor self, const status_job_ptr& sj) {
     if (!dests[i])
       continue;
     ++c->pending;
-    self->request(dests[i], st.opts.status_timeout, actors::status_atom_v)
+    // Urgent: a status must not wait behind a mailbox of large writes.
+    self->request<caf::message_priority::high>(dests[i], st.opts.status_timeout,
+                                               actors::status_atom_v)
       .then(
         [c, i](actors::replica_status& s) {
           auto& view = c->views[i];
@@ -262,7 +265,9 @@ caf::behavior bridge_actor_impl(bridge_actor self, replica_finder find, options 
   return {
     [self](job_ptr& j) {
       auto& st = self->state;
-      ask(self, j, st.opts.forward ? st.leader_guess.value_or(st.opts.self) : st.opts.self);
+      bool too_big = j->is_write && j->cmd.payload.size() > st.opts.max_forward_bytes;
+      bool direct = st.opts.forward && !too_big;
+      ask(self, j, direct ? st.leader_guess.value_or(st.opts.self) : st.opts.self);
     },
     [self](retry_atom, std::uint64_t id) {
       auto& st = self->state;

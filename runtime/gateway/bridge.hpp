@@ -35,7 +35,9 @@ replica_finder find_in(actors::peer_map replicas);
 struct bridge_reply {
   enum class status {
     ok,           ///< `result` holds the state machine's encoded answer
-    not_leader,   ///< only with `options::forward == false`; see `leader_hint`
+    /// with `options::forward == false`, or for a write over
+    /// `options::max_forward_bytes` at a follower; see `leader_hint`
+    not_leader,
     unavailable,  ///< no answer within the request timeout; `message` says why
     // Refusals: nothing was applied; `message` says why.
     overloaded,      ///< a budget (the leader's queue, the gateway's) is full

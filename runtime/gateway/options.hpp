@@ -44,6 +44,12 @@ struct options {
   std::map<paxos::node_id, std::string> client_endpoints;
   /// Forward to the leader (true) or answer notLeader with a hint (false).
   bool forward = true;
+  /// Writes larger than this are not forwarded by a follower: the client gets
+  /// notLeader with the leader's hint and sends them there itself. The peer
+  /// links then carry consensus traffic, not megabytes of clients' values
+  /// that votes and heartbeats would queue behind. ballotd sets 64 KiB for a
+  /// cluster; in one process (the embedded default) everything is forwarded.
+  std::size_t max_forward_bytes = SIZE_MAX;
 
   /// Longest a client call waits for the cluster, retries and forwarding
   /// included; then it gets `unavailable`.

@@ -121,6 +121,10 @@ record get_record(schema::Record::Reader rec) {
       auto c = rec.getChosen();
       return chosen_record{c.getSlot(), get_value(c.getValue())};
     }
+    case schema::Record::CHOSEN_VOTE: {
+      auto c = rec.getChosenVote();
+      return chosen_vote_record{c.getSlot(), get_ballot(c.getBallot())};
+    }
   }
   throw codec_error("unknown record kind " + std::to_string(static_cast<unsigned>(rec.which())));
 }
@@ -170,6 +174,10 @@ bool operator==(const chosen_record& a, const chosen_record& b) {
   return a.slot == b.slot && a.val == b.val;
 }
 
+bool operator==(const chosen_vote_record& a, const chosen_vote_record& b) {
+  return a.slot == b.slot && a.ballot == b.ballot;
+}
+
 void encode_promise(const paxos::ballot_number& ballot, std::string& out) {
   capnp::MallocMessageBuilder msg{estimate_words(nullptr)};
   set_ballot(msg.initRoot<schema::Record>().initPromise(), ballot);
@@ -188,12 +196,24 @@ void encode_chosen(paxos::slot_index slot, const paxos::value& val, std::string&
   finish(msg, out);
 }
 
+void encode_chosen_vote(paxos::slot_index slot, const paxos::ballot_number& ballot,
+                        std::string& out) {
+  capnp::MallocMessageBuilder msg{estimate_words(nullptr)};
+  auto c = msg.initRoot<schema::Record>().initChosenVote();
+  c.setSlot(slot);
+  set_ballot(c.initBallot(), ballot);
+  finish(msg, out);
+}
+
 void encode(const record& rec, std::string& out) {
   struct visitor {
     std::string& out;
     void operator()(const promise_record& r) const { encode_promise(r.ballot, out); }
     void operator()(const vote_record& r) const { encode_vote(r.slot, r.vote, out); }
     void operator()(const chosen_record& r) const { encode_chosen(r.slot, r.val, out); }
+    void operator()(const chosen_vote_record& r) const {
+      encode_chosen_vote(r.slot, r.ballot, out);
+    }
   };
   std::visit(visitor{out}, rec);
 }
@@ -296,6 +316,8 @@ std::optional<paxos::slot_index> slot_of(const record& rec) {
     return v->slot;
   if (auto* c = std::get_if<chosen_record>(&rec))
     return c->slot;
+  if (auto* c = std::get_if<chosen_vote_record>(&rec))
+    return c->slot;
   return std::nullopt;
 }
 
@@ -331,6 +353,15 @@ void apply_record(const record& rec, paxos::durable_state& state) {
     void operator()(const promise_record& r) const { st.promised = r.ballot; }
     void operator()(const vote_record& r) const { st.accepted[r.slot] = r.vote; }
     void operator()(const chosen_record& r) const { st.chosen[r.slot] = r.val; }
+    void operator()(const chosen_vote_record& r) const {
+      // Its vote came first in the log. A later vote in the same slot can
+      // only be for the same value (the slot is chosen), so any vote will do.
+      auto it = st.accepted.find(r.slot);
+      if (it == st.accepted.end())
+        throw codec_error("slot " + std::to_string(r.slot) +
+                          " is recorded chosen as this acceptor's vote, but no vote precedes it");
+      st.chosen[r.slot] = it->second.val;
+    }
   };
   std::visit(visitor{state}, rec);
 }

@@ -31,11 +31,19 @@ struct chosen_record {
   paxos::value val;
 };
 
-using record = std::variant<promise_record, vote_record, chosen_record>;
+/// The value of this acceptor's vote at `ballot` in `slot` is chosen (the
+/// vote is earlier in the log, so the value is written once).
+struct chosen_vote_record {
+  paxos::slot_index slot = 0;
+  paxos::ballot_number ballot;
+};
+
+using record = std::variant<promise_record, vote_record, chosen_record, chosen_vote_record>;
 
 bool operator==(const promise_record& a, const promise_record& b);
 bool operator==(const vote_record& a, const vote_record& b);
 bool operator==(const chosen_record& a, const chosen_record& b);
+bool operator==(const chosen_vote_record& a, const chosen_vote_record& b);
 
 /// A payload that is not a record: a good checksum over bad content means a
 /// bug or a log written by an incompatible version, never a torn write.
@@ -50,6 +58,8 @@ class codec_error : public std::runtime_error {
 void encode_promise(const paxos::ballot_number& ballot, std::string& out);
 void encode_vote(paxos::slot_index slot, const paxos::accepted_value& vote, std::string& out);
 void encode_chosen(paxos::slot_index slot, const paxos::value& val, std::string& out);
+void encode_chosen_vote(paxos::slot_index slot, const paxos::ballot_number& ballot,
+                        std::string& out);
 void encode(const record& rec, std::string& out);
 
 /// Decodes one payload; throws `codec_error` if it is not exactly one record.

@@ -76,7 +76,10 @@ void wal_storage::append(const paxos::ready& rd) {
   }
   for (auto& entry : rd.chosen) {
     scratch_.clear();
-    encode_chosen(entry.slot, entry.val, scratch_);
+    if (auto it = rd.chosen_votes.find(entry.slot); it != rd.chosen_votes.end())
+      encode_chosen_vote(entry.slot, it->second, scratch_);
+    else
+      encode_chosen(entry.slot, entry.val, scratch_);
     log_.append(scratch_);
   }
 }

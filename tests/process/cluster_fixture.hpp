@@ -62,9 +62,11 @@ class cluster_processes {
 
   /// Starts node `id` and waits for its ready line.
   void start(std::size_t id) {
-    nodes_[id] = std::make_unique<process>(std::vector<std::string>{
-      BALLOTD_BIN, "--id", std::to_string(id), "--peers", peers(), "--client", client_endpoint(id),
-      "--data-dir", data_dir(id).string()});
+    std::vector<std::string> argv{BALLOTD_BIN,          "--id",     std::to_string(id),
+                                  "--peers",            peers(),    "--client",
+                                  client_endpoint(id),  "--data-dir", data_dir(id).string()};
+    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+    nodes_[id] = std::make_unique<process>(argv);
     ASSERT_TRUE(nodes_[id]->wait_for_output("ballotd ready", 15s))
       << "node " << id << " did not start:\n"
       << nodes_[id]->err();
@@ -104,6 +106,11 @@ class cluster_processes {
   }
 
   std::filesystem::path dir() const { return dir_; }
+
+  /// Flags every node is started with, after the standard ones.
+  std::vector<std::string> extra_flags;
+
+  std::uint16_t client_port(std::size_t id) const { return client_ports_.at(id); }
 
  private:
   static int& counter() {

@@ -30,7 +30,8 @@ std::string describe(const paxos::message& msg) {
       if constexpr (std::is_same_v<t, paxos::prepare>)
         return "prepare b=" + str(m.ballot) + " from=" + to_string(m.first_open);
       else if constexpr (std::is_same_v<t, paxos::promise>)
-        return "promise b=" + str(m.ballot) + " entries=" + to_string(m.entries.size());
+        return "promise b=" + str(m.ballot) + " entries=" + to_string(m.entries.size()) +
+               " committed=" + to_string(m.committed);
       else if constexpr (std::is_same_v<t, paxos::accept>)
         return "accept b=" + str(m.ballot) + " slot=" + to_string(m.slot) + " " + str(m.val) +
                " commit=" + to_string(m.commit);

@@ -94,6 +94,8 @@ class process {
     return WEXITSTATUS(*st);
   }
 
+  pid_t pid() const { return pid_; }
+
   bool running() {
     if (status_)
       return false;

@@ -111,6 +111,8 @@ TEST(ProposerTest, UnansweredListsOnlyMissingVotes) {
   proposer p{three()};
   p.start({1, 1}, 1);
   p.on_promise(1, promise{{1, 1}, {}});
+  EXPECT_TRUE(p.unanswered(0).empty());  // the prepare just went out
+  p.advance(three().resend_interval);
   auto again = p.unanswered(0);
   ASSERT_EQ(again.size(), 2u);  // prepare to 2 and 3
   EXPECT_TRUE(std::holds_alternative<prepare>(again[0].second));
@@ -119,7 +121,7 @@ TEST(ProposerTest, UnansweredListsOnlyMissingVotes) {
   p.propose_at(1, one("a"), 0);
   p.on_accepted(1, accepted{{1, 1}, 1});
   EXPECT_TRUE(p.unanswered(0).empty());  // just sent: still on its way
-  p.advance(three().resend_interval);
+  p.advance(2 * three().resend_interval);
   auto resend = p.unanswered(0);
   ASSERT_EQ(resend.size(), 2u);
   EXPECT_EQ(resend[0].first, 2u);
@@ -222,6 +224,26 @@ TEST(ProposerTest, StepDownDropsEverything) {
   EXPECT_EQ(p.current_role(), proposer::role::follower);
   EXPECT_EQ(p.in_flight(), 0u);
   EXPECT_FALSE(p.on_accepted(2, accepted{{1, 1}, 1}));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(ProposerTest, SmallCommandsGoAheadOfLargeOnesWaiting) {
+  auto cfg = three(/*window=*/8, /*batch=*/64);
+  cfg.max_batch_bytes = 1000;
+  cfg.small_command_bytes = 100;
+  auto p = leading(cfg);
+  ASSERT_TRUE(p.enqueue(command{9, 1, std::string(900, 'L')}));
+  ASSERT_TRUE(p.enqueue(command{9, 2, std::string(900, 'L')}));
+  ASSERT_TRUE(p.enqueue(command{8, 1, "small"}));
+  auto accepts = p.fill(0);
+  ASSERT_EQ(accepts.size(), 2u);
+  ASSERT_EQ(accepts[0].val.commands.size(), 2u);
+  EXPECT_EQ(accepts[0].val.commands[0].payload, "small");  // it came last, it goes first
+  EXPECT_EQ(accepts[0].val.commands[1].seq, 1u);
+  EXPECT_EQ(accepts[1].val.commands[0].seq, 2u);
 }
 
 }  // namespace
