@@ -27,9 +27,9 @@ struct config {
   std::size_t max_batch = 64;
   /// Most payload bytes batched into one slot (so one vote record, one
   /// phase 2a message): a command larger than this travels alone.
-  std::size_t max_batch_bytes = 4u << 20;
+  std::size_t max_batch_bytes = 1u << 20;
   /// Most payload bytes a leader has in phase 2 at once (with `window`).
-  std::size_t max_inflight_bytes = 8u << 20;
+  std::size_t max_inflight_bytes = 4u << 20;
   /// Commands up to this size go into slots ahead of larger ones waiting.
   std::size_t small_command_bytes = 64u << 10;
   /// Most chosen values in one catch-up reply.

@@ -54,6 +54,7 @@ class bystander {
   }
 
   std::chrono::milliseconds worst_put{0};
+  std::vector<std::chrono::milliseconds> latencies;
   int puts = 0;
   int failed = 0;
   std::size_t peak_rss = 0;
@@ -73,6 +74,7 @@ class bystander {
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
       ++puts;
       worst_put = std::max(worst_put, took);
+      latencies.push_back(took);
       if (!r.ok()) {
         ++failed;
         failure = std::string{ballot::kv::to_string(r.code)} + " " + r.message;
@@ -93,7 +95,15 @@ void expect_healthy(cluster_processes& cluster, bystander& b) {
     EXPECT_TRUE(cluster.node(id).running()) << "node " << id << " died: " << cluster.node(id).err();
   EXPECT_EQ(b.failed, 0) << "the bystander's puts failed: " << b.failure;
   EXPECT_GT(b.puts, 3);
-  EXPECT_LE(b.worst_put, 1000ms) << "a 100-byte put took " << b.worst_put.count() << " ms";
+  // Nine in ten within a second, none over two: the machine running the test
+  // is shared (and CI runs other tests beside this one), so a single slow
+  // put is not a failure, but a queue behind the large writes would be.
+  auto sorted = b.latencies;
+  std::sort(sorted.begin(), sorted.end());
+  auto p90 = sorted.empty() ? 0ms : sorted[sorted.size() * 9 / 10];
+  EXPECT_LE(p90, 1000ms) << "9 in 10 of the bystander's 100-byte puts took up to " << p90.count()
+                         << " ms";
+  EXPECT_LE(b.worst_put, 2000ms) << "a 100-byte put took " << b.worst_put.count() << " ms";
   EXPECT_LE(b.peak_rss, rss_budget_bytes) << "a node's RSS reached " << (b.peak_rss >> 20) << " MiB";
   // And after: a fresh client's small put.
   ballot::client::client c{cluster.client_options()};
@@ -313,6 +323,7 @@ TEST(AbuseTest, AReusedRequestIdIsRefusedAndSeqZeroIsABadRequest) {
   EXPECT_NE(std::string{res.getResult().getError().getBadRequest().cStr()}.find("seq is 0"),
             std::string::npos);
   EXPECT_EQ(reader.get("zero").code, result_code::not_found);
+  std::this_thread::sleep_for(1s);  // the bystander's view over a while
   expect_healthy(cluster, b);
 }
 
