@@ -25,9 +25,10 @@ const char* usage =
   "  --data-dir DIR         durable state (default ./ballot-data, or ./ballot-data/<id>)\n"
   "  --config FILE          the same keys as `key = value` lines; flags win over the file\n"
   "  --tick-ms MS           length of a consensus tick (default 10)\n"
-  "  --quota-bytes N        past N bytes of keys, values and history, puts are refused\n"
-  "                         with quotaExceeded; deletes, reads, sessions and locks go on\n"
-  "                         (default 2147483648 = 2 GiB; 0 = no quota)\n"
+  "  --quota-bytes N        past N bytes of keys and values, puts are refused with\n"
+  "                         quotaExceeded; deletes, reads, sessions and locks go on\n"
+  "                         (default 268435456 = 256 MiB, at most 402653184 = 384 MiB:\n"
+  "                         a checkpoint holds the state in one blob of at most 512 MiB)\n"
   "  --max-sessions N       live sessions in the cluster (default 250000)\n"
   "  --max-waiters-per-lock N  waiting acquires on one lock (default 10000)\n"
   "  --max-connections N    client connections in all (default 4096)\n"
@@ -84,8 +85,10 @@ std::optional<usage_error> apply(options& o, const std::string& key, const std::
     if (!parse_number(value, o.tick_ms) || o.tick_ms == 0 || o.tick_ms > 10000)
       return bad(key, value, "expected milliseconds in 1..10000");
   } else if (key == "quota-bytes") {
-    if (!parse_number(value, o.quota_bytes))
-      return bad(key, value, "expected a number of bytes (0 = no quota)");
+    // 0 ("no quota") is refused too: past 512 MiB a checkpoint cannot be written.
+    if (!parse_number(value, o.quota_bytes) || o.quota_bytes == 0 ||
+        o.quota_bytes > (std::uint64_t{384} << 20))
+      return bad(key, value, "expected a number of bytes in 1..402653184 (384 MiB)");
   } else if (key == "max-sessions" || key == "max-waiters-per-lock" ||
              key == "max-connections" || key == "max-connections-per-address") {
     auto& field = key == "max-sessions"           ? o.max_sessions

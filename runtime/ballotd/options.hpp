@@ -32,9 +32,11 @@ struct options {
   std::string data_dir = "ballot-data";
   /// Length of one Paxos tick; timeouts are counted in ticks.
   std::uint32_t tick_ms = 10;
-  /// Past this many bytes of keys, values and history, puts are refused
+  /// Past this many bytes of keys and values, puts are refused
   /// (quotaExceeded); deletes, reads, sessions and locks go on. 0: none.
-  std::uint64_t quota_bytes = std::uint64_t{2} << 30;
+  /// 256 MiB, not etcd's 2 GiB: a checkpoint holds the state in one Cap'n
+  /// Proto blob (at most 512 MiB) until snapshots are written in chunks.
+  std::uint64_t quota_bytes = std::uint64_t{256} << 20;
   /// Caps on live sessions and on one lock's waiters (limitReached).
   std::uint64_t max_sessions = 250'000;
   std::uint64_t max_waiters_per_lock = 10'000;

@@ -42,6 +42,11 @@ TEST(BallotdOptionsTest, ErrorsNameTheFlagAndTheValue) {
     {{"--id", "4", "--peers", "1=a:1", "--client", "a:1"}, "not a member"},
     {{"--client", "nohost"}, "'nohost' for --client"},
     {{"--tick-ms", "0"}, "--tick-ms"},
+    {{"--quota-bytes", "0"}, "'0' for --quota-bytes"},
+    {{"--quota-bytes", "1073741824"}, "384 MiB"},
+    {{"--max-sessions", "0"}, "--max-sessions"},
+    {{"--max-waiters-per-lock", "-1"}, "--max-waiters-per-lock"},
+    {{"--max-connections-per-address", "x"}, "--max-connections-per-address"},
     {{"--bogus", "1"}, "unknown option --bogus"},
     {{"--id"}, "missing value for --id"},
     {{"--id", "1"}, "--id needs --peers"},
@@ -53,6 +58,21 @@ TEST(BallotdOptionsTest, ErrorsNameTheFlagAndTheValue) {
     EXPECT_NE(r.error->message.find(expected), std::string::npos)
       << "'" << r.error->message << "' lacks '" << expected << "'";
   }
+}
+
+TEST(BallotdOptionsTest, BudgetsHaveSafeDefaultsAndTakeFlags) {
+  auto d = parse({});
+  ASSERT_TRUE(d.opts);
+  EXPECT_EQ(d.opts->quota_bytes, std::uint64_t{256} << 20);
+  EXPECT_EQ(d.opts->max_connections_per_address, 256u);
+  auto r = parse({"--quota-bytes", "1000000", "--max-sessions", "10", "--max-waiters-per-lock",
+                  "3", "--max-connections", "50", "--max-connections-per-address", "5"});
+  ASSERT_TRUE(r.opts) << r.error->message;
+  EXPECT_EQ(r.opts->quota_bytes, 1'000'000u);
+  EXPECT_EQ(r.opts->max_sessions, 10u);
+  EXPECT_EQ(r.opts->max_waiters_per_lock, 3u);
+  EXPECT_EQ(r.opts->max_connections, 50u);
+  EXPECT_EQ(r.opts->max_connections_per_address, 5u);
 }
 
 TEST(BallotdOptionsTest, ConfigFileWithFlagsWinning) {

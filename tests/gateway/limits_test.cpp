@@ -1,0 +1,127 @@
+// The gateway's budgets against clients that hold on to its resources: a
+// socket that never speaks, many sockets from one address, and a watcher
+// that never takes its events. Each is cut off by its own limit, and other
+// clients are served meanwhile.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <capnp/ez-rpc.h>
+
+#include "schemas/client.capnp.h"
+#include "tests/gateway/cluster_fixture.hpp"
+
+namespace {
+
+using namespace ballot;
+using namespace std::chrono_literals;
+
+/// A connected TCP socket to 127.0.0.1:port that says nothing.
+int silent_socket(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/// Whether the server closes `fd` within `wait` (false: still open).
+bool closed_within(int fd, std::chrono::milliseconds wait) {
+  timeval tv{static_cast<time_t>(wait.count() / 1000),
+             static_cast<suseconds_t>((wait.count() % 1000) * 1000)};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  char c;
+  auto n = ::recv(fd, &c, 1, 0);
+  return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+class GatewayLimitsTest : public test_support::ClusterFixture {
+ protected:
+  std::uint16_t start_with(gateway::options opts) {
+    gateways[1] = gateway::start(sys, opts, gateway::find_in(group));
+    return gateways[1]->port();
+  }
+};
+
+TEST_F(GatewayLimitsTest, ASocketThatNeverSpeaksIsClosedAfterTheHandshakeTimeout) {
+  auto opts = gateway_options(1);
+  opts.handshake_timeout = 300ms;
+  auto port = start_with(opts);
+  int fd = silent_socket(port);
+  ASSERT_GE(fd, 0);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(closed_within(fd, 5s));
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 250ms);  // not at once: it had its time to speak
+  ::close(fd);
+  // A client that speaks is not cut off however long it lives.
+  auto c = make_client({endpoint_of(1)});
+  ASSERT_TRUE(c->put("k", "v").ok());
+  std::this_thread::sleep_for(600ms);
+  EXPECT_TRUE(c->get("k").ok());
+}
+
+TEST_F(GatewayLimitsTest, OneAddressGetsAtMostItsShareOfConnections) {
+  auto opts = gateway_options(1);
+  opts.max_connections_per_address = 3;
+  auto port = start_with(opts);
+  std::vector<int> fds;
+  for (int i = 0; i < 5; ++i)
+    fds.push_back(silent_socket(port));
+  int closed = 0;
+  for (int fd : fds)
+    closed += closed_within(fd, 300ms) ? 1 : 0;
+  EXPECT_EQ(closed, 2);  // the fourth and fifth
+  for (int fd : fds)
+    ::close(fd);
+  std::this_thread::sleep_for(200ms);  // the gateway sees the three close
+  auto c = make_client({endpoint_of(1)});
+  EXPECT_TRUE(c->put("after", "v").ok());
+}
+
+/// A watch sink that never returns.
+class stuck_sink final : public schemas::client::WatchSink::Server {
+ public:
+  kj::Promise<void> events(EventsContext) override { return kj::NEVER_DONE; }
+};
+
+TEST_F(GatewayLimitsTest, AWatcherThatDoesNotTakeItsEventsIsCutOffAndOthersGoOn) {
+  auto opts = gateway_options(1);
+  opts.watch_stall_timeout = 500ms;
+  start_with(opts);
+  capnp::EzRpcClient rpc{endpoint_of(1)};
+  auto cap = rpc.getMain<schemas::client::Ballot>();
+  auto req = cap.watchRequest();
+  req.setKey("s/");
+  req.setPrefix(true);
+  req.setFromNow(true);
+  req.setSink(kj::heap<stuck_sink>());
+  auto call = req.send();
+  // A well-behaved watcher on the same keys, through the client library.
+  auto c = make_client({endpoint_of(1)});
+  std::atomic<int> seen{0};
+  auto good = c->watch("s/", true, std::nullopt,
+                       [&](std::vector<kv::event> evs, std::uint64_t) { seen += static_cast<int>(evs.size()); });
+  std::this_thread::sleep_for(300ms);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(c->put("s/" + std::to_string(i), "v").ok());
+  auto answer = call.wait(rpc.getWaitScope());
+  ASSERT_TRUE(answer.getResult().getError().isOverloaded());
+  EXPECT_NE(std::string{answer.getResult().getError().getOverloaded().cStr()}.find("did not take"),
+            std::string::npos);
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (seen < 5 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(seen, 5);
+}
+
+}  // namespace
