@@ -101,22 +101,28 @@ std::vector<accept> proposer::fill(slot_index commit) {
     return result;
   // Slots open while the window has room in count and in bytes; one slot is
   // always allowed, so a command larger than the byte budgets still goes.
-  while (queued() > 0 && inflight_.size() < cfg_.window &&
-         (inflight_.empty() || inflight_bytes_ < cfg_.max_inflight_bytes)) {
+  // Small commands go first, in slots of their own, and may use twice the
+  // byte window: a burst of large values must not make a small write wait
+  // behind them, nor share their slot (concurrent commands have no order yet).
+  auto room = [&](bool small) {
+    auto bytes = small ? 2 * cfg_.max_inflight_bytes : cfg_.max_inflight_bytes;
+    return inflight_.size() < cfg_.window && (inflight_.empty() || inflight_bytes_ < bytes);
+  };
+  while (queued() > 0) {
+    bool small = !pending_.empty();
+    if (!room(small))
+      break;
+    auto& lane = small ? pending_ : pending_large_;
     paxos::value batch;
     std::size_t bytes = 0;
-    // Small commands first: a burst of large values must not make a small
-    // write wait behind all of them (concurrent commands have no order yet).
-    for (auto* lane : {&pending_, &pending_large_}) {
-      while (!lane->empty() && batch.commands.size() < cfg_.max_batch) {
-        auto size = lane->front().payload.size();
-        if (!batch.commands.empty() && bytes + size > cfg_.max_batch_bytes)
-          break;
-        bytes += size;
-        pending_bytes_ -= size;
-        batch.commands.push_back(std::move(lane->front()));
-        lane->pop_front();
-      }
+    while (!lane.empty() && batch.commands.size() < cfg_.max_batch) {
+      auto size = lane.front().payload.size();
+      if (!batch.commands.empty() && bytes + size > cfg_.max_batch_bytes)
+        break;
+      bytes += size;
+      pending_bytes_ -= size;
+      batch.commands.push_back(std::move(lane.front()));
+      lane.pop_front();
     }
     result.push_back(propose_at(next_slot_, std::move(batch), commit));
   }

@@ -157,6 +157,7 @@ TEST(ProposerTest, BatchesAreBoundedInBytesAndABigCommandTravelsAlone) {
 TEST(ProposerTest, WindowIsBoundedInBytesButOneSlotAlwaysGoes) {
   auto cfg = three(/*window=*/8, /*batch=*/1);
   cfg.max_inflight_bytes = 1000;
+  cfg.small_command_bytes = 100;  // these are large ones
   auto p = leading(cfg);
   for (std::uint64_t i = 1; i <= 5; ++i)
     ASSERT_TRUE(p.enqueue(command{9, i, std::string(600, 'x')}));
@@ -239,11 +240,28 @@ TEST(ProposerTest, SmallCommandsGoAheadOfLargeOnesWaiting) {
   ASSERT_TRUE(p.enqueue(command{9, 2, std::string(900, 'L')}));
   ASSERT_TRUE(p.enqueue(command{8, 1, "small"}));
   auto accepts = p.fill(0);
-  ASSERT_EQ(accepts.size(), 2u);
-  ASSERT_EQ(accepts[0].val.commands.size(), 2u);
+  ASSERT_EQ(accepts.size(), 3u);
+  ASSERT_EQ(accepts[0].val.commands.size(), 1u);  // a slot of its own
   EXPECT_EQ(accepts[0].val.commands[0].payload, "small");  // it came last, it goes first
-  EXPECT_EQ(accepts[0].val.commands[1].seq, 1u);
-  EXPECT_EQ(accepts[1].val.commands[0].seq, 2u);
+  EXPECT_EQ(accepts[1].val.commands[0].seq, 1u);
+  EXPECT_EQ(accepts[2].val.commands[0].seq, 2u);
+}
+
+TEST(ProposerTest, SmallCommandsHaveRoomWhenLargeOnesFillTheWindow) {
+  auto cfg = three(/*window=*/8, /*batch=*/64);
+  cfg.max_batch_bytes = 1000;
+  cfg.max_inflight_bytes = 1000;
+  cfg.small_command_bytes = 100;
+  auto p = leading(cfg);
+  ASSERT_TRUE(p.enqueue(command{9, 1, std::string(900, 'L')}));
+  ASSERT_TRUE(p.enqueue(command{9, 2, std::string(900, 'L')}));
+  EXPECT_EQ(p.fill(0).size(), 2u);  // 1,800 bytes in flight: full for large ones
+  ASSERT_TRUE(p.enqueue(command{9, 3, std::string(900, 'L')}));
+  EXPECT_TRUE(p.fill(0).empty());
+  ASSERT_TRUE(p.enqueue(command{8, 1, "small"}));
+  auto next = p.fill(0);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].val.commands[0].payload, "small");
 }
 
 }  // namespace
