@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstring>
 #include <optional>
+#include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -134,17 +136,29 @@ class process {
 };
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
+/// Drawn below the kernel's ephemeral range (32768 and up), so no outgoing
+/// connection of a test (a thousand idle sockets, say) takes it meanwhile,
+/// and never twice in one process.
 inline std::uint16_t free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+  static std::mt19937 rng{static_cast<std::uint32_t>(getpid()) * 2654435761u};
+  static std::set<std::uint16_t> handed_out;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    auto port = static_cast<std::uint16_t>(20000 + rng() % 12000);
+    if (handed_out.count(port) != 0)
+      continue;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    close(fd);
+    if (ok) {
+      handed_out.insert(port);
+      return port;
+    }
+  }
+  throw std::runtime_error("no free port in 20000..31999");
 }
 
 }  // namespace ballot::testing
