@@ -84,14 +84,6 @@ void change_feed::publish(const service::change& c) {
       }
     }
     revision_ = std::max(revision_, c.revision);
-    for (auto it = revision_waits_.begin(); it != revision_waits_.end();) {
-      if (it->second.first < revision_) {
-        wake.push_back(std::move(it->second.second));
-        it = revision_waits_.erase(it);
-      } else {
-        ++it;
-      }
-    }
     for (auto it = grant_waits_.begin(); it != grant_waits_.end();) {
       std::optional<std::optional<std::uint64_t>> outcome;
       for (auto& g : c.grants)
@@ -138,15 +130,8 @@ bool change_feed::events_since(const std::string& key, bool prefix, std::uint64_
 }
 
 std::uint64_t change_feed::on_revision(std::uint64_t after, waker wake) {
-  std::unique_lock<std::mutex> guard{mutex_};
-  auto id = ++next_id_;
-  if (revision_ > after) {
-    guard.unlock();
-    wake();
-    return id;
-  }
-  revision_waits_.emplace(id, std::make_pair(after, std::move(wake)));
-  return id;
+  // Every key starts with the empty prefix: any change wakes it.
+  return on_change(after, "", true, std::move(wake));
 }
 
 std::uint64_t change_feed::on_change(std::uint64_t after, const std::string& key, bool prefix,
@@ -166,7 +151,7 @@ std::uint64_t change_feed::on_change(std::uint64_t after, const std::string& key
 
 std::size_t change_feed::waiting() const {
   std::lock_guard<std::mutex> guard{mutex_};
-  return revision_waits_.size() + key_waits_.size() + grant_waits_.size();
+  return key_waits_.size() + grant_waits_.size();
 }
 
 std::uint64_t change_feed::on_grant(lock::session_id session, const std::string& name,
@@ -179,7 +164,6 @@ std::uint64_t change_feed::on_grant(lock::session_id session, const std::string&
 
 void change_feed::cancel(std::uint64_t id) {
   std::lock_guard<std::mutex> guard{mutex_};
-  revision_waits_.erase(id);
   grant_waits_.erase(id);
   if (auto it = key_waits_.find(id); it != key_waits_.end()) {
     unindex(it->second.prefix ? by_prefix_ : by_key_, it->second.key, id);

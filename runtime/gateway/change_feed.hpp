@@ -95,7 +95,6 @@ class change_feed {
   std::uint64_t base_ = 0;
   std::uint64_t revision_ = 0;
   std::uint64_t next_id_ = 0;
-  std::map<std::uint64_t, std::pair<std::uint64_t, waker>> revision_waits_;
   std::map<std::uint64_t, grant_wait> grant_waits_;
 };
 
