@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/gateway/run_ballotctl.hpp"
 #include "tests/gateway/cluster_fixture.hpp"
 
 namespace {
@@ -21,26 +22,8 @@ namespace {
 using namespace ballot;
 using namespace std::chrono_literals;
 
-struct run_result {
-  int exit_code = -1;
-  std::string out;
-};
-
-/// Runs ballotctl with `args` (a shell fragment); stdout is captured, stderr
-/// goes to the test log. A --timeout in every cluster call bounds the run.
-run_result ballotctl(const std::string& args) {
-  run_result r;
-  auto cmd = std::string{BALLOTCTL_PATH} + " " + args;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (!pipe)
-    return r;
-  char buf[4096];
-  while (auto n = std::fread(buf, 1, sizeof(buf), pipe))
-    r.out.append(buf, n);
-  auto status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using test_support::ballotctl;
+using test_support::run_result;
 
 class BallotctlTest : public test_support::ClusterFixture {
  protected:

@@ -16,6 +16,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include "tests/gateway/run_ballotctl.hpp"
 #include <utility>
 #include <vector>
 
@@ -177,24 +179,8 @@ TEST(ClientErrorsTest, QuotaRequestIdAndLimitRefusalsMapToTheirCodes) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 1s);  // retried until the timeout
 }
 
-struct run_result {
-  int exit_code = -1;
-  std::string out;
-};
-
-run_result ballotctl(const std::string& args) {
-  run_result r;
-  auto cmd = std::string{BALLOTCTL_PATH} + " " + args;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (!pipe)
-    return r;
-  char buf[4096];
-  while (auto n = std::fread(buf, 1, sizeof(buf), pipe))
-    r.out.append(buf, n);
-  auto status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using test_support::ballotctl;
+using test_support::run_result;
 
 TEST(ClientErrorsTest, BallotctlPrintsEachRefusalWithItsExitCode) {
   fake_node node;
