@@ -48,7 +48,7 @@ struct config {
   /// Commands waiting at the leader for a slot, in count and bytes; past
   /// either, new commands are refused `overloaded` instead of queued.
   std::size_t max_pending = 100000;
-  std::size_t max_pending_bytes = 128u << 20;
+  std::size_t max_pending_bytes = 64u << 20;
   /// Applied sequence numbers remembered per client for deduplication: how
   /// far a client may pipeline (one is enough for one command at a time).
   std::size_t dedup_window = 64;

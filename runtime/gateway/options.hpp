@@ -93,7 +93,7 @@ struct options {
   std::size_t max_in_flight_bytes_per_connection = 16u << 20;
   /// Bytes (keys, values, queries) and count of calls in flight on the whole
   /// gateway; past either, a call is answered `overloaded` at once.
-  std::size_t max_in_flight_bytes = 256u << 20;
+  std::size_t max_in_flight_bytes = 64u << 20;
   std::size_t max_in_flight_calls = 100'000;
 };
 
