@@ -25,13 +25,13 @@ enum class result_code : std::uint8_t {
   compacted = 10,       ///< events_since: the history no longer reaches back; re-read
   bad_request = 11,     ///< malformed or invalid input; `message` says why
   // Made by clients and gateways only, never by the state machine:
-  timeout = 12,      ///< a waiting acquire was not granted in time (it no longer waits)
-  unavailable = 13,  ///< no answer from the cluster in time; `message` says why
+  timeout = 12,            ///< a waiting acquire was not granted in time (it no longer waits)
+  unavailable = 13,        ///< no answer from the cluster in time; `message` says why
   overloaded = 14,         ///< a budget of the node is full; retry after a pause
   request_id_reused = 15,  ///< the (client, seq) already named a different command
   // Made by the state machine:
-  limit_reached = 16,  ///< a cap on sessions or on a lock's waiters; `message` names it
-  quota_exceeded = 17, ///< the state is over the quota (ephemeral puts); `message` says so
+  limit_reached = 16,   ///< a cap on sessions or on a lock's waiters; `message` names it
+  quota_exceeded = 17,  ///< the state is over the quota (ephemeral puts); `message` says so
 };
 
 constexpr std::uint8_t max_result_code = static_cast<std::uint8_t>(result_code::quota_exceeded);

@@ -82,13 +82,7 @@ bool learner::learn(slot_index slot, const value& val, ready& out, std::vector<a
 void learner::touch(std::uint64_t client, std::uint64_t now) {
   auto& rec = clients_[client];
   by_age_.erase({rec.last_active, client});
-#ifndef BALLOT_MUTANT_DEDUP_NO_TOUCH
   rec.last_active = now;
-#else
-  // Keeps the time the client was first seen: an active client expires.
-  if (rec.last_active == 0)
-    rec.last_active = now;
-#endif
   by_age_.emplace(rec.last_active, client);
 }
 

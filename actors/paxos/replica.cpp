@@ -95,7 +95,8 @@ void replica::queue(command cmd) {
     return;
   }
   if (!proposer_.enqueue(std::move(cmd))) {
-    out_.replies.push_back({it->first.first, it->first.second, reply_status::overloaded, {}, leader_});
+    out_.replies.push_back(
+      {it->first.first, it->first.second, reply_status::overloaded, {}, leader_});
     awaiting_.erase(it);
   }
 }
@@ -153,8 +154,9 @@ void replica::on_prepare(node_id from, const prepare& p) {
     // catches up instead of receiving every vote in one message.
     pr->committed = commit_index();
     auto& es = pr->entries;
-    es.erase(std::remove_if(es.begin(), es.end(), [&](auto& e) { return e.slot <= commit_index(); }),
-             es.end());
+    es.erase(
+      std::remove_if(es.begin(), es.end(), [&](auto& e) { return e.slot <= commit_index(); }),
+      es.end());
     // Mark what this replica knows is decided, so the new leader learns it
     // instead of running phase 2 for it again.
     for (auto& e : pr->entries) {
@@ -286,10 +288,10 @@ void replica::compact_to(const paxos::snapshot& snap) {
 void replica::send(node_id to, message msg) {
   if (std::holds_alternative<accept>(msg))
     sent_accepts_ = true;
-  // The leader's own vote goes out through the driver like any other: the
-  // driver hands it back only once the vote is durable. So the leader counts
-  // itself toward a majority only for votes on disk, and may send phase 2a
-  // to the others before its own write finishes (`ready::early_messages`).
+    // The leader's own vote goes out through the driver like any other: the
+    // driver hands it back only once the vote is durable. So the leader counts
+    // itself toward a majority only for votes on disk, and may send phase 2a
+    // to the others before its own write finishes (`ready::early_messages`).
 #ifndef BALLOT_MUTANT_EARLY_SELF_VOTE
   if (to == id() && !std::holds_alternative<accepted>(msg))
 #else

@@ -124,9 +124,7 @@ struct replica_state {
     // To ourselves: our own vote, back through the mailbox now that it is durable.
     if (env.to == core->id()) {
       std::visit(
-        [&](auto& msg) {
-          self->send<caf::message_priority::high>(self, env.from, std::move(msg));
-        },
+        [&](auto& msg) { self->send<caf::message_priority::high>(self, env.from, std::move(msg)); },
         env.msg);
       return;
     }

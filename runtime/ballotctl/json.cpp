@@ -55,10 +55,10 @@ std::string escape(std::string_view text, bool json) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     auto c = static_cast<unsigned char>(text[i]);
-    const char* named = c == '\\' ? "\\\\"
-                        : c == '\n' ? "\\n"
-                        : c == '\t' ? "\\t"
-                        : c == '\r' ? "\\r"
+    const char* named = c == '\\'            ? "\\\\"
+                        : c == '\n'          ? "\\n"
+                        : c == '\t'          ? "\\t"
+                        : c == '\r'          ? "\\r"
                         : (json && c == '"') ? "\\\""
                                              : nullptr;
     std::size_t n = 0;
@@ -68,7 +68,8 @@ std::string escape(std::string_view text, bool json) {
     } else if (c >= 0x20 && c < 0x7f) {
       out += static_cast<char>(c);
       n = 1;
-    } else if (n = c >= 0x80 ? utf8_length(text, i) : 0; n > 0 && (json || !breaks_lines(text, i))) {
+    } else if (n = c >= 0x80 ? utf8_length(text, i) : 0;
+               n > 0 && (json || !breaks_lines(text, i))) {
       out.append(text.substr(i, n));
     } else {
       char buf[8];

@@ -9,12 +9,12 @@
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
 
-#include "actors/service/service_machine.hpp"
-#include "runtime/gateway/change_feed.hpp"
 #include "actors/replica/replica_actor.hpp"
 #include "actors/replica/type_ids.hpp"
+#include "actors/service/service_machine.hpp"
 #include "runtime/ballotd/client_service.hpp"
 #include "runtime/ballotd/peer_connector.hpp"
+#include "runtime/gateway/change_feed.hpp"
 #include "runtime/wal/wal_storage.hpp"
 
 namespace ballot::ballotd {

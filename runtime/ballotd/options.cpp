@@ -89,8 +89,8 @@ std::optional<usage_error> apply(options& o, const std::string& key, const std::
     if (!parse_number(value, o.quota_bytes) || o.quota_bytes == 0 ||
         o.quota_bytes > (std::uint64_t{384} << 20))
       return bad(key, value, "expected a number of bytes in 1..402653184 (384 MiB)");
-  } else if (key == "max-sessions" || key == "max-waiters-per-lock" ||
-             key == "max-connections" || key == "max-connections-per-address") {
+  } else if (key == "max-sessions" || key == "max-waiters-per-lock" || key == "max-connections" ||
+             key == "max-connections-per-address") {
     auto& field = key == "max-sessions"           ? o.max_sessions
                   : key == "max-waiters-per-lock" ? o.max_waiters_per_lock
                   : key == "max-connections"      ? o.max_connections

@@ -136,16 +136,17 @@ void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
     case paxos::reply_status::id_reused:
     case paxos::reply_status::invalid: {
       bridge_reply reply;
-      reply.st = status == paxos::reply_status::overloaded       ? bridge_reply::status::overloaded
-                 : status == paxos::reply_status::quota_exceeded ? bridge_reply::status::quota_exceeded
-                 : status == paxos::reply_status::id_reused      ? bridge_reply::status::id_reused
-                                                                 : bridge_reply::status::invalid;
+      reply.st = status == paxos::reply_status::overloaded ? bridge_reply::status::overloaded
+                 : status == paxos::reply_status::quota_exceeded
+                   ? bridge_reply::status::quota_exceeded
+                 : status == paxos::reply_status::id_reused ? bridge_reply::status::id_reused
+                                                            : bridge_reply::status::invalid;
       reply.result = std::move(result);
       reply.message = status == paxos::reply_status::overloaded
                         ? "the leader's queue of proposals is full"
-                        : status == paxos::reply_status::invalid
-                            ? "the request id's seq is 0 or the command is over the size limit"
-                            : std::string{};
+                      : status == paxos::reply_status::invalid
+                        ? "the request id's seq is 0 or the command is over the size limit"
+                        : std::string{};
       finish(*j, std::move(reply));
       return;
     }
@@ -240,8 +241,9 @@ void probe(bridge_actor self, const status_job_ptr& sj) {
       continue;
     ++c->pending;
     // Urgent: a status must not wait behind a mailbox of large writes.
-    self->request<caf::message_priority::high>(dests[i], st.opts.status_timeout,
-                                               actors::status_atom_v)
+    self
+      ->request<caf::message_priority::high>(dests[i], st.opts.status_timeout,
+                                             actors::status_atom_v)
       .then(
         [c, i](actors::replica_status& s) {
           auto& view = c->views[i];

@@ -34,7 +34,7 @@ replica_finder find_in(actors::peer_map replicas);
 /// The answer to one write or read.
 struct bridge_reply {
   enum class status {
-    ok,           ///< `result` holds the state machine's encoded answer
+    ok,  ///< `result` holds the state machine's encoded answer
     /// with `options::forward == false`, or for a write over
     /// `options::max_forward_bytes` at a follower; see `leader_hint`
     not_leader,

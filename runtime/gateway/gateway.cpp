@@ -81,8 +81,8 @@ struct server::impl {
   kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener, capnp::Capability::Client cap,
                                 kj::TaskSet& tasks, std::size_t& connections, kj::Timer& timer);
   /// Takes one accepted stream under the connection limits.
-  void admit(kj::Own<kj::AsyncIoStream> stream, capnp::Capability::Client cap,
-             kj::TaskSet& tasks, std::size_t& connections, kj::Timer& timer);
+  void admit(kj::Own<kj::AsyncIoStream> stream, capnp::Capability::Client cap, kj::TaskSet& tasks,
+             std::size_t& connections, kj::Timer& timer);
 
   /// Open connections per client address.
   std::map<std::string, std::size_t> per_address;
@@ -104,10 +104,11 @@ void server::impl::admit(kj::Own<kj::AsyncIoStream> stream, capnp::Capability::C
     kj::heap<connection>(kj::heap<metered_stream>(kj::mv(stream), timer), kj::mv(cap), opts);
   auto closed = conn->network.onDisconnect().exclusiveJoin(watchdog(*conn, opts, timer));
   tasks.add(closed.attach(kj::mv(conn), kj::defer([this, &connections, address] {
-    --connections;
-    if (auto it = per_address.find(address); it != per_address.end() && --it->second == 0)
-      per_address.erase(it);
-  })));
+                            --connections;
+                            if (auto it = per_address.find(address);
+                                it != per_address.end() && --it->second == 0)
+                              per_address.erase(it);
+                          })));
 }
 
 kj::Promise<void> server::impl::accept_loop(kj::ConnectionReceiver& listener,

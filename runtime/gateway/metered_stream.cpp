@@ -58,9 +58,8 @@ void metered_stream::getpeername(struct sockaddr* addr, kj::uint* length) {
 std::string peer_address(kj::AsyncIoStream& stream) {
   sockaddr_storage addr{};
   kj::uint len = sizeof(addr);
-  KJ_IF_MAYBE (e, kj::runCatchingExceptions([&] {
-                 stream.getpeername(reinterpret_cast<sockaddr*>(&addr), &len);
-               })) {
+  KJ_IF_MAYBE (e, kj::runCatchingExceptions(
+                    [&] { stream.getpeername(reinterpret_cast<sockaddr*>(&addr), &len); })) {
     return "unknown";
   }
   char text[INET6_ADDRSTRLEN] = {};

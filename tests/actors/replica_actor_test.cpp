@@ -380,9 +380,10 @@ TEST_F(ReplicaActorTest, MessagesSurviveCafSerialization) {
   EXPECT_EQ(copy.get_as<paxos::client_reply>(0).leader_hint, 3u);
   // A snapshot travels whole: binary machine state and results, the dedup
   // table, and the promise's compaction point.
-  paxos::snapshot snap{40,
-                       std::string("kv\0\xff", 4),
-                       {{7, {{1, "r1"}, {2, std::string("\0\x01", 2)}}, 0, {11, 12}, 5}, {9, {}, 3, {}, 0}}};
+  paxos::snapshot snap{
+    40,
+    std::string("kv\0\xff", 4),
+    {{7, {{1, "r1"}, {2, std::string("\0\x01", 2)}}, 0, {11, 12}, 5}, {9, {}, 3, {}, 0}}};
   expect_round_trip(sys, paxos::install_snapshot{snap});
   auto loaded = [&](caf::message msg) {
     std::vector<char> bytes;

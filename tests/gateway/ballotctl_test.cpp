@@ -14,8 +14,8 @@
 #include <string>
 #include <thread>
 
-#include "tests/gateway/run_ballotctl.hpp"
 #include "tests/gateway/cluster_fixture.hpp"
+#include "tests/gateway/run_ballotctl.hpp"
 
 namespace {
 

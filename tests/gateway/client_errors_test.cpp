@@ -17,9 +17,9 @@
 #include <string>
 #include <thread>
 
-#include "tests/gateway/run_ballotctl.hpp"
 #include <utility>
 #include <vector>
+#include "tests/gateway/run_ballotctl.hpp"
 
 #include "runtime/client/client.hpp"
 #include "schemas/client.capnp.h"

@@ -109,8 +109,9 @@ TEST_F(GatewayLimitsTest, AWatcherThatDoesNotTakeItsEventsIsCutOffAndOthersGoOn)
   // A well-behaved watcher on the same keys, through the client library.
   auto c = make_client({endpoint_of(1)});
   std::atomic<int> seen{0};
-  auto good = c->watch("s/", true, std::nullopt,
-                       [&](std::vector<kv::event> evs, std::uint64_t) { seen += static_cast<int>(evs.size()); });
+  auto good = c->watch("s/", true, std::nullopt, [&](std::vector<kv::event> evs, std::uint64_t) {
+    seen += static_cast<int>(evs.size());
+  });
   std::this_thread::sleep_for(300ms);
   for (int i = 0; i < 5; ++i)
     ASSERT_TRUE(c->put("s/" + std::to_string(i), "v").ok());

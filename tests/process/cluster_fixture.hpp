@@ -62,9 +62,9 @@ class cluster_processes {
 
   /// Starts node `id` and waits for its ready line.
   void start(std::size_t id) {
-    std::vector<std::string> argv{BALLOTD_BIN,          "--id",     std::to_string(id),
-                                  "--peers",            peers(),    "--client",
-                                  client_endpoint(id),  "--data-dir", data_dir(id).string()};
+    std::vector<std::string> argv{BALLOTD_BIN,         "--id",       std::to_string(id),
+                                  "--peers",           peers(),      "--client",
+                                  client_endpoint(id), "--data-dir", data_dir(id).string()};
     argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
     nodes_[id] = std::make_unique<process>(argv);
     ASSERT_TRUE(nodes_[id]->wait_for_output("ballotd ready", 15s))

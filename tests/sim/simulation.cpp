@@ -27,9 +27,9 @@ class recording_machine : public paxos::state_machine {
 
   std::string apply(const std::string& payload) override {
     if (!payload.empty() && (payload[0] == 'L' || payload[0] == 'Z'))
-      oracle_.fail("node " + std::to_string(node_) + " applied " + payload +
-                   (payload[0] == 'L' ? ", a write under a reused request id"
-                                      : ", a write with seq 0"));
+      oracle_.fail(
+        "node " + std::to_string(node_) + " applied " + payload +
+        (payload[0] == 'L' ? ", a write under a reused request id" : ", a write with seq 0"));
     log_.push_back(payload);
     oracle_.on_applied(node_, log_.size(), payload, std::to_string(log_.size()));
     return std::to_string(log_.size());
@@ -151,9 +151,8 @@ class world final : public lock_host {
     trace("run: drop " + std::to_string(drop_) + ", duplicate " + std::to_string(duplicate_) +
           ", delay <= " + std::to_string(max_delay_) + ", crash " + std::to_string(crash_rate_) +
           ", partition " + std::to_string(partition_rate_) + ", sync <= " +
-          std::to_string(max_sync_delay_) + ", window " + std::to_string(window_) +
-          ", batch " + std::to_string(max_batch_) + ", snapshot every " +
-          std::to_string(snapshot_interval_));
+          std::to_string(max_sync_delay_) + ", window " + std::to_string(window_) + ", batch " +
+          std::to_string(max_batch_) + ", snapshot every " + std::to_string(snapshot_interval_));
     if (lock_) {
       for (std::size_t i = 0; i < lock_->endpoints(); ++i) {
         client c;
@@ -488,8 +487,8 @@ class world final : public lock_host {
       if (rd.status == paxos::reply_status::ok)
         answer =
           lock_ ? n.locks->query(read_query_[rd.id]) : std::to_string(n.machine->log().size());
-      reads.push_back(client_reply{clients_[owner->second].id, rd.id, rd.status, answer,
-                                   rd.leader_hint});
+      reads.push_back(
+        client_reply{clients_[owner->second].id, rd.id, rd.status, answer, rd.leader_hint});
     }
     if (!r.must_sync() && n.unsynced.empty()) {
       make_durable(id, r);
@@ -633,8 +632,8 @@ class world final : public lock_host {
     }
     if (c.lying) {
       if (r.status == paxos::reply_status::ok)
-        return oracle_.fail("client " + std::to_string(c.id) + " got an OK for " +
-                            c.cmd.payload + " (seq " + std::to_string(c.cmd.seq) +
+        return oracle_.fail("client " + std::to_string(c.id) + " got an OK for " + c.cmd.payload +
+                            " (seq " + std::to_string(c.cmd.seq) +
                             "), which reused a request id or had seq 0");
       if (r.status != paxos::reply_status::not_leader) {
         trace("client " + std::to_string(c.id) + " refused " + c.cmd.payload + ": " +
@@ -704,8 +703,9 @@ class world final : public lock_host {
         // payload, or no id at all (seq 0).
         bool zero = chance(0.3);
         auto seq = zero ? 0 : c.seq;
-        c.cmd = command{c.id, seq, (zero ? "Z" : "L") + std::to_string(c.id) + "." +
-                                     std::to_string(c.seq) + "." + std::to_string(tick_)};
+        c.cmd = command{c.id, seq,
+                        (zero ? "Z" : "L") + std::to_string(c.id) + "." + std::to_string(c.seq) +
+                          "." + std::to_string(tick_)};
         oracle_.on_submitted_lie(c.cmd);
         c.waiting = c.lying = true;
         submit(c);

@@ -65,8 +65,8 @@ TEST(BallotdOptionsTest, BudgetsHaveSafeDefaultsAndTakeFlags) {
   ASSERT_TRUE(d.opts);
   EXPECT_EQ(d.opts->quota_bytes, std::uint64_t{256} << 20);
   EXPECT_EQ(d.opts->max_connections_per_address, 256u);
-  auto r = parse({"--quota-bytes", "1000000", "--max-sessions", "10", "--max-waiters-per-lock",
-                  "3", "--max-connections", "50", "--max-connections-per-address", "5"});
+  auto r = parse({"--quota-bytes", "1000000", "--max-sessions", "10", "--max-waiters-per-lock", "3",
+                  "--max-connections", "50", "--max-connections-per-address", "5"});
   ASSERT_TRUE(r.opts) << r.error->message;
   EXPECT_EQ(r.opts->quota_bytes, 1'000'000u);
   EXPECT_EQ(r.opts->max_sessions, 10u);

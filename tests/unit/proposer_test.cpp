@@ -241,7 +241,7 @@ TEST(ProposerTest, SmallCommandsGoAheadOfLargeOnesWaiting) {
   ASSERT_TRUE(p.enqueue(command{8, 1, "small"}));
   auto accepts = p.fill(0);
   ASSERT_EQ(accepts.size(), 3u);
-  ASSERT_EQ(accepts[0].val.commands.size(), 1u);  // a slot of its own
+  ASSERT_EQ(accepts[0].val.commands.size(), 1u);           // a slot of its own
   EXPECT_EQ(accepts[0].val.commands[0].payload, "small");  // it came last, it goes first
   EXPECT_EQ(accepts[1].val.commands[0].seq, 1u);
   EXPECT_EQ(accepts[2].val.commands[0].seq, 2u);
