@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_BUILD_TYPE ?= Release
 
-.PHONY: all deps configure build test run soak clean
+.PHONY: all deps configure build test run soak fuzz clean
 
 all: build
 
@@ -28,6 +28,14 @@ run: build
 SEEDS ?= 20000
 soak: build
 	@./$(BUILD_DIR)/bin/ballot-sim --seeds $(SEEDS) --progress
+
+# Mutated client-protocol messages against an in-process gateway:
+# `make fuzz FUZZ_RUNS=100000 FUZZ_SEED=7` (make test runs 300 of them).
+FUZZ_RUNS ?= 20000
+FUZZ_SEED ?= 1
+fuzz: build
+	@BALLOT_FUZZ_RUNS=$(FUZZ_RUNS) BALLOT_FUZZ_SEED=$(FUZZ_SEED) ./$(BUILD_DIR)/bin/gateway_test \
+		--gtest_filter='GatewayFuzzTest.*'
 
 clean:
 	@rm -rf $(BUILD_DIR)
