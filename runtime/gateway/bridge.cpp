@@ -39,6 +39,10 @@ struct job {
   int hops = 0;
   /// Why the last ask did not succeed, for the final `unavailable` message.
   std::string last_error = "no leader elected";
+  /// A large write forwarded on the peer links holds this many bytes of the
+  /// bridge's forwarding budget (`*budget`) until it finishes.
+  std::size_t forwarded = 0;
+  std::size_t* budget = nullptr;
 };
 
 using job_ptr = std::shared_ptr<job>;
@@ -75,11 +79,17 @@ struct bridge_state {
   /// Jobs waiting out `retry_delay` (an election, a dead hop) before the
   /// bridge asks its own replica again.
   std::map<std::uint64_t, job_ptr> parked;
+  /// Bytes of large writes this bridge has forwarded and not yet answered.
+  std::size_t forwarded_bytes = 0;
 };
 
 using bridge_actor = caf::stateful_actor<bridge_state>*;
 
 void finish(job& j, bridge_reply reply) {
+  if (j.budget != nullptr) {
+    *j.budget -= j.forwarded;
+    j.budget = nullptr;
+  }
   if (!j.done)
     return;
   auto done = std::move(j.done);
@@ -153,8 +163,22 @@ void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
     case paxos::reply_status::not_leader:
       break;
   }
-  bool too_big = j->is_write && j->cmd.payload.size() > st.opts.max_forward_bytes;
-  if (!st.opts.forward || (too_big && hint && *hint != target)) {
+  // A large write is forwarded on the peer links only within a small budget,
+  // and never when the client can be told where the leader is: there it would
+  // queue votes and heartbeats behind its bytes.
+  auto size = j->cmd.payload.size();
+  bool redirect = false;
+  if (j->is_write && size > st.opts.max_forward_bytes && hint && *hint != target &&
+      j->budget == nullptr) {
+    redirect = st.opts.client_endpoints.count(*hint) != 0 ||
+               st.forwarded_bytes + size > st.opts.max_forward_in_flight_bytes;
+    if (!redirect) {
+      st.forwarded_bytes += size;
+      j->forwarded = size;
+      j->budget = &st.forwarded_bytes;
+    }
+  }
+  if (!st.opts.forward || redirect) {
     bridge_reply reply;
     reply.st = bridge_reply::status::not_leader;
     reply.leader_hint = hint;

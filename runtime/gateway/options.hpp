@@ -44,12 +44,17 @@ struct options {
   std::map<paxos::node_id, std::string> client_endpoints;
   /// Forward to the leader (true) or answer notLeader with a hint (false).
   bool forward = true;
-  /// Writes larger than this are not forwarded by a follower: the client gets
-  /// notLeader with the leader's hint and sends them there itself. The peer
+  /// Writes larger than this are not forwarded by a follower when it can
+  /// name the leader's client endpoint: the client gets notLeader with the
+  /// hint and sends them there itself. The peer
   /// links then carry consensus traffic, not megabytes of clients' values
   /// that votes and heartbeats would queue behind. ballotd sets 64 KiB for a
   /// cluster; in one process (the embedded default) everything is forwarded.
   std::size_t max_forward_bytes = SIZE_MAX;
+  /// Such larger writes are still forwarded when the leader's client
+  /// endpoint is unknown here (the client could not follow a hint), but only
+  /// this many bytes of them at once; past it the client gets notLeader.
+  std::size_t max_forward_in_flight_bytes = 4u << 20;
 
   /// Longest a client call waits for the cluster, retries and forwarding
   /// included; then it gets `unavailable`.

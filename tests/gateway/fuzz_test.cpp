@@ -124,8 +124,10 @@ TEST_F(GatewayFuzzTest, MutatedRpcMessagesNeverStopTheGateway) {
     for (int more = static_cast<int>(rng() % 3); more > 0; --more)
       bytes = mutate(bytes, rng);
     poke(port, bytes);
-    if (i % 50 == 49)
-      ASSERT_TRUE(c->put("alive", std::to_string(i)).ok()) << "after run " << i << " (seed " << seed << ")";
+    if (i % 50 == 49) {
+      ASSERT_TRUE(c->put("alive", std::to_string(i)).ok())
+        << "after run " << i << " (seed " << seed << ")";
+    }
   }
   auto fresh = make_client({endpoint_of(1)});
   EXPECT_TRUE(fresh->put("after", "ok").ok());

@@ -126,3 +126,33 @@ TEST_F(GatewayLimitsTest, AWatcherThatDoesNotTakeItsEventsIsCutOffAndOthersGoOn)
 }
 
 }  // namespace
+
+namespace {
+
+class GatewayForwardTest : public test_support::ClusterFixture {};
+
+TEST_F(GatewayForwardTest, LargeWritesAreForwardedWithinABudgetElseSentToTheLeader) {
+  auto leader = await_leader();
+  ASSERT_NE(leader, 0u);
+  paxos::node_id follower = leader == 1 ? 2 : 1;
+  // A follower that forwards writes over 1,000 bytes only 150 kB at a time.
+  auto opts = gateway_options(follower);
+  opts.max_forward_bytes = 1000;
+  opts.max_forward_in_flight_bytes = 150'000;
+  gateways[follower] = gateway::start(sys, opts, gateway::find_in(group));
+  start_gateway(leader);
+  // Through the follower alone: forwarded (within the budget).
+  auto only_follower = make_client({endpoint_of(follower)});
+  EXPECT_TRUE(only_follower->put("big", std::string(100'000, 'b')).ok());
+  EXPECT_TRUE(only_follower->put("small", "s").ok());
+  // Over the budget: notLeader, which a client that knows the leader follows.
+  auto both = make_client({endpoint_of(follower), endpoint_of(leader)});
+  EXPECT_TRUE(both->put("bigger", std::string(200'000, 'B')).ok());
+  auto alone = make_client({endpoint_of(follower)}, 1500ms);
+  auto r = alone->put("bigger2", std::string(200'000, 'B'));
+  EXPECT_EQ(r.code, kv::result_code::unavailable) << "a write over the forwarding budget went "
+                                                     "through a follower that cannot take it";
+  EXPECT_EQ(both->get("bigger").value.size(), 200'000u);
+}
+
+}  // namespace
