@@ -1,116 +1,16 @@
 #include "actors/lock/lock_client.hpp"
 
-#include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <map>
-#include <mutex>
-#include <thread>
-#include <utility>
-
-#include "caf/actor.hpp"
-
-#include "actors/kv/command_codec.hpp"
-#include "actors/lock/lock_codec.hpp"
-#include "actors/replica/group_caller.hpp"
+#include "actors/lock/lock_client_impl.hpp"
 
 namespace ballot::lock {
 
-namespace {
-
-using clock_type = actors::group_caller::clock;
-
-/// Polls start this fast and back off to `client_options::poll_interval`.
-constexpr auto min_poll = std::chrono::milliseconds(2);
-
-call_result fail(call_status status, std::string message) {
-  call_result r;
-  r.status = status;
-  r.message = std::move(message);
-  return r;
-}
-
-std::string millis(caf::timespan t) {
-  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t).count()) + " ms";
-}
-
-/// The client's view of a service result (codes that a call handles itself,
-/// such as queued, are mapped by that call before it gets here).
-call_result to_call_result(const result& r) {
-  call_result out;
-  out.token = r.token;
-  out.revision = r.revision;
-  out.value = r.value;
-  out.message = r.message;
-  switch (r.code) {
-    case result_code::ok:
-      out.status = call_status::ok;
-      break;
-    case result_code::busy:
-      out.status = call_status::busy;
-      break;
-    case result_code::no_session:
-      out.status = call_status::session_lost;
-      if (out.message.empty())
-        out.message = "the service no longer knows the session (expired or closed)";
-      break;
-    case result_code::not_held:
-    case result_code::not_waiting:
-      out.status = call_status::not_held;
-      break;
-    case result_code::already_held:
-      out.status = call_status::already_held;
-      break;
-    case result_code::already_waiting:
-      out.status = call_status::busy;
-      out.message = "this session already waits for the lock";
-      break;
-    case result_code::queued:
-      out.status = call_status::busy;
-      break;
-    case result_code::not_found:
-      out.status = call_status::not_found;
-      break;
-    case result_code::stale:
-      out.status = call_status::stale;
-      break;
-    case result_code::compacted:
-      out.status = call_status::compacted;
-      break;
-    case result_code::bad_request:
-      out.status = call_status::bad_request;
-      break;
-    default:
-      out.status = call_status::bad_request;
-      out.message = std::string{"unexpected answer "} + lock::to_string(r.code);
-      break;
-  }
-  return out;
-}
-
-/// One decoded answer of the service, or why there is none.
-struct answer {
-  bool ok = false;
-  result res;
-  call_result failure;  ///< when !ok
-};
-
-answer decode_answer(const actors::group_answer& a) {
-  answer out;
-  if (!a.ok) {
-    out.failure = fail(call_status::unavailable, a.error);
-    return out;
-  }
-  std::string error;
-  if (!decode(a.result, out.res, error)) {
-    out.failure = fail(call_status::bad_request, "undecodable answer: " + error);
-    return out;
-  }
-  out.ok = true;
-  return out;
-}
-
-}  // namespace
+using detail::answer;
+using detail::clock_type;
+using detail::decode_answer;
+using detail::fail;
+using detail::millis;
+using detail::min_poll;
+using detail::to_call_result;
 
 const char* to_string(call_status status) {
   switch (status) {
@@ -141,50 +41,6 @@ const char* to_string(call_status status) {
   }
   return "unknown";
 }
-
-// -- the state the client, its sessions and its watchers share ----------------
-
-struct lock_client::impl {
-  impl(caf::actor_system& sys, actors::peer_map replicas, std::uint64_t client_id,
-       client_options opts)
-      : sys(sys),
-        replicas(std::move(replicas)),
-        client_id(client_id),
-        opts(opts),
-        caller(sys, this->replicas, opts.attempt_timeout) {}
-
-  /// A new caller for a thread of its own.
-  std::unique_ptr<actors::group_caller> new_caller() const {
-    return std::make_unique<actors::group_caller>(sys, replicas, opts.attempt_timeout);
-  }
-
-  /// The Paxos command for `payload`, with the next sequence number: one per
-  /// command, kept across its retries.
-  paxos::command make(std::string payload) {
-    return paxos::command{client_id, ++last_seq, std::move(payload)};
-  }
-
-  clock_type::time_point deadline() const { return clock_type::now() + opts.timeout; }
-
-  answer read(actors::group_caller& c, const query& q) {
-    return decode_answer(c.read(encode(q), deadline()));
-  }
-
-  answer read(const query& q) {
-    std::lock_guard<std::mutex> guard{mtx};
-    return read(caller, q);
-  }
-
-  caf::actor_system& sys;
-  actors::peer_map replicas;
-  std::uint64_t client_id;
-  client_options opts;
-  /// Shared by every thread that proposes for this client id.
-  std::atomic<std::uint64_t> last_seq{0};
-  /// Serializes the client's own calls on `caller`.
-  std::mutex mtx;
-  actors::group_caller caller;
-};
 
 // -- session --------------------------------------------------------------------
 
@@ -590,114 +446,6 @@ void session::stop_keep_alive() {
   }
 }
 
-// -- watcher --------------------------------------------------------------------
-
-struct watcher::impl {
-  impl(std::shared_ptr<lock_client::impl> client, std::string prefix, std::uint64_t revision,
-       bool resolved, event_callback on_event, end_callback on_end)
-      : client(std::move(client)),
-        prefix(std::move(prefix)),
-        resolved(resolved),
-        on_event(std::move(on_event)),
-        on_end(std::move(on_end)),
-        delivered(revision) {}
-
-  void loop() {
-    auto caller = client->new_caller();
-    caf::timespan pause = min_poll;
-    while (!stop) {
-      auto from = resolved ? delivered.load() : lock_client::from_now;
-      auto a = decode_answer(
-        caller->read(encode(query{events_since{prefix, from}}), client->deadline(), &stop));
-      if (stop)
-        break;
-      if (a.ok && a.res.code == result_code::ok) {
-        if (resolved) {
-          for (auto& e : a.res.events) {
-            if (stop)
-              break;
-            on_event(e);
-            delivered = e.revision;
-          }
-          if (stop)
-            break;
-        }
-        resolved = true;
-        if (a.res.revision > delivered)
-          delivered = a.res.revision;
-        pause = a.res.events.empty()
-                  ? std::min<caf::timespan>(pause * 2, client->opts.poll_interval)
-                  : caf::timespan{min_poll};
-      } else if (a.ok) {
-        // compacted or bad_request: the watch cannot go on by itself.
-        auto end = to_call_result(a.res);
-        end.revision = delivered;
-        if (end.status == call_status::compacted)
-          end.message = "the history no longer reaches back to revision " +
-                        std::to_string(delivered) + "; re-read and watch again";
-        running = false;
-        if (on_end)
-          on_end(end);
-        return;
-      } else {
-        // Unavailable (an election, a dead replica): keep trying.
-        pause = client->opts.poll_interval;
-      }
-      std::unique_lock<std::mutex> guard{mtx};
-      cv.wait_for(guard, pause, [&] { return stop.load(); });
-    }
-    running = false;
-  }
-
-  void halt() {
-    {
-      std::lock_guard<std::mutex> guard{mtx};
-      stop = true;
-      cv.notify_all();
-    }
-    std::lock_guard<std::mutex> guard{thread_mtx};
-    if (!thread.joinable())
-      return;
-    if (thread.get_id() == std::this_thread::get_id())
-      thread.detach();
-    else
-      thread.join();
-  }
-
-  std::shared_ptr<lock_client::impl> client;
-  std::string prefix;
-  bool resolved;
-  event_callback on_event;
-  end_callback on_end;
-  std::atomic<std::uint64_t> delivered;
-  std::atomic<bool> stop{false};
-  std::atomic<bool> running{true};
-  std::mutex mtx;
-  std::condition_variable cv;
-  std::mutex thread_mtx;
-  std::thread thread;
-};
-
-watcher::watcher(std::shared_ptr<impl> state) : impl_(std::move(state)) {}
-
-watcher::~watcher() {
-  impl_->halt();
-}
-
-void watcher::stop() {
-  impl_->halt();
-}
-
-bool watcher::running() const {
-  return impl_->running;
-}
-
-std::uint64_t watcher::revision() const {
-  return impl_->delivered;
-}
-
-// -- lock_client ------------------------------------------------------------------
-
 lock_client::lock_client(caf::actor_system& sys, actors::peer_map replicas, std::uint64_t client_id,
                          client_options opts)
     : impl_(std::make_shared<impl>(sys, std::move(replicas), client_id, opts)) {}
@@ -809,28 +557,6 @@ lock_state lock_client::describe(const std::string& name) {
   out.waiters = std::move(a.res.waiters);
   out.delay_until = a.res.deadline;
   return out;
-}
-
-call_result lock_client::current_revision() {
-  // Events after the largest revision: none, but the answer names the current one.
-  auto a = impl_->read(query{events_since{"", from_now}});
-  return a.ok ? to_call_result(a.res) : a.failure;
-}
-
-std::unique_ptr<watcher> lock_client::watch(std::string prefix, std::uint64_t from_revision,
-                                            event_callback on_event, end_callback on_end) {
-  bool resolved = true;
-  if (from_revision == from_now) {
-    // Pinned now, so everything committed after watch() returns is delivered;
-    // if the service cannot be reached, the watch pins it once it can.
-    auto now = current_revision();
-    resolved = now.ok();
-    from_revision = now.ok() ? now.revision : 0;
-  }
-  auto st = std::make_shared<watcher::impl>(impl_, std::move(prefix), from_revision, resolved,
-                                            std::move(on_event), std::move(on_end));
-  st->thread = std::thread([st] { st->loop(); });
-  return std::unique_ptr<watcher>(new watcher(st));
 }
 
 }  // namespace ballot::lock

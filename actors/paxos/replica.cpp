@@ -148,15 +148,14 @@ void replica::handle(node_id from, const message& msg) {
 
 void replica::on_prepare(node_id from, const prepare& p) {
   observe(p.ballot);
-  auto reply = acceptor_.on_prepare(p, out_);
+  // Slots this replica applied are left out (the acceptor lists votes from
+  // the slot after them): a candidate that lacks them catches up instead of
+  // receiving every vote in one message.
+  auto from_slot = p;
+  from_slot.first_open = std::max(p.first_open, commit_index() + 1);
+  auto reply = acceptor_.on_prepare(from_slot, out_);
   if (auto* pr = std::get_if<promise>(&reply)) {
-    // Slots this replica applied are left out: a candidate that lacks them
-    // catches up instead of receiving every vote in one message.
     pr->committed = commit_index();
-    auto& es = pr->entries;
-    es.erase(
-      std::remove_if(es.begin(), es.end(), [&](auto& e) { return e.slot <= commit_index(); }),
-      es.end());
     // Mark what this replica knows is decided, so the new leader learns it
     // instead of running phase 2 for it again.
     for (auto& e : pr->entries) {

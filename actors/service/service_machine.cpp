@@ -1,5 +1,6 @@
 #include "actors/service/service_machine.hpp"
 
+#include <cstring>
 #include <utility>
 
 #include "actors/kv/command_codec.hpp"
@@ -14,7 +15,12 @@ service_machine::service_machine(lock::time_ms grace_ms, limits caps)
     : grace_ms_(grace_ms), caps_(caps) {}
 
 std::optional<std::string> service_machine::admit(const std::string& payload) const {
-  if (!lock::is_lock_command(payload))
+  // Only opening a session and a waiting acquire are capped: the others pass
+  // without being decoded.
+  constexpr unsigned char open_session = 0x11;
+  constexpr unsigned char acquire = 0x16;
+  auto tag = payload.empty() ? 0 : static_cast<unsigned char>(payload[0]);
+  if (tag != open_session && tag != acquire)
     return std::nullopt;
   lock::command cmd;
   std::string error;
@@ -105,11 +111,15 @@ void service_machine::stamp(std::string& payload, std::uint64_t now_ms) const {
 }
 
 std::uint64_t service_machine::fingerprint(const std::string& payload) const {
-  if (!lock::is_lock_command(payload))
+  constexpr std::size_t after_stamp = 1 + sizeof(lock::time_ms);
+  if (!lock::is_lock_command(payload) || payload.size() < after_stamp)
     return state_machine::fingerprint(payload);
-  std::string unstamped = payload;
-  lock::stamp(unstamped, 0);
-  return fingerprint_bytes(unstamped.data(), unstamped.size());
+  // The tag and everything after the stamp, without copying the payload.
+  auto rest = fingerprint_bytes(payload.data() + after_stamp, payload.size() - after_stamp);
+  char head[1 + sizeof(rest)];
+  head[0] = payload[0];
+  std::memcpy(head + 1, &rest, sizeof(rest));
+  return fingerprint_bytes(head, sizeof(head));
 }
 
 std::uint64_t service_machine::state_bytes() const {
