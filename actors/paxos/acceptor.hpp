@@ -25,6 +25,10 @@ class acceptor {
 
   const ballot_number& promised() const { return promised_; }
 
+  /// After a repair (see `rejoin`): raises the promise to `b`, recorded in
+  /// `out` like any promise.
+  void restore_promise(const ballot_number& b, ready& out) { raise_promise(b, out); }
+
   /// This acceptor's vote for `slot`, or nullptr.
   const accepted_value* vote(slot_index slot) const;
 

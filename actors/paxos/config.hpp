@@ -60,6 +60,13 @@ struct config {
   /// Take a snapshot (and compact the log) every this many applied slots;
   /// 0 never. Needs a state machine that supports snapshots.
   std::uint64_t snapshot_interval = 10000;
+  /// A replica whose disk is empty at start asks its peers whether the
+  /// cluster is new before it votes, and one whose disk was damaged repairs
+  /// from them (see `rejoin`). Off: an empty disk is a new replica.
+  bool check_amnesia = false;
+  /// Differs between starts of one replica (the driver draws it): answers to
+  /// an earlier incarnation's state queries are not taken for this one's.
+  std::uint64_t incarnation = 0;
   /// Seeds the randomized election timeouts (randomness is injected, so a run is replayable).
   std::uint64_t seed = 1;
 

@@ -97,8 +97,29 @@ struct install_snapshot {
   paxos::snapshot snap;
 };
 
+/// A replica that lost state or starts with none asks every other member what
+/// it holds (see `rejoin`); `nonce` ties the answers to this incarnation.
+struct state_query {
+  std::uint64_t nonce = 0;
+};
+
+/// The answer: what the sender holds right now.
+struct state_report {
+  std::uint64_t nonce = 0;
+  ballot_number promised;
+  /// The highest slot it holds a vote or a chosen value for, or has assigned
+  /// as a leader.
+  slot_index highest = 0;
+  slot_index commit = 0;
+  /// false: the sender is itself repairing or fresh, so it cannot vouch.
+  bool intact = true;
+  /// It persisted something, ever (so the cluster is not new).
+  bool has_state = false;
+};
+
 using message = std::variant<prepare, promise, accept, accepted, reject, heartbeat, heartbeat_ack,
-                             catchup_request, catchup_reply, install_snapshot>;
+                             catchup_request, catchup_reply, install_snapshot, state_query,
+                             state_report>;
 
 struct envelope {
   node_id from = 0;

@@ -20,6 +20,10 @@ struct durable_state {
   /// The applied state up to `snap->last`; `accepted` and `chosen` then hold
   /// only slots after it.
   std::optional<paxos::snapshot> snap;
+  /// Recovery found this state incomplete (damaged or lost records), or a
+  /// repair from peers has not finished: the replica must repair before it
+  /// promises (see `rejoin`).
+  bool damaged = false;
 };
 
 /// Why a client command got no result.
@@ -95,6 +99,9 @@ struct ready {
   /// it, and drops everything older. Like `chosen`, it need not be durable
   /// before outputs go out.
   std::optional<durable_state> compacted;
+  /// true: a repair began (durable BEFORE the records below); false: it
+  /// finished (after them: a log syncs what the repair learned first).
+  std::optional<bool> damaged;
   std::optional<ballot_number> promised;
   std::vector<std::pair<slot_index, accepted_value>> accepted;
   std::vector<chosen_entry> chosen;
@@ -109,10 +116,10 @@ struct ready {
   std::vector<read_result> reads;
 
   bool must_persist() const {
-    return compacted || promised || !accepted.empty() || !chosen.empty();
+    return compacted || damaged || promised || !accepted.empty() || !chosen.empty();
   }
   /// Whether the outputs must wait for a sync of this ready's records.
-  bool must_sync() const { return promised || !accepted.empty(); }
+  bool must_sync() const { return damaged || promised || !accepted.empty(); }
   bool empty() const {
     return !must_persist() && messages.empty() && replies.empty() && reads.empty();
   }
@@ -132,12 +139,16 @@ struct ready {
   void persist_to(durable_state& disk) const {
     if (compacted)
       disk = *compacted;
+    if (damaged && *damaged)
+      disk.damaged = true;
     if (promised)
       disk.promised = *promised;
     for (auto& [slot, vote] : accepted)
       disk.accepted[slot] = vote;
     for (auto& entry : chosen)
       disk.chosen[entry.slot] = entry.val;
+    if (damaged && !*damaged)
+      disk.damaged = false;
   }
 };
 

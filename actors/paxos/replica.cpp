@@ -6,6 +6,25 @@
 
 namespace ballot::paxos {
 
+namespace {
+
+bool holds_nothing(const durable_state& disk) {
+  return disk.promised.is_zero() && disk.accepted.empty() && disk.chosen.empty() && !disk.snap;
+}
+
+rejoin::mode start_mode(const config& cfg, const durable_state& disk) {
+#ifdef BALLOT_MUTANT_REJOIN_WITHOUT_REPAIR
+  return rejoin::mode::normal;
+#endif
+  if (disk.damaged)
+    return rejoin::mode::repairing;
+  if (cfg.check_amnesia && holds_nothing(disk))
+    return rejoin::mode::fresh;
+  return rejoin::mode::normal;
+}
+
+}  // namespace
+
 replica::replica(const config& cfg, const durable_state& disk, state_machine& sm)
     : cfg_(cfg),
       acceptor_(disk),
@@ -13,6 +32,7 @@ replica::replica(const config& cfg, const durable_state& disk, state_machine& sm
       proposer_(cfg),
       timer_(cfg.election_timeout_min, cfg.election_timeout_max, cfg.seed * 7919 + cfg.id),
       reads_(cfg.quorum()),
+      rejoin_(start_mode(cfg, disk), cfg.id, cfg.members, cfg.quorum(), cfg.incarnation),
       max_round_(acceptor_.promised().round) {
   // nop
 }
@@ -20,9 +40,12 @@ replica::replica(const config& cfg, const durable_state& disk, state_machine& sm
 void replica::tick() {
   ++ticks_;
   proposer_.advance(ticks_);
+  if (!rejoin_.normal() && ticks_ % cfg_.heartbeat_interval == 0)
+    advance_repair();
   switch (role()) {
     case proposer::role::follower:
-      if (timer_.tick())
+      // A replica that may have forgotten a promise does not stand.
+      if (timer_.tick() && rejoin_.may_promise())
         start_election();
       break;
     case proposer::role::candidate:
@@ -140,14 +163,22 @@ void replica::handle(node_id from, const message& msg) {
         on_catchup_request(from, m);
       else if constexpr (std::is_same_v<t, catchup_reply>)
         on_catchup_reply(from, m);
-      else
+      else if constexpr (std::is_same_v<t, install_snapshot>)
         on_install_snapshot(from, m);
+      else if constexpr (std::is_same_v<t, state_query>)
+        on_state_query(from, m);
+      else
+        on_state_report(from, m);
     },
     msg);
 }
 
 void replica::on_prepare(node_id from, const prepare& p) {
   observe(p.ballot);
+  // No promise (not even a reject, which would report a promise it may have
+  // forgotten) until the repair is done.
+  if (!rejoin_.may_promise())
+    return;
   // Slots this replica applied are left out (the acceptor lists votes from
   // the slot after them): a candidate that lacks them catches up instead of
   // receiving every vote in one message.
@@ -191,6 +222,8 @@ void replica::on_promise(node_id from, const promise& p) {
 
 void replica::on_accept(node_id from, const accept& a) {
   observe(a.ballot);
+  if (!rejoin_.may_accept())
+    return;
   auto reply = acceptor_.on_accept(a, out_);
   bool ok = std::holds_alternative<accepted>(reply);
   send(from, std::move(reply));
@@ -215,7 +248,7 @@ void replica::on_heartbeat(node_id from, const heartbeat& h) {
     return;
   }
   follow(from, h.ballot, h.commit);
-  if (h.read_round != 0 && from != id())
+  if (h.read_round != 0 && from != id() && rejoin_.may_accept())
     send(from, heartbeat_ack{h.ballot, h.read_round});
 }
 
@@ -236,13 +269,21 @@ void replica::on_catchup_request(node_id from, const catchup_request& r) {
 }
 
 void replica::on_catchup_reply(node_id from, const catchup_reply& r) {
+  // A fresh replica persists nothing before it knows whether it is new: a
+  // crash would otherwise leave a disk that looks intact.
+  if (rejoin_.current() == rejoin::mode::fresh)
+    return;
   for (const auto& e : r.entries)
     learn(e.slot, e.val);
-  if (!r.entries.empty() && commit_index() < leader_commit_)
+  if (!r.entries.empty() &&
+      (commit_index() < leader_commit_ ||
+       (rejoin_.catching_up() && commit_index() < rejoin_.target())))
     request_catchup(from, true);
 }
 
 void replica::on_install_snapshot(node_id from, const install_snapshot& m) {
+  if (rejoin_.current() == rejoin::mode::fresh)
+    return;
   std::vector<learner::applied> done;
   if (!learner_.install(m.snap, done))
     return;
@@ -272,6 +313,7 @@ void replica::compact_to(const paxos::snapshot& snap) {
   for (auto& e : learner_.chosen_from(snap.last + 1, std::numeric_limits<std::size_t>::max()))
     state.chosen.emplace(e.slot, std::move(e.val));
   state.snap = snap;
+  state.damaged = rejoin_.current() == rejoin::mode::repairing;
   // Records of this step at or below the snapshot are in it already.
   auto covered = [&](slot_index s) { return s <= snap.last; };
   auto& acc = out_.accepted;
@@ -327,7 +369,54 @@ void replica::finish_step() {
     announced_commit_ = std::max(announced_commit_, commit_index());
   sent_accepts_ = false;
   advance_reads();
+  if (rejoin_.on_commit(commit_index()))
+    out_.damaged = false;  // repaired: everything it may have voted for is learned
   maybe_compact();
+}
+
+void replica::on_state_query(node_id from, const state_query& q) {
+  if (from != id())
+    send(from, report(q.nonce));
+}
+
+state_report replica::report(std::uint64_t nonce) const {
+  state_report r;
+  r.nonce = nonce;
+  r.promised = acceptor_.promised();
+  r.commit = commit_index();
+  r.highest = std::max(commit_index(), learner_.last_known());
+  if (!acceptor_.votes().empty())
+    r.highest = std::max(r.highest, acceptor_.votes().rbegin()->first);
+  // Slots this leader assigned may have votes it has not counted yet.
+  if (is_leader())
+    r.highest = std::max(r.highest, proposer_.next_slot() - 1);
+  r.intact = rejoin_.normal();
+  r.has_state = rejoin_.current() == rejoin::mode::repairing || !acceptor_.promised().is_zero() ||
+                !acceptor_.votes().empty() || commit_index() > 0;
+  return r;
+}
+
+void replica::on_state_report(node_id from, const state_report& r) {
+  auto d = rejoin_.on_report(from, r);
+  if (d.began_repair)
+    out_.damaged = true;
+  if (d.restore) {
+    // Every promise this replica could have given is at or below the
+    // highest one its peers hold now.
+    acceptor_.restore_promise(*d.restore, out_);
+    max_round_ = std::max(max_round_, d.restore->round);
+    advance_repair();
+  }
+}
+
+void replica::advance_repair() {
+  for (auto m : rejoin_.unanswered())
+    send(m, state_query{rejoin_.nonce()});
+  if (rejoin_.catching_up() && commit_index() < rejoin_.target() && rejoin_.best_source()) {
+    // Whoever leads (if known) has everything; else the best reporter.
+    leader_commit_ = std::max(leader_commit_, rejoin_.target());
+    request_catchup(leader_ && *leader_ != id() ? *leader_ : *rejoin_.best_source(), true);
+  }
 }
 
 void replica::advance_reads() {
@@ -392,7 +481,7 @@ void replica::step_down() {
 }
 
 void replica::follow(node_id leader, const ballot_number& b, slot_index commit) {
-  if (leader == id())
+  if (leader == id() || rejoin_.current() == rejoin::mode::fresh)
     return;
   timer_.reset();
   if (leader_ != leader)

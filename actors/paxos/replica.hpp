@@ -14,6 +14,7 @@
 #include "actors/paxos/proposer.hpp"
 #include "actors/paxos/read_index.hpp"
 #include "actors/paxos/ready.hpp"
+#include "actors/paxos/rejoin.hpp"
 
 namespace ballot::paxos {
 
@@ -71,6 +72,8 @@ class replica {
   /// Clients in the replicated dedup table.
   std::size_t dedup_clients() const { return learner_.clients(); }
   const value* chosen(slot_index slot) const { return learner_.chosen(slot); }
+  /// Whether this replica is repairing lost state from its peers (see `rejoin`).
+  const paxos::rejoin& repair() const { return rejoin_; }
 
  private:
   void handle(node_id from, const message& msg);
@@ -84,6 +87,13 @@ class replica {
   void on_catchup_request(node_id from, const catchup_request& r);
   void on_catchup_reply(node_id from, const catchup_reply& r);
   void on_install_snapshot(node_id from, const install_snapshot& m);
+  void on_state_query(node_id from, const state_query& q);
+  void on_state_report(node_id from, const state_report& r);
+  /// What this replica holds, for a peer that is rejoining.
+  state_report report(std::uint64_t nonce) const;
+  /// Asks the members that have not reported yet; requests catch-up while
+  /// catching up.
+  void advance_repair();
 
   void send(node_id to, message msg);
   void broadcast(const message& msg);
@@ -114,6 +124,7 @@ class replica {
   proposer proposer_;
   election_timer timer_;
   read_index reads_;
+  paxos::rejoin rejoin_;
   /// Reads on this leader observe at least every slot it recovered.
   slot_index read_floor_ = 0;
   ready out_;

@@ -108,6 +108,17 @@ typename Inspector::result_type inspect(Inspector& f, install_snapshot& x) {
   return f(caf::meta::type_name("ballot.paxos.install_snapshot"), x.snap);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, state_query& x) {
+  return f(caf::meta::type_name("ballot.paxos.state_query"), x.nonce);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, state_report& x) {
+  return f(caf::meta::type_name("ballot.paxos.state_report"), x.nonce, x.promised, x.highest,
+           x.commit, x.intact, x.has_state);
+}
+
 /// Lets CAF print the status by name (serializers use the underlying integer).
 inline std::string to_string(reply_status x) {
   return name_of(x);

@@ -5,6 +5,8 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <string>
+#include <tuple>
 #include <stdexcept>
 #include <utility>
 #include <variant>
@@ -47,6 +49,7 @@ struct replica_state {
   /// mailbox had its turn. Outputs that need no write wait too when earlier
   /// ones do, so nothing overtakes the answers it follows.
   void flush() {
+    note_repair();
     if (core->is_leader() != was_leader) {
       was_leader = core->is_leader();
       own_in_flight = 0;
@@ -118,6 +121,47 @@ struct replica_state {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count());
+  }
+
+  /// Tells the operator how a repair from peers goes, once per change.
+  void note_repair() {
+    auto& rj = core->repair();
+    auto now = std::make_tuple(rj.current(), rj.catching_up(), rj.blocked_by());
+    if (last_repair && *last_repair == now)
+      return;
+    auto before = last_repair ? std::get<0>(*last_repair) : paxos::rejoin::mode::normal;
+    last_repair = now;
+    if (!on_event)
+      return;
+    using mode = paxos::rejoin::mode;
+    auto who = "replica " + std::to_string(core->id()) + ": ";
+    if (rj.current() == mode::normal) {
+      if (before == mode::repairing)
+        on_event(who + "repaired: re-learned every slot up to " + std::to_string(rj.target()) +
+                 " from its peers; voting again");
+      else if (before == mode::fresh)
+        on_event(who + "no peer holds any state: joining a new cluster");
+      return;
+    }
+    if (rj.current() == mode::fresh) {
+      on_event(who + "empty data directory: asking the peers whether the cluster is new " +
+               "before voting");
+      return;
+    }
+    if (rj.catching_up()) {
+      auto& p = core->promised();
+      on_event(who + "every other member answered: promise restored to round " +
+               std::to_string(p.round) + " of member " + std::to_string(p.node) +
+               "; re-learning slots up to " + std::to_string(rj.target()) +
+               " before it promises again");
+    } else if (auto other = rj.blocked_by()) {
+      on_event(who + "cannot repair yet: member " + std::to_string(*other) +
+               " lost state too, and two damaged members cannot vouch for each other; " +
+               "waiting for it (restore one of them from a backup if it never comes back)");
+    } else {
+      on_event(who + "state incomplete: repairing from the peers; it will not vote until " +
+               "every other member has answered");
+    }
   }
 
   void send_message(paxos::envelope& env) {
@@ -195,6 +239,9 @@ struct replica_state {
   std::size_t own_in_flight = 0;
   caf::timespan housekeeping_interval{0};
   std::uint64_t quota_bytes = 0;
+  std::function<void(const std::string&)> on_event;
+  std::optional<std::tuple<paxos::rejoin::mode, bool, std::optional<paxos::node_id>>>
+    last_repair;
 };
 
 using replica_actor_ptr = caf::stateful_actor<replica_state>*;
@@ -238,6 +285,7 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
   st.own_client = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
   st.housekeeping_interval = opts.housekeeping_interval;
   st.quota_bytes = opts.quota_bytes;
+  st.on_event = opts.on_event;
   self->delayed_send<caf::message_priority::high>(self, st.tick_interval, caf::tick_atom_v);
   self->delayed_send(self, st.housekeeping_interval, house_atom_v);
   return {
@@ -266,6 +314,8 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
     on_peer_message<paxos::catchup_request>(self),
     on_peer_message<paxos::catchup_reply>(self),
     on_peer_message<paxos::install_snapshot>(self),
+    on_peer_message<paxos::state_query>(self),
+    on_peer_message<paxos::state_report>(self),
     [self](peers_atom, peer_map& peers) {
       auto& st = self->state;
       // Holding a handle to itself would only keep the actor from being collected.

@@ -70,6 +70,10 @@ struct replica_options {
   /// stops: a replica cannot go on without its disk. A process typically
   /// reports the message and exits. Default: the actor just stops.
   std::function<void(const std::string&)> on_storage_error;
+  /// Called (on the actor's thread) with one line for an operator when a
+  /// repair from peers starts, is blocked, progresses or ends (see
+  /// paxos::rejoin). Optional.
+  std::function<void(const std::string&)> on_event;
 };
 
 /// Spawns one replica actor. It starts ticking at once; messages for peers it

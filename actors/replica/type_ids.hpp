@@ -42,6 +42,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(ballot, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::catchup_request))
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::catchup_reply))
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::install_snapshot))
+  CAF_ADD_TYPE_ID(ballot, (ballot::paxos::state_query))
+  CAF_ADD_TYPE_ID(ballot, (ballot::paxos::state_report))
 
   // -- client and introspection interface of the replica actor
   CAF_ADD_TYPE_ID(ballot, (ballot::paxos::client_reply))

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "caf/all.hpp"
@@ -44,6 +46,17 @@ class opened_log final : public actors::storage {
                    "ballotd: %s: set aside as %s.corrupt and started from the older state: %s\n",
                    report.corrupt_snapshot.c_str(), report.corrupt_snapshot.c_str(),
                    report.corrupt_reason.c_str());
+    if (report.damaged()) {
+      std::fprintf(stderr, "ballotd: %s: damaged synced data at offset %llu: %s\n",
+                   report.damaged_file.c_str(),
+                   static_cast<unsigned long long>(report.damaged_at),
+                   report.damaged_reason.c_str());
+      for (auto& f : report.set_aside)
+        std::fprintf(stderr, "ballotd: kept the damaged file for inspection as %s\n", f.c_str());
+      std::fprintf(stderr,
+                   "ballotd: kept the valid records before the damage; the replica re-learns "
+                   "the rest from its peers before it votes again\n");
+    }
     if (report.removed_files > 0)
       std::fprintf(stderr,
                    "ballotd: %s: removed %zu file(s) left over by an interrupted checkpoint\n",
@@ -61,6 +74,9 @@ class opened_log final : public actors::storage {
   static wal::wal_options options_for(const std::string& dir) {
     wal::wal_options o;
     o.dir = dir;
+    // Damage is set aside and repaired from the peers instead of stopping
+    // the node for good (see paxos::rejoin).
+    o.set_aside_damage = true;
     return o;
   }
 
@@ -166,6 +182,15 @@ int node::start() {
     ro.paxos.members = members;
     ro.paxos.seed =
       static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    // An empty or damaged data directory rejoins through its peers (see
+    // paxos::rejoin); the incarnation tells this start's queries from an
+    // earlier one's.
+    ro.paxos.check_amnesia = true;
+    ro.paxos.incarnation = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
+    ro.on_event = [](const std::string& line) {
+      std::fprintf(stderr, "ballotd: %s\n", line.c_str());
+      std::fflush(stderr);
+    };
     ro.tick_interval = std::chrono::milliseconds(o.tick_ms);
     auto observed = id == (o.embedded ? 1u : o.id);
     ro.quota_bytes = o.quota_bytes;

@@ -33,6 +33,15 @@ void append_frame(std::string& out, std::string_view payload) {
   out.append(payload);
 }
 
+void append_sync_mark(std::string& out, std::uint64_t batch_start) {
+  std::string payload;
+  for (int i = 0; i < 8; ++i)
+    payload.push_back(static_cast<char>((batch_start >> (8 * i)) & 0xFFu));
+  put_u32(out, sync_mark_flag | static_cast<std::uint32_t>(payload.size()));
+  put_u32(out, crc32c(payload));
+  out.append(payload);
+}
+
 scan_result scan_frames(std::string_view bytes,
                         const std::function<void(std::uint64_t, std::string_view)>& on_record,
                         const payload_size_fn& payload_size) {
@@ -51,15 +60,18 @@ scan_result scan_frames(std::string_view bytes,
                   "partial record header (" + std::to_string(rest.size()) + " bytes)");
     if (all_zero(rest))
       return stop(scan_end::torn, "zero bytes (" + std::to_string(rest.size()) + ")");
-    std::size_t len = get_u32(rest.data());
+    std::uint32_t raw_len = get_u32(rest.data());
     std::uint32_t crc = get_u32(rest.data() + 4);
+    // A sync mark is framed like a record, and damaged like one.
+    bool mark = raw_len == (sync_mark_flag | sync_mark_payload_size);
+    std::size_t len = mark ? sync_mark_payload_size : raw_len;
     if (len == 0 || len > max_record_size)
       return stop(scan_end::corrupt, "invalid record length " + std::to_string(len));
     auto body = rest.substr(frame_header_size);
     if (len > body.size()) {
       // Torn, unless the payload's own header (if enough of it made it to
       // disk) says another size: then the length field itself is damaged.
-      if (payload_size) {
+      if (payload_size && !mark) {
         auto own = payload_size(body);
         if (own && *own != len)
           return stop(scan_end::corrupt, "record length " + std::to_string(len) +
@@ -74,6 +86,11 @@ scan_result scan_frames(std::string_view bytes,
     if (crc32c(payload) != crc)
       return stop(all_zero(body.substr(len)) ? scan_end::torn : scan_end::corrupt,
                   "CRC mismatch in record of " + std::to_string(len) + " bytes");
+    if (mark) {
+      off += sync_mark_size;
+      res.marked_size = off;
+      continue;
+    }
     on_record(off, payload);
     ++res.records;
     off += frame_header_size + len;

@@ -33,6 +33,20 @@ std::optional<std::uint64_t> parse_segment_file_name(std::string_view name);
 /// Appends the frame of `payload` (header and payload) to `out`.
 void append_frame(std::string& out, std::string_view payload);
 
+/// A sync mark is a frame that is not a record: its length field has this bit
+/// set, and its 8-byte payload is the segment offset at which the batch it
+/// closes began. The log writes one at the end of every batch it syncs, so
+/// the last record of a synced batch is never the last bytes of the file: a
+/// damaged record that the mark of its batch follows was written whole once
+/// and is corruption, not the remains of an interrupted write. Marks are
+/// skipped by replay and do not count as records.
+constexpr std::uint32_t sync_mark_flag = 0x80000000u;
+constexpr std::size_t sync_mark_payload_size = 8;
+constexpr std::size_t sync_mark_size = frame_header_size + sync_mark_payload_size;
+
+/// Appends a sync mark for a batch that began at segment offset `batch_start`.
+void append_sync_mark(std::string& out, std::uint64_t batch_start);
+
 /// How a scan of a segment's bytes ended.
 enum class scan_end {
   clean,    ///< the bytes are whole, valid records
@@ -46,6 +60,9 @@ struct scan_result {
   /// or the offset of the bad record when corrupt.
   std::uint64_t valid_size = 0;
   std::uint64_t records = 0;
+  /// Bytes up to the end of the last valid sync mark: what was written whole
+  /// before a sync (0: no mark).
+  std::uint64_t marked_size = 0;
   /// What was wrong at `valid_size` (empty when clean).
   std::string reason;
 };
@@ -63,7 +80,7 @@ using payload_size_fn = std::function<std::optional<std::size_t>(std::string_vie
 ///  - the length runs past the end of the bytes, and `payload_size` (when
 ///    given) does not contradict it from the payload bytes present;
 ///  - the CRC fails and nothing but zero bytes follows the record.
-/// Anything else is `corrupt`: the bad record had good data after it, so it
+/// Anything else is `corrupt` (so is any damage before a valid sync mark): the bad record had good data after it, so it
 /// was once complete and acknowledged data would be lost by cutting there.
 scan_result scan_frames(std::string_view bytes,
                         const std::function<void(std::uint64_t, std::string_view)>& on_record,

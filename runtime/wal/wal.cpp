@@ -165,7 +165,10 @@ write_ahead_log::replay_start write_ahead_log::choose_start(const listing& files
   // checkpoint are synced before it starts and its segments are dropped only
   // after it is committed.
   auto newest = path_of(damaged.front().name) + ": " + damaged.front().what;
-  if (!repair)
+  // With repair from peers at hand, never fall back: a checkpoint's state
+  // may not come from the records before it (a snapshot installed from a
+  // peer holds values this log never had), so only the peers can tell.
+  if (!repair || opts_.set_aside_damage)
     fail(newest);
   bool covered = std::any_of(files.segments.begin(), files.segments.end(),
                              [&](auto& seg) { return seg.first_index == start.index; });
@@ -189,11 +192,35 @@ recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
   // Only the first replay may cut a torn tail; later ones read back what this
   // log wrote itself, so damage there is corruption.
   bool repair = !replayed_;
+  bool set_aside_ok = repair && opts_.set_aside_damage;
   if (replayed_)
     guarded([&] { write_pending(); });
   recovery_report report;
+  report.repair_pending = repair_pending();
   auto files = list_files();
-  auto start = choose_start(files, on_checkpoint, repair, report);
+  // Damage found before anything was changed: set the whole log aside.
+  auto set_aside_all = [&](const std::string& file, std::uint64_t at, const std::string& why) {
+    set_repair_pending(true);
+    report.repair_pending = true;
+    report.damaged_file = file;
+    report.damaged_at = at;
+    report.damaged_reason = why;
+    for (auto& snap : files.snapshots)
+      report.set_aside.push_back(path_of(set_aside(snap.name)));
+    for (auto& seg : files.segments)
+      report.set_aside.push_back(path_of(set_aside(seg.name)));
+    sync_directory(dir_fd_.get(), opts_.dir);
+    files = listing{{}, {}, files.temp_files};
+  };
+  replay_start start;
+  try {
+    start = choose_start(files, on_checkpoint, repair, report);
+  } catch (const actors::storage_error& e) {
+    if (!set_aside_ok || files.snapshots.empty())
+      throw;
+    set_aside_all(path_of(files.snapshots.back().name), 0, e.what());
+    start = replay_start{};
+  }
   if (start.snapshot)
     report.snapshot_file = path_of(start.snapshot->name);
   // Segments before the start belong to the state the checkpoint replaced.
@@ -205,10 +232,17 @@ recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
     else
       segments.push_back(seg);
   }
-  if (start.exact && (segments.empty() || segments.front().first_index != start.index))
-    fail((start.snapshot ? path_of(start.snapshot->name) : opts_.dir) +
-         ": the log continues at record " + std::to_string(start.index) +
-         " but no segment starts there (a segment is missing)");
+  if (start.exact && (segments.empty() || segments.front().first_index != start.index)) {
+    auto what = (start.snapshot ? path_of(start.snapshot->name) : opts_.dir) +
+                ": the log continues at record " + std::to_string(start.index) +
+                " but no segment starts there (a segment is missing)";
+    if (!set_aside_ok)
+      fail(what);
+    set_aside_all(start.snapshot ? path_of(start.snapshot->name) : opts_.dir, 0, what);
+    start = replay_start{};
+    segments.clear();
+    obsolete.clear();
+  }
   std::uint64_t index =
     start.exact || segments.empty() ? start.index : segments.front().first_index;
   report.first_record = index;
@@ -217,14 +251,54 @@ recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
     auto& seg = segments[i];
     bool last = i + 1 == segments.size();
     auto path = path_of(seg.name);
-    if (seg.first_index != index)
-      fail(path + ": starts at record " + std::to_string(seg.first_index) +
-           " but the segments before it end at record " + std::to_string(index) +
-           " (a segment is missing or was cut)");
+    // Damage from byte `at` of this segment on: set aside this segment and
+    // every later one, keep the valid bytes before it, end the replay here.
+    auto damage = [&](std::uint64_t at, const std::string& why, const file_contents* contents) {
+      if (!set_aside_ok)
+        fail(why);
+      set_repair_pending(true);
+      report.repair_pending = true;
+      report.damaged_file = path;
+      report.damaged_at = at;
+      report.damaged_reason = why;
+      report.set_aside.push_back(path_of(set_aside(seg.name)));
+      {
+        // The valid prefix goes back under the segment's own name: the
+        // records before the damage stay where replay expects them.
+        auto fd = open_at(dir_fd_.get(), seg.name, O_WRONLY | O_CREAT | O_EXCL, path);
+        if (contents != nullptr && at > 0)
+          write_all(fd.get(), contents->view().substr(0, at), path);
+        sync_data(fd.get(), path);
+      }
+      for (std::size_t j = i + 1; j < segments.size(); ++j)
+        report.set_aside.push_back(path_of(set_aside(segments[j].name)));
+      sync_directory(dir_fd_.get(), opts_.dir);
+      segments.resize(i + 1);
+      last_size = contents != nullptr ? at : 0;
+    };
+    if (seg.first_index != index) {
+      damage(0,
+             path + ": starts at record " + std::to_string(seg.first_index) +
+               " but the segments before it end at record " + std::to_string(index) +
+               " (a segment is missing or was cut)",
+             nullptr);
+      // The kept (empty) file must start where the log goes on.
+      if (seg.first_index != index) {
+        auto name = segment_file_name(index);
+        rename_at(dir_fd_.get(), seg.name, name, opts_.dir);
+        sync_directory(dir_fd_.get(), opts_.dir);
+        seg = segment_info{index, name};
+      }
+      ++report.segments;
+      break;
+    }
     auto contents = read_all(open_at(dir_fd_.get(), seg.name, O_RDONLY, path).get(), path);
+    std::optional<std::pair<std::uint64_t, std::string>> bad_record;
     auto res = scan_frames(
       contents.view(),
       [&](std::uint64_t offset, std::string_view payload) {
+        if (bad_record)
+          return;
         try {
           on_record(payload, record_position{path, offset, index});
         } catch (const actors::storage_error&) {
@@ -232,19 +306,35 @@ recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
         } catch (const std::bad_alloc&) {
           throw;
         } catch (const std::exception& e) {
-          fail(path + ": bad record at offset " + std::to_string(offset) + " (record " +
-               std::to_string(index) + "): " + e.what());
+          bad_record.emplace(offset, path + ": bad record at offset " + std::to_string(offset) +
+                                       " (record " + std::to_string(index) + "): " + e.what());
+          return;
         }
         ++index;
       },
       opts_.payload_size);
-    if (res.end == scan_end::corrupt)
-      fail(path + ": corrupt record at offset " + std::to_string(res.valid_size) + ": " +
-           res.reason + "; refusing to drop the records after it");
+    ++report.segments;
+    if (bad_record) {
+      damage(bad_record->first, bad_record->second, &contents);
+      break;
+    }
+    if (res.end == scan_end::corrupt) {
+      damage(res.valid_size,
+             path + ": corrupt record at offset " + std::to_string(res.valid_size) + ": " +
+               res.reason + "; refusing to drop the records after it",
+             &contents);
+      report.records += res.records;
+      break;
+    }
+    if (res.end == scan_end::torn && (!last || !repair)) {
+      damage(res.valid_size,
+             path + ": damaged record at offset " + std::to_string(res.valid_size) + ": " +
+               res.reason + (last ? "" : " (not the last segment, so it was synced)"),
+             &contents);
+      report.records += res.records;
+      break;
+    }
     if (res.end == scan_end::torn) {
-      if (!last || !repair)
-        fail(path + ": damaged record at offset " + std::to_string(res.valid_size) + ": " +
-             res.reason + (last ? "" : " (not the last segment, so it was synced)"));
       auto fd = open_at(dir_fd_.get(), seg.name, O_WRONLY, path);
       truncate_file(fd.get(), res.valid_size, path);
       sync_data(fd.get(), path);
@@ -252,8 +342,12 @@ recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
       report.truncated_file = path;
       report.truncated_at = res.valid_size;
       report.truncated_reason = res.reason;
+    } else if (repair) {
+      // Recovery acts on what it read (promises and votes it will answer
+      // with): make sure that is on disk, not only in the page cache of a
+      // process that was killed before its sync.
+      sync_read_file(seg.name);
     }
-    ++report.segments;
     report.records += res.records;
     last_size = res.valid_size;
   }
@@ -272,8 +366,9 @@ recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
     for (auto& name : obsolete)
       remove_at(dir_fd_.get(), name, path_of(name));
     report.removed_files = obsolete.size();
-    if (!obsolete.empty() || !start.damaged.empty())
-      sync_directory(dir_fd_.get(), opts_.dir);
+    if (start.snapshot)
+      sync_read_file(start.snapshot->name);
+    sync_directory(dir_fd_.get(), opts_.dir);
   }
   if (!replayed_) {
     segments_ = std::move(segments);
@@ -284,10 +379,50 @@ recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
       auto& seg = segments_.back();
       active_fd_ = open_at(dir_fd_.get(), seg.name, O_WRONLY | O_APPEND, path_of(seg.name));
       active_size_ = last_size;
+      batch_start_ = last_size;
     }
     replayed_ = true;
   }
   return report;
+}
+
+std::string write_ahead_log::set_aside(const std::string& name) {
+  auto target = name + std::string{damaged_suffix};
+  for (int n = 1; ::faccessat(dir_fd_.get(), target.c_str(), F_OK, 0) == 0; ++n)
+    target = name + std::string{damaged_suffix} + "." + std::to_string(n);
+  rename_at(dir_fd_.get(), name, target, opts_.dir);
+  return target;
+}
+
+void write_ahead_log::sync_read_file(const std::string& name) {
+  auto path = path_of(name);
+  sync_data(open_at(dir_fd_.get(), name, O_RDONLY, path).get(), path);
+}
+
+bool write_ahead_log::repair_pending() const {
+  return ::faccessat(dir_fd_.get(), std::string{repair_marker_name}.c_str(), F_OK, 0) == 0;
+}
+
+void write_ahead_log::set_repair_pending(bool pending) {
+  std::string name{repair_marker_name};
+  auto path = path_of(name);
+  if (pending) {
+    if (repair_pending())
+      return;
+    auto fd = open_at(dir_fd_.get(), name, O_WRONLY | O_CREAT, path);
+    write_all(fd.get(), "this replica's state is incomplete; it re-learns it from its peers\n",
+              path);
+    sync_data(fd.get(), path);
+    sync_directory(dir_fd_.get(), opts_.dir);
+    return;
+  }
+  if (!repair_pending())
+    return;
+  // What the repair re-learned must be durable before the mark goes.
+  if (replayed_)
+    sync();
+  remove_at(dir_fd_.get(), name, path);
+  sync_directory(dir_fd_.get(), opts_.dir);
 }
 
 void write_ahead_log::append(std::string_view payload) {
@@ -297,8 +432,9 @@ void write_ahead_log::append(std::string_view payload) {
   if (payload.empty() || payload.size() > max_record_size)
     fail(opts_.dir + ": cannot append a record of " + std::to_string(payload.size()) +
          " bytes (1 to " + std::to_string(max_record_size) + " allowed)");
+  // Room for the sync mark that closes the batch, too.
   auto frame = frame_header_size + payload.size();
-  if (!active_fd_ || (active_size_ > 0 && active_size_ + frame > opts_.segment_size))
+  if (!active_fd_ || (active_size_ > 0 && active_size_ + frame + sync_mark_size > opts_.segment_size))
     guarded([&] { roll(); });
   append_frame(pending_, payload);
   active_size_ += frame;
@@ -312,8 +448,10 @@ void write_ahead_log::sync() {
   require_ready();
   guarded([&] {
     if (unsynced_) {
+      mark_batch();
       write_pending();
       sync_data(active_fd_.get(), path_of(segments_.back().name));
+      batch_start_ = active_size_;
       unsynced_ = false;
     }
     if (dir_dirty_) {
@@ -328,6 +466,8 @@ void write_ahead_log::roll() {
     // A segment is only created once every segment before it is durable.
     // That is what lets recovery call damage in any but the last segment
     // corruption: a crash can only ever tear the last one.
+    if (active_size_ > batch_start_)
+      mark_batch();
     write_pending();
     sync_data(active_fd_.get(), path_of(segments_.back().name));
     active_fd_.reset();
@@ -336,7 +476,13 @@ void write_ahead_log::roll() {
   active_fd_ = open_at(dir_fd_.get(), name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, path_of(name));
   segments_.push_back({next_index_, std::move(name)});
   active_size_ = 0;
+  batch_start_ = 0;
   dir_dirty_ = true;
+}
+
+void write_ahead_log::mark_batch() {
+  append_sync_mark(pending_, batch_start_);
+  active_size_ += sync_mark_size;
 }
 
 void write_ahead_log::write_pending() {

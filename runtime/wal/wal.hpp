@@ -15,6 +15,11 @@
 /// `wal_storage` puts Paxos records and snapshots in it.
 namespace ballot::wal {
 
+/// The file whose presence says the directory's state is incomplete.
+constexpr std::string_view repair_marker_name = "repair-pending";
+/// What damaged files are renamed to (plus ".N" if taken).
+constexpr std::string_view damaged_suffix = ".damaged";
+
 /// The steps of `write_ahead_log::checkpoint`, in order.
 enum class checkpoint_step {
   segment_started,  ///< a new segment starts at next_index(); every record before it is synced
@@ -33,6 +38,15 @@ struct wal_options {
   /// Optional: lets recovery check a record's length field against the size
   /// its payload declares (see `scan_frames`); `wal_storage` sets it.
   payload_size_fn payload_size;
+  /// What the first replay does with damage it may not cut as a torn tail (a
+  /// damaged synced record, a missing segment, a damaged snapshot that no
+  /// older checkpoint covers). false: replay throws storage_error naming it.
+  /// true: it keeps the valid records before the damage, renames the damaged
+  /// file and every later one to "<name>.damaged" (nothing synced is ever
+  /// deleted), marks the directory `repair_pending` BEFORE it changes
+  /// anything, and reports what it set aside. The caller must then treat
+  /// its state as incomplete (a replica re-learns it from its peers).
+  bool set_aside_damage = false;
   /// Test seam: called after each step of a checkpoint. Throwing from it plays
   /// a crash right there (the log then refuses further use, like after an I/O
   /// error, and a new log on the directory recovers).
@@ -70,7 +84,18 @@ struct recovery_report {
   std::string corrupt_snapshot;
   std::string corrupt_reason;
 
+  /// Damage set aside (see wal_options::set_aside_damage): the file and
+  /// offset of the first damaged byte, why, and the files renamed.
+  std::string damaged_file;
+  std::uint64_t damaged_at = 0;
+  std::string damaged_reason;
+  std::vector<std::string> set_aside;
+  /// The directory is marked as holding incomplete state (now, or by an
+  /// earlier recovery whose repair has not finished).
+  bool repair_pending = false;
+
   bool truncated() const { return truncated_bytes > 0; }
+  bool damaged() const { return !damaged_file.empty(); }
 };
 
 /// One line for a log: "replayed 3 segments, 1200 records; cut 17 bytes ...".
@@ -158,6 +183,12 @@ class write_ahead_log {
   /// Returns how many segments were removed.
   std::size_t drop_segments_before(std::uint64_t index);
 
+  /// Marks (true) or unmarks the directory as holding incomplete state, with
+  /// a file named `repair_marker_name`, durably (file and directory synced)
+  /// before it returns. Unmarking first syncs every appended record.
+  void set_repair_pending(bool pending);
+  bool repair_pending() const;
+
   /// The index the next appended record will get.
   std::uint64_t next_index() const { return next_index_; }
   /// File names of the segments, oldest first.
@@ -203,7 +234,13 @@ class write_ahead_log {
   void step(checkpoint_step s) const;
   void require_ready() const;
   void roll();
+  /// Frames a sync mark for the batch written since the last one.
+  void mark_batch();
   void write_pending();
+  /// Renames `name` to a free "<name>.damaged[.N]"; returns the new name.
+  std::string set_aside(const std::string& name);
+  /// fdatasync of a file recovery read, so that what it acts on is durable.
+  void sync_read_file(const std::string& name);
   /// Runs an I/O step; on failure the log refuses all further use, because
   /// after a failed write or fdatasync what is on disk is unknown (and a
   /// retried fdatasync may report success for data the kernel dropped).
@@ -215,6 +252,7 @@ class write_ahead_log {
   std::vector<segment_info> segments_;
   unique_fd active_fd_;            ///< the last segment, open for appending
   std::uint64_t active_size_ = 0;  ///< its size including `pending_`
+  std::uint64_t batch_start_ = 0;  ///< where the batch not yet synced starts in it
   std::string pending_;            ///< framed records not yet written
   std::uint64_t next_index_ = 0;
   bool replayed_ = false;

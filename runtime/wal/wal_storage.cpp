@@ -44,10 +44,14 @@ paxos::durable_state wal_storage::load() {
         return;
       apply_record(rec, state);
     });
+  state.damaged = report_.repair_pending;
   return state;
 }
 
 void wal_storage::append(const paxos::ready& rd) {
+  // A repair that begins is durable before anything it leads to.
+  if (rd.damaged && *rd.damaged)
+    log_.set_repair_pending(true);
   if (rd.compacted) {
     auto& state = *rd.compacted;
     if (!state.snap)
@@ -82,6 +86,9 @@ void wal_storage::append(const paxos::ready& rd) {
       encode_chosen(entry.slot, entry.val, scratch_);
     log_.append(scratch_);
   }
+  // A repair that finished: what it learned is synced before the mark goes.
+  if (rd.damaged && !*rd.damaged)
+    log_.set_repair_pending(false);
 }
 
 void wal_storage::sync() {

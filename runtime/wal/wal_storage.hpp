@@ -27,7 +27,9 @@ class wal_storage final : public actors::storage {
   explicit wal_storage(wal_options opts);
 
   /// Replays the log. The first call also recovers it (see `write_ahead_log::replay`);
-  /// `last_recovery` then says whether a torn tail was cut.
+  /// `last_recovery` then says whether a torn tail was cut or damage set
+  /// aside. The state is `damaged` while the directory is marked
+  /// `repair_pending` (a ready's `damaged` sets and clears the mark).
   paxos::durable_state load() override;
 
   /// Throws std::invalid_argument for a compacted state without a snapshot,

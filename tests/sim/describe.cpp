@@ -48,8 +48,14 @@ std::string describe(const paxos::message& msg) {
         return "catchup_request from=" + to_string(m.from);
       else if constexpr (std::is_same_v<t, paxos::catchup_reply>)
         return "catchup_reply entries=" + to_string(m.entries.size());
-      else
+      else if constexpr (std::is_same_v<t, paxos::install_snapshot>)
         return "install_snapshot last=" + to_string(m.snap.last);
+      else if constexpr (std::is_same_v<t, paxos::state_query>)
+        return "state_query nonce=" + to_string(m.nonce);
+      else
+        return "state_report nonce=" + to_string(m.nonce) + " promised=" + str(m.promised) +
+               " highest=" + to_string(m.highest) + " commit=" + to_string(m.commit) +
+               (m.intact ? "" : " repairing") + (m.has_state ? "" : " empty");
     },
     msg);
 }

@@ -140,6 +140,17 @@ class world final : public lock_host {
     liars_ = below(2) == 0 ? 0.0 : 0.05;
     // Re-sends of phase 2a from every heartbeat to rarely.
     resend_interval_ = std::array<std::uint32_t, 3>{2, 5, 20}[below(3)];
+    // Disk faults draw from a generator of their own, so that runs without
+    // them follow the same course as before they existed. Half of the runs
+    // check for amnesia (as ballotd does), and lose or damage disks.
+    {
+      std::mt19937_64 disk_rng{opts.seed * 0xD1B54A32D192ED03ULL + 17};
+      if (disk_rng() % 2 == 0) {
+        check_amnesia_ = true;
+        disk_fault_rate_ = static_cast<double>(disk_rng() % 1000) / 1000.0 * 0.5;
+        disk_rng_.seed(disk_rng());
+      }
+    }
     for (node_id id = 1; id <= opts.nodes; ++id) {
       members_.push_back(id);
       nodes_[id];
@@ -346,6 +357,8 @@ class world final : public lock_host {
     cfg.snapshot_interval = snapshot_interval_;
     cfg.catchup_batch = 16;
     cfg.seed = opts_.seed * 1000003 + std::uint64_t{id} * 101 + n.incarnation++;
+    cfg.check_amnesia = check_amnesia_;
+    cfg.incarnation = n.incarnation;
     if (lock_) {
       n.locks = lock_->make_machine(id);
       n.was_leader = false;
@@ -367,12 +380,53 @@ class world final : public lock_host {
       make_durable(id, n.unsynced[i].first);
     n.unsynced.clear();
     n.sync_scheduled = false;
+    lose_disk(id);
     n.core.reset();
     n.machine.reset();
     n.locks.reset();
     n.restart_tick = tick_ + 5 + below(60);
     ++crashes_;
     trace("crash " + std::to_string(id));
+  }
+
+  /// A disk fault with the crash: the data directory is gone, or recovery
+  /// found damage and set aside everything after it. Only while every other
+  /// member is whole: two damaged members refuse to repair (by design), and
+  /// the run's liveness check would count that as a failure.
+  void lose_disk(node_id id) {
+    if (!check_amnesia_ || static_cast<double>(disk_rng_() % 10000) / 10000.0 >= disk_fault_rate_)
+      return;
+    for (auto& [other, o] : nodes_) {
+      if (other == id)
+        continue;
+      bool empty = o.disk.promised.is_zero() && o.disk.accepted.empty() &&
+                   o.disk.chosen.empty() && !o.disk.snap;
+      if (o.disk.damaged || empty || (o.core && !o.core->repair().normal()))
+        return;
+    }
+    auto& disk = nodes_[id].disk;
+    if (disk_rng_() % 2 == 0) {
+      disk = paxos::durable_state{};
+      trace("disk lost " + std::to_string(id));
+      return;
+    }
+    // Damage at a random slot: that record and everything after it is set
+    // aside, and so is the promise when it was written after the cut.
+    slot_index last = disk.snap ? disk.snap->last : 0;
+    if (!disk.accepted.empty())
+      last = std::max(last, disk.accepted.rbegin()->first);
+    if (!disk.chosen.empty())
+      last = std::max(last, disk.chosen.rbegin()->first);
+    slot_index cut = last + 1 - disk_rng_() % (last + 1);
+    disk.accepted.erase(disk.accepted.lower_bound(cut), disk.accepted.end());
+    disk.chosen.erase(disk.chosen.lower_bound(cut), disk.chosen.end());
+    if (disk.snap && disk.snap->last >= cut) {
+      disk = paxos::durable_state{};
+    } else if (disk_rng_() % 2 == 0) {
+      disk.promised = {};
+    }
+    disk.damaged = true;
+    trace("disk damaged " + std::to_string(id) + " from slot " + std::to_string(cut));
   }
 
   std::size_t down() const {
@@ -785,6 +839,9 @@ class world final : public lock_host {
   std::uint64_t tick_ = 0;
   std::uint64_t hash_ = 0xCBF29CE484222325ULL;
   double drop_ = 0, duplicate_ = 0, crash_rate_ = 0, partition_rate_ = 0;
+  bool check_amnesia_ = false;
+  double disk_fault_rate_ = 0;
+  std::mt19937_64 disk_rng_;
   std::uint64_t max_delay_ = 1;
   std::uint64_t max_sync_delay_ = 2;
   double liars_ = 0.0;

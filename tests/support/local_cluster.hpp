@@ -72,6 +72,12 @@ class local_cluster {
     nodes_.at(id).machine.reset();
   }
   void restart(paxos::node_id id) { start(id); }
+  /// Plays a lost data directory (or, with `damaged`, one whose recovery
+  /// set damage aside) on a crashed node.
+  void wipe(paxos::node_id id, bool damaged = false) {
+    nodes_.at(id).disk = paxos::durable_state{};
+    nodes_.at(id).disk.damaged = damaged;
+  }
 
   void propose(paxos::node_id id, paxos::command cmd) {
     node(id).propose(std::move(cmd));
@@ -137,7 +143,8 @@ class local_cluster {
     auto& n = nodes_[id];
     auto cfg = base_;
     cfg.id = id;
-    cfg.seed = base_.seed * 31 + id * 7 + n.incarnation++;
+    cfg.seed = base_.seed * 31 + id * 7 + n.incarnation;
+    cfg.incarnation = ++n.incarnation;
     n.machine = std::make_unique<log_machine>();
     n.core = std::make_unique<paxos::replica>(cfg, n.disk, *n.machine);
   }

@@ -72,6 +72,17 @@ class process {
     return true;
   }
 
+  /// Waits until stderr (where ballotd logs) has `text`; false on timeout or exit.
+  bool wait_for_error(const std::string& text, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (stderr_.find(text) == std::string::npos) {
+      if (std::chrono::steady_clock::now() > deadline || !running())
+        return pump(), stderr_.find(text) != std::string::npos;
+      pump(50);
+    }
+    return true;
+  }
+
   void kill(int sig) {
     if (pid_ > 0 && !status_)
       ::kill(pid_, sig);

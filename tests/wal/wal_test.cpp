@@ -199,9 +199,11 @@ std::vector<std::uint64_t> write_synced_votes(const temp_dir& dir, int n,
 TEST(WalRecoveryTest, TornLastRecordIsCutAtEveryOffset) {
   temp_dir probe;
   auto ends = write_synced_votes(probe, 3, nullptr);
-  auto start = ends[1];  // the third record spans [ends[1], ends[2])
+  // The third record spans [ends[1], ends[2] - its sync mark); a cut inside
+  // the mark leaves the whole record (a test below).
+  auto start = ends[1];
   std::vector<std::uint64_t> cuts;
-  for (std::uint64_t c = start + 1; c < ends[2]; ++c)
+  for (std::uint64_t c = start + 1; c < ends[2] - sync_mark_size; ++c)
     cuts.push_back(c);
   for (auto cut : cuts) {
     SCOPED_TRACE("cut at " + std::to_string(cut));
@@ -283,16 +285,30 @@ TEST(WalRecoveryTest, FlippedLengthFieldMidSegmentIsCorruption) {
                        {dir / first_segment, "offset " + std::to_string(ends[1])});
 }
 
-TEST(WalRecoveryTest, FlippedByteInTheLastRecordReadsAsATornWrite) {
-  // Indistinguishable from an interrupted write, and never acknowledged if it
-  // was one: the documented price of accepting torn tails.
+TEST(WalRecoveryTest, FlippedByteInTheLastRecordIsCorruptionThanksToItsSyncMark) {
+  // Before sync marks this read as a torn write and was cut silently: a
+  // synced, acknowledged vote gone. Its batch's mark follows it now.
   temp_dir dir;
-  std::vector<paxos::durable_state> states;
-  auto ends = write_synced_votes(dir, 3, &states);
-  flip_byte(dir / first_segment, ends[2] - 1);
-  recovery_report report;
-  EXPECT_TRUE(same_state(reload(dir, &report), states[1]));
-  EXPECT_EQ(report.truncated_at, ends[1]);
+  auto ends = write_synced_votes(dir, 3, nullptr);
+  flip_byte(dir / first_segment, ends[2] - sync_mark_size - 1);
+  expect_storage_error([&] { reload(dir); }, {first_segment, "corrupt record"});
+}
+
+TEST(WalRecoveryTest, ADamagedOrCutLastSyncMarkLosesNoRecord) {
+  for (bool flip : {true, false}) {
+    SCOPED_TRACE(flip ? "flipped" : "cut");
+    temp_dir dir;
+    std::vector<paxos::durable_state> states;
+    auto ends = write_synced_votes(dir, 3, &states);
+    if (flip)
+      flip_byte(dir / first_segment, ends[2] - 1);
+    else
+      std::filesystem::resize_file(dir / first_segment, ends[2] - 3);
+    recovery_report report;
+    EXPECT_TRUE(same_state(reload(dir, &report), states[2]));
+    EXPECT_TRUE(report.truncated());
+    EXPECT_EQ(report.truncated_at, ends[2] - sync_mark_size);
+  }
 }
 
 std::vector<std::string> write_many_segments(const temp_dir& dir) {
