@@ -67,6 +67,9 @@ struct config {
   /// Differs between starts of one replica (the driver draws it): answers to
   /// an earlier incarnation's state queries are not taken for this one's.
   std::uint64_t incarnation = 0;
+  /// A rejoining replica decides nothing before this many ticks: longer than
+  /// a message of its previous life can take to arrive.
+  std::uint32_t rejoin_settle_ticks = 50;
   /// Seeds the randomized election timeouts (randomness is injected, so a run is replayable).
   std::uint64_t seed = 1;
 

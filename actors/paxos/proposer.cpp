@@ -1,5 +1,7 @@
 #include "actors/paxos/proposer.hpp"
 
+#include <algorithm>
+
 namespace ballot::paxos {
 
 proposer::proposer(const config& cfg) : cfg_(cfg) {
@@ -190,6 +192,15 @@ void proposer::step_down() {
   pending_.clear();
   pending_large_.clear();
   pending_bytes_ = 0;
+}
+
+}  // namespace ballot::paxos
+
+namespace ballot::paxos {
+
+bool proposer::promised_by_others() const {
+  return std::any_of(promises_.begin(), promises_.end(),
+                     [&](auto& kv) { return kv.first != cfg_.id; });
 }
 
 }  // namespace ballot::paxos

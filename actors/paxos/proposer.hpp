@@ -32,6 +32,8 @@ class proposer {
   /// Slots in phase 2 whose outcome is not known yet.
   std::size_t in_flight() const { return inflight_.size(); }
   std::size_t queued() const { return pending_.size() + pending_large_.size(); }
+  /// Whether this candidacy or leadership counted another member's promise.
+  bool promised_by_others() const;
   /// The slot the next new command goes to (leader).
   slot_index next_slot() const { return next_slot_; }
   /// The first slot phase 1 covers (candidate and leader).

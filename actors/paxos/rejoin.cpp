@@ -6,8 +6,13 @@
 namespace ballot::paxos {
 
 rejoin::rejoin(mode m, node_id self, std::vector<node_id> members, std::size_t quorum,
-               std::uint64_t nonce)
-    : mode_(m), self_(self), members_(std::move(members)), quorum_(quorum), nonce_(nonce) {
+               std::uint64_t nonce, std::uint64_t settle_ticks)
+    : mode_(m),
+      self_(self),
+      members_(std::move(members)),
+      quorum_(quorum),
+      nonce_(nonce),
+      settle_ticks_(settle_ticks) {
   // A single-member group has nobody to ask: what it lost is lost, and
   // waiting would not bring it back.
   if (members_.size() <= 1)
@@ -32,13 +37,22 @@ rejoin::decision rejoin::on_report(node_id from, const state_report& r) {
   return decide();
 }
 
+rejoin::decision rejoin::on_tick(std::uint64_t now) {
+  now_ = now;
+  if (normal() || restored_ || now_ < settle_ticks_)
+    return {};
+  return decide();
+}
+
 rejoin::decision rejoin::decide() {
   decision d;
+  if (now_ < settle_ticks_)
+    return d;
   if (mode_ == mode::fresh) {
     bool cluster_has_state = std::any_of(reports_.begin(), reports_.end(),
                                          [](auto& kv) { return kv.second.has_state; });
     if (!cluster_has_state) {
-      if (reports_.size() + 1 >= quorum_) {
+      if (reports_.size() >= std::min(quorum_, members_.size() - 1)) {
         mode_ = mode::normal;
         d.normal = true;
       }

@@ -16,8 +16,10 @@ namespace ballot::paxos {
 ///
 ///  - `fresh`: the disk held nothing. That is a new cluster or a wiped disk,
 ///    which only the peers can tell apart: if any peer reports state, this
-///    replica repairs; if a quorum (with itself) holds nothing, the cluster is
-///    new and it starts normally.
+///    replica repairs; if a quorum of the OTHER members holds nothing, the
+///    cluster is new and it starts normally. (Counting itself would let a
+///    wiped replica vouch for its own empty disk: a value chosen by it and
+///    one other member would go unseen.)
 ///  - `repairing`: state may be missing. The replica neither promises, nor
 ///    accepts, nor acks reads, nor stands for election until EVERY other
 ///    member has reported from an intact disk, after this replica restarted
@@ -43,8 +45,11 @@ class rejoin {
     std::optional<ballot_number> restore;
   };
 
+  /// `settle_ticks`: no decision before this many ticks after the start, so
+  /// that messages of this replica's previous life (a promise on its way to
+  /// a candidate) have arrived or been lost before its peers vouch for it.
   rejoin(mode m, node_id self, std::vector<node_id> members, std::size_t quorum,
-         std::uint64_t nonce);
+         std::uint64_t nonce, std::uint64_t settle_ticks = 0);
 
   mode current() const { return mode_; }
   bool normal() const { return mode_ == mode::normal; }
@@ -71,6 +76,9 @@ class rejoin {
 
   decision on_report(node_id from, const state_report& r);
 
+  /// Advances time; may decide with the reports already in.
+  decision on_tick(std::uint64_t now);
+
   /// The replica learned up to `commit`: repaired once it reaches the target.
   /// True when that made it normal.
   bool on_commit(slot_index commit);
@@ -83,6 +91,8 @@ class rejoin {
   std::vector<node_id> members_;
   std::size_t quorum_;
   std::uint64_t nonce_;
+  std::uint64_t settle_ticks_;
+  std::uint64_t now_ = 0;
   std::map<node_id, state_report> reports_;
   bool restored_ = false;
   slot_index target_ = 0;

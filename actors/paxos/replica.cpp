@@ -32,7 +32,8 @@ replica::replica(const config& cfg, const durable_state& disk, state_machine& sm
       proposer_(cfg),
       timer_(cfg.election_timeout_min, cfg.election_timeout_max, cfg.seed * 7919 + cfg.id),
       reads_(cfg.quorum()),
-      rejoin_(start_mode(cfg, disk), cfg.id, cfg.members, cfg.quorum(), cfg.incarnation),
+      rejoin_(start_mode(cfg, disk), cfg.id, cfg.members, cfg.quorum(), cfg.incarnation,
+              cfg.rejoin_settle_ticks),
       max_round_(acceptor_.promised().round) {
   // nop
 }
@@ -40,8 +41,11 @@ replica::replica(const config& cfg, const durable_state& disk, state_machine& sm
 void replica::tick() {
   ++ticks_;
   proposer_.advance(ticks_);
-  if (!rejoin_.normal() && ticks_ % cfg_.heartbeat_interval == 0)
-    advance_repair();
+  if (!rejoin_.normal()) {
+    apply_repair(rejoin_.on_tick(ticks_));
+    if (ticks_ % cfg_.heartbeat_interval == 0)
+      advance_repair();
+  }
   switch (role()) {
     case proposer::role::follower:
       // A replica that may have forgotten a promise does not stand.
@@ -391,13 +395,23 @@ state_report replica::report(std::uint64_t nonce) const {
   if (is_leader())
     r.highest = std::max(r.highest, proposer_.next_slot() - 1);
   r.intact = rejoin_.normal();
-  r.has_state = rejoin_.current() == rejoin::mode::repairing || !acceptor_.promised().is_zero() ||
-                !acceptor_.votes().empty() || commit_index() > 0;
+  // A promise to its own ballot alone is a lonely candidacy (a node started
+  // before its peers), not state of the cluster; a candidacy or leadership
+  // that counts another member's promise is.
+  auto& p = acceptor_.promised();
+  r.has_state = rejoin_.current() == rejoin::mode::repairing ||
+                (!p.is_zero() && p.node != id()) || !acceptor_.votes().empty() ||
+                commit_index() > 0 || learner_.compacted() > 0 ||
+                is_leader() ||
+                (role() == proposer::role::candidate && proposer_.promised_by_others());
   return r;
 }
 
 void replica::on_state_report(node_id from, const state_report& r) {
-  auto d = rejoin_.on_report(from, r);
+  apply_repair(rejoin_.on_report(from, r));
+}
+
+void replica::apply_repair(const rejoin::decision& d) {
   if (d.began_repair)
     out_.damaged = true;
   if (d.restore) {
@@ -414,7 +428,8 @@ void replica::advance_repair() {
     send(m, state_query{rejoin_.nonce()});
   if (rejoin_.catching_up() && commit_index() < rejoin_.target() && rejoin_.best_source()) {
     // Whoever leads (if known) has everything; else the best reporter.
-    leader_commit_ = std::max(leader_commit_, rejoin_.target());
+    // (Not by raising leader_commit_: that says which of its own votes are
+    // chosen, and the target is only where the peers' logs end.)
     request_catchup(leader_ && *leader_ != id() ? *leader_ : *rejoin_.best_source(), true);
   }
 }

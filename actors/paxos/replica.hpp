@@ -94,6 +94,7 @@ class replica {
   /// Asks the members that have not reported yet; requests catch-up while
   /// catching up.
   void advance_repair();
+  void apply_repair(const rejoin::decision& d);
 
   void send(node_id to, message msg);
   void broadcast(const message& msg);

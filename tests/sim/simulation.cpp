@@ -147,7 +147,7 @@ class world final : public lock_host {
       std::mt19937_64 disk_rng{opts.seed * 0xD1B54A32D192ED03ULL + 17};
       if (disk_rng() % 2 == 0) {
         check_amnesia_ = true;
-        disk_fault_rate_ = static_cast<double>(disk_rng() % 1000) / 1000.0 * 0.5;
+        disk_fault_rate_ = static_cast<double>(disk_rng() % 1000) / 1000.0;
         disk_rng_.seed(disk_rng());
       }
     }
@@ -358,6 +358,8 @@ class world final : public lock_host {
     cfg.catchup_batch = 16;
     cfg.seed = opts_.seed * 1000003 + std::uint64_t{id} * 101 + n.incarnation++;
     cfg.check_amnesia = check_amnesia_;
+    // Past the longest a message can take here (see rejoin's settle time).
+    cfg.rejoin_settle_ticks = static_cast<std::uint32_t>(max_delay_ + 1);
     cfg.incarnation = n.incarnation;
     if (lock_) {
       n.locks = lock_->make_machine(id);
@@ -371,7 +373,11 @@ class world final : public lock_host {
     n.core = std::make_unique<paxos::replica>(cfg, n.disk, *n.machine);
   }
 
-  void crash(node_id id) {
+  static bool holds_nothing(const paxos::durable_state& d) {
+    return d.promised.is_zero() && d.accepted.empty() && d.chosen.empty() && !d.snap;
+  }
+
+  void crash(node_id id, bool disk_faults = true) {
     auto& n = nodes_[id];
     // Written but not synced: the page cache may or may not have flushed a
     // prefix of it; the outputs it held are lost either way.
@@ -380,7 +386,8 @@ class world final : public lock_host {
       make_durable(id, n.unsynced[i].first);
     n.unsynced.clear();
     n.sync_scheduled = false;
-    lose_disk(id);
+    if (disk_faults)
+      lose_disk(id);
     n.core.reset();
     n.machine.reset();
     n.locks.reset();
@@ -399,9 +406,7 @@ class world final : public lock_host {
     for (auto& [other, o] : nodes_) {
       if (other == id)
         continue;
-      bool empty = o.disk.promised.is_zero() && o.disk.accepted.empty() &&
-                   o.disk.chosen.empty() && !o.disk.snap;
-      if (o.disk.damaged || empty || (o.core && !o.core->repair().normal()))
+      if (o.disk.damaged || holds_nothing(o.disk) || (o.core && !o.core->repair().normal()))
         return;
     }
     auto& disk = nodes_[id].disk;
@@ -472,6 +477,12 @@ class world final : public lock_host {
     duplicate_ = 0;
     partitioned_ = false;
     std::size_t keep_down = below(2) == 0 ? below((opts_.nodes - 1) / 2 + 1) : 0;
+    // A member that repairs (or may: an empty disk) needs every other member
+    // to answer it, by design; liveness then needs them all.
+    if (check_amnesia_)
+      for (auto& [id, n] : nodes_)
+        if (n.disk.damaged || holds_nothing(n.disk) || (n.core && !n.core->repair().normal()))
+          keep_down = 0;
     for (node_id id : members_) {
       auto& n = nodes_[id];
       n.side = 0;
@@ -484,7 +495,7 @@ class world final : public lock_host {
     }
     for (std::size_t i = 0; i < members_.size() && keep_down > 0; ++i)
       if (auto id = members_[below(members_.size())]; nodes_[id].core) {
-        crash(id);
+        crash(id, false);
         --keep_down;
       }
     trace("faults stop: network healed, " + std::to_string(down()) + " node(s) stay down");

@@ -18,6 +18,7 @@ command cmd(std::uint64_t client, std::uint64_t seq) {
 config amnesia_checked() {
   config cfg;
   cfg.check_amnesia = true;
+  cfg.rejoin_settle_ticks = 3;  // the test network delivers at once
   return cfg;
 }
 
@@ -33,14 +34,16 @@ state_report report(std::uint64_t nonce, bool intact, bool has_state, std::uint6
   return r;
 }
 
-TEST(RepairRejoinTest, AFreshReplicaStartsNormallyOnceAQuorumHoldsNothing) {
+TEST(RepairRejoinTest, AFreshReplicaStartsNormallyOnceAQuorumOfOthersHoldsNothing) {
   rejoin r{rejoin::mode::fresh, 1, {1, 2, 3}, 2, 42};
   EXPECT_FALSE(r.may_promise());
   EXPECT_FALSE(r.may_accept());
   EXPECT_EQ(r.unanswered(), (std::vector<node_id>{2, 3}));
   EXPECT_FALSE(r.on_report(2, report(41, false, false)).normal);  // another incarnation's
   EXPECT_FALSE(r.on_report(9, report(42, false, false)).normal);  // not a member
-  auto d = r.on_report(2, report(42, false, false));
+  // Its own empty disk does not count: a quorum of the others must be empty.
+  EXPECT_FALSE(r.on_report(2, report(42, false, false)).normal);
+  auto d = r.on_report(3, report(42, true, false));
   EXPECT_TRUE(d.normal);
   EXPECT_TRUE(r.may_promise());
 }
