@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "actors/replica/storage.hpp"
+#include "runtime/wal/file_ops.hpp"
 
 namespace ballot::wal {
 
@@ -51,6 +52,10 @@ void sync_parent_of(const fs::path& dir) {
   sync_directory(fd.get(), name);
 }
 
+file_ops& io() {
+  return current_file_ops();
+}
+
 }  // namespace
 
 void create_directories_durably(const std::string& path) {
@@ -77,7 +82,7 @@ void create_directories_durably(const std::string& path) {
 unique_fd open_at(int dir_fd, const std::string& name, int flags, const std::string& path) {
   int fd;
   do {
-    fd = ::openat(dir_fd, name.c_str(), flags | O_CLOEXEC, 0644);
+    fd = io().open_at(dir_fd, name.c_str(), flags | O_CLOEXEC, 0644);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0)
     throw_os_error("wal: cannot open", path, errno);
@@ -93,7 +98,7 @@ file_contents read_all(int fd, const std::string& path) {
   auto buf = reinterpret_cast<char*>(out.words.data());
   std::size_t want = static_cast<std::size_t>(st.st_size);
   while (out.size < want) {
-    auto n = ::pread(fd, buf + out.size, want - out.size, static_cast<off_t>(out.size));
+    auto n = io().pread(fd, buf + out.size, want - out.size, static_cast<off_t>(out.size));
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
@@ -107,7 +112,7 @@ file_contents read_all(int fd, const std::string& path) {
 
 void write_all(int fd, std::string_view data, const std::string& path) {
   while (!data.empty()) {
-    auto n = ::write(fd, data.data(), data.size());
+    auto n = io().write(fd, data.data(), data.size());
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
@@ -117,27 +122,27 @@ void write_all(int fd, std::string_view data, const std::string& path) {
 }
 
 void sync_data(int fd, const std::string& path) {
-  if (::fdatasync(fd) != 0)
+  if (io().fdatasync(fd) != 0)
     throw_os_error("wal: fdatasync failed for", path, errno);
 }
 
 void sync_directory(int dir_fd, const std::string& path) {
-  if (::fsync(dir_fd) != 0)
+  if (io().fsync(dir_fd) != 0)
     throw_os_error("wal: fsync failed for directory", path, errno);
 }
 
 void truncate_file(int fd, std::uint64_t size, const std::string& path) {
-  if (::ftruncate(fd, static_cast<off_t>(size)) != 0)
+  if (io().ftruncate(fd, static_cast<off_t>(size)) != 0)
     throw_os_error("wal: cannot truncate", path, errno);
 }
 
 void rename_at(int dir_fd, const std::string& from, const std::string& to, const std::string& dir) {
-  if (::renameat(dir_fd, from.c_str(), dir_fd, to.c_str()) != 0)
+  if (io().rename_at(dir_fd, from.c_str(), to.c_str()) != 0)
     throw_os_error("wal: cannot rename " + from + " to " + to + " in", dir, errno);
 }
 
 void remove_at(int dir_fd, const std::string& name, const std::string& path) {
-  if (::unlinkat(dir_fd, name.c_str(), 0) != 0)
+  if (io().unlink_at(dir_fd, name.c_str()) != 0)
     throw_os_error("wal: cannot remove", path, errno);
 }
 

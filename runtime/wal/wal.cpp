@@ -497,9 +497,7 @@ std::size_t write_ahead_log::drop_segments_before(std::uint64_t index) {
   // Oldest first: a crash part-way leaves the surviving segments contiguous.
   std::size_t n = 0;
   while (segments_.size() > 1 && segments_[1].first_index <= index) {
-    auto path = path_of(segments_.front().name);
-    if (::unlinkat(dir_fd_.get(), segments_.front().name.c_str(), 0) != 0)
-      throw_os_error("wal: cannot remove segment", path, errno);
+    remove_at(dir_fd_.get(), segments_.front().name, path_of(segments_.front().name));
     segments_.erase(segments_.begin());
     ++n;
   }
