@@ -91,7 +91,22 @@ struct replica_state {
   /// Makes every appended record durable, then lets the held outputs go.
   void sync() {
     sync_scheduled = false;
-    disk->sync();
+    try {
+      disk->sync();
+    } catch (const storage_full& e) {
+      // Nothing is lost and nothing is answered: the held outputs wait, new
+      // client writes are refused, and the sync is tried again shortly.
+      if (!disk_full && on_event)
+        on_event("replica " + std::to_string(core->id()) + ": disk full, writes paused (" +
+                 e.what() + "); retrying every second");
+      disk_full = true;
+      sync_scheduled = true;
+      self->delayed_send(self, std::chrono::seconds(1), sync_atom_v);
+      return;
+    }
+    if (disk_full && on_event)
+      on_event("replica " + std::to_string(core->id()) + ": disk has space again, writes resume");
+    disk_full = false;
     auto ready_to_go = std::move(held);
     held.clear();
     for (auto& out : ready_to_go)
@@ -240,6 +255,8 @@ struct replica_state {
   caf::timespan housekeeping_interval{0};
   std::uint64_t quota_bytes = 0;
   std::function<void(const std::string&)> on_event;
+  /// The last sync found the disk full (see sync()).
+  bool disk_full = false;
   std::optional<std::tuple<paxos::rejoin::mode, bool, std::optional<paxos::node_id>>>
     last_repair;
 };
@@ -325,6 +342,12 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
     [self](propose_atom, paxos::command& cmd) -> caf::result<paxos::client_reply> {
       auto& st = self->state;
       auto promise = self->make_response_promise<paxos::client_reply>();
+      if (st.disk_full) {
+        promise.deliver(paxos::client_reply{
+          cmd.client, cmd.seq, paxos::reply_status::overloaded,
+          "replica " + std::to_string(st.core->id()) + ": disk full, writes paused", {}});
+        return promise;
+      }
       // The quota is the leader's call, not the log's: a soft limit (like
       // etcd's) that every command the leader already took may pass.
       if (st.core->is_leader() && st.quota_bytes > 0 && st.sm->grows(cmd.payload) &&

@@ -42,6 +42,15 @@ class storage_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The disk is full. Unlike other storage errors it loses nothing and breaks
+/// nothing: what was appended is still held, and `sync` may be tried again
+/// once there is space (the replica actor does, and holds its answers
+/// meanwhile).
+class storage_full : public storage_error {
+ public:
+  using storage_error::storage_error;
+};
+
 /// Makes the storage of one replica; called once per spawned actor.
 using storage_factory = std::function<std::unique_ptr<storage>()>;
 

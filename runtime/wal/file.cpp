@@ -121,6 +121,18 @@ void write_all(int fd, std::string_view data, const std::string& path) {
   }
 }
 
+int try_write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    auto n = io().write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return errno;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return 0;
+}
+
 void sync_data(int fd, const std::string& path) {
   if (io().fdatasync(fd) != 0)
     throw_os_error("wal: fdatasync failed for", path, errno);

@@ -63,6 +63,10 @@ file_contents read_all(int fd, const std::string& path);
 /// Writes all of `data` (retrying short writes and EINTR).
 void write_all(int fd, std::string_view data, const std::string& path);
 
+/// Like write_all, but returns the errno of a failed write (0 on success)
+/// instead of throwing; part of `data` may have been written then.
+int try_write_all(int fd, std::string_view data);
+
 /// fdatasync(2): the file's data and the metadata needed to read it back.
 void sync_data(int fd, const std::string& path);
 

@@ -22,6 +22,10 @@ namespace {
 /// run of appends without a sync does not hold unbounded memory.
 constexpr std::size_t write_buffer_limit = std::size_t{1} << 20;
 
+/// While the disk is full, records wait in memory up to this much; past it a
+/// full disk is an error like any other.
+constexpr std::size_t max_buffered_when_full = std::size_t{256} << 20;
+
 [[noreturn]] void fail(const std::string& msg) {
   throw actors::storage_error("wal: " + msg);
 }
@@ -80,6 +84,8 @@ template <class F>
 void write_ahead_log::guarded(F&& step) {
   try {
     step();
+  } catch (const actors::storage_full&) {
+    throw;  // nothing was lost or left half-done (see write_pending)
   } catch (...) {
     broken_ = true;
     throw;
@@ -434,14 +440,27 @@ void write_ahead_log::append(std::string_view payload) {
          " bytes (1 to " + std::to_string(max_record_size) + " allowed)");
   // Room for the sync mark that closes the batch, too.
   auto frame = frame_header_size + payload.size();
-  if (!active_fd_ || (active_size_ > 0 && active_size_ + frame + sync_mark_size > opts_.segment_size))
-    guarded([&] { roll(); });
+  try {
+    if (!active_fd_ ||
+        (active_size_ > 0 && active_size_ + frame + sync_mark_size > opts_.segment_size))
+      guarded([&] { roll(); });
+  } catch (const actors::storage_full&) {
+    // No room to close this segment: the record joins it instead (a segment's
+    // size is a target, not a limit), and the next sync tries again.
+    if (!active_fd_)
+      throw;
+  }
   append_frame(pending_, payload);
   active_size_ += frame;
   ++next_index_;
   unsynced_ = true;
-  if (pending_.size() >= write_buffer_limit)
-    guarded([&] { write_pending(); });
+  if (pending_.size() >= write_buffer_limit) {
+    try {
+      guarded([&] { write_pending(); });
+    } catch (const actors::storage_full&) {
+      // Held in memory until a sync finds space (bounded in write_pending).
+    }
+  }
 }
 
 void write_ahead_log::sync() {
@@ -488,7 +507,18 @@ void write_ahead_log::mark_batch() {
 void write_ahead_log::write_pending() {
   if (pending_.empty())
     return;
-  write_all(active_fd_.get(), pending_, path_of(segments_.back().name));
+  auto path = path_of(segments_.back().name);
+  auto before = active_size_ - pending_.size();
+  if (int err = try_write_all(active_fd_.get(), pending_); err != 0) {
+    if (err != ENOSPC || pending_.size() > max_buffered_when_full)
+      throw_os_error("wal: cannot write", path, err);
+    // A full disk: cut off what part of the batch got written (it was never
+    // synced) and keep the batch buffered for the next try.
+    truncate_file(active_fd_.get(), before, path);
+    throw actors::storage_full("wal: cannot write " + path + ": " + std::strerror(err) +
+                               " (" + std::to_string(pending_.size()) +
+                               " bytes held until there is space)");
+  }
   pending_.clear();
 }
 
@@ -536,8 +566,18 @@ void write_ahead_log::checkpoint(std::uint64_t key, std::string_view payload) {
     {
       auto path = path_of(temp);
       auto fd = open_at(dir_fd_.get(), temp, O_WRONLY | O_CREAT | O_TRUNC, path);
-      write_all(fd.get(), snapshot_header(payload), path);
-      write_all(fd.get(), payload, path);
+      int err = try_write_all(fd.get(), snapshot_header(payload));
+      if (err == 0)
+        err = try_write_all(fd.get(), payload);
+      if (err == ENOSPC) {
+        // The log before it is whole and synced: the compaction just waits.
+        fd.reset();
+        remove_at(dir_fd_.get(), temp, path);
+        throw actors::storage_full("wal: cannot write " + path + ": " + std::strerror(err) +
+                                   " (checkpoint postponed)");
+      }
+      if (err != 0)
+        throw_os_error("wal: cannot write", path, err);
       sync_data(fd.get(), path);
     }
     step(checkpoint_step::temp_written);

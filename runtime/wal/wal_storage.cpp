@@ -63,7 +63,12 @@ void wal_storage::append(const paxos::ready& rd) {
     } catch (const codec_error& e) {
       throw actors::storage_error("wal: " + log_.dir() + ": " + e.what());
     }
-    log_.checkpoint(state.snap->last, payload);
+    try {
+      log_.checkpoint(state.snap->last, payload);
+    } catch (const actors::storage_full&) {
+      // A full disk postpones the compaction: the log still holds everything
+      // the snapshot would have replaced, and the next one covers it.
+    }
   }
   // Same order as ready::persist_to. Each record is framed on its own, so a
   // torn write loses whole records only; replaying any prefix of a ready is
