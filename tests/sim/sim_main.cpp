@@ -123,7 +123,8 @@ int main(int argc, char** argv) {
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  std::uint64_t failures = 0, slots = 0, acked = 0, messages = 0, crashes = 0, partitions = 0;
+  std::uint64_t failures = 0, slots = 0, acked = 0, messages = 0, crashes = 0, partitions = 0,
+                disk_faults = 0;
   std::uint64_t ran = 0;
   ballot::sim::lock_stats lt;
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
@@ -136,6 +137,7 @@ int main(int argc, char** argv) {
     acked += out.acked;
     messages += out.messages;
     crashes += out.crashes;
+    disk_faults += out.disk_faults;
     partitions += out.partitions;
     lt.sessions += out.locks.sessions;
     lt.grants += out.locks.grants;
@@ -179,11 +181,13 @@ int main(int argc, char** argv) {
   double secs = elapsed();
   std::printf(
     "%llu seeds in %.1f s (%.0f seeds/s): %llu failed; %llu slots chosen, %llu commands "
-    "acknowledged, %llu messages, %llu crashes, %llu partitions\n",
+    "acknowledged, %llu messages, %llu crashes (%llu with a lost or damaged disk), %llu "
+    "partitions\n",
     static_cast<unsigned long long>(ran), secs, ran / (secs > 0 ? secs : 1),
     static_cast<unsigned long long>(failures), static_cast<unsigned long long>(slots),
     static_cast<unsigned long long>(acked), static_cast<unsigned long long>(messages),
-    static_cast<unsigned long long>(crashes), static_cast<unsigned long long>(partitions));
+    static_cast<unsigned long long>(crashes), static_cast<unsigned long long>(disk_faults),
+    static_cast<unsigned long long>(partitions));
   if (locks)
     std::printf(
       "lock workload: %zu sessions, %zu grants, %zu expiries, %zu leader changes; store: %zu "

@@ -215,6 +215,7 @@ class world final : public lock_host {
     out.acked = oracle_.acked();
     out.messages = messages_;
     out.crashes = crashes_;
+    out.disk_faults = disk_faults_;
     out.partitions = partitions_;
     if (lock_)
       out.locks = lock_->stats();
@@ -410,6 +411,7 @@ class world final : public lock_host {
         return;
     }
     auto& disk = nodes_[id].disk;
+    ++disk_faults_;
     if (disk_rng_() % 2 == 0) {
       disk = paxos::durable_state{};
       trace("disk lost " + std::to_string(id));
@@ -851,6 +853,7 @@ class world final : public lock_host {
   std::uint64_t hash_ = 0xCBF29CE484222325ULL;
   double drop_ = 0, duplicate_ = 0, crash_rate_ = 0, partition_rate_ = 0;
   bool check_amnesia_ = false;
+  std::size_t disk_faults_ = 0;
   double disk_fault_rate_ = 0;
   std::mt19937_64 disk_rng_;
   std::uint64_t max_delay_ = 1;

@@ -47,6 +47,8 @@ struct outcome {
   std::size_t acked = 0;
   std::size_t messages = 0;
   std::size_t crashes = 0;
+  /// Crashes that also lost the data directory or damaged it (see lose_disk).
+  std::size_t disk_faults = 0;
   std::size_t partitions = 0;
   /// Lock workload only.
   lock_stats locks;
