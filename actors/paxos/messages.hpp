@@ -117,9 +117,9 @@ struct state_report {
   bool has_state = false;
 };
 
-using message = std::variant<prepare, promise, accept, accepted, reject, heartbeat, heartbeat_ack,
-                             catchup_request, catchup_reply, install_snapshot, state_query,
-                             state_report>;
+using message =
+  std::variant<prepare, promise, accept, accepted, reject, heartbeat, heartbeat_ack,
+               catchup_request, catchup_reply, install_snapshot, state_query, state_report>;
 
 struct envelope {
   node_id from = 0;

@@ -19,6 +19,14 @@ rejoin::rejoin(mode m, node_id self, std::vector<node_id> members, std::size_t q
     mode_ = mode::normal;
 }
 
+bool rejoin::may_promise() const {
+#ifdef BALLOT_MUTANT_PROMISE_BEFORE_CAUGHT_UP
+  return normal() || restored_;
+#else
+  return normal();
+#endif
+}
+
 std::vector<node_id> rejoin::unanswered() const {
   std::vector<node_id> out;
   if (normal() || restored_)
@@ -49,8 +57,8 @@ rejoin::decision rejoin::decide() {
   if (now_ < settle_ticks_)
     return d;
   if (mode_ == mode::fresh) {
-    bool cluster_has_state = std::any_of(reports_.begin(), reports_.end(),
-                                         [](auto& kv) { return kv.second.has_state; });
+    bool cluster_has_state =
+      std::any_of(reports_.begin(), reports_.end(), [](auto& kv) { return kv.second.has_state; });
     if (!cluster_has_state) {
       if (reports_.size() >= std::min(quorum_, members_.size() - 1)) {
         mode_ = mode::normal;

@@ -57,11 +57,7 @@ class rejoin {
   /// promise restored.
   bool may_accept() const { return normal() || restored_; }
   /// May promise and stand for election.
-#ifdef BALLOT_MUTANT_PROMISE_BEFORE_CAUGHT_UP
-  bool may_promise() const { return normal() || restored_; }
-#else
-  bool may_promise() const { return normal(); }
-#endif
+  bool may_promise() const;
   /// Repairing, promise restored, learning slots up to `target()`.
   bool catching_up() const { return restored_ && !normal(); }
   slot_index target() const { return target_; }

@@ -279,9 +279,8 @@ void replica::on_catchup_reply(node_id from, const catchup_reply& r) {
     return;
   for (const auto& e : r.entries)
     learn(e.slot, e.val);
-  if (!r.entries.empty() &&
-      (commit_index() < leader_commit_ ||
-       (rejoin_.catching_up() && commit_index() < rejoin_.target())))
+  if (!r.entries.empty() && (commit_index() < leader_commit_ ||
+                             (rejoin_.catching_up() && commit_index() < rejoin_.target())))
     request_catchup(from, true);
 }
 
@@ -399,9 +398,8 @@ state_report replica::report(std::uint64_t nonce) const {
   // before its peers), not state of the cluster; a candidacy or leadership
   // that counts another member's promise is.
   auto& p = acceptor_.promised();
-  r.has_state = rejoin_.current() == rejoin::mode::repairing ||
-                (!p.is_zero() && p.node != id()) || !acceptor_.votes().empty() ||
-                commit_index() > 0 || learner_.compacted() > 0 ||
+  r.has_state = rejoin_.current() == rejoin::mode::repairing || (!p.is_zero() && p.node != id()) ||
+                !acceptor_.votes().empty() || commit_index() > 0 || learner_.compacted() > 0 ||
                 is_leader() ||
                 (role() == proposer::role::candidate && proposer_.promised_by_others());
   return r;

@@ -5,9 +5,9 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <tuple>
-#include <stdexcept>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -257,8 +257,7 @@ struct replica_state {
   std::function<void(const std::string&)> on_event;
   /// The last sync found the disk full (see sync()).
   bool disk_full = false;
-  std::optional<std::tuple<paxos::rejoin::mode, bool, std::optional<paxos::node_id>>>
-    last_repair;
+  std::optional<std::tuple<paxos::rejoin::mode, bool, std::optional<paxos::node_id>>> last_repair;
 };
 
 using replica_actor_ptr = caf::stateful_actor<replica_state>*;
@@ -344,8 +343,11 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
       auto promise = self->make_response_promise<paxos::client_reply>();
       if (st.disk_full) {
         promise.deliver(paxos::client_reply{
-          cmd.client, cmd.seq, paxos::reply_status::overloaded,
-          "replica " + std::to_string(st.core->id()) + ": disk full, writes paused", {}});
+          cmd.client,
+          cmd.seq,
+          paxos::reply_status::overloaded,
+          "replica " + std::to_string(st.core->id()) + ": disk full, writes paused",
+          {}});
         return promise;
       }
       // The quota is the leader's call, not the log's: a soft limit (like

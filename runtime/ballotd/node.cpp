@@ -48,8 +48,7 @@ class opened_log final : public actors::storage {
                    report.corrupt_reason.c_str());
     if (report.damaged()) {
       std::fprintf(stderr, "ballotd: %s: damaged synced data at offset %llu: %s\n",
-                   report.damaged_file.c_str(),
-                   static_cast<unsigned long long>(report.damaged_at),
+                   report.damaged_file.c_str(), static_cast<unsigned long long>(report.damaged_at),
                    report.damaged_reason.c_str());
       for (auto& f : report.set_aside)
         std::fprintf(stderr, "ballotd: kept the damaged file for inspection as %s\n", f.c_str());

@@ -153,12 +153,12 @@ void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
                                                             : bridge_reply::status::invalid;
       reply.result = std::move(result);
       // The replica may say why (a full disk); otherwise the queue is full.
-      reply.message = status == paxos::reply_status::overloaded
-                        ? (reply.result.empty() ? "the leader's queue of proposals is full"
-                                                : reply.result)
-                      : status == paxos::reply_status::invalid
-                        ? "the request id's seq is 0 or the command is over the size limit"
-                        : std::string{};
+      reply.message =
+        status == paxos::reply_status::overloaded
+          ? (reply.result.empty() ? "the leader's queue of proposals is full" : reply.result)
+        : status == paxos::reply_status::invalid
+          ? "the request id's seq is 0 or the command is over the size limit"
+          : std::string{};
       finish(*j, std::move(reply));
       return;
     }

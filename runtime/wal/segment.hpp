@@ -80,8 +80,8 @@ using payload_size_fn = std::function<std::optional<std::size_t>(std::string_vie
 ///  - the length runs past the end of the bytes, and `payload_size` (when
 ///    given) does not contradict it from the payload bytes present;
 ///  - the CRC fails and nothing but zero bytes follows the record.
-/// Anything else is `corrupt` (so is any damage before a valid sync mark): the bad record had good data after it, so it
-/// was once complete and acknowledged data would be lost by cutting there.
+/// Anything else is `corrupt` (so is any damage before a valid sync mark): the bad record had good
+/// data after it, so it was once complete and acknowledged data would be lost by cutting there.
 scan_result scan_frames(std::string_view bytes,
                         const std::function<void(std::uint64_t, std::string_view)>& on_record,
                         const payload_size_fn& payload_size = {});

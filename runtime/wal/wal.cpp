@@ -515,8 +515,8 @@ void write_ahead_log::write_pending() {
     // A full disk: cut off what part of the batch got written (it was never
     // synced) and keep the batch buffered for the next try.
     truncate_file(active_fd_.get(), before, path);
-    throw actors::storage_full("wal: cannot write " + path + ": " + std::strerror(err) +
-                               " (" + std::to_string(pending_.size()) +
+    throw actors::storage_full("wal: cannot write " + path + ": " + std::strerror(err) + " (" +
+                               std::to_string(pending_.size()) +
                                " bytes held until there is space)");
   }
   pending_.clear();

@@ -62,9 +62,8 @@ std::string flip_last_vote(const fs::path& dir) {
 
 /// Node `id` logs that it repaired, within `wait`.
 void expect_repaired(cluster_processes& c, std::size_t id, std::chrono::seconds wait = 20s) {
-  EXPECT_TRUE(c.node(id).wait_for_error("repaired", wait))
-    << "node " << id << " did not repair:\n"
-    << c.node(id).err();
+  EXPECT_TRUE(c.node(id).wait_for_error("repaired", wait)) << "node " << id << " did not repair:\n"
+                                                           << c.node(id).err();
 }
 
 std::size_t other_follower(std::size_t leader, std::size_t victim) {
@@ -110,8 +109,7 @@ TEST(ProcessRepairTest, AWipedFollowerDataDirectoryRejoinsAndVotesAgain) {
   fs::remove_all(c.data_dir(victim));
   write_keys(c, "b", 10);
   c.start(victim);
-  EXPECT_TRUE(c.node(victim).wait_for_error("asking the peers", 10s))
-    << c.node(victim).err();
+  EXPECT_TRUE(c.node(victim).wait_for_error("asking the peers", 10s)) << c.node(victim).err();
   expect_repaired(c, victim);
   auto other = other_follower(c.leader(), victim);
   c.kill9(other);

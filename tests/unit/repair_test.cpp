@@ -113,7 +113,8 @@ TEST_F(RepairWipedFollowerTest, ItNeitherPromisesNorVotesUntilRepairedThenCatche
     if (from != v || c.node(v).repair().may_promise())
       return;
     for (auto& env : r.messages)
-      if (std::holds_alternative<promise>(env.msg) || std::holds_alternative<heartbeat_ack>(env.msg))
+      if (std::holds_alternative<promise>(env.msg) ||
+          std::holds_alternative<heartbeat_ack>(env.msg))
         ++answers_while_repairing;
   };
   c.restart(v);

@@ -67,7 +67,7 @@ class generator {
     for (auto& c : snap.machine)
       c = static_cast<char>(below(256));
     for (auto n = below(4); n > 0; --n) {
-      paxos::client_record rec{below(10), {}, below(50)};
+      paxos::client_record rec{below(10), {}, below(50), {}, 0};
       for (auto k = below(3); k > 0; --k)
         rec.results.emplace_back(below(100), std::string(below(20), 'r'));
       snap.clients.push_back(std::move(rec));
