@@ -1,13 +1,17 @@
 #include "runtime/ballotctl/lock_commands.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <iostream>
 #include <mutex>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include <sys/types.h>
@@ -145,12 +149,104 @@ pid_t spawn(const std::vector<std::string>& command, const std::string& name, st
 
 }  // namespace
 
+namespace {
+
+std::string seconds(double s) {
+  std::ostringstream out;
+  out << s;
+  return out.str();
+}
+
+std::chrono::milliseconds to_ms(double s) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(s * 1000)));
+}
+
+client::keeper_config keeper_timing(const lock_args& a) {
+  auto k = client::keeper_config::defaults_for(to_ms(a.ttl_s));
+  k.jeopardy_margin = a.jeopardy_margin;
+  k.interval = (k.ttl - k.jeopardy_margin) / 3;
+  k.retry = std::max(std::chrono::milliseconds(1), k.interval / 4);
+  return k;
+}
+
+/// Stops CMD at jeopardy: SIGTERM, then SIGKILL after the grace. Returns
+/// CMD's wait status and whether ballotctl stopped it.
+struct supervision {
+  int status = 0;
+  bool stopped = false;
+};
+
+supervision supervise(pid_t pid, const lock_args& a, std::uint64_t token, client::session& s) {
+  using clock_type = std::chrono::steady_clock;
+  supervision out;
+  std::optional<clock_type::time_point> term_at;
+  bool killed = false;
+  for (;;) {
+    auto done = waitpid(pid, &out.status, WNOHANG);
+    if (done == pid)
+      return out;
+    if (done < 0 && errno != EINTR) {
+      out.status = 0;
+      return out;
+    }
+    auto now = clock_type::now();
+    // Asked at every turn, not from a callback: the health is computed from
+    // the clock at the call, so a late timer on a busy machine delays nothing.
+    auto health = s.health();
+    if (!term_at && health != client::session_health::healthy) {
+      term_at = now;
+      out.stopped = true;
+      auto& k = s.timing();
+      if (health == client::session_health::jeopardy)
+        std::cerr << "ballotctl: jeopardy: no keep-alive of session " << s.id()
+                  << " was confirmed within " << (k.ttl - k.jeopardy_margin).count()
+                  << " ms (TTL " << k.ttl.count() << " ms minus the jeopardy margin of "
+                  << k.jeopardy_margin.count() << " ms); the cluster may expire it and grant '"
+                  << printable(a.name) << "' to another holder after the margin";
+      else
+        std::cerr << "ballotctl: lost the session holding '" << printable(a.name)
+                  << "' (it expired, or no keep-alive was confirmed within its TTL); its "
+                     "fencing token "
+                  << token << " is no longer valid";
+      std::cerr << "; stopping the command (pid " << pid << "): SIGTERM now, SIGKILL in "
+                << a.kill_grace.count() << " ms" << std::endl;
+      kill(pid, SIGTERM);
+    }
+    if (term_at && !killed && now - *term_at >= a.kill_grace) {
+      killed = true;
+      std::cerr << "ballotctl: the command (pid " << pid << ") did not exit within the kill grace of "
+                << a.kill_grace.count() << " ms: sending SIGKILL" << std::endl;
+      kill(pid, SIGKILL);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+}  // namespace
+
+std::string settle_lock_timing(lock_args& a, bool margin_given, bool grace_given) {
+  auto ttl = to_ms(a.ttl_s);
+  if (!margin_given)
+    a.jeopardy_margin = ttl / 4;
+  if (a.jeopardy_margin >= ttl)
+    return "--jeopardy-margin '" + seconds(a.jeopardy_margin.count() / 1000.0) +
+           "' must be less than the session's TTL (--ttl " + seconds(a.ttl_s) + ")";
+  if (!grace_given)
+    a.kill_grace = a.jeopardy_margin / 2;
+  if (a.kill_grace >= a.jeopardy_margin)
+    return "--kill-grace '" + seconds(a.kill_grace.count() / 1000.0) +
+           "' must be less than the jeopardy margin (" +
+           seconds(a.jeopardy_margin.count() / 1000.0) +
+           " s): the command must be dead before the cluster may expire the session";
+  if (auto why = client::validate(keeper_timing(a)); !why.empty())
+    return "--jeopardy-margin '" + seconds(a.jeopardy_margin.count() / 1000.0) + "' with --ttl " +
+           seconds(a.ttl_s) + ": " + why;
+  return {};
+}
+
 int run_lock(const lock_args& a, client::client& c) {
-  std::atomic<bool> lost{false};
   lock::result why;
-  auto ttl = std::chrono::milliseconds(static_cast<std::int64_t>(a.ttl_s * 1000));
-  auto s = client::session::open(
-    c, ttl, [&](const std::string&) { lost = true; }, &why);
+  auto s = client::session::open(c, keeper_timing(a), nullptr, nullptr, &why);
   if (!s)
     return fail(why, a.json, "cannot open a session");
   auto mode = a.shared ? lock::lock_mode::shared : lock::lock_mode::exclusive;
@@ -175,6 +271,17 @@ int run_lock(const lock_args& a, client::client& c) {
     s->close();
     return code;
   }
+  // Granted, but the session may have fallen into jeopardy while the grant
+  // was on its way: then the lock cannot be trusted for a whole margin.
+  if (s->health() != client::session_health::healthy) {
+    std::cerr << "ballotctl: acquired '" << printable(a.name) << "' but session " << s->id()
+              << " is in jeopardy (no keep-alive confirmed lately): not starting the command\n";
+    if (a.json)
+      std::cout << "{\"ok\":false,\"error\":\"jeopardy\",\"name\":" << json_string(a.name)
+                << ",\"token\":" << got.token << "}" << std::endl;
+    s->abandon();
+    return exit_jeopardy;
+  }
   auto pid = spawn(a.command, a.name, got.token, s->id());
   if (pid < 0) {
     std::cerr << "ballotctl: cannot start '" << a.command[0] << "': " << std::strerror(errno)
@@ -182,35 +289,31 @@ int run_lock(const lock_args& a, client::client& c) {
     s->close();
     return exit_usage;
   }
-  int status = 0;
-  bool warned = false;
-  for (;;) {
-    auto done = waitpid(pid, &status, WNOHANG);
-    if (done == pid)
-      break;
-    if (done < 0 && errno != EINTR) {
-      status = 0;
-      break;
-    }
-    if (lost && !warned) {
-      warned = true;
-      std::cerr << "ballotctl: lost the session holding '" << printable(a.name)
-                << "' (it expired); stopping the command: its fencing token " << got.token
-                << " is no longer valid\n";
-      kill(pid, SIGTERM);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  if (!lost) {
+  auto run = supervise(pid, a, got.token, *s);
+  // Cut off from the cluster, a close would wait for the whole --timeout:
+  // leave the session to expire instead (the lock is free after its TTL and
+  // lock-delay). Healthy again, release the lock now.
+  if (s->health() == client::session_health::healthy) {
     auto released = s->close();
     if (!released.ok())
       std::cerr << "ballotctl: releasing '" << printable(a.name) << "' failed ("
                 << lock::to_string(released.code) << "); it is freed when the session expires\n";
+  } else {
+    s->abandon();
   }
-  if (WIFEXITED(status))
-    return WEXITSTATUS(status);
-  if (WIFSIGNALED(status))
-    return 128 + WTERMSIG(status);
+  if (run.stopped) {
+    if (a.json)
+      std::cout << "{\"ok\":false,\"error\":\"jeopardy\",\"name\":" << json_string(a.name)
+                << ",\"token\":" << got.token << "}" << std::endl;
+    std::cerr << "ballotctl: stopped the command holding '" << printable(a.name)
+              << "': the session could no longer be trusted to hold it (exit " << exit_jeopardy
+              << ")\n";
+    return exit_jeopardy;
+  }
+  if (WIFEXITED(run.status))
+    return WEXITSTATUS(run.status);
+  if (WIFSIGNALED(run.status))
+    return 128 + WTERMSIG(run.status);
   return exit_refused;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,6 +27,11 @@ struct lock_args {
   std::optional<double> wait_s;
   double ttl_s = 10;
   double lock_delay_s = 0;
+  /// Jeopardy begins this long before the cluster may expire the session.
+  std::chrono::milliseconds jeopardy_margin{2500};
+  /// From SIGTERM at jeopardy to SIGKILL; less than the margin, so that CMD
+  /// is dead before the cluster may expire the session.
+  std::chrono::milliseconds kill_grace{1250};
   std::vector<std::string> command;
   bool json = false;
   double timeout_s = 5;
@@ -38,9 +44,19 @@ int run_check_token(const std::string& name, std::uint64_t token, bool json, cli
 /// compacted past the start (exit 1) or a bad request (exit 2).
 int run_watch(const watch_args& a, client::client& c);
 
+/// ballotctl lock's exit code when it stopped CMD because the session was
+/// in jeopardy or lost (EX_TEMPFAIL: try again later).
+constexpr int exit_jeopardy = 75;
+
+/// Defaults for what the user left out (margin ttl/4, grace margin/2) and
+/// the rules they must meet; "" or why not, naming the flag and its value.
+std::string settle_lock_timing(lock_args& a, bool margin_given, bool grace_given);
+
 /// Opens a session, acquires, runs the command, releases; the command's
 /// status (128+N for signal N), or 1 not acquired, 3 unavailable, 2 when the
-/// command cannot be started.
+/// command cannot be started, exit_jeopardy when the session fell into
+/// jeopardy (or was lost) while the command ran and the command was stopped
+/// (SIGTERM, SIGKILL after the kill grace).
 int run_lock(const lock_args& a, client::client& c);
 
 }  // namespace ballot::ctl

@@ -5,6 +5,7 @@
 // cluster unavailable (or overloaded) within --timeout.
 
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -51,7 +52,8 @@ commands:
                                    VALUE" or "delete KEY REVISION"; --count: stop after N
                                    events; --from-revision: replay every change after R (a
                                    revision past the current one is a usage error, exit 2)
-  lock NAME [--shared] [--wait SECS] [--ttl SECS] [--lock-delay SECS] -- CMD [ARGS...]
+  lock NAME [--shared] [--wait SECS] [--ttl SECS] [--lock-delay SECS]
+       [--jeopardy-margin SECS] [--kill-grace SECS] -- CMD [ARGS...]
                                    opens a session, acquires NAME, runs CMD with
                                    BALLOT_LOCK_NAME and BALLOT_FENCING_TOKEN in its
                                    environment, releases; exits with CMD's status.
@@ -60,7 +62,12 @@ commands:
                                    --ttl: the session's TTL (default 10; kept alive meanwhile);
                                    --lock-delay: if the session expires while holding NAME,
                                    nobody gets it for this long (0..60, default 0).
-                                   If the session is lost while CMD runs, CMD gets SIGTERM.
+                                   Jeopardy: when no keep-alive was confirmed within TTL
+                                   minus --jeopardy-margin (default TTL/4), or the session is
+                                   lost, CMD gets SIGTERM, then SIGKILL after --kill-grace
+                                   (default margin/2, must be less than the margin), and
+                                   ballotctl exits 75: CMD is dead before the cluster may
+                                   expire the session and grant NAME to anybody else.
   check-token NAME TOKEN           is TOKEN the current holder's fencing token of NAME?
                                    prints "valid" (exit 0) or "stale" (exit 1)
 
@@ -83,7 +90,8 @@ exit codes: 0 success
             2 usage error (also a bad request the cluster refused)
             3 cluster unavailable within --timeout; also overloaded: a node kept
               answering overloaded (retried with backoff) until --timeout
-            lock: CMD's status (128+N if a signal N ended it)
+            lock: CMD's status (128+N if a signal N ended it); 75 if ballotctl
+              stopped CMD because the session was in jeopardy or lost
 )";
 
 /// A usage error: printed with the usage hint, exit 2.
@@ -109,6 +117,8 @@ struct invocation {
   std::optional<double> wait_s;
   double ttl_s = 10;
   double lock_delay_s = 0;
+  std::optional<double> jeopardy_margin_s;
+  std::optional<double> kill_grace_s;
   /// Flags given, for "applies to X, not to Y" errors.
   std::vector<std::string> command_flags;
   std::string command;
@@ -236,6 +246,12 @@ invocation parse(int argc, char** argv) {
         throw usage_error{"--lock-delay '" + std::to_string(inv.lock_delay_s) +
                           "' is over the maximum of 60 seconds"};
       inv.command_flags.push_back(flag);
+    } else if (flag == "--jeopardy-margin") {
+      inv.jeopardy_margin_s = parse_seconds(flag, take_value(), false);
+      inv.command_flags.push_back(flag);
+    } else if (flag == "--kill-grace") {
+      inv.kill_grace_s = parse_seconds(flag, take_value(), true);
+      inv.command_flags.push_back(flag);
     } else if (flag == "--ttl") {
       inv.ttl_s = parse_seconds(flag, take_value(), false);
       if (inv.ttl_s < 0.1 || inv.ttl_s > 3600)
@@ -333,6 +349,26 @@ int run(const invocation& inv) {
     expect_args(inv, 1, 1, "KEY");
   if (cmd == "lock" && inv.after_dashes.empty())
     throw usage_error{"'lock' needs a command to run after '--' (lock NAME -- CMD ARGS...)"};
+  ctl::lock_args lock;
+  if (cmd == "lock") {
+    lock.name = inv.args[0];
+    lock.shared = inv.shared;
+    lock.wait_s = inv.wait_s;
+    lock.ttl_s = inv.ttl_s;
+    lock.lock_delay_s = inv.lock_delay_s;
+    lock.command = inv.after_dashes;
+    lock.json = inv.json;
+    lock.timeout_s = inv.timeout_s;
+    auto ms = [](double s) { return std::chrono::milliseconds(std::llround(s * 1000)); };
+    if (inv.jeopardy_margin_s)
+      lock.jeopardy_margin = ms(*inv.jeopardy_margin_s);
+    if (inv.kill_grace_s)
+      lock.kill_grace = ms(*inv.kill_grace_s);
+    auto bad = ctl::settle_lock_timing(lock, inv.jeopardy_margin_s.has_value(),
+                                       inv.kill_grace_s.has_value());
+    if (!bad.empty())
+      throw usage_error{bad};
+  }
   std::uint64_t token = 0;
   if (cmd == "check-token")
     token = parse_version("TOKEN", inv.args[1]);
@@ -356,9 +392,7 @@ int run(const invocation& inv) {
   if (cmd == "watch")
     return ctl::run_watch({inv.args[0], inv.prefix, inv.count, inv.from_revision, inv.json}, c);
   if (cmd == "lock")
-    return ctl::run_lock({inv.args[0], inv.shared, inv.wait_s, inv.ttl_s, inv.lock_delay_s,
-                          inv.after_dashes, inv.json, inv.timeout_s},
-                         c);
+    return ctl::run_lock(lock, c);
   ctl::output out{inv.json, inv.timeout_s};
   auto key = inv.args.empty() ? std::string{} : inv.args[0];
   if (cmd == "put") {

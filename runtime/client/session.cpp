@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 namespace ballot::client {
@@ -10,49 +11,114 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 }  // namespace
 
+/// The driver: carries out the core's decisions with the client's timers and
+/// asynchronous keep-alives. Every decision is taken under `mu`; callbacks
+/// and calls into the client run outside it.
 struct session::keeper : std::enable_shared_from_this<keeper> {
   client* c = nullptr;
   lock::session_id id = 0;
-  std::chrono::milliseconds ttl{0};
   lost_handler on_lost;
+  health_handler on_health;
   std::atomic<bool> stopped{false};
-  std::atomic<bool> lost{false};
-  std::atomic<clock_type::rep> last_ack{0};
+  mutable std::mutex mu;
+  std::optional<session_keeper> core;
+  /// Only the newest scheduled tick runs: a reply reschedules at once.
+  std::uint64_t timer_generation = 0;
 
-  /// One keep-alive, then the next one scheduled: all on the I/O thread.
-  static void beat(const std::shared_ptr<keeper>& k) {
+  /// Sends what is due, reports a change of health, schedules the next
+  /// tick: on the I/O thread.
+  static void tick(const std::shared_ptr<keeper>& k) {
     if (k->stopped)
       return;
-    k->c->async_keep_alive(k->id, [k](const lock::result& r) {
-      if (k->stopped)
-        return;
-      if (r.ok()) {
-        k->last_ack = clock_type::now().time_since_epoch().count();
-        k->next(k->ttl / 3);
-      } else if (r.code == lock::result_code::no_session) {
-        k->lose("session " + std::to_string(k->id) + " expired or was closed");
-      } else {
-        // No answer (an election, a dead node): try again soon, the
-        // session's remaining time is running.
-        k->next(std::max(std::chrono::milliseconds(50), k->ttl / 10));
+    auto now = clock_type::now();
+    std::optional<std::uint64_t> ticket;
+    std::optional<session_health> change;
+    std::optional<clock_type::time_point> wake;
+    std::uint64_t generation = 0;
+    {
+      std::lock_guard<std::mutex> guard{k->mu};
+      ticket = k->core->send_due(now);
+      change = k->core->take_change(now);
+      wake = k->core->next_wake(now);
+      generation = ++k->timer_generation;
+    }
+    if (ticket)
+      k->c->async_keep_alive(k->id, [k, t = *ticket](const lock::result& r) { k->answer(t, r); });
+    if (change)
+      k->report(*change);
+    if (!wake)
+      return;  // expired: nothing more to do
+    // Rounded up: a timer that fires early finds nothing due and spins.
+    auto delay = std::chrono::ceil<std::chrono::milliseconds>(*wake - now);
+    delay = std::max(delay, std::chrono::milliseconds(1));
+    k->c->schedule(delay, [k, generation] {
+      {
+        std::lock_guard<std::mutex> guard{k->mu};
+        if (generation != k->timer_generation)
+          return;
       }
+      tick(k);
     });
   }
 
-  void next(std::chrono::milliseconds delay) {
-    c->schedule(delay, [self = shared_from_this()] { beat(self); });
+  void answer(std::uint64_t ticket, const lock::result& r) {
+    if (stopped)
+      return;
+    auto now = clock_type::now();
+    {
+      std::lock_guard<std::mutex> guard{mu};
+      if (r.ok())
+        core->confirmed(ticket, now);
+      else if (r.code == lock::result_code::no_session)
+        core->gone(now);
+      else
+        core->unanswered(ticket, now);  // no answer in time, overloaded, ...
+    }
+    tick(shared_from_this());
   }
 
-  void lose(const std::string& why) {
-    if (lost.exchange(true))
-      return;
-    if (on_lost) {
+  /// The cluster said the session is gone (from any thread).
+  void gone() {
+    std::optional<session_health> change;
+    {
+      std::lock_guard<std::mutex> guard{mu};
+      auto now = clock_type::now();
+      core->gone(now);
+      change = core->take_change(now);
+    }
+    if (change)
+      report(*change);
+  }
+
+  void report(session_health h) {
+    // A throwing handler must not take the client's I/O thread down.
+    if (on_health) {
       try {
-        on_lost(why);
+        on_health(h);
       } catch (...) {
-        // A throwing handler must not take the client's I/O thread down.
       }
     }
+    if (h != session_health::expired || !on_lost)
+      return;
+    bool by_cluster = false;
+    std::chrono::milliseconds ttl{0};
+    {
+      std::lock_guard<std::mutex> guard{mu};
+      by_cluster = core->gone_by_cluster();
+      ttl = core->config().ttl;
+    }
+    try {
+      on_lost(by_cluster ? "session " + std::to_string(id) + " expired or was closed"
+                         : "no keep-alive of session " + std::to_string(id) +
+                             " was confirmed within its TTL of " + std::to_string(ttl.count()) +
+                             " ms: it must be presumed expired");
+    } catch (...) {
+    }
+  }
+
+  session_health health() const {
+    std::lock_guard<std::mutex> guard{mu};
+    return core->health(clock_type::now());
   }
 };
 
@@ -60,7 +126,17 @@ session::session(std::shared_ptr<keeper> k) : k_(std::move(k)) {}
 
 std::unique_ptr<session> session::open(client& c, std::chrono::milliseconds ttl,
                                        lost_handler on_lost, lock::result* why) {
-  auto r = c.open_session(ttl);
+  return open(c, keeper_config::defaults_for(ttl), std::move(on_lost), nullptr, why);
+}
+
+std::unique_ptr<session> session::open(client& c, const keeper_config& timing,
+                                       lost_handler on_lost, health_handler on_health,
+                                       lock::result* why) {
+  // Read before the request goes out: the cluster's deadline is at least
+  // this + TTL, whenever it applied the open.
+  auto sent = clock_type::now();
+  session_keeper core{timing, sent};  // throws before anything is sent
+  auto r = c.open_session(timing.ttl);
   if (!r.ok()) {
     if (why != nullptr)
       *why = std::move(r);
@@ -69,10 +145,10 @@ std::unique_ptr<session> session::open(client& c, std::chrono::milliseconds ttl,
   auto k = std::make_shared<keeper>();
   k->c = &c;
   k->id = r.session;
-  k->ttl = ttl;
   k->on_lost = std::move(on_lost);
-  k->last_ack = clock_type::now().time_since_epoch().count();
-  k->next(ttl / 3);
+  k->on_health = std::move(on_health);
+  k->core.emplace(std::move(core));
+  c.schedule(std::chrono::milliseconds(0), [k] { keeper::tick(k); });
   return std::unique_ptr<session>{new session{std::move(k)}};
 }
 
@@ -85,13 +161,20 @@ lock::session_id session::id() const {
   return k_->id;
 }
 
+session_health session::health() const {
+  return k_->health();
+}
+
 bool session::lost() const {
-  return k_->lost;
+  return health() == session_health::expired;
 }
 
 bool session::in_jeopardy() const {
-  auto last = clock_type::time_point{clock_type::duration{k_->last_ack.load()}};
-  return clock_type::now() - last > k_->ttl;
+  return health() != session_health::healthy;
+}
+
+const keeper_config& session::timing() const {
+  return k_->core->config();  // never changes after open
 }
 
 lock::result session::acquire(const std::string& name, lock::lock_mode mode,
@@ -99,7 +182,7 @@ lock::result session::acquire(const std::string& name, lock::lock_mode mode,
                               std::chrono::milliseconds lock_delay) {
   auto r = k_->c->acquire(k_->id, name, mode, wait, lock_delay);
   if (r.code == lock::result_code::no_session)
-    k_->lose(r.message);
+    k_->gone();
   return r;
 }
 
@@ -113,9 +196,20 @@ lock::result session::put(const std::string& key, const std::string& value) {
 
 lock::result session::close() {
   k_->stopped = true;
-  if (k_->lost)
+  bool gone = false;
+  {
+    std::lock_guard<std::mutex> guard{k_->mu};
+    gone = k_->core->gone_by_cluster();
+  }
+  if (gone)
     return lock::result::error(lock::result_code::no_session, "the session was lost already");
+  // Presumed expired but not known to be: a close frees its locks at once
+  // if the cluster still has it.
   return k_->c->close_session(k_->id);
+}
+
+void session::abandon() {
+  k_->stopped = true;
 }
 
 }  // namespace ballot::client
