@@ -112,6 +112,46 @@ TEST_F(BallotctlTest, UsageErrorsExitTwoAndNameTheFlag) {
   EXPECT_NE(help.out.find("usage: ballotctl"), std::string::npos);
 }
 
+TEST_F(BallotctlTest, JeopardyTimingIsValidatedNamingTheValue) {
+  // Refused before anything is sent: no endpoint is reachable here.
+  auto margin = ballotctl("lock L --ttl 3 --jeopardy-margin 3 -- true 2>&1");
+  EXPECT_EQ(margin.exit_code, 2);
+  EXPECT_NE(margin.out.find("--jeopardy-margin '3' must be less than"), std::string::npos)
+    << margin.out;
+  // The default margin is TTL/4 = 0.75 s: a grace of 1 s would outlive it.
+  auto grace = ballotctl("lock L --ttl 3 --kill-grace 1 -- true 2>&1");
+  EXPECT_EQ(grace.exit_code, 2);
+  EXPECT_NE(grace.out.find("--kill-grace '1' must be less than the jeopardy margin (0.75 s)"),
+            std::string::npos)
+    << grace.out;
+  auto equal = ballotctl("lock L --jeopardy-margin 2 --kill-grace 2 -- true 2>&1");
+  EXPECT_EQ(equal.exit_code, 2);
+  EXPECT_NE(equal.out.find("--kill-grace '2'"), std::string::npos) << equal.out;
+  auto zero = ballotctl("lock L --jeopardy-margin 0 -- true 2>&1");
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_NE(zero.out.find("--jeopardy-margin '0'"), std::string::npos) << zero.out;
+  auto negative = ballotctl("lock L --kill-grace -1 -- true 2>&1");
+  EXPECT_EQ(negative.exit_code, 2);
+  EXPECT_NE(negative.out.find("--kill-grace '-1'"), std::string::npos) << negative.out;
+  // No room left for keep-alives before jeopardy.
+  auto tight = ballotctl("lock L --ttl 0.1 --jeopardy-margin 0.099 --kill-grace 0 -- true 2>&1");
+  EXPECT_EQ(tight.exit_code, 2);
+  EXPECT_NE(tight.out.find("keep-alive interval 0 ms"), std::string::npos) << tight.out;
+  auto misplaced = ballotctl("get k --kill-grace 1 2>&1");
+  EXPECT_EQ(misplaced.exit_code, 2);
+  EXPECT_NE(misplaced.out.find("--kill-grace applies to lock"), std::string::npos)
+    << misplaced.out;
+}
+
+TEST_F(BallotctlTest, AConnectedHolderIsNeverInJeopardy) {
+  // Four TTLs of CMD with a tight margin: keep-alives keep the session
+  // healthy, so CMD runs to its end and its status is ballotctl's.
+  auto r = ballotctl(endpoints +
+                     " lock steady --ttl 0.5 --jeopardy-margin 0.2 --kill-grace 0.1 -- sh -c "
+                     "'sleep 2; exit 7'");
+  EXPECT_EQ(r.exit_code, 7);
+}
+
 TEST_F(BallotctlTest, LockRunsTheCommandWithItsFencingToken) {
   auto r = ballotctl(
     endpoints + " lock jobs -- sh -c 'echo \"$BALLOT_LOCK_NAME $BALLOT_FENCING_TOKEN\"; exit 7'");

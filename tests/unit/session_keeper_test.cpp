@@ -109,9 +109,18 @@ TEST(SessionKeeperTest, AConfirmationAnchorsAtTheSendTimeNotTheReplyTime) {
   EXPECT_EQ(k.health(at(2599)), session_health::healthy);
   EXPECT_EQ(k.health(at(2600)), session_health::jeopardy);
   EXPECT_EQ(k.health(at(3600)), session_health::expired);
-  // The next one is due an interval after that send.
-  EXPECT_FALSE(k.send_due(at(1199)));
+  // The next one was due an interval after that send: overdue already.
+  EXPECT_EQ(k.next_wake(at(1500)), at(1500));
   EXPECT_TRUE(k.send_due(at(1500)));
+}
+
+TEST(SessionKeeperTest, TheNextKeepAliveIsDueAnIntervalAfterTheConfirmedSend) {
+  session_keeper k{timing(), at(0)};
+  auto t = k.send_due(at(600));
+  ASSERT_TRUE(t);
+  k.confirmed(*t, at(650));
+  EXPECT_FALSE(k.send_due(at(1199)));
+  EXPECT_TRUE(k.send_due(at(1200)));
 }
 
 TEST(SessionKeeperTest, AnOldKeepAlivesConfirmationDoesNotExtendPastItsOwnSendTimePlusTtl) {
