@@ -198,11 +198,12 @@ supervision supervise(pid_t pid, const lock_args& a, std::uint64_t token, client
       out.stopped = true;
       auto& k = s.timing();
       if (health == client::session_health::jeopardy)
-        std::cerr << "ballotctl: jeopardy: no keep-alive of session " << s.id()
-                  << " was confirmed within " << (k.ttl - k.jeopardy_margin).count()
+        std::cerr << "ballotctl: jeopardy: the cluster confirmed no keep-alive of session "
+                  << s.id() << " sent in the last " << (k.ttl - k.jeopardy_margin).count()
                   << " ms (TTL " << k.ttl.count() << " ms minus the jeopardy margin of "
-                  << k.jeopardy_margin.count() << " ms); the cluster may expire it and grant '"
-                  << printable(a.name) << "' to another holder after the margin";
+                  << k.jeopardy_margin.count() << " ms); it may expire the session and grant '"
+                  << printable(a.name) << "' to another holder in " << k.jeopardy_margin.count()
+                  << " ms";
       else
         std::cerr << "ballotctl: lost the session holding '" << printable(a.name)
                   << "' (it expired, or no keep-alive was confirmed within its TTL); its "
@@ -306,8 +307,8 @@ int run_lock(const lock_args& a, client::client& c) {
       std::cout << "{\"ok\":false,\"error\":\"jeopardy\",\"name\":" << json_string(a.name)
                 << ",\"token\":" << got.token << "}" << std::endl;
     std::cerr << "ballotctl: stopped the command holding '" << printable(a.name)
-              << "': the session could no longer be trusted to hold it (exit " << exit_jeopardy
-              << ")\n";
+              << "': the session could no longer be trusted to hold it; fencing token "
+              << got.token << " may be stale (exit " << exit_jeopardy << ")\n";
     return exit_jeopardy;
   }
   if (WIFEXITED(run.status))
