@@ -1,0 +1,134 @@
+// The client library's session as the driver of the session_keeper core,
+// end to end: a client that reaches the cluster through a relay the test
+// freezes reports jeopardy (state and callback), healthy again when the
+// relay thaws before the TTL, and expired (final, with on_lost) when it
+// does not.
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "runtime/client/session.hpp"
+#include "tests/gateway/cluster_fixture.hpp"
+#include "tests/process/freezable_relay.hpp"
+
+namespace {
+
+using namespace ballot;
+using namespace std::chrono_literals;
+using client::session_health;
+using steady = std::chrono::steady_clock;
+
+class SessionJeopardyTest : public test_support::ClusterFixture {};
+
+/// The health changes the session called back with, and when.
+struct health_log {
+  std::mutex m;
+  std::vector<std::pair<session_health, steady::time_point>> changes;
+  std::vector<std::string> lost;
+
+  void add(session_health h) {
+    std::lock_guard<std::mutex> guard{m};
+    changes.emplace_back(h, steady::now());
+  }
+  std::vector<session_health> seen() {
+    std::lock_guard<std::mutex> guard{m};
+    std::vector<session_health> out;
+    for (auto& c : changes)
+      out.push_back(c.first);
+    return out;
+  }
+};
+
+bool await_health(client::session& s, session_health want, std::chrono::milliseconds limit) {
+  auto deadline = steady::now() + limit;
+  while (s.health() != want && steady::now() < deadline)
+    std::this_thread::sleep_for(2ms);
+  return s.health() == want;
+}
+
+std::uint16_t port_of(const std::string& endpoint) {
+  return static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
+}
+
+TEST_F(SessionJeopardyTest, ACutOffSessionReportsJeopardyThenHealthyOrExpired) {
+  start_all_gateways();
+  ballot::testing::freezable_relay relay{port_of(endpoint_of(1))};
+  auto c = make_client({relay.endpoint()});
+  // TTL 2 s, jeopardy 1 s before: keep-alives every 333 ms.
+  auto timing = client::keeper_config::defaults_for(2000ms);
+  timing.jeopardy_margin = 1000ms;
+  timing.interval = 333ms;
+  timing.retry = 83ms;
+  health_log log;
+  auto s = client::session::open(
+    *c, timing,
+    [&](const std::string& why) {
+      std::lock_guard<std::mutex> guard{log.m};
+      log.lost.push_back(why);
+    },
+    [&](session_health h) { log.add(h); });
+  ASSERT_NE(s, nullptr);
+
+  // Connected for more than a TTL: healthy throughout.
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(s->health(), session_health::healthy);
+  EXPECT_TRUE(log.seen().empty());
+
+  // Cut off: jeopardy comes between TTL - margin - interval and TTL - margin
+  // after the freeze (plus scheduling), and the callback says so.
+  auto frozen = steady::now();
+  relay.freeze();
+  ASSERT_TRUE(await_health(*s, session_health::jeopardy, 3s));
+  auto in_jeopardy = steady::now() - frozen;
+  EXPECT_GE(in_jeopardy, 600ms);
+  EXPECT_LE(in_jeopardy, 1500ms);
+  EXPECT_TRUE(s->in_jeopardy());
+  EXPECT_FALSE(s->lost());
+  // Back before the TTL: the stuck keep-alives get through and confirm.
+  relay.thaw();
+  ASSERT_TRUE(await_health(*s, session_health::healthy, 2s));
+  std::this_thread::sleep_for(20ms);  // the callback runs after the state changed
+  EXPECT_EQ(log.seen(), (std::vector<session_health>{session_health::jeopardy,
+                                                     session_health::healthy}));
+
+  // Cut off for good: jeopardy, then expired a margin later, for good.
+  relay.freeze();
+  ASSERT_TRUE(await_health(*s, session_health::expired, 4s));
+  relay.thaw();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(s->health(), session_health::expired);
+  EXPECT_TRUE(s->lost());
+  auto seen = log.seen();
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[2], session_health::jeopardy);
+  EXPECT_EQ(seen[3], session_health::expired);
+  {
+    std::lock_guard<std::mutex> guard{log.m};
+    auto margin = log.changes[3].second - log.changes[2].second;
+    EXPECT_GE(margin, 700ms);  // the margin, give or take a busy machine
+    EXPECT_LE(margin, 1500ms);
+    ASSERT_EQ(log.lost.size(), 1u);
+    EXPECT_NE(log.lost[0].find("presumed expired"), std::string::npos) << log.lost[0];
+  }
+}
+
+TEST_F(SessionJeopardyTest, BadTimingIsRefusedBeforeAnythingIsSent) {
+  // No gateway runs: a request would fail, the validation comes first.
+  client::options opts;
+  opts.endpoints = {"127.0.0.1:1"};
+  client::client c{opts};
+  auto timing = client::keeper_config::defaults_for(1000ms);
+  timing.jeopardy_margin = 1000ms;
+  try {
+    client::session::open(c, timing, nullptr, nullptr);
+    FAIL() << "a margin equal to the TTL was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string{e.what()}.find("jeopardy margin 1000 ms"), std::string::npos)
+      << e.what();
+  }
+}
+
+}  // namespace
