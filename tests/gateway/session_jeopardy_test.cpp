@@ -6,12 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "runtime/client/session.hpp"
 #include "tests/gateway/cluster_fixture.hpp"
+#include "tests/gateway/run_ballotctl.hpp"
 #include "tests/process/freezable_relay.hpp"
 
 namespace {
@@ -113,6 +116,41 @@ TEST_F(SessionJeopardyTest, ACutOffSessionReportsJeopardyThenHealthyOrExpired) {
     ASSERT_EQ(log.lost.size(), 1u);
     EXPECT_NE(log.lost[0].find("presumed expired"), std::string::npos) << log.lost[0];
   }
+}
+
+TEST_F(SessionJeopardyTest, BallotctlKillsACommandThatIgnoresSigtermAfterTheGrace) {
+  start_all_gateways();
+  ballot::testing::freezable_relay relay{port_of(endpoint_of(1))};
+  auto started = ::testing::TempDir() + "jeopardy-started-" + std::to_string(getpid());
+  std::remove(started.c_str());
+  // TTL 2 s, SIGTERM 0.8 s before it, SIGKILL 0.3 s after that. CMD ignores
+  // SIGTERM (its short sleeps do not hold ballotctl's stdout for long).
+  auto run = std::async(std::launch::async, [&] {
+    return test_support::ballotctl(
+      "--timeout 5 --endpoints " + relay.endpoint() +
+      " lock stubborn --ttl 2 --jeopardy-margin 0.8 --kill-grace 0.3 -- sh -c \"trap '' TERM; "
+      "touch " +
+      started + "; while :; do sleep 0.05; done\" 2>&1");
+  });
+  auto deadline = steady::now() + 10s;
+  while (!std::ifstream{started} && steady::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(std::ifstream{started}) << "CMD did not start";
+  std::this_thread::sleep_for(2500ms);  // healthy for more than a TTL
+  auto frozen = steady::now();
+  relay.freeze();
+  ASSERT_EQ(run.wait_for(10s), std::future_status::ready);
+  auto stopped_after = steady::now() - frozen;
+  auto r = run.get();
+  EXPECT_EQ(r.exit_code, 75) << r.out;
+  EXPECT_NE(r.out.find("jeopardy"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sending SIGKILL"), std::string::npos) << r.out;
+  // Killed a grace after jeopardy, which came TTL - margin after the last
+  // confirmed send (at most an interval before the freeze): before the
+  // cluster could expire the session (TTL after that send).
+  EXPECT_GE(stopped_after, 800ms);
+  EXPECT_LE(stopped_after, 1900ms);
+  std::remove(started.c_str());
 }
 
 TEST_F(SessionJeopardyTest, BadTimingIsRefusedBeforeAnythingIsSent) {
