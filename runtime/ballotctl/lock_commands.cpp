@@ -1,7 +1,6 @@
 #include "runtime/ballotctl/lock_commands.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -146,10 +145,6 @@ pid_t spawn(const std::vector<std::string>& command, const std::string& name, st
   }
   return pid;
 }
-
-}  // namespace
-
-namespace {
 
 std::string seconds(double s) {
   std::ostringstream out;
