@@ -75,16 +75,28 @@ rejoin::decision rejoin::decide() {
   if (reports_.size() + 1 < members_.size())
 #endif
     return d;
+  // Members that lost state (this one included) cannot vouch for a slot.
+  // Every chosen slot was voted by a quorum, so with fewer of them than a
+  // quorum some intact member holds each such vote. With a quorum of them,
+  // only a cluster that never voted (a new one, with lonely candidacies) is
+  // safe to rejoin; a member that restarted holds no live candidacy either.
   blocked_by_.reset();
+  std::size_t lost = 1;
+  slot_index highest = 0;
   for (auto& [m, r] : reports_) {
     if (!r.intact) {
-      // Another member lost state too: the two cannot vouch for each other.
-      // Ask it again later; it may have been restored by an operator.
+      ++lost;
       blocked_by_ = m;
-      reports_.erase(m);
-      return d;
     }
+    highest = std::max({highest, r.highest, r.commit});
   }
+  if (lost >= quorum_ && highest > 0) {
+    // Ask the others again later; they may have been restored by an operator.
+    for (auto it = reports_.begin(); it != reports_.end();)
+      it = it->second.intact ? std::next(it) : reports_.erase(it);
+    return d;
+  }
+  blocked_by_.reset();
   ballot_number promised;
   slot_index best_commit = 0;
   for (auto& [m, r] : reports_) {

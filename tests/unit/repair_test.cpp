@@ -79,6 +79,38 @@ TEST(RepairRejoinTest, TwoDamagedMembersCannotVouchForEachOther) {
   EXPECT_FALSE(r.blocked_by());
 }
 
+TEST(RepairRejoinTest, FreshMembersOfAClusterThatNeverVotedDoNotBlockEachOther) {
+  // A staggered start: two members elected nobody yet (one promised the
+  // other's ballot), three restarted before they decided. Nothing was ever
+  // voted, so there is nothing a lost disk could have held but promises,
+  // and no member that restarted holds a live candidacy.
+  rejoin r{rejoin::mode::fresh, 3, {1, 2, 3, 4, 5}, 3, 7};
+  r.on_report(1, report(7, true, true, 2, 0));
+  r.on_report(2, report(7, true, false, 2, 0));
+  r.on_report(4, report(7, false, false));
+  auto d = r.on_report(5, report(7, false, false));
+  ASSERT_TRUE(d.restore);
+  EXPECT_EQ(d.restore->round, 2u);
+  EXPECT_TRUE(r.on_commit(0));
+  EXPECT_TRUE(r.may_promise());
+}
+
+TEST(RepairRejoinTest, AQuorumOfDamagedMembersRefusesOnceAnythingWasVoted) {
+  rejoin r{rejoin::mode::repairing, 3, {1, 2, 3, 4, 5}, 3, 7};
+  r.on_report(1, report(7, true, true, 2, 12));
+  r.on_report(2, report(7, true, true, 2, 12));
+  r.on_report(4, report(7, false, true));
+  auto d = r.on_report(5, report(7, false, false));
+  EXPECT_FALSE(d.restore);
+  EXPECT_TRUE(r.blocked_by());
+  // One of them came back whole: two lost of five is fewer than a quorum.
+  d = r.on_report(4, report(7, true, true, 2, 12));
+  EXPECT_FALSE(d.restore);  // still waiting for 5's answer again
+  d = r.on_report(5, report(7, false, false));
+  ASSERT_TRUE(d.restore);
+  EXPECT_EQ(r.target(), 12u);
+}
+
 /// Runs a cluster with some commits, then crashes node 3 and wipes its disk.
 struct RepairWipedFollowerTest : ::testing::Test {
   local_cluster c{3, amnesia_checked()};
