@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,15 +41,27 @@ class cluster_processes {
     std::filesystem::remove_all(dir_, ec);
   }
 
-  std::string peers() const {
+  /// The --peers list node `self` is started with: each member where it listens, or where
+  /// `peer_route` says `self` reaches it (a proxy in between).
+  std::string peers(std::size_t self = 0) const {
     std::string out;
-    for (auto& [id, port] : peer_ports_)
-      out += (out.empty() ? "" : ",") + std::to_string(id) + "=127.0.0.1:" + std::to_string(port);
+    for (auto& [id, port] : peer_ports_) {
+      auto where = host(id) + ":" + std::to_string(port);
+      if (peer_route && self != 0 && self != id)
+        where = peer_route(self, id);
+      out += (out.empty() ? "" : ",") + std::to_string(id) + "=" + where;
+    }
     return out;
   }
 
   std::string client_endpoint(std::size_t id) const {
-    return "127.0.0.1:" + std::to_string(client_ports_.at(id));
+    return host(id) + ":" + std::to_string(client_ports_.at(id));
+  }
+
+  /// The address node `id` listens on (peers and clients): 127.0.0.1 unless `hosts` says.
+  std::string host(std::size_t id) const {
+    auto it = hosts.find(id);
+    return it == hosts.end() ? "127.0.0.1" : it->second;
   }
 
   std::vector<std::string> endpoints() const {
@@ -62,9 +75,14 @@ class cluster_processes {
 
   /// Starts node `id` and waits for its ready line.
   void start(std::size_t id) {
-    std::vector<std::string> argv{BALLOTD_BIN,         "--id",       std::to_string(id),
-                                  "--peers",           peers(),      "--client",
-                                  client_endpoint(id), "--data-dir", data_dir(id).string()};
+    std::vector<std::string> argv;
+    if (auto it = launch_prefix.find(id); it != launch_prefix.end())
+      argv = it->second;
+    for (std::string arg : {std::string{BALLOTD_BIN}, std::string{"--id"}, std::to_string(id),
+                            std::string{"--peers"}, peers(id), std::string{"--client"},
+                            client_endpoint(id), std::string{"--data-dir"},
+                            data_dir(id).string()})
+      argv.push_back(arg);
     argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
     nodes_[id] = std::make_unique<process>(argv);
     ASSERT_TRUE(nodes_[id]->wait_for_output("ballotd ready", 15s))
@@ -110,7 +128,15 @@ class cluster_processes {
   /// Flags every node is started with, after the standard ones.
   std::vector<std::string> extra_flags;
 
+  /// Where each node listens, for nodes not on 127.0.0.1 (each in its own network namespace).
+  std::map<std::size_t, std::string> hosts;
+  /// Put before a node's command line (`ip netns exec NS`, say); nothing by default.
+  std::map<std::size_t, std::vector<std::string>> launch_prefix;
+  /// If set, the HOST:PORT by which node `self` reaches node `peer` (a proxy in front of it).
+  std::function<std::string(std::size_t self, std::size_t peer)> peer_route;
+
   std::uint16_t client_port(std::size_t id) const { return client_ports_.at(id); }
+  std::uint16_t peer_port(std::size_t id) const { return peer_ports_.at(id); }
 
  private:
   static int& counter() {
