@@ -96,6 +96,8 @@ class netns_cluster {
     for (std::size_t id = 1; id <= net.nodes(); ++id) {
       cluster.node(id).out();
       cluster.node(id).err();
+      if (auto it = proxies_.find(id); it != proxies_.end())
+        it->second->out();
     }
   }
 

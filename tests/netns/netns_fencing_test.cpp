@@ -2,15 +2,22 @@
 // behind slow, stalling peer links, and `ballotctl lock` holders in the client namespace and
 // in every node's namespace, each doing a read-modify-write of one shared counter file under
 // the lock, while a seeded nemesis cuts the leader off, kills it and cuts off a node with a
-// holder next to it. The file keeps the highest fencing token that wrote it and a critical
-// section with an older token refuses to write (Chubby's sequencer check); the counter must
-// equal the number of sections that reported success, and the tokens of the writes must
-// strictly increase: no write with a stale token is ever accepted.
+// holder next to it.
+//
+// The counter file is the downstream service: like a storage server checking Chubby
+// sequencers, it checks the token and writes in one step (under flock), keeps the highest
+// token that wrote it and refuses an older one. Across partitions a holder can get its grant
+// after its session expired (the grant was chosen, the reply crossed the partition late) and
+// run with a token that is no longer the newest; the fence must refuse it. So: no write with
+// a stale token is ever accepted (the tokens of the writes strictly increase), no accepted
+// write is lost, and no fencing token is ever handed to two critical sections.
 #include <sys/wait.h>
 
 #include <atomic>
 #include <fstream>
 #include <random>
+#include <set>
+#include <sstream>
 
 #include "tests/netns/netns_cluster.hpp"
 
@@ -20,25 +27,35 @@ using namespace ballot::testing;
 using namespace ballot::testing::netns;
 using namespace std::chrono_literals;
 
-/// One critical section, run by ballotctl with the lock held. Exit 0: the counter was
-/// incremented under our token; 99: a newer token wrote first (we were fenced off); anything
-/// else: failed before writing. Not atomic on purpose: two holders at once would lose updates.
-constexpr const char* critical_section = R"(
+/// One critical section, run by ballotctl with the lock held, $2 naming the holder. Exit 0:
+/// the counter was incremented under our token; 99: a newer token wrote first (we were fenced
+/// off); anything else: failed before writing. The downstream serializes its requests (flock)
+/// as a server would, and one request is not torn by the SIGTERM that ballotctl sends when it
+/// learns its session is gone; each step is logged to "$f.sections" for the checks and for diagnosis.
+constexpr const char* critical_section = R"sh(
 f="$1"
+trap '' TERM
+exec 9>>"$f.lock"
+flock 9 || exit 4
+echo "begin $BALLOT_FENCING_TOKEN holder=$2 $(date +%s.%N)" >> "$f.sections"
 read count token < "$f" || exit 2
-if [ "$BALLOT_FENCING_TOKEN" -le "$token" ]; then exit 99; fi
+if [ "$BALLOT_FENCING_TOKEN" -le "$token" ]; then
+  echo "fenced $BALLOT_FENCING_TOKEN holder=$2 $(date +%s.%N) newest=$token" >> "$f.sections"
+  exit 99
+fi
 sleep 0.01
 echo "$((count + 1)) $BALLOT_FENCING_TOKEN" > "$f.tmp.$$" && mv "$f.tmp.$$" "$f" || exit 3
 echo "$BALLOT_FENCING_TOKEN" >> "$f.log"
-)";
+echo "wrote $BALLOT_FENCING_TOKEN holder=$2 $(date +%s.%N)" >> "$f.sections"
+)sh";
 
 /// Runs one `ballotctl lock` in namespace `ns`; its exit code.
 int run_holder_once(const std::string& ns, const std::string& endpoints,
-                    const std::string& file) {
+                    const std::string& file, std::size_t who) {
   std::string cmd = ip_binary() + " netns exec " + ns + " " + BALLOTCTL_BIN +
                     " --timeout 8 --endpoints " + endpoints +
                     " lock counter --wait 8 --ttl 3 -- sh -c '" + critical_section + "' sh " +
-                    file + " 2>/dev/null";
+                    file + " " + std::to_string(who) + " 2>>" + file + ".err" + std::to_string(who);
   int status = std::system(cmd.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -70,7 +87,7 @@ TEST(NetnsFencingTest, HoldersOnEveryStackNeverWriteWithAStaleToken) {
   for (std::size_t i = 0; i < holder_ns.size(); ++i)
     holders.emplace_back([&, i] {
       while (!stop) {
-        auto code = run_holder_once(holder_ns[i], nc.endpoint_list(), file);
+        auto code = run_holder_once(holder_ns[i], nc.endpoint_list(), file, i);
         if (code == 0) {
           ++succeeded;
           succeeded_next_to_nodes += i >= 2;
@@ -140,11 +157,34 @@ TEST(NetnsFencingTest, HoldersOnEveryStackNeverWriteWithAStaleToken) {
   }
   EXPECT_EQ(writes, count);
   EXPECT_EQ(prev, last_token);
+  // Each fencing token reached one critical section at most.
+  std::ifstream sections{file + ".sections"};
+  std::set<std::uint64_t> begun;
+  std::string what, holder, line;
+  while (std::getline(sections, line)) {
+    std::istringstream in{line};
+    in >> what >> token >> holder;
+    if (what == "begin") {
+      EXPECT_TRUE(begun.insert(token).second) << "token " << token << " was handed out twice";
+    }
+  }
+  EXPECT_GE(begun.size(), static_cast<std::size_t>(succeeded + fenced));
+  if (HasFailure()) {
+    auto keep = std::filesystem::temp_directory_path() /
+                ("ballot-netns-fencing-" + std::to_string(seed));
+    std::filesystem::create_directories(keep);
+    for (auto& entry : std::filesystem::directory_iterator(cluster.dir()))
+      if (entry.path().filename().string().rfind("counter", 0) == 0)
+        std::filesystem::copy(entry.path(), keep / entry.path().filename(),
+                              std::filesystem::copy_options::overwrite_existing);
+    ADD_FAILURE() << "the counter, its write log, sections and holders' stderr kept in " << keep;
+  }
   std::string actions_text;
   for (auto& [what, n] : actions)
     actions_text += " " + what + " x" + std::to_string(n) + ";";
   std::printf("[ fencing ] %d critical sections succeeded (%d by holders next to a node), %d "
-              "fenced off, %d not acquired or failed\n[ nemesis ]%s\n",
+              "stale holders fenced off (a grant that reached its holder after newer ones), "
+              "%d not acquired or failed\n[ nemesis ]%s\n",
               succeeded.load(), succeeded_next_to_nodes.load(), fenced.load(), failed.load(),
               actions_text.c_str());
 }

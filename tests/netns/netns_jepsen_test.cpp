@@ -242,6 +242,10 @@ TEST(NetnsJepsenTest, PartitionsKillsAndSlowLinksKeepTheHistoryLinearizable) {
         ++majority_writes_in_windows;
   }
   EXPECT_GT(ok, 50) << "too few acknowledged writes to mean anything";
+  // The peer traffic really crossed the proxies (the nodes know each other only by them).
+  for (std::size_t id = 1; id <= 3; ++id)
+    EXPECT_NE(nc.proxy(id).out().find("accepted conn="), std::string::npos)
+      << "no peer ever connected through node " << id << "'s proxy";
   EXPECT_GT(majority_writes_in_windows, 0)
     << "the majority committed nothing while the old leader was cut off";
 

@@ -15,7 +15,8 @@
 //
 // Decisions are drawn from a generator seeded with (--seed, connection number, direction),
 // three draws a chunk whatever is decided, so a run that sees the same chunks on the same
-// connections makes the same decisions; --trace prints each one on stdout.
+// connections makes the same decisions; --trace prints each one on stdout. Each accepted
+// connection is announced on stdout too (`accepted conn=N`).
 //
 // SIGSTOP freezes every link (both directions stop, connections stay open); SIGCONT thaws.
 #include <arpa/inet.h>
@@ -343,6 +344,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "ballot-netproxy: accept: %s\n", std::strerror(errno));
       return 1;
     }
+    // One line per connection, so a test can tell that traffic really crossed the proxy.
+    std::printf("accepted conn=%llu\n", static_cast<unsigned long long>(number));
+    std::fflush(stdout);
     std::thread{serve, client, number++}.detach();
   }
 }
