@@ -1,7 +1,11 @@
 #pragma once
 
+#include <chrono>
 #include <cstdlib>
+#include <map>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "tests/netns/netns_network.hpp"

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -138,6 +139,7 @@ network::network(std::size_t nodes) : nodes_(nodes), down_(nodes, false) {
     sequence = next_sequence++;
     live.insert(sequence);
   }
+  sequence_ = sequence;
   prefix_ = prefix_of(getpid(), sequence);
   try {
     auto add = [this](const std::string& ns) {
@@ -181,10 +183,7 @@ void network::teardown() noexcept {
   }
   made_.clear();
   std::lock_guard<std::mutex> g{live_mutex};
-  pid_t pid = 0;
-  int sequence = 0;
-  if (parse_name(prefix_ + "x", pid, sequence))
-    live.erase(sequence);
+  live.erase(sequence_);
 }
 
 std::vector<std::string> network::exec_in(const std::string& ns) const {

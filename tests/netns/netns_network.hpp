@@ -74,6 +74,7 @@ class network {
   void teardown() noexcept;
 
   std::string prefix_;
+  int sequence_ = -1;
   std::size_t nodes_;
   std::vector<bool> down_;
   std::vector<std::string> made_;
