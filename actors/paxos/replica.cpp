@@ -137,7 +137,11 @@ void replica::read(std::uint64_t id) {
   out_.reads.push_back({id, reply_status::ok, leader_});
   return;
 #endif
+#ifdef BALLOT_MUTANT_READ_BEFORE_RECOVERY
+  reads_.add(id, commit_index());
+#else
   reads_.add(id, std::max(commit_index(), read_floor_));
+#endif
   finish_step();
 }
 

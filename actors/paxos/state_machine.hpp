@@ -86,7 +86,7 @@ class state_machine {
   }
 
   // Leader-side hooks. Only the driver of the leading replica calls them,
-  // with its wall clock in milliseconds, never from `apply`; they must not
+  // with its lease time in milliseconds (`lease_clock`), never from `apply`; they must not
   // change the state. They are how a machine whose commands depend on time
   // (session leases) gets the leader's clock into the log: replicas
   // themselves never read a clock.

@@ -20,6 +20,7 @@
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_response_promise.hpp"
 
+#include "actors/paxos/lease_clock.hpp"
 #include "actors/paxos/replica.hpp"
 #include "actors/replica/memory_storage.hpp"
 #include "actors/replica/type_ids.hpp"
@@ -120,7 +121,7 @@ struct replica_state {
     // redundant tick every housekeeping period until the first one applied.
     if (!elected && own_in_flight > 0)
       return;
-    auto payloads = sm->leader_commands(wall_clock_ms(), elected);
+    auto payloads = sm->leader_commands(lease_stamp(), elected);
     if (payloads.empty())
       return;
     for (auto& p : payloads) {
@@ -130,11 +131,11 @@ struct replica_state {
     core->flush();
   }
 
-  static std::uint64_t wall_clock_ms() {
-    // The wall clock, not a steady one: leaders on different machines must
-    // roughly agree (the machine never lets log time run backwards).
+  static std::uint64_t monotonic_ms() {
+    // Steady, not the wall clock: an NTP step or an operator's `date -s` on
+    // the leader must neither expire every session nor freeze log time.
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
+                                        std::chrono::steady_clock::now().time_since_epoch())
                                         .count());
   }
 
@@ -177,6 +178,19 @@ struct replica_state {
       on_event(who + "state incomplete: repairing from the peers; it will not vote until " +
                "every other member has answered");
     }
+  }
+
+  /// Lets the lease clock read the monotonic clock and catch up with the
+  /// log; every replica does it every tick (see paxos::lease_clock).
+  void observe_time() {
+    lease.advance(monotonic_ms());
+    lease.follow(sm->log_time_ms());
+  }
+
+  /// The log time to stamp into a command proposed now.
+  std::uint64_t lease_stamp() {
+    lease.follow(sm->log_time_ms());
+    return lease.stamp(monotonic_ms());
   }
 
   void send_message(paxos::envelope& env) {
@@ -231,6 +245,8 @@ struct replica_state {
   std::unique_ptr<storage> disk;
   std::unique_ptr<paxos::state_machine> sm;
   std::optional<paxos::replica> core;
+  /// Log time as this replica measures it (the leader stamps it).
+  paxos::lease_clock lease{0};
   peer_map peers;
   /// Client requests waiting for their command's reply. Several promises per
   /// key: a client may retry while its first attempt is still in flight, and
@@ -281,6 +297,18 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
   if (!st.disk || !st.sm)
     throw std::invalid_argument("replica_actor: a factory returned nullptr");
   st.core.emplace(opts.paxos, st.disk->load(), *st.sm);
+  st.lease = paxos::lease_clock{static_cast<std::uint64_t>(
+    std::chrono::duration_cast<std::chrono::milliseconds>(opts.lease_max_step).count())};
+  // An empty log has no time yet: it starts at this replica's wall clock, so
+  // deadlines read as milliseconds since the epoch (client.capnp). Harmless:
+  // no session exists before the first stamp, and from then on only elapsed
+  // time moves it.
+  if (st.sm->log_time_ms() == 0)
+    st.lease.follow(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch())
+        .count()));
+  st.observe_time();
   // Storage fails by throwing; nothing the replica does afterwards is safe.
   self->set_exception_handler([on_error = opts.on_storage_error](
                                 caf::scheduled_actor*, std::exception_ptr& ep) -> caf::error {
@@ -315,6 +343,7 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
     },
     [self](caf::tick_atom) {
       auto& st = self->state;
+      st.observe_time();
       st.core->tick();
       st.flush();
       // Urgent, like peer messages: time must not wait behind client writes.
@@ -368,7 +397,7 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
       }
       st.waiting[{cmd.client, cmd.seq}].push_back(promise);
       if (st.core->is_leader())
-        st.sm->stamp(cmd.payload, st.wall_clock_ms());
+        st.sm->stamp(cmd.payload, st.lease_stamp());
       // Batching: commands queue up while the mailbox holds more; one
       // message to ourselves, behind them, puts them all into one slot.
       st.core->queue(std::move(cmd));

@@ -21,10 +21,12 @@
 /// sends the messages and answers the clients. All protocol decisions are the
 /// core's; the actor only moves bytes, keeps time and keeps client promises.
 ///
-/// Time reaches the state machine only through the leader: it stamps its wall
-/// clock into each client command it proposes (`state_machine::stamp`), and
-/// proposes the machine's own `leader_commands` right after it is elected and
-/// then every `housekeeping_interval`.
+/// Time reaches the state machine only through the leader: it stamps its
+/// lease time (`paxos::lease_clock`: the log's time, advanced by the elapsed
+/// time of a monotonic clock, never by the wall clock) into each client
+/// command it proposes (`state_machine::stamp`), and proposes the machine's
+/// own `leader_commands` right after it is elected and then every
+/// `housekeeping_interval`.
 ///
 /// Its interface (atoms and types from "actors/replica/type_ids.hpp"):
 ///
@@ -58,6 +60,13 @@ struct replica_options {
   /// How often a leader asks its state machine for commands of its own
   /// (`state_machine::leader_commands`, e.g. a lock service's expiry tick).
   caf::timespan housekeeping_interval = std::chrono::milliseconds(100);
+  /// The most lease time one reading of the monotonic clock may add (see
+  /// `paxos::lease_clock`): readings come every tick, so only a jump of the
+  /// clock or a stall of the process longer than this loses time. It is the
+  /// default election timeout (10 to 20 ticks of 10 ms): a leader stalled
+  /// longer may have been replaced. Sessions with a TTL of at least three
+  /// times (this + a tick) survive one such jump between keep-alives.
+  caf::timespan lease_max_step = std::chrono::milliseconds(100);
   /// Past this many bytes of state (`state_machine::state_bytes`), the
   /// leader refuses commands that would grow it (`state_machine::grows`)
   /// with `quota_exceeded`; every other command goes on. 0: no quota.

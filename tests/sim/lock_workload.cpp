@@ -226,11 +226,6 @@ struct lock_workload::client {
 
 lock_workload::lock_workload(lock_host& host, oracle& o, std::size_t clients, std::size_t nodes)
     : host_(host), oracle_(o) {
-  // Node clocks: true time plus a skew in [0, S], S <= 40 ms, so leaders
-  // disagree a little (and S + tick + 2*ttl/3 < ttl for every ttl >= 200).
-  auto max_skew = host_.below(41);
-  for (node_id id = 1; id <= nodes; ++id)
-    skew_[id] = host_.below(max_skew + 1);
   // The product's default is 100 ms (ten ticks).
   house_ticks_ = 3 + host_.below(8);
   grace_ = 100 + host_.below(701);
@@ -241,6 +236,12 @@ lock_workload::lock_workload(lock_host& host, oracle& o, std::size_t clients, st
   pause_rate_ = host_.below(4001);
   hang_rate_ = host_.below(501);
   crash_rate_ = host_.below(801);
+  // Lease clocks: each reading counts at most two ticks (the product's
+  // bound, 100 ms, is a tenth of its shortest TTL from ballotctl, 1 s; this
+  // is a tenth of the shortest here). With drift <= 5 % that keeps
+  // (2 ttl/3 + tick) * 1.05 + one jump's step below every ttl >= 200.
+  clocks_ = std::make_unique<node_clocks>(host_, nodes, ttl_hi_, 2 * tick_ms);
+  lease_ = std::make_unique<lease_oracle>(host_, *clocks_, grace_);
   clients_.resize(clients);
   for (std::size_t i = 0; i < clients; ++i) {
     auto& c = clients_[i];
@@ -253,6 +254,15 @@ lock_workload::lock_workload(lock_host& host, oracle& o, std::size_t clients, st
 }
 
 lock_workload::~lock_workload() = default;
+
+lock_stats lock_workload::stats() const {
+  auto out = stats_;
+  out.clock_steps = clocks_->steps();
+  out.clock_jumps = clocks_->jumps();
+  out.lease_checks = lease_->checked();
+  out.lock_delays = lease_->delays();
+  return out;
+}
 
 std::size_t lock_workload::endpoints() const {
   return clients_.size() * 3;
@@ -293,7 +303,8 @@ void lock_workload::on_elected(node_id node, std::uint64_t term, std::uint64_t c
 }
 
 void lock_workload::on_stamped(const std::string& payload, std::uint64_t term,
-                               std::uint64_t clock_ms) {
+                               std::uint64_t clock_ms, node_id node, std::size_t applied) {
+  lease_->on_stamped(payload, node, applied);
   // The same bytes twice (same command, same clock) keep the first term:
   // the earlier election gives the smaller window, so no false alarm.
   stamped_.emplace(payload, std::make_pair(term, clock_ms));
@@ -309,6 +320,7 @@ void lock_workload::on_applied(node_id node, std::size_t index, const std::strin
   if (ch != nullptr && ch->reset)
     return host_.fail("node " + std::to_string(node) + " command #" + std::to_string(index) +
                       ": the key history could not reach back one command");
+  lease_->on_applied(node, index);
   if (index == applied_ + 1) {
     first_apply(index, payload, result, ch, sm);
   } else if (index <= applied_ && ch != nullptr) {
@@ -339,6 +351,9 @@ void lock_workload::first_apply(std::size_t index, const std::string& payload,
   std::string error;
   if (!lock::decode(inner(payload), cmd, error))
     return host_.fail(at + " is not a lock command: " + error);
+  lease_->on_first_apply(index, payload, cmd, result, ch, sm);
+  if (host_.failed())
+    return;
   if (auto s = stamped_.find(payload); s != stamped_.end()) {
     auto& t = *terms_.at(s->second.first);
     if (std::holds_alternative<lock::leader_change>(cmd)) {
@@ -484,6 +499,7 @@ void lock_workload::on_restored(node_id node, std::size_t index,
     return host_.fail("node " + std::to_string(node) + " restored a snapshot after command #" +
                       std::to_string(index) + ", beyond the history");
   on_snapshot(index, service_snapshot);
+  lease_->on_restored(node, index);
   if (!host_.failed())
     check_state(node, index, sm);
 }

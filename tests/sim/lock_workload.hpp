@@ -13,6 +13,8 @@
 
 #include "actors/lock/types.hpp"
 #include "actors/service/service_machine.hpp"
+#include "tests/sim/lease_oracle.hpp"
+#include "tests/sim/node_clocks.hpp"
 #include "tests/sim/oracle.hpp"
 
 /// The lock-service workload of the simulator (`ballot-sim --workload lock`):
@@ -98,6 +100,9 @@ struct lock_stats {
   std::size_t watch_events = 0;    ///< events delivered to watchers and checked
   std::size_t pauses = 0, hangs = 0, crashes = 0;
   std::size_t lost_grace = 0;  ///< terms whose grace command was never chosen
+  std::size_t clock_steps = 0, clock_jumps = 0;  ///< wall-clock steps, monotonic jumps
+  std::size_t lease_checks = 0;                  ///< (command, session) pairs of the lease check
+  std::size_t lock_delays = 0;                   ///< lock-delays started by an expiry
 };
 
 class lock_workload {
@@ -108,8 +113,9 @@ class lock_workload {
 
   /// Endpoints (Paxos client ids) the clients use: three per client.
   std::size_t endpoints() const;
-  /// Each node's clock is the true time plus this (bounded, drawn per run).
-  std::uint64_t skew_ms(node_id node) const { return skew_.at(node); }
+  /// The nodes' wall and monotonic clocks, with their faults, and the lease
+  /// clocks their drivers keep.
+  node_clocks& clocks() { return *clocks_; }
   /// The leader's housekeeping period, in ticks.
   std::uint64_t housekeeping_ticks() const { return house_ticks_; }
 
@@ -120,8 +126,10 @@ class lock_workload {
   /// proposes `payloads` (its state machine's election commands).
   void on_elected(node_id node, std::uint64_t term, std::uint64_t clock_ms,
                   const std::vector<std::string>& payloads);
-  /// The leader of `term` stamped (or proposed) this exact payload.
-  void on_stamped(const std::string& payload, std::uint64_t term, std::uint64_t clock_ms);
+  /// The leader of `term`, `node`, having applied `applied` commands, stamped
+  /// (or proposed) this exact payload with `clock_ms`.
+  void on_stamped(const std::string& payload, std::uint64_t term, std::uint64_t clock_ms,
+                  node_id node, std::size_t applied);
 
   /// An endpoint's request was answered (command result or query answer).
   void on_reply(std::size_t endpoint, const std::string& result);
@@ -137,7 +145,7 @@ class lock_workload {
   void check_final(const std::vector<const lock_machine*>& live);
   /// Why the run did not settle (for the liveness failure).
   std::string stuck(const std::vector<const lock_machine*>& live) const;
-  const lock_stats& stats() const { return stats_; }
+  lock_stats stats() const;
 
   /// Text of a lock payload (with or without envelope) for traces.
   static std::string show(const std::string& payload);
@@ -185,7 +193,8 @@ class lock_workload {
   lock_host& host_;
   oracle& oracle_;
   std::vector<client> clients_;
-  std::map<node_id, std::uint64_t> skew_;
+  std::unique_ptr<node_clocks> clocks_;
+  std::unique_ptr<lease_oracle> lease_;
   std::uint64_t house_ticks_ = 1;
   lock::time_ms grace_ = 0;
   lock::time_ms ttl_lo_ = 0, ttl_hi_ = 0;

@@ -152,6 +152,10 @@ int main(int argc, char** argv) {
     lt.hangs += out.locks.hangs;
     lt.crashes += out.locks.crashes;
     lt.lost_grace += out.locks.lost_grace;
+    lt.clock_steps += out.locks.clock_steps;
+    lt.clock_jumps += out.locks.clock_jumps;
+    lt.lease_checks += out.locks.lease_checks;
+    lt.lock_delays += out.locks.lock_delays;
     if (out.violation) {
       ++failures;
       std::printf("FAIL seed %llu (%zu nodes, tick %llu): %s\n  replay: %s\n",
@@ -194,10 +198,11 @@ int main(int argc, char** argv) {
       "writes accepted, %zu accesses fenced off, %zu accesses by holders whose session had "
       "expired, %zu writes by a superseded holder before its successor's first access; %zu "
       "watch events checked; clients: %zu pauses, %zu hangs, %zu crashes; %zu expiries in a "
-      "grace window whose leader_change was never chosen\n",
+      "grace window whose leader_change was never chosen; clocks: %zu wall-clock steps, %zu "
+      "monotonic jumps; %zu lease checks; %zu lock-delays started by an expiry\n",
       lt.sessions, lt.grants, lt.expiries, lt.leader_changes, lt.writes, lt.fenced,
       lt.stale_holders, lt.late_writes, lt.watch_events, lt.pauses, lt.hangs, lt.crashes,
-      lt.lost_grace);
+      lt.lost_grace, lt.clock_steps, lt.clock_jumps, lt.lease_checks, lt.lock_delays);
   if (expect_violation) {
     if (failures == 0) {
       std::printf("expected a violation, but all %llu seeds passed\n",

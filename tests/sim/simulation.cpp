@@ -164,6 +164,8 @@ class world final : public lock_host {
           ", partition " + std::to_string(partition_rate_) + ", sync <= " +
           std::to_string(max_sync_delay_) + ", window " + std::to_string(window_) + ", batch " +
           std::to_string(max_batch_) + ", snapshot every " + std::to_string(snapshot_interval_));
+    if (lock_)
+      trace(lock_->clocks().describe());
     if (lock_) {
       for (std::size_t i = 0; i < lock_->endpoints(); ++i) {
         client c;
@@ -189,8 +191,12 @@ class world final : public lock_host {
         inject_faults();
       else if (tick_ == opts_.fault_ticks)
         heal();
+      if (lock_ && tick_ < opts_.fault_ticks)
+        lock_->clocks().inject(now_);
       for (node_id id : members_)
         if (auto& n = nodes_[id]; n.core) {
+          if (lock_)
+            lock_->clocks().observe(id, now_, n.locks->log_time_ms());
           n.core->tick();
           flush(id);
         }
@@ -300,8 +306,11 @@ class world final : public lock_host {
     return lock_ ? lock_workload::show(payload) : payload;
   }
 
-  /// A node's clock in the lock workload: true time plus its skew.
-  std::uint64_t clock(node_id id) const { return now_ + lock_->skew_ms(id); }
+  /// The time node `id`, as leader, stamps into a command proposed now
+  /// (its lease clock; see node_clocks).
+  std::uint64_t clock(node_id id) {
+    return lock_->clocks().stamp(id, now_, nodes_[id].locks->log_time_ms());
+  }
 
   std::vector<const lock_machine*> live_machines() const {
     std::vector<const lock_machine*> out;
@@ -330,7 +339,7 @@ class world final : public lock_host {
       command cmd{n.own_client, n.own_seq,
                   std::to_string(n.own_client) + ":" + std::to_string(n.own_seq) + "|" + p};
       oracle_.on_submitted(cmd);
-      lock_->on_stamped(cmd.payload, n.term, now);
+      lock_->on_stamped(cmd.payload, n.term, now, id, n.locks->applied());
       trace("node " + std::to_string(id) + " proposes " + show(cmd.payload));
       n.core->queue(std::move(cmd));
     }
@@ -368,6 +377,7 @@ class world final : public lock_host {
       n.own_client = (std::uint64_t{1} << 40) + std::uint64_t{id} * 1'000'000 + n.incarnation;
       n.own_seq = 0;
       n.core = std::make_unique<paxos::replica>(cfg, n.disk, *n.locks);
+      lock_->clocks().restart(id, now_, n.locks->log_time_ms());
       return;
     }
     n.machine = std::make_unique<recording_machine>(oracle_, id);
@@ -646,9 +656,10 @@ class world final : public lock_host {
             auto cmd = std::move(ev.cmd);
             // The leader stamps its clock into a lock command as it proposes it.
             if (lock_ && to.core->is_leader()) {
-              to.locks->stamp(cmd.payload, clock(ev.node));
+              auto stamp = clock(ev.node);
+              to.locks->stamp(cmd.payload, stamp);
               oracle_.on_submitted(cmd);
-              lock_->on_stamped(cmd.payload, to.term, clock(ev.node));
+              lock_->on_stamped(cmd.payload, to.term, stamp, ev.node, to.locks->applied());
             }
             trace("client " + std::to_string(cmd.client) + " -> " + std::to_string(ev.node) +
                   " propose " + show(cmd.payload));
