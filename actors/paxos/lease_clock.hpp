@@ -49,7 +49,9 @@ class lease_clock {
 
   /// The state machine's log reached `log_time_ms` (the largest stamp it
   /// applied): lease time is never behind it.
-  void follow(std::uint64_t log_time_ms) { now_ = std::max(now_, log_time_ms); }
+  void follow(std::uint64_t log_time_ms) {
+    now_ = std::max(now_, log_time_ms);
+  }
 
   /// The stamp for a command proposed now.
   std::uint64_t stamp(std::uint64_t mono_ms) {
@@ -58,8 +60,12 @@ class lease_clock {
   }
 
   /// The lease time as of the last reading.
-  std::uint64_t now() const { return now_; }
-  std::uint64_t max_step_ms() const { return max_step_; }
+  std::uint64_t now() const {
+    return now_;
+  }
+  std::uint64_t max_step_ms() const {
+    return max_step_;
+  }
 
  private:
   std::uint64_t max_step_;

@@ -304,10 +304,10 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
   // no session exists before the first stamp, and from then on only elapsed
   // time moves it.
   if (st.sm->log_time_ms() == 0)
-    st.lease.follow(static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now().time_since_epoch())
-        .count()));
+    st.lease.follow(
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count()));
   st.observe_time();
   // Storage fails by throwing; nothing the replica does afterwards is safe.
   self->set_exception_handler([on_error = opts.on_storage_error](

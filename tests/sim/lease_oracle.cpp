@@ -75,8 +75,8 @@ void lease_oracle::on_first_apply(std::size_t index, const std::string& payload,
   else if (auto* k = std::get_if<lock::keep_alive>(&cmd); k && ok)
     renewals_[k->session].index = index;
   else if (std::holds_alternative<lock::leader_change>(cmd))
-    leader_changes_.emplace(index, stamped_.count(payload) != 0 ? stamped_.at(payload)
-                                                                 : stamp_info{});
+    leader_changes_.emplace(index,
+                            stamped_.count(payload) != 0 ? stamped_.at(payload) : stamp_info{});
   if (ch != nullptr)
     for (auto s : ch->expired)
       renewals_.erase(s);
@@ -99,14 +99,15 @@ void lease_oracle::check_lease(std::size_t index, const stamp_info& st,
   };
   for (auto& [id, s] : sm.locks().sessions().sessions()) {
     auto ren = renewals_.find(id);
-    if (ren == renewals_.end() || ren->second.index > st.applied ||
-        ren->second.index > at.size() || at[ren->second.index - 1] == 0)
+    if (ren == renewals_.end() || ren->second.index > st.applied || ren->second.index > at.size() ||
+        at[ren->second.index - 1] == 0)
       continue;  // the leader had not applied its last renewal when it stamped
     ++checked_;
     auto by = at[ren->second.index - 1] + within(ren->second.ttl);
     std::string why = "ttl " + std::to_string(ren->second.ttl) + " ms after it applied command #" +
-                      std::to_string(ren->second.index) + " (its last renewal) at t=" +
-                      std::to_string(at[ren->second.index - 1]) + " ms";
+                      std::to_string(ren->second.index) +
+                      " (its last renewal) at t=" + std::to_string(at[ren->second.index - 1]) +
+                      " ms";
     // Every leader_change since the open extended the deadline to its log
     // time plus the grace. Measured from when the leader applied it, or
     // stamped it itself (a fresh leader stamps before it applies); one of
@@ -124,8 +125,8 @@ void lease_oracle::check_lease(std::size_t index, const stamp_info& st,
       if (from + within(grace_) > by) {
         by = from + within(grace_);
         why = "the grace of " + std::to_string(grace_) + " ms after it applied (or stamped) " +
-              "command #" + std::to_string(g->first) + " (leader_change) at t=" +
-              std::to_string(from) + " ms";
+              "command #" + std::to_string(g->first) +
+              " (leader_change) at t=" + std::to_string(from) + " ms";
       }
     }
     if (unbounded)
@@ -143,24 +144,41 @@ void lease_oracle::check_delay(std::size_t index, const service::change* ch,
                                const service::service_machine& sm) {
   auto now = sm.locks().now();
   if (ch != nullptr) {
+    // Expiries that began a delay in this very command, per lock: a shared
+    // grant in it may have joined the shared holder before it expired (the
+    // service expires sessions one at a time, each handing its locks on).
+    std::map<std::string, bool> shared_only;
     for (auto s : ch->expired)
       for (auto& [name, holders] : holders_)
-        if (auto h = holders.find(s); h != holders.end() && h->second > 0) {
+        if (auto h = holders.find(s); h != holders.end() && h->second.first > 0) {
           auto& until = delay_until_[name];
-          until = std::max(until, now + h->second);
+          until = std::max(until, now + h->second.first);
+          auto shared = h->second.second == lock::lock_mode::shared;
+          auto [it, fresh] = shared_only.emplace(name, shared);
+          if (!fresh)
+            it->second = it->second && shared;
           ++delays_;
+          host_.trace("session " + std::to_string(s) + " expired holding " + name +
+                      " at log time " + std::to_string(now) + ": lock-delay until " +
+                      std::to_string(until));
         }
-    for (auto& g : ch->grants)
-      if (auto d = delay_until_.find(g.name); d != delay_until_.end() && now < d->second)
-        return host_.fail("command #" + std::to_string(index) + " granted " + g.name +
-                          " to session " + std::to_string(g.session) + " at log time " +
-                          std::to_string(now) + ", before the lock-delay of an expired " +
-                          "holder ended at " + std::to_string(d->second));
+    for (auto& g : ch->grants) {
+      auto d = delay_until_.find(g.name);
+      if (d == delay_until_.end() || now >= d->second)
+        continue;
+      if (auto so = shared_only.find(g.name);
+          so != shared_only.end() && so->second && g.mode == lock::lock_mode::shared)
+        continue;
+      return host_.fail("command #" + std::to_string(index) + " granted " + g.name +
+                        " to session " + std::to_string(g.session) + " at log time " +
+                        std::to_string(now) + ", before the lock-delay of an expired " +
+                        "holder ended at " + std::to_string(d->second));
+    }
   }
   holders_.clear();
   for (auto& [name, l] : sm.locks().locks().locks())
     for (auto& h : l.holders)
-      holders_[name][h.session] = h.delay_ms;
+      holders_[name][h.session] = {h.delay_ms, h.mode};
 }
 
 }  // namespace ballot::sim

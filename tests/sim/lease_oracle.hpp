@@ -62,8 +62,9 @@ class lease_oracle {
   std::map<lock::session_id, renewal> renewals_;
   /// Every leader_change in the history, by index, with who stamped it.
   std::map<std::size_t, stamp_info> leader_changes_;
-  /// Holders (session -> their lock-delay) per lock after the last command.
-  std::map<std::string, std::map<lock::session_id, lock::time_ms>> holders_;
+  /// Holders (session -> their lock-delay and mode) per lock after the last command.
+  std::map<std::string, std::map<lock::session_id, std::pair<lock::time_ms, lock::lock_mode>>>
+    holders_;
   /// Per lock: no grant before this log time (an expired holder's delay).
   std::map<std::string, lock::time_ms> delay_until_;
   std::size_t checked_ = 0, delays_ = 0;

@@ -99,7 +99,7 @@ struct lock_stats {
   std::size_t stale_holders = 0;   ///< store accesses by a holder whose session had expired
   std::size_t watch_events = 0;    ///< events delivered to watchers and checked
   std::size_t pauses = 0, hangs = 0, crashes = 0;
-  std::size_t lost_grace = 0;  ///< terms whose grace command was never chosen
+  std::size_t lost_grace = 0;                    ///< terms whose grace command was never chosen
   std::size_t clock_steps = 0, clock_jumps = 0;  ///< wall-clock steps, monotonic jumps
   std::size_t lease_checks = 0;                  ///< (command, session) pairs of the lease check
   std::size_t lock_delays = 0;                   ///< lock-delays started by an expiry

@@ -49,8 +49,8 @@ void node_clocks::inject(std::uint64_t now) {
     auto step = host_.below(2) == 0 ? size : -size;
     clocks_.at(node).wall_offset_ms += step;
     ++steps_;
-    host_.trace("node " + std::to_string(node) + "'s wall clock steps " +
-                (step > 0 ? "+" : "") + std::to_string(step) + " ms");
+    host_.trace("node " + std::to_string(node) + "'s wall clock steps " + (step > 0 ? "+" : "") +
+                std::to_string(step) + " ms");
   }
   if (now >= next_jump_ && roll(jump_rate_)) {
     auto size = 1 + host_.below(5'000);

@@ -37,6 +37,22 @@ TEST(SimulationTest, SameSeedGivesSameTrace) {
   EXPECT_NE(run(seed_options(7)).trace_hash, run(seed_options(9)).trace_hash);
 }
 
+// The seeds reach the read path's hard cases: reads sent to a leader the
+// moment it was elected (before it re-chose what it recovered), and reads
+// reaching a leader cut off from the majority by a partition, sent by the
+// clients on its side (see read_without_quorum and read_before_recovery).
+TEST(SimulationTest, SeedsCoverTheReadPath) {
+  std::size_t fresh = 0, minority = 0;
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    auto out = run(seed_options(seed));
+    ASSERT_FALSE(out.violation) << "seed " << seed << ": " << *out.violation;
+    fresh += out.fresh_leader_reads;
+    minority += out.minority_leader_reads;
+  }
+  EXPECT_GT(fresh, 100u);
+  EXPECT_GT(minority, 100u);
+}
+
 // 10,000 seeds in four tests so that ctest can run them on both cores.
 TEST(SimulationTest, Seeds1To2500) {
   run_seeds(1, 2500);
@@ -101,6 +117,24 @@ TEST(LockSimulationTest, SeedsCoverTheScenarios) {
   EXPECT_GT(total.fenced, 20u);
   EXPECT_GT(total.stale_holders, 10u);
   EXPECT_GT(total.watch_events, 1000u);
+}
+
+// Time's faults and checks are exercised: wall clocks step, monotonic
+// clocks jump, the lease check runs, expiries start lock-delays.
+TEST(LockSimulationTest, SeedsCoverClockFaults) {
+  ballot::sim::lock_stats total;
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    auto out = run(lock_seed_options(seed));
+    ASSERT_FALSE(out.violation) << "seed " << seed << ": " << *out.violation;
+    total.clock_steps += out.locks.clock_steps;
+    total.clock_jumps += out.locks.clock_jumps;
+    total.lease_checks += out.locks.lease_checks;
+    total.lock_delays += out.locks.lock_delays;
+  }
+  EXPECT_GT(total.clock_steps, 100u);
+  EXPECT_GT(total.clock_jumps, 50u);
+  EXPECT_GT(total.lease_checks, 10'000u);
+  EXPECT_GT(total.lock_delays, 20u);
 }
 
 // 4,000 seeds in four tests of about four seconds each.

@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "tests/sim/describe.hpp"
+#include "tests/sim/recording_machine.hpp"
+#include "tests/sim/sim_client.hpp"
 
 namespace ballot::sim {
 
@@ -18,49 +20,6 @@ using paxos::envelope;
 /// Virtual time runs in units; a replica tick is ten of them, so message
 /// delays of a few units reorder messages within and across ticks.
 constexpr std::uint64_t units_per_tick = 10;
-
-/// A state machine whose result is the command's position in its log: if two
-/// replicas ever disagree on order, or a retry applies twice, results differ.
-class recording_machine : public paxos::state_machine {
- public:
-  recording_machine(oracle& o, node_id node) : oracle_(o), node_(node) {}
-
-  std::string apply(const std::string& payload) override {
-    if (!payload.empty() && (payload[0] == 'L' || payload[0] == 'Z'))
-      oracle_.fail(
-        "node " + std::to_string(node_) + " applied " + payload +
-        (payload[0] == 'L' ? ", a write under a reused request id" : ", a write with seq 0"));
-    log_.push_back(payload);
-    oracle_.on_applied(node_, log_.size(), payload, std::to_string(log_.size()));
-    return std::to_string(log_.size());
-  }
-
-  const std::vector<std::string>& log() const { return log_; }
-
-  std::optional<std::string> snapshot() const override {
-    std::string out;
-    for (auto& p : log_)
-      out += p + "\n";
-    return out;
-  }
-
-  /// A snapshot is the whole log so far: checking it against the history
-  /// proves a transferred or reloaded snapshot holds the right state.
-  void restore(const std::string& snap) override {
-    log_.clear();
-    for (std::size_t start = 0; start < snap.size();) {
-      auto end = snap.find('\n', start);
-      log_.push_back(snap.substr(start, end - start));
-      oracle_.on_applied(node_, log_.size(), log_.back(), std::to_string(log_.size()));
-      start = end + 1;
-    }
-  }
-
- private:
-  oracle& oracle_;
-  node_id node_;
-  std::vector<std::string> log_;
-};
 
 struct node {
   paxos::durable_state disk;  ///< survives crashes: only what the core asked to persist
@@ -75,45 +34,11 @@ struct node {
   std::uint64_t term = 0;        ///< the driver's number of its current leadership
   std::uint64_t own_client = 0;  ///< per incarnation: its own commands' client id
   std::uint64_t own_seq = 0;
+  std::size_t own_in_flight = 0;  ///< own commands not answered yet, this term
   /// Group commit, as the replica actor does it: readies whose records are
   /// written but not yet synced, with their outputs held (reads answered).
   std::vector<std::pair<paxos::ready, std::vector<client_reply>>> unsynced;
   bool sync_scheduled = false;
-};
-
-struct client {
-  std::uint64_t id = 0;
-  std::uint64_t seq = 0;
-  bool waiting = false;
-  command cmd;
-  node_id target = 1;
-  std::uint64_t retry_tick = 0;
-  std::optional<node_id> hint;
-  /// The outstanding operation is a linearizable read (else the write `cmd`).
-  bool reading = false;
-  std::uint64_t read_id = 0;
-  /// History position of the newest write acknowledged before the read began.
-  std::size_t read_floor = 0;
-  /// Ticks before an unanswered request is sent again.
-  std::uint64_t retry_ticks = 30;
-  /// The outstanding write is a lie (log workload): the request id of an
-  /// earlier write with another payload, or seq 0. It must never be
-  /// acknowledged nor applied.
-  bool lying = false;
-  /// When the last write was acknowledged: a lie waits until no late answer
-  /// to that write can still arrive (replies carry only the request id).
-  std::uint64_t acked_tick = 0;
-};
-
-struct event {
-  enum class kind { message, request, reply, timer } what = kind::message;
-  envelope env;                        ///< kind::message
-  node_id node = 0;                    ///< kind::request: the replica asked
-  command cmd;                         ///< kind::request (a write)
-  std::uint64_t read_id = 0;           ///< kind::request: a read instead of a write
-  std::size_t client = 0;              ///< kind::reply: index into clients_
-  client_reply reply;                  ///< kind::reply
-  std::function<void()> fn = nullptr;  ///< kind::timer
 };
 
 class world final : public lock_host {
@@ -223,6 +148,8 @@ class world final : public lock_host {
     out.crashes = crashes_;
     out.disk_faults = disk_faults_;
     out.partitions = partitions_;
+    out.fresh_leader_reads = fresh_leader_reads_;
+    out.minority_leader_reads = minority_leader_reads_;
     if (lock_)
       out.locks = lock_->stats();
     return out;
@@ -325,6 +252,10 @@ class world final : public lock_host {
   /// command of its term; else on the housekeeping timer.
   void propose_own(node_id id, bool elected) {
     auto& n = nodes_[id];
+    // One batch at a time, as the replica actor: a lagging leader must not
+    // queue a tick every housekeeping period until the first one applies.
+    if (!elected && n.own_in_flight > 0)
+      return;
     auto now = clock(id);
     auto payloads = n.locks->leader_commands(now, elected);
     if (elected) {
@@ -336,6 +267,7 @@ class world final : public lock_host {
       return;
     for (auto& p : payloads) {
       ++n.own_seq;
+      ++n.own_in_flight;
       command cmd{n.own_client, n.own_seq,
                   std::to_string(n.own_client) + ":" + std::to_string(n.own_seq) + "|" + p};
       oracle_.on_submitted(cmd);
@@ -474,6 +406,9 @@ class world final : public lock_host {
         nodes_[id].side = static_cast<int>(below(2));
         sides += " " + std::to_string(id) + ":" + std::to_string(nodes_[id].side);
       }
+      if (!lock_)
+        for (auto& c : clients_)
+          c.side = static_cast<int>(below(2));
       partitioned_ = true;
       heal_tick_ = tick_ + 5 + below(80);
       ++partitions_;
@@ -538,14 +473,21 @@ class world final : public lock_host {
   /// each vote as it reaches the disk), then messages and replies.
   void flush(node_id id) {
     auto& n = nodes_[id];
-    if (lock_ && n.core->is_leader() != n.was_leader) {
+    if (n.core->is_leader() != n.was_leader) {
       n.was_leader = n.core->is_leader();
-      if (n.was_leader) {
+      n.own_in_flight = 0;
+      // Log workload: a client that waited for the election reads at once,
+      // while the new leader still re-proposes what it recovered.
+      if (!lock_ && n.was_leader && tick_ < opts_.fault_ticks && chance(0.5) && read_at(id))
+        ++fresh_leader_reads_;
+      if (lock_ && n.was_leader) {
         n.term = ++terms_;
         propose_own(id, true);
       }
     }
     auto r = n.core->take_ready();
+    for (const auto& reply : r.replies)
+      n.own_in_flight -= reply.client == n.own_client && n.own_in_flight > 0 ? 1 : 0;
     for (const auto& c : r.chosen)
       oracle_.on_learned(id, c.slot, c.val);
     // Phase 2a leaves before this step's records are durable, as the replica
@@ -645,8 +587,10 @@ class world final : public lock_host {
         }
         case event::kind::request: {
           auto& to = nodes_[ev.node];
-          if (!to.core)
+          if (!to.core || (!lock_ && partitioned_ && clients_[ev.client].side != to.side))
             break;
+          if (ev.read_id != 0 && to.core->is_leader() && !majority_on(nodes_, to.side))
+            ++minority_leader_reads_;
           if (ev.read_id != 0) {
             mix(now_ ^ (ev.read_id << 20));
             trace("read " + std::to_string(ev.read_id) + " -> " + std::to_string(ev.node));
@@ -750,11 +694,45 @@ class world final : public lock_host {
     trace("client " + std::to_string(c.id) + " sends " +
           (c.reading ? "read " + std::to_string(c.read_id) : show(c.cmd.payload)) + " to " +
           std::to_string(c.target));
-    schedule(event{event::kind::request, {}, c.target, c.cmd, c.reading ? c.read_id : 0, 0, {}},
+    auto index = static_cast<std::size_t>(&c - clients_.data());
+    schedule(event{event::kind::request, {}, c.target, c.cmd, c.reading ? c.read_id : 0, index, {}},
              1 + below(max_delay_));
   }
 
+  /// Client i starts a linearizable read (of the log workload).
+  void begin_read(std::size_t i) {
+    auto& c = clients_[i];
+    c.reading = c.waiting = true;
+    c.read_id = ++next_read_;
+    c.read_floor = oracle_.newest_acked_position();
+    read_owner_[c.read_id] = i;
+  }
+
+  /// A client not writing starts a read at node `id` now (false if none).
+  bool read_at(node_id id) {
+    for (std::size_t k = 0, first = below(clients_.size()); k < clients_.size(); ++k) {
+      auto i = (first + k) % clients_.size();
+      auto& c = clients_[i];
+      if (c.waiting && !c.reading)
+        continue;
+      read_owner_.erase(c.read_id);  // a read waiting elsewhere gives up: no harm
+      begin_read(i);
+      c.side = nodes_[id].side;
+      c.retry_tick = tick_ + c.retry_ticks;
+      trace("client " + std::to_string(c.id) + " reads at " + std::to_string(id) + " at once");
+      schedule(event{event::kind::request, {}, id, c.cmd, c.read_id, i, {}}, 1);
+      return true;
+    }
+    return false;
+  }
+
   void drive_clients() {
+    // A leader cut off from the majority that does not know it yet: a client
+    // on its side asks it for a read, now and then through the partition.
+    for (node_id id : members_)
+      if (auto& n = nodes_[id]; !lock_ && partitioned_ && n.core && n.core->is_leader() &&
+                                !majority_on(nodes_, n.side) && chance(0.1))
+        read_at(id);
     if (lock_) {
       // Endpoints retry unanswered requests (unless their process is paused);
       // then the lock clients act.
@@ -770,10 +748,7 @@ class world final : public lock_host {
         if (tick_ >= c.retry_tick)
           submit(c);  // same (client, seq): the replicas apply it once
       } else if (tick_ < opts_.fault_ticks && chance(0.1)) {
-        c.reading = c.waiting = true;
-        c.read_id = ++next_read_;
-        c.read_floor = oracle_.newest_acked_position();
-        read_owner_[c.read_id] = i;
+        begin_read(i);
         submit(c);
       } else if (tick_ < opts_.fault_ticks && c.seq > 0 && tick_ > c.acked_tick + 50 &&
                  chance(liars_)) {
@@ -878,6 +853,7 @@ class world final : public lock_host {
   bool partitioned_ = false;
   std::uint64_t heal_tick_ = 0;
   std::size_t messages_ = 0, crashes_ = 0, partitions_ = 0;
+  std::size_t fresh_leader_reads_ = 0, minority_leader_reads_ = 0;
   std::uint64_t terms_ = 0;
   std::uint64_t next_client_ = 0;
 };
@@ -886,22 +862,6 @@ class world final : public lock_host {
 
 outcome run(const options& opts) {
   return world(opts).run();
-}
-
-options lock_options(std::uint64_t seed) {
-  options opts;
-  opts.work = options::workload::lock;
-  opts.seed = seed;
-  opts.liveness_ticks = 800;
-  return opts;
-}
-
-std::string replay_command(const options& opts, const std::string& program) {
-  return program + (opts.work == options::workload::lock ? " --workload lock" : "") + " --seed " +
-         std::to_string(opts.seed) + " --nodes " + std::to_string(opts.nodes) + " --fault-ticks " +
-         std::to_string(opts.fault_ticks) + " --liveness-ticks " +
-         std::to_string(opts.liveness_ticks) + " --clients " + std::to_string(opts.clients) +
-         " --trace";
 }
 
 }  // namespace ballot::sim
