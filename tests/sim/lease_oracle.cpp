@@ -6,21 +6,22 @@
 // Lease. Let leader L stamp command C at true time r, after it applied the
 // last renewal R of session s (an open or a keep-alive, at log time T_R),
 // so s's deadline is T_R + ttl, unless a leader_change since its open (at
-// log time T_G) extended it to T_G + grace. When L applied
-// R, at true time A_R, its lease clock was lifted to T_R within a tick (it
-// follows the log every tick); from then on it ran at L's rate, never
-// slower (a jump only adds, and a tick's reading is below max_step). So
-// once r > A_R + (ttl + 1) / rate + 2 ticks, C's stamp is past T_R + ttl and
-// C expires s; likewise for A_G + grace. A session still live after such a
-// C is a violation.
+// log time T_G) extended it to T_G + grace. When L applied R, at true time
+// A_R, its lease clock was lifted to T_R within a tick (it follows the log
+// every tick); from then on it ran at L's rate, never slower (a jump only
+// adds, and a tick's reading is below max_step). So once
+// r > A_R + (ttl + 1) / rate + 2 ticks, C's stamp is past T_R + ttl and C
+// expires s; likewise from A_G + grace (or from when L stamped G itself, if
+// it had not applied it yet). A session still live after such a C is a
+// violation. A leader_change itself is not checked: it extends first.
 //
 // What a fail-over adds is in that statement: the new leader measures from
 // when *it* applied the renewal (a lagging follower applies it late), and a
-// leader_change it wins with grants the grace from when it applied it. A
-// leader whose lease clock restarted measures from its re-application, so
-// the time it was down is not counted either. Nothing else: the new
-// leader's clock kept running as a follower, so the election's own length
-// is not lost, and no wall clock takes part.
+// leader_change gives the grace from when it applied. A leader whose lease
+// clock restarted measures from its re-application, so the time it was down
+// is not counted either. Nothing else: the new leader's clock kept running
+// as a follower, so the election's own length is not lost, and no wall
+// clock takes part.
 //
 // Lock-delay. When a holder's session expires at log time E (not on a clean
 // release or close), its lock is granted to nobody at a log time before

@@ -32,9 +32,9 @@ struct client {
   /// When the last write was acknowledged: a lie waits until no late answer
   /// to that write can still arrive (replies carry only the request id).
   std::uint64_t acked_tick = 0;
-  /// Log workload: during a partition each client is on one side and
-  /// reaches only the nodes there (a client of the minority keeps asking
-  /// it). Drawn again at each partition; meaningless between them.
+  /// During a partition each client (a lock client with its three
+  /// endpoints) is on one side and reaches only the nodes there: a client of
+  /// the minority keeps asking it. Drawn at each partition.
   int side = 0;
 };
 

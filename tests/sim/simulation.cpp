@@ -44,7 +44,11 @@ struct node {
 class world final : public lock_host {
  public:
   explicit world(const options& opts)
-      : opts_(opts), rng_(opts.seed * 0x9E3779B97F4A7C15ULL + opts.nodes), oracle_(opts.nodes) {
+      : opts_(opts),
+        rng_(opts.seed * 0x9E3779B97F4A7C15ULL + opts.nodes),
+        scenario_rng_(opts.seed * 0xD1B54A32D192ED03ULL + opts.nodes),
+        sides_(opts.work == options::workload::lock || scenario_rng_() % 2 == 0),
+        oracle_(opts.nodes) {
     // Fault rates are drawn per run, so seeds span calm and very hostile networks.
     drop_ = uniform(0.0, 0.15);
     duplicate_ = uniform(0.0, 0.05);
@@ -222,6 +226,10 @@ class world final : public lock_host {
     return std::uniform_real_distribution<double>(lo, hi)(rng_);
   }
   bool chance(double p) { return uniform(0.0, 1.0) < p; }
+  /// The read-path scenarios draw from their own stream: a log-workload run
+  /// without them (half) is the run it was before they existed, so other
+  /// mutants' measured seeds stand.
+  bool draw(double p) { return std::uniform_real_distribution<double>(0, 1)(scenario_rng_) < p; }
 
   void mix(std::uint64_t x) {
     // FNV-1a over 64-bit words: the trace hash proves a seed replays exactly.
@@ -406,9 +414,8 @@ class world final : public lock_host {
         nodes_[id].side = static_cast<int>(below(2));
         sides += " " + std::to_string(id) + ":" + std::to_string(nodes_[id].side);
       }
-      if (!lock_)
-        for (auto& c : clients_)
-          c.side = static_cast<int>(below(2));
+      for (std::size_t i = 0; sides_ && i < clients_.size(); ++i)  // a lock client's 3 together
+        clients_[i].side = lock_ && i % 3 != 0 ? clients_[i - 1].side : draw(0.5);
       partitioned_ = true;
       heal_tick_ = tick_ + 5 + below(80);
       ++partitions_;
@@ -478,7 +485,7 @@ class world final : public lock_host {
       n.own_in_flight = 0;
       // Log workload: a client that waited for the election reads at once,
       // while the new leader still re-proposes what it recovered.
-      if (!lock_ && n.was_leader && tick_ < opts_.fault_ticks && chance(0.5) && read_at(id))
+      if (!lock_ && sides_ && n.was_leader && tick_ < opts_.fault_ticks && draw(0.5) && read_at(id))
         ++fresh_leader_reads_;
       if (lock_ && n.was_leader) {
         n.term = ++terms_;
@@ -587,7 +594,7 @@ class world final : public lock_host {
         }
         case event::kind::request: {
           auto& to = nodes_[ev.node];
-          if (!to.core || (!lock_ && partitioned_ && clients_[ev.client].side != to.side))
+          if (!to.core || (partitioned_ && clients_[ev.client].side != to.side))
             break;
           if (ev.read_id != 0 && to.core->is_leader() && !majority_on(nodes_, to.side))
             ++minority_leader_reads_;
@@ -710,7 +717,7 @@ class world final : public lock_host {
 
   /// A client not writing starts a read at node `id` now (false if none).
   bool read_at(node_id id) {
-    for (std::size_t k = 0, first = below(clients_.size()); k < clients_.size(); ++k) {
+    for (std::size_t k = 0, first = scenario_rng_() % clients_.size(); k < clients_.size(); ++k) {
       auto i = (first + k) % clients_.size();
       auto& c = clients_[i];
       if (c.waiting && !c.reading)
@@ -730,8 +737,8 @@ class world final : public lock_host {
     // A leader cut off from the majority that does not know it yet: a client
     // on its side asks it for a read, now and then through the partition.
     for (node_id id : members_)
-      if (auto& n = nodes_[id]; !lock_ && partitioned_ && n.core && n.core->is_leader() &&
-                                !majority_on(nodes_, n.side) && chance(0.1))
+      if (auto& n = nodes_[id]; !lock_ && sides_ && partitioned_ && n.core && n.core->is_leader() &&
+                                !majority_on(nodes_, n.side) && draw(0.1))
         read_at(id);
     if (lock_) {
       // Endpoints retry unanswered requests (unless their process is paused);
@@ -822,6 +829,10 @@ class world final : public lock_host {
 
   options opts_;
   std::mt19937_64 rng_;
+  std::mt19937_64 scenario_rng_;
+  /// Clients on both sides of partitions, and (log workload) reads at fresh
+  /// and at cut-off leaders: always in the lock workload, half the log runs.
+  bool sides_ = false;
   oracle oracle_;
   /// The lock workload (nullptr in the log workload); outlives the nodes'
   /// state machines, which report to it.
