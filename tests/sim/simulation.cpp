@@ -93,6 +93,7 @@ class world final : public lock_host {
           ", partition " + std::to_string(partition_rate_) + ", sync <= " +
           std::to_string(max_sync_delay_) + ", window " + std::to_string(window_) + ", batch " +
           std::to_string(max_batch_) + ", snapshot every " + std::to_string(snapshot_interval_));
+    trace(std::string("clients on both sides of partitions: ") + (sides_ ? "yes" : "no"));
     if (lock_)
       trace(lock_->clocks().describe());
     if (lock_) {
@@ -594,7 +595,7 @@ class world final : public lock_host {
         }
         case event::kind::request: {
           auto& to = nodes_[ev.node];
-          if (!to.core || (partitioned_ && clients_[ev.client].side != to.side))
+          if (!to.core || (sides_ && partitioned_ && clients_[ev.client].side != to.side))
             break;
           if (ev.read_id != 0 && to.core->is_leader() && !majority_on(nodes_, to.side))
             ++minority_leader_reads_;
