@@ -11,9 +11,9 @@
 // every tick); from then on it ran at L's rate, never slower (a jump only
 // adds, and a tick's reading is below max_step). So once
 // r > A_R + (ttl + 1) / rate + 2 ticks, C's stamp is past T_R + ttl and C
-// expires s; likewise from A_G + grace (or from when L stamped G itself, if
-// it had not applied it yet). A session still live after such a C is a
-// violation. A leader_change itself is not checked: it extends first.
+// expires s; likewise from A_G + grace (a G that L had not applied yet
+// leaves s unchecked). A session still live after such a C is a violation.
+// A leader_change itself is not checked: it extends first.
 //
 // What a fail-over adds is in that statement: the new leader measures from
 // when *it* applied the renewal (a lagging follower applies it late), and a
@@ -76,8 +76,7 @@ void lease_oracle::on_first_apply(std::size_t index, const std::string& payload,
   else if (auto* k = std::get_if<lock::keep_alive>(&cmd); k && ok)
     renewals_[k->session].index = index;
   else if (std::holds_alternative<lock::leader_change>(cmd))
-    leader_changes_.emplace(index,
-                            stamped_.count(payload) != 0 ? stamped_.at(payload) : stamp_info{});
+    leader_changes_.insert(index);
   if (ch != nullptr)
     for (auto s : ch->expired)
       renewals_.erase(s);
@@ -110,24 +109,22 @@ void lease_oracle::check_lease(std::size_t index, const stamp_info& st,
                       " (its last renewal) at t=" + std::to_string(at[ren->second.index - 1]) +
                       " ms";
     // Every leader_change since the open extended the deadline to its log
-    // time plus the grace. Measured from when the leader applied it, or
-    // stamped it itself (a fresh leader stamps before it applies); one of
-    // another leader that it had not applied yet cannot be bounded.
+    // time plus the grace, measured from when the leader applied it. One it
+    // had not applied when it stamped (its own, fresh) cannot be bounded: its
+    // log time may be ahead of the leader's clock, which catches up only
+    // when the leader applies it.
     bool unbounded = false;
     for (auto g = leader_changes_.upper_bound(ren->second.open_index);
-         g != leader_changes_.end() && g->first < index; ++g) {
-      std::uint64_t from = 0;
-      if (g->first <= st.applied && g->first <= at.size() && at[g->first - 1] != 0)
-        from = at[g->first - 1];
-      else if (g->second.node == st.node && g->second.at != 0)
-        from = g->second.at;
-      else
+         g != leader_changes_.end() && *g < index; ++g) {
+      if (*g > st.applied || *g > at.size() || at[*g - 1] == 0) {
         unbounded = true;
+        break;
+      }
+      auto from = at[*g - 1];
       if (from + within(grace_) > by) {
         by = from + within(grace_);
-        why = "the grace of " + std::to_string(grace_) + " ms after it applied (or stamped) " +
-              "command #" + std::to_string(g->first) +
-              " (leader_change) at t=" + std::to_string(from) + " ms";
+        why = "the grace of " + std::to_string(grace_) + " ms after it applied " + "command #" +
+              std::to_string(*g) + " (leader_change) at t=" + std::to_string(from) + " ms";
       }
     }
     if (unbounded)

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,8 +61,8 @@ class lease_oracle {
   std::map<paxos::node_id, std::vector<std::uint64_t>> applied_at_;
   std::map<std::string, stamp_info> stamped_;
   std::map<lock::session_id, renewal> renewals_;
-  /// Every leader_change in the history, by index, with who stamped it.
-  std::map<std::size_t, stamp_info> leader_changes_;
+  /// The index of every leader_change in the history.
+  std::set<std::size_t> leader_changes_;
   /// Holders (session -> their lock-delay and mode) per lock after the last command.
   std::map<std::string, std::map<lock::session_id, std::pair<lock::time_ms, lock::lock_mode>>>
     holders_;

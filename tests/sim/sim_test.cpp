@@ -49,8 +49,8 @@ TEST(SimulationTest, SeedsCoverTheReadPath) {
     fresh += out.fresh_leader_reads;
     minority += out.minority_leader_reads;
   }
-  EXPECT_GT(fresh, 100u);
-  EXPECT_GT(minority, 100u);
+  EXPECT_GT(fresh, 50u);
+  EXPECT_GT(minority, 50u);
 }
 
 // 10,000 seeds in four tests so that ctest can run them on both cores.
