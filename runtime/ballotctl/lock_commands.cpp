@@ -210,8 +210,9 @@ supervision supervise(pid_t pid, const lock_args& a, std::uint64_t token, client
     }
     if (term_at && !killed && now - *term_at >= a.kill_grace) {
       killed = true;
-      std::cerr << "ballotctl: the command (pid " << pid << ") did not exit within the kill grace of "
-                << a.kill_grace.count() << " ms: sending SIGKILL" << std::endl;
+      std::cerr << "ballotctl: the command (pid " << pid
+                << ") did not exit within the kill grace of " << a.kill_grace.count()
+                << " ms: sending SIGKILL" << std::endl;
       kill(pid, SIGKILL);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -302,8 +303,8 @@ int run_lock(const lock_args& a, client::client& c) {
       std::cout << "{\"ok\":false,\"error\":\"jeopardy\",\"name\":" << json_string(a.name)
                 << ",\"token\":" << got.token << "}" << std::endl;
     std::cerr << "ballotctl: stopped the command holding '" << printable(a.name)
-              << "': the session could no longer be trusted to hold it; fencing token "
-              << got.token << " may be stale (exit " << exit_jeopardy << ")\n";
+              << "': the session could no longer be trusted to hold it; fencing token " << got.token
+              << " may be stale (exit " << exit_jeopardy << ")\n";
     return exit_jeopardy;
   }
   if (WIFEXITED(run.status))

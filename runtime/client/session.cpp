@@ -129,9 +129,8 @@ std::unique_ptr<session> session::open(client& c, std::chrono::milliseconds ttl,
   return open(c, keeper_config::defaults_for(ttl), std::move(on_lost), nullptr, why);
 }
 
-std::unique_ptr<session> session::open(client& c, const keeper_config& timing,
-                                       lost_handler on_lost, health_handler on_health,
-                                       lock::result* why) {
+std::unique_ptr<session> session::open(client& c, const keeper_config& timing, lost_handler on_lost,
+                                       health_handler on_health, lock::result* why) {
   // Read before the request goes out: the cluster's deadline is at least
   // this + TTL, whenever it applied the open.
   auto sent = clock_type::now();

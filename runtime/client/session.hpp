@@ -45,9 +45,8 @@ class session {
   /// call heard the cluster say the session is gone), neither may block.
   /// Throws std::invalid_argument (before anything is sent) if `timing` is
   /// not usable (`validate`).
-  static std::unique_ptr<session> open(client& c, const keeper_config& timing,
-                                       lost_handler on_lost, health_handler on_health,
-                                       lock::result* why = nullptr);
+  static std::unique_ptr<session> open(client& c, const keeper_config& timing, lost_handler on_lost,
+                                       health_handler on_health, lock::result* why = nullptr);
 
   /// Stops the keep-alives and closes the session (best effort) unless the
   /// cluster said it is gone, or `abandon` was called.

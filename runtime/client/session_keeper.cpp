@@ -44,8 +44,8 @@ std::string validate(const keeper_config& c) {
   // session out of it.
   auto before_jeopardy = c.ttl - c.jeopardy_margin;
   if (c.interval <= milliseconds(0) || c.interval >= before_jeopardy)
-    return "keep-alive interval " + ms(c.interval) + " is outside (0, ttl - margin = " +
-           ms(before_jeopardy) + ")";
+    return "keep-alive interval " + ms(c.interval) +
+           " is outside (0, ttl - margin = " + ms(before_jeopardy) + ")";
   if (c.retry <= milliseconds(0) || c.retry > c.interval)
     return "keep-alive retry " + ms(c.retry) + " is outside (0, interval " + ms(c.interval) + "]";
   if (c.max_in_flight == 0)

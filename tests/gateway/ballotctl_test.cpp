@@ -139,8 +139,7 @@ TEST_F(BallotctlTest, JeopardyTimingIsValidatedNamingTheValue) {
   EXPECT_NE(tight.out.find("keep-alive interval 0 ms"), std::string::npos) << tight.out;
   auto misplaced = ballotctl("get k --kill-grace 1 2>&1");
   EXPECT_EQ(misplaced.exit_code, 2);
-  EXPECT_NE(misplaced.out.find("--kill-grace applies to lock"), std::string::npos)
-    << misplaced.out;
+  EXPECT_NE(misplaced.out.find("--kill-grace applies to lock"), std::string::npos) << misplaced.out;
 }
 
 TEST_F(BallotctlTest, AConnectedHolderIsNeverInJeopardy) {

@@ -94,8 +94,8 @@ TEST_F(SessionJeopardyTest, ACutOffSessionReportsJeopardyThenHealthyOrExpired) {
   relay.thaw();
   ASSERT_TRUE(await_health(*s, session_health::healthy, 2s));
   std::this_thread::sleep_for(20ms);  // the callback runs after the state changed
-  EXPECT_EQ(log.seen(), (std::vector<session_health>{session_health::jeopardy,
-                                                     session_health::healthy}));
+  EXPECT_EQ(log.seen(),
+            (std::vector<session_health>{session_health::jeopardy, session_health::healthy}));
 
   // Cut off for good: jeopardy, then expired a margin later, for good.
   relay.freeze();
@@ -164,8 +164,7 @@ TEST_F(SessionJeopardyTest, BadTimingIsRefusedBeforeAnythingIsSent) {
     client::session::open(c, timing, nullptr, nullptr);
     FAIL() << "a margin equal to the TTL was accepted";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string{e.what()}.find("jeopardy margin 1000 ms"), std::string::npos)
-      << e.what();
+    EXPECT_NE(std::string{e.what()}.find("jeopardy margin 1000 ms"), std::string::npos) << e.what();
   }
 }
 

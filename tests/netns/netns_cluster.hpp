@@ -12,10 +12,10 @@
 #include "tests/process/cluster_fixture.hpp"
 
 /// Skips the test, with the reason in its output, where namespaces cannot be made.
-#define BALLOT_SKIP_WITHOUT_NETNS()                                          \
-  do {                                                                       \
+#define BALLOT_SKIP_WITHOUT_NETNS()                                              \
+  do {                                                                           \
     if (auto why = ::ballot::testing::netns::unavailable_reason(); !why.empty()) \
-      GTEST_SKIP() << why;                                                   \
+      GTEST_SKIP() << why;                                                       \
   } while (false)
 
 namespace ballot::testing::netns {

@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "tests/netns/netns_cluster.hpp"
+#include "tests/process/fenced_log.hpp"
 
 namespace {
 
@@ -31,7 +32,8 @@ using namespace std::chrono_literals;
 /// the counter was incremented under our token; 99: a newer token wrote first (we were fenced
 /// off); anything else: failed before writing. The downstream serializes its requests (flock)
 /// as a server would, and one request is not torn by the SIGTERM that ballotctl sends when it
-/// learns its session is gone; each step is logged to "$f.sections" for the checks and for diagnosis.
+/// learns its session is gone; each step is logged to "$f.sections" for the checks and for
+/// diagnosis.
 constexpr const char* critical_section = R"sh(
 f="$1"
 trap '' TERM
@@ -50,8 +52,8 @@ echo "wrote $BALLOT_FENCING_TOKEN holder=$2 $(date +%s.%N)" >> "$f.sections"
 )sh";
 
 /// Runs one `ballotctl lock` in namespace `ns`; its exit code.
-int run_holder_once(const std::string& ns, const std::string& endpoints,
-                    const std::string& file, std::size_t who) {
+int run_holder_once(const std::string& ns, const std::string& endpoints, const std::string& file,
+                    std::size_t who) {
   std::string cmd = ip_binary() + " netns exec " + ns + " " + BALLOTCTL_BIN +
                     " --timeout 8 --endpoints " + endpoints +
                     " lock counter --wait 8 --ttl 3 -- sh -c '" + critical_section + "' sh " +
@@ -156,20 +158,12 @@ TEST(NetnsFencingTest, HoldersOnEveryStackNeverWriteWithAStaleToken) {
   EXPECT_EQ(count, static_cast<std::uint64_t>(succeeded.load()))
     << succeeded << " sections succeeded, " << fenced << " were fenced off, " << failed
     << " failed";
-  // The tokens of the writes, in the order they happened, strictly increase.
-  std::ifstream log{file + ".log"};
-  std::uint64_t prev = 0, token = 0, writes = 0;
-  while (log >> token) {
-    EXPECT_GT(token, prev) << "write " << writes << " used a stale token";
-    prev = token;
-    ++writes;
-  }
-  EXPECT_EQ(writes, count);
-  EXPECT_EQ(prev, last_token);
+  expect_tokens_increase(file, count, last_token);
   // Each fencing token reached one critical section at most.
   std::ifstream sections{file + ".sections"};
   std::set<std::uint64_t> begun;
   std::string what, holder, line;
+  std::uint64_t token = 0;
   while (std::getline(sections, line)) {
     std::istringstream in{line};
     in >> what >> token >> holder;
@@ -179,8 +173,8 @@ TEST(NetnsFencingTest, HoldersOnEveryStackNeverWriteWithAStaleToken) {
   }
   EXPECT_GE(begun.size(), static_cast<std::size_t>(succeeded + fenced));
   if (HasFailure()) {
-    auto keep = std::filesystem::temp_directory_path() /
-                ("ballot-netns-fencing-" + std::to_string(seed));
+    auto keep =
+      std::filesystem::temp_directory_path() / ("ballot-netns-fencing-" + std::to_string(seed));
     std::filesystem::create_directories(keep);
     for (auto& entry : std::filesystem::directory_iterator(cluster.dir()))
       if (entry.path().filename().string().rfind("counter", 0) == 0)
@@ -191,11 +185,12 @@ TEST(NetnsFencingTest, HoldersOnEveryStackNeverWriteWithAStaleToken) {
   std::string actions_text;
   for (auto& [what, n] : actions)
     actions_text += " " + what + " x" + std::to_string(n) + ";";
-  std::printf("[ fencing ] %d critical sections succeeded (%d by holders next to a node), %d "
-              "stale holders fenced off (a grant that reached its holder after newer ones), "
-              "%d not acquired or failed (%d succeeded after healing)\n[ nemesis ]%s\n",
-              succeeded.load(), succeeded_next_to_nodes.load(), fenced.load(), failed.load(),
-              after_heal, actions_text.c_str());
+  std::printf(
+    "[ fencing ] %d critical sections succeeded (%d by holders next to a node), %d "
+    "stale holders fenced off (a grant that reached its holder after newer ones), "
+    "%d not acquired or failed (%d succeeded after healing)\n[ nemesis ]%s\n",
+    succeeded.load(), succeeded_next_to_nodes.load(), fenced.load(), failed.load(), after_heal,
+    actions_text.c_str());
 }
 
 }  // namespace

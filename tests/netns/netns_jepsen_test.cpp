@@ -39,7 +39,8 @@ class workload {
     bool majority_side;  // in the client namespace, talking to every node
   };
 
-  explicit workload(std::vector<worker> workers, std::uint64_t seed) : workers_(std::move(workers)) {
+  explicit workload(std::vector<worker> workers, std::uint64_t seed)
+      : workers_(std::move(workers)) {
     for (std::size_t i = 0; i < workers_.size(); ++i)
       threads_.emplace_back([this, i, seed] { run(i, seed); });
   }
@@ -121,10 +122,10 @@ TEST(NetnsJepsenTest, PartitionsKillsAndSlowLinksKeepTheHistoryLinearizable) {
   BALLOT_SKIP_WITHOUT_NETNS();
   const int seconds = fault_seconds();
   const auto seed = fault_seed();
-  std::printf("[ nemesis ] %d s of faults, seed %llu (BALLOT_NETNS_SEED=%llu repeats the "
-              "schedule)\n",
-              seconds, static_cast<unsigned long long>(seed),
-              static_cast<unsigned long long>(seed));
+  std::printf(
+    "[ nemesis ] %d s of faults, seed %llu (BALLOT_NETNS_SEED=%llu repeats the "
+    "schedule)\n",
+    seconds, static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
   link_faults faults;
   faults.faults_for_s = seconds;
   faults.seed = seed;
@@ -263,14 +264,15 @@ TEST(NetnsJepsenTest, PartitionsKillsAndSlowLinksKeepTheHistoryLinearizable) {
     write_history(out, load.history);
     ADD_FAILURE() << "history of " << load.history.size() << " operations is not linearizable"
                   << (verdict.timed_out ? " (checker timed out)" : "") << ": "
-                  << verdict.explanation << "\nhistory written to " << path
-                  << "\nnemesis (seed " << seed << "):" << actions_text;
+                  << verdict.explanation << "\nhistory written to " << path << "\nnemesis (seed "
+                  << seed << "):" << actions_text;
   }
-  std::printf("[ history ] %zu operations (%d reads, %d acknowledged writes, %d unknown "
-              "writes; %d by clients next to a node), %d majority writes while the leader "
-              "was cut off\n[ nemesis ]%s\n",
-              load.history.size(), reads, ok, unknown, minority_ops,
-              majority_writes_in_windows, actions_text.c_str());
+  std::printf(
+    "[ history ] %zu operations (%d reads, %d acknowledged writes, %d unknown "
+    "writes; %d by clients next to a node), %d majority writes while the leader "
+    "was cut off\n[ nemesis ]%s\n",
+    load.history.size(), reads, ok, unknown, minority_ops, majority_writes_in_windows,
+    actions_text.c_str());
 }
 
 }  // namespace

@@ -154,7 +154,8 @@ network::network(std::size_t nodes) : nodes_(nodes), down_(nodes, false) {
     // eth0 in the leg's namespace.
     auto leg = [&](const std::string& ns, const std::string& hub_end, const std::string& addr) {
       add(ns);
-      ip({"-n", hub(), "link", "add", hub_end, "type", "veth", "peer", "name", "eth0", "netns", ns});
+      ip(
+        {"-n", hub(), "link", "add", hub_end, "type", "veth", "peer", "name", "eth0", "netns", ns});
       ip({"-n", hub(), "link", "set", hub_end, "master", "br0"});
       ip({"-n", hub(), "link", "set", hub_end, "up"});
       ip({"-n", ns, "addr", "add", addr + "/24", "dev", "eth0"});

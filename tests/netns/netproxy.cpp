@@ -127,7 +127,7 @@ void reader(std::shared_ptr<link> l, int d) {
   auto& q = l->dir[d];
   std::mt19937_64 rng{splitmix(cfg.seed ^ splitmix(l->number * 2 + static_cast<std::uint64_t>(d)))};
   std::vector<char> buf(64 * 1024);
-  for (std::uint64_t index = 0; !l->dead; ) {
+  for (std::uint64_t index = 0; !l->dead;) {
     pollfd p{from, POLLIN, 0};
     if (poll(&p, 1, 100) <= 0)
       continue;
@@ -336,7 +336,7 @@ int main(int argc, char** argv) {
   inet_ntop(AF_INET, &bound.sin_addr, host, sizeof(host));
   std::printf("ballot-netproxy ready listen=%s:%u\n", host, ntohs(bound.sin_port));
   std::fflush(stdout);
-  for (std::uint64_t number = 0;; ) {
+  for (std::uint64_t number = 0;;) {
     int client = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) {
       if (errno == EINTR || errno == ECONNABORTED)

@@ -158,8 +158,8 @@ std::vector<std::string> trace_lines(process& p) {
 TEST(NetnsProxyTest, EveryRoundTripTakesAtLeastTwiceTheLatency) {
   echo_server echo;
   std::uint16_t port = 0;
-  auto proxy = start_proxy(echo.port(), {"--latency-ms", "30", "--jitter-ms", "20", "--seed",
-                                         "5", "--trace"}, port);
+  auto proxy = start_proxy(
+    echo.port(), {"--latency-ms", "30", "--jitter-ms", "20", "--seed", "5", "--trace"}, port);
   int fd = connect_to(port);
   std::chrono::milliseconds total{0};
   for (int i = 0; i < 15; ++i) {
@@ -189,11 +189,11 @@ TEST(NetnsProxyTest, EveryRoundTripTakesAtLeastTwiceTheLatency) {
 std::vector<std::string> faulty_run(std::uint64_t seed, int& resets_seen) {
   echo_server echo;
   std::uint16_t port = 0;
-  auto proxy = start_proxy(echo.port(),
-                           {"--latency-ms", "2", "--jitter-ms", "8", "--stall-prob", "0.1",
-                            "--stall-ms", "80", "--reset-prob", "0.05", "--seed",
-                            std::to_string(seed), "--trace"},
-                           port);
+  auto proxy =
+    start_proxy(echo.port(),
+                {"--latency-ms", "2", "--jitter-ms", "8", "--stall-prob", "0.1", "--stall-ms", "80",
+                 "--reset-prob", "0.05", "--seed", std::to_string(seed), "--trace"},
+                port);
   resets_seen = 0;
   int fd = connect_to(port);
   for (int i = 0; i < 40; ++i) {
@@ -233,8 +233,7 @@ TEST(NetnsProxyTest, FaultsEndWhenTheirTimeIsUp) {
   echo_server echo;
   std::uint16_t port = 0;
   auto started = clock_type::now();
-  auto proxy =
-    start_proxy(echo.port(), {"--latency-ms", "300", "--faults-for-s", "1.5"}, port);
+  auto proxy = start_proxy(echo.port(), {"--latency-ms", "300", "--faults-for-s", "1.5"}, port);
   int fd = connect_to(port);
   auto during = round_trip(fd, 5s);
   ASSERT_TRUE(during);

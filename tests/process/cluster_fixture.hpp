@@ -80,8 +80,7 @@ class cluster_processes {
       argv = it->second;
     for (std::string arg : {std::string{BALLOTD_BIN}, std::string{"--id"}, std::to_string(id),
                             std::string{"--peers"}, peers(id), std::string{"--client"},
-                            client_endpoint(id), std::string{"--data-dir"},
-                            data_dir(id).string()})
+                            client_endpoint(id), std::string{"--data-dir"}, data_dir(id).string()})
       argv.push_back(arg);
     argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
     nodes_[id] = std::make_unique<process>(argv);

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "tests/process/cluster_fixture.hpp"
+#include "tests/process/fenced_log.hpp"
 
 namespace {
 
@@ -85,16 +86,7 @@ TEST(ProcessFencingTest, LockHoldersNeverOverlapAcrossAFailover) {
   EXPECT_EQ(count, static_cast<std::uint64_t>(succeeded.load()))
     << succeeded << " sections succeeded, " << fenced << " were fenced off, " << failed
     << " failed";
-  // The tokens of the writes, in the order they happened, strictly increase.
-  std::ifstream log{file + ".log"};
-  std::uint64_t prev = 0, token = 0, writes = 0;
-  while (log >> token) {
-    EXPECT_GT(token, prev) << "write " << writes << " used an older token";
-    prev = token;
-    ++writes;
-  }
-  EXPECT_EQ(writes, count);
-  EXPECT_EQ(prev, last_token);
+  expect_tokens_increase(file, count, last_token);
   std::printf(
     "fencing: %d critical sections succeeded (%d before the kill, %d with the leader "
     "dead), %d fenced off, %d not acquired or failed\n",

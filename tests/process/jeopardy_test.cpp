@@ -82,9 +82,27 @@ TEST(ProcessJeopardyTest, CutOffHolderStopsItsCommandBeforeTheLockIsGrantedElsew
 
   // TTL 3 s: jeopardy 1.2 s before the cluster may expire the session,
   // SIGKILL 0.4 s after SIGTERM, keep-alives every 0.6 s.
-  process holder1{{BALLOTCTL_BIN, "--endpoints", relay.endpoint(), "--timeout", "3", "lock",
-                   "jeop", "--wait", "10", "--ttl", "3", "--jeopardy-margin", "1.2",
-                   "--kill-grace", "0.4", "--", "/bin/sh", "-c", holder_script, "sh", log1}};
+  process holder1{{BALLOTCTL_BIN,
+                   "--endpoints",
+                   relay.endpoint(),
+                   "--timeout",
+                   "3",
+                   "lock",
+                   "jeop",
+                   "--wait",
+                   "10",
+                   "--ttl",
+                   "3",
+                   "--jeopardy-margin",
+                   "1.2",
+                   "--kill-grace",
+                   "0.4",
+                   "--",
+                   "/bin/sh",
+                   "-c",
+                   holder_script,
+                   "sh",
+                   log1}};
   auto deadline = std::chrono::steady_clock::now() + 15s;
   while (read_log(log1).ticks.size() < 3 && holder1.running() &&
          std::chrono::steady_clock::now() < deadline)
@@ -122,8 +140,8 @@ TEST(ProcessJeopardyTest, CutOffHolderStopsItsCommandBeforeTheLockIsGrantedElsew
   });
 
   // Holder 2 asks for the same lock directly; CMD records when it started.
-  process holder2{{BALLOTCTL_BIN, "--endpoints", endpoints, "lock", "jeop", "--wait", "20",
-                   "--ttl", "5", "--", "/bin/sh", "-c", "date +%s%N > \"$1\"", "sh", log2}};
+  process holder2{{BALLOTCTL_BIN, "--endpoints", endpoints, "lock", "jeop", "--wait", "20", "--ttl",
+                   "5", "--", "/bin/sh", "-c", "date +%s%N > \"$1\"", "sh", log2}};
 
   // Holder 1's ballotctl exits after it reaped CMD: its exit is CMD's end.
   deadline = std::chrono::steady_clock::now() + 10s;

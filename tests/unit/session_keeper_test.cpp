@@ -64,8 +64,7 @@ TEST(SessionKeeperTest, ValidationNamesTheBadValue) {
             std::string::npos);
   EXPECT_EQ(bad([](keeper_config& c) { c.interval = 1999ms; }), "");
   EXPECT_NE(bad([](keeper_config& c) { c.retry = 0ms; }).find("retry 0 ms"), std::string::npos);
-  EXPECT_NE(bad([](keeper_config& c) { c.retry = 601ms; }).find("retry 601 ms"),
-            std::string::npos);
+  EXPECT_NE(bad([](keeper_config& c) { c.retry = 601ms; }).find("retry 601 ms"), std::string::npos);
   EXPECT_NE(bad([](keeper_config& c) { c.max_in_flight = 0; }).find("in flight 0"),
             std::string::npos);
   auto c = timing();

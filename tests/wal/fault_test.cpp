@@ -207,6 +207,35 @@ TEST_F(WalFaultTest, FailuresAtEveryCheckpointStepRecoverToTheStateBefore) {
   }
 }
 
+TEST_F(WalFaultTest, ABitFlippedOnReadIsDamageThatIsSetAsideNotCut) {
+  {
+    wal_storage st{options(dir)};
+    st.load();
+    write_synced(st, 3);
+  }
+  // The second record's payload comes back with a bit flipped.
+  std::vector<std::uint64_t> offsets;
+  scan_frames(read_bytes(dir / segment_file_name(0)),
+              [&](std::uint64_t off, std::string_view) { offsets.push_back(off); });
+  ASSERT_EQ(offsets.size(), 3u);
+  disk.flip_suffix = segment_file_name(0);
+  disk.flip_offset = offsets[1] + frame_header_size + 5;
+  // Without set-aside the read is a storage error naming the offset.
+  expect_storage_error([&] { reload(dir); }, {std::to_string(offsets[1])});
+  wal_options o = options(dir);
+  o.set_aside_damage = true;
+  {
+    wal_storage st{o};
+    auto state = st.load();
+    auto& report = st.last_recovery();
+    EXPECT_TRUE(report.damaged());
+    EXPECT_EQ(report.damaged_at, offsets[1]);
+    EXPECT_FALSE(report.truncated());
+    EXPECT_TRUE(state.damaged);
+    EXPECT_EQ(state.accepted.size(), 1u);
+  }
+}
+
 TEST_F(WalFaultTest, AReadErrorInRecoveryIsAStorageErrorNotDamage) {
   {
     wal_storage st{options(dir)};

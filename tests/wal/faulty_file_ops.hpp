@@ -32,6 +32,21 @@ class faulty_file_ops final : public file_ops {
   /// fsync of a directory and renames fail with this errno.
   std::optional<int> metadata_error;
   std::size_t writes = 0, syncs = 0;
+  /// Bit rot the disk does not report: reads of a file whose path ends with
+  /// `flip_suffix` return the byte at `flip_offset` with a bit flipped.
+  std::string flip_suffix;
+  std::uint64_t flip_offset = 0;
+
+  ssize_t pread(int fd, void* buf, std::size_t n, off_t offset) override {
+    auto got = file_ops::pread(fd, buf, n, offset);
+    auto at = static_cast<std::uint64_t>(offset);
+    auto it = paths_.find(fd);
+    if (got > 0 && !flip_suffix.empty() && it != paths_.end() &&
+        ends_with(it->second, flip_suffix) && flip_offset >= at &&
+        flip_offset < at + static_cast<std::uint64_t>(got))
+      static_cast<char*>(buf)[flip_offset - at] ^= 0x10;
+    return got;
+  }
 
   int open_at(int dir_fd, const char* name, int flags, mode_t mode) override {
     int fd = file_ops::open_at(dir_fd, name, flags, mode);
@@ -121,6 +136,10 @@ class faulty_file_ops final : public file_ops {
   }
 
  private:
+  static bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
   static std::string path_of(int fd) {
     std::error_code ec;
     auto p = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
