@@ -24,6 +24,11 @@ struct durable_state {
   /// repair from peers has not finished: the replica must repair before it
   /// promises (see `rejoin`).
   bool damaged = false;
+
+  /// Nothing was ever persisted: a new replica, or one whose disk was wiped.
+  bool holds_nothing() const {
+    return promised.is_zero() && accepted.empty() && chosen.empty() && !snap;
+  }
 };
 
 /// Why a client command got no result.

@@ -8,17 +8,13 @@ namespace ballot::paxos {
 
 namespace {
 
-bool holds_nothing(const durable_state& disk) {
-  return disk.promised.is_zero() && disk.accepted.empty() && disk.chosen.empty() && !disk.snap;
-}
-
 rejoin::mode start_mode(const config& cfg, const durable_state& disk) {
 #ifdef BALLOT_MUTANT_REJOIN_WITHOUT_REPAIR
   return rejoin::mode::normal;
 #endif
   if (disk.damaged)
     return rejoin::mode::repairing;
-  if (cfg.check_amnesia && holds_nothing(disk))
+  if (cfg.check_amnesia && disk.holds_nothing())
     return rejoin::mode::fresh;
   return rejoin::mode::normal;
 }

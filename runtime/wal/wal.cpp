@@ -258,8 +258,10 @@ recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
     bool last = i + 1 == segments.size();
     auto path = path_of(seg.name);
     // Damage from byte `at` of this segment on: set aside this segment and
-    // every later one, keep the valid bytes before it, end the replay here.
-    auto damage = [&](std::uint64_t at, const std::string& why, const file_contents* contents) {
+    // every later one, keep the valid bytes before it (none without
+    // `contents`) in a segment starting at record `first`, end the replay.
+    auto damage = [&](std::uint64_t at, const std::string& why, const file_contents* contents,
+                      std::uint64_t first) {
       if (!set_aside_ok)
         fail(why);
       set_repair_pending(true);
@@ -268,16 +270,18 @@ recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
       report.damaged_at = at;
       report.damaged_reason = why;
       report.set_aside.push_back(path_of(set_aside(seg.name)));
-      {
-        // The valid prefix goes back under the segment's own name: the
-        // records before the damage stay where replay expects them.
-        auto fd = open_at(dir_fd_.get(), seg.name, O_WRONLY | O_CREAT | O_EXCL, path);
-        if (contents != nullptr && at > 0)
-          write_all(fd.get(), contents->view().substr(0, at), path);
-        sync_data(fd.get(), path);
-      }
       for (std::size_t j = i + 1; j < segments.size(); ++j)
         report.set_aside.push_back(path_of(set_aside(segments[j].name)));
+      // The valid prefix goes back where replay expects the records after
+      // the ones before it.
+      seg = segment_info{first, segment_file_name(first)};
+      auto kept = path_of(seg.name);
+      {
+        auto fd = open_at(dir_fd_.get(), seg.name, O_WRONLY | O_CREAT | O_EXCL, kept);
+        if (contents != nullptr && at > 0)
+          write_all(fd.get(), contents->view().substr(0, at), kept);
+        sync_data(fd.get(), kept);
+      }
       sync_directory(dir_fd_.get(), opts_.dir);
       segments.resize(i + 1);
       last_size = contents != nullptr ? at : 0;
@@ -287,14 +291,7 @@ recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
              path + ": starts at record " + std::to_string(seg.first_index) +
                " but the segments before it end at record " + std::to_string(index) +
                " (a segment is missing or was cut)",
-             nullptr);
-      // The kept (empty) file must start where the log goes on.
-      if (seg.first_index != index) {
-        auto name = segment_file_name(index);
-        rename_at(dir_fd_.get(), seg.name, name, opts_.dir);
-        sync_directory(dir_fd_.get(), opts_.dir);
-        seg = segment_info{index, name};
-      }
+             nullptr, index);
       ++report.segments;
       break;
     }
@@ -321,14 +318,14 @@ recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
       opts_.payload_size);
     ++report.segments;
     if (bad_record) {
-      damage(bad_record->first, bad_record->second, &contents);
+      damage(bad_record->first, bad_record->second, &contents, seg.first_index);
       break;
     }
     if (res.end == scan_end::corrupt) {
       damage(res.valid_size,
              path + ": corrupt record at offset " + std::to_string(res.valid_size) + ": " +
                res.reason + "; refusing to drop the records after it",
-             &contents);
+             &contents, seg.first_index);
       report.records += res.records;
       break;
     }
@@ -336,7 +333,7 @@ recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
       damage(res.valid_size,
              path + ": damaged record at offset " + std::to_string(res.valid_size) + ": " +
                res.reason + (last ? "" : " (not the last segment, so it was synced)"),
-             &contents);
+             &contents, seg.first_index);
       report.records += res.records;
       break;
     }

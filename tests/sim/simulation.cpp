@@ -325,10 +325,6 @@ class world final : public lock_host {
     n.core = std::make_unique<paxos::replica>(cfg, n.disk, *n.machine);
   }
 
-  static bool holds_nothing(const paxos::durable_state& d) {
-    return d.promised.is_zero() && d.accepted.empty() && d.chosen.empty() && !d.snap;
-  }
-
   void crash(node_id id, bool disk_faults = true) {
     auto& n = nodes_[id];
     // Written but not synced: the page cache may or may not have flushed a
@@ -358,7 +354,7 @@ class world final : public lock_host {
     for (auto& [other, o] : nodes_) {
       if (other == id)
         continue;
-      if (o.disk.damaged || holds_nothing(o.disk) || (o.core && !o.core->repair().normal()))
+      if (o.disk.damaged || o.disk.holds_nothing() || (o.core && !o.core->repair().normal()))
         return;
     }
     auto& disk = nodes_[id].disk;
@@ -436,7 +432,7 @@ class world final : public lock_host {
     // to answer it, by design; liveness then needs them all.
     if (check_amnesia_)
       for (auto& [id, n] : nodes_)
-        if (n.disk.damaged || holds_nothing(n.disk) || (n.core && !n.core->repair().normal()))
+        if (n.disk.damaged || n.disk.holds_nothing() || (n.core && !n.core->repair().normal()))
           keep_down = 0;
     for (node_id id : members_) {
       auto& n = nodes_[id];
