@@ -250,6 +250,10 @@ void client::impl::admit_writes() {
 
 void client::impl::attempt(const call_ptr& c) {
   auto now = clock_type::now();
+  if (now >= c->deadline && c->last_overload) {
+    finish(c, std::move(*c->last_overload));
+    return;
+  }
   if (now >= c->deadline) {
     finish(
       c, finished(result::error(result_code::unavailable, "no endpoint answered within " +
@@ -289,6 +293,7 @@ void client::impl::on_outcome(const call_ptr& c, std::size_t at, outcome o) {
     auto pause = overload_backoff(c->overloads++);
     if (clock_type::now() + pause < c->deadline) {
       c->last_error = slots[at].address + ": overloaded (" + o.res.message + ")";
+      c->last_overload = o;
       tasks->add(provider->getTimer().afterDelay(to_kj(pause)).then([this, c] {
         if (c->done)
           attempt(c);

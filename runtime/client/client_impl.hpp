@@ -101,6 +101,9 @@ struct call {
   std::size_t failures = 0;
   /// Overloaded answers so far: each waits longer before the next try.
   int overloads = 0;
+  /// The last `overloaded` answer: what the call returns if its deadline
+  /// passes while it waits to try again (not `unavailable`: a node answered).
+  std::optional<outcome> last_overload;
   int redirects = 0;
   std::string last_error = "no endpoint answered";
 
