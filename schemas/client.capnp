@@ -84,6 +84,14 @@ struct Error {
     # A configured cap on the state is reached (sessions in the cluster,
     # waiters on one lock); the text names it. Nothing was done; retry after
     # others finish.
+    unauthenticated @14 :Text;
+    # Authentication is on and this connection has no user (call
+    # `authenticate`, or present a client certificate whose common name is a
+    # user), or the user name or password is wrong. Nothing was done.
+    permissionDenied @15 :Text;
+    # The connection's user lacks the permission (the text names the
+    # operation and the key or lock name), or the session belongs to another
+    # user or was named without its secret. Nothing was done.
   }
 }
 
@@ -177,6 +185,11 @@ struct Session {
   deadlineMs @1 :UInt64;
   # Log time (the leader's clock, ms since the epoch) at which the session
   # expires unless kept alive. Keep alive well before: every ttl/3.
+  secret @2 :UInt64;
+  # Drawn by the node when the session opens; only openSession returns it.
+  # Every later call on the session must carry it (and come from the same
+  # user): with a wrong one the call is refused with permissionDenied, so a
+  # known or guessed session id is useless to anyone else.
 }
 
 struct SessionResult {
@@ -293,28 +306,32 @@ interface Ballot {
   # the leader's clock. A leader change grants every session a grace, so an
   # election kills no healthy session.
 
-  keepAlive @6 (id :RequestId, session :UInt64) -> (result :SessionResult);
+  keepAlive @6 (id :RequestId, session :UInt64, secret :UInt64) -> (result :SessionResult);
+  # `secret` is the one openSession returned (also for the calls below).
 
-  closeSession @7 (id :RequestId, session :UInt64) -> (result :DoneResult);
+  closeSession @7 (id :RequestId, session :UInt64, secret :UInt64) -> (result :DoneResult);
   # Releases its locks (without lock-delay) and deletes its ephemeral keys.
 
   acquire @8 (id :RequestId, session :UInt64, name :Text, mode :LockMode,
-              waitMs :UInt64, lockDelayMs :UInt64) -> (result :AcquireResult);
+              waitMs :UInt64, lockDelayMs :UInt64, secret :UInt64) -> (result :AcquireResult);
   # waitMs 0 is a try-lock (busy if not free). Otherwise the session queues
   # (FIFO; a queued writer holds back later readers) and the call returns
   # with the token once granted, or `timeout` after waitMs (then it no longer
   # waits). lockDelayMs (<= 60000): if the session expires while holding the
   # lock, nobody gets it for that long.
 
-  release @9 (id :RequestId, session :UInt64, name :Text) -> (result :DoneResult);
+  release @9 (id :RequestId, session :UInt64, name :Text, secret :UInt64)
+      -> (result :DoneResult);
   # The next waiters are granted in the same committed command.
 
   checkToken @10 (name :Text, token :UInt64) -> (result :CheckTokenResult);
   # Linearizable: is `token` a current holder's fencing token of `name`?
 
   lockInfo @11 (name :Text) -> (result :LockInfoResult);
+  # Once authentication is on, holders' tokens are 0 except for root and for
+  # the sessions of the caller's own user.
 
-  putEphemeral @12 (id :RequestId, session :UInt64, key :Text, value :Data)
+  putEphemeral @12 (id :RequestId, session :UInt64, key :Text, value :Data, secret :UInt64)
       -> (result :PutResult);
   # A key bound to the session: deleted when the session ends.
 
@@ -324,4 +341,100 @@ interface Ballot {
   # prefix) after fromRevision (or, with fromNow, after the current revision,
   # which the first sink call reports) to the sink, until the caller cancels
   # the call, or it ends with an error.
+
+  # -- Users, roles and authentication ---------------------------------------
+  # Off until `enable`; then every call but status and authenticate needs a
+  # user: the common name of a verified client certificate, or one set by
+  # authenticate. Users, roles and the switch are replicated state.
+
+  authenticate @14 (user :Text, password :Text) -> (result :DoneResult);
+  # Binds this connection to `user` (as ZooKeeper's addauth): later calls on
+  # it act as that user. unauthenticated if the name or password is wrong.
+
+  authChange @15 (id :RequestId, change :AuthChange) -> (result :DoneResult);
+  # Adds, deletes or changes users and roles, or turns authentication on or
+  # off. Needs the root role once authentication is on. Passwords travel in
+  # the clear inside the connection (use client TLS); the node stores only
+  # an argon2id hash of them.
+
+  authList @16 () -> (result :AuthListResult);
+  # Users (with roles, without password hashes), roles (with permissions) and
+  # whether authentication is on. Needs the root role once it is on.
+
+  whoAmI @17 () -> (user :Text, root :Bool, enabled :Bool);
+  # The user this connection acts as ("" = none) and whether it has the root
+  # role; enabled = authentication is on (as this node has applied it).
+}
+
+# -- Users and roles ---------------------------------------------------------
+
+struct UserPassword {
+  name @0 :Text;
+  password @1 :Text;
+  # Empty: the user can only authenticate with a client certificate.
+}
+
+struct UserRole {
+  user @0 :Text;
+  role @1 :Text;
+}
+
+enum PermissionKind {
+  read @0;       # get, list, watch
+  write @1;      # put, delete, ephemeral put
+  readwrite @2;
+  lock @3;       # acquire, release, checkToken, lockInfo of lock names
+}
+
+struct Permission {
+  kind @0 :PermissionKind;
+  prefix @1 :Text;
+  # Keys (or lock names) starting with it; empty = all.
+}
+
+struct RolePermission {
+  role @0 :Text;
+  permission @1 :Permission;
+}
+
+struct AuthChange {
+  union {
+    userAdd @0 :UserPassword;
+    userDelete @1 :Text;
+    userPasswd @2 :UserPassword;
+    userGrant @3 :UserRole;
+    # The role "root" grants everything, user and role changes included.
+    userRevoke @4 :UserRole;
+    roleAdd @5 :Text;
+    roleDelete @6 :Text;
+    roleGrant @7 :RolePermission;
+    roleRevoke @8 :RolePermission;
+    enable @9 :Void;
+    # Refused (badRequest) unless some user has the root role.
+    disable @10 :Void;
+  }
+}
+
+struct AuthUser {
+  name @0 :Text;
+  roles @1 :List(Text);
+  hasPassword @2 :Bool;
+}
+
+struct AuthRole {
+  name @0 :Text;
+  permissions @1 :List(Permission);
+}
+
+struct AuthListing {
+  enabled @0 :Bool;
+  users @1 :List(AuthUser);
+  roles @2 :List(AuthRole);
+}
+
+struct AuthListResult {
+  union {
+    listing @0 :AuthListing;
+    error @1 :Error;
+  }
 }

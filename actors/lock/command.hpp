@@ -15,16 +15,32 @@
 /// point of the log, whatever their own clocks say.
 namespace ballot::lock {
 
+/// Who sends a session's command: the authenticated user ("" when the
+/// cluster runs without authentication) and the secret the gateway drew when
+/// the session opened. A session opened with a secret (not 0) or an owner
+/// (not "") takes commands only with the same secret and owner, so knowing
+/// (or guessing) a session id is not enough to release its locks or end it.
+/// Old records carry neither: such sessions stay open to their id alone.
+struct credential {
+  std::string user;
+  std::uint64_t secret = 0;
+
+  bool empty() const { return user.empty() && secret == 0; }
+};
+
 /// Opens a session that lives until `now + ttl_ms` unless kept alive.
 struct open_session {
   time_ms now = 0;
   time_ms ttl_ms = 0;
+  /// Becomes the session's owner and secret.
+  credential cred;
 };
 
 /// Moves the session's deadline to `now + ttl`.
 struct keep_alive {
   time_ms now = 0;
   session_id session = 0;
+  credential cred;
 };
 
 /// Ends a session cleanly: its locks are released (without lock-delay), its
@@ -32,6 +48,7 @@ struct keep_alive {
 struct close_session {
   time_ms now = 0;
   session_id session = 0;
+  credential cred;
 };
 
 /// Only advances time: expires sessions and ends lock-delays up to `now`.
@@ -57,6 +74,7 @@ struct acquire {
   lock_mode mode = lock_mode::exclusive;
   bool wait = false;
   time_ms delay_ms = 0;
+  credential cred;
 };
 
 /// Gives `name` back; the next compatible waiters are granted in this command.
@@ -64,6 +82,7 @@ struct release {
   time_ms now = 0;
   session_id session = 0;
   std::string name;
+  credential cred;
 };
 
 /// Withdraws a queued acquire (the client gave up waiting).
@@ -71,6 +90,7 @@ struct cancel_wait {
   time_ms now = 0;
   session_id session = 0;
   std::string name;
+  credential cred;
 };
 
 /// Sets `key` to `value`; with a session (not 0) the key is ephemeral: it is
@@ -80,6 +100,8 @@ struct put_key {
   std::string key;
   std::string value;
   session_id session = 0;
+  /// Checked only for an ephemeral put (session not 0).
+  credential cred;
 };
 
 struct delete_key {
@@ -108,6 +130,12 @@ struct events_since {
 /// The holders and waiters of `name`.
 struct lock_info {
   std::string name;
+  /// With `hide_tokens`, holders' fencing tokens are shown only for sessions
+  /// `viewer` owns: a token lets its bearer pass as the holder to a fenced
+  /// resource. The gateway sets it for everyone but root once
+  /// authentication is on.
+  bool hide_tokens = false;
+  std::string viewer;
 };
 
 struct get_key {

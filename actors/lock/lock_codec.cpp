@@ -35,6 +35,21 @@ void put_tag(writer& w, tag t) {
   w.integer(static_cast<std::uint8_t>(t));
 }
 
+/// A credential is an optional tail: written only when set, so records of
+/// sessions without one keep the format older nodes wrote and read.
+void put_credential(writer& w, const credential& c) {
+  if (c.empty())
+    return;
+  w.string(c.user);
+  w.integer(c.secret);
+}
+
+bool read_credential(reader& r, credential& c) {
+  if (r.remaining() == 0)
+    return true;
+  return r.string(c.user, "credential user") && r.integer(c.secret, "credential secret");
+}
+
 bool read_mode(reader& r, lock_mode& mode, const char* field) {
   std::uint8_t byte = 0;
   if (!r.integer(byte, field))
@@ -110,6 +125,8 @@ const char* to_string(result_code code) {
       return "limit_reached";
     case result_code::quota_exceeded:
       return "quota_exceeded";
+    case result_code::permission_denied:
+      return "permission_denied";
   }
   return "unknown";
 }
@@ -123,14 +140,17 @@ std::string encode(const command& cmd) {
         put_tag(w, tag::open_session);
         w.integer(c.now);
         w.integer(c.ttl_ms);
+        put_credential(w, c.cred);
       } else if constexpr (std::is_same_v<T, keep_alive>) {
         put_tag(w, tag::keep_alive);
         w.integer(c.now);
         w.integer(c.session);
+        put_credential(w, c.cred);
       } else if constexpr (std::is_same_v<T, close_session>) {
         put_tag(w, tag::close_session);
         w.integer(c.now);
         w.integer(c.session);
+        put_credential(w, c.cred);
       } else if constexpr (std::is_same_v<T, tick>) {
         put_tag(w, tag::tick);
         w.integer(c.now);
@@ -146,22 +166,26 @@ std::string encode(const command& cmd) {
         w.integer(static_cast<std::uint8_t>(c.mode));
         w.integer(static_cast<std::uint8_t>(c.wait ? 1 : 0));
         w.integer(c.delay_ms);
+        put_credential(w, c.cred);
       } else if constexpr (std::is_same_v<T, release>) {
         put_tag(w, tag::release);
         w.integer(c.now);
         w.integer(c.session);
         w.string(c.name);
+        put_credential(w, c.cred);
       } else if constexpr (std::is_same_v<T, cancel_wait>) {
         put_tag(w, tag::cancel_wait);
         w.integer(c.now);
         w.integer(c.session);
         w.string(c.name);
+        put_credential(w, c.cred);
       } else if constexpr (std::is_same_v<T, put_key>) {
         put_tag(w, tag::put_key);
         w.integer(c.now);
         w.string(c.key);
         w.string(c.value);
         w.integer(c.session);
+        put_credential(w, c.cred);
       } else {
         static_assert(std::is_same_v<T, delete_key>);
         put_tag(w, tag::delete_key);
@@ -192,6 +216,11 @@ std::string encode(const query& q) {
       } else if constexpr (std::is_same_v<T, lock_info>) {
         put_tag(w, tag::lock_info);
         w.string(c.name);
+        // Optional tail, as for events_since.
+        if (c.hide_tokens) {
+          w.integer(std::uint8_t{1});
+          w.string(c.viewer);
+        }
       } else {
         static_assert(std::is_same_v<T, get_key>);
         put_tag(w, tag::get_key);
@@ -231,19 +260,21 @@ bool decode(std::string_view bytes, command& out, std::string& error) {
     switch (static_cast<tag>(t)) {
       case tag::open_session: {
         open_session c;
-        ok = r.integer(c.now, "now") && r.integer(c.ttl_ms, "ttl_ms");
+        ok = r.integer(c.now, "now") && r.integer(c.ttl_ms, "ttl_ms") && read_credential(r, c.cred);
         out = c;
         break;
       }
       case tag::keep_alive: {
         keep_alive c;
-        ok = r.integer(c.now, "now") && r.integer(c.session, "session");
+        ok = r.integer(c.now, "now") && r.integer(c.session, "session") &&
+             read_credential(r, c.cred);
         out = c;
         break;
       }
       case tag::close_session: {
         close_session c;
-        ok = r.integer(c.now, "now") && r.integer(c.session, "session");
+        ok = r.integer(c.now, "now") && r.integer(c.session, "session") &&
+             read_credential(r, c.cred);
         out = c;
         break;
       }
@@ -263,26 +294,28 @@ bool decode(std::string_view bytes, command& out, std::string& error) {
         acquire c;
         ok = r.integer(c.now, "now") && r.integer(c.session, "session") &&
              r.string(c.name, "name") && read_mode(r, c.mode, "mode") && r.flag(c.wait, "wait") &&
-             r.integer(c.delay_ms, "delay_ms");
+             r.integer(c.delay_ms, "delay_ms") && read_credential(r, c.cred);
         out = std::move(c);
         break;
       }
       case tag::release: {
         release c;
-        ok = r.integer(c.now, "now") && r.integer(c.session, "session") && r.string(c.name, "name");
+        ok = r.integer(c.now, "now") && r.integer(c.session, "session") &&
+             r.string(c.name, "name") && read_credential(r, c.cred);
         out = std::move(c);
         break;
       }
       case tag::cancel_wait: {
         cancel_wait c;
-        ok = r.integer(c.now, "now") && r.integer(c.session, "session") && r.string(c.name, "name");
+        ok = r.integer(c.now, "now") && r.integer(c.session, "session") &&
+             r.string(c.name, "name") && read_credential(r, c.cred);
         out = std::move(c);
         break;
       }
       case tag::put_key: {
         put_key c;
         ok = r.integer(c.now, "now") && r.string(c.key, "key") && r.string(c.value, "value") &&
-             r.integer(c.session, "session");
+             r.integer(c.session, "session") && read_credential(r, c.cred);
         out = std::move(c);
         break;
       }
@@ -325,6 +358,8 @@ bool decode(std::string_view bytes, query& out, std::string& error) {
       case tag::lock_info: {
         lock_info q;
         ok = r.string(q.name, "name");
+        if (ok && r.remaining() > 0)
+          ok = r.flag(q.hide_tokens, "hide_tokens") && r.string(q.viewer, "viewer");
         out = std::move(q);
         break;
       }

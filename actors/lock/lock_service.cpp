@@ -13,7 +13,8 @@ namespace ballot::lock {
 namespace {
 
 /// The first byte of a snapshot: lets a later format be told apart.
-constexpr std::uint8_t snapshot_format = 1;
+/// Format 2 added each session's owner and secret; format 1 is still read.
+constexpr std::uint8_t snapshot_format = 2;
 
 result bad(std::string why) {
   return result::error(result_code::bad_request, std::move(why));
@@ -106,12 +107,30 @@ void lock_service::end_session(session_id id, bool expired, result& r) {
   keys_.drop_session(id);
 }
 
+bool lock_service::may_use(session_id id, const credential& cred, result& r) const {
+  auto* s = sessions_.find(id);
+  if (s == nullptr) {
+    r.code = result_code::no_session;
+    return false;
+  }
+  // The same answer for a wrong secret and another owner: neither tells the
+  // caller anything about the session it could use.
+  if ((s->secret != 0 && cred.secret != s->secret) || (!s->owner.empty() && cred.user != s->owner)) {
+    r.code = result_code::permission_denied;
+    r.message = "session " + std::to_string(id) + " belongs to another client";
+    return false;
+  }
+  return true;
+}
+
 void lock_service::run(const open_session& c, result& r) {
-  r.session = sessions_.open(now_, c.ttl_ms);
+  r.session = sessions_.open(now_, c.ttl_ms, c.cred.user, c.cred.secret);
   r.deadline = sessions_.find(r.session)->deadline;
 }
 
 void lock_service::run(const keep_alive& c, result& r) {
+  if (!may_use(c.session, c.cred, r))
+    return;
   if (!sessions_.keep_alive(c.session, now_)) {
     r.code = result_code::no_session;
     return;
@@ -121,6 +140,8 @@ void lock_service::run(const keep_alive& c, result& r) {
 }
 
 void lock_service::run(const close_session& c, result& r) {
+  if (!may_use(c.session, c.cred, r))
+    return;
   if (!sessions_.close(c.session)) {
     r.code = result_code::no_session;
     return;
@@ -134,10 +155,8 @@ void lock_service::run(const tick&, result&) {}
 void lock_service::run(const leader_change&, result&) {}
 
 void lock_service::run(const acquire& c, result& r) {
-  if (sessions_.find(c.session) == nullptr) {
-    r.code = result_code::no_session;
+  if (!may_use(c.session, c.cred, r))
     return;
-  }
   auto got = locks_.acquire(c.session, c.name, c.mode, c.wait, c.delay_ms, now_);
   r.token = got.token;
   switch (got.what) {
@@ -160,24 +179,22 @@ void lock_service::run(const acquire& c, result& r) {
 }
 
 void lock_service::run(const release& c, result& r) {
-  if (sessions_.find(c.session) == nullptr)
-    r.code = result_code::no_session;
-  else if (!locks_.release(c.session, c.name, now_, r.grants))
+  if (!may_use(c.session, c.cred, r))
+    return;
+  if (!locks_.release(c.session, c.name, now_, r.grants))
     r.code = result_code::not_held;
 }
 
 void lock_service::run(const cancel_wait& c, result& r) {
-  if (sessions_.find(c.session) == nullptr)
-    r.code = result_code::no_session;
-  else if (!locks_.cancel_wait(c.session, c.name, now_, r.grants))
+  if (!may_use(c.session, c.cred, r))
+    return;
+  if (!locks_.cancel_wait(c.session, c.name, now_, r.grants))
     r.code = result_code::not_waiting;
 }
 
 void lock_service::run(const put_key& c, result& r) {
-  if (c.session != 0 && sessions_.find(c.session) == nullptr) {
-    r.code = result_code::no_session;
+  if (c.session != 0 && !may_use(c.session, c.cred, r))
     return;
-  }
   r.revision = keys_.put(c.key, c.value, c.session);
 }
 
@@ -201,8 +218,15 @@ result lock_service::read(const lock::query& q) const {
     r.revision = r.code == result_code::compacted ? keys_.revision() : upto;
   } else if (auto* c = std::get_if<lock_info>(&q)) {
     if (auto* l = locks_.find(c->name)) {
-      for (auto& h : l->holders)
-        r.holders.push_back({h.session, c->name, h.mode, h.token});
+      for (auto& h : l->holders) {
+        auto token = h.token;
+        if (c->hide_tokens) {
+          auto* s = sessions_.find(h.session);
+          if (s == nullptr || s->owner.empty() || s->owner != c->viewer)
+            token = 0;
+        }
+        r.holders.push_back({h.session, c->name, h.mode, token});
+      }
       for (auto& w : l->waiters)
         r.waiters.push_back({w.session, c->name, w.mode, 0});
       r.deadline = l->delay_until;
@@ -230,6 +254,10 @@ std::optional<std::string> lock_service::snapshot() const {
 }
 
 void lock_service::restore(const std::string& snapshot) {
+  restore_bytes(snapshot);
+}
+
+void lock_service::restore_bytes(std::string_view snapshot) {
   kv::detail::reader r{snapshot};
   std::uint8_t format = 0;
   time_ms now = 0;
@@ -238,9 +266,10 @@ void lock_service::restore(const std::string& snapshot) {
   lock_table locks;
   kv::key_space keys;
   bool ok = r.integer(format, "format");
-  if (ok && format != snapshot_format)
+  if (ok && format != snapshot_format && format != 1)
     ok = r.fail("format", "unknown snapshot format " + std::to_string(format));
-  ok = ok && r.integer(now, "now") && sessions.load(r) && locks.load(r) && keys.load(r);
+  ok = ok && r.integer(now, "now") && sessions.load(r, format >= 2) && locks.load(r) &&
+       keys.load(r);
   // Locks and keys of sessions that do not exist could never be freed.
   if (ok) {
     auto users = locks.sessions();

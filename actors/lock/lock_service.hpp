@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "actors/lock/command.hpp"
 #include "actors/kv/key_space.hpp"
@@ -50,6 +51,8 @@ class lock_service final : public paxos::state_machine {
   /// naming the field and offset if the bytes are not one, and then leaves
   /// the state unchanged.
   void restore(const std::string& snapshot) override;
+  /// `restore` of a part of a larger buffer (the service machine's snapshot).
+  void restore_bytes(std::string_view snapshot);
 
   /// Executes one decoded command (what `apply` does after decoding).
   result execute(const command& cmd);
@@ -74,6 +77,9 @@ class lock_service final : public paxos::state_machine {
   std::optional<time_ms> next_wakeup() const;
 
  private:
+  /// Whether `cred` may act on session `id`; else sets no_session or
+  /// permission_denied in `r`.
+  bool may_use(session_id id, const credential& cred, result& r) const;
   void run(const open_session& c, result& r);
   void run(const keep_alive& c, result& r);
   void run(const close_session& c, result& r);

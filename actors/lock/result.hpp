@@ -32,9 +32,12 @@ enum class result_code : std::uint8_t {
   // Made by the state machine:
   limit_reached = 16,   ///< a cap on sessions or on a lock's waiters; `message` names it
   quota_exceeded = 17,  ///< the state is over the quota (ephemeral puts); `message` says so
+  /// The session belongs to another user or the command's secret is not the
+  /// session's; `message` says which. Nothing was done.
+  permission_denied = 18,
 };
 
-constexpr std::uint8_t max_result_code = static_cast<std::uint8_t>(result_code::quota_exceeded);
+constexpr std::uint8_t max_result_code = static_cast<std::uint8_t>(result_code::permission_denied);
 
 /// Readable name of a code ("ok", "queued", ...).
 const char* to_string(result_code code);

@@ -4,10 +4,13 @@
 
 namespace ballot::lock {
 
-session_id session_table::open(time_ms now, time_ms ttl_ms) {
+session_id session_table::open(time_ms now, time_ms ttl_ms, std::string owner,
+                                std::uint64_t secret) {
   auto id = next_id_++;
   auto& s = sessions_[id];
   s.ttl_ms = ttl_ms;
+  s.owner = std::move(owner);
+  s.secret = secret;
   s.deadline = saturating_add(now, ttl_ms);
   by_deadline_.emplace(s.deadline, id);
   return id;
@@ -69,17 +72,22 @@ void session_table::save(kv::detail::writer& w) const {
     w.integer(id);
     w.integer(s.ttl_ms);
     w.integer(s.deadline);
+    w.string(s.owner);
+    w.integer(s.secret);
   }
 }
 
-bool session_table::load(kv::detail::reader& r) {
+bool session_table::load(kv::detail::reader& r, bool with_credentials) {
   std::uint64_t count = 0;
-  bool ok = r.integer(next_id_, "next session id") && r.count(count, 24, "session count");
+  bool ok = r.integer(next_id_, "next session id") &&
+            r.count(count, with_credentials ? 36 : 24, "session count");
   for (std::uint64_t i = 0; ok && i < count; ++i) {
     session_id id = 0;
     session s;
     ok = r.integer(id, "session id") && r.integer(s.ttl_ms, "session ttl") &&
          r.integer(s.deadline, "session deadline");
+    if (ok && with_credentials)
+      ok = r.string(s.owner, "session owner") && r.integer(s.secret, "session secret");
     // What the table itself never holds: id 0, ids not yet handed out, repeats.
     if (ok && (id == 0 || id >= next_id_ || sessions_.count(id) != 0))
       ok = r.fail("session id", "invalid or repeated session id " + std::to_string(id));

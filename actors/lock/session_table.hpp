@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -20,10 +21,14 @@ class session_table {
   struct session {
     time_ms ttl_ms = 0;
     time_ms deadline = 0;
+    /// Who opened it and the secret its commands must carry (see
+    /// `lock::credential`); empty and 0 for a session open to its id alone.
+    std::string owner;
+    std::uint64_t secret = 0;
   };
 
   /// Opens a session with the next id; it lives until `now + ttl_ms`.
-  session_id open(time_ms now, time_ms ttl_ms);
+  session_id open(time_ms now, time_ms ttl_ms, std::string owner = {}, std::uint64_t secret = 0);
 
   /// Moves the deadline to `now + ttl` (never earlier than it is: a leader
   /// change's grace stays); false if the session is not live.
@@ -50,12 +55,14 @@ class session_table {
 
   const std::map<session_id, session>& sessions() const { return sessions_; }
 
-  /// Appends the table: `next_id:u64 count:u64 (id:u64 ttl:u64 deadline:u64)*`.
+  /// Appends the table: `next_id:u64 count:u64 (id:u64 ttl:u64 deadline:u64
+  /// owner:string secret:u64)*`.
   void save(kv::detail::writer& w) const;
 
   /// Reads what `save` wrote into this (empty) table; false with the reader's
-  /// error set if the bytes are not a valid table.
-  bool load(kv::detail::reader& r);
+  /// error set if the bytes are not a valid table. `with_credentials` false
+  /// reads the older format without owner and secret.
+  bool load(kv::detail::reader& r, bool with_credentials = true);
 
  private:
   void set_deadline(session_id id, session& s, time_ms deadline);

@@ -1,13 +1,25 @@
 #include "actors/service/service_machine.hpp"
 
 #include <cstring>
+#include <stdexcept>
 #include <utility>
 
+#include "actors/auth/auth_codec.hpp"
 #include "actors/kv/command_codec.hpp"
 #include "actors/kv/key_ops.hpp"
 #include "actors/lock/lock_codec.hpp"
 
 namespace ballot::service {
+
+namespace {
+
+/// A snapshot with users or roles starts with this byte, then the auth store
+/// (u32 length and its bytes), then the lock service's snapshot. Without
+/// them it is the lock service's snapshot alone, as before auth existed: its
+/// first byte is its format (1 or 2), never this.
+constexpr char with_auth = static_cast<char>(0x80);
+
+}  // namespace
 
 service_machine::service_machine(lock::time_ms grace_ms) : grace_ms_(grace_ms) {}
 
@@ -50,6 +62,20 @@ std::string service_machine::apply(const std::string& payload) {
   auto before = locks_.keys().revision();
   change ch;
   std::string answer;
+  if (auth::is_auth_command(payload)) {
+    auth::command cmd;
+    std::string error;
+    if (!auth::decode(payload, cmd, error))
+      return auth::encode(auth::result{auth::result_code::bad_request, error});
+    auto res = auth_.execute(cmd);
+    if (res.code == auth::result_code::ok && observer_) {
+      change ach;
+      ach.revision = locks_.keys().revision();
+      ach.auth = std::make_shared<const auth::auth_store>(auth_);
+      observer_(ach);
+    }
+    return auth::encode(res);
+  }
   if (lock::is_lock_command(payload)) {
     lock::command cmd;
     std::string error;
@@ -83,6 +109,8 @@ std::string service_machine::apply(const std::string& payload) {
 }
 
 std::string service_machine::query(const std::string& request) const {
+  if (auth::is_auth_query(request))
+    return auth::encode_state(auth_);
   if (lock::is_lock_query(request))
     return locks_.query(request);
   kv::request req;
@@ -93,15 +121,46 @@ std::string service_machine::query(const std::string& request) const {
 }
 
 std::optional<std::string> service_machine::snapshot() const {
-  return locks_.snapshot();
+  auto locks = locks_.snapshot();
+  if (!locks || (auth_.revision() == 0 && !auth_.enabled()))
+    return locks;
+  kv::detail::writer w;
+  auth_.save(w);
+  auto auth_bytes = w.take();
+  kv::detail::writer head;
+  head.integer(static_cast<std::uint8_t>(with_auth));
+  head.string(auth_bytes);
+  auto out = head.take();
+  out.reserve(out.size() + locks->size());
+  out.append(*locks);
+  return out;
 }
 
 void service_machine::restore(const std::string& snapshot) {
-  locks_.restore(snapshot);
+  auth::auth_store auth;
+  std::string_view locks{snapshot};
+  if (!snapshot.empty() && snapshot[0] == with_auth) {
+    kv::detail::reader r{snapshot};
+    std::uint8_t marker = 0;
+    std::uint32_t len = 0;
+    bool ok = r.integer(marker, "marker") && r.integer(len, "auth length") &&
+              r.remaining() >= len;
+    std::size_t start = 1 + sizeof(len);
+    kv::detail::reader ar{std::string_view{snapshot}.substr(start, ok ? len : 0)};
+    ok = ok && auth.load(ar) && ar.finish();
+    if (!ok)
+      throw std::runtime_error("service_machine: malformed auth section of a snapshot: " +
+                               (ar.error().empty() ? r.error() : ar.error()));
+    locks = locks.substr(start + len);
+  }
+  // The lock service checks its part and throws before changing anything.
+  locks_.restore_bytes(locks);
+  auth_ = std::move(auth);
   if (observer_) {
     change ch;
     ch.revision = locks_.keys().revision();
     ch.reset = true;
+    ch.auth = std::make_shared<const auth::auth_store>(auth_);
     observer_(ch);
   }
 }

@@ -2,10 +2,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "actors/auth/auth_store.hpp"
 #include "actors/kv/event.hpp"
 #include "actors/lock/lock_service.hpp"
 #include "actors/lock/types.hpp"
@@ -30,11 +32,15 @@ struct change {
   /// The whole state was replaced (a snapshot was installed): watchers must
   /// re-read history from `revision`'s point of view.
   bool reset = false;
+  /// Set when users, roles or the enabled flag changed (and after a
+  /// restore): a copy the gateway checks requests against.
+  std::shared_ptr<const auth::auth_store> auth;
 };
 
 /// Dispatches by the first byte: key/value requests (`kv/command_codec`,
-/// tags 1..4) and lock commands and queries (`lock/lock_codec`, 0x11.. and
-/// 0x51..). Answers are encoded in the codec of the request.
+/// tags 1..4), lock commands and queries (`lock/lock_codec`, 0x11.. and
+/// 0x51..) and user/role commands and the auth query (`auth/auth_codec`,
+/// 0x31.. and 0x61). Answers are encoded in the codec of the request.
 ///
 /// As the leader's hooks it stamps the leader's clock into lock commands,
 /// proposes a `leader_change` grace when elected, and a `tick` whenever a
@@ -79,9 +85,11 @@ class service_machine final : public paxos::state_machine {
   void set_observer(observer obs) { observer_ = std::move(obs); }
 
   const lock::lock_service& locks() const { return locks_; }
+  const auth::auth_store& auth() const { return auth_; }
 
  private:
   lock::lock_service locks_;
+  auth::auth_store auth_;
   lock::time_ms grace_ms_;
   limits caps_;
   observer observer_;

@@ -58,11 +58,18 @@ void change_feed::take_all_key_waits(std::vector<waker>& out) {
   by_prefix_.clear();
 }
 
+std::shared_ptr<const auth::auth_store> change_feed::auth() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return auth_;
+}
+
 void change_feed::publish(const service::change& c) {
   std::vector<waker> wake;
   std::vector<std::pair<grant_handler, std::optional<std::uint64_t>>> answer;
   {
     std::lock_guard<std::mutex> guard{mutex_};
+    if (c.auth)
+      auth_ = c.auth;
     if (c.reset || (!c.events.empty() && c.events.front().revision != revision_ + 1)) {
       // A snapshot replaced the state (or history was lost): what the feed
       // holds no longer connects to what follows.

@@ -4,6 +4,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -56,6 +57,10 @@ class change_feed {
   /// costs nothing while other keys change.
   std::uint64_t on_change(std::uint64_t after, const std::string& key, bool prefix, waker wake);
 
+  /// The users, roles and switch as the local replica last applied them;
+  /// null until it applied an auth change or a snapshot (authentication off).
+  std::shared_ptr<const auth::auth_store> auth() const;
+
   /// Registrations waiting (for tests and metrics).
   std::size_t waiting() const;
 
@@ -82,6 +87,7 @@ class change_feed {
   void take_all_key_waits(std::vector<waker>& out);
 
   mutable std::mutex mutex_;
+  std::shared_ptr<const auth::auth_store> auth_;
   std::size_t keep_events_;
   std::size_t keep_bytes_;
   /// Key and value bytes in `events_`.
