@@ -12,6 +12,7 @@
 #include <kj/async-io.h>
 
 #include "runtime/gateway/call_util.hpp"
+#include "runtime/gateway/connection_service.hpp"
 #include "runtime/gateway/metered_stream.hpp"
 #include "runtime/gateway/service.hpp"
 
@@ -78,18 +79,19 @@ struct server::impl {
 
   void run(std::promise<std::uint16_t>& started);
 
-  kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener, capnp::Capability::Client cap,
+  kj::Promise<void> accept_loop(kj::ConnectionReceiver& listener, service& shared,
                                 kj::TaskSet& tasks, std::size_t& connections, kj::Timer& timer);
-  /// Takes one accepted stream under the connection limits.
-  void admit(kj::Own<kj::AsyncIoStream> stream, capnp::Capability::Client cap, kj::TaskSet& tasks,
+  /// Takes one accepted stream under the connection limits and serves it a
+  /// capability of its own (see connection_service.hpp).
+  void admit(kj::Own<kj::AsyncIoStream> stream, service& shared, kj::TaskSet& tasks,
              std::size_t& connections, kj::Timer& timer);
 
   /// Open connections per client address.
   std::map<std::string, std::size_t> per_address;
 };
 
-void server::impl::admit(kj::Own<kj::AsyncIoStream> stream, capnp::Capability::Client cap,
-                         kj::TaskSet& tasks, std::size_t& connections, kj::Timer& timer) {
+void server::impl::admit(kj::Own<kj::AsyncIoStream> stream, service& shared, kj::TaskSet& tasks,
+                         std::size_t& connections, kj::Timer& timer) {
   auto address = peer_address(*stream);
   auto& from_here = per_address[address];
   // Dropping the stream closes it: the client sees the connection end.
@@ -100,6 +102,9 @@ void server::impl::admit(kj::Own<kj::AsyncIoStream> stream, capnp::Capability::C
   }
   ++connections;
   ++from_here;
+  auto who = kj::heap<connection_context>();
+  who->address = address;
+  capnp::Capability::Client cap = kj::heap<connection_service>(shared, kj::mv(who));
   auto conn =
     kj::heap<connection>(kj::heap<metered_stream>(kj::mv(stream), timer), kj::mv(cap), opts);
   auto closed = conn->network.onDisconnect().exclusiveJoin(watchdog(*conn, opts, timer));
@@ -111,21 +116,21 @@ void server::impl::admit(kj::Own<kj::AsyncIoStream> stream, capnp::Capability::C
                           })));
 }
 
-kj::Promise<void> server::impl::accept_loop(kj::ConnectionReceiver& listener,
-                                            capnp::Capability::Client cap, kj::TaskSet& tasks,
-                                            std::size_t& connections, kj::Timer& timer) {
+kj::Promise<void> server::impl::accept_loop(kj::ConnectionReceiver& listener, service& shared,
+                                            kj::TaskSet& tasks, std::size_t& connections,
+                                            kj::Timer& timer) {
   return listener.accept()
     .then(
-      [&, cap](kj::Own<kj::AsyncIoStream> stream) mutable -> kj::Promise<void> {
-        admit(kj::mv(stream), cap, tasks, connections, timer);
+      [&](kj::Own<kj::AsyncIoStream> stream) -> kj::Promise<void> {
+        admit(kj::mv(stream), shared, tasks, connections, timer);
         return kj::READY_NOW;
       },
       [&](kj::Exception&&) {
         // Out of file descriptors and the like: back off, keep serving the rest.
         return timer.afterDelay(100 * kj::MILLISECONDS);
       })
-    .then([this, &listener, cap, &tasks, &connections, &timer]() mutable {
-      return accept_loop(listener, kj::mv(cap), tasks, connections, timer);
+    .then([this, &listener, &shared, &tasks, &connections, &timer] {
+      return accept_loop(listener, shared, tasks, connections, timer);
     });
 }
 
@@ -155,10 +160,11 @@ void server::impl::run(std::promise<std::uint16_t>& started) {
     std::size_t in_flight = 0;
     std::size_t connections = 0;
     ignore_errors on_error;
-    capnp::Capability::Client cap = kj::heap<service>(*br, opts, timer, in_flight);
+    // Each connection's capability holds a reference too (see service.hpp).
+    auto shared = kj::refcounted<service>(*br, opts, timer, in_flight);
     kj::TaskSet tasks{on_error};
     started.set_value(port);
-    stop.promise.exclusiveJoin(accept_loop(*listener, cap, tasks, connections, timer)).wait(ws);
+    stop.promise.exclusiveJoin(accept_loop(*listener, *shared, tasks, connections, timer)).wait(ws);
     listener = nullptr;  // refuse new connections from here on
     auto drain_until = timer.now() + opts.drain_timeout.count() * kj::MILLISECONDS;
     while (in_flight > 0 && timer.now() < drain_until)

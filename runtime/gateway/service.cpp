@@ -71,7 +71,7 @@ kj::Promise<void> service::track(kj::Promise<void> call) {
   return call.attach(kj::defer([this] { --in_flight_; }));
 }
 
-kj::Promise<void> service::put(PutContext context) {
+kj::Promise<void> service::put(connection_context& /*conn*/, PutContext context) {
   auto params = context.getParams();
   auto key = params.getKey();
   auto value = params.getValue();
@@ -90,7 +90,7 @@ kj::Promise<void> service::put(PutContext context) {
   }));
 }
 
-kj::Promise<void> service::get(GetContext context) {
+kj::Promise<void> service::get(connection_context& /*conn*/, GetContext context) {
   auto key = context.getParams().getKey();
   if (auto bad = bad_key(key, opts_.max_key_bytes); !bad.empty())
     return bad_request(context, bad);
@@ -107,7 +107,7 @@ kj::Promise<void> service::get(GetContext context) {
     }));
 }
 
-kj::Promise<void> service::delete_(DeleteContext context) {
+kj::Promise<void> service::delete_(connection_context& /*conn*/, DeleteContext context) {
   auto params = context.getParams();
   auto key = params.getKey();
   if (auto bad = bad_key(key, opts_.max_key_bytes); !bad.empty())
@@ -122,7 +122,7 @@ kj::Promise<void> service::delete_(DeleteContext context) {
   }));
 }
 
-kj::Promise<void> service::list(ListContext context) {
+kj::Promise<void> service::list(connection_context& /*conn*/, ListContext context) {
   auto params = context.getParams();
   auto prefix = params.getPrefix();
   if (prefix.size() > opts_.max_key_bytes)
@@ -161,7 +161,7 @@ kj::Promise<void> service::list(ListContext context) {
                  }));
 }
 
-kj::Promise<void> service::status(StatusContext context) {
+kj::Promise<void> service::status(connection_context& /*conn*/, StatusContext context) {
   using views = std::vector<member_view>;
   auto [answer, done] = handoff<views>();
   bridge_.status(std::move(done));

@@ -7,11 +7,13 @@
 #include <optional>
 #include <vector>
 
+#include <kj/refcount.h>
 #include <kj/timer.h>
 
 #include "actors/lock/command.hpp"
 #include "actors/lock/result.hpp"
 #include "runtime/gateway/bridge.hpp"
+#include "runtime/gateway/connection_context.hpp"
 #include "runtime/gateway/options.hpp"
 #include "schemas/client.capnp.h"
 
@@ -23,29 +25,57 @@ namespace ballot::gateway {
 /// call's result union. Every call ends with a result (a refusal or
 /// `unavailable` included), never an RPC exception: a timer guards each wait
 /// in case the CAF side never answers.
-class service final : public schemas::client::Ballot::Server {
+///
+/// One `service` serves every connection of a gateway (its budgets and watch
+/// machinery are the gateway's); each connection's capability is a
+/// `connection_service` that calls in here with that connection's
+/// `connection_context` (who calls, from where). Each of those holds a
+/// reference: calls still running when the gateway stops (Cap'n Proto may
+/// cancel them as late as the event loop's end) need the service to the last.
+class service final : public kj::Refcounted {
  public:
+  // The call contexts of schemas/client.capnp's `Ballot` methods (the
+  // generated names are protected members of Ballot::Server).
+  using Ballot = schemas::client::Ballot;
+  using PutContext = capnp::CallContext<Ballot::PutParams, Ballot::PutResults>;
+  using GetContext = capnp::CallContext<Ballot::GetParams, Ballot::GetResults>;
+  using DeleteContext = capnp::CallContext<Ballot::DeleteParams, Ballot::DeleteResults>;
+  using ListContext = capnp::CallContext<Ballot::ListParams, Ballot::ListResults>;
+  using StatusContext = capnp::CallContext<Ballot::StatusParams, Ballot::StatusResults>;
+  using OpenSessionContext =
+    capnp::CallContext<Ballot::OpenSessionParams, Ballot::OpenSessionResults>;
+  using KeepAliveContext = capnp::CallContext<Ballot::KeepAliveParams, Ballot::KeepAliveResults>;
+  using CloseSessionContext =
+    capnp::CallContext<Ballot::CloseSessionParams, Ballot::CloseSessionResults>;
+  using AcquireContext = capnp::CallContext<Ballot::AcquireParams, Ballot::AcquireResults>;
+  using ReleaseContext = capnp::CallContext<Ballot::ReleaseParams, Ballot::ReleaseResults>;
+  using CheckTokenContext = capnp::CallContext<Ballot::CheckTokenParams, Ballot::CheckTokenResults>;
+  using LockInfoContext = capnp::CallContext<Ballot::LockInfoParams, Ballot::LockInfoResults>;
+  using PutEphemeralContext =
+    capnp::CallContext<Ballot::PutEphemeralParams, Ballot::PutEphemeralResults>;
+  using WatchContext = capnp::CallContext<Ballot::WatchParams, Ballot::WatchResults>;
+
   /// `in_flight` counts calls that have not answered yet (for draining on stop).
   service(const bridge& br, const options& opts, kj::Timer& timer, std::size_t& in_flight);
 
-  kj::Promise<void> put(PutContext context) override;
-  kj::Promise<void> get(GetContext context) override;
-  kj::Promise<void> delete_(DeleteContext context) override;
-  kj::Promise<void> list(ListContext context) override;
-  kj::Promise<void> status(StatusContext context) override;
+  kj::Promise<void> put(connection_context& conn, PutContext context);
+  kj::Promise<void> get(connection_context& conn, GetContext context);
+  kj::Promise<void> delete_(connection_context& conn, DeleteContext context);
+  kj::Promise<void> list(connection_context& conn, ListContext context);
+  kj::Promise<void> status(connection_context& conn, StatusContext context);
 
   // The lock service (service_locks.cpp).
-  kj::Promise<void> openSession(OpenSessionContext context) override;
-  kj::Promise<void> keepAlive(KeepAliveContext context) override;
-  kj::Promise<void> closeSession(CloseSessionContext context) override;
-  kj::Promise<void> acquire(AcquireContext context) override;
-  kj::Promise<void> release(ReleaseContext context) override;
-  kj::Promise<void> checkToken(CheckTokenContext context) override;
-  kj::Promise<void> lockInfo(LockInfoContext context) override;
-  kj::Promise<void> putEphemeral(PutEphemeralContext context) override;
+  kj::Promise<void> openSession(connection_context& conn, OpenSessionContext context);
+  kj::Promise<void> keepAlive(connection_context& conn, KeepAliveContext context);
+  kj::Promise<void> closeSession(connection_context& conn, CloseSessionContext context);
+  kj::Promise<void> acquire(connection_context& conn, AcquireContext context);
+  kj::Promise<void> release(connection_context& conn, ReleaseContext context);
+  kj::Promise<void> checkToken(connection_context& conn, CheckTokenContext context);
+  kj::Promise<void> lockInfo(connection_context& conn, LockInfoContext context);
+  kj::Promise<void> putEphemeral(connection_context& conn, PutEphemeralContext context);
 
   // Watches (service_watch.cpp).
-  kj::Promise<void> watch(WatchContext context) override;
+  kj::Promise<void> watch(connection_context& conn, WatchContext context);
 
  private:
   /// Runs `start(done)` and resolves with what `done` receives, or with

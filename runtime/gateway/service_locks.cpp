@@ -73,7 +73,7 @@ kj::Promise<std::optional<lock::result>> service::lock_read(const lock::query& q
   return ask(false, {}, lock::encode(q)).then([](const bridge_reply& r) { return decoded(r); });
 }
 
-kj::Promise<void> service::openSession(OpenSessionContext context) {
+kj::Promise<void> service::openSession(connection_context& /*conn*/, OpenSessionContext context) {
   auto p = context.getParams();
   auto cmd = lock_command(p.getId(), lock::open_session{0, p.getTtlMs()});
   return track(ask(true, std::move(cmd), {}).then([this, context](const bridge_reply& r) mutable {
@@ -86,7 +86,7 @@ kj::Promise<void> service::openSession(OpenSessionContext context) {
   }));
 }
 
-kj::Promise<void> service::keepAlive(KeepAliveContext context) {
+kj::Promise<void> service::keepAlive(connection_context& /*conn*/, KeepAliveContext context) {
   auto p = context.getParams();
   auto session = p.getSession();
   auto cmd = lock_command(p.getId(), lock::keep_alive{0, session});
@@ -101,7 +101,7 @@ kj::Promise<void> service::keepAlive(KeepAliveContext context) {
     }));
 }
 
-kj::Promise<void> service::closeSession(CloseSessionContext context) {
+kj::Promise<void> service::closeSession(connection_context& /*conn*/, CloseSessionContext context) {
   auto p = context.getParams();
   auto session = p.getSession();
   auto cmd = lock_command(p.getId(), lock::close_session{0, session});
@@ -113,7 +113,7 @@ kj::Promise<void> service::closeSession(CloseSessionContext context) {
     }));
 }
 
-kj::Promise<void> service::acquire(AcquireContext context) {
+kj::Promise<void> service::acquire(connection_context& /*conn*/, AcquireContext context) {
   auto p = context.getParams();
   if (auto bad = bad_name(p.getName(), opts_.max_key_bytes); !bad.empty())
     return bad_request(context, bad);
@@ -222,7 +222,7 @@ kj::Promise<void> service::await_grant(AcquireContext context, std::uint64_t wai
     });
 }
 
-kj::Promise<void> service::release(ReleaseContext context) {
+kj::Promise<void> service::release(connection_context& /*conn*/, ReleaseContext context) {
   auto p = context.getParams();
   if (auto bad = bad_name(p.getName(), opts_.max_key_bytes); !bad.empty())
     return bad_request(context, bad);
@@ -241,7 +241,7 @@ kj::Promise<void> service::release(ReleaseContext context) {
     }));
 }
 
-kj::Promise<void> service::checkToken(CheckTokenContext context) {
+kj::Promise<void> service::checkToken(connection_context& /*conn*/, CheckTokenContext context) {
   auto p = context.getParams();
   if (auto bad = bad_name(p.getName(), opts_.max_key_bytes); !bad.empty())
     return bad_request(context, bad);
@@ -253,7 +253,7 @@ kj::Promise<void> service::checkToken(CheckTokenContext context) {
   }));
 }
 
-kj::Promise<void> service::lockInfo(LockInfoContext context) {
+kj::Promise<void> service::lockInfo(connection_context& /*conn*/, LockInfoContext context) {
   auto p = context.getParams();
   if (auto bad = bad_name(p.getName(), opts_.max_key_bytes); !bad.empty())
     return bad_request(context, bad);
@@ -269,7 +269,7 @@ kj::Promise<void> service::lockInfo(LockInfoContext context) {
   }));
 }
 
-kj::Promise<void> service::putEphemeral(PutEphemeralContext context) {
+kj::Promise<void> service::putEphemeral(connection_context& /*conn*/, PutEphemeralContext context) {
   auto p = context.getParams();
   auto key = p.getKey();
   auto value = p.getValue();

@@ -32,7 +32,7 @@ struct service::watch_state {
   schemas::client::WatchSink::Client sink;
 };
 
-kj::Promise<void> service::watch(WatchContext context) {
+kj::Promise<void> service::watch(connection_context& /*conn*/, WatchContext context) {
   auto p = context.getParams();
   auto key = p.getKey();
   if (key.size() > opts_.max_key_bytes)
