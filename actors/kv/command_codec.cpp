@@ -33,6 +33,10 @@ const char* to_string(result_code code) {
       return "quota_exceeded";
     case result_code::request_id_reused:
       return "request_id_reused";
+    case result_code::unauthenticated:
+      return "unauthenticated";
+    case result_code::permission_denied:
+      return "permission_denied";
   }
   return "unknown";
 }
@@ -140,7 +144,7 @@ bool decode(std::string_view bytes, result& out, std::string& error) {
   std::uint8_t code = 0;
   std::uint32_t n = 0;
   bool ok = r.integer(code, "code");
-  if (ok && code > static_cast<std::uint8_t>(result_code::request_id_reused))
+  if (ok && code > static_cast<std::uint8_t>(result_code::permission_denied))
     ok = r.fail("code", "unknown result code " + std::to_string(code));
   // Each entry takes at least 12 bytes.
   ok = ok && r.integer(out.version, "version") && r.string(out.value, "value") &&

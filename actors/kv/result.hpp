@@ -21,6 +21,9 @@ enum class result_code : std::uint8_t {
   overloaded = 5,         ///< a budget of the node is full; retry after a pause
   quota_exceeded = 6,     ///< the state is over the quota; `version` = the quota in bytes
   request_id_reused = 7,  ///< the (client, seq) already named a different command
+  // Made by the gateway only (schemas/client.capnp), when authentication is on:
+  unauthenticated = 8,    ///< no user, or a wrong user name or password
+  permission_denied = 9,  ///< the user lacks the permission; `message` names it
 };
 
 /// Readable name of a code ("ok", "not_found", ...).

@@ -33,14 +33,14 @@ struct open_session {
   time_ms now = 0;
   time_ms ttl_ms = 0;
   /// Becomes the session's owner and secret.
-  credential cred;
+  credential cred{};
 };
 
 /// Moves the session's deadline to `now + ttl`.
 struct keep_alive {
   time_ms now = 0;
   session_id session = 0;
-  credential cred;
+  credential cred{};
 };
 
 /// Ends a session cleanly: its locks are released (without lock-delay), its
@@ -48,7 +48,7 @@ struct keep_alive {
 struct close_session {
   time_ms now = 0;
   session_id session = 0;
-  credential cred;
+  credential cred{};
 };
 
 /// Only advances time: expires sessions and ends lock-delays up to `now`.
@@ -74,7 +74,7 @@ struct acquire {
   lock_mode mode = lock_mode::exclusive;
   bool wait = false;
   time_ms delay_ms = 0;
-  credential cred;
+  credential cred{};
 };
 
 /// Gives `name` back; the next compatible waiters are granted in this command.
@@ -82,7 +82,7 @@ struct release {
   time_ms now = 0;
   session_id session = 0;
   std::string name;
-  credential cred;
+  credential cred{};
 };
 
 /// Withdraws a queued acquire (the client gave up waiting).
@@ -90,7 +90,7 @@ struct cancel_wait {
   time_ms now = 0;
   session_id session = 0;
   std::string name;
-  credential cred;
+  credential cred{};
 };
 
 /// Sets `key` to `value`; with a session (not 0) the key is ephemeral: it is
@@ -101,7 +101,7 @@ struct put_key {
   std::string value;
   session_id session = 0;
   /// Checked only for an ephemeral put (session not 0).
-  credential cred;
+  credential cred{};
 };
 
 struct delete_key {
@@ -135,7 +135,7 @@ struct lock_info {
   /// resource. The gateway sets it for everyone but root once
   /// authentication is on.
   bool hide_tokens = false;
-  std::string viewer;
+  std::string viewer{};
 };
 
 struct get_key {

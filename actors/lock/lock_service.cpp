@@ -125,6 +125,9 @@ bool lock_service::may_use(session_id id, const credential& cred, result& r) con
 
 void lock_service::run(const open_session& c, result& r) {
   r.session = sessions_.open(now_, c.ttl_ms, c.cred.user, c.cred.secret);
+  // The opener learns its secret from the answer: a retry answered from the
+  // log's dedup table then returns the secret of the session that opened.
+  r.token = c.cred.secret;
   r.deadline = sessions_.find(r.session)->deadline;
 }
 

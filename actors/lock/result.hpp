@@ -35,16 +35,20 @@ enum class result_code : std::uint8_t {
   /// The session belongs to another user or the command's secret is not the
   /// session's; `message` says which. Nothing was done.
   permission_denied = 18,
+  /// Made by the gateway only: authentication is on and the caller has no
+  /// (valid) user.
+  unauthenticated = 19,
 };
 
-constexpr std::uint8_t max_result_code = static_cast<std::uint8_t>(result_code::permission_denied);
+constexpr std::uint8_t max_result_code = static_cast<std::uint8_t>(result_code::unauthenticated);
 
 /// Readable name of a code ("ok", "queued", ...).
 const char* to_string(result_code code);
 
 /// The answer to any command or query; which fields are set depends on it:
 ///
-/// - open_session: `session` and its `deadline`. keep_alive: the new `deadline`.
+/// - open_session: `session`, its `deadline` and (in `token`) its secret.
+///   keep_alive: the new `deadline`.
 /// - acquire: ok with `token`; queued; busy; already_held with `token`.
 /// - put_key / delete_key: `revision` of the change. get_key: `value`, `revision`.
 /// - events_since: `events` and `revision` = the current revision (resume from it).

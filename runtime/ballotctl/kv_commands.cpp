@@ -57,6 +57,12 @@ int fail_kv(const output& out, const kv::result& r, const std::string& key) {
     case result_code::request_id_reused:
       std::cerr << "ballotctl: refused (request_id_reused): " << r.message << "\n";
       return exit_refused;
+    case result_code::unauthenticated:
+      std::cerr << "ballotctl: unauthenticated: " << r.message << "\n";
+      return exit_refused;
+    case result_code::permission_denied:
+      std::cerr << "ballotctl: permission denied: " << r.message << "\n";
+      return exit_refused;
     case result_code::bad_request:
       std::cerr << "ballotctl: bad request: " << r.message << "\n";
       return exit_usage;

@@ -33,6 +33,10 @@ lock::result_code to_lock_code(result_code c) {
       return lock::result_code::quota_exceeded;
     case result_code::request_id_reused:
       return lock::result_code::request_id_reused;
+    case result_code::unauthenticated:
+      return lock::result_code::unauthenticated;
+    case result_code::permission_denied:
+      return lock::result_code::permission_denied;
     case result_code::version_mismatch:
     case result_code::unavailable:
       break;
@@ -137,6 +141,12 @@ outcome from_error(schemas::client::Error::Reader e) {
       // key/value API has no such code and calls it a refused request.
       return refused(result_code::bad_request, lock::result_code::limit_reached,
                      "limit reached: " + to_std(e.getLimitReached()));
+    case E::UNAUTHENTICATED:
+      return refused(result_code::unauthenticated, lock::result_code::unauthenticated,
+                     to_std(e.getUnauthenticated()));
+    case E::PERMISSION_DENIED:
+      return refused(result_code::permission_denied, lock::result_code::permission_denied,
+                     to_std(e.getPermissionDenied()));
   }
   return retry("an error variant this client does not know", false);
 }

@@ -164,6 +164,14 @@ class client {
   /// Releases its locks (no lock-delay) and deletes its ephemeral keys.
   lock::result close_session(lock::session_id session);
 
+  /// Every session has a secret that its calls must carry (see
+  /// schemas/client.capnp `Session.secret`); the client keeps those of the
+  /// sessions it opened and sends them by itself. The secret `open_session`
+  /// answered (also in its result's `token`), to hand to another client:
+  std::uint64_t session_secret(lock::session_id session) const;
+  /// Lets this client act on a session another client opened.
+  void adopt_session(lock::session_id session, std::uint64_t secret);
+
   /// Takes `name` for `session`. `wait` 0 is a try-lock (busy if taken);
   /// otherwise waits up to `wait` in FIFO order (timeout if not granted).
   /// ok: `token`, the fencing token. `lock_delay` (<= 60 s): if the session

@@ -12,6 +12,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -218,6 +219,22 @@ struct client::impl {
   kj::Promise<kj::Own<link>> get_link(std::size_t i);
   kj::Promise<outcome> send(link& l, const call& c, const std::string& address);
   kj::Promise<outcome> send_lock(link& l, const call& c);
+
+  /// Secrets of the sessions this client opened (or adopted): every later
+  /// call on a session carries its secret, whichever node it reaches.
+  std::mutex secrets_mutex;
+  std::map<lock::session_id, std::uint64_t> secrets;
+  static constexpr std::size_t max_secrets = 100'000;
+  void remember_secret(lock::session_id session, std::uint64_t secret) {
+    std::lock_guard<std::mutex> guard{secrets_mutex};
+    if (secret != 0 && (secrets.size() < max_secrets || secrets.count(session) != 0))
+      secrets[session] = secret;
+  }
+  std::uint64_t secret_of(lock::session_id session) {
+    std::lock_guard<std::mutex> guard{secrets_mutex};
+    auto it = secrets.find(session);
+    return it == secrets.end() ? 0 : it->second;
+  }
   void run_watch(const std::shared_ptr<struct watch_state>& w);
   void schedule(std::chrono::milliseconds delay, std::function<void()> fn);
 };

@@ -23,6 +23,9 @@ lock::result session_of(Result res) {
   lock::result ok;
   ok.session = res.getSession().getId();
   ok.deadline = res.getSession().getDeadlineMs();
+  // open_session answers the session's secret in `token` (lock::result's
+  // convention); keep_alive answers 0 there.
+  ok.token = res.getSession().getSecret();
   return ok;
 }
 
@@ -43,15 +46,20 @@ kj::Promise<outcome> client::impl::send_lock(link& l, const call& c) {
       auto req = l.cap.openSessionRequest();
       set_id(req, id, c.seq);
       req.setTtlMs(c.token);
-      return req.send().then([](capnp::Response<Ballot::OpenSessionResults> r) {
+      return req.send().then([this](capnp::Response<Ballot::OpenSessionResults> r) {
         auto res = r.getResult();
-        return res.isSession() ? finished(session_of(res)) : from_error(res.getError());
+        if (!res.isSession())
+          return from_error(res.getError());
+        auto s = session_of(res);
+        remember_secret(s.session, s.token);
+        return finished(std::move(s));
       });
     }
     case op::keep_alive: {
       auto req = l.cap.keepAliveRequest();
       set_id(req, id, c.seq);
       req.setSession(c.session);
+      req.setSecret(secret_of(c.session));
       return req.send().then([](capnp::Response<Ballot::KeepAliveResults> r) {
         auto res = r.getResult();
         return res.isSession() ? finished(session_of(res)) : from_error(res.getError());
@@ -61,6 +69,7 @@ kj::Promise<outcome> client::impl::send_lock(link& l, const call& c) {
       auto req = l.cap.closeSessionRequest();
       set_id(req, id, c.seq);
       req.setSession(c.session);
+      req.setSecret(secret_of(c.session));
       return req.send().then([](capnp::Response<Ballot::CloseSessionResults> r) {
         auto res = r.getResult();
         return res.isOk() ? finished(lock::result{}) : from_error(res.getError());
@@ -70,6 +79,7 @@ kj::Promise<outcome> client::impl::send_lock(link& l, const call& c) {
       auto req = l.cap.acquireRequest();
       set_id(req, id, c.seq);
       req.setSession(c.session);
+      req.setSecret(secret_of(c.session));
       req.setName(as_text(c.key));
       req.setMode(c.mode == lock::lock_mode::shared ? schemas::client::LockMode::SHARED
                                                     : schemas::client::LockMode::EXCLUSIVE);
@@ -88,6 +98,7 @@ kj::Promise<outcome> client::impl::send_lock(link& l, const call& c) {
       auto req = l.cap.releaseRequest();
       set_id(req, id, c.seq);
       req.setSession(c.session);
+      req.setSecret(secret_of(c.session));
       req.setName(as_text(c.key));
       return req.send().then([](capnp::Response<Ballot::ReleaseResults> r) {
         auto res = r.getResult();
@@ -124,6 +135,7 @@ kj::Promise<outcome> client::impl::send_lock(link& l, const call& c) {
       auto req = l.cap.putEphemeralRequest();
       set_id(req, id, c.seq);
       req.setSession(c.session);
+      req.setSecret(secret_of(c.session));
       req.setKey(as_text(c.key));
       req.setValue(as_data(c.value));
       return req.send().then([](capnp::Response<Ballot::PutEphemeralResults> r) {
@@ -163,6 +175,14 @@ lock::result client::open_session(std::chrono::milliseconds ttl) {
 
 lock::result client::keep_alive(lock::session_id session) {
   return impl_->wait(lock_call(op::keep_alive, impl_->opts.timeout, session, {})).lres;
+}
+
+std::uint64_t client::session_secret(lock::session_id session) const {
+  return impl_->secret_of(session);
+}
+
+void client::adopt_session(lock::session_id session, std::uint64_t secret) {
+  impl_->remember_secret(session, secret);
 }
 
 lock::result client::close_session(lock::session_id session) {

@@ -70,6 +70,17 @@ kj::Promise<void> bad_request(Context& context, const std::string& why) {
   return kj::READY_NOW;
 }
 
+/// Answers the call at once with unauthenticated or permissionDenied.
+template <class Context>
+kj::Promise<void> refuse_access(Context& context, bool unauthenticated, const std::string& why) {
+  auto e = context.getResults().initResult().initError();
+  if (unauthenticated)
+    e.setUnauthenticated(why);
+  else
+    e.setPermissionDenied(why);
+  return kj::READY_NOW;
+}
+
 inline bridge_reply unavailable(std::string why) {
   bridge_reply r;
   r.st = bridge_reply::status::unavailable;
@@ -161,6 +172,13 @@ std::optional<kv::result> settle(const bridge_reply& r, const options& opts, Ini
     case kv::result_code::request_id_reused:
       init_error().setRequestIdReused();
       break;
+    // Only the gateway makes these, never the store.
+    case kv::result_code::unauthenticated:
+      init_error().setUnauthenticated(res.message);
+      break;
+    case kv::result_code::permission_denied:
+      init_error().setPermissionDenied(res.message);
+      break;
   }
   return std::nullopt;
 }
@@ -185,6 +203,10 @@ std::optional<lock::result> settle_lock(const bridge_reply& r, const options& op
   }
   if (res.code == lock::result_code::no_session) {
     init_error().setNoSession(session);
+    return std::nullopt;
+  }
+  if (res.code == lock::result_code::permission_denied) {
+    init_error().setPermissionDenied(res.message);
     return std::nullopt;
   }
   // Refusals the leader made before proposing (caps on sessions and waiters).

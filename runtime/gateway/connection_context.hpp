@@ -1,5 +1,8 @@
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <map>
 #include <string>
 
 namespace ballot::gateway {
@@ -21,6 +24,13 @@ struct connection_context {
   std::string cert_common_name;
   /// The user this connection authenticated as; empty = anonymous.
   std::string user;
+  /// Secrets of the sessions this connection opened (at most
+  /// `max_remembered_sessions`): a call on one of them that names no secret
+  /// (a client written before secrets existed) gets it from here, so such
+  /// clients keep working on their own connection while a guessed id from
+  /// any other connection stays useless.
+  std::map<std::uint64_t, std::uint64_t> session_secrets;
+  static constexpr std::size_t max_remembered_sessions = 1024;
 };
 
 }  // namespace ballot::gateway

@@ -61,4 +61,20 @@ kj::Promise<void> connection_service::watch(WatchContext call) {
   return shared_->watch(*context_, call);
 }
 
+kj::Promise<void> connection_service::authenticate(AuthenticateContext call) {
+  return shared_->authenticate(*context_, call);
+}
+
+kj::Promise<void> connection_service::authChange(AuthChangeContext call) {
+  return shared_->authChange(*context_, call);
+}
+
+kj::Promise<void> connection_service::authList(AuthListContext call) {
+  return shared_->authList(*context_, call);
+}
+
+kj::Promise<void> connection_service::whoAmI(WhoAmIContext call) {
+  return shared_->whoAmI(*context_, call);
+}
+
 }  // namespace ballot::gateway

@@ -35,6 +35,10 @@ class connection_service final : public schemas::client::Ballot::Server {
   kj::Promise<void> lockInfo(LockInfoContext call) override;
   kj::Promise<void> putEphemeral(PutEphemeralContext call) override;
   kj::Promise<void> watch(WatchContext call) override;
+  kj::Promise<void> authenticate(AuthenticateContext call) override;
+  kj::Promise<void> authChange(AuthChangeContext call) override;
+  kj::Promise<void> authList(AuthListContext call) override;
+  kj::Promise<void> whoAmI(WhoAmIContext call) override;
 
  private:
   kj::Own<service> shared_;

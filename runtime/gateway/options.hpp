@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "actors/paxos/types.hpp"
+#include "runtime/gateway/audit_log.hpp"
 #include "runtime/gateway/change_feed.hpp"
 
 namespace ballot::gateway {
@@ -37,6 +38,9 @@ struct options {
   /// Bytes of event batches sent to watchers and not yet taken, over all
   /// watches; a watch whose next batch would pass it ends with `overloaded`.
   std::size_t max_watch_bytes_in_flight = 256u << 20;
+  /// Where authentication failures, permission denials and user or role
+  /// changes are recorded; null: nowhere.
+  std::shared_ptr<audit_log> audit;
   /// Every member, `self` included; `status` probes each one. Empty: {self}.
   std::vector<paxos::node_id> members;
   /// Client endpoints ("host:port") of members, as far as this node knows

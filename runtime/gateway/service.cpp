@@ -71,7 +71,7 @@ kj::Promise<void> service::track(kj::Promise<void> call) {
   return call.attach(kj::defer([this] { --in_flight_; }));
 }
 
-kj::Promise<void> service::put(connection_context& /*conn*/, PutContext context) {
+kj::Promise<void> service::put(connection_context& conn, PutContext context) {
   auto params = context.getParams();
   auto key = params.getKey();
   auto value = params.getValue();
@@ -80,6 +80,8 @@ kj::Promise<void> service::put(connection_context& /*conn*/, PutContext context)
     bad = over_limit("the value of key " + preview(key), value.size(), opts_.max_value_bytes);
   if (!bad.empty())
     return bad_request(context, bad);
+  if (auto d = check(conn, auth::access::write, to_std(key), false, "put"))
+    return refuse_access(context, d->unauthenticated, d->message);
   auto id = params.getId();
   kv::put_request req{to_std(key), to_std(value), condition(params.getCondition())};
   paxos::command cmd{id.getClientId(), id.getSeq(), kv::encode(req)};
@@ -90,10 +92,12 @@ kj::Promise<void> service::put(connection_context& /*conn*/, PutContext context)
   }));
 }
 
-kj::Promise<void> service::get(connection_context& /*conn*/, GetContext context) {
+kj::Promise<void> service::get(connection_context& conn, GetContext context) {
   auto key = context.getParams().getKey();
   if (auto bad = bad_key(key, opts_.max_key_bytes); !bad.empty())
     return bad_request(context, bad);
+  if (auto d = check(conn, auth::access::read, to_std(key), false, "get"))
+    return refuse_access(context, d->unauthenticated, d->message);
   auto query = kv::encode(kv::get_request{to_std(key)});
   return track(
     ask(false, {}, std::move(query)).then([this, context](const bridge_reply& r) mutable {
@@ -107,11 +111,13 @@ kj::Promise<void> service::get(connection_context& /*conn*/, GetContext context)
     }));
 }
 
-kj::Promise<void> service::delete_(connection_context& /*conn*/, DeleteContext context) {
+kj::Promise<void> service::delete_(connection_context& conn, DeleteContext context) {
   auto params = context.getParams();
   auto key = params.getKey();
   if (auto bad = bad_key(key, opts_.max_key_bytes); !bad.empty())
     return bad_request(context, bad);
+  if (auto d = check(conn, auth::access::write, to_std(key), false, "delete"))
+    return refuse_access(context, d->unauthenticated, d->message);
   auto id = params.getId();
   kv::del_request req{to_std(key), condition(params.getCondition())};
   paxos::command cmd{id.getClientId(), id.getSeq(), kv::encode(req)};
@@ -122,12 +128,14 @@ kj::Promise<void> service::delete_(connection_context& /*conn*/, DeleteContext c
   }));
 }
 
-kj::Promise<void> service::list(connection_context& /*conn*/, ListContext context) {
+kj::Promise<void> service::list(connection_context& conn, ListContext context) {
   auto params = context.getParams();
   auto prefix = params.getPrefix();
   if (prefix.size() > opts_.max_key_bytes)
     return bad_request(context,
                        over_limit("prefix " + preview(prefix), prefix.size(), opts_.max_key_bytes));
+  if (auto d = check(conn, auth::access::read, to_std(prefix), true, "list"))
+    return refuse_access(context, d->unauthenticated, d->message);
   auto start_after = params.getStartAfter();
   if (start_after.size() > opts_.max_key_bytes)
     return bad_request(context, over_limit("startAfter " + preview(start_after), start_after.size(),

@@ -5,11 +5,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <kj/refcount.h>
 #include <kj/timer.h>
 
+#include "actors/auth/auth_store.hpp"
 #include "actors/lock/command.hpp"
 #include "actors/lock/result.hpp"
 #include "runtime/gateway/bridge.hpp"
@@ -54,6 +57,11 @@ class service final : public kj::Refcounted {
   using PutEphemeralContext =
     capnp::CallContext<Ballot::PutEphemeralParams, Ballot::PutEphemeralResults>;
   using WatchContext = capnp::CallContext<Ballot::WatchParams, Ballot::WatchResults>;
+  using AuthenticateContext =
+    capnp::CallContext<Ballot::AuthenticateParams, Ballot::AuthenticateResults>;
+  using AuthChangeContext = capnp::CallContext<Ballot::AuthChangeParams, Ballot::AuthChangeResults>;
+  using AuthListContext = capnp::CallContext<Ballot::AuthListParams, Ballot::AuthListResults>;
+  using WhoAmIContext = capnp::CallContext<Ballot::WhoAmIParams, Ballot::WhoAmIResults>;
 
   /// `in_flight` counts calls that have not answered yet (for draining on stop).
   service(const bridge& br, const options& opts, kj::Timer& timer, std::size_t& in_flight);
@@ -77,7 +85,50 @@ class service final : public kj::Refcounted {
   // Watches (service_watch.cpp).
   kj::Promise<void> watch(connection_context& conn, WatchContext context);
 
+  // Users, roles and authentication (service_auth.cpp).
+  kj::Promise<void> authenticate(connection_context& conn, AuthenticateContext context);
+  kj::Promise<void> authChange(connection_context& conn, AuthChangeContext context);
+  kj::Promise<void> authList(connection_context& conn, AuthListContext context);
+  kj::Promise<void> whoAmI(connection_context& conn, WhoAmIContext context);
+
+  /// Why a call may not go on: no user (unauthenticated) or no permission.
+  struct denial {
+    bool unauthenticated = false;
+    std::string message;
+  };
+
  private:
+  /// The user `conn` acts as: the one it authenticated as, else its client
+  /// certificate's common name; "" = anonymous.
+  static std::string user_of(const connection_context& conn);
+  /// nullopt if `conn` may do `what` to `target` (a key, a key prefix with
+  /// `prefix`, or a lock name), as this node last applied users and roles;
+  /// else the denial, recorded in the audit log. `op` names the call.
+  std::optional<denial> check(const connection_context& conn, auth::access what,
+                              const std::string& target, bool prefix, const char* op);
+  /// Only that a user is known (sessions, whose owner the log checks).
+  std::optional<denial> check_user(const connection_context& conn, const char* op);
+  /// The credential of a call on `session`: the caller's user and the
+  /// session's secret (the call's, else the one this connection got).
+  static lock::credential credential_for(const connection_context& conn, std::uint64_t session,
+                                         std::uint64_t secret);
+  /// The store as the cluster has it now (a linearizable read), or null.
+  kj::Promise<std::shared_ptr<const auth::auth_store>> fresh_auth();
+  /// Hashes or verifies on a helper thread: argon2id takes tens of
+  /// milliseconds, which the gateway's loop must not spend.
+  kj::Promise<std::optional<std::string>> hash_async(std::string password);
+  kj::Promise<bool> verify_async(std::string hash, std::string password);
+  void audit(const std::string& result, const connection_context& conn, const std::string& op,
+             const std::string& target, const std::string& why) const;
+
+  /// Hashes proposed per request id: a retried user add or passwd proposes
+  /// the same hash, so the log's dedup sees the same command (a new salt
+  /// would make it `requestIdReused`). Bounded; oldest forgotten first.
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::string> hashed_;
+  /// Password hashes being computed or verified now (each takes 19 MiB).
+  std::size_t hashing_ = 0;
+  static constexpr std::size_t max_hashing = 4;
+
   /// Runs `start(done)` and resolves with what `done` receives, or with
   /// `unavailable` if the bridge never answers.
   kj::Promise<bridge_reply> ask(bool is_write, paxos::command cmd, std::string query);
@@ -93,7 +144,8 @@ class service final : public kj::Refcounted {
   kj::Promise<std::optional<lock::result>> lock_read(const lock::query& q);
 
   /// After `acquire` queued: waits for the grant until `deadline`.
-  kj::Promise<void> await_grant(AcquireContext context, std::uint64_t wait_id,
+  kj::Promise<void> await_grant(AcquireContext context, lock::credential cred,
+                                std::uint64_t wait_id,
                                 kj::Promise<std::optional<std::uint64_t>> granted,
                                 kj::TimePoint deadline);
 

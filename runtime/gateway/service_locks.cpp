@@ -8,6 +8,7 @@
 #include "actors/lock/lock_codec.hpp"
 #include "actors/lock/wait_limit.hpp"
 #include "runtime/gateway/call_util.hpp"
+#include "runtime/gateway/password.hpp"
 #include "runtime/gateway/service.hpp"
 
 namespace ballot::gateway {
@@ -73,23 +74,38 @@ kj::Promise<std::optional<lock::result>> service::lock_read(const lock::query& q
   return ask(false, {}, lock::encode(q)).then([](const bridge_reply& r) { return decoded(r); });
 }
 
-kj::Promise<void> service::openSession(connection_context& /*conn*/, OpenSessionContext context) {
+kj::Promise<void> service::openSession(connection_context& conn, OpenSessionContext context) {
   auto p = context.getParams();
-  auto cmd = lock_command(p.getId(), lock::open_session{0, p.getTtlMs()});
-  return track(ask(true, std::move(cmd), {}).then([this, context](const bridge_reply& r) mutable {
-    auto out = context.getResults().initResult();
-    if (auto res = settle_lock(r, opts_, 0, [&] { return out.initError(); })) {
-      auto s = out.initSession();
-      s.setId(res->session);
-      s.setDeadlineMs(res->deadline);
-    }
-  }));
+  if (auto d = check_user(conn, "openSession"))
+    return refuse_access(context, true, d->message);
+  // The secret binds the session to whoever opened it (see lock::credential).
+  auto secret = random_secret();
+  auto cmd =
+    lock_command(p.getId(), lock::open_session{0, p.getTtlMs(), {user_of(conn), secret}});
+  return track(
+    ask(true, std::move(cmd), {}).then([this, &conn, context](const bridge_reply& r) mutable {
+      auto out = context.getResults().initResult();
+      if (auto res = settle_lock(r, opts_, 0, [&] { return out.initError(); })) {
+        // A retry answered from the log carries the first attempt's secret,
+        // which this call does not know: the stored one comes back in the
+        // result (the session table keeps it), so read it from there.
+        auto s = out.initSession();
+        s.setId(res->session);
+        s.setDeadlineMs(res->deadline);
+        s.setSecret(res->token);
+        if (conn.session_secrets.size() < connection_context::max_remembered_sessions)
+          conn.session_secrets[res->session] = res->token;
+      }
+    }));
 }
 
-kj::Promise<void> service::keepAlive(connection_context& /*conn*/, KeepAliveContext context) {
+kj::Promise<void> service::keepAlive(connection_context& conn, KeepAliveContext context) {
   auto p = context.getParams();
   auto session = p.getSession();
-  auto cmd = lock_command(p.getId(), lock::keep_alive{0, session});
+  if (auto d = check_user(conn, "keepAlive"))
+    return refuse_access(context, true, d->message);
+  auto cmd = lock_command(p.getId(),
+                          lock::keep_alive{0, session, credential_for(conn, session, p.getSecret())});
   return track(
     ask(true, std::move(cmd), {}).then([this, context, session](const bridge_reply& r) mutable {
       auto out = context.getResults().initResult();
@@ -101,10 +117,13 @@ kj::Promise<void> service::keepAlive(connection_context& /*conn*/, KeepAliveCont
     }));
 }
 
-kj::Promise<void> service::closeSession(connection_context& /*conn*/, CloseSessionContext context) {
+kj::Promise<void> service::closeSession(connection_context& conn, CloseSessionContext context) {
   auto p = context.getParams();
   auto session = p.getSession();
-  auto cmd = lock_command(p.getId(), lock::close_session{0, session});
+  if (auto d = check_user(conn, "closeSession"))
+    return refuse_access(context, true, d->message);
+  auto cmd = lock_command(
+    p.getId(), lock::close_session{0, session, credential_for(conn, session, p.getSecret())});
   return track(
     ask(true, std::move(cmd), {}).then([this, context, session](const bridge_reply& r) mutable {
       auto out = context.getResults().initResult();
@@ -113,19 +132,22 @@ kj::Promise<void> service::closeSession(connection_context& /*conn*/, CloseSessi
     }));
 }
 
-kj::Promise<void> service::acquire(connection_context& /*conn*/, AcquireContext context) {
+kj::Promise<void> service::acquire(connection_context& conn, AcquireContext context) {
   auto p = context.getParams();
   if (auto bad = bad_name(p.getName(), opts_.max_key_bytes); !bad.empty())
     return bad_request(context, bad);
   auto session = p.getSession();
   auto name = to_std(p.getName());
+  if (auto d = check(conn, auth::access::lock, name, false, "acquire"))
+    return refuse_access(context, d->unauthenticated, d->message);
+  auto cred = credential_for(conn, session, p.getSecret());
   auto wait_ms = p.getWaitMs();
   if (wait_ms > lock::max_acquire_wait_ms)
     return bad_request(context, lock::wait_over_maximum(wait_ms));
   auto mode = p.getMode() == schemas::client::LockMode::SHARED ? lock::lock_mode::shared
                                                                : lock::lock_mode::exclusive;
-  auto cmd =
-    lock_command(p.getId(), lock::acquire{0, session, name, mode, wait_ms > 0, p.getLockDelayMs()});
+  auto cmd = lock_command(
+    p.getId(), lock::acquire{0, session, name, mode, wait_ms > 0, p.getLockDelayMs(), cred});
   // Listening starts before the acquire is proposed, so a grant the local
   // replica applies after it cannot slip by unseen.
   std::uint64_t wait_id = 0;
@@ -139,12 +161,12 @@ kj::Promise<void> service::acquire(connection_context& /*conn*/, AcquireContext 
   auto answered = ask(true, std::move(cmd), {});
   return track(
     answered
-      .then([this, context, session, wait_id, granted = kj::mv(granted),
+      .then([this, context, session, cred, wait_id, granted = kj::mv(granted),
              deadline](const bridge_reply& r) mutable -> kj::Promise<void> {
         auto out = context.getResults().initResult();
         auto res = settle_lock(r, opts_, session, [&] { return out.initError(); });
         if (res && (res->code == result_code::queued || res->code == result_code::already_waiting))
-          return await_grant(context, wait_id, kj::mv(granted), deadline);
+          return await_grant(context, cred, wait_id, kj::mv(granted), deadline);
         opts_.feed->cancel(wait_id);
         if (!res)
           return kj::READY_NOW;
@@ -160,15 +182,16 @@ kj::Promise<void> service::acquire(connection_context& /*conn*/, AcquireContext 
       .attach(kj::defer([this, wait_id] { opts_.feed->cancel(wait_id); })));
 }
 
-kj::Promise<void> service::await_grant(AcquireContext context, std::uint64_t wait_id,
+kj::Promise<void> service::await_grant(AcquireContext context, lock::credential cred,
+                                       std::uint64_t wait_id,
                                        kj::Promise<std::optional<std::uint64_t>> granted,
                                        kj::TimePoint deadline) {
   auto p = context.getParams();
   auto session = p.getSession();
   auto name = to_std(p.getName());
   // A retried acquire may have been granted before this node listened: look once.
-  return lock_read(lock::lock_info{name})
-    .then([this, context, session, name, wait_id, granted = kj::mv(granted),
+  return lock_read(lock::lock_info{name, false, {}})
+    .then([this, context, session, name, cred, wait_id, granted = kj::mv(granted),
            deadline](const std::optional<lock::result>& info) mutable -> kj::Promise<void> {
       if (auto token = token_of(info, session)) {
         context.getResults().initResult().setToken(*token);
@@ -180,7 +203,8 @@ kj::Promise<void> service::await_grant(AcquireContext context, std::uint64_t wai
       auto timed_out = timer_.afterDelay(left).then([] { return outcome{}; });
       auto got = granted.then([](std::optional<std::uint64_t> t) { return outcome{t}; });
       return got.exclusiveJoin(kj::mv(timed_out))
-        .then([this, context, session, name, wait_id](outcome o) mutable -> kj::Promise<void> {
+        .then([this, context, session, name, cred,
+               wait_id](outcome o) mutable -> kj::Promise<void> {
           opts_.feed->cancel(wait_id);
           if (o) {
             auto out = context.getResults().initResult();
@@ -192,7 +216,7 @@ kj::Promise<void> service::await_grant(AcquireContext context, std::uint64_t wai
           }
           // Timed out: stop waiting. A grant may race the cancel; then the
           // session holds the lock and the caller must hear so.
-          return own_lock_write(lock::cancel_wait{0, session, name})
+          return own_lock_write(lock::cancel_wait{0, session, name, cred})
             .then([this, context, session,
                    name](std::optional<lock::result> c) mutable -> kj::Promise<void> {
               if (c && c->code == result_code::ok) {
@@ -204,7 +228,7 @@ kj::Promise<void> service::await_grant(AcquireContext context, std::uint64_t wai
                 return kj::READY_NOW;
               }
               bool cancel_failed = !c;
-              return lock_read(lock::lock_info{name})
+              return lock_read(lock::lock_info{name, false, {}})
                 .then([context, session,
                        cancel_failed](const std::optional<lock::result>& info) mutable {
                   auto out = context.getResults().initResult();
@@ -222,12 +246,16 @@ kj::Promise<void> service::await_grant(AcquireContext context, std::uint64_t wai
     });
 }
 
-kj::Promise<void> service::release(connection_context& /*conn*/, ReleaseContext context) {
+kj::Promise<void> service::release(connection_context& conn, ReleaseContext context) {
   auto p = context.getParams();
   if (auto bad = bad_name(p.getName(), opts_.max_key_bytes); !bad.empty())
     return bad_request(context, bad);
   auto session = p.getSession();
-  auto cmd = lock_command(p.getId(), lock::release{0, session, to_std(p.getName())});
+  auto name = to_std(p.getName());
+  if (auto d = check(conn, auth::access::lock, name, false, "release"))
+    return refuse_access(context, d->unauthenticated, d->message);
+  auto cmd = lock_command(
+    p.getId(), lock::release{0, session, name, credential_for(conn, session, p.getSecret())});
   return track(
     ask(true, std::move(cmd), {}).then([this, context, session](const bridge_reply& r) mutable {
       auto out = context.getResults().initResult();
@@ -241,10 +269,12 @@ kj::Promise<void> service::release(connection_context& /*conn*/, ReleaseContext 
     }));
 }
 
-kj::Promise<void> service::checkToken(connection_context& /*conn*/, CheckTokenContext context) {
+kj::Promise<void> service::checkToken(connection_context& conn, CheckTokenContext context) {
   auto p = context.getParams();
   if (auto bad = bad_name(p.getName(), opts_.max_key_bytes); !bad.empty())
     return bad_request(context, bad);
+  if (auto d = check(conn, auth::access::lock, to_std(p.getName()), false, "checkToken"))
+    return refuse_access(context, d->unauthenticated, d->message);
   auto q = lock::encode(lock::query{lock::check_token{to_std(p.getName()), p.getToken()}});
   return track(ask(false, {}, std::move(q)).then([this, context](const bridge_reply& r) mutable {
     auto out = context.getResults().initResult();
@@ -253,11 +283,18 @@ kj::Promise<void> service::checkToken(connection_context& /*conn*/, CheckTokenCo
   }));
 }
 
-kj::Promise<void> service::lockInfo(connection_context& /*conn*/, LockInfoContext context) {
+kj::Promise<void> service::lockInfo(connection_context& conn, LockInfoContext context) {
   auto p = context.getParams();
   if (auto bad = bad_name(p.getName(), opts_.max_key_bytes); !bad.empty())
     return bad_request(context, bad);
-  auto q = lock::encode(lock::query{lock::lock_info{to_std(p.getName())}});
+  auto name = to_std(p.getName());
+  if (auto d = check(conn, auth::access::lock, name, false, "lockInfo"))
+    return refuse_access(context, d->unauthenticated, d->message);
+  // A token lets its bearer pass as the holder to a fenced resource: once
+  // authentication is on, only root and the holder's own user see it.
+  auto store = opts_.feed->auth();
+  bool hide = store && store->enabled() && !store->is_root(user_of(conn));
+  auto q = lock::encode(lock::query{lock::lock_info{name, hide, user_of(conn)}});
   return track(ask(false, {}, std::move(q)).then([this, context](const bridge_reply& r) mutable {
     auto out = context.getResults().initResult();
     if (auto res = settle_lock(r, opts_, 0, [&] { return out.initError(); })) {
@@ -269,7 +306,7 @@ kj::Promise<void> service::lockInfo(connection_context& /*conn*/, LockInfoContex
   }));
 }
 
-kj::Promise<void> service::putEphemeral(connection_context& /*conn*/, PutEphemeralContext context) {
+kj::Promise<void> service::putEphemeral(connection_context& conn, PutEphemeralContext context) {
   auto p = context.getParams();
   auto key = p.getKey();
   auto value = p.getValue();
@@ -281,7 +318,10 @@ kj::Promise<void> service::putEphemeral(connection_context& /*conn*/, PutEphemer
   auto session = p.getSession();
   if (session == 0)
     return bad_request(context, "an ephemeral key needs a session (session 0 given)");
-  auto cmd = lock_command(p.getId(), lock::put_key{0, to_std(key), to_std(value), session});
+  if (auto d = check(conn, auth::access::write, to_std(key), false, "putEphemeral"))
+    return refuse_access(context, d->unauthenticated, d->message);
+  auto cmd = lock_command(p.getId(), lock::put_key{0, to_std(key), to_std(value), session,
+                                                   credential_for(conn, session, p.getSecret())});
   return track(
     ask(true, std::move(cmd), {}).then([this, context, session](const bridge_reply& r) mutable {
       auto out = context.getResults().initResult();

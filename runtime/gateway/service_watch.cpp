@@ -32,13 +32,16 @@ struct service::watch_state {
   schemas::client::WatchSink::Client sink;
 };
 
-kj::Promise<void> service::watch(connection_context& /*conn*/, WatchContext context) {
+kj::Promise<void> service::watch(connection_context& conn, WatchContext context) {
   auto p = context.getParams();
   auto key = p.getKey();
   if (key.size() > opts_.max_key_bytes)
     return bad_request(context, over_limit("key " + preview(key), key.size(), opts_.max_key_bytes));
   if (key.size() == 0 && !p.getPrefix())
     return bad_request(context, "the key is empty (watch every key with prefix and an empty key)");
+  // Checked once, when the watch starts (as etcd does).
+  if (auto d = check(conn, auth::access::read, to_std(key), p.getPrefix(), "watch"))
+    return refuse_access(context, d->unauthenticated, d->message);
   auto w = std::make_shared<watch_state>(
     watch_state{context, to_std(key), p.getPrefix(), p.getFromRevision(), p.getSink()});
   bool from_now = p.getFromNow();

@@ -39,7 +39,7 @@ TEST(SessionAuthTest, AnotherUserOrAWrongSecretCannotUseTheSession) {
               result_code::permission_denied);
   }
   // Nothing was taken from the holder.
-  auto info = s.read(lock::lock_info{"L"});
+  auto info = s.read(lock::lock_info{"L", false, ""});
   ASSERT_EQ(info.holders.size(), 1u);
   EXPECT_EQ(info.holders[0].session, id);
   EXPECT_EQ(s.keys().find("k"), nullptr);
