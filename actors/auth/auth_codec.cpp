@@ -177,8 +177,8 @@ bool is_auth_command(std::string_view payload) {
 }
 
 bool is_auth_query(std::string_view request) {
-  return request.size() == 1 && static_cast<std::uint8_t>(request[0]) ==
-                                  static_cast<std::uint8_t>(tag::auth_state);
+  return request.size() == 1 &&
+         static_cast<std::uint8_t>(request[0]) == static_cast<std::uint8_t>(tag::auth_state);
 }
 
 std::string encode_state_query() {

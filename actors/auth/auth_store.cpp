@@ -149,9 +149,9 @@ bool auth_store::has_root_user(const std::string& except) const {
 
 result auth_store::run(const user_add& c) {
   if (!valid_name(c.name))
-    return refuse(result_code::bad_request, "invalid user name (1.." +
-                                              std::to_string(max_name_bytes) +
-                                              " printable bytes, no spaces)");
+    return refuse(
+      result_code::bad_request,
+      "invalid user name (1.." + std::to_string(max_name_bytes) + " printable bytes, no spaces)");
   if (c.password_hash.size() > max_hash_bytes)
     return refuse(result_code::bad_request, "password hash too long");
   if (users_.count(c.name) != 0)
@@ -213,9 +213,9 @@ result auth_store::run(const user_revoke& c) {
 
 result auth_store::run(const role_add& c) {
   if (!valid_name(c.name))
-    return refuse(result_code::bad_request, "invalid role name (1.." +
-                                              std::to_string(max_name_bytes) +
-                                              " printable bytes, no spaces)");
+    return refuse(
+      result_code::bad_request,
+      "invalid role name (1.." + std::to_string(max_name_bytes) + " printable bytes, no spaces)");
   if (c.name == root_role || roles_.count(c.name) != 0)
     return refuse(result_code::already_exists, "role " + c.name + " exists");
   if (roles_.size() >= max_roles)
@@ -243,8 +243,8 @@ result auth_store::run(const role_grant& c) {
   if (it == roles_.end())
     return refuse(result_code::not_found, "no role " + c.role);
   if (c.perm.prefix.size() > max_prefix_bytes)
-    return refuse(result_code::bad_request, "prefix longer than " +
-                                              std::to_string(max_prefix_bytes) + " bytes");
+    return refuse(result_code::bad_request,
+                  "prefix longer than " + std::to_string(max_prefix_bytes) + " bytes");
   auto& perms = it->second.perms;
   if (std::find(perms.begin(), perms.end(), c.perm) != perms.end())
     return refuse(result_code::already_exists, "role " + c.role + " has that permission");

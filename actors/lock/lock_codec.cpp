@@ -268,15 +268,15 @@ bool decode(std::string_view bytes, command& out, std::string& error) {
       }
       case tag::keep_alive: {
         keep_alive c;
-        ok = r.integer(c.now, "now") && r.integer(c.session, "session") &&
-             read_credential(r, c.cred);
+        ok =
+          r.integer(c.now, "now") && r.integer(c.session, "session") && read_credential(r, c.cred);
         out = c;
         break;
       }
       case tag::close_session: {
         close_session c;
-        ok = r.integer(c.now, "now") && r.integer(c.session, "session") &&
-             read_credential(r, c.cred);
+        ok =
+          r.integer(c.now, "now") && r.integer(c.session, "session") && read_credential(r, c.cred);
         out = c;
         break;
       }

@@ -115,7 +115,8 @@ bool lock_service::may_use(session_id id, const credential& cred, result& r) con
   }
   // The same answer for a wrong secret and another owner: neither tells the
   // caller anything about the session it could use.
-  if ((s->secret != 0 && cred.secret != s->secret) || (!s->owner.empty() && cred.user != s->owner)) {
+  if ((s->secret != 0 && cred.secret != s->secret) ||
+      (!s->owner.empty() && cred.user != s->owner)) {
     r.code = result_code::permission_denied;
     r.message = "session " + std::to_string(id) + " belongs to another client";
     return false;
@@ -271,8 +272,8 @@ void lock_service::restore_bytes(std::string_view snapshot) {
   bool ok = r.integer(format, "format");
   if (ok && format != snapshot_format && format != 1)
     ok = r.fail("format", "unknown snapshot format " + std::to_string(format));
-  ok = ok && r.integer(now, "now") && sessions.load(r, format >= 2) && locks.load(r) &&
-       keys.load(r);
+  ok =
+    ok && r.integer(now, "now") && sessions.load(r, format >= 2) && locks.load(r) && keys.load(r);
   // Locks and keys of sessions that do not exist could never be freed.
   if (ok) {
     auto users = locks.sessions();

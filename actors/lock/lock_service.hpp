@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "actors/lock/command.hpp"
 #include "actors/kv/key_space.hpp"
+#include "actors/lock/command.hpp"
 #include "actors/lock/lock_table.hpp"
 #include "actors/lock/result.hpp"
 #include "actors/lock/session_table.hpp"

@@ -5,7 +5,7 @@
 namespace ballot::lock {
 
 session_id session_table::open(time_ms now, time_ms ttl_ms, std::string owner,
-                                std::uint64_t secret) {
+                               std::uint64_t secret) {
   auto id = next_id_++;
   auto& s = sessions_[id];
   s.ttl_ms = ttl_ms;

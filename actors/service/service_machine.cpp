@@ -143,8 +143,7 @@ void service_machine::restore(const std::string& snapshot) {
     kv::detail::reader r{snapshot};
     std::uint8_t marker = 0;
     std::uint32_t len = 0;
-    bool ok = r.integer(marker, "marker") && r.integer(len, "auth length") &&
-              r.remaining() >= len;
+    bool ok = r.integer(marker, "marker") && r.integer(len, "auth length") && r.remaining() >= len;
     std::size_t start = 1 + sizeof(len);
     kv::detail::reader ar{std::string_view{snapshot}.substr(start, ok ? len : 0)};
     ok = ok && auth.load(ar) && ar.finish();

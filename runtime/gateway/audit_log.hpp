@@ -9,7 +9,8 @@
 /// and user or role change, to its own file (ZooKeeper 3.6's audit log,
 /// etcd's auth events). A line is
 ///
-///     2026-12-05T13:04:05.123Z result=denied user=alice from=127.0.0.1 op=put target="app/x" why="..."
+///     2026-12-05T13:04:05.123Z result=denied user=alice from=127.0.0.1 op=put target="app/x"
+///     why="..."
 ///
 /// with `user=-` for an anonymous connection; values with spaces, quotes or
 /// control bytes are quoted with C escapes, so a hostile key or user name

@@ -29,8 +29,8 @@ const char* verb(auth::access what) {
 }
 
 /// The auth command a call asks for; hashes are filled in later.
-std::optional<auth::command> to_command(schemas::client::AuthChange::Reader c, std::string& password,
-                                        std::string& error) {
+std::optional<auth::command> to_command(schemas::client::AuthChange::Reader c,
+                                        std::string& password, std::string& error) {
   using which = schemas::client::AuthChange::Which;
   auto perm = [&](schemas::client::Permission::Reader p) {
     auth::permission out;
@@ -61,7 +61,8 @@ std::optional<auth::command> to_command(schemas::client::AuthChange::Reader c, s
       password = to_std(c.getUserPasswd().getPassword());
       return auth::user_passwd{to_std(c.getUserPasswd().getName()), {}};
     case which::USER_GRANT:
-      return auth::user_grant{to_std(c.getUserGrant().getUser()), to_std(c.getUserGrant().getRole())};
+      return auth::user_grant{to_std(c.getUserGrant().getUser()),
+                              to_std(c.getUserGrant().getRole())};
     case which::USER_REVOKE:
       return auth::user_revoke{to_std(c.getUserRevoke().getUser()),
                                to_std(c.getUserRevoke().getRole())};
@@ -111,8 +112,7 @@ void service::audit(const std::string& result, const connection_context& conn,
     opts_.audit->record(result, user_of(conn), conn.address, op, target, why);
 }
 
-std::optional<service::denial> service::check_user(const connection_context& conn,
-                                                   const char* op) {
+std::optional<service::denial> service::check_user(const connection_context& conn, const char* op) {
   auto store = opts_.feed->auth();
   if (!store || !store->enabled())
     return std::nullopt;
@@ -140,8 +140,10 @@ std::optional<service::denial> service::check(const connection_context& conn, au
   if (ok)
     return std::nullopt;
   denial d{false, "user " + user + " may not " + verb(what) + " " +
-                    (what == auth::access::lock ? "lock " : prefix ? "prefix " : "key ") + "\"" +
-                    target.substr(0, 64) + "\" (" + op + ")"};
+                    (what == auth::access::lock ? "lock "
+                     : prefix                   ? "prefix "
+                                                : "key ") +
+                    "\"" + target.substr(0, 64) + "\" (" + op + ")"};
   audit("denied", conn, op, target, d.message);
   return d;
 }
@@ -214,21 +216,23 @@ kj::Promise<void> service::authenticate(connection_context& conn, AuthenticateCo
       auto* u = s ? s->find_user(user) : nullptr;
       return u ? u->password_hash : std::string{};
     });
-  return track(stored.then([this, password](std::string h) mutable -> kj::Promise<bool> {
-    if (h.empty())
-      return false;
-    return verify_async(std::move(h), std::move(password));
-  }).then([this, &conn, context, user](bool ok) mutable {
-    auto out = context.getResults().initResult();
-    if (!ok) {
-      // One answer for an unknown user and a wrong password.
-      audit("failed", conn, "authenticate", user, "wrong user name or password");
-      out.initError().setUnauthenticated("wrong user name or password");
-      return;
-    }
-    conn.user = user;
-    out.setOk();
-  }));
+  return track(stored
+                 .then([this, password](std::string h) mutable -> kj::Promise<bool> {
+                   if (h.empty())
+                     return false;
+                   return verify_async(std::move(h), std::move(password));
+                 })
+                 .then([this, &conn, context, user](bool ok) mutable {
+                   auto out = context.getResults().initResult();
+                   if (!ok) {
+                     // One answer for an unknown user and a wrong password.
+                     audit("failed", conn, "authenticate", user, "wrong user name or password");
+                     out.initError().setUnauthenticated("wrong user name or password");
+                     return;
+                   }
+                   conn.user = user;
+                   out.setOk();
+                 }));
 }
 
 kj::Promise<void> service::authChange(connection_context& conn, AuthChangeContext context) {
@@ -250,8 +254,8 @@ kj::Promise<void> service::authChange(connection_context& conn, AuthChangeContex
     }
   }
   if (password.size() > max_credential_bytes)
-    return bad_request(context,
-                       "passwords are limited to " + std::to_string(max_credential_bytes) + " bytes");
+    return bad_request(
+      context, "passwords are limited to " + std::to_string(max_credential_bytes) + " bytes");
   auto id = p.getId();
   auto key = std::make_pair(id.getClientId(), id.getSeq());
   bool needs_hash = !password.empty();
@@ -265,53 +269,56 @@ kj::Promise<void> service::authChange(connection_context& conn, AuthChangeContex
     hashed = std::optional<std::string>{it->second};
   else if (needs_hash)
     hashed = hash_async(std::move(password));
-  return track(hashed.then([this, cmd = std::move(*cmd), key](
-                             std::optional<std::string> h) mutable -> kj::Promise<bridge_reply> {
-    if (!h) {
-      bridge_reply failed;
-      failed.st = bridge_reply::status::unavailable;
-      failed.message = "the node could not hash the password";
-      return failed;
-    }
-    if (!h->empty()) {
-      if (hashed_.size() >= max_remembered_hashes)
-        hashed_.erase(hashed_.begin());
-      hashed_[key] = *h;
-    }
-    if (auto* a = std::get_if<auth::user_add>(&cmd))
-      a->password_hash = *h;
-    else if (auto* pw = std::get_if<auth::user_passwd>(&cmd))
-      pw->password_hash = *h;
-    return ask(true, paxos::command{key.first, key.second, auth::encode(cmd)}, {});
-  }).then([this, &conn, context, what](const bridge_reply& r) mutable {
-    auto out = context.getResults().initResult();
-    auto* bytes = accepted(r, opts_, [&] { return out.initError(); });
-    if (bytes == nullptr) {
-      audit("failed", conn, "auth change", what, r.message.empty() ? "no answer" : r.message);
-      return;
-    }
-    auth::result res;
-    bool has = false;
-    std::string error;
-    if (!auth::decode(*bytes, res, nullptr, has, error)) {
-      out.initError().setUnavailable("the state machine's answer does not decode: " + error);
-      return;
-    }
-    audit(res.code == auth::result_code::ok ? "ok" : "failed", conn, "auth change", what,
-          res.message);
-    switch (res.code) {
-      case auth::result_code::ok:
-        out.setOk();
-        break;
-      case auth::result_code::not_found:
-        out.initError().setNotFound();
-        break;
-      case auth::result_code::already_exists:
-      case auth::result_code::bad_request:
-        out.initError().setBadRequest(res.message);
-        break;
-    }
-  }));
+  return track(
+    hashed
+      .then([this, cmd = std::move(*cmd),
+             key](std::optional<std::string> h) mutable -> kj::Promise<bridge_reply> {
+        if (!h) {
+          bridge_reply failed;
+          failed.st = bridge_reply::status::unavailable;
+          failed.message = "the node could not hash the password";
+          return failed;
+        }
+        if (!h->empty()) {
+          if (hashed_.size() >= max_remembered_hashes)
+            hashed_.erase(hashed_.begin());
+          hashed_[key] = *h;
+        }
+        if (auto* a = std::get_if<auth::user_add>(&cmd))
+          a->password_hash = *h;
+        else if (auto* pw = std::get_if<auth::user_passwd>(&cmd))
+          pw->password_hash = *h;
+        return ask(true, paxos::command{key.first, key.second, auth::encode(cmd)}, {});
+      })
+      .then([this, &conn, context, what](const bridge_reply& r) mutable {
+        auto out = context.getResults().initResult();
+        auto* bytes = accepted(r, opts_, [&] { return out.initError(); });
+        if (bytes == nullptr) {
+          audit("failed", conn, "auth change", what, r.message.empty() ? "no answer" : r.message);
+          return;
+        }
+        auth::result res;
+        bool has = false;
+        std::string error;
+        if (!auth::decode(*bytes, res, nullptr, has, error)) {
+          out.initError().setUnavailable("the state machine's answer does not decode: " + error);
+          return;
+        }
+        audit(res.code == auth::result_code::ok ? "ok" : "failed", conn, "auth change", what,
+              res.message);
+        switch (res.code) {
+          case auth::result_code::ok:
+            out.setOk();
+            break;
+          case auth::result_code::not_found:
+            out.initError().setNotFound();
+            break;
+          case auth::result_code::already_exists:
+          case auth::result_code::bad_request:
+            out.initError().setBadRequest(res.message);
+            break;
+        }
+      }));
 }
 
 kj::Promise<void> service::authList(connection_context& conn, AuthListContext context) {

@@ -80,8 +80,7 @@ kj::Promise<void> service::openSession(connection_context& conn, OpenSessionCont
     return refuse_access(context, true, d->message);
   // The secret binds the session to whoever opened it (see lock::credential).
   auto secret = random_secret();
-  auto cmd =
-    lock_command(p.getId(), lock::open_session{0, p.getTtlMs(), {user_of(conn), secret}});
+  auto cmd = lock_command(p.getId(), lock::open_session{0, p.getTtlMs(), {user_of(conn), secret}});
   return track(
     ask(true, std::move(cmd), {}).then([this, &conn, context](const bridge_reply& r) mutable {
       auto out = context.getResults().initResult();
@@ -104,8 +103,8 @@ kj::Promise<void> service::keepAlive(connection_context& conn, KeepAliveContext 
   auto session = p.getSession();
   if (auto d = check_user(conn, "keepAlive"))
     return refuse_access(context, true, d->message);
-  auto cmd = lock_command(p.getId(),
-                          lock::keep_alive{0, session, credential_for(conn, session, p.getSecret())});
+  auto cmd = lock_command(
+    p.getId(), lock::keep_alive{0, session, credential_for(conn, session, p.getSecret())});
   return track(
     ask(true, std::move(cmd), {}).then([this, context, session](const bridge_reply& r) mutable {
       auto out = context.getResults().initResult();
@@ -203,46 +202,46 @@ kj::Promise<void> service::await_grant(AcquireContext context, lock::credential 
       auto timed_out = timer_.afterDelay(left).then([] { return outcome{}; });
       auto got = granted.then([](std::optional<std::uint64_t> t) { return outcome{t}; });
       return got.exclusiveJoin(kj::mv(timed_out))
-        .then([this, context, session, name, cred,
-               wait_id](outcome o) mutable -> kj::Promise<void> {
-          opts_.feed->cancel(wait_id);
-          if (o) {
-            auto out = context.getResults().initResult();
-            if (*o)
-              out.setToken(**o);
-            else
-              out.initError().setNoSession(session);
-            return kj::READY_NOW;
-          }
-          // Timed out: stop waiting. A grant may race the cancel; then the
-          // session holds the lock and the caller must hear so.
-          return own_lock_write(lock::cancel_wait{0, session, name, cred})
-            .then([this, context, session,
-                   name](std::optional<lock::result> c) mutable -> kj::Promise<void> {
-              if (c && c->code == result_code::ok) {
-                context.getResults().initResult().initError().setTimeout();
-                return kj::READY_NOW;
-              }
-              if (c && c->code == result_code::no_session) {
-                context.getResults().initResult().initError().setNoSession(session);
-                return kj::READY_NOW;
-              }
-              bool cancel_failed = !c;
-              return lock_read(lock::lock_info{name, false, {}})
-                .then([context, session,
-                       cancel_failed](const std::optional<lock::result>& info) mutable {
-                  auto out = context.getResults().initResult();
-                  if (auto token = token_of(info, session))
-                    out.setToken(*token);
-                  else if (cancel_failed)
-                    out.initError().setUnavailable(
-                      "the wait timed out and withdrawing it got no answer: the session may "
-                      "still be queued for the lock");
-                  else
-                    out.initError().setTimeout();
-                });
-            });
-        });
+        .then(
+          [this, context, session, name, cred, wait_id](outcome o) mutable -> kj::Promise<void> {
+            opts_.feed->cancel(wait_id);
+            if (o) {
+              auto out = context.getResults().initResult();
+              if (*o)
+                out.setToken(**o);
+              else
+                out.initError().setNoSession(session);
+              return kj::READY_NOW;
+            }
+            // Timed out: stop waiting. A grant may race the cancel; then the
+            // session holds the lock and the caller must hear so.
+            return own_lock_write(lock::cancel_wait{0, session, name, cred})
+              .then([this, context, session,
+                     name](std::optional<lock::result> c) mutable -> kj::Promise<void> {
+                if (c && c->code == result_code::ok) {
+                  context.getResults().initResult().initError().setTimeout();
+                  return kj::READY_NOW;
+                }
+                if (c && c->code == result_code::no_session) {
+                  context.getResults().initResult().initError().setNoSession(session);
+                  return kj::READY_NOW;
+                }
+                bool cancel_failed = !c;
+                return lock_read(lock::lock_info{name, false, {}})
+                  .then([context, session,
+                         cancel_failed](const std::optional<lock::result>& info) mutable {
+                    auto out = context.getResults().initResult();
+                    if (auto token = token_of(info, session))
+                      out.setToken(*token);
+                    else if (cancel_failed)
+                      out.initError().setUnavailable(
+                        "the wait timed out and withdrawing it got no answer: the session may "
+                        "still be queued for the lock");
+                    else
+                      out.initError().setTimeout();
+                  });
+              });
+          });
     });
 }
 

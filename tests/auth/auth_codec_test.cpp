@@ -68,8 +68,8 @@ TEST(AuthCodecTest, StateAnswerCarriesTheStore) {
   EXPECT_TRUE(has);
   EXPECT_EQ(back.users().size(), 1u);
   EXPECT_EQ(back.roles().size(), 1u);
-  ASSERT_TRUE(decode(encode(result{result_code::not_found, "no user x"}), res, nullptr, has,
-                     error));
+  ASSERT_TRUE(
+    decode(encode(result{result_code::not_found, "no user x"}), res, nullptr, has, error));
   EXPECT_FALSE(has);
   EXPECT_EQ(res.code, result_code::not_found);
   EXPECT_EQ(res.message, "no user x");

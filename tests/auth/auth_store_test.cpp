@@ -83,8 +83,7 @@ TEST(PermissionTest, RevokingAndDeletingTakeEffect) {
   auto s = populated();
   run(s, auth_enable{});
   ASSERT_TRUE(s.allowed("alice", access::write, "app/x"));
-  EXPECT_EQ(run(s, role_revoke{"app", {permission_kind::readwrite, "app/"}}).code,
-            result_code::ok);
+  EXPECT_EQ(run(s, role_revoke{"app", {permission_kind::readwrite, "app/"}}).code, result_code::ok);
   EXPECT_FALSE(s.allowed("alice", access::write, "app/x"));
   EXPECT_TRUE(s.allowed("alice", access::lock, "jobs/1"));
   EXPECT_EQ(run(s, role_delete{"app"}).code, result_code::ok);

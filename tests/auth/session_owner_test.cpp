@@ -22,21 +22,19 @@ lock::session_id open(lock::lock_service& s, credential cred) {
 TEST(SessionAuthTest, AnotherUserOrAWrongSecretCannotUseTheSession) {
   lock::lock_service s;
   auto id = open(s, {"alice", 42});
-  ASSERT_EQ(s.execute(lock::acquire{1001, id, "L", lock::lock_mode::exclusive, false, 0,
-                                    {"alice", 42}})
-              .code,
-            result_code::ok);
+  ASSERT_EQ(
+    s.execute(lock::acquire{1001, id, "L", lock::lock_mode::exclusive, false, 0, {"alice", 42}})
+      .code,
+    result_code::ok);
   for (credential wrong : {credential{"bob", 42}, credential{"alice", 41}, credential{}}) {
-    EXPECT_EQ(s.execute(lock::release{1002, id, "L", wrong}).code,
-              result_code::permission_denied);
+    EXPECT_EQ(s.execute(lock::release{1002, id, "L", wrong}).code, result_code::permission_denied);
     EXPECT_EQ(s.execute(lock::keep_alive{1002, id, wrong}).code, result_code::permission_denied);
-    EXPECT_EQ(s.execute(lock::close_session{1002, id, wrong}).code,
-              result_code::permission_denied);
+    EXPECT_EQ(s.execute(lock::close_session{1002, id, wrong}).code, result_code::permission_denied);
     EXPECT_EQ(s.execute(lock::put_key{1002, "k", "v", id, wrong}).code,
               result_code::permission_denied);
-    EXPECT_EQ(s.execute(lock::acquire{1002, id, "M", lock::lock_mode::exclusive, false, 0, wrong})
-                .code,
-              result_code::permission_denied);
+    EXPECT_EQ(
+      s.execute(lock::acquire{1002, id, "M", lock::lock_mode::exclusive, false, 0, wrong}).code,
+      result_code::permission_denied);
   }
   // Nothing was taken from the holder.
   auto info = s.read(lock::lock_info{"L", false, ""});
@@ -74,8 +72,8 @@ TEST(SessionAuthTest, TokensAreHiddenFromOtherViewers) {
 TEST(SessionAuthTest, CredentialsSurviveTheCodecAndOldRecordsStillDecode) {
   lock::command c;
   std::string error;
-  ASSERT_TRUE(lock::decode(lock::encode(lock::command{lock::release{5, 9, "L", {"u", 77}}}), c,
-                           error))
+  ASSERT_TRUE(
+    lock::decode(lock::encode(lock::command{lock::release{5, 9, "L", {"u", 77}}}), c, error))
     << error;
   auto& rel = std::get<lock::release>(c);
   EXPECT_EQ(rel.cred.user, "u");
