@@ -212,7 +212,7 @@ kj::Promise<void> service::authenticate(connection_context& conn, AuthenticateCo
   // here asks the cluster before saying no.
   kj::Promise<std::string> stored = kj::Promise<std::string>(hash);
   if (hash.empty())
-    stored = fresh_auth().then([user](std::shared_ptr<const auth::auth_store> s) {
+    stored = fresh_auth().then([user](const std::shared_ptr<const auth::auth_store>& s) {
       auto* u = s ? s->find_user(user) : nullptr;
       return u ? u->password_hash : std::string{};
     });
@@ -332,37 +332,38 @@ kj::Promise<void> service::authList(connection_context& conn, AuthListContext co
       return refuse_access(context, false, why);
     }
   }
-  return track(fresh_auth().then([context](std::shared_ptr<const auth::auth_store> s) mutable {
-    auto out = context.getResults().initResult();
-    if (!s) {
-      out.initError().setUnavailable("the cluster did not answer");
-      return;
-    }
-    auto listing = out.initListing();
-    listing.setEnabled(s->enabled());
-    auto users = listing.initUsers(static_cast<unsigned>(s->users().size()));
-    unsigned i = 0;
-    for (auto& [name, u] : s->users()) {
-      auto b = users[i++];
-      b.setName(name);
-      b.setHasPassword(!u.password_hash.empty());
-      auto roles = b.initRoles(static_cast<unsigned>(u.roles.size()));
-      unsigned j = 0;
-      for (auto& r : u.roles)
-        roles.set(j++, r);
-    }
-    auto roles = listing.initRoles(static_cast<unsigned>(s->roles().size()));
-    i = 0;
-    for (auto& [name, r] : s->roles()) {
-      auto b = roles[i++];
-      b.setName(name);
-      auto perms = b.initPermissions(static_cast<unsigned>(r.perms.size()));
-      for (unsigned j = 0; j < r.perms.size(); ++j) {
-        perms[j].setKind(to_capnp(r.perms[j].kind));
-        perms[j].setPrefix(r.perms[j].prefix);
+  return track(
+    fresh_auth().then([context](const std::shared_ptr<const auth::auth_store>& s) mutable {
+      auto out = context.getResults().initResult();
+      if (!s) {
+        out.initError().setUnavailable("the cluster did not answer");
+        return;
       }
-    }
-  }));
+      auto listing = out.initListing();
+      listing.setEnabled(s->enabled());
+      auto users = listing.initUsers(static_cast<unsigned>(s->users().size()));
+      unsigned i = 0;
+      for (auto& [name, u] : s->users()) {
+        auto b = users[i++];
+        b.setName(name);
+        b.setHasPassword(!u.password_hash.empty());
+        auto roles = b.initRoles(static_cast<unsigned>(u.roles.size()));
+        unsigned j = 0;
+        for (auto& r : u.roles)
+          roles.set(j++, r);
+      }
+      auto roles = listing.initRoles(static_cast<unsigned>(s->roles().size()));
+      i = 0;
+      for (auto& [name, r] : s->roles()) {
+        auto b = roles[i++];
+        b.setName(name);
+        auto perms = b.initPermissions(static_cast<unsigned>(r.perms.size()));
+        for (unsigned j = 0; j < r.perms.size(); ++j) {
+          perms[j].setKind(to_capnp(r.perms[j].kind));
+          perms[j].setPrefix(r.perms[j].prefix);
+        }
+      }
+    }));
 }
 
 kj::Promise<void> service::whoAmI(connection_context& conn, WhoAmIContext context) {
