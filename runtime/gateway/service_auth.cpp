@@ -204,35 +204,42 @@ kj::Promise<void> service::authenticate(connection_context& conn, AuthenticateCo
     return kj::READY_NOW;
   }
   auto known = opts_.feed->auth();
-  std::string hash;
+  std::string local;
   if (known)
     if (auto* u = known->find_user(user))
-      hash = u->password_hash;
-  // A user added a moment ago may not have reached this node yet: a miss
-  // here asks the cluster before saying no.
-  kj::Promise<std::string> stored = kj::Promise<std::string>(hash);
-  if (hash.empty())
-    stored = fresh_auth().then([user](const std::shared_ptr<const auth::auth_store>& s) {
-      auto* u = s ? s->find_user(user) : nullptr;
-      return u ? u->password_hash : std::string{};
+      local = u->password_hash;
+  auto check_with = [this, password](const std::string& hash) -> kj::Promise<bool> {
+    if (hash.empty())
+      return false;
+    return verify_async(hash, password);
+  };
+  // This node may lag the cluster by a few commands: a user added or a
+  // password changed a moment ago is looked up again (a linearizable read)
+  // before the answer is no.
+  auto checked =
+    check_with(local).then([this, user, local, check_with](bool ok) -> kj::Promise<bool> {
+      if (ok)
+        return true;
+      return fresh_auth().then(
+        [user, local,
+         check_with](const std::shared_ptr<const auth::auth_store>& s) -> kj::Promise<bool> {
+          auto* u = s ? s->find_user(user) : nullptr;
+          if (u == nullptr || u->password_hash == local)
+            return false;
+          return check_with(u->password_hash);
+        });
     });
-  return track(stored
-                 .then([this, password](std::string h) mutable -> kj::Promise<bool> {
-                   if (h.empty())
-                     return false;
-                   return verify_async(std::move(h), std::move(password));
-                 })
-                 .then([this, &conn, context, user](bool ok) mutable {
-                   auto out = context.getResults().initResult();
-                   if (!ok) {
-                     // One answer for an unknown user and a wrong password.
-                     audit("failed", conn, "authenticate", user, "wrong user name or password");
-                     out.initError().setUnauthenticated("wrong user name or password");
-                     return;
-                   }
-                   conn.user = user;
-                   out.setOk();
-                 }));
+  return track(checked.then([this, &conn, context, user](bool ok) mutable {
+    auto out = context.getResults().initResult();
+    if (!ok) {
+      // One answer for an unknown user and a wrong password.
+      audit("failed", conn, "authenticate", user, "wrong user name or password");
+      out.initError().setUnauthenticated("wrong user name or password");
+      return;
+    }
+    conn.user = user;
+    out.setOk();
+  }));
 }
 
 kj::Promise<void> service::authChange(connection_context& conn, AuthChangeContext context) {
