@@ -70,6 +70,23 @@ struct config {
   /// A rejoining replica decides nothing before this many ticks: longer than
   /// a message of its previous life can take to arrive.
   std::uint32_t rejoin_settle_ticks = 50;
+  /// Sanity bounds on ballots and slots from the network (see input_check.hpp
+  /// and README "What the core refuses from the network"). No legitimate
+  /// round or slot comes near `max_round` / `max_slot` (2^62: a million
+  /// elections a second for 146,000 years), and with them `+ 1` cannot wrap.
+  std::uint64_t max_round = std::uint64_t{1} << 62;
+  slot_index max_slot = std::uint64_t{1} << 62;
+  /// A message may raise the round this replica knows by at most this much:
+  /// a member partitioned alone gains one round per election timeout, so
+  /// 2^32 is over a year of elections every tick at a 1 ms tick, while one
+  /// forged ballot moves the cluster only 2^-30 of the way to the ceiling.
+  std::uint64_t round_lead = std::uint64_t{1} << 32;
+  /// This replica votes only for slots at most this far past its commit
+  /// index (a voter that lags further catches up first, following the
+  /// leader's heartbeats meanwhile), and a promise may report votes only
+  /// this far past what it covers: one forged vote then costs the next
+  /// leader at most this many no-op slots instead of 2^64.
+  slot_index slot_lead = std::uint64_t{1} << 16;
   /// Seeds the randomized election timeouts (randomness is injected, so a run is replayable).
   std::uint64_t seed = 1;
 

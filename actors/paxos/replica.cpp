@@ -70,6 +70,10 @@ void replica::tick() {
 }
 
 void replica::step(const envelope& msg) {
+  if (auto fault = check_input(msg, cfg_, {id(), max_round_, commit_index()})) {
+    rejected_.note(*fault, msg.from);
+    return;
+  }
   handle(msg.from, msg.msg);
   finish_step();
 }
@@ -453,7 +457,10 @@ void replica::observe(const ballot_number& b) {
 
 void replica::start_election() {
   step_down();
-  ballot_number b{++max_round_, id()};
+  // Saturates at the ceiling instead of wrapping to round 0, which every
+  // acceptor would refuse for good.
+  max_round_ = next_round(max_round_, cfg_);
+  ballot_number b{max_round_, id()};
   heartbeat_elapsed_ = 0;
   broadcast(proposer_.start(b, commit_index() + 1));
 }

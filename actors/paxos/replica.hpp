@@ -10,6 +10,7 @@
 #include "actors/paxos/acceptor.hpp"
 #include "actors/paxos/config.hpp"
 #include "actors/paxos/election_timer.hpp"
+#include "actors/paxos/input_check.hpp"
 #include "actors/paxos/learner.hpp"
 #include "actors/paxos/proposer.hpp"
 #include "actors/paxos/read_index.hpp"
@@ -34,7 +35,8 @@ class replica {
   /// Advances logical time by one tick.
   void tick();
 
-  /// Handles one message addressed to this replica.
+  /// Handles one message addressed to this replica. A message that fails
+  /// the sanity checks of input_check.hpp is dropped and counted.
   void step(const envelope& msg);
 
   /// Submits a client command. Only a leader orders commands; anyone else
@@ -74,6 +76,10 @@ class replica {
   const value* chosen(slot_index slot) const { return learner_.chosen(slot); }
   /// Whether this replica is repairing lost state from its peers (see `rejoin`).
   const paxos::rejoin& repair() const { return rejoin_; }
+  /// Messages `step` dropped as insane, by reason (see input_check.hpp).
+  const rejected_input& rejected() const { return rejected_; }
+  /// The highest round this replica knows; a new candidacy takes the next.
+  std::uint64_t known_round() const { return max_round_; }
 
  private:
   void handle(node_id from, const message& msg);
@@ -132,6 +138,7 @@ class replica {
   std::deque<message> inbox_;
   std::optional<node_id> leader_;
   std::uint64_t max_round_ = 0;
+  rejected_input rejected_;
   std::uint64_t ticks_ = 0;
   std::uint32_t heartbeat_elapsed_ = 0;
   /// Highest commit index the current leader announced.
