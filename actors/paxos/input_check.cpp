@@ -18,6 +18,8 @@ const char* name_of(input_fault f) {
       return "slot_zero";
     case input_fault::slot_too_high:
       return "slot_too_high";
+    case input_fault::slot_far_ahead:
+      return "slot_far_ahead";
     case input_fault::inconsistent:
       return "inconsistent";
   }
@@ -107,7 +109,7 @@ class checker {
     if (auto f = slot(s))
       return f;
     if (s > add_saturating(base, cfg_.slot_lead))
-      return input_fault::slot_too_high;
+      return input_fault::slot_far_ahead;
     return std::nullopt;
   }
 
@@ -174,9 +176,11 @@ class checker {
   }
 
   std::optional<input_fault> operator()(const catchup_reply& m) const {
-    // Chosen values in slot order, contiguous, from where this replica asked.
+    // Chosen values in slot order, contiguous, from where this replica asked
+    // (at most its commit index + 1, which only grows).
     for (std::size_t i = 0; i < m.entries.size(); ++i) {
-      if (auto f = near(m.entries[i].slot, view_.commit))
+      auto s = m.entries[i].slot;
+      if (auto f = i == 0 ? near(s, view_.commit) : slot(s))
         return f;
       if (i > 0 && m.entries[i].slot != m.entries[i - 1].slot + 1)
         return input_fault::inconsistent;

@@ -23,10 +23,13 @@ enum class input_fault : std::uint8_t {
   round_too_high,  ///< a round above the ceiling, or too far past what this replica knows
   bad_ballot_node, ///< a ballot that names a non-member, or not whom it must name
   slot_zero,       ///< slot 0 where slots start at 1
-  slot_too_high,   ///< a slot above the ceiling, or too far past this replica's log
-  inconsistent,    ///< entries out of order, or a vote above the promise that carries it
+  slot_too_high,   ///< a slot (or commit index) above the ceiling
+  /// A slot further past this replica's commit index than `slot_lead`: a
+  /// forged one, or a voter that lags and catches up before it votes again.
+  slot_far_ahead,
+  inconsistent,  ///< entries out of order, or a vote above the promise that carries it
 };
-inline constexpr std::size_t input_fault_count = 6;
+inline constexpr std::size_t input_fault_count = 7;
 
 /// The reason's name ("bad_sender", ...), for logs.
 const char* name_of(input_fault f);
