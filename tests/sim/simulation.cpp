@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "tests/sim/describe.hpp"
+#include "tests/sim/forger.hpp"
 #include "tests/sim/recording_machine.hpp"
 #include "tests/sim/sim_client.hpp"
 
@@ -80,6 +81,9 @@ class world final : public lock_host {
         disk_rng_.seed(disk_rng());
       }
     }
+    // Forged messages too (see forge_messages), refused unread: the run
+    // follows the course it had before they existed.
+    forge_rng_.seed(opts.seed * 0x2545F4914F6CDD1DULL + 29);
     for (node_id id = 1; id <= opts.nodes; ++id) {
       members_.push_back(id);
       nodes_[id];
@@ -153,6 +157,8 @@ class world final : public lock_host {
     out.crashes = crashes_;
     out.disk_faults = disk_faults_;
     out.partitions = partitions_;
+    out.forged = forged_;
+    out.forged_taken = forged_taken_;
     out.fresh_leader_reads = fresh_leader_reads_;
     out.minority_leader_reads = minority_leader_reads_;
     if (lock_)
@@ -398,6 +404,7 @@ class world final : public lock_host {
         trace("restart " + std::to_string(id));
       }
     }
+    forge_messages();
     if (chance(crash_rate_) && down() < max_down_)
       crash(members_[below(members_.size())]);
     if (partitioned_ && tick_ >= heal_tick_) {
@@ -417,6 +424,34 @@ class world final : public lock_host {
       heal_tick_ = tick_ + 5 + below(80);
       ++partitions_;
       trace("partition" + sides);
+    }
+  }
+
+  /// Now and then a member (buggy, compromised, or corrupt bytes on its
+  /// link) sends every other live member a message the core must refuse
+  /// (see forger.hpp). A refused one changes nothing; one taken (only a
+  /// mutant takes one) is carried out, and the invariants judge the damage.
+  void forge_messages() {
+    if (forge_rng_() % 100 >= 2)
+      return;
+    auto forger = members_[forge_rng_() % members_.size()];
+    auto kind = forge_rng_();
+    for (node_id id : members_) {
+      auto& n = nodes_[id];
+      if (id == forger || !n.core)
+        continue;
+      auto env = forge(kind, forger, *n.core, members_.size());
+      if (opts_.trace)
+        trace("forged " + std::to_string(env.from) + "->" + std::to_string(id) + " " +
+              describe(env.msg));
+      auto refused = n.core->rejected().total();
+      n.core->step(env);
+      ++forged_;
+      if (n.core->rejected().total() == refused) {
+        ++forged_taken_;
+        trace("node " + std::to_string(id) + " took a forged message");
+        flush(id);
+      }
     }
   }
 
@@ -850,6 +885,8 @@ class world final : public lock_host {
   std::size_t disk_faults_ = 0;
   double disk_fault_rate_ = 0;
   std::mt19937_64 disk_rng_;
+  std::mt19937_64 forge_rng_;
+  std::size_t forged_ = 0, forged_taken_ = 0;
   std::uint64_t max_delay_ = 1;
   std::uint64_t max_sync_delay_ = 2;
   double liars_ = 0.0;

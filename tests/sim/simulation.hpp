@@ -50,6 +50,10 @@ struct outcome {
   /// Crashes that also lost the data directory or damaged it (see lose_disk).
   std::size_t disk_faults = 0;
   std::size_t partitions = 0;
+  /// Forged messages injected (see forger.hpp), and those a replica took
+  /// instead of refusing (none, but in a mutant).
+  std::size_t forged = 0;
+  std::size_t forged_taken = 0;
   /// Log workload: reads sent to a leader the moment it was elected, and
   /// reads that reached a leader on the minority side of a partition.
   std::size_t fresh_leader_reads = 0;
