@@ -1,5 +1,6 @@
 #include "actors/replica/replica_actor.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -51,6 +52,7 @@ struct replica_state {
   /// ones do, so nothing overtakes the answers it follows.
   void flush() {
     note_repair();
+    note_rejected();
     if (core->is_leader() != was_leader) {
       was_leader = core->is_leader();
       own_in_flight = 0;
@@ -180,6 +182,28 @@ struct replica_state {
     }
   }
 
+  /// Tells the operator that the core dropped messages as insane (see
+  /// paxos/input_check.hpp): the first of each reason, then each time its
+  /// count grew tenfold, so a flood of them cannot flood the log too.
+  void note_rejected() {
+    auto& r = core->rejected();
+    if (r.total() == rejected_seen)
+      return;
+    rejected_seen = r.total();
+    for (std::size_t i = 0; i < paxos::input_fault_count; ++i) {
+      auto n = r.counts[i];
+      auto& logged = rejected_logged[i];
+      if (n == logged || (logged > 0 && n < logged * 10))
+        continue;
+      logged = n;
+      if (on_event)
+        on_event("replica " + std::to_string(core->id()) + ": dropped " + std::to_string(n) +
+                 " message(s) from the network as insane (" +
+                 paxos::name_of(static_cast<paxos::input_fault>(i)) + "; last from member " +
+                 std::to_string(r.last_from) + ")");
+    }
+  }
+
   /// Lets the lease clock read the monotonic clock and catch up with the
   /// log; every replica does it every tick (see paxos::lease_clock).
   void observe_time() {
@@ -274,6 +298,10 @@ struct replica_state {
   /// The last sync found the disk full (see sync()).
   bool disk_full = false;
   std::optional<std::tuple<paxos::rejoin::mode, bool, std::optional<paxos::node_id>>> last_repair;
+  /// Drops by the core already reported (see note_rejected).
+  std::uint64_t rejected_seen = 0;
+  /// Per reason, the count last reported.
+  std::array<std::uint64_t, paxos::input_fault_count> rejected_logged{};
 };
 
 using replica_actor_ptr = caf::stateful_actor<replica_state>*;

@@ -67,6 +67,7 @@ class ReplicaActorTest : public ::testing::Test {
     opts.paxos.id = id;
     opts.paxos.members = {1, 2, 3};
     opts.tick_interval = tick_interval;
+    opts.on_event = [this](const std::string& line) { events.push_back(line); };
     opts.make_state_machine = [] { return std::make_unique<actors::kv_state_machine>(); };
     opts.make_storage = [disk = disks.at(id)] {
       return std::make_unique<actors::memory_storage>(disk);
@@ -160,7 +161,50 @@ class ReplicaActorTest : public ::testing::Test {
   actors::peer_map group;
   /// What each replica persisted; outlives the actors, like a disk.
   std::map<paxos::node_id, std::shared_ptr<paxos::durable_state>> disks;
+  /// The replicas' `on_event` lines.
+  std::vector<std::string> events;
+
+  std::size_t events_with(const std::string& text) const {
+    return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](auto& e) {
+      return e.find(text) != std::string::npos;
+    }));
+  }
 };
+
+using ForgedInputActorTest = ReplicaActorTest;
+
+// A maximal prepare from a member reaches two replica actors many times:
+// each drops every copy, says so in its log at the 1st and the 10th (not at
+// every one), and the cluster elects a leader and commits afterwards.
+TEST_F(ForgedInputActorTest, MaximalPrepareIsDroppedAndLoggedSparingly) {
+  auto leader = elect();
+  ASSERT_NE(leader, 0u);
+  paxos::node_id forger = leader % 3 + 1;
+  for (int i = 0; i < 12; ++i)
+    for (paxos::node_id to : {1, 2, 3})
+      if (to != forger)
+        caf::anon_send(group.at(to), forger,
+                       paxos::prepare{{UINT64_MAX, forger}, paxos::slot_index{1}});
+  sched.run();
+  EXPECT_EQ(events_with("dropped 1 message(s) from the network as insane (round_too_high; "
+                        "last from member " +
+                        std::to_string(forger)),
+            2u);
+  EXPECT_EQ(events_with("dropped 10 message(s)"), 2u);
+  EXPECT_EQ(events_with("as insane"), 4u);
+  caf::anon_send_exit(group.at(leader), caf::exit_reason::kill);
+  sched.run();
+  std::vector<paxos::node_id> live;
+  for (paxos::node_id id : {1, 2, 3})
+    if (id != leader)
+      live.push_back(id);
+  auto next = elect(live);
+  ASSERT_NE(next, 0u);
+  auto reply = propose(next, {99, 1, "add counter 1"});
+  advance(10);
+  ASSERT_TRUE(reply->value.has_value());
+  EXPECT_EQ(reply->value->status, reply_status::ok);
+}
 
 TEST_F(ReplicaActorTest, ElectsOneLeaderByAdvancingTime) {
   // No time has passed: nobody has timed out, so nobody leads.
