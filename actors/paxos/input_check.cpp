@@ -194,7 +194,9 @@ class checker {
     return slot(m.snap.last);
   }
 
-  std::optional<input_fault> operator()(const state_query&) const { return std::nullopt; }
+  std::optional<input_fault> operator()(const state_query&) const {
+    return std::nullopt;
+  }
 
   std::optional<input_fault> operator()(const state_report& m) const {
     if (!m.promised.is_zero())
@@ -219,8 +221,7 @@ std::optional<input_fault> check_input(const envelope& env, const config& cfg,
   // The only message a replica gets from itself through its driver is its
   // own vote, handed back once durable; anything else "from" itself, or from
   // a non-member, is forged.
-  if (!c.member(env.from) ||
-      (env.from == view.self && !std::holds_alternative<accepted>(env.msg)))
+  if (!c.member(env.from) || (env.from == view.self && !std::holds_alternative<accepted>(env.msg)))
     return input_fault::bad_sender;
   return std::visit(c, env.msg);
 }

@@ -19,11 +19,11 @@ namespace ballot::paxos {
 
 /// Why a message was dropped unread.
 enum class input_fault : std::uint8_t {
-  bad_sender,      ///< `from` is not a member, or is this replica
-  round_too_high,  ///< a round above the ceiling, or too far past what this replica knows
-  bad_ballot_node, ///< a ballot that names a non-member, or not whom it must name
-  slot_zero,       ///< slot 0 where slots start at 1
-  slot_too_high,   ///< a slot (or commit index) above the ceiling
+  bad_sender,       ///< `from` is not a member, or is this replica
+  round_too_high,   ///< a round above the ceiling, or too far past what this replica knows
+  bad_ballot_node,  ///< a ballot that names a non-member, or not whom it must name
+  slot_zero,        ///< slot 0 where slots start at 1
+  slot_too_high,    ///< a slot (or commit index) above the ceiling
   /// A slot further past this replica's commit index than `slot_lead`: a
   /// forged one, or a voter that lags and catches up before it votes again.
   slot_far_ahead,

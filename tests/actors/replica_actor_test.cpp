@@ -165,9 +165,8 @@ class ReplicaActorTest : public ::testing::Test {
   std::vector<std::string> events;
 
   std::size_t events_with(const std::string& text) const {
-    return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](auto& e) {
-      return e.find(text) != std::string::npos;
-    }));
+    return static_cast<std::size_t>(std::count_if(
+      events.begin(), events.end(), [&](auto& e) { return e.find(text) != std::string::npos; }));
   }
 };
 

@@ -61,10 +61,11 @@ paxos::envelope forge(std::uint64_t kind, paxos::node_id forger, const paxos::re
       env.msg = heartbeat{{known + 1, to}, commit, 0};
       break;
     case 12:  // a promise to the victim's ballot with a vote far ahead
-      env.msg = promise{victim.promised().node == to ? victim.promised() : ballot_number{known, to},
-                        {promise_entry{commit + defaults.slot_lead + 2, {1, forger}, forged, false}},
-                        0,
-                        0};
+      env.msg =
+        promise{victim.promised().node == to ? victim.promised() : ballot_number{known, to},
+                {promise_entry{commit + defaults.slot_lead + 2, {1, forger}, forged, false}},
+                0,
+                0};
       break;
   }
   return env;

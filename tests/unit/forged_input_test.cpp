@@ -125,8 +125,9 @@ TEST(ForgedBallotTest, RoundArithmeticSaturatesAtTheCeiling) {
   node_id forger = l % 3 + 1;
   for (int i = 0; i < 20; ++i)
     for (auto to : others(forger))
-      c.inject(envelope{
-        forger, to, prepare{{std::min<std::uint64_t>(c.node(to).known_round() + 10, 50), forger}, 1}});
+      c.inject(
+        envelope{forger, to,
+                 prepare{{std::min<std::uint64_t>(c.node(to).known_round() + 10, 50), forger}, 1}});
   for (auto to : others(forger))
     EXPECT_EQ(c.node(to).known_round(), 50u) << "node " << to;
   c.run(200);
