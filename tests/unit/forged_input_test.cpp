@@ -280,8 +280,9 @@ TEST(ForgedSenderTest, NonMembersAndSelfAreDropped) {
   EXPECT_EQ(c.node(f).leader_hint(), l);
   expect_commits(c, l, 1);
   for (node_id id = 1; id <= 3; ++id) {
-    if (id != f)
+    if (id != f) {
       EXPECT_EQ(c.node(id).rejected().total(), 0u) << "legitimate traffic refused at " << id;
+    }
   }
 }
 
