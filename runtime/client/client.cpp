@@ -7,6 +7,7 @@
 
 #include "runtime/client/client_impl.hpp"
 #include "runtime/client/endpoint.hpp"
+#include "runtime/tls/pem_file.hpp"
 
 namespace ballot::client {
 
@@ -279,7 +280,12 @@ void client::impl::attempt(const call_ptr& c) {
     auto& ref = *l;
     return send(ref, *c, address).attach(kj::mv(l));
   });
-  auto timeout = provider->getTimer().afterDelay(to_kj(budget)).then([budget] {
+  // A try cut short by the call's deadline says less than the failure
+  // before it (a refused TLS handshake, say): that one stays the reason.
+  bool cut = budget < opts.attempt_timeout + c->wait && c->last_error != no_answer_yet;
+  auto timeout = provider->getTimer().afterDelay(to_kj(budget)).then([budget, cut] {
+    if (cut)
+      return retry("", true);
     return retry(
       "no answer within " +
         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(budget).count()) +
@@ -324,7 +330,8 @@ void client::impl::on_outcome(const call_ptr& c, std::size_t at, outcome o) {
     }
     o = retry("redirected more than 3 times", false);
   }
-  c->last_error = slots[at].address + ": " + o.why;
+  if (!o.why.empty())
+    c->last_error = slots[at].address + ": " + o.why;
   if (o.link_failed) {
     auto& s = slots[at];
     if (s.ready)
@@ -375,6 +382,30 @@ std::size_t client::impl::slot_for(const std::string& address) {
   return slots.size() - 1;
 }
 
+kj::Promise<kj::Own<kj::AsyncIoStream>> client::impl::secure(kj::Own<kj::AsyncIoStream> stream,
+                                                             const std::string& address) {
+  if (!tls)
+    return kj::mv(stream);
+  auto name = opts.tls.server_name;
+  if (name.empty()) {
+    endpoint ep;
+    std::string ignored;
+    if (parse_endpoint(address, ep, ignored))
+      name = ep.host;
+  }
+  return tls->kj().wrapClient(kj::mv(stream), name).catch_([name](kj::Exception&& e) {
+    std::string why = e.getDescription().cStr();
+    auto nl = why.find_last_of('\n');
+    why = "TLS handshake failed: " + (nl == std::string::npos ? why : why.substr(nl + 1));
+    // OpenSSL's host check compares DNS names only (see options::tls).
+    if (why.find("certificate verify failed") != std::string::npos)
+      why += " (the node's certificate must be signed by the CA given and carry DNS name '" + name +
+             "' in its subjectAltName)";
+    return kj::Promise<kj::Own<kj::AsyncIoStream>>{
+      kj::Exception{kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(why.c_str())}};
+  });
+}
+
 kj::Promise<kj::Own<link>> client::impl::get_link(std::size_t i) {
   auto& s = slots[i];
   if (s.ready && !s.ready->broken)
@@ -386,6 +417,9 @@ kj::Promise<kj::Own<link>> client::impl::get_link(std::size_t i) {
       provider->getNetwork()
         .parseAddress(s.address)
         .then([](kj::Own<kj::NetworkAddress> addr) { return addr->connect().attach(kj::mv(addr)); })
+        .then([this, address = s.address](kj::Own<kj::AsyncIoStream> stream) {
+          return secure(kj::mv(stream), address);
+        })
         .then(
           [this, i](kj::Own<kj::AsyncIoStream> stream) {
             slots[i].ready = kj::refcounted<link>(kj::mv(stream), limits);
@@ -547,6 +581,35 @@ std::uint64_t random_client_id() {
 
 }  // namespace
 
+namespace {
+
+/// The TLS context of `o`, every file read and checked first so that the
+/// error names the one that is wrong.
+std::unique_ptr<tls::context> client_tls(const options::tls_options& o) {
+  auto read = [](const std::string& path, tls::pem_kind kind) {
+    try {
+      return tls::read_pem_file(path, kind);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string{"ballot client: "} + e.what());
+    }
+  };
+  if (o.cert_file.empty() != o.key_file.empty())
+    throw std::invalid_argument(
+      "ballot client: a client certificate and its key go together (tls.cert_file, tls.key_file)");
+  auto ca = read(o.ca_file, tls::pem_kind::certificate);
+  std::string cert, key;
+  if (!o.cert_file.empty()) {
+    cert = read(o.cert_file, tls::pem_kind::certificate);
+    key = read(o.key_file, tls::pem_kind::private_key);
+    if (auto problem = tls::keypair_problem(cert, key); !problem.empty())
+      throw std::invalid_argument("ballot client: " + o.key_file + " and " + o.cert_file + ": " +
+                                  problem);
+  }
+  return tls::context::client(ca, cert, key);
+}
+
+}  // namespace
+
 client::client(options opts) : impl_(std::make_unique<impl>()) {
   if (opts.endpoints.empty())
     throw std::invalid_argument("ballot client: no endpoints given");
@@ -564,6 +627,11 @@ client::client(options opts) : impl_(std::make_unique<impl>()) {
     opts.max_writes_in_flight = 1;
   p.id = opts.client_id != 0 ? opts.client_id : random_client_id();
   p.limits.traversalLimitInWords = opts.max_message_bytes / sizeof(capnp::word);
+  if (!opts.tls.ca_file.empty())
+    p.tls = client_tls(opts.tls);
+  else if (!opts.tls.cert_file.empty() || !opts.tls.key_file.empty())
+    throw std::invalid_argument(
+      "ballot client: a client certificate needs TLS: give the CA file (tls.ca_file) too");
   p.opts = std::move(opts);
   std::promise<void> ready;
   auto started = ready.get_future();

@@ -37,6 +37,24 @@ struct options {
   std::size_t max_writes_in_flight = 32;
   /// Replies larger than this close the connection.
   std::size_t max_message_bytes = 64u << 20;
+
+  /// TLS to the nodes (README, "Securing a cluster"); off while `ca_file`
+  /// is empty. Every connection, a reconnect included, makes a new handshake.
+  struct tls_options {
+    /// PEM file of the CA that signed the nodes' certificates, the only one
+    /// trusted (never the system's store). Setting it turns TLS on.
+    std::string ca_file;
+    /// This client's certificate and its private key (PEM files), for nodes
+    /// that require client certificates: both or neither.
+    std::string cert_file;
+    std::string key_file;
+    /// The name a node's certificate must carry as a subjectAltName DNS
+    /// entry. Empty: the host of the endpoint dialled. KJ's TLS (OpenSSL's
+    /// host check) matches DNS names only, never IP address entries: to dial
+    /// nodes by IP address, give them certificates with a common DNS name
+    /// and put that name here.
+    std::string server_name;
+  } tls;
 };
 
 /// One member of the cluster as the answering node sees it.
@@ -104,7 +122,8 @@ class client {
   using events_callback = std::function<void(std::vector<kv::event>, std::uint64_t)>;
 
   /// Starts the I/O thread. Throws std::invalid_argument naming a malformed
-  /// endpoint, or when there is none.
+  /// endpoint, or when there is none, or naming a TLS file that cannot be
+  /// read or used.
   explicit client(options opts = {});
 
   /// Stops the I/O thread; asynchronous calls still running end with

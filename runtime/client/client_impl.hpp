@@ -23,6 +23,7 @@
 #include <kj/async-io.h>
 
 #include "runtime/client/client.hpp"
+#include "runtime/tls/tls_context.hpp"
 #include "schemas/client.capnp.h"
 
 namespace ballot::client {
@@ -75,6 +76,9 @@ outcome retry(std::string why, bool link_failed);
 /// A call's outcome from the node's `Error`: finished, retry or redirect.
 outcome from_error(schemas::client::Error::Reader e);
 
+/// A call's `last_error` until some try fails with a reason.
+inline const std::string no_answer_yet = "no endpoint answered";
+
 /// One call, from its start to its callback.
 struct call {
   op kind = op::get;
@@ -106,7 +110,7 @@ struct call {
   /// passes while it waits to try again (not `unavailable`: a node answered).
   std::optional<outcome> last_overload;
   int redirects = 0;
-  std::string last_error = "no endpoint answered";
+  std::string last_error = no_answer_yet;
 
   bool is_write() const {
     switch (kind) {
@@ -187,6 +191,8 @@ struct client::impl {
   options opts;
   std::uint64_t id = 0;
   capnp::ReaderOptions limits;
+  /// Set when the nodes speak TLS (options::tls).
+  std::unique_ptr<tls::context> tls;
 
   std::thread thread;
   std::thread::id io_thread;
@@ -217,6 +223,10 @@ struct client::impl {
   void finish(const call_ptr& c, outcome o);
   std::size_t slot_for(const std::string& address);
   kj::Promise<kj::Own<link>> get_link(std::size_t i);
+  /// A freshly connected stream to `address`, through a TLS handshake when
+  /// the client uses TLS.
+  kj::Promise<kj::Own<kj::AsyncIoStream>> secure(kj::Own<kj::AsyncIoStream> stream,
+                                                 const std::string& address);
   kj::Promise<outcome> send(link& l, const call& c, const std::string& address);
   kj::Promise<outcome> send_lock(link& l, const call& c);
 

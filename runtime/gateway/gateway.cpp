@@ -15,6 +15,7 @@
 #include "runtime/gateway/connection_service.hpp"
 #include "runtime/gateway/metered_stream.hpp"
 #include "runtime/gateway/service.hpp"
+#include "runtime/tls/tls_context.hpp"
 
 namespace ballot::gateway {
 
@@ -69,6 +70,8 @@ class ignore_errors final : public kj::TaskSet::ErrorHandler {
 struct server::impl {
   options opts;
   std::unique_ptr<bridge> br;
+  /// Set when the endpoint speaks TLS.
+  std::unique_ptr<tls::context> tls;
   std::thread thread;
   std::uint16_t port = 0;
 
@@ -85,6 +88,13 @@ struct server::impl {
   /// capability of its own (see connection_service.hpp).
   void admit(kj::Own<kj::AsyncIoStream> stream, service& shared, kj::TaskSet& tasks,
              std::size_t& connections, kj::Timer& timer);
+  /// With TLS: the handshake, bounded by the handshake timeout; then `serve`.
+  kj::Promise<void> handshake(kj::Own<kj::AsyncIoStream> stream, kj::Own<connection_context> who,
+                              service& shared, kj::Timer& timer);
+  /// Runs the RPC system on a (decrypted) stream until the client leaves or
+  /// the watchdog closes it. `opened`: when the TCP connection was accepted.
+  kj::Promise<void> serve(kj::Own<kj::AsyncIoStream> stream, kj::Own<connection_context> who,
+                          service& shared, kj::Timer& timer, kj::TimePoint opened);
 
   /// Open connections per client address.
   std::map<std::string, std::size_t> per_address;
@@ -100,20 +110,60 @@ void server::impl::admit(kj::Own<kj::AsyncIoStream> stream, service& shared, kj:
       per_address.erase(address);
     return;
   }
+  // Counted from here, the TLS handshake included: sockets that never finish
+  // one hold a slot only until the handshake timeout.
   ++connections;
   ++from_here;
   auto who = kj::heap<connection_context>();
   who->address = address;
+  auto served = tls ? handshake(kj::mv(stream), kj::mv(who), shared, timer)
+                    : serve(kj::mv(stream), kj::mv(who), shared, timer, timer.now());
+  // A failed handshake or a broken stream ends in the task set's error
+  // handler, which ignores it: only this connection closes.
+  tasks.add(served.attach(kj::defer([this, &connections, address] {
+    --connections;
+    if (auto it = per_address.find(address); it != per_address.end() && --it->second == 0)
+      per_address.erase(it);
+  })));
+}
+
+kj::Promise<void> server::impl::handshake(kj::Own<kj::AsyncIoStream> stream,
+                                          kj::Own<connection_context> who, service& shared,
+                                          kj::Timer& timer) {
+  using maybe_stream = kj::Maybe<kj::AuthenticatedStream>;
+  auto opened = timer.now();
+  // The address is known already (who->address); KJ wants some inner identity.
+  auto done =
+    tls->kj()
+      .wrapServer(kj::AuthenticatedStream{kj::mv(stream), kj::UnknownPeerIdentity::newInstance()})
+      .then([](kj::AuthenticatedStream s) { return maybe_stream{kj::mv(s)}; });
+  auto too_late =
+    timer.afterDelay(to_kj(opts.handshake_timeout)).then([] { return maybe_stream{nullptr}; });
+  return done.exclusiveJoin(kj::mv(too_late))
+    .then([this, who = kj::mv(who), &shared, &timer,
+           opened](maybe_stream s) mutable -> kj::Promise<void> {
+      KJ_IF_MAYBE (ok, s) {
+        auto& peer = kj::downcast<kj::TlsPeerIdentity>(*ok->peerIdentity);
+        // Only a certificate the handshake verified against the client CA
+        // gets here (verifyClients); without client-cert-auth none is asked.
+        if (peer.hasCertificate())
+          who->cert_common_name = peer.getCommonName().cStr();
+        return serve(kj::mv(ok->stream), kj::mv(who), shared, timer, opened);
+      }
+      return kj::READY_NOW;  // timed out: dropping the stream closes it
+    });
+}
+
+kj::Promise<void> server::impl::serve(kj::Own<kj::AsyncIoStream> stream,
+                                      kj::Own<connection_context> who, service& shared,
+                                      kj::Timer& timer, kj::TimePoint opened) {
+  if (opts.on_connect)
+    opts.on_connect(*who);
   capnp::Capability::Client cap = kj::heap<connection_service>(shared, kj::mv(who));
-  auto conn =
-    kj::heap<connection>(kj::heap<metered_stream>(kj::mv(stream), timer), kj::mv(cap), opts);
+  auto conn = kj::heap<connection>(kj::heap<metered_stream>(kj::mv(stream), timer, opened),
+                                   kj::mv(cap), opts);
   auto closed = conn->network.onDisconnect().exclusiveJoin(watchdog(*conn, opts, timer));
-  tasks.add(closed.attach(kj::mv(conn), kj::defer([this, &connections, address] {
-                            --connections;
-                            if (auto it = per_address.find(address);
-                                it != per_address.end() && --it->second == 0)
-                              per_address.erase(it);
-                          })));
+  return closed.attach(kj::mv(conn));
 }
 
 kj::Promise<void> server::impl::accept_loop(kj::ConnectionReceiver& listener, service& shared,
@@ -217,6 +267,9 @@ std::unique_ptr<server> start(caf::actor_system& sys, options opts, replica_find
     opts.feed = std::make_shared<change_feed>();
   auto p = std::make_unique<server::impl>();
   p->opts = opts;
+  if (!opts.tls.cert_pem.empty())
+    p->tls = tls::context::server(opts.tls.cert_pem, opts.tls.key_pem, opts.tls.client_ca_pem,
+                                  opts.tls.client_cert_auth);
   p->br = std::make_unique<bridge>(sys, std::move(find), opts);
   std::promise<std::uint16_t> started;
   auto listening = started.get_future();

@@ -63,7 +63,8 @@ class server {
 
 /// Starts a gateway: binds `opts.host:opts.port`, then serves until stopped.
 /// Returns once it listens. Throws std::runtime_error naming the endpoint if it
-/// cannot listen, std::invalid_argument if `find` is empty.
+/// cannot listen, std::invalid_argument if `find` is empty or the TLS material
+/// (`opts.tls`) is unusable.
 std::unique_ptr<server> start(caf::actor_system& sys, options opts, replica_finder find);
 
 }  // namespace ballot::gateway

@@ -6,8 +6,9 @@
 
 namespace ballot::gateway {
 
-metered_stream::metered_stream(kj::Own<kj::AsyncIoStream> inner, const kj::Timer& timer)
-    : inner_(kj::mv(inner)), timer_(timer), opened_(timer.now()), last_activity_(opened_) {}
+metered_stream::metered_stream(kj::Own<kj::AsyncIoStream> inner, const kj::Timer& timer,
+                               kj::TimePoint opened)
+    : inner_(kj::mv(inner)), timer_(timer), opened_(opened), last_activity_(opened_) {}
 
 kj::Promise<size_t> metered_stream::tryRead(void* buffer, size_t min_bytes, size_t max_bytes) {
   return inner_->tryRead(buffer, min_bytes, max_bytes).then([this](size_t n) {

@@ -15,7 +15,9 @@ namespace ballot::gateway {
 
 class metered_stream final : public kj::AsyncIoStream {
  public:
-  metered_stream(kj::Own<kj::AsyncIoStream> inner, const kj::Timer& timer);
+  /// `opened`: when the connection was accepted (before a TLS handshake, if
+  /// any, so that the handshake counts against the handshake timeout).
+  metered_stream(kj::Own<kj::AsyncIoStream> inner, const kj::Timer& timer, kj::TimePoint opened);
 
   kj::Promise<size_t> tryRead(void* buffer, size_t min_bytes, size_t max_bytes) override;
   kj::Promise<void> write(const void* buffer, size_t size) override;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include "actors/paxos/types.hpp"
 #include "runtime/gateway/audit_log.hpp"
 #include "runtime/gateway/change_feed.hpp"
+#include "runtime/gateway/connection_context.hpp"
 
 namespace ballot::gateway {
 
@@ -19,6 +21,25 @@ struct options {
   /// Where clients connect. Port 0 picks a free port (see `server::port`).
   std::string host = "127.0.0.1";
   std::uint16_t port = 7400;
+  /// TLS on this endpoint; off while `tls.cert_pem` is empty. PEM text, not
+  /// file names: ballotd reads and checks the files, so that a bad one is a
+  /// usage error naming its flag.
+  struct tls_options {
+    /// The gateway's certificate (a chain, leaf first) and its private key.
+    std::string cert_pem;
+    std::string key_pem;
+    /// The CA that signs client certificates.
+    std::string client_ca_pem;
+    /// The handshake fails unless the client presents a certificate signed
+    /// by `client_ca_pem`; its common name becomes the connection's
+    /// `connection_context::cert_common_name`. Without it clients are not
+    /// asked for a certificate (KJ's TLS cannot ask yet accept none).
+    bool client_cert_auth = false;
+  } tls;
+  /// Called on the gateway's thread for each connection once it is set up
+  /// (after its TLS handshake), with who is on it: for connection logs and
+  /// tests. Must not block; may be empty.
+  std::function<void(const connection_context&)> on_connect;
 
   /// The id of the replica this gateway fronts; writes and reads go to it
   /// first (a follower answers not_leader with a hint, and the gateway

@@ -4,45 +4,19 @@
 // clients are served meanwhile.
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include <capnp/ez-rpc.h>
 
 #include "schemas/client.capnp.h"
 #include "tests/gateway/cluster_fixture.hpp"
+#include "tests/gateway/raw_socket.hpp"
 
 namespace {
 
 using namespace ballot;
 using namespace std::chrono_literals;
 
-/// A connected TCP socket to 127.0.0.1:port that says nothing.
-int silent_socket(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-/// Whether the server closes `fd` within `wait` (false: still open).
-bool closed_within(int fd, std::chrono::milliseconds wait) {
-  timeval tv{static_cast<time_t>(wait.count() / 1000),
-             static_cast<suseconds_t>((wait.count() % 1000) * 1000)};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  char c;
-  auto n = ::recv(fd, &c, 1, 0);
-  return n == 0 || (n < 0 && errno == ECONNRESET);
-}
+using test_support::closed_within;
+using test_support::silent_socket;
 
 class GatewayLimitsTest : public test_support::ClusterFixture {
  protected:
