@@ -31,7 +31,8 @@ constexpr int exit_ok = 0;
 constexpr int exit_usage = 2;
 
 constexpr const char* usage_text =
-  R"(usage: ballotctl [--endpoints H:P[,H:P...]] [--timeout SECS] [--json] COMMAND ...
+  R"(usage: ballotctl [--endpoints H:P[,H:P...]] [--timeout SECS] [--json]
+                 [--cacert FILE [--cert FILE --key FILE] [--tls-server-name NAME]] COMMAND ...
 
 commands:
   status                           cluster health: members, leader, commit index, up/down
@@ -75,6 +76,14 @@ options:
   --endpoints H:P[,H:P...]  nodes to talk to (default 127.0.0.1:7400); any live one will do
   --timeout SECS            give up after this long, retries included (default 5)
   --json                    one JSON object per line on stdout, for scripts
+  --cacert FILE             talk TLS, trusting only this CA (PEM) to sign the nodes'
+                            certificates; a node's certificate must carry the host dialled
+                            as a subjectAltName DNS name (IP addresses are not matched:
+                            dial names, or use --tls-server-name)
+  --cert FILE, --key FILE   this client's certificate and key (PEM), for nodes started
+                            with --client-cert-auth
+  --tls-server-name NAME    the DNS name every node's certificate must carry, whatever
+                            host is dialled (default: the host of each endpoint)
   --help                    this text
 
 output: keys and values are printed with \\, \n, \t, \r and \xNN escapes for
@@ -102,6 +111,8 @@ struct usage_error {
 struct invocation {
   std::string endpoints = "127.0.0.1:7400";
   double timeout_s = 5;
+  // TLS: PEM file paths.
+  std::string cacert, cert, key, tls_server_name;
   bool json = false;
   bool help = false;
   std::optional<std::uint64_t> if_version;
@@ -204,6 +215,15 @@ invocation parse(int argc, char** argv) {
       inv.endpoints = take_value();
     } else if (flag == "--timeout") {
       inv.timeout_s = parse_timeout(take_value());
+    } else if (flag == "--cacert" || flag == "--cert" || flag == "--key" ||
+               flag == "--tls-server-name") {
+      auto v = take_value();
+      if (v.empty())
+        throw usage_error{flag + " needs a value"};
+      (flag == "--cacert" ? inv.cacert
+       : flag == "--cert" ? inv.cert
+       : flag == "--key"  ? inv.key
+                          : inv.tls_server_name) = v;
     } else if (flag == "--if-version") {
       inv.if_version = parse_version(flag, take_value());
     } else if (flag == "--prefix") {
@@ -383,7 +403,16 @@ int run(const invocation& inv) {
     opts.endpoints.push_back(ep.to_string());
   opts.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(inv.timeout_s * 1000));
   opts.attempt_timeout = std::min(opts.timeout, opts.attempt_timeout);
-  client::client c{opts};
+  if (inv.cert.empty() != inv.key.empty())
+    throw usage_error{"--cert and --key go together"};
+  if (inv.cacert.empty() && (!inv.cert.empty() || !inv.tls_server_name.empty()))
+    throw usage_error{std::string{inv.cert.empty() ? "--tls-server-name" : "--cert"} +
+                      " needs --cacert (the CA that signed the nodes' certificates)"};
+  opts.tls.ca_file = inv.cacert;
+  opts.tls.cert_file = inv.cert;
+  opts.tls.key_file = inv.key;
+  opts.tls.server_name = inv.tls_server_name;
+  client::client c{opts};  // an unusable TLS file: invalid_argument naming it, exit 2
 
   if (cmd == "status")
     return run_status(inv, c);

@@ -9,6 +9,7 @@
 #include "caf/actor.hpp"
 
 #include "runtime/gateway/gateway.hpp"
+#include "runtime/tls/pem_file.hpp"
 
 namespace ballot::ballotd {
 
@@ -36,7 +37,39 @@ void raise_descriptor_limit(std::size_t wanted) {
   setrlimit(RLIMIT_NOFILE, &lim);
 }
 
+/// Reads the client TLS files of `o` into `out`; throws std::invalid_argument
+/// naming the flag and the file that is unusable.
+void load_tls(const options& o, gateway::options::tls_options& out) {
+  if (o.client_cert.empty())
+    return;
+  auto read = [](const char* flag, const std::string& path, tls::pem_kind kind) {
+    try {
+      return tls::read_pem_file(path, kind);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string{flag} + ": " + e.what());
+    }
+  };
+  out.cert_pem = read("--client-cert", o.client_cert, tls::pem_kind::certificate);
+  out.key_pem = read("--client-key", o.client_key, tls::pem_kind::private_key);
+  if (auto problem = tls::keypair_problem(out.cert_pem, out.key_pem); !problem.empty())
+    throw std::invalid_argument("--client-key " + o.client_key + " and --client-cert " +
+                                o.client_cert + ": " + problem);
+  if (!o.client_cacert.empty())
+    out.client_ca_pem = read("--client-cacert", o.client_cacert, tls::pem_kind::certificate);
+  out.client_cert_auth = o.client_cert_auth;
+}
+
 }  // namespace
+
+std::optional<std::string> client_service::check_tls(const options& opts) {
+  gateway::options::tls_options ignored;
+  try {
+    load_tls(opts, ignored);
+  } catch (const std::invalid_argument& e) {
+    return std::string{e.what()};
+  }
+  return std::nullopt;
+}
 
 std::optional<std::string> client_service::start(caf::actor_system& sys, const options& opts,
                                                  std::uint32_t self,
@@ -60,6 +93,7 @@ std::optional<std::string> client_service::start(caf::actor_system& sys, const o
   gw.max_connections_per_address = static_cast<std::size_t>(opts.max_connections_per_address);
   raise_descriptor_limit(gw.max_connections + 256);
   try {
+    load_tls(opts, gw.tls);
     server_ = gateway::start(sys, gw, [dir](paxos::node_id id) { return dir->find(id); });
   } catch (const std::exception& e) {
     return std::string{e.what()};

@@ -42,6 +42,11 @@ class client_service {
   client_service();
   ~client_service();
 
+  /// Reads and checks the client TLS files of `opts`; the error text (naming
+  /// the flag and the file) if one is unusable. `start` does it too; call it
+  /// first to refuse bad files before anything else starts.
+  static std::optional<std::string> check_tls(const options& opts);
+
   /// Starts serving on `opts.client`; the error text if it cannot.
   std::optional<std::string> start(caf::actor_system& sys, const options& opts, std::uint32_t self,
                                    std::shared_ptr<replica_directory> dir,

@@ -142,6 +142,11 @@ int node::start() {
     for (auto& [id, where] : o.peers)
       members.push_back(id);
   }
+  // A TLS file that cannot be used is a usage error, before anything starts.
+  if (auto err = client_service::check_tls(o)) {
+    std::fprintf(stderr, "ballotd: %s\n", err->c_str());
+    return exit_usage;
+  }
   // Open every log first: an unusable data directory is exit code 3, before
   // anything listens.
   std::map<std::uint32_t, opened_log*> log_of;

@@ -13,6 +13,8 @@ const char* usage =
   "               [--config FILE] [--tick-ms MS] [--quota-bytes N] [--max-sessions N]\n"
   "               [--max-waiters-per-lock N] [--max-connections N]\n"
   "               [--max-connections-per-address N]\n"
+  "               [--client-cert FILE --client-key FILE [--client-cacert FILE]\n"
+  "                [--client-cert-auth]]\n"
   "\n"
   "Runs one node of a Ballot cluster. Without --id and --peers it runs the embedded\n"
   "default: a whole three-replica cluster in this process, state in ./ballot-data,\n"
@@ -33,6 +35,13 @@ const char* usage =
   "  --max-waiters-per-lock N  waiting acquires on one lock (default 10000)\n"
   "  --max-connections N    client connections in all (default 4096)\n"
   "  --max-connections-per-address N  from one client address (default 256)\n"
+  "  --client-cert FILE     TLS on the client endpoint: this node's certificate (PEM,\n"
+  "                         a chain leaf first; its subjectAltName must carry the DNS\n"
+  "                         name clients dial or check)\n"
+  "  --client-key FILE      the certificate's private key (PEM, unencrypted)\n"
+  "  --client-cacert FILE   the CA (PEM) that signs client certificates\n"
+  "  --client-cert-auth     require a client certificate signed by --client-cacert;\n"
+  "                         its common name identifies the client\n"
   "\n"
   "Prints `ballotd ready id=<id> client=<host:port>` once it serves. SIGINT/SIGTERM\n"
   "stop it cleanly. Exit codes: 0 clean stop, 2 bad flags or config, 3 unusable or\n"
@@ -97,6 +106,16 @@ std::optional<usage_error> apply(options& o, const std::string& key, const std::
                                                   : o.max_connections_per_address;
     if (!parse_number(value, field) || field == 0 || field > 100'000'000)
       return bad(key, value, "expected a positive integer up to 100000000");
+  } else if (key == "client-cacert" || key == "client-cert" || key == "client-key") {
+    if (value.empty())
+      return bad(key, value, "expected the path of a PEM file");
+    (key == "client-cacert" ? o.client_cacert
+     : key == "client-cert" ? o.client_cert
+                            : o.client_key) = value;
+  } else if (key == "client-cert-auth") {
+    if (value != "true" && value != "false")
+      return bad(key, value, "expected true or false (or the flag alone)");
+    o.client_cert_auth = value == "true";
   } else {
     return usage_error{"unknown option --" + key};
   }
@@ -162,6 +181,8 @@ parse_result parse_options(const std::vector<std::string>& args) {
     if (auto eq = key.find('='); eq != std::string::npos) {
       value = key.substr(eq + 1);
       key = key.substr(0, eq);
+    } else if (key == "client-cert-auth") {
+      value = "true";  // a switch: it takes no value on the command line
     } else if (i + 1 < args.size()) {
       value = args[++i];
     } else {
@@ -179,6 +200,15 @@ parse_result parse_options(const std::vector<std::string>& args) {
   for (auto& [key, value] : flags)
     if (auto err = apply(o, key, value, seen))
       return {std::nullopt, err};
+  if (o.client_cert.empty() != o.client_key.empty())
+    return {std::nullopt, usage_error{"--client-cert and --client-key go together (TLS on the "
+                                      "client endpoint needs both)"}};
+  if (!o.client_cacert.empty() && o.client_cert.empty())
+    return {std::nullopt, usage_error{"--client-cacert needs --client-cert and --client-key "
+                                      "(client certificates need TLS on the client endpoint)"}};
+  if (o.client_cert_auth && o.client_cacert.empty())
+    return {std::nullopt, usage_error{"--client-cert-auth needs --client-cacert (the CA that "
+                                      "signs client certificates)"}};
   bool has_id = seen.count("id") != 0, has_peers = seen.count("peers") != 0;
   o.embedded = !has_id && !has_peers;
   if (o.embedded)

@@ -43,6 +43,14 @@ struct options {
   /// Client connections in all and from one address.
   std::uint64_t max_connections = 4096;
   std::uint64_t max_connections_per_address = 256;
+  /// TLS on the client endpoint (PEM file paths; README "Securing a
+  /// cluster"): --client-cert with --client-key turn it on; --client-cacert
+  /// is the CA of client certificates, which --client-cert-auth requires.
+  /// Read and checked by client_service, so a bad file exits 2 naming it.
+  std::string client_cacert;
+  std::string client_cert;
+  std::string client_key;
+  bool client_cert_auth = false;
   bool help = false;
 };
 
