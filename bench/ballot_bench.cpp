@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +33,7 @@ using clock_type = std::chrono::steady_clock;
 const char* usage =
   "usage: ballot-bench [--endpoints H:P,...] [--embedded] --workload W --clients N\n"
   "                    --duration SECS [--value-size BYTES] [--keys K] [--warmup SECS] [--json]\n"
+  "                    [--cacert FILE [--cert FILE --key FILE] [--tls-server-name NAME]]\n"
   "\n"
   "Closed-loop load: N clients, each with one request outstanding at a time, for\n"
   "SECS seconds after a warm-up. Progress goes to stderr every second; the summary\n"
@@ -62,7 +64,11 @@ const char* usage =
   "  --ttl SECS         their TTL (default 60; kept alive every TTL/3)\n"
   "  --policy P         balance: least-outstanding (default), power-of-two,\n"
   "                     round-robin, weighted-round-robin, random, ring-hash, maglev\n"
-  "  --json             print the summary as one JSON object too\n";
+  "  --json             print the summary as one JSON object too\n"
+  "  --cacert FILE      talk TLS to the nodes, trusting this CA (as ballotctl --cacert;\n"
+  "                     not with --embedded, whose nodes serve plaintext)\n"
+  "  --cert FILE, --key FILE  a client certificate (nodes with --client-cert-auth)\n"
+  "  --tls-server-name NAME   the DNS name the nodes' certificates carry\n";
 
 struct settings {
   std::vector<std::string> endpoints{"127.0.0.1:7400"};
@@ -78,6 +84,7 @@ struct settings {
   double ttl = 60;
   std::string policy = "least-outstanding";
   bool json = false;
+  ballot::client::options::tls_options tls;
 };
 
 [[noreturn]] void bad(const std::string& flag, const std::string& value, const std::string& why) {
@@ -148,12 +155,29 @@ settings parse(int argc, char** argv) {
       s.policy = value();
     } else if (flag == "--json") {
       s.json = true;
+    } else if (flag == "--cacert") {
+      s.tls.ca_file = value();
+    } else if (flag == "--cert") {
+      s.tls.cert_file = value();
+    } else if (flag == "--key") {
+      s.tls.key_file = value();
+    } else if (flag == "--tls-server-name") {
+      s.tls.server_name = value();
     } else {
       bad(flag, flag, "unknown flag");
     }
   }
   if (s.workload.empty())
     bad("--workload", "", "a workload is required");
+  if (s.embedded && !s.tls.ca_file.empty())
+    bad("--cacert", s.tls.ca_file, "the --embedded cluster serves plaintext");
+  try {  // an unusable TLS file is a usage error, before any load starts
+    ballot::client::options probe;
+    probe.tls = s.tls;
+    ballot::client::client check{probe};
+  } catch (const std::invalid_argument& e) {
+    bad("--cacert/--cert/--key", s.tls.ca_file, e.what());
+  }
   return s;
 }
 
@@ -278,6 +302,7 @@ int main(int argc, char** argv) {
     ballot::client::options o;
     o.endpoints = {s.endpoints[i]};
     o.timeout = 3s;
+    o.tls = s.tls;
     auto st = ballot::client::client{o}.status();
     if (st.ok() && st.leader_id != 0 && st.node_id == st.leader_id) {
       std::rotate(s.endpoints.begin(), s.endpoints.begin() + static_cast<std::ptrdiff_t>(i),
@@ -300,6 +325,7 @@ int main(int argc, char** argv) {
                 o.endpoints.end());
     o.timeout = 10s;
     o.max_writes_in_flight = 64;
+    o.tls = s.tls;
     group[g].conn = std::make_unique<ballot::client::client>(o);
     group[g].rng.seed(g + 1);
   }
