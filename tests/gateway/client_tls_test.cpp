@@ -14,6 +14,11 @@
 #include <string>
 #include <vector>
 
+#include <capnp/rpc-twoparty.h>
+#include <kj/async-io.h>
+
+#include "runtime/tls/tls_context.hpp"
+#include "schemas/client.capnp.h"
 #include "tests/gateway/cluster_fixture.hpp"
 #include "tests/gateway/raw_socket.hpp"
 #include "tests/support/test_certs.hpp"
@@ -174,6 +179,18 @@ TEST_F(ClientTlsTest, AClientThatTrustsAnotherCaRefusesTheServer) {
   EXPECT_TRUE(tls_client()->put("k", "v").ok());
 }
 
+TEST_F(ClientTlsTest, ACaFileWithSeveralCasTrustsEachOfThem) {
+  // What a move from one CA to another looks like: the bundle holds both.
+  start_tls_gateways();
+  auto bundle = pki->dir() + "/bundle.pem";
+  {
+    std::ofstream out{bundle};
+    out << slurp(other->ca_cert()) << slurp(pki->ca_cert());
+  }
+  auto r = tls_client({}, bundle)->put("k", "v");
+  EXPECT_TRUE(r.ok()) << r.message;
+}
+
 TEST_F(ClientTlsTest, ClientCertAuthRefusesAClientWithoutACertificate) {
   start_tls_gateways(true);
   auto r = tls_client({}, {}, 1500ms)->put("k", "v");
@@ -209,6 +226,20 @@ TEST_F(ClientTlsTest, ClientCertAuthHandsTheCommonNameToTheConnectionContext) {
     EXPECT_EQ(who.address, "127.0.0.1");
     EXPECT_EQ(who.user, "");  // authentication (users) sets it, not TLS
   }
+}
+
+TEST_F(ClientTlsTest, WhoAmIAnswersTheVerifiedCertificatesCommonName) {
+  // End to end through the service: a raw Cap'n Proto client over KJ's TLS.
+  start_tls_gateways(true);
+  auto io = kj::setupAsyncIo();
+  auto& ws = io.waitScope;
+  auto ctx = tls::context::client(slurp(pki->ca_cert()), slurp(alice.cert), slurp(alice.key));
+  auto addr = io.provider->getNetwork().parseAddress("127.0.0.1", gateways.at(1)->port()).wait(ws);
+  auto stream = ctx->kj().wrapClient(addr->connect().wait(ws), "localhost").wait(ws);
+  capnp::TwoPartyClient rpc{*stream};
+  auto cap = rpc.bootstrap().castAs<schemas::client::Ballot>();
+  auto answer = cap.whoAmIRequest().send().wait(ws);
+  EXPECT_EQ(std::string{answer.getUser().cStr()}, "alice");
 }
 
 TEST_F(ClientTlsTest, ASocketThatNeverFinishesItsHandshakeIsClosedAfterTheTimeout) {

@@ -100,4 +100,32 @@ TEST(BallotdOptionsTest, ConfigFileWithFlagsWinning) {
   EXPECT_NE(missing.error->message.find("/nonexistent/ballot.conf"), std::string::npos);
 }
 
+TEST(BallotdOptionsTest, ClientTlsFlagsGoTogether) {
+  auto r = parse({"--client-cert", "n.pem", "--client-key", "n.key", "--client-cacert", "ca.pem",
+                  "--client-cert-auth"});
+  ASSERT_TRUE(r.opts) << r.error->message;
+  EXPECT_EQ(r.opts->client_cert, "n.pem");
+  EXPECT_EQ(r.opts->client_key, "n.key");
+  EXPECT_EQ(r.opts->client_cacert, "ca.pem");
+  EXPECT_TRUE(r.opts->client_cert_auth);
+  // A switch takes no value on the command line; the next flag is parsed as usual.
+  r = parse({"--client-cert-auth", "--client-cacert", "ca.pem", "--client-cert", "n.pem",
+             "--client-key", "n.key"});
+  ASSERT_TRUE(r.opts) << r.error->message;
+  EXPECT_TRUE(r.opts->client_cert_auth);
+  auto cases = std::vector<std::pair<std::vector<std::string>, std::string>>{
+    {{"--client-cert", "n.pem"}, "--client-key"},
+    {{"--client-key", "n.key"}, "--client-cert"},
+    {{"--client-cacert", "ca.pem"}, "--client-cacert needs --client-cert"},
+    {{"--client-cert", "n.pem", "--client-key", "n.key", "--client-cert-auth"},
+     "--client-cert-auth needs --client-cacert"},
+    {{"--client-cert", ""}, "--client-cert"},
+  };
+  for (auto& [args, expected] : cases) {
+    auto bad = parse(args);
+    ASSERT_TRUE(bad.error) << args[0];
+    EXPECT_NE(bad.error->message.find(expected), std::string::npos) << bad.error->message;
+  }
+}
+
 }  // namespace
