@@ -3,8 +3,8 @@
 // --client-cert-auth), writes a key, reads it back, and takes and releases a
 // lock in a session. Exits 0 if every step worked.
 //
-//   tls_client_example --endpoints localhost:7401,localhost:7402,localhost:7403 \
-//       --cacert tls/ca.pem --cert tls/alice.pem --key tls/alice.key
+//   tls_client_example --endpoints localhost:7401,localhost:7402,localhost:7403
+//                      --cacert tls/ca.pem --cert tls/alice.pem --key tls/alice.key
 //
 // (README, "Securing a cluster", makes these files and starts such nodes.)
 
