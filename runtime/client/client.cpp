@@ -7,6 +7,7 @@
 
 #include "runtime/client/client_impl.hpp"
 #include "runtime/client/endpoint.hpp"
+#include "runtime/tls/coalescing_stream.hpp"
 #include "runtime/tls/pem_file.hpp"
 
 namespace ballot::client {
@@ -393,17 +394,22 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> client::impl::secure(kj::Own<kj::AsyncIo
     if (parse_endpoint(address, ep, ignored))
       name = ep.host;
   }
-  return tls->kj().wrapClient(kj::mv(stream), name).catch_([name](kj::Exception&& e) {
-    std::string why = e.getDescription().cStr();
-    auto nl = why.find_last_of('\n');
-    why = "TLS handshake failed: " + (nl == std::string::npos ? why : why.substr(nl + 1));
-    // OpenSSL's host check compares DNS names only (see options::tls).
-    if (why.find("certificate verify failed") != std::string::npos)
-      why += " (the node's certificate must be signed by the CA given and carry DNS name '" + name +
-             "' in its subjectAltName)";
-    return kj::Promise<kj::Own<kj::AsyncIoStream>>{
-      kj::Exception{kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(why.c_str())}};
-  });
+  return tls->kj()
+    .wrapClient(kj::mv(stream), name)
+    .then([](kj::Own<kj::AsyncIoStream> secured) -> kj::Own<kj::AsyncIoStream> {
+      return kj::heap<tls::coalescing_stream>(kj::mv(secured));
+    })
+    .catch_([name](kj::Exception&& e) {
+      std::string why = e.getDescription().cStr();
+      auto nl = why.find_last_of('\n');
+      why = "TLS handshake failed: " + (nl == std::string::npos ? why : why.substr(nl + 1));
+      // OpenSSL's host check compares DNS names only (see options::tls).
+      if (why.find("certificate verify failed") != std::string::npos)
+        why += " (the node's certificate must be signed by the CA given and carry DNS name '" +
+               name + "' in its subjectAltName)";
+      return kj::Promise<kj::Own<kj::AsyncIoStream>>{
+        kj::Exception{kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(why.c_str())}};
+    });
 }
 
 kj::Promise<kj::Own<link>> client::impl::get_link(std::size_t i) {

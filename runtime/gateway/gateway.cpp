@@ -15,6 +15,7 @@
 #include "runtime/gateway/connection_service.hpp"
 #include "runtime/gateway/metered_stream.hpp"
 #include "runtime/gateway/service.hpp"
+#include "runtime/tls/coalescing_stream.hpp"
 #include "runtime/tls/tls_context.hpp"
 
 namespace ballot::gateway {
@@ -148,7 +149,8 @@ kj::Promise<void> server::impl::handshake(kj::Own<kj::AsyncIoStream> stream,
         // gets here (verifyClients); without client-cert-auth none is asked.
         if (peer.hasCertificate())
           who->cert_common_name = peer.getCommonName().cStr();
-        return serve(kj::mv(ok->stream), kj::mv(who), shared, timer, opened);
+        return serve(kj::heap<tls::coalescing_stream>(kj::mv(ok->stream)), kj::mv(who), shared,
+                     timer, opened);
       }
       return kj::READY_NOW;  // timed out: dropping the stream closes it
     });

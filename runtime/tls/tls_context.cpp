@@ -48,6 +48,8 @@ std::unique_ptr<context> context::server(const std::string& cert_pem, const std:
                  // Trust is the cluster's CA alone: a certificate some public
                  // CA issued to anyone must not pass as a client.
                  o.useSystemTrustStore = false;
+                 // KJ 0.9 would still accept TLS 1.0 and 1.1.
+                 o.minVersion = kj::TlsVersion::TLS_1_2;
                  o.verifyClients = require_client_cert;
                  o.trustedCertificates = out->trusted_;
                  o.defaultKeypair = KJ_ASSERT_NONNULL(out->keypair_);
@@ -72,6 +74,8 @@ std::unique_ptr<context> context::client(const std::string& ca_pem, const std::s
                  out->trusted_ = trust(ca_pem);
                  kj::TlsContext::Options o;
                  o.useSystemTrustStore = false;
+                 // KJ 0.9 would still accept TLS 1.0 and 1.1.
+                 o.minVersion = kj::TlsVersion::TLS_1_2;
                  o.trustedCertificates = out->trusted_;
                  KJ_IF_MAYBE (pair, out->keypair_)
                    o.defaultKeypair = *pair;
