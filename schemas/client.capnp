@@ -92,6 +92,9 @@ struct Error {
     # The connection's user lacks the permission (the text names the
     # operation and the key or lock name), or the session belongs to another
     # user or was named without its secret. Nothing was done.
+    alreadyExists @16 :Text;
+    # authChange: the user, the role or the grant exists already (the text
+    # names it). Nothing was done.
   }
 }
 

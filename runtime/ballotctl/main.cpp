@@ -1,8 +1,8 @@
 // ballotctl: the command-line client of a Ballot cluster (see SURFACE.md).
 //
 // Exit codes: 0 success; 1 refused (absent key, version mismatch, quota,
-// limits); 2 usage error (the message names the flag and the value); 3
-// cluster unavailable (or overloaded) within --timeout.
+// limits, unauthenticated, permission denied); 2 usage error (the message names the flag and the
+// value); 3 cluster unavailable (or overloaded) within --timeout.
 
 #include <charconv>
 #include <chrono>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "actors/lock/wait_limit.hpp"
+#include "runtime/ballotctl/auth_commands.hpp"
 #include "runtime/ballotctl/json.hpp"
 #include "runtime/ballotctl/kv_commands.hpp"
 #include "runtime/ballotctl/lock_commands.hpp"
@@ -32,7 +33,8 @@ constexpr int exit_usage = 2;
 
 constexpr const char* usage_text =
   R"(usage: ballotctl [--endpoints H:P[,H:P...]] [--timeout SECS] [--json]
-                 [--cacert FILE [--cert FILE --key FILE] [--tls-server-name NAME]] COMMAND ...
+                 [--cacert FILE [--cert FILE --key FILE] [--tls-server-name NAME]]
+                 [--user NAME [--password P|-]] COMMAND ...
 
 commands:
   status                           cluster health: members, leader, commit index, up/down
@@ -72,6 +74,27 @@ commands:
   check-token NAME TOKEN           is TOKEN the current holder's fencing token of NAME?
                                    prints "valid" (exit 0) or "stale" (exit 1)
 
+users, roles and authentication (changes and listings need the root role once
+authentication is on):
+  auth enable|disable              turn checks on (refused unless some user has the root
+                                   role) or off
+  auth status                      whether checks are on, and who this connection acts as
+  user add NAME (--new-password P|- | --no-password)
+                                   a user with a password ("-": one line from stdin), or
+                                   one who presents a client certificate with CN=NAME
+  user passwd NAME --new-password P|-
+  user delete NAME
+  user grant USER ROLE             ROLE "root" grants everything
+  user revoke USER ROLE
+  user list                        one user a line: NAME roles=R,... password=yes|no
+  role add NAME
+  role delete NAME
+  role grant ROLE KIND PREFIX      KIND: read (get, list, watch), write (put, delete),
+                                   readwrite, or lock (acquire, release, check-token,
+                                   lock info of lock names); PREFIX "" is everything
+  role revoke ROLE KIND PREFIX
+  role list                        one permission a line: ROLE KIND "PREFIX"
+
 options:
   --endpoints H:P[,H:P...]  nodes to talk to (default 127.0.0.1:7400); any live one will do
   --timeout SECS            give up after this long, retries included (default 5)
@@ -84,6 +107,11 @@ options:
                             with --client-cert-auth
   --tls-server-name NAME    the DNS name every node's certificate must carry, whatever
                             host is dialled (default: the host of each endpoint)
+  --user NAME               authenticate as NAME on every connection (without it: anonymous,
+                            or the client certificate's common name)
+  --password P|-            NAME's password; "-" reads one line from stdin (before the
+                            line of --new-password -). Default: $BALLOT_PASSWORD. A password
+                            on the command line is visible to other local users (ps)
   --help                    this text
 
 output: keys and values are printed with \\, \n, \t, \r and \xNN escapes for
@@ -95,7 +123,11 @@ exit codes: 0 success
               token; quota_exceeded (the state is over the cluster's quota: writes
               that grow it are refused, deletes and reads go on); request_id_reused (a
               write's request id already named a different command); limit_reached (a
-              cap on sessions or on a lock's waiters)
+              cap on sessions or on a lock's waiters); unauthenticated (authentication
+              is on and no user, or a wrong user name or password, was given);
+              permissionDenied (the user's roles do not allow the operation on that key
+              or lock name, or the session belongs to another user); user and role
+              changes: not found, already exists
             2 usage error (also a bad request the cluster refused)
             3 cluster unavailable within --timeout; also overloaded: a node kept
               answering overloaded (retried with backoff) until --timeout
@@ -113,6 +145,10 @@ struct invocation {
   double timeout_s = 5;
   // TLS: PEM file paths.
   std::string cacert, cert, key, tls_server_name;
+  // Authentication: --user, --password ("-": stdin); user add/passwd.
+  std::string user;
+  std::optional<std::string> password, new_password;
+  bool no_password = false;
   bool json = false;
   bool help = false;
   std::optional<std::uint64_t> if_version;
@@ -224,6 +260,18 @@ invocation parse(int argc, char** argv) {
        : flag == "--cert" ? inv.cert
        : flag == "--key"  ? inv.key
                           : inv.tls_server_name) = v;
+    } else if (flag == "--user") {
+      inv.user = take_value();
+      if (inv.user.empty())
+        throw usage_error{"--user needs a value"};
+    } else if (flag == "--password") {
+      inv.password = take_value();
+    } else if (flag == "--new-password") {
+      inv.new_password = take_value();
+    } else if (flag == "--no-password") {
+      if (value)
+        throw usage_error{"--no-password takes no value (got '" + *value + "')"};
+      inv.no_password = true;
     } else if (flag == "--if-version") {
       inv.if_version = parse_version(flag, take_value());
     } else if (flag == "--prefix") {
@@ -347,26 +395,55 @@ void check_flags(const invocation& inv) {
     throw usage_error{"'--' and a command to run apply to lock, not to '" + inv.command + "'"};
 }
 
-int run(const invocation& inv) {
+/// The password to authenticate with (--password, stdin, $BALLOT_PASSWORD)
+/// and the new one of user add/passwd ("-": the next line of stdin).
+void settle_passwords(invocation& inv) {
+  if (inv.password && inv.user.empty())
+    throw usage_error{"--password needs --user NAME"};
+  std::string error;
+  if (inv.password && *inv.password == "-" && !ctl::read_secret_line(*inv.password, error))
+    throw usage_error{"--password -: " + error};
+  if (!inv.user.empty() && !inv.password)
+    if (const char* env = std::getenv("BALLOT_PASSWORD"))
+      inv.password = env;
+  if (inv.new_password && *inv.new_password == "-" &&
+      !ctl::read_secret_line(*inv.new_password, error))
+    throw usage_error{"--new-password -: " + error};
+  if (inv.new_password && inv.new_password->empty())
+    throw usage_error{
+      "--new-password: the password is empty (--no-password makes a "
+      "certificate-only user)"};
+}
+
+int run(invocation& inv) {
   auto& cmd = inv.command;
-  if (cmd != "status" && cmd != "put" && cmd != "get" && cmd != "delete" && cmd != "list" &&
-      cmd != "watch" && cmd != "lock" && cmd != "check-token")
+  bool is_auth = ctl::is_auth_command(cmd);
+  if (!is_auth && cmd != "status" && cmd != "put" && cmd != "get" && cmd != "delete" &&
+      cmd != "list" && cmd != "watch" && cmd != "lock" && cmd != "check-token")
     throw usage_error{"unknown command '" + cmd + "'"};
   check_flags(inv);
   if (inv.if_version && cmd != "put" && cmd != "delete")
     throw usage_error{"--if-version applies to put and delete, not to '" + cmd + "'"};
-  if (cmd == "status")
+  if (!is_auth && (inv.new_password || inv.no_password))
+    throw usage_error{std::string{inv.new_password ? "--new-password" : "--no-password"} +
+                      " applies to user add and user passwd, not to '" + cmd + "'"};
+  ctl::auth_args auth{cmd, inv.args, inv.new_password, inv.no_password};
+  if (is_auth) {
+    if (auto bad = ctl::check_auth_args(auth); !bad.empty())
+      throw usage_error{bad};
+  } else if (cmd == "status") {
     expect_args(inv, 0, 0, "no arguments");
-  else if (cmd == "put")
+  } else if (cmd == "put") {
     expect_args(inv, 1, 2, "KEY and a VALUE (none or '-': from stdin)");
-  else if (cmd == "list")
+  } else if (cmd == "list") {
     expect_args(inv, 0, 1, "at most a PREFIX");
-  else if (cmd == "check-token")
+  } else if (cmd == "check-token") {
     expect_args(inv, 2, 2, "NAME TOKEN");
-  else if (cmd == "lock")
+  } else if (cmd == "lock") {
     expect_args(inv, 1, 1, "NAME, then -- and the command to run");
-  else
+  } else {
     expect_args(inv, 1, 1, "KEY");
+  }
   if (cmd == "lock" && inv.after_dashes.empty())
     throw usage_error{"'lock' needs a command to run after '--' (lock NAME -- CMD ARGS...)"};
   ctl::lock_args lock;
@@ -412,6 +489,10 @@ int run(const invocation& inv) {
   opts.tls.cert_file = inv.cert;
   opts.tls.key_file = inv.key;
   opts.tls.server_name = inv.tls_server_name;
+  settle_passwords(inv);  // after every usage check: it may read stdin
+  auth.new_password = inv.new_password;
+  opts.user = inv.user;
+  opts.password = inv.password.value_or("");
   client::client c{opts};  // an unusable TLS file: invalid_argument naming it, exit 2
 
   if (cmd == "status")
@@ -423,6 +504,8 @@ int run(const invocation& inv) {
   if (cmd == "lock")
     return ctl::run_lock(lock, c);
   ctl::output out{inv.json, inv.timeout_s};
+  if (ctl::is_auth_command(cmd))
+    return ctl::run_auth(out, auth, c);
   auto key = inv.args.empty() ? std::string{} : inv.args[0];
   if (cmd == "put") {
     std::optional<std::string> value;

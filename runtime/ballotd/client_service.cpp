@@ -71,6 +71,17 @@ std::optional<std::string> client_service::check_tls(const options& opts) {
   return std::nullopt;
 }
 
+std::optional<std::string> client_service::open_audit(const options& opts) {
+  if (opts.audit_log.empty())
+    return std::nullopt;
+  try {
+    audit_ = std::make_shared<gateway::audit_log>(opts.audit_log);
+  } catch (const std::exception& e) {
+    return "--audit-log " + opts.audit_log + ": " + e.what();
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> client_service::start(caf::actor_system& sys, const options& opts,
                                                  std::uint32_t self,
                                                  std::shared_ptr<replica_directory> dir,
@@ -80,6 +91,7 @@ std::optional<std::string> client_service::start(caf::actor_system& sys, const o
   gw.port = opts.client.port;
   gw.self = self;
   gw.feed = std::move(feed);
+  gw.audit = audit_;
   if (opts.embedded) {
     gw.members = {1, 2, 3};
   } else {

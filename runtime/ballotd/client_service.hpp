@@ -15,6 +15,7 @@
 namespace ballot::gateway {
 class server;
 class change_feed;
+class audit_log;
 }  // namespace ballot::gateway
 
 namespace ballot::ballotd {
@@ -46,6 +47,9 @@ class client_service {
   /// the flag and the file) if one is unusable. `start` does it too; call it
   /// first to refuse bad files before anything else starts.
   static std::optional<std::string> check_tls(const options& opts);
+  /// Opens `opts.audit_log` (if set) for `start`; the error text, naming the
+  /// flag and the path, if it cannot. Called before anything else starts.
+  std::optional<std::string> open_audit(const options& opts);
 
   /// Starts serving on `opts.client`; the error text if it cannot.
   std::optional<std::string> start(caf::actor_system& sys, const options& opts, std::uint32_t self,
@@ -60,6 +64,7 @@ class client_service {
 
  private:
   std::unique_ptr<gateway::server> server_;
+  std::shared_ptr<gateway::audit_log> audit_;
 };
 
 }  // namespace ballot::ballotd

@@ -133,6 +133,11 @@ node::~node() {
 
 int node::start() {
   auto& o = impl_->opts;
+  impl_->clients = std::make_unique<client_service>();
+  if (auto err = impl_->clients->open_audit(o)) {
+    std::fprintf(stderr, "ballotd: %s\n", err->c_str());
+    return exit_usage;
+  }
   std::vector<std::uint32_t> local_ids;
   std::vector<std::uint32_t> members;
   if (o.embedded) {
@@ -232,7 +237,6 @@ int node::start() {
       [dir = impl_->directory](const actors::peer_map& map) { dir->set(map); });
   }
 
-  impl_->clients = std::make_unique<client_service>();
   auto self = o.embedded ? 1u : o.id;
   if (auto err = impl_->clients->start(sys, o, self, impl_->directory, impl_->feed)) {
     std::fprintf(stderr, "ballotd: cannot serve clients on %s (from --client): %s\n",

@@ -11,6 +11,7 @@ namespace {
 const char* usage =
   "usage: ballotd [--id N --peers ID=HOST:PORT,... --client HOST:PORT] [--data-dir DIR]\n"
   "               [--config FILE] [--tick-ms MS] [--quota-bytes N] [--max-sessions N]\n"
+  "               [--audit-log FILE]\n"
   "               [--max-waiters-per-lock N] [--max-connections N]\n"
   "               [--max-connections-per-address N]\n"
   "               [--client-cert FILE --client-key FILE [--client-cacert FILE]\n"
@@ -25,6 +26,9 @@ const char* usage =
   "                         a node listens for its peers on its own entry's address\n"
   "  --client HOST:PORT     Cap'n Proto endpoint for clients (default 127.0.0.1:7400)\n"
   "  --data-dir DIR         durable state (default ./ballot-data, or ./ballot-data/<id>)\n"
+  "  --audit-log FILE       append one line per authentication failure, permission\n"
+  "                         denial and user or role change (README, \"Users, roles and\n"
+  "                         permissions\"); a file that cannot be opened exits 2\n"
   "  --config FILE          the same keys as `key = value` lines; flags win over the file\n"
   "  --tick-ms MS           length of a consensus tick (default 10)\n"
   "  --quota-bytes N        past N bytes of keys and values, puts are refused with\n"
@@ -90,6 +94,10 @@ std::optional<usage_error> apply(options& o, const std::string& key, const std::
     if (value.empty())
       return bad(key, value, "must not be empty");
     o.data_dir = value;
+  } else if (key == "audit-log") {
+    if (value.empty())
+      return bad(key, value, "expected the path of a file to append to");
+    o.audit_log = value;
   } else if (key == "tick-ms") {
     if (!parse_number(value, o.tick_ms) || o.tick_ms == 0 || o.tick_ms > 10000)
       return bad(key, value, "expected milliseconds in 1..10000");

@@ -30,6 +30,9 @@ struct options {
   /// The Cap'n Proto endpoint for clients.
   endpoint client{"127.0.0.1", 7400};
   std::string data_dir = "ballot-data";
+  /// --audit-log: where the gateway appends one line per authentication
+  /// failure, permission denial and user or role change; "" = nowhere.
+  std::string audit_log;
   /// Length of one Paxos tick; timeouts are counted in ticks.
   std::uint32_t tick_ms = 10;
   /// Past this many bytes of keys and values, puts are refused

@@ -149,6 +149,12 @@ outcome from_error(schemas::client::Error::Reader e) {
     case E::PERMISSION_DENIED:
       return refused(result_code::permission_denied, lock::result_code::permission_denied,
                      to_std(e.getPermissionDenied()));
+    case E::ALREADY_EXISTS: {
+      // Only auth changes answer it; like a create-only put on an existing
+      // key, it is a failed precondition (client_auth.cpp maps it back).
+      auto r = result::error(result_code::version_mismatch, to_std(e.getAlreadyExists()));
+      return finished(std::move(r));
+    }
   }
   return retry("an error variant this client does not know", false);
 }
@@ -426,9 +432,12 @@ kj::Promise<kj::Own<link>> client::impl::get_link(std::size_t i) {
         .then([this, address = s.address](kj::Own<kj::AsyncIoStream> stream) {
           return secure(kj::mv(stream), address);
         })
+        .then([this](kj::Own<kj::AsyncIoStream> stream) {
+          return authenticate(kj::refcounted<link>(kj::mv(stream), limits));
+        })
         .then(
-          [this, i](kj::Own<kj::AsyncIoStream> stream) {
-            slots[i].ready = kj::refcounted<link>(kj::mv(stream), limits);
+          [this, i](kj::Own<link> l) {
+            slots[i].ready = kj::mv(l);
             slots[i].connect_done = true;
           },
           [this, i](kj::Exception&& e) {
@@ -449,6 +458,8 @@ kj::Promise<kj::Own<link>> client::impl::get_link(std::size_t i) {
 }
 
 kj::Promise<outcome> client::impl::send(link& l, const call& c, const std::string& address) {
+  if (l.refused)
+    return refused_link(l);
   switch (c.kind) {
     case op::put: {
       auto req = l.cap.putRequest();
@@ -532,6 +543,10 @@ kj::Promise<outcome> client::impl::send(link& l, const call& c, const std::strin
     case op::lock_info:
     case op::put_ephemeral:
       return send_lock(l, c);
+    case op::auth_change:
+    case op::auth_list:
+    case op::whoami:
+      return send_auth(l, c);
     case op::status:
       break;
   }

@@ -12,6 +12,7 @@
 #include "actors/kv/result.hpp"
 #include "actors/lock/result.hpp"
 #include "actors/lock/types.hpp"
+#include "runtime/client/auth_types.hpp"
 
 /// The C++ client of a Ballot cluster over Cap'n Proto RPC
 /// (schemas/client.capnp). This header needs neither CAF nor Cap'n Proto.
@@ -55,6 +56,15 @@ struct options {
     /// and put that name here.
     std::string server_name;
   } tls;
+
+  /// With a user set, every connection (a reconnect included) first calls
+  /// `authenticate(user, password)` and nothing else until it is answered.
+  /// A refusal is final for the call: it ends with `unauthenticated` instead
+  /// of trying other nodes (wrong credentials are wrong at every node).
+  /// Empty: the connection is anonymous, or the client certificate's common
+  /// name (options::tls) names the user.
+  std::string user;
+  std::string password;
 };
 
 /// One member of the cluster as the answering node sees it.
@@ -224,10 +234,35 @@ class client {
   /// the watch resumes on another from the last revision, by itself.
   /// `on_end` runs once if the watch cannot go on: compacted (the history no
   /// longer reaches back; `revision` is the current one: re-read and watch
-  /// anew), or bad_request. Destroying the handle stops the watch.
+  /// anew), bad_request, unauthenticated or permission_denied. Destroying the handle stops the
+  /// watch.
   std::unique_ptr<watch_handle> watch(const std::string& key, bool prefix,
                                       std::optional<std::uint64_t> from_revision,
                                       events_callback on_events, lock_callback on_end = nullptr);
+
+  // -- Users, roles and authentication (client_auth.cpp). Changes are writes
+  // (with a request id, so a retry applies once) and need the root role once
+  // authentication is on; `auth_enable` is refused (bad_request) unless some
+  // user has the root role. See auth_types.hpp for the answers.
+
+  /// `password` "" makes a user that can only present a client certificate.
+  auth_result user_add(const std::string& name, const std::string& password);
+  auth_result user_delete(const std::string& name);
+  auth_result user_passwd(const std::string& name, const std::string& password);
+  /// `role` "root" grants everything, user and role changes included.
+  auth_result user_grant(const std::string& user, const std::string& role);
+  auth_result user_revoke(const std::string& user, const std::string& role);
+  auth_result role_add(const std::string& name);
+  auth_result role_delete(const std::string& name);
+  auth_result role_grant(const std::string& role, const permission& perm);
+  auth_result role_revoke(const std::string& role, const permission& perm);
+  auth_result auth_enable();
+  auth_result auth_disable();
+  /// Users (without password hashes), roles and the switch, read from the
+  /// cluster; needs the root role once authentication is on.
+  auth_listing auth_list();
+  /// Who this client's connection acts as; open to everybody.
+  identity whoami();
 
   /// Runs `fn` on the client's I/O thread after `delay` (unless the client
   /// closes first). For helpers such as `session`'s keep-alive loop.

@@ -47,7 +47,13 @@ enum class op {
   check_token,
   lock_info,
   put_ephemeral,
+  auth_change,
+  auth_list,
+  whoami,
 };
+
+/// The arguments of an auth change (client_auth.cpp).
+struct auth_request;
 
 /// How one try at one endpoint ended.
 struct outcome {
@@ -61,6 +67,9 @@ struct outcome {
   /// The answer of a lock-service call.
   lock::result lres;
   cluster_status status;
+  /// The answers of auth_list and whoami.
+  std::shared_ptr<auth_listing> listing;
+  std::shared_ptr<identity> who;
   std::string redirect_to;
   std::string why;
   /// The connection itself failed or hung: open a new one next time.
@@ -95,6 +104,8 @@ struct call {
   lock::lock_mode mode = lock::lock_mode::exclusive;
   std::chrono::milliseconds wait{0};
   std::chrono::milliseconds delay{0};
+  /// auth_change: what to change.
+  std::shared_ptr<const auth_request> change;
   /// Writes: assigned when the write window admits it, then kept for every retry.
   std::uint64_t seq = 0;
   clock_type::time_point deadline;
@@ -119,6 +130,8 @@ struct call {
       case op::status:
       case op::check_token:
       case op::lock_info:
+      case op::auth_list:
+      case op::whoami:
         return false;
       default:
         return true;
@@ -150,7 +163,14 @@ struct link : kj::Refcounted {
   capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc;
   Ballot::Client cap;
   bool broken = false;
+  /// The node refused this connection's `authenticate` (options::user):
+  /// every call on it ends with unauthenticated and `refusal`.
+  bool refused = false;
+  std::string refusal;
 };
+
+/// The outcome of a call on a connection whose authentication was refused.
+outcome refused_link(const link& l);
 
 /// One endpoint and its connection, if any.
 struct slot {
@@ -229,6 +249,10 @@ struct client::impl {
                                                  const std::string& address);
   kj::Promise<outcome> send(link& l, const call& c, const std::string& address);
   kj::Promise<outcome> send_lock(link& l, const call& c);
+  /// Authenticates a new connection as options::user (if set) before any
+  /// other call uses it; resolves to it, marked `refused` if the node said no.
+  kj::Promise<kj::Own<link>> authenticate(kj::Own<link> l);
+  kj::Promise<outcome> send_auth(link& l, const call& c);
 
   /// Secrets of the sessions this client opened (or adopted): every later
   /// call on a session carries its secret, whichever node it reaches.

@@ -88,7 +88,9 @@ void client::impl::run_watch(const std::shared_ptr<watch_state>& w) {
   if (closed || w->stopped)
     return;
   auto at = w->at;
-  auto running = get_link(at).then([w](kj::Own<link> l) {
+  auto running = get_link(at).then([w](kj::Own<link> l) -> kj::Promise<outcome> {
+    if (l->refused)
+      return refused_link(*l);
     auto req = l->cap.watchRequest();
     req.setKey(as_text(w->key));
     req.setPrefix(w->prefix);
@@ -114,8 +116,12 @@ void client::impl::run_watch(const std::shared_ptr<watch_state>& w) {
                .then(
                  [w, again](outcome o) {
                    auto code = o.lres.code;
-                   if (o.k == outcome::kind::done && (code == lock::result_code::compacted ||
-                                                      code == lock::result_code::bad_request)) {
+                   // Refusals that another try would only repeat end the watch.
+                   if (o.k == outcome::kind::done &&
+                       (code == lock::result_code::compacted ||
+                        code == lock::result_code::bad_request ||
+                        code == lock::result_code::unauthenticated ||
+                        code == lock::result_code::permission_denied)) {
                      end_watch(*w, std::move(o.lres));
                      return;
                    }

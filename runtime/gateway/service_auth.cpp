@@ -215,23 +215,32 @@ kj::Promise<void> service::authenticate(connection_context& conn, AuthenticateCo
   };
   // This node may lag the cluster by a few commands: a user added or a
   // password changed a moment ago is looked up again (a linearizable read)
-  // before the answer is no.
+  // before the answer is no. The verdict: 1 yes, 0 no, -1 the cluster did not
+  // answer, which is `unavailable` (try another node), never a final
+  // `unauthenticated` (a node replaying its log after a restart would
+  // otherwise turn right passwords away for good).
   auto checked =
-    check_with(local).then([this, user, local, check_with](bool ok) -> kj::Promise<bool> {
+    check_with(local).then([this, user, local, check_with](bool ok) -> kj::Promise<int> {
       if (ok)
-        return true;
+        return 1;
       return fresh_auth().then(
         [user, local,
-         check_with](const std::shared_ptr<const auth::auth_store>& s) -> kj::Promise<bool> {
-          auto* u = s ? s->find_user(user) : nullptr;
+         check_with](const std::shared_ptr<const auth::auth_store>& s) -> kj::Promise<int> {
+          if (!s)
+            return -1;
+          auto* u = s->find_user(user);
           if (u == nullptr || u->password_hash == local)
-            return false;
-          return check_with(u->password_hash);
+            return 0;
+          return check_with(u->password_hash).then([](bool ok) { return ok ? 1 : 0; });
         });
     });
-  return track(checked.then([this, &conn, context, user](bool ok) mutable {
+  return track(checked.then([this, &conn, context, user](int verdict) mutable {
     auto out = context.getResults().initResult();
-    if (!ok) {
+    if (verdict < 0) {
+      out.initError().setUnavailable("the cluster did not answer; cannot check the user");
+      return;
+    }
+    if (verdict == 0) {
       // One answer for an unknown user and a wrong password.
       audit("failed", conn, "authenticate", user, "wrong user name or password");
       out.initError().setUnauthenticated("wrong user name or password");
@@ -321,6 +330,8 @@ kj::Promise<void> service::authChange(connection_context& conn, AuthChangeContex
             out.initError().setNotFound();
             break;
           case auth::result_code::already_exists:
+            out.initError().setAlreadyExists(res.message);
+            break;
           case auth::result_code::bad_request:
             out.initError().setBadRequest(res.message);
             break;
