@@ -41,6 +41,9 @@ int fail_kv(const output& out, const kv::result& r, const std::string& key) {
       std::cout << ",\"message\":" << json_string(r.message);
     std::cout << "}" << std::endl;
   }
+  // The node's words quote keys and user names: escaped like them, so a
+  // hostile key cannot forge lines on stderr either.
+  auto message = printable(r.message);
   auto shown = "'" + printable(key) + "'";
   switch (code) {
     case result_code::not_found:
@@ -51,27 +54,27 @@ int fail_kv(const output& out, const kv::result& r, const std::string& key) {
                 << r.version << (r.version == 0 ? " (absent)" : "") << "\n";
       return exit_refused;
     case result_code::quota_exceeded:
-      std::cerr << "ballotctl: refused (quota_exceeded): " << r.message
+      std::cerr << "ballotctl: refused (quota_exceeded): " << message
                 << "; deletes and reads still work\n";
       return exit_refused;
     case result_code::request_id_reused:
-      std::cerr << "ballotctl: refused (request_id_reused): " << r.message << "\n";
+      std::cerr << "ballotctl: refused (request_id_reused): " << message << "\n";
       return exit_refused;
     case result_code::unauthenticated:
-      std::cerr << "ballotctl: unauthenticated: " << r.message << "\n";
+      std::cerr << "ballotctl: unauthenticated: " << message << "\n";
       return exit_refused;
     case result_code::permission_denied:
-      std::cerr << "ballotctl: permission denied: " << r.message << "\n";
+      std::cerr << "ballotctl: permission denied (permissionDenied): " << message << "\n";
       return exit_refused;
     case result_code::bad_request:
-      std::cerr << "ballotctl: bad request: " << r.message << "\n";
+      std::cerr << "ballotctl: bad request: " << message << "\n";
       return exit_usage;
     case result_code::overloaded:
       std::cerr << "ballotctl: cluster overloaded, still refusing after " << out.timeout_s
-                << " s of retries: " << r.message << "\n";
+                << " s of retries: " << message << "\n";
       return exit_unavailable;
     case result_code::unavailable:
-      std::cerr << "ballotctl: cluster unavailable within " << out.timeout_s << " s: " << r.message
+      std::cerr << "ballotctl: cluster unavailable within " << out.timeout_s << " s: " << message
                 << "\n";
       return exit_unavailable;
     case result_code::ok:

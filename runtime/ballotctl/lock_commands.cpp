@@ -41,7 +41,7 @@ int fail(const lock::result& r, bool json, const std::string& what) {
     std::cout << "}" << std::endl;
   }
   std::cerr << "ballotctl: " << printable(what) << ": " << lock::to_string(r.code)
-            << (r.message.empty() ? "" : " (" + r.message + ")") << "\n";
+            << (r.message.empty() ? "" : " (" + printable(r.message) + ")") << "\n";
   switch (r.code) {
     case result_code::bad_request:
       return exit_usage;

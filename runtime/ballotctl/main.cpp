@@ -406,6 +406,12 @@ void settle_passwords(invocation& inv) {
   if (!inv.user.empty() && !inv.password)
     if (const char* env = std::getenv("BALLOT_PASSWORD"))
       inv.password = env;
+  // A user who presents a certificate needs no --user; one named here
+  // authenticates with a password, and an empty one never matches.
+  if (!inv.user.empty() && (!inv.password || inv.password->empty()))
+    throw usage_error{"--user " + ctl::printable(inv.user) +
+                      " needs a password: --password P, --password - (one line of stdin) or "
+                      "$BALLOT_PASSWORD"};
   if (inv.new_password && *inv.new_password == "-" &&
       !ctl::read_secret_line(*inv.new_password, error))
     throw usage_error{"--new-password -: " + error};
