@@ -211,7 +211,7 @@ TEST_F(AuthProcessTest, UsersAndRolesSurviveRestartsAndALeaderChange) {
 
 TEST(AuthProcessFlagsTest, AnAuditLogThatCannotBeOpenedExitsTwo) {
   process node{{BALLOTD_BIN, "--audit-log", "/nonexistent-dir/audit.log"}};
-  auto code = node.wait_exit(10s);
+  auto code = node.exit_code(10s);
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 2);
   EXPECT_NE(node.err().find("--audit-log /nonexistent-dir/audit.log"), std::string::npos)
