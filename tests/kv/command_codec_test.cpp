@@ -121,8 +121,9 @@ TEST(CommandCodecTest, MalformedRequestsNameTheProblem) {
 TEST(CommandCodecTest, MalformedResultsAreRejected) {
   result out;
   std::string error;
-  EXPECT_FALSE(decode(std::string("\x08", 1), out, error));
-  EXPECT_NE(error.find("unknown result code 8"), std::string::npos) << error;
+  // One past the last code (permission_denied = 9).
+  EXPECT_FALSE(decode(std::string("\x0a", 1), out, error));
+  EXPECT_NE(error.find("unknown result code 10"), std::string::npos) << error;
   result r;
   r.entries = {{"a", 1}};
   auto bytes = encode(r);
