@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/auth/auth_store.hpp"
 #include "actors/kv/result.hpp"
 
 /// Users, roles and permissions as the client library's admin calls take and
@@ -13,13 +14,18 @@ namespace ballot::client {
 
 /// What a role may do under a prefix: `read` is get, list and watch; `write`
 /// is put and delete (plain and ephemeral); `lock` is acquire, release,
-/// check-token and lock-info of lock names.
-enum class permission_kind : std::uint8_t { read, write, readwrite, lock };
+/// check-token and lock-info of lock names. The same kinds the cluster's
+/// auth store keeps (actors/auth), with its names.
+using auth::permission_kind;
 
 /// "read", "write", "readwrite", "lock".
-const char* to_string(permission_kind k);
+inline const char* to_string(permission_kind k) {
+  return auth::to_string(k);
+}
 /// The kind `text` names; false if none.
-bool parse_permission_kind(const std::string& text, permission_kind& out);
+inline bool parse_permission_kind(const std::string& text, permission_kind& out) {
+  return auth::parse_kind(text, out);
+}
 
 struct permission {
   permission_kind kind = permission_kind::read;

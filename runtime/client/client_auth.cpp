@@ -172,30 +172,6 @@ auth_result to_auth(const kv::result& r) {
 
 }  // namespace
 
-const char* to_string(permission_kind k) {
-  switch (k) {
-    case permission_kind::read:
-      return "read";
-    case permission_kind::write:
-      return "write";
-    case permission_kind::readwrite:
-      return "readwrite";
-    case permission_kind::lock:
-      return "lock";
-  }
-  return "read";
-}
-
-bool parse_permission_kind(const std::string& text, permission_kind& out) {
-  for (auto k : {permission_kind::read, permission_kind::write, permission_kind::readwrite,
-                 permission_kind::lock})
-    if (text == to_string(k)) {
-      out = k;
-      return true;
-    }
-  return false;
-}
-
 const char* to_string(auth_code c) {
   switch (c) {
     case auth_code::ok:
