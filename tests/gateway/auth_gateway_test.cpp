@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <capnp/ez-rpc.h>
+
 #include <unistd.h>
 #include <atomic>
 #include <filesystem>
@@ -14,6 +16,7 @@
 
 #include "actors/auth/auth_store.hpp"
 #include "runtime/discovery/registration.hpp"
+#include "schemas/client.capnp.h"
 #include "tests/gateway/cluster_fixture.hpp"
 
 namespace {
@@ -339,3 +342,31 @@ TEST_F(AuthGatewayTest, AuditLogHasOneLinePerDenialFailureAndChange) {
 }
 
 }  // namespace
+
+TEST_F(AuthGatewayTest, OversizedCredentialsAreABadRequestNotAHashJob) {
+  // A 1 MiB "password" must be refused before anything is hashed or proposed:
+  // argon2 over it would cost the node far more than the bytes did.
+  capnp::EzRpcClient rpc{endpoint_of(1)};
+  auto cap = rpc.getMain<schemas::client::Ballot>();
+  std::string huge(1u << 20, 'p');
+  auto login = cap.authenticateRequest();
+  login.setUser("root");
+  login.setPassword(huge);
+  auto answer = login.send().wait(rpc.getWaitScope()).getResult();
+  ASSERT_TRUE(answer.isError());
+  EXPECT_TRUE(answer.getError().isBadRequest());
+  auto add = cap.authChangeRequest();
+  add.initId().setClientId(77);
+  add.getId().setSeq(1);
+  auto u = add.initChange().initUserAdd();
+  u.setName("mallory");
+  u.setPassword(huge);
+  auto added = add.send().wait(rpc.getWaitScope()).getResult();
+  ASSERT_TRUE(added.isError());
+  EXPECT_TRUE(added.getError().isBadRequest());
+  // Nothing was added.
+  auto listed = cap.authListRequest().send().wait(rpc.getWaitScope()).getResult();
+  ASSERT_TRUE(listed.isListing());
+  for (auto user : listed.getListing().getUsers())
+    EXPECT_NE(std::string{user.getName().cStr()}, "mallory");
+}
