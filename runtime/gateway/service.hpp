@@ -108,6 +108,11 @@ class service final : public kj::Refcounted {
                               const std::string& target, bool prefix, const char* op);
   /// Only that a user is known (sessions, whose owner the log checks).
   std::optional<denial> check_user(const connection_context& conn, const char* op);
+  std::optional<denial> check_user(const connection_context& conn, const auth::auth_store* store,
+                                   const char* op);
+  /// That the user has the root role (user and role changes and listings).
+  std::optional<denial> check_root(const connection_context& conn, const char* op,
+                                   const std::string& target);
   /// The credential of a call on `session`: the caller's user and the
   /// session's secret (the call's, else the one this connection got).
   static lock::credential credential_for(const connection_context& conn, std::uint64_t session,
@@ -123,7 +128,8 @@ class service final : public kj::Refcounted {
 
   /// Hashes proposed per request id: a retried user add or passwd proposes
   /// the same hash, so the log's dedup sees the same command (a new salt
-  /// would make it `requestIdReused`). Bounded; oldest forgotten first.
+  /// would make it `requestIdReused`). Bounded: when full, the entry with
+  /// the smallest request id goes.
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::string> hashed_;
   /// Password hashes being computed or verified now (each takes 19 MiB).
   std::size_t hashing_ = 0;

@@ -113,8 +113,12 @@ void service::audit(const std::string& result, const connection_context& conn,
 }
 
 std::optional<service::denial> service::check_user(const connection_context& conn, const char* op) {
-  auto store = opts_.feed->auth();
-  if (!store || !store->enabled())
+  return check_user(conn, opts_.feed->auth().get(), op);
+}
+
+std::optional<service::denial> service::check_user(const connection_context& conn,
+                                                   const auth::auth_store* store, const char* op) {
+  if (store == nullptr || !store->enabled())
     return std::nullopt;
   auto user = user_of(conn);
   if (user.empty() || store->find_user(user) == nullptr) {
@@ -130,9 +134,10 @@ std::optional<service::denial> service::check_user(const connection_context& con
 std::optional<service::denial> service::check(const connection_context& conn, auth::access what,
                                               const std::string& target, bool prefix,
                                               const char* op) {
-  if (auto d = check_user(conn, op))
-    return d;
+  // One copy of the store for the whole check (each read takes the feed's lock).
   auto store = opts_.feed->auth();
+  if (auto d = check_user(conn, store.get(), op))
+    return d;
   if (!store || !store->enabled())
     return std::nullopt;
   auto user = user_of(conn);
@@ -144,6 +149,18 @@ std::optional<service::denial> service::check(const connection_context& conn, au
                      : prefix                   ? "prefix "
                                                 : "key ") +
                     "\"" + target.substr(0, 64) + "\" (" + op + ")"};
+  audit("denied", conn, op, target, d.message);
+  return d;
+}
+
+std::optional<service::denial> service::check_root(const connection_context& conn, const char* op,
+                                                   const std::string& target) {
+  auto store = opts_.feed->auth();
+  if (auto d = check_user(conn, store.get(), op))
+    return d;
+  if (!store || !store->enabled() || store->is_root(user_of(conn)))
+    return std::nullopt;
+  denial d{false, "user " + user_of(conn) + " does not have the root role"};
   audit("denied", conn, op, target, d.message);
   return d;
 }
@@ -259,16 +276,8 @@ kj::Promise<void> service::authChange(connection_context& conn, AuthChangeContex
   if (!cmd)
     return bad_request(context, error);
   auto what = auth::describe(*cmd);
-  auto store = opts_.feed->auth();
-  if (store && store->enabled()) {
-    if (auto d = check_user(conn, "auth change"))
-      return refuse_access(context, true, d->message);
-    if (!store->is_root(user_of(conn))) {
-      auto why = "user " + user_of(conn) + " does not have the root role";
-      audit("denied", conn, "auth change", what, why);
-      return refuse_access(context, false, why);
-    }
-  }
+  if (auto d = check_root(conn, "auth change", what))
+    return refuse_access(context, d->unauthenticated, d->message);
   if (password.size() > max_credential_bytes)
     return bad_request(
       context, "passwords are limited to " + std::to_string(max_credential_bytes) + " bytes");
@@ -340,16 +349,8 @@ kj::Promise<void> service::authChange(connection_context& conn, AuthChangeContex
 }
 
 kj::Promise<void> service::authList(connection_context& conn, AuthListContext context) {
-  auto store = opts_.feed->auth();
-  if (store && store->enabled()) {
-    if (auto d = check_user(conn, "auth list"))
-      return refuse_access(context, true, d->message);
-    if (!store->is_root(user_of(conn))) {
-      auto why = "user " + user_of(conn) + " does not have the root role";
-      audit("denied", conn, "auth list", "", why);
-      return refuse_access(context, false, why);
-    }
-  }
+  if (auto d = check_root(conn, "auth list", ""))
+    return refuse_access(context, d->unauthenticated, d->message);
   return track(
     fresh_auth().then([context](const std::shared_ptr<const auth::auth_store>& s) mutable {
       auto out = context.getResults().initResult();
