@@ -97,7 +97,46 @@ std::string describe(const command& cmd) {
     cmd);
 }
 
+std::size_t auth_store::bytes() const {
+  std::size_t n = 0;
+  for (auto& [name, u] : users_) {
+    n += name.size() + u.password_hash.size();
+    for (auto& r : u.roles)
+      n += r.size();
+  }
+  for (auto& [name, r] : roles_) {
+    n += name.size();
+    for (auto& p : r.perms)
+      n += 1 + p.prefix.size();
+  }
+  return n;
+}
+
+std::size_t auth_store::growth(const command& cmd) {
+  return std::visit(
+    [](auto& c) -> std::size_t {
+      using T = std::decay_t<decltype(c)>;
+      if constexpr (std::is_same_v<T, user_add>)
+        return c.name.size() + c.password_hash.size();
+      else if constexpr (std::is_same_v<T, user_passwd>)
+        return c.password_hash.size();
+      else if constexpr (std::is_same_v<T, user_grant>)
+        return c.role.size();
+      else if constexpr (std::is_same_v<T, role_add>)
+        return c.name.size();
+      else if constexpr (std::is_same_v<T, role_grant>)
+        return 1 + c.perm.prefix.size();
+      else
+        return 0;
+    },
+    cmd);
+}
+
 result auth_store::execute(const command& cmd) {
+  if (auto more = growth(cmd); more > 0 && bytes() + more > max_state_bytes)
+    return refuse(result_code::bad_request, "users and roles would pass their " +
+                                              std::to_string(max_state_bytes >> 20) +
+                                              " MiB bound; delete some first");
   auto r = std::visit([this](auto& c) { return run(c); }, cmd);
   if (r.code == result_code::ok)
     ++revision_;

@@ -122,6 +122,13 @@ class auth_store {
   static constexpr std::size_t max_name_bytes = 256;
   static constexpr std::size_t max_prefix_bytes = 4096;
   static constexpr std::size_t max_hash_bytes = 256;
+  /// The bytes of names, hashes and prefixes together: the counts above
+  /// alone would allow gigabytes (10k roles of 1k prefixes of 4 KiB), and
+  /// the whole store travels in every snapshot and `auth_state` answer.
+  static constexpr std::size_t max_state_bytes = 16u << 20;
+
+  /// Bytes of names, hashes and prefixes held now (what `max_state_bytes` bounds).
+  std::size_t bytes() const;
 
   result execute(const command& cmd);
 
@@ -163,6 +170,8 @@ class auth_store {
   result run(const auth_disable& c);
 
   bool has_root_user(const std::string& except = {}) const;
+  /// Bytes `cmd` would add (0 for one that only removes or switches).
+  static std::size_t growth(const command& cmd);
 
   bool enabled_ = false;
   std::uint64_t revision_ = 0;

@@ -141,5 +141,36 @@ TEST(AuthStoreTest, SaveAndLoadGiveTheSameStore) {
   }
 }
 
+TEST(AuthStoreTest, TheStoreIsBoundedInBytesNotOnlyInCounts) {
+  auth_store s;
+  ASSERT_EQ(s.execute(role_add{"r"}).code, result_code::ok);
+  std::string prefix(auth_store::max_prefix_bytes, 'p');
+  std::size_t granted = 0;
+  result last;
+  // Many roles of long prefixes, each within every count cap.
+  for (int role = 0; role < 20; ++role) {
+    auto name = "r" + std::to_string(role);
+    s.execute(role_add{name});
+    for (std::size_t i = 0; i < auth_store::max_perms_per_role; ++i) {
+      auto tag = std::to_string(i);
+      prefix.replace(0, tag.size(), tag);
+      prefix[tag.size()] = '/';
+      last = s.execute(role_grant{name, {permission_kind::read, prefix}});
+      if (last.code != result_code::ok)
+        break;
+      ++granted;
+    }
+    if (last.code != result_code::ok)
+      break;
+  }
+  EXPECT_EQ(last.code, result_code::bad_request);
+  EXPECT_NE(last.message.find("MiB"), std::string::npos) << last.message;
+  EXPECT_LE(s.bytes(), auth_store::max_state_bytes);
+  EXPECT_GT(granted, 1000u);
+  // Removing still works past the bound, and frees room.
+  EXPECT_EQ(s.execute(role_delete{"r0"}).code, result_code::ok);
+  EXPECT_EQ(s.execute(role_grant{"r", {permission_kind::read, "x"}}).code, result_code::ok);
+}
+
 }  // namespace
 }  // namespace ballot::auth
