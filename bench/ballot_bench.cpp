@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "bench/balance_workload.hpp"
+#include "bench/watch_load.hpp"
 #include "runtime/ballotd/node.hpp"
 #include "runtime/client/client.hpp"
 
@@ -64,6 +65,12 @@ const char* usage =
   "  --ttl SECS         their TTL (default 60; kept alive every TTL/3)\n"
   "  --policy P         balance: least-outstanding (default), power-of-two,\n"
   "                     round-robin, weighted-round-robin, random, ring-hash, maglev\n"
+  "  --watchers W       with put: W watches (from now) of --watch-prefix open\n"
+  "                     before the run, on connections of their own; reports the\n"
+  "                     events they received (default 0)\n"
+  "  --watch-prefix P   what they watch (default /bench/, the keys put writes;\n"
+  "                     another prefix makes them idle watchers)\n"
+  "  --watch-connections C  connections the watchers share (default 16)\n"
   "  --json             print the summary as one JSON object too\n"
   "  --cacert FILE      talk TLS to the nodes, trusting this CA (as ballotctl --cacert;\n"
   "                     not with --embedded, whose nodes serve plaintext)\n"
@@ -83,6 +90,9 @@ struct settings {
   std::size_t sessions = 100000;
   double ttl = 60;
   std::string policy = "least-outstanding";
+  std::size_t watchers = 0;
+  std::string watch_prefix = "/bench/";
+  std::size_t watch_connections = 16;
   bool json = false;
   ballot::client::options::tls_options tls;
 };
@@ -145,6 +155,12 @@ settings parse(int argc, char** argv) {
       s.keys = static_cast<std::size_t>(positive(flag, value()));
     } else if (flag == "--connections") {
       s.connections = static_cast<std::size_t>(positive(flag, value()));
+    } else if (flag == "--watchers") {
+      s.watchers = static_cast<std::size_t>(positive(flag, value(), true));
+    } else if (flag == "--watch-prefix") {
+      s.watch_prefix = value();
+    } else if (flag == "--watch-connections") {
+      s.watch_connections = static_cast<std::size_t>(positive(flag, value()));
     } else if (flag == "--sessions") {
       s.sessions = static_cast<std::size_t>(positive(flag, value()));
     } else if (flag == "--ttl") {
@@ -169,6 +185,8 @@ settings parse(int argc, char** argv) {
   }
   if (s.workload.empty())
     bad("--workload", "", "a workload is required");
+  if (s.watchers > 0 && s.workload != "put")
+    bad("--watchers", std::to_string(s.watchers), "watchers go with --workload put");
   if (s.embedded && !s.tls.ca_file.empty())
     bad("--cacert", s.tls.ca_file, "the --embedded cluster serves plaintext");
   try {  // an unusable TLS file is a usage error, before any load starts
@@ -339,6 +357,18 @@ int main(int argc, char** argv) {
         return 3;
       }
     }
+  }
+
+  std::unique_ptr<ballot::bench::watch_load> watchers;
+  if (s.watchers > 0) {
+    ballot::client::options o;
+    o.endpoints = s.endpoints;
+    o.timeout = 10s;
+    o.tls = s.tls;
+    watchers = std::make_unique<ballot::bench::watch_load>(o, s.watchers, s.watch_connections,
+                                                           s.watch_prefix, 120s);
+    std::fprintf(stderr, "ballot-bench: %zu of %zu watches of %s started\n",
+                 watchers->started(), s.watchers, s.watch_prefix.c_str());
   }
 
   bool locks = s.workload == "lock" || s.workload == "lock-contended";
@@ -546,7 +576,21 @@ int main(int argc, char** argv) {
     all.insert(all.end(), g.latencies_us.begin(), g.latencies_us.end());
     errors += g.errors;
   }
+  std::uint64_t acked = all.size();
   report(s, all, errors, s.duration);
+  if (watchers) {
+    // Give the last events a moment to arrive before counting.
+    std::this_thread::sleep_for(1s);
+    std::fprintf(stderr,
+                 "ballot-bench: %zu watches of %s: %llu events received (fewest by one watch "
+                 "%llu; %llu puts acknowledged in the window), %llu watches ended early\n",
+                 s.watchers, s.watch_prefix.c_str(),
+                 static_cast<unsigned long long>(watchers->events()),
+                 static_cast<unsigned long long>(watchers->min_events()),
+                 static_cast<unsigned long long>(acked),
+                 static_cast<unsigned long long>(watchers->ended()));
+    watchers.reset();
+  }
   if (s.workload == "lock-contended")
     std::fprintf(stderr, "ballot-bench: mutual-exclusion violations seen: %llu\n",
                  static_cast<unsigned long long>(overlaps.load()));

@@ -86,6 +86,10 @@ struct Snapshot {
   last @0 :UInt64;
   machine @1 :Data;
   clients @2 :List(ClientRecord);
+  # The membership epochs that govern the slots after `last`
+  # (actors/paxos/membership.hpp, text). Empty in a snapshot written before
+  # membership was replicated: the bootstrap configuration (--peers).
+  members @3 :Text;
 }
 
 # The content of a snapshot file.

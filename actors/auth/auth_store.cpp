@@ -53,6 +53,18 @@ bool parse_kind(std::string_view text, permission_kind& out) {
   return true;
 }
 
+const char* to_string(access what) {
+  switch (what) {
+    case access::read:
+      return "read";
+    case access::write:
+      return "write";
+    case access::lock:
+      return "lock";
+  }
+  return "use";
+}
+
 const char* to_string(permission_kind k) {
   switch (k) {
     case permission_kind::read:

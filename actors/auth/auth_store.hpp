@@ -103,6 +103,8 @@ struct result {
 
 /// What a request wants to do with a key or lock name.
 enum class access : std::uint8_t { read, write, lock };
+/// "read", "write" or "lock": the verb of a refusal's message.
+const char* to_string(access what);
 
 class auth_store {
  public:

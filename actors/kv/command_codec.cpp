@@ -48,6 +48,8 @@ std::string encode(const request& req) {
     w.string(put->key);
     w.string(put->value);
     w.optional(put->if_version);
+    if (put->checked_user)
+      w.string(*put->checked_user);
   } else if (auto* get = std::get_if<get_request>(&req)) {
     w.integer(static_cast<std::uint8_t>(tag::get));
     w.string(get->key);
@@ -55,6 +57,8 @@ std::string encode(const request& req) {
     w.integer(static_cast<std::uint8_t>(tag::del));
     w.string(del->key);
     w.optional(del->if_version);
+    if (del->checked_user)
+      w.string(*del->checked_user);
   } else if (auto* list = std::get_if<list_request>(&req)) {
     w.integer(static_cast<std::uint8_t>(tag::list));
     w.string(list->prefix);
@@ -79,6 +83,8 @@ bool decode(std::string_view bytes, request& out, std::string& error) {
         put_request put;
         ok = r.string(put.key, "key") && r.string(put.value, "value") &&
              r.optional(put.if_version, "if_version");
+        if (ok && r.remaining() > 0)
+          ok = r.string(put.checked_user.emplace(), "checked_user");
         out = std::move(put);
         break;
       }
@@ -91,6 +97,8 @@ bool decode(std::string_view bytes, request& out, std::string& error) {
       case tag::del: {
         del_request del;
         ok = r.string(del.key, "key") && r.optional(del.if_version, "if_version");
+        if (ok && r.remaining() > 0)
+          ok = r.string(del.checked_user.emplace(), "checked_user");
         out = std::move(del);
         break;
       }

@@ -12,9 +12,9 @@
 /// Every integer is little-endian and fixed-width; a string is a u32 length
 /// followed by its bytes. A request is one tag byte then its fields:
 ///
-///     put  = 0x01 key value has_if:u8 [if_version:u64]
+///     put  = 0x01 key value has_if:u8 [if_version:u64] [checked_user]
 ///     get  = 0x02 key
-///     del  = 0x03 key has_if:u8 [if_version:u64]
+///     del  = 0x03 key has_if:u8 [if_version:u64] [checked_user]
 ///     list = 0x04 prefix limit:u32 [start_after with_values:u8 max_bytes:u64]
 ///
 /// A result is `code:u8 version:u64 value n:u32 (key version:u64)*n

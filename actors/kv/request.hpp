@@ -16,6 +16,11 @@ struct put_request {
   std::string key;
   std::string value;
   std::optional<std::uint64_t> if_version;
+  /// Who asked, stamped by the gateway that checked the write ("" when no
+  /// one authenticated). With it, the state machine checks the permission
+  /// again when it applies the write, against the users and roles of that
+  /// point of the log; without it (the in-process actor API) it does not.
+  std::optional<std::string> checked_user{};
 };
 
 /// Reads one key.
@@ -27,6 +32,8 @@ struct get_request {
 struct del_request {
   std::string key;
   std::optional<std::uint64_t> if_version;
+  /// As `put_request::checked_user`.
+  std::optional<std::string> checked_user{};
 };
 
 /// Lists the keys that start with `prefix`, in key order, with their versions.

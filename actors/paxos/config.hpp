@@ -2,8 +2,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
+#include "actors/paxos/membership.hpp"
 #include "actors/paxos/types.hpp"
 
 namespace ballot::paxos {
@@ -12,8 +16,24 @@ namespace ballot::paxos {
 /// how long a tick is (the simulator's virtual clock, a CAF delayed_send).
 struct config {
   node_id id = 1;
-  /// Every member, this replica included.
+  /// The voters the cluster was bootstrapped with (`--peers`): the
+  /// configuration of slot 1. The log and snapshots carry every later one.
   std::vector<node_id> members{1, 2, 3};
+  /// Their addresses, when the driver knows them (same order; optional).
+  std::vector<std::pair<std::string, std::string>> member_addresses;
+  /// Members this replica takes messages from before its log names them:
+  /// a node that joins learns the current members from the cluster.
+  std::vector<node_id> peers;
+  /// This replica was added to a running cluster (`--join`): it starts as a
+  /// learner with an empty log and never needs an amnesia check.
+  bool joining = false;
+  /// Lamport's alpha: a membership change chosen in slot c governs slots
+  /// from c + alpha on, and a leader never proposes past its commit index
+  /// + alpha. Part of the protocol: every member of a cluster must use the
+  /// same value, for its whole life.
+  std::uint64_t alpha = 32;
+  /// A leader refuses to promote a learner more than this many slots behind.
+  slot_index promote_max_lag = 1000;
   /// A follower that hears nothing from a leader for a random number of ticks
   /// in [election_timeout_min, election_timeout_max) starts an election.
   std::uint32_t election_timeout_min = 10;
@@ -90,12 +110,19 @@ struct config {
   /// Seeds the randomized election timeouts (randomness is injected, so a run is replayable).
   std::uint64_t seed = 1;
 
-  std::size_t quorum() const {
-#ifdef BALLOT_MUTANT_SMALL_QUORUM
-    return members.size() / 2;
-#else
-    return members.size() / 2 + 1;
-#endif
+  /// A majority of the bootstrap voters.
+  std::size_t quorum() const { return quorum_of(members.size()); }
+
+  /// The configuration of slot 1.
+  configuration bootstrap() const {
+    configuration c;
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      member m{members[i], {}, {}, member_role::voter};
+      if (i < member_addresses.size())
+        std::tie(m.peer, m.client) = member_addresses[i];
+      c.members.push_back(std::move(m));
+    }
+    return c;
   }
 };
 

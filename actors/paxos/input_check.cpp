@@ -53,8 +53,13 @@ class checker {
       : from_(from), cfg_(cfg), view_(view) {}
 
   bool member(node_id n) const {
-    return std::find(cfg_.members.begin(), cfg_.members.end(), n) != cfg_.members.end();
+    auto& ids = view_.known ? *view_.known : cfg_.members;
+    return std::find(ids.begin(), ids.end(), n) != ids.end();
   }
+
+  /// A ballot's node: a member, or one that was a member (its votes stay in
+  /// acceptors' logs after it left).
+  bool ever_member(node_id n) const { return member(n) || (n != 0 && n <= view_.max_id); }
 
   /// A round may not pass the ceiling, nor jump more than `round_lead` past
   /// the highest this replica knows. A member partitioned alone for a long
@@ -84,7 +89,7 @@ class checker {
 
   /// A ballot some member made (a promise reported, a vote): any member.
   std::optional<input_fault> any_ballot(const ballot_number& b) const {
-    if (!member(b.node))
+    if (!ever_member(b.node))
       return input_fault::bad_ballot_node;
     return ballot(b, b.node);
   }
@@ -221,7 +226,10 @@ std::optional<input_fault> check_input(const envelope& env, const config& cfg,
   // The only message a replica gets from itself through its driver is its
   // own vote, handed back once durable; anything else "from" itself, or from
   // a non-member, is forged.
-  if (!c.member(env.from) || (env.from == view.self && !std::holds_alternative<accepted>(env.msg)))
+  // A member that left may ask for catch-up: that is how it learns it left.
+  bool former = std::holds_alternative<catchup_request>(env.msg) && c.ever_member(env.from);
+  if ((!c.member(env.from) && !former) ||
+      (env.from == view.self && !std::holds_alternative<accepted>(env.msg)))
     return input_fault::bad_sender;
   return std::visit(c, env.msg);
 }

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "actors/paxos/config.hpp"
 #include "actors/paxos/messages.hpp"
@@ -53,6 +54,12 @@ struct input_view {
   /// round it accepted from the network).
   std::uint64_t known_round = 0;
   slot_index commit = 0;
+  /// Whom messages may come from (every member this replica knows of); the
+  /// bootstrap members when null.
+  const std::vector<node_id>* known = nullptr;
+  /// The highest member id ever given out, as far as this replica knows: a
+  /// ballot may name a member that has left since (0: the bootstrap ones).
+  node_id max_id = 0;
 };
 
 /// nullopt if `env` may be handled, else why it must be dropped.

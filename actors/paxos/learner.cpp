@@ -3,8 +3,9 @@
 namespace ballot::paxos {
 
 learner::learner(const durable_state& disk, state_machine& sm, std::size_t dedup_window,
-                 std::uint64_t dedup_ttl_ms)
+                 std::uint64_t dedup_ttl_ms, paxos::membership initial)
     : sm_(sm),
+      members_(std::move(initial)),
       dedup_window_(dedup_window > 0 ? dedup_window : 1),
       dedup_ttl_ms_(dedup_ttl_ms),
       chosen_(disk.chosen) {
@@ -16,6 +17,11 @@ learner::learner(const durable_state& disk, state_machine& sm, std::size_t dedup
 
 void learner::restore(const paxos::snapshot& snap) {
   sm_.restore(snap.machine);
+  // A snapshot from before membership was replicated keeps the bootstrap
+  // configuration, which is what its cluster ran with.
+  if (!snap.members.empty())
+    if (auto m = paxos::membership::decode(members_.alpha(), snap.members))
+      members_ = std::move(*m);
   clients_.clear();
   by_age_.clear();
   for (const auto& c : snap.clients) {
@@ -36,7 +42,7 @@ std::optional<paxos::snapshot> learner::make_snapshot() const {
   auto machine = sm_.snapshot();
   if (!machine)
     return std::nullopt;
-  paxos::snapshot snap{commit_, std::move(*machine), {}};
+  paxos::snapshot snap{commit_, std::move(*machine), {}, members_.encode()};
 #ifndef BALLOT_MUTANT_SNAPSHOT_WITHOUT_DEDUP
   for (const auto& [client, entry] : clients_) {
     client_record rec;
@@ -131,7 +137,12 @@ void learner::apply_contiguous(std::vector<applied>& done) {
         continue;
       }
 #endif
-      out.result = sm_.apply(cmd.payload);
+      if (cmd.client == membership_client) {
+        auto change = decode_change(cmd.payload);
+        out.result = change ? members_.apply(it->first, *change) : "refused: malformed change";
+      } else {
+        out.result = sm_.apply(cmd.payload);
+      }
       rec.results[cmd.seq] = applied_command{fp, out.result};
       if (rec.results.size() > dedup_window_) {
         rec.forgotten = rec.results.begin()->first;
@@ -141,6 +152,7 @@ void learner::apply_contiguous(std::vector<applied>& done) {
       done.push_back(std::move(out));
     }
     ++commit_;
+    members_.prune(commit_);
     expire_idle();
   }
 }

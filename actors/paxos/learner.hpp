@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/paxos/membership.hpp"
 #include "actors/paxos/ready.hpp"
 #include "actors/paxos/state_machine.hpp"
 
@@ -40,8 +41,15 @@ class learner {
 
   /// Rebuilds the state machine from the snapshot on disk (if any), then by
   /// replaying the chosen slots after it.
+  /// `initial`: the membership before any change (the bootstrap one), kept
+  /// when the snapshot on disk carries none.
   learner(const durable_state& disk, state_machine& sm, std::size_t dedup_window = 64,
-          std::uint64_t dedup_ttl_ms = 0);
+          std::uint64_t dedup_ttl_ms = 0,
+          paxos::membership initial = paxos::membership(1, configuration{}));
+
+  /// The membership after the applied slots (see membership.hpp): commands
+  /// of `membership_client` change it instead of reaching the state machine.
+  const paxos::membership& members() const { return members_; }
 
   /// Records `slot` as chosen (for the driver to persist) and applies every
   /// newly contiguous slot. Applied commands are appended to `done`.
@@ -119,6 +127,7 @@ class learner {
   };
 
   state_machine& sm_;
+  paxos::membership members_;
   std::size_t dedup_window_;
   std::uint64_t dedup_ttl_ms_;
   /// (last_active, client): the idle ones first.

@@ -75,6 +75,9 @@ struct heartbeat {
 struct heartbeat_ack {
   ballot_number ballot;
   std::uint64_t read_round = 0;
+  /// The sender's commit index: how far behind it is (learners ack every
+  /// heartbeat with it, so the leader knows whether one may be promoted).
+  slot_index commit = 0;
 };
 
 /// A replica that misses chosen values asks for them from `from` on.

@@ -8,8 +8,18 @@ proposer::proposer(const config& cfg) : cfg_(cfg) {
   // nop
 }
 
-prepare proposer::start(ballot_number b, slot_index first_open) {
+prepare proposer::start(ballot_number b, slot_index first_open, std::vector<node_id> voters,
+                        bool keep_queue) {
+  auto pending = std::move(pending_);
+  auto large = std::move(pending_large_);
+  auto bytes = pending_bytes_;
   step_down();
+  if (keep_queue) {
+    pending_ = std::move(pending);
+    pending_large_ = std::move(large);
+    pending_bytes_ = bytes;
+  }
+  voters_ = voters.empty() ? cfg_.members : std::move(voters);
   role_ = role::candidate;
   ballot_ = b;
   first_open_ = first_open;
@@ -20,8 +30,11 @@ prepare proposer::start(ballot_number b, slot_index first_open) {
 bool proposer::on_promise(node_id from, const promise& p) {
   if (role_ != role::candidate || p.ballot != ballot_)
     return false;
+  // Only the voters of the first open slot answer for it.
+  if (!is_voter(from))
+    return false;
   promises_[from] = p;
-  return promises_.size() == cfg_.quorum();
+  return promises_.size() == quorum_of(voters_.size());
 }
 
 std::vector<proposer::recovered_slot> proposer::recovery() const {
@@ -90,7 +103,7 @@ accept proposer::propose_at(slot_index slot, paxos::value val, slot_index commit
   inflight_bytes_ += st.bytes;
   st.votes.clear();
   st.sent.clear();
-  for (auto m : cfg_.members)
+  for (auto m : voters_)
     st.sent[m] = now_;
   if (slot >= next_slot_)
     next_slot_ = slot + 1;
@@ -106,7 +119,21 @@ std::vector<accept> proposer::fill(slot_index commit) {
   // Small commands go first, in slots of their own, and may use twice the
   // byte window: a burst of large values must not make a small write wait
   // behind them, nor share their slot (concurrent commands have no order yet).
+  // Recovered values wait for the limit, in slot order.
+  while (!held_.empty() && held_.begin()->first <= limit_) {
+    auto slot = held_.begin()->first;
+    auto val = std::move(held_.begin()->second);
+    held_.erase(held_.begin());
+    if (slot > commit)
+      result.push_back(propose_at(slot, std::move(val), commit));
+  }
   auto room = [&](bool small) {
+#ifndef BALLOT_MUTANT_NO_ALPHA_BOUND
+    // Past the limit the configuration is not known (or is not this
+    // leader's), and neither are held recovered slots to be skipped.
+    if (next_slot_ > limit_ || !held_.empty())
+      return false;
+#endif
     auto bytes = small ? 2 * cfg_.max_inflight_bytes : cfg_.max_inflight_bytes;
     return inflight_.size() < cfg_.window && (inflight_.empty() || inflight_bytes_ < bytes);
   };
@@ -131,12 +158,21 @@ std::vector<accept> proposer::fill(slot_index commit) {
   return result;
 }
 
+std::vector<accept> proposer::fill_noops(slot_index commit, slot_index upto) {
+  std::vector<accept> result;
+  while (role_ == role::leader && held_.empty() && queued() == 0 && next_slot_ <= upto &&
+         next_slot_ <= limit_ && inflight_.size() < cfg_.window)
+    result.push_back(propose_at(next_slot_, {}, commit));
+  return result;
+}
+
 void proposer::erase_inflight(std::map<slot_index, slot_state>::iterator it) {
   inflight_bytes_ -= it->second.bytes;
   inflight_.erase(it);
 }
 
 void proposer::forget(slot_index slot) {
+  held_.erase(slot);
   if (auto it = inflight_.find(slot); it != inflight_.end())
     erase_inflight(it);
 }
@@ -147,8 +183,13 @@ std::optional<chosen_entry> proposer::on_accepted(node_id from, const accepted& 
   auto it = inflight_.find(a.slot);
   if (it == inflight_.end())
     return std::nullopt;
+#ifndef BALLOT_MUTANT_COUNT_LEARNER_VOTE
+  // A learner (or a member that left) votes too, but only the voters count.
+  if (!is_voter(from))
+    return std::nullopt;
+#endif
   it->second.votes.insert(from);
-  if (it->second.votes.size() < cfg_.quorum())
+  if (it->second.votes.size() < quorum_of(voters_.size()))
     return std::nullopt;
   chosen_entry result{a.slot, std::move(it->second.val)};
   erase_inflight(it);
@@ -162,7 +203,7 @@ std::vector<std::pair<node_id, message>> proposer::unanswered(slot_index commit)
   bool prepare_due = role_ == role::candidate && now_ >= prepare_sent_ + cfg_.resend_interval;
   if (prepare_due)
     prepare_sent_ = now_;
-  for (auto m : cfg_.members) {
+  for (auto m : voters_) {
     if (prepare_due && promises_.count(m) == 0)
       result.emplace_back(m, prepare{ballot_, first_open_});
     if (role_ != role::leader)
@@ -192,11 +233,22 @@ void proposer::step_down() {
   pending_.clear();
   pending_large_.clear();
   pending_bytes_ = 0;
+  held_.clear();
 }
 
 }  // namespace ballot::paxos
 
 namespace ballot::paxos {
+
+bool proposer::is_voter(node_id n) const {
+  return std::find(voters_.begin(), voters_.end(), n) != voters_.end();
+}
+
+void proposer::hold(slot_index slot, paxos::value val) {
+  held_[slot] = std::move(val);
+  if (slot >= next_slot_)
+    next_slot_ = slot + 1;
+}
 
 bool proposer::promised_by_others() const {
   return std::any_of(promises_.begin(), promises_.end(),

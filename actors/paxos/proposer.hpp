@@ -39,8 +39,26 @@ class proposer {
   /// The first slot phase 1 covers (candidate and leader).
   slot_index first_open() const { return first_open_; }
 
-  /// Becomes a candidate at `b`: phase 1 for every slot from `first_open` on.
-  prepare start(ballot_number b, slot_index first_open);
+  /// Becomes a candidate at `b`: phase 1 for every slot from `first_open` on,
+  /// answered by a quorum of `voters` (the voters of slot `first_open`).
+  /// `keep_queue`: a leader re-running phase 1 for a new set of voters keeps
+  /// the commands waiting for a slot.
+  /// (No voters: the bootstrap members of the config.)
+  prepare start(ballot_number b, slot_index first_open, std::vector<node_id> voters = {},
+                bool keep_queue = false);
+
+  /// The voters whose quorums this candidacy or leadership uses: it
+  /// proposes only in slots that these voters govern.
+  const std::vector<node_id>& voters() const { return voters_; }
+  bool is_voter(node_id n) const;
+
+  /// The last slot this leader may propose in now: within alpha of its
+  /// commit index and governed by its voters (see RECONFIGURATION.md).
+  void set_limit(slot_index last) { limit_ = last; }
+
+  /// A recovered value for a slot past the limit: proposed by `fill` once the
+  /// limit reaches it.
+  void hold(slot_index slot, paxos::value val);
 
   /// Records a promise for the current ballot. True exactly once: when the
   /// promises reach a quorum and the caller should call `recovery` and `lead`.
@@ -67,6 +85,10 @@ class proposer {
 
   /// Moves queued commands into new slots while the window has room.
   std::vector<accept> fill(slot_index commit);
+
+  /// No-op slots up to `upto` (within the limit and window): they carry a
+  /// membership change that waits for slot c + alpha to take effect.
+  std::vector<accept> fill_noops(slot_index commit, slot_index upto);
 
   /// Counts a vote. Returns the slot's value once a quorum has accepted it.
   std::optional<chosen_entry> on_accepted(node_id from, const accepted& a);
@@ -104,6 +126,10 @@ class proposer {
   void erase_inflight(std::map<slot_index, slot_state>::iterator it);
 
   std::map<slot_index, slot_state> inflight_;
+  std::vector<node_id> voters_;
+  /// Unbounded until the replica sets it (a proposer driven alone, in tests).
+  slot_index limit_ = ~slot_index{0};
+  std::map<slot_index, paxos::value> held_;
   std::size_t inflight_bytes_ = 0;
   /// Commands waiting for a slot: small ones, and those over
   /// `small_command_bytes`, which go after the small ones.

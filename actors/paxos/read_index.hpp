@@ -23,6 +23,9 @@ class read_index {
  public:
   explicit read_index(std::size_t quorum) : quorum_(quorum) {}
 
+  /// The quorum of the voters of a new leadership.
+  void set_quorum(std::size_t quorum) { quorum_ = quorum; }
+
   /// A read arrived; it may be served once commit >= `index`.
   void add(std::uint64_t id, slot_index index) { pending_.push_back({id, index, sent_ + 1}); }
 

@@ -14,6 +14,9 @@ rejoin::mode start_mode(const config& cfg, const durable_state& disk) {
 #endif
   if (disk.damaged)
     return rejoin::mode::repairing;
+  // A joining learner never voted nor promised: nothing to forget.
+  if (cfg.joining)
+    return rejoin::mode::normal;
   if (cfg.check_amnesia && disk.holds_nothing())
     return rejoin::mode::fresh;
   return rejoin::mode::normal;
@@ -24,12 +27,13 @@ rejoin::mode start_mode(const config& cfg, const durable_state& disk) {
 replica::replica(const config& cfg, const durable_state& disk, state_machine& sm)
     : cfg_(cfg),
       acceptor_(disk),
-      learner_(disk, sm, cfg.dedup_window, cfg.dedup_ttl_ms),
+      learner_(disk, sm, cfg.dedup_window, cfg.dedup_ttl_ms,
+               membership(cfg.alpha, cfg.bootstrap())),
       proposer_(cfg),
       timer_(cfg.election_timeout_min, cfg.election_timeout_max, cfg.seed * 7919 + cfg.id),
       reads_(cfg.quorum()),
-      rejoin_(start_mode(cfg, disk), cfg.id, cfg.members, cfg.quorum(), cfg.incarnation,
-              cfg.rejoin_settle_ticks),
+      rejoin_(start_mode(cfg, disk), cfg.id, members().at(commit_index() + 1).voters(),
+              members().at(commit_index() + 1).quorum(), cfg.incarnation, cfg.rejoin_settle_ticks),
       max_round_(acceptor_.promised().round) {
   // nop
 }
@@ -44,13 +48,25 @@ void replica::tick() {
   }
   switch (role()) {
     case proposer::role::follower:
+      if (!timer_.tick() || removed())
+        break;
       // A replica that may have forgotten a promise does not stand.
-      if (timer_.tick() && rejoin_.may_promise())
+      if (voter() && rejoin_.may_promise())
         start_election();
+      // A learner that hears no leader asks the members in turn: the leader
+      // may be one its log does not name yet. So does a voter once the
+      // membership changed: it may have been removed without learning it
+      // (nobody sends to it any more), and catching up tells it.
+      if (!voter() || members().epochs().rbegin()->first > 1) {
+        ask_for_catchup();
+        timer_.reset();
+      }
       break;
     case proposer::role::candidate:
       if (timer_.tick()) {
         start_election();
+        if (members().epochs().rbegin()->first > 1)
+          ask_for_catchup();
         break;
       }
       [[fallthrough]];
@@ -59,7 +75,7 @@ void replica::tick() {
         break;
       heartbeat_elapsed_ = 0;
       if (is_leader()) {
-        broadcast(heartbeat{proposer_.ballot(), commit_index(), reads_.current_round()});
+        send_all(heartbeat{proposer_.ballot(), commit_index(), reads_.current_round()});
         announced_commit_ = commit_index();
       }
       for (auto& [to, msg] : proposer_.unanswered(commit_index()))
@@ -69,8 +85,21 @@ void replica::tick() {
   finish_step();
 }
 
+void replica::ask_for_catchup() {
+  auto known = members().everyone();
+  known.insert(known.end(), cfg_.peers.begin(), cfg_.peers.end());
+  known.erase(std::remove(known.begin(), known.end(), id()), known.end());
+  if (!known.empty())
+    request_catchup(known[catchup_turn_++ % known.size()], true);
+}
+
 void replica::step(const envelope& msg) {
-  if (auto fault = check_input(msg, cfg_, {id(), max_round_, commit_index()})) {
+  auto known = members().everyone();
+  known.insert(known.end(), cfg_.peers.begin(), cfg_.peers.end());
+  node_id max_id = members().latest().next_id - 1;
+  for (auto p : cfg_.peers)
+    max_id = std::max(max_id, p);
+  if (auto fault = check_input(msg, cfg_, {id(), max_round_, commit_index(), &known, max_id})) {
     rejected_.note(*fault, msg.from);
     return;
   }
@@ -97,6 +126,9 @@ void replica::queue(command cmd) {
 #endif
   if (!is_leader())
     return refuse(reply_status::not_leader);
+  // Membership commands come only through change_members (checked there).
+  if (cmd.client == membership_client && !std::exchange(membership_command_, false))
+    return refuse(reply_status::invalid);
   // A retry of a command that already applied gets the recorded result, not
   // a new slot; the same request id for another command gets nothing.
   auto fp = learner_.fingerprint(cmd.payload);
@@ -126,6 +158,14 @@ void replica::queue(command cmd) {
       {it->first.first, it->first.second, reply_status::overloaded, {}, leader_});
     awaiting_.erase(it);
   }
+}
+
+bool replica::knows(const command& cmd) const {
+  if (awaiting_.count({cmd.client, cmd.seq}) > 0)
+    return true;
+  const std::string* result = nullptr;
+  return learner_.lookup(cmd.client, cmd.seq, learner_.fingerprint(cmd.payload), &result) !=
+         learner::seen::no;
 }
 
 void replica::read(std::uint64_t id) {
@@ -183,6 +223,8 @@ void replica::handle(node_id from, const message& msg) {
 
 void replica::on_prepare(node_id from, const prepare& p) {
   observe(p.ballot);
+  if (removed())
+    return;
   // No promise (not even a reject, which would report a promise it may have
   // forgotten) until the repair is done.
   if (!rejoin_.may_promise())
@@ -230,7 +272,7 @@ void replica::on_promise(node_id from, const promise& p) {
 
 void replica::on_accept(node_id from, const accept& a) {
   observe(a.ballot);
-  if (!rejoin_.may_accept())
+  if (!rejoin_.may_accept() || removed())
     return;
   auto reply = acceptor_.on_accept(a, out_);
   bool ok = std::holds_alternative<accepted>(reply);
@@ -256,16 +298,23 @@ void replica::on_heartbeat(node_id from, const heartbeat& h) {
     return;
   }
   follow(from, h.ballot, h.commit);
-  if (h.read_round != 0 && from != id() && rejoin_.may_accept())
-    send(from, heartbeat_ack{h.ballot, h.read_round});
+  if (from != id() && rejoin_.may_accept() && (h.read_round != 0 || !voter()))
+    send(from, heartbeat_ack{h.ballot, h.read_round, commit_index()});
 }
 
 void replica::on_heartbeat_ack(node_id from, const heartbeat_ack& a) {
-  if (is_leader() && a.ballot == proposer_.ballot())
+  if (is_leader() && a.ballot == proposer_.ballot()) {
+    auto& seen = progress_[from];
+    seen = std::max(seen, a.commit);
+  }
+  // Learners ack too; only the voters make a read quorum.
+  if (is_leader() && a.ballot == proposer_.ballot() && proposer_.is_voter(from))
     reads_.on_ack(from, a.read_round);
 }
 
 void replica::on_catchup_request(node_id from, const catchup_request& r) {
+  auto& seen = progress_[from];
+  seen = std::max(seen, r.from - 1);
   if (r.from <= learner_.compacted()) {
     if (auto snap = learner_.make_snapshot())
       send(from, install_snapshot{std::move(*snap)});
@@ -351,8 +400,35 @@ void replica::send(node_id to, message msg) {
 }
 
 void replica::broadcast(const message& msg) {
-  for (auto m : cfg_.members)
-    send(m, msg);
+  send_all(msg);
+}
+
+void replica::send_all(const message& msg, bool self_too) {
+  for (auto m : members().everyone())
+    if (self_too || m != id())
+      send(m, msg);
+}
+
+slot_index replica::proposal_limit() const {
+  auto next = commit_index() + 1;
+  auto voters = members().at(next).voters();
+  auto mine = proposer_.voters();
+  std::sort(voters.begin(), voters.end());
+  std::sort(mine.begin(), mine.end());
+#ifdef BALLOT_MUTANT_KEEP_PHASE1_VOTERS
+  // Keeps leading with the quorums its phase 1 used, whatever the voters.
+  (void)voters;
+  (void)mine;
+  auto limit = std::numeric_limits<slot_index>::max();
+#else
+  if (voters != mine)
+    return commit_index();
+  auto limit = members().same_voters_until(next);
+#endif
+#ifndef BALLOT_MUTANT_NO_ALPHA_BOUND
+  limit = std::min(limit, commit_index() + members().alpha());
+#endif
+  return limit;
 }
 
 void replica::finish_step() {
@@ -362,16 +438,27 @@ void replica::finish_step() {
       inbox_.pop_front();
       handle(id(), msg);
     }
+    if (removed() && role() != proposer::role::follower) {
+      step_down();
+    } else if (is_leader() && proposal_limit() == commit_index()) {
+      // The next slot has other voters than this leadership's phase 1
+      // asked: run it again with them.
+      start_election(true);
+    }
+    proposer_.set_limit(is_leader() ? proposal_limit() : 0);
     for (auto& a : proposer_.fill(commit_index()))
       broadcast(a);
+    // A change takes effect alpha slots after its own: no-ops get there
+    // without waiting for client traffic.
+    if (auto pending = members().epochs().rbegin()->first;
+        is_leader() && pending > commit_index() + 1)
+      for (auto& a : proposer_.fill_noops(commit_index(), pending - 1))
+        broadcast(a);
   } while (!inbox_.empty());
   // Followers learn the commit index from the next accept; only when no
   // accept went out does a commit advance need a message of its own.
-  if (is_leader() && commit_index() > announced_commit_ && !sent_accepts_) {
-    for (auto m : cfg_.members)
-      if (m != id())
-        send(m, heartbeat{proposer_.ballot(), commit_index()});
-  }
+  if (is_leader() && commit_index() > announced_commit_ && !sent_accepts_)
+    send_all(heartbeat{proposer_.ballot(), commit_index()}, false);
   if (is_leader())
     announced_commit_ = std::max(announced_commit_, commit_index());
   sent_accepts_ = false;
@@ -440,9 +527,7 @@ void replica::advance_reads() {
   if (!is_leader())
     return;
   if (auto round = reads_.start_round()) {
-    for (auto m : cfg_.members)
-      if (m != id())
-        send(m, heartbeat{proposer_.ballot(), commit_index(), round});
+    send_all(heartbeat{proposer_.ballot(), commit_index(), round}, false);
     reads_.on_ack(id(), round);
   }
   for (auto read_id : reads_.take_ready(commit_index()))
@@ -455,14 +540,28 @@ void replica::observe(const ballot_number& b) {
     step_down();
 }
 
-void replica::start_election() {
-  step_down();
+void replica::start_election(bool keep_queue) {
+  if (keep_queue) {
+    // Reads were confirmed by the old voters: their clients retry.
+    for (auto read_id : reads_.take_all())
+      out_.reads.push_back({read_id, reply_status::not_leader, leader_});
+    leader_.reset();
+    timer_.reset();
+  } else {
+    step_down();
+  }
   // Saturates at the ceiling instead of wrapping to round 0, which every
   // acceptor would refuse for good.
   max_round_ = next_round(max_round_, cfg_);
   ballot_number b{max_round_, id()};
   heartbeat_elapsed_ = 0;
-  broadcast(proposer_.start(b, commit_index() + 1));
+  // Phase 1 asks the voters of the first open slot: the leader proposes
+  // only in the slots they govern (proposal_limit).
+  auto first_open = commit_index() + 1;
+  auto voters = members().at(first_open).voters();
+  auto p = proposer_.start(b, first_open, voters, keep_queue);
+  for (auto m : voters)
+    send(m, p);
 }
 
 void replica::become_leader() {
@@ -471,6 +570,7 @@ void replica::become_leader() {
   if (!recovered.empty())
     next = std::max(next, recovered.back().slot + 1);
   proposer_.lead(next);
+  reads_.set_quorum(quorum_of(proposer_.voters().size()));
   read_floor_ = next - 1;
   leader_ = id();
   leader_commit_ = 0;
@@ -480,10 +580,10 @@ void replica::become_leader() {
     if (auto* known = learner_.chosen(r.slot); known || r.chosen)
       learn(r.slot, known ? *known : r.val);
     else if (r.slot > commit_index())
-      broadcast(proposer_.propose_at(r.slot, std::move(r.val), commit_index()));
+      proposer_.hold(r.slot, std::move(r.val));  // proposed within the limit (finish_step)
   }
   // Announce the leadership at once so followers stop their election timers.
-  broadcast(heartbeat{proposer_.ballot(), commit_index()});
+  send_all(heartbeat{proposer_.ballot(), commit_index()});
 }
 
 void replica::step_down() {
@@ -552,6 +652,50 @@ void replica::reply_applied(std::vector<learner::applied>& done) {
                           : reply_status::ok;
     out_.replies.push_back({a.client, a.seq, st, std::move(a.result), leader_});
   }
+}
+
+void replica::change_members(std::uint64_t seq, const member_change& change) {
+  auto refuse = [&](reply_status st, std::string why) {
+    out_.replies.push_back({membership_client, seq, st, std::move(why), leader_});
+    finish_step();
+  };
+  if (!is_leader())
+    return refuse(reply_status::not_leader, {});
+  if (change.what == member_change::kind::add_learner &&
+      (!valid_address(change.peer) || !valid_address(change.client)))
+    return refuse(reply_status::invalid, "refused: an address must be host:port");
+#ifndef BALLOT_MUTANT_PROMOTE_WITHOUT_CATCHUP
+  // Promoting a learner that lags makes it a voter that cannot vote until it
+  // caught up: one more failure would then stop the cluster.
+  if (change.what == member_change::kind::promote) {
+    auto behind = lag(change.id);
+    if (members().latest().find(change.id) && (!behind || *behind > cfg_.promote_max_lag))
+      return refuse(reply_status::ok, "refused: member " + std::to_string(change.id) + " is " +
+                                        (behind ? std::to_string(*behind) + " slots" : "too far") +
+                                        " behind (at most " + std::to_string(cfg_.promote_max_lag) +
+                                        ")");
+  }
+#endif
+  membership_command_ = true;
+  queue(command{membership_client, seq, encode(change)});
+  membership_command_ = false;
+  finish_step();
+}
+
+std::uint64_t replica::next_change_seq() {
+  // Above every seq an earlier leader gave (it knew a smaller commit index).
+  return ((commit_index() + 1) << 16) + (++change_counter_ & 0xFFFF);
+}
+
+std::optional<slot_index> replica::lag(node_id member) const {
+  if (!is_leader())
+    return std::nullopt;
+  if (member == id())
+    return 0;
+  auto it = progress_.find(member);
+  if (it == progress_.end())
+    return std::nullopt;
+  return commit_index() > it->second ? commit_index() - it->second : 0;
 }
 
 }  // namespace ballot::paxos

@@ -52,6 +52,36 @@ class replica {
   /// Puts queued commands into slots (as far as the window allows).
   void flush();
 
+  /// Whether `cmd`'s request id is known here already: applied (as this or
+  /// another command), too old for the dedup window, or being ordered. A
+  /// driver's admission checks (a quota, a cap) must not refuse such a
+  /// retry: `queue` answers it with what really happened.
+  bool knows(const command& cmd) const;
+
+  /// Asks the cluster to change its membership (leader only; see
+  /// RECONFIGURATION.md). The answer is a `ready::replies` entry for client
+  /// `membership_client` and `seq`, whose result is "ok <id>" or "refused:
+  /// why". A retry must use the same `seq` (`next_change_seq` makes one).
+  void change_members(std::uint64_t seq, const member_change& change);
+  /// A request id for a membership change, above every one applied so far.
+  std::uint64_t next_change_seq();
+
+  /// The membership after the applied slots.
+  const paxos::membership& members() const { return learner_.members(); }
+  /// Whether this replica votes in the next slot it will learn.
+  bool voter() const { return members().at(commit_index() + 1).is_voter(id()); }
+  /// This replica was a member and the membership no longer names it: it
+  /// takes no part any more (no votes, no elections).
+  /// (Its id was given out, so it was added, whether or not it applied a
+  /// slot where it was a member: catch-up may skip past both changes.)
+  bool removed() const {
+    return id() < members().latest().next_id && !members().latest().find(id()) &&
+           !members().at(commit_index() + 1).find(id());
+  }
+  /// The leader's view of how many slots `member` is behind it (nullopt:
+  /// not leading, or it never heard from that member).
+  std::optional<slot_index> lag(node_id member) const;
+
   /// Asks to serve a linearizable read. When it is safe, `ready::reads`
   /// carries `id` with status ok, and the driver answers the read from this
   /// replica's state machine at that moment; anyone but the leader answers
@@ -108,12 +138,20 @@ class replica {
 
   /// Notes a ballot seen in any message; a higher one deposes this replica.
   void observe(const ballot_number& b);
-  void start_election();
+  /// `keep_queue`: a leader whose voters change re-runs phase 1 with the
+  /// new ones, keeping the commands it was asked to order.
+  void start_election(bool keep_queue = false);
+  /// The last slot the leader may propose in now.
+  slot_index proposal_limit() const;
+  /// Sends `msg` to every member this replica knows (voters and learners).
+  void send_all(const message& msg, bool self_too = true);
   void become_leader();
   void step_down();
   /// Accepts `b` as the current leader's ballot and learns what it committed.
   void follow(node_id leader, const ballot_number& b, slot_index commit);
   void request_catchup(node_id from, bool force);
+  /// Asks the members this replica knows, in turn, for what it misses.
+  void ask_for_catchup();
   void learn(slot_index slot, const value& val);
   /// Takes a snapshot every `snapshot_interval` applied slots.
   void maybe_compact();
@@ -152,6 +190,14 @@ class replica {
   /// Commands proposed here that still owe their client a reply, with their
   /// fingerprints (a retry must be the same command).
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> awaiting_;
+  /// The leader's view of each member's commit index (from its catch-up
+  /// requests), for `lag`.
+  std::map<node_id, slot_index> progress_;
+  std::uint64_t change_counter_ = 0;
+  /// Whom a learner that hears no leader asks for catch-up next.
+  std::size_t catchup_turn_ = 0;
+  /// Set while change_members queues its command (the only way one enters).
+  bool membership_command_ = false;
 };
 
 }  // namespace ballot::paxos

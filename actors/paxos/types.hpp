@@ -83,9 +83,13 @@ struct snapshot {
   slot_index last = 0;
   std::string machine;
   std::vector<client_record> clients;
+  /// The membership epochs at `last` (`membership::encode`); empty in a
+  /// snapshot from before membership was replicated: the bootstrap one.
+  std::string members;
 
   friend bool operator==(const snapshot& a, const snapshot& b) {
-    return a.last == b.last && a.machine == b.machine && a.clients == b.clients;
+    return a.last == b.last && a.machine == b.machine && a.clients == b.clients &&
+           a.members == b.members;
   }
 };
 

@@ -74,7 +74,7 @@ typename Inspector::result_type inspect(Inspector& f, heartbeat& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, heartbeat_ack& x) {
-  return f(caf::meta::type_name("ballot.paxos.heartbeat_ack"), x.ballot, x.read_round);
+  return f(caf::meta::type_name("ballot.paxos.heartbeat_ack"), x.ballot, x.read_round, x.commit);
 }
 
 template <class Inspector>
@@ -100,7 +100,7 @@ typename Inspector::result_type inspect(Inspector& f, client_record& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
-  return f(caf::meta::type_name("ballot.paxos.snapshot"), x.last, x.machine, x.clients);
+  return f(caf::meta::type_name("ballot.paxos.snapshot"), x.last, x.machine, x.clients, x.members);
 }
 
 template <class Inspector>

@@ -53,6 +53,10 @@ struct replica_state {
   void flush() {
     note_repair();
     note_rejected();
+    if (probe && core->leader_hint() != last_leader) {
+      last_leader = core->leader_hint();
+      probe->on_leader_change(last_leader);
+    }
     if (core->is_leader() != was_leader) {
       was_leader = core->is_leader();
       own_in_flight = 0;
@@ -73,7 +77,9 @@ struct replica_state {
         continue;
       read_reply reply{r.status, {}, r.leader_hint};
       if (r.status == paxos::reply_status::ok)
-        reply.result = sm->query(it->second);
+        reply.result = sm->query(it->second.query);
+      if (probe && r.status == paxos::reply_status::ok)
+        probe->on_read(std::chrono::steady_clock::now() - it->second.received);
       queries.erase(it);
       out.reads.emplace_back(r.id, std::move(reply));
     }
@@ -95,7 +101,13 @@ struct replica_state {
   void sync() {
     sync_scheduled = false;
     try {
-      disk->sync();
+      if (probe) {
+        auto started = std::chrono::steady_clock::now();
+        disk->sync();
+        probe->on_sync(std::chrono::steady_clock::now() - started);
+      } else {
+        disk->sync();
+      }
     } catch (const storage_full& e) {
       // Nothing is lost and nothing is answered: the held outputs wait, new
       // client writes are refused, and the sync is tried again shortly.
@@ -249,7 +261,9 @@ struct replica_state {
       // No promise: the command came from elsewhere (a fire-and-forget send).
       if (it == waiting.end())
         continue;
-      auto promises = std::move(it->second);
+      auto promises = std::move(it->second.promises);
+      if (probe && reply.status == paxos::reply_status::ok)
+        probe->on_commit(std::chrono::steady_clock::now() - it->second.received);
       waiting.erase(it);
       for (auto& promise : promises)
         promise.deliver(reply);
@@ -275,10 +289,19 @@ struct replica_state {
   /// Client requests waiting for their command's reply. Several promises per
   /// key: a client may retry while its first attempt is still in flight, and
   /// the core then answers the (client, seq) once, for both.
-  std::map<client_key, std::vector<reply_promise>> waiting;
+  struct waiter {
+    std::vector<reply_promise> promises;
+    /// When the first attempt arrived (read only with a probe).
+    std::chrono::steady_clock::time_point received;
+  };
+  std::map<client_key, waiter> waiting;
   /// Reads in progress: their query and their requester.
   std::uint64_t next_read = 0;
-  std::map<std::uint64_t, std::string> queries;
+  struct pending_query {
+    std::string query;
+    std::chrono::steady_clock::time_point received;
+  };
+  std::map<std::uint64_t, pending_query> queries;
   std::map<std::uint64_t, caf::typed_response_promise<read_reply>> read_promises;
   /// Outputs waiting for the next sync, in the order they were produced.
   std::vector<outputs> held;
@@ -302,6 +325,11 @@ struct replica_state {
   std::uint64_t rejected_seen = 0;
   /// Per reason, the count last reported.
   std::array<std::uint64_t, paxos::input_fault_count> rejected_logged{};
+  std::shared_ptr<replica_probe> probe;
+  /// The leader as last told to the probe.
+  std::optional<paxos::node_id> last_leader;
+  caf::timespan observe_interval{0};
+  std::chrono::steady_clock::time_point last_observed;
 };
 
 using replica_actor_ptr = caf::stateful_actor<replica_state>*;
@@ -358,6 +386,11 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
   st.housekeeping_interval = opts.housekeeping_interval;
   st.quota_bytes = opts.quota_bytes;
   st.on_event = opts.on_event;
+  st.probe = opts.probe;
+  st.observe_interval = opts.observe_interval;
+  if (st.probe)
+    st.probe->on_observe(*st.core, *st.sm);
+  st.last_observed = std::chrono::steady_clock::now();
   self->delayed_send<caf::message_priority::high>(self, st.tick_interval, caf::tick_atom_v);
   self->delayed_send(self, st.housekeeping_interval, house_atom_v);
   return {
@@ -366,6 +399,12 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
       if (st.core->is_leader()) {
         st.propose_own(false);
         st.flush();
+      }
+      // The observer's clock rides on housekeeping: no timer of its own.
+      auto now = std::chrono::steady_clock::now();
+      if (st.probe && now - st.last_observed >= st.observe_interval) {
+        st.last_observed = now;
+        st.probe->on_observe(*st.core, *st.sm);
       }
       self->delayed_send(self, st.housekeeping_interval, house_atom_v);
     },
@@ -407,23 +446,30 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
           {}});
         return promise;
       }
+      // A retry of a command that applied (or is being ordered) skips the
+      // quota and the caps: the core answers it with its real result, so a
+      // write that happened is never reported as refused.
+      bool retry = st.core->is_leader() && st.core->knows(cmd);
       // The quota is the leader's call, not the log's: a soft limit (like
       // etcd's) that every command the leader already took may pass.
-      if (st.core->is_leader() && st.quota_bytes > 0 && st.sm->grows(cmd.payload) &&
+      if (!retry && st.core->is_leader() && st.quota_bytes > 0 && st.sm->grows(cmd.payload) &&
           st.sm->state_bytes() >= st.quota_bytes) {
         promise.deliver(paxos::client_reply{cmd.client, cmd.seq,
                                             paxos::reply_status::quota_exceeded,
                                             std::to_string(st.quota_bytes), st.core->id()});
         return promise;
       }
-      if (st.core->is_leader()) {
+      if (!retry && st.core->is_leader()) {
         if (auto refusal = st.sm->admit(cmd.payload)) {
           promise.deliver(paxos::client_reply{cmd.client, cmd.seq, paxos::reply_status::ok,
                                               std::move(*refusal), st.core->id()});
           return promise;
         }
       }
-      st.waiting[{cmd.client, cmd.seq}].push_back(promise);
+      auto& w = st.waiting[{cmd.client, cmd.seq}];
+      if (st.probe && w.promises.empty())
+        w.received = std::chrono::steady_clock::now();
+      w.promises.push_back(promise);
       if (st.core->is_leader())
         st.sm->stamp(cmd.payload, st.lease_stamp());
       // Batching: commands queue up while the mailbox holds more; one
@@ -439,14 +485,20 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
     [self](fill_atom) {
       auto& st = self->state;
       st.fill_scheduled = false;
+      auto queued = st.core->queued();
       st.core->flush();
+      if (st.probe && queued > st.core->queued())
+        st.probe->on_batch(queued - st.core->queued());
       st.flush();
     },
     [self](read_atom, std::string& query) -> caf::result<read_reply> {
       auto& st = self->state;
       auto id = ++st.next_read;
       auto promise = self->make_response_promise<read_reply>();
-      st.queries.emplace(id, std::move(query));
+      st.queries.emplace(
+        id, replica_state::pending_query{std::move(query),
+                                         st.probe ? std::chrono::steady_clock::now()
+                                                  : std::chrono::steady_clock::time_point{}});
       st.read_promises.emplace(id, promise);
       st.core->read(id);
       st.flush();

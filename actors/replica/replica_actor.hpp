@@ -11,6 +11,7 @@
 #include "actors/paxos/config.hpp"
 #include "actors/paxos/state_machine.hpp"
 #include "actors/replica/peer_map.hpp"
+#include "actors/replica/replica_probe.hpp"
 #include "actors/replica/storage.hpp"
 
 /// The replica actor: one `paxos::replica` driven by CAF messages and timers.
@@ -83,6 +84,11 @@ struct replica_options {
   /// repair from peers starts, is blocked, progresses or ends (see
   /// paxos::rejoin). Optional.
   std::function<void(const std::string&)> on_event;
+  /// Told of syncs, commits, reads, batches and leader changes, and shown the
+  /// core every `observe_interval` (for metrics and status pages). Optional:
+  /// without one the actor reads no clocks for it.
+  std::shared_ptr<replica_probe> probe;
+  caf::timespan observe_interval = std::chrono::seconds(1);
 };
 
 /// Spawns one replica actor. It starts ticking at once; messages for peers it

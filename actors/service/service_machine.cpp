@@ -19,7 +19,39 @@ namespace {
 /// first byte is its format (1 or 2), never this.
 constexpr char with_auth = static_cast<char>(0x80);
 
+/// Why `user` may not do `what` on `target` by the users and roles of this
+/// point of the log; nullopt when it may (or authentication is off).
+std::optional<std::string> refused(const auth::auth_store& auth, const std::string& user,
+                                   auth::access what, const std::string& target) {
+  if (!auth.enabled() || auth.allowed(user, what, target))
+    return std::nullopt;
+  return (user.empty() ? std::string{"no user"} : "user " + user) + " may not " +
+         auth::to_string(what) + " \"" + target.substr(0, 64) +
+         "\" when this command applies (users or roles changed after the "
+         "gateway checked it)";
+}
+
 }  // namespace
+
+std::optional<std::string> service_machine::refused_at_apply(const kv::request& req) const {
+  // Only writes a gateway checked and stamped: the in-process actor API
+  // sends none and is trusted, as it is in the same process as the log.
+  if (auto* p = std::get_if<kv::put_request>(&req); p && p->checked_user)
+    return refused(auth_, *p->checked_user, auth::access::write, p->key);
+  if (auto* d = std::get_if<kv::del_request>(&req); d && d->checked_user)
+    return refused(auth_, *d->checked_user, auth::access::write, d->key);
+  return std::nullopt;
+}
+
+std::optional<std::string> service_machine::refused_at_apply(const lock::command& cmd) const {
+  // A named user is checked again; an anonymous credential was checked by a
+  // gateway while authentication was off (or comes from the actor API).
+  if (auto* a = std::get_if<lock::acquire>(&cmd); a && !a->cred.user.empty())
+    return refused(auth_, a->cred.user, auth::access::lock, a->name);
+  if (auto* p = std::get_if<lock::put_key>(&cmd); p && !p->cred.user.empty())
+    return refused(auth_, p->cred.user, auth::access::write, p->key);
+  return std::nullopt;
+}
 
 service_machine::service_machine(lock::time_ms grace_ms) : grace_ms_(grace_ms) {}
 
@@ -81,6 +113,8 @@ std::string service_machine::apply(const std::string& payload) {
     std::string error;
     if (!lock::decode(payload, cmd, error))
       return lock::encode(lock::result::error(lock::result_code::bad_request, error));
+    if (auto why = refused_at_apply(cmd))
+      return lock::encode(lock::result::error(lock::result_code::permission_denied, *why));
     auto res = locks_.execute(cmd);
     ch.grants = res.grants;
     // The acquirer's own grant is news to whoever waits for it on this node.
@@ -94,6 +128,8 @@ std::string service_machine::apply(const std::string& payload) {
     std::string error;
     if (!kv::decode(payload, req, error))
       return kv::encode(kv::result::error(kv::result_code::bad_request, error));
+    if (auto why = refused_at_apply(req))
+      return kv::encode(kv::result::error(kv::result_code::permission_denied, *why));
     answer = kv::encode(kv::execute(locks_.mutable_keys(), req));
   }
   auto& keys = locks_.keys();

@@ -9,6 +9,8 @@
 
 #include "actors/auth/auth_store.hpp"
 #include "actors/kv/event.hpp"
+#include "actors/kv/request.hpp"
+#include "actors/lock/command.hpp"
 #include "actors/lock/lock_service.hpp"
 #include "actors/lock/types.hpp"
 #include "actors/paxos/state_machine.hpp"
@@ -88,6 +90,11 @@ class service_machine final : public paxos::state_machine {
   const auth::auth_store& auth() const { return auth_; }
 
  private:
+  /// Why a write may not apply by the users and roles at this point of the
+  /// log (revoked or changed since a gateway checked it); nullopt if it may.
+  std::optional<std::string> refused_at_apply(const kv::request& req) const;
+  std::optional<std::string> refused_at_apply(const lock::command& cmd) const;
+
   lock::lock_service locks_;
   auth::auth_store auth_;
   lock::time_ms grace_ms_;

@@ -22,11 +22,11 @@
 #include "runtime/ballotctl/lock_commands.hpp"
 #include "runtime/client/client.hpp"
 #include "runtime/client/endpoint.hpp"
+#include "runtime/client/status_json.hpp"
 
 namespace {
 
 using namespace ballot;
-using ctl::json_string;
 
 constexpr int exit_ok = 0;
 constexpr int exit_usage = 2;
@@ -352,18 +352,7 @@ int run_status(const invocation& inv, client::client& c) {
     return ctl::fail_kv({inv.json, inv.timeout_s}, r, {});
   }
   if (inv.json) {
-    std::cout << "{\"ok\":true,\"leader\":" << st.leader_id
-              << ",\"commit_index\":" << st.commit_index
-              << ",\"answered_by\":" << json_string(st.answered_by) << ",\"node_id\":" << st.node_id
-              << ",\"members\":[";
-    for (std::size_t i = 0; i < st.members.size(); ++i) {
-      auto& m = st.members[i];
-      std::cout << (i ? "," : "") << "{\"id\":" << m.id << ",\"up\":" << (m.up ? "true" : "false")
-                << ",\"leader\":" << (m.is_leader ? "true" : "false")
-                << ",\"commit_index\":" << m.commit_index
-                << ",\"endpoint\":" << json_string(m.endpoint) << "}";
-    }
-    std::cout << "]}" << std::endl;
+    std::cout << client::status_json(st) << std::endl;
     return exit_ok;
   }
   std::cout << "leader " << (st.leader_id ? std::to_string(st.leader_id) : "none")

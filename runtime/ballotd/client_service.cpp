@@ -82,16 +82,17 @@ std::optional<std::string> client_service::open_audit(const options& opts) {
   return std::nullopt;
 }
 
-std::optional<std::string> client_service::start(caf::actor_system& sys, const options& opts,
-                                                 std::uint32_t self,
-                                                 std::shared_ptr<replica_directory> dir,
-                                                 std::shared_ptr<gateway::change_feed> feed) {
+std::optional<std::string> client_service::start(
+  caf::actor_system& sys, const options& opts, std::uint32_t self,
+  std::shared_ptr<replica_directory> dir, std::shared_ptr<gateway::change_feed> feed,
+  std::shared_ptr<gateway::gateway_metrics> metrics) {
   gateway::options gw;
   gw.host = opts.client.host;
   gw.port = opts.client.port;
   gw.self = self;
   gw.feed = std::move(feed);
   gw.audit = audit_;
+  gw.metrics = std::move(metrics);
   if (opts.embedded) {
     gw.members = {1, 2, 3};
   } else {

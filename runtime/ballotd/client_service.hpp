@@ -16,6 +16,7 @@ namespace ballot::gateway {
 class server;
 class change_feed;
 class audit_log;
+class gateway_metrics;
 }  // namespace ballot::gateway
 
 namespace ballot::ballotd {
@@ -54,7 +55,8 @@ class client_service {
   /// Starts serving on `opts.client`; the error text if it cannot.
   std::optional<std::string> start(caf::actor_system& sys, const options& opts, std::uint32_t self,
                                    std::shared_ptr<replica_directory> dir,
-                                   std::shared_ptr<gateway::change_feed> feed);
+                                   std::shared_ptr<gateway::change_feed> feed,
+                                   std::shared_ptr<gateway::gateway_metrics> metrics = nullptr);
 
   /// Stops accepting, lets in-flight calls end (bounded), closes.
   void stop();

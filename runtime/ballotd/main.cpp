@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
     std::printf("ballotd ready id=%s client=%s\n",
                 parsed.opts->embedded ? "embedded" : std::to_string(parsed.opts->id).c_str(),
                 n.client_endpoint().c_str());
+    // After the ready line, whose wording is the contract (SURFACE.md).
+    if (auto where = n.metrics_endpoint(); !where.empty())
+      std::fprintf(stderr, "ballotd: metrics, health and status page on http://%s/\n",
+                   where.c_str());
     std::fflush(stdout);
     int sig = 0;
     sigwait(&signals, &sig);

@@ -1,22 +1,30 @@
 #include "runtime/ballotd/node.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <random>
+#include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "caf/all.hpp"
-#include "caf/io/all.hpp"
 
 #include "actors/replica/replica_actor.hpp"
 #include "actors/replica/type_ids.hpp"
 #include "actors/service/service_machine.hpp"
 #include "runtime/ballotd/client_service.hpp"
-#include "runtime/ballotd/peer_connector.hpp"
+#include "runtime/ballotd/node_metrics.hpp"
+#include "runtime/ballotd/observability.hpp"
+#include "runtime/ballotd/peer_prober.hpp"
 #include "runtime/gateway/change_feed.hpp"
+#include "runtime/peer/peer_service.hpp"
 #include "runtime/wal/wal_storage.hpp"
 
 namespace ballot::ballotd {
@@ -29,7 +37,9 @@ namespace {
 /// clean stop leaves every appended record durable.
 class opened_log final : public actors::storage {
  public:
-  explicit opened_log(const std::string& dir) : log_(options_for(dir)) {
+  /// `metrics` (may be null) counts the log's bytes, segments and snapshots.
+  opened_log(const std::string& dir, node_metrics::log_instruments* metrics)
+      : log_(options_for(dir)), metrics_(metrics) {
     state_ = log_.load();
     auto& report = log_.last_recovery();
     if (report.truncated())
@@ -80,12 +90,30 @@ class opened_log final : public actors::storage {
   }
 
   paxos::durable_state load() override { return std::move(state_); }
-  void append(const paxos::ready& rd) override { log_.append(rd); }
-  void sync() override { log_.sync(); }
+
+  void append(const paxos::ready& rd) override {
+    if (metrics_ == nullptr) {
+      log_.append(rd);
+      return;
+    }
+    // A compacted state is written as a snapshot file (a checkpoint).
+    auto started = std::chrono::steady_clock::now();
+    log_.append(rd);
+    if (rd.compacted)
+      metrics_->snapshot_written(std::chrono::steady_clock::now() - started);
+    metrics_->progress(log_.log().bytes_appended(), log_.log().segment_count());
+  }
+
+  void sync() override {
+    log_.sync();
+    if (metrics_ != nullptr)
+      metrics_->progress(log_.log().bytes_appended(), log_.log().segment_count());
+  }
 
  private:
   wal::wal_storage log_;
   paxos::durable_state state_;
+  node_metrics::log_instruments* metrics_;
 };
 
 /// What a replica actor owns: a view of the log ballotd opened and will close.
@@ -108,6 +136,19 @@ class forwarding_storage final : public actors::storage {
   std::_Exit(exit_data);
 }
 
+/// Reads one peer TLS file; the error names the flag and the path (exit 2).
+std::optional<std::string> read_pem(const char* flag, const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return std::string{"cannot read "} + flag + " " + path + ": " + std::strerror(errno);
+  std::ostringstream text;
+  text << in.rdbuf();
+  out = text.str();
+  if (out.empty())
+    return std::string{"cannot use "} + flag + " " + path + ": the file is empty";
+  return std::nullopt;
+}
+
 }  // namespace
 
 struct node::impl {
@@ -116,8 +157,13 @@ struct node::impl {
   std::unique_ptr<caf::actor_system> sys;
   std::vector<std::unique_ptr<opened_log>> logs;
   std::map<std::uint32_t, caf::actor> replicas;
-  caf::actor connector;
+  std::unique_ptr<peer::peer_service> peers;
+  caf::actor prober;
   std::unique_ptr<client_service> clients;
+  /// Null unless --metrics (or the embedded default) asks for them: without
+  /// it, no replica, log or gateway reads a clock or touches a counter for them.
+  std::shared_ptr<node_metrics> metrics;
+  std::unique_ptr<observability> operator_port;
   std::shared_ptr<replica_directory> directory = std::make_shared<replica_directory>();
   /// What the gateway's replica applies, for waiting acquires and watches.
   std::shared_ptr<gateway::change_feed> feed = std::make_shared<gateway::change_feed>();
@@ -152,13 +198,30 @@ int node::start() {
     std::fprintf(stderr, "ballotd: %s\n", err->c_str());
     return exit_usage;
   }
+  // Peer TLS material: a missing file is a bad flag too (exit code 2).
+  std::optional<peer::tls_material> tls;
+  if (!o.embedded && o.peer_tls()) {
+    peer::tls_material m;
+    for (auto [flag, path, out] : {std::tuple{"--peer-cacert", &o.peer_cacert, &m.ca_pem},
+                                   std::tuple{"--peer-cert", &o.peer_cert, &m.cert_pem},
+                                   std::tuple{"--peer-key", &o.peer_key, &m.key_pem}}) {
+      if (auto err = read_pem(flag, *path, *out)) {
+        std::fprintf(stderr, "ballotd: %s\n", err->c_str());
+        return exit_usage;
+      }
+    }
+    tls = std::move(m);
+  }
+  if (o.metrics)
+    impl_->metrics = std::make_shared<node_metrics>();
+  auto* m = impl_->metrics.get();
   // Open every log first: an unusable data directory is exit code 3, before
   // anything listens.
   std::map<std::uint32_t, opened_log*> log_of;
   try {
     for (auto id : local_ids) {
       auto dir = o.embedded ? o.data_dir + "/" + std::to_string(id) : o.data_dir;
-      impl_->logs.push_back(std::make_unique<opened_log>(dir));
+      impl_->logs.push_back(std::make_unique<opened_log>(dir, m ? &m->log_for(id) : nullptr));
       log_of[id] = impl_->logs.back().get();
     }
   } catch (const std::exception& e) {
@@ -177,11 +240,6 @@ int node::start() {
     cfg.set("scheduler.policy", caf::atom("stealing"));
   else
     cfg.set("scheduler.policy", caf::atom("sharing"));
-  if (!o.embedded) {
-    cfg.load<caf::io::middleman>();
-    // A frozen peer keeps its TCP connection: only heartbeats tell.
-    cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(200)});
-  }
   impl_->sys = std::make_unique<caf::actor_system>(cfg);
   auto& sys = *impl_->sys;
 
@@ -216,6 +274,8 @@ int node::start() {
     auto* log = log_of.at(id);
     ro.make_storage = [log] { return std::make_unique<forwarding_storage>(*log); };
     ro.on_storage_error = [](const std::string& what) { storage_failed(what); };
+    if (m)
+      ro.probe = m->probe_for(id, observed);
     impl_->replicas[id] = actors::spawn_replica(sys, ro);
   }
 
@@ -224,24 +284,85 @@ int node::start() {
     impl_->directory->set(all);
     actors::introduce(all);
   } else {
-    auto& me = o.peers.at(o.id);
-    auto published =
-      sys.middleman().publish(impl_->replicas.at(o.id), me.port, me.host.c_str(), true);
-    if (!published) {
-      std::fprintf(stderr, "ballotd: cannot listen for peers on %s (from --peers): %s\n",
-                   me.to_string().c_str(), sys.render(published.error()).c_str());
+    // The peer port is Ballot's own transport (runtime/peer), not CAF's
+    // middleman: it authenticates members and decodes only the consensus
+    // messages and member requests, so nothing else on the replica is
+    // reachable from the network.
+    peer::service_options po;
+    po.self = o.id;
+    for (auto& [id, where] : o.peers)
+      po.members[id] = {where.host, where.port};
+    po.tls = std::move(tls);
+    po.log = [](const std::string& line) {
+      std::fprintf(stderr, "ballotd: %s\n", line.c_str());
+      std::fflush(stderr);
+    };
+    auto& local = impl_->replicas.at(o.id);
+    try {
+      impl_->peers = peer::peer_service::start(sys, local, std::move(po));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ballotd: peer port (from --peers%s): %s\n",
+                   o.peer_tls() ? " and --peer-*" : "", e.what());
       return exit_usage;
     }
-    impl_->connector = spawn_peer_connector(
-      sys, impl_->replicas.at(o.id), o.id, o.peers,
-      [dir = impl_->directory](const actors::peer_map& map) { dir->set(map); });
+    actors::peer_map map = impl_->peers->links();
+    map.emplace(o.id, local);
+    impl_->directory->set(map);
+    caf::anon_send(local, actors::peers_atom_v, map);
   }
 
   auto self = o.embedded ? 1u : o.id;
-  if (auto err = impl_->clients->start(sys, o, self, impl_->directory, impl_->feed)) {
+  if (auto err = impl_->clients->start(sys, o, self, impl_->directory, impl_->feed,
+                                       m ? m->gateway() : nullptr)) {
     std::fprintf(stderr, "ballotd: cannot serve clients on %s (from --client): %s\n",
                  o.client.to_string().c_str(), err->c_str());
     return exit_usage;
+  }
+  if (m)
+    return start_metrics(members);
+  return 0;
+}
+
+int node::start_metrics(const std::vector<std::uint32_t>& members) {
+  auto* m = impl_->metrics.get();
+  auto& o = impl_->opts;
+  auto& sys = *impl_->sys;
+  auto self = o.embedded ? 1u : o.id;
+  if (!o.embedded) {
+    std::vector<std::uint32_t> others;
+    for (auto id : members)
+      if (id != self)
+        others.push_back(id);
+    impl_->prober = spawn_peer_prober(
+      sys, impl_->directory, others,
+      [shared = impl_->metrics](std::uint32_t peer, std::optional<node_metrics::duration> rtt) {
+        shared->peer_probed(peer, rtt);
+      });
+    // The transport's own view, read at scrape time: the link to each peer
+    // and the frames it dropped. The operator port stops before the peers.
+    if (impl_->peers)
+      m->watch_transport(
+        others, [p = impl_->peers.get()](std::uint32_t id) { return p->connected(id); },
+        [p = impl_->peers.get()](peer::drop_reason r) { return p->drops(r); });
+  }
+  observability::setup s;
+  s.where = *o.metrics;
+  s.self = self;
+  s.embedded = o.embedded;
+  s.members = members;
+  s.client_endpoints[self] = impl_->clients->bound();
+  s.metrics = impl_->metrics;
+  try {
+    impl_->operator_port = observability::start(
+      sys, std::move(s), [dir = impl_->directory](paxos::node_id id) { return dir->find(id); });
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ballotd: cannot serve metrics on %s (from --metrics): %s\n",
+                 o.metrics->to_string().c_str(), e.what());
+    if (o.metrics_required)
+      return exit_usage;
+    // The embedded default's port is a convenience: another process (a
+    // second embedded cluster, say) may have it.
+    std::fprintf(stderr, "ballotd: going on without metrics (pass --metrics HOST:PORT)\n");
   }
   return 0;
 }
@@ -249,20 +370,34 @@ int node::start() {
 void node::stop() {
   if (!impl_->sys)
     return;
+  if (impl_->operator_port)
+    impl_->operator_port->stop();
+  impl_->operator_port.reset();
+  if (impl_->prober)
+    caf::anon_send_exit(impl_->prober, caf::exit_reason::user_shutdown);
+  impl_->prober = nullptr;
   // Stop accepting clients first; in-flight calls get a bounded time to end.
   if (impl_->clients)
     impl_->clients->stop();
   impl_->clients.reset();
-  if (impl_->connector)
-    caf::anon_send_exit(impl_->connector, caf::exit_reason::user_shutdown);
+  if (impl_->peers) {
+    auto drops = impl_->peers->drop_summary();
+    if (!drops.empty())
+      std::fprintf(stderr, "ballotd: peer port drops: %s\n", drops.c_str());
+    impl_->peers->stop();
+  }
   for (auto& [id, replica] : impl_->replicas)
     caf::anon_send_exit(replica, caf::exit_reason::user_shutdown);
   impl_->replicas.clear();
-  impl_->connector = nullptr;
+  impl_->peers.reset();
   impl_->sys->await_all_actors_done();
   impl_->sys.reset();
   // Closing each log syncs whatever was appended last.
   impl_->logs.clear();
+}
+
+std::string node::metrics_endpoint() const {
+  return impl_->operator_port ? impl_->operator_port->endpoint() : std::string{};
 }
 
 std::string node::client_endpoint() const {

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "runtime/ballotd/options.hpp"
 
@@ -30,7 +31,13 @@ class node {
   /// The client endpoint actually bound ("127.0.0.1:7400").
   std::string client_endpoint() const;
 
+  /// The metrics endpoint bound ("127.0.0.1:7480"), "" when none is served.
+  std::string metrics_endpoint() const;
+
  private:
+  /// Serves --metrics and probes the peers for it; 0 or the exit code.
+  int start_metrics(const std::vector<std::uint32_t>& members);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

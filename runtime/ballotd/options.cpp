@@ -11,11 +11,12 @@ namespace {
 const char* usage =
   "usage: ballotd [--id N --peers ID=HOST:PORT,... --client HOST:PORT] [--data-dir DIR]\n"
   "               [--config FILE] [--tick-ms MS] [--quota-bytes N] [--max-sessions N]\n"
-  "               [--audit-log FILE]\n"
+  "               [--audit-log FILE] [--metrics HOST:PORT|off]\n"
   "               [--max-waiters-per-lock N] [--max-connections N]\n"
   "               [--max-connections-per-address N]\n"
   "               [--client-cert FILE --client-key FILE [--client-cacert FILE]\n"
   "                [--client-cert-auth]]\n"
+  "               [--peer-cacert FILE --peer-cert FILE --peer-key FILE | --insecure-peers]\n"
   "\n"
   "Runs one node of a Ballot cluster. Without --id and --peers it runs the embedded\n"
   "default: a whole three-replica cluster in this process, state in ./ballot-data,\n"
@@ -29,6 +30,11 @@ const char* usage =
   "  --audit-log FILE       append one line per authentication failure, permission\n"
   "                         denial and user or role change (README, \"Users, roles and\n"
   "                         permissions\"); a file that cannot be opened exits 2\n"
+  "  --metrics HOST:PORT    serve /metrics (Prometheus), /health, /status (JSON) and a\n"
+  "                         status page at / over HTTP; off by default for a cluster\n"
+  "                         node, 127.0.0.1:7480 for the embedded default; `off` turns\n"
+  "                         it off. Anyone who reaches it sees the cluster's state:\n"
+  "                         keep it on a loopback or operators' address\n"
   "  --config FILE          the same keys as `key = value` lines; flags win over the file\n"
   "  --tick-ms MS           length of a consensus tick (default 10)\n"
   "  --quota-bytes N        past N bytes of keys and values, puts are refused with\n"
@@ -46,6 +52,12 @@ const char* usage =
   "  --client-cacert FILE   the CA (PEM) that signs client certificates\n"
   "  --client-cert-auth     require a client certificate signed by --client-cacert;\n"
   "                         its common name identifies the client\n"
+  "  --peer-cacert FILE     peer TLS: the cluster CA; members accept only certificates\n"
+  "                         it signed, with common name member-<id> of a member\n"
+  "  --peer-cert FILE       peer TLS: this member's certificate (CN and SAN DNS\n"
+  "                         member-<id>); --peer-key FILE: its private key\n"
+  "  --insecure-peers       no peer TLS although --peers are not all loopback: any\n"
+  "                         host that reaches the peer port can act as a member\n"
   "\n"
   "Prints `ballotd ready id=<id> client=<host:port>` once it serves. SIGINT/SIGTERM\n"
   "stop it cleanly. Exit codes: 0 clean stop, 2 bad flags or config, 3 unusable or\n"
@@ -98,6 +110,17 @@ std::optional<usage_error> apply(options& o, const std::string& key, const std::
     if (value.empty())
       return bad(key, value, "expected the path of a file to append to");
     o.audit_log = value;
+  } else if (key == "metrics") {
+    if (value == "off") {
+      o.metrics.reset();
+      o.metrics_required = false;
+    } else {
+      auto ep = parse_endpoint(value);
+      if (!ep)
+        return bad(key, value, "expected HOST:PORT with a port in 1..65535, or off");
+      o.metrics = *ep;
+      o.metrics_required = true;
+    }
   } else if (key == "tick-ms") {
     if (!parse_number(value, o.tick_ms) || o.tick_ms == 0 || o.tick_ms > 10000)
       return bad(key, value, "expected milliseconds in 1..10000");
@@ -124,6 +147,14 @@ std::optional<usage_error> apply(options& o, const std::string& key, const std::
     if (value != "true" && value != "false")
       return bad(key, value, "expected true or false (or the flag alone)");
     o.client_cert_auth = value == "true";
+  } else if (key == "peer-cacert" || key == "peer-cert" || key == "peer-key") {
+    if (value.empty())
+      return bad(key, value, "expected a file name");
+    (key == "peer-cacert" ? o.peer_cacert : key == "peer-cert" ? o.peer_cert : o.peer_key) = value;
+  } else if (key == "insecure-peers") {
+    if (value != "true" && value != "false")
+      return bad(key, value, "expected true or false (or the flag alone)");
+    o.insecure_peers = value == "true";
   } else {
     return usage_error{"unknown option --" + key};
   }
@@ -153,6 +184,31 @@ std::optional<usage_error> read_config(const std::string& path, options& o,
     if (auto err = apply(o, trim(line.substr(0, eq)), trim(line.substr(eq + 1)), seen))
       return usage_error{path + ":" + std::to_string(number) + ": " + err->message};
   }
+  return std::nullopt;
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+}
+
+/// Peer TLS takes all three files; a cluster whose members are not all on
+/// this host needs it, or an explicit --insecure-peers.
+std::optional<usage_error> check_peer_security(const options& o) {
+  int given = !o.peer_cacert.empty() + !o.peer_cert.empty() + !o.peer_key.empty();
+  if (given != 0 && given != 3)
+    return usage_error{
+      "peer TLS needs all three of --peer-cacert, --peer-cert and --peer-key (missing " +
+      std::string{o.peer_cacert.empty() ? "--peer-cacert"
+                  : o.peer_cert.empty() ? "--peer-cert"
+                                        : "--peer-key"} +
+      ")"};
+  if (given == 3 || o.insecure_peers)
+    return std::nullopt;
+  for (auto& [id, where] : o.peers)
+    if (!is_loopback(where.host))
+      return usage_error{"member " + std::to_string(id) + " in --peers is at " + where.host +
+                         ", not loopback: the peer port needs TLS (--peer-cacert, --peer-cert, "
+                         "--peer-key), or --insecure-peers to run without it"};
   return std::nullopt;
 }
 
@@ -189,7 +245,7 @@ parse_result parse_options(const std::vector<std::string>& args) {
     if (auto eq = key.find('='); eq != std::string::npos) {
       value = key.substr(eq + 1);
       key = key.substr(0, eq);
-    } else if (key == "client-cert-auth") {
+    } else if (key == "client-cert-auth" || key == "insecure-peers") {
       value = "true";  // a switch: it takes no value on the command line
     } else if (i + 1 < args.size()) {
       value = args[++i];
@@ -219,6 +275,8 @@ parse_result parse_options(const std::vector<std::string>& args) {
                                       "signs client certificates)"}};
   bool has_id = seen.count("id") != 0, has_peers = seen.count("peers") != 0;
   o.embedded = !has_id && !has_peers;
+  if (o.embedded && seen.count("metrics") == 0)
+    o.metrics = endpoint{"127.0.0.1", 7480};
   if (o.embedded)
     return {o, std::nullopt};
   if (!has_id)
@@ -231,6 +289,8 @@ parse_result parse_options(const std::vector<std::string>& args) {
     return {std::nullopt, usage_error{"a cluster node needs --client HOST:PORT for its clients"}};
   if (seen.count("data-dir") == 0)
     o.data_dir = "ballot-data/" + std::to_string(o.id);
+  if (auto err = check_peer_security(o))
+    return {std::nullopt, err};
   return {o, std::nullopt};
 }
 

@@ -54,6 +54,19 @@ struct options {
   std::string client_cert;
   std::string client_key;
   bool client_cert_auth = false;
+  /// Peer TLS, all three or none: the cluster CA, this member's certificate
+  /// (CN and SAN DNS `member-<id>`) and its key (PEM files).
+  std::string peer_cacert, peer_cert, peer_key;
+  /// Run the peer port without TLS although --peers are not all loopback.
+  bool insecure_peers = false;
+  bool peer_tls() const { return !peer_cacert.empty(); }
+  /// --metrics: where /metrics, /health, /status and the status page are
+  /// served (README "Metrics and health"). `parse_options` sets
+  /// 127.0.0.1:7480 for the embedded default; a cluster node serves none
+  /// unless told; "off" turns it off. `metrics_required`: it was asked for,
+  /// so failing to listen is a usage error (the embedded default only warns).
+  std::optional<endpoint> metrics;
+  bool metrics_required = false;
   bool help = false;
 };
 

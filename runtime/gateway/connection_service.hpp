@@ -3,6 +3,7 @@
 #include <kj/memory.h>
 
 #include "runtime/gateway/connection_context.hpp"
+#include "runtime/gateway/gateway_metrics.hpp"
 #include "runtime/gateway/service.hpp"
 #include "schemas/client.capnp.h"
 
@@ -41,6 +42,11 @@ class connection_service final : public schemas::client::Ballot::Server {
   kj::Promise<void> whoAmI(WhoAmIContext call) override;
 
  private:
+  /// Runs the call; with metrics, counts its answer by operation and result
+  /// and times it.
+  template <class Context, class Run>
+  kj::Promise<void> counted(gateway_metrics::op o, Context call, Run run);
+
   kj::Own<service> shared_;
   kj::Own<connection_context> context_;
 };

@@ -13,6 +13,7 @@
 
 #include "runtime/gateway/call_util.hpp"
 #include "runtime/gateway/connection_service.hpp"
+#include "runtime/gateway/gateway_metrics.hpp"
 #include "runtime/gateway/metered_stream.hpp"
 #include "runtime/gateway/service.hpp"
 #include "runtime/tls/coalescing_stream.hpp"
@@ -109,12 +110,16 @@ void server::impl::admit(kj::Own<kj::AsyncIoStream> stream, service& shared, kj:
   if (connections >= opts.max_connections || from_here >= opts.max_connections_per_address) {
     if (from_here == 0)
       per_address.erase(address);
+    if (opts.metrics)
+      opts.metrics->refused_connections.inc();
     return;
   }
   // Counted from here, the TLS handshake included: sockets that never finish
   // one hold a slot only until the handshake timeout.
   ++connections;
   ++from_here;
+  if (opts.metrics)
+    opts.metrics->connections.add(1);
   auto who = kj::heap<connection_context>();
   who->address = address;
   auto served = tls ? handshake(kj::mv(stream), kj::mv(who), shared, timer)
@@ -123,6 +128,8 @@ void server::impl::admit(kj::Own<kj::AsyncIoStream> stream, service& shared, kj:
   // handler, which ignores it: only this connection closes.
   tasks.add(served.attach(kj::defer([this, &connections, address] {
     --connections;
+    if (opts.metrics)
+      opts.metrics->connections.add(-1);
     if (auto it = per_address.find(address); it != per_address.end() && --it->second == 0)
       per_address.erase(it);
   })));

@@ -16,6 +16,8 @@
 
 namespace ballot::gateway {
 
+class gateway_metrics;
+
 /// How a node's client gateway listens, forwards and limits.
 struct options {
   /// Where clients connect. Port 0 picks a free port (see `server::port`).
@@ -62,6 +64,8 @@ struct options {
   /// Where authentication failures, permission denials and user or role
   /// changes are recorded; null: nowhere.
   std::shared_ptr<audit_log> audit;
+  /// Where the gateway counts calls, connections and watches; null: nowhere.
+  std::shared_ptr<gateway_metrics> metrics;
   /// Every member, `self` included; `status` probes each one. Empty: {self}.
   std::vector<paxos::node_id> members;
   /// Client endpoints ("host:port") of members, as far as this node knows

@@ -10,6 +10,7 @@
 
 #include "actors/kv/command_codec.hpp"
 #include "runtime/gateway/call_util.hpp"
+#include "runtime/gateway/status_summary.hpp"
 
 namespace ballot::gateway {
 
@@ -83,7 +84,7 @@ kj::Promise<void> service::put(connection_context& conn, PutContext context) {
   if (auto d = check(conn, auth::access::write, to_std(key), false, "put"))
     return refuse_access(context, d->unauthenticated, d->message);
   auto id = params.getId();
-  kv::put_request req{to_std(key), to_std(value), condition(params.getCondition())};
+  kv::put_request req{to_std(key), to_std(value), condition(params.getCondition()), user_of(conn)};
   paxos::command cmd{id.getClientId(), id.getSeq(), kv::encode(req)};
   return track(ask(true, std::move(cmd), {}).then([this, context](const bridge_reply& r) mutable {
     auto out = context.getResults().initResult();
@@ -119,7 +120,7 @@ kj::Promise<void> service::delete_(connection_context& conn, DeleteContext conte
   if (auto d = check(conn, auth::access::write, to_std(key), false, "delete"))
     return refuse_access(context, d->unauthenticated, d->message);
   auto id = params.getId();
-  kv::del_request req{to_std(key), condition(params.getCondition())};
+  kv::del_request req{to_std(key), condition(params.getCondition()), user_of(conn)};
   paxos::command cmd{id.getClientId(), id.getSeq(), kv::encode(req)};
   return track(ask(true, std::move(cmd), {}).then([this, context](const bridge_reply& r) mutable {
     auto out = context.getResults().initResult();
@@ -186,24 +187,11 @@ kj::Promise<void> service::status(connection_context& /*conn*/, StatusContext co
         out.initError().setUnavailable("the node's consensus layer did not answer");
         return;
       }
-      const member_view* self = nullptr;
-      const member_view* leader = nullptr;
-      for (auto& m : *v) {
-        if (m.id == opts_.self)
-          self = &m;
-        if (m.up && m.is_leader && (!leader || m.commit_index > leader->commit_index))
-          leader = &m;
-      }
+      auto summary = summarize(*v, opts_.self);
       auto st = out.initStatus();
       st.setNodeId(opts_.self);
-      if (leader)
-        st.setLeaderId(leader->id);
-      else if (self && self->up && self->leader_hint)
-        st.setLeaderId(*self->leader_hint);
-      if (leader)
-        st.setCommitIndex(leader->commit_index);
-      else if (self)
-        st.setCommitIndex(self->commit_index);
+      st.setLeaderId(summary.leader);
+      st.setCommitIndex(summary.commit_index);
       auto members = st.initMembers(static_cast<unsigned>(v->size()));
       for (unsigned i = 0; i < v->size(); ++i) {
         auto& m = (*v)[i];

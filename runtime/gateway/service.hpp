@@ -91,6 +91,9 @@ class service final : public kj::Refcounted {
   kj::Promise<void> authList(connection_context& conn, AuthListContext context);
   kj::Promise<void> whoAmI(connection_context& conn, WhoAmIContext context);
 
+  /// The gateway's instruments, or null.
+  gateway_metrics* metrics() const { return opts_.metrics.get(); }
+
   /// Why a call may not go on: no user (unauthenticated) or no permission.
   struct denial {
     bool unauthenticated = false;

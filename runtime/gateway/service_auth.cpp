@@ -16,18 +16,6 @@ namespace {
 constexpr std::size_t max_credential_bytes = 1024;
 constexpr std::size_t max_remembered_hashes = 1024;
 
-const char* verb(auth::access what) {
-  switch (what) {
-    case auth::access::read:
-      return "read";
-    case auth::access::write:
-      return "write";
-    case auth::access::lock:
-      return "lock";
-  }
-  return "use";
-}
-
 /// The auth command a call asks for; hashes are filled in later.
 std::optional<auth::command> to_command(schemas::client::AuthChange::Reader c,
                                         std::string& password, std::string& error) {
@@ -144,7 +132,7 @@ std::optional<service::denial> service::check(const connection_context& conn, au
   bool ok = prefix ? store->allowed_prefix(user, what, target) : store->allowed(user, what, target);
   if (ok)
     return std::nullopt;
-  denial d{false, "user " + user + " may not " + verb(what) + " " +
+  denial d{false, "user " + user + " may not " + auth::to_string(what) + " " +
                     (what == auth::access::lock ? "lock "
                      : prefix                   ? "prefix "
                                                 : "key ") +

@@ -229,7 +229,8 @@ void encode_checkpoint(const paxos::durable_state& state, std::uint64_t next_rec
     throw std::invalid_argument("ballot::wal::encode_checkpoint: the state has no snapshot");
   auto& snap = *state.snap;
   // One first segment for the whole message, as for records.
-  std::size_t words = 64 + words_for_bytes(snap.machine.size());
+  std::size_t words =
+    64 + words_for_bytes(snap.machine.size()) + words_for_bytes(snap.members.size());
   for (auto& c : snap.clients) {
     words += 5;
     for (auto& [seq, result] : c.results)
@@ -246,6 +247,7 @@ void encode_checkpoint(const paxos::durable_state& state, std::uint64_t next_rec
     auto s = root.initSnapshot();
     s.setLast(snap.last);
     s.setMachine(data_of(snap.machine));
+    s.setMembers(snap.members);
     auto clients = s.initClients(static_cast<unsigned>(snap.clients.size()));
     for (unsigned i = 0; i < clients.size(); ++i) {
       auto& c = snap.clients[i];
@@ -287,6 +289,8 @@ checkpoint_record decode_checkpoint(std::string_view payload) {
     auto& snap = out.state.snap.emplace();
     snap.last = s.getLast();
     snap.machine = string_of(s.getMachine());
+    auto members = s.getMembers();
+    snap.members.assign(members.cStr(), members.size());
     snap.clients.reserve(s.getClients().size());
     for (auto c : s.getClients()) {
       paxos::client_record rec;

@@ -449,6 +449,7 @@ void write_ahead_log::append(std::string_view payload) {
   }
   append_frame(pending_, payload);
   active_size_ += frame;
+  bytes_appended_ += frame;
   ++next_index_;
   unsynced_ = true;
   if (pending_.size() >= write_buffer_limit) {

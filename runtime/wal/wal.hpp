@@ -191,6 +191,10 @@ class write_ahead_log {
 
   /// The index the next appended record will get.
   std::uint64_t next_index() const { return next_index_; }
+  /// Bytes of records (with their framing) appended since this log opened.
+  std::uint64_t bytes_appended() const { return bytes_appended_; }
+  /// Segments the log holds now, the one being written included.
+  std::size_t segment_count() const { return segments_.size(); }
   /// File names of the segments, oldest first.
   std::vector<std::string> segment_files() const;
   /// File names of the snapshot files in the directory, oldest first (one,
@@ -255,6 +259,7 @@ class write_ahead_log {
   std::uint64_t batch_start_ = 0;  ///< where the batch not yet synced starts in it
   std::string pending_;            ///< framed records not yet written
   std::uint64_t next_index_ = 0;
+  std::uint64_t bytes_appended_ = 0;
   bool replayed_ = false;
   bool unsynced_ = false;   ///< records appended since the last sync
   bool dir_dirty_ = false;  ///< a segment was created since the last sync

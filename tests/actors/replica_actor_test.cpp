@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,8 +51,10 @@ class ReplicaActorTest : public ::testing::Test {
     return cfg;
   }
 
-  ReplicaActorTest()
-      : sys(configure(cfg)),
+  /// `tweak` adjusts every replica's options (a variant of the fixture).
+  explicit ReplicaActorTest(std::function<void(actors::replica_options&)> tweak = {})
+      : tweak_(std::move(tweak)),
+        sys(configure(cfg)),
         sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
     for (paxos::node_id id : {1, 2, 3}) {
       disks[id] = std::make_shared<paxos::durable_state>();
@@ -72,6 +75,8 @@ class ReplicaActorTest : public ::testing::Test {
     opts.make_storage = [disk = disks.at(id)] {
       return std::make_unique<actors::memory_storage>(disk);
     };
+    if (tweak_)
+      tweak_(opts);
     group[id] = actors::spawn_replica(sys, opts);
   }
 
@@ -155,6 +160,7 @@ class ReplicaActorTest : public ::testing::Test {
     return ask<paxos::client_reply>(group.at(at), propose_atom_v, std::move(cmd));
   }
 
+  std::function<void(actors::replica_options&)> tweak_;
   caf::actor_system_config cfg;
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
@@ -171,6 +177,79 @@ class ReplicaActorTest : public ::testing::Test {
 };
 
 using ForgedInputActorTest = ReplicaActorTest;
+
+/// Each "grow N" adds 1000 bytes of state and answers its running count; the
+/// state machine admits at most one "capped" command ever.
+class growing_machine final : public paxos::state_machine {
+ public:
+  std::string apply(const std::string& payload) override {
+    if (payload.rfind("capped", 0) == 0)
+      return "capped#" + std::to_string(++capped_);
+    return "grown#" + std::to_string(++grown_);
+  }
+  std::uint64_t state_bytes() const override { return grown_ * 1000; }
+  bool grows(const std::string& payload) const override { return payload.rfind("grow", 0) == 0; }
+  std::optional<std::string> admit(const std::string& payload) const override {
+    if (payload.rfind("capped", 0) == 0 && capped_ >= 1)
+      return std::string{"refused: the cap of 1"};
+    return std::nullopt;
+  }
+
+ private:
+  std::uint64_t grown_ = 0;
+  std::uint64_t capped_ = 0;
+};
+
+/// Replicas with a 1500-byte quota over a growing_machine.
+class ReplicaAdmissionTest : public ReplicaActorTest {
+ protected:
+  ReplicaAdmissionTest()
+      : ReplicaActorTest([](actors::replica_options& o) {
+          o.quota_bytes = 1500;
+          o.make_state_machine = [] { return std::make_unique<growing_machine>(); };
+        }) {}
+};
+
+// A client whose answer was lost retries with the same request id after the
+// state went over the quota (or a cap filled): its write applied, so it must
+// hear the recorded result, never "quota exceeded" or a cap's refusal, which
+// would tell it that a write that happened did not.
+TEST_F(ReplicaAdmissionTest, ARetryOfAnAppliedCommandGetsItsResultNotAQuotaOrCapRefusal) {
+  auto leader = elect();
+  ASSERT_NE(leader, 0u);
+  auto first = propose(leader, {7, 1, "grow a"});
+  sched.run();
+  auto second = propose(leader, {7, 2, "grow b"});  // 1000 < 1500: admitted
+  sched.run();
+  ASSERT_TRUE(first->value && second->value);
+  EXPECT_EQ(second->value->result, "grown#2");
+  // Now 2000 bytes: a new grow is refused, the retry of #2 is answered.
+  auto fresh = propose(leader, {7, 3, "grow c"});
+  auto retry = propose(leader, {7, 2, "grow b"});
+  sched.run();
+  ASSERT_TRUE(fresh->value && retry->value);
+  EXPECT_EQ(fresh->value->status, reply_status::quota_exceeded);
+  EXPECT_EQ(retry->value->status, reply_status::ok);
+  EXPECT_EQ(retry->value->result, "grown#2");
+  // The same for a cap: the first capped command applies, a second is
+  // refused by admit, a retry of the first gets its result.
+  auto capped = propose(leader, {8, 1, "capped x"});
+  sched.run();
+  ASSERT_TRUE(capped->value);
+  EXPECT_EQ(capped->value->result, "capped#1");
+  auto refused = propose(leader, {8, 2, "capped y"});
+  auto capped_retry = propose(leader, {8, 1, "capped x"});
+  sched.run();
+  ASSERT_TRUE(refused->value && capped_retry->value);
+  EXPECT_EQ(refused->value->result, "refused: the cap of 1");
+  EXPECT_EQ(capped_retry->value->result, "capped#1");
+  // A reused id with another command is still refused as such, not let
+  // through by being "known".
+  auto reused = propose(leader, {7, 2, "grow other"});
+  sched.run();
+  ASSERT_TRUE(reused->value);
+  EXPECT_EQ(reused->value->status, reply_status::id_reused);
+}
 
 // A maximal prepare from a member reaches two replica actors many times:
 // each drops every copy, says so in its log at the 1st and the 10th (not at
@@ -426,7 +505,8 @@ TEST_F(ReplicaActorTest, MessagesSurviveCafSerialization) {
   paxos::snapshot snap{
     40,
     std::string("kv\0\xff", 4),
-    {{7, {{1, "r1"}, {2, std::string("\0\x01", 2)}}, 0, {11, 12}, 5}, {9, {}, 3, {}, 0}}};
+    {{7, {{1, "r1"}, {2, std::string("\0\x01", 2)}}, 0, {11, 12}, 5}, {9, {}, 3, {}, 0}},
+    "E 1 4\nM 1 v a:1 b:1\n"};
   expect_round_trip(sys, paxos::install_snapshot{snap});
   auto loaded = [&](caf::message msg) {
     std::vector<char> bytes;

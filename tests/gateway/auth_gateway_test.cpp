@@ -370,3 +370,37 @@ TEST_F(AuthGatewayTest, OversizedCredentialsAreABadRequestNotAHashJob) {
   for (auto user : listed.getListing().getUsers())
     EXPECT_NE(std::string{user.getName().cStr()}, "mallory");
 }
+
+TEST_F(AuthGatewayTest, AFloodOfPasswordChecksIsRefusedAsOverloadedNotQueued) {
+  enable_with_root();
+  // Twelve logins sent at once on one connection: a node runs at most four
+  // argon2 checks (19 MiB each) at a time; the rest are told to retry at
+  // once rather than waiting in a queue an attacker could grow.
+  capnp::EzRpcClient rpc{endpoint_of(1)};
+  auto cap = rpc.getMain<schemas::client::Ballot>();
+  std::vector<capnp::RemotePromise<schemas::client::Ballot::AuthenticateResults>> pending;
+  for (int i = 0; i < 12; ++i) {
+    auto login = cap.authenticateRequest();
+    login.setUser("root");
+    login.setPassword(i % 2 == 0 ? "rootpw" : "wrong");
+    pending.push_back(login.send());
+  }
+  int overloaded = 0, ok = 0, refused = 0;
+  for (auto& p : pending) {
+    auto r = p.wait(rpc.getWaitScope()).getResult();
+    if (r.isOk())
+      ++ok;
+    else if (r.getError().isOverloaded())
+      ++overloaded;
+    else if (r.getError().isUnauthenticated())
+      ++refused;
+  }
+  EXPECT_EQ(ok + refused, 4) << "exactly the cap's four were checked";
+  EXPECT_EQ(overloaded, 8);
+  // The cap is on checks in progress, not on checks ever made: once they
+  // are done, the next login is checked again.
+  auto again = cap.authenticateRequest();
+  again.setUser("root");
+  again.setPassword("rootpw");
+  EXPECT_TRUE(again.send().wait(rpc.getWaitScope()).getResult().isOk());
+}

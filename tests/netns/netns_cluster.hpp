@@ -57,6 +57,9 @@ class netns_cluster {
  public:
   explicit netns_cluster(std::size_t n, std::optional<link_faults> faults = std::nullopt)
       : net(n), cluster(n), faults_(faults) {
+    // The nodes are not on loopback: without certificates (see
+    // cluster.use_peer_tls) they run the peer port insecure, on purpose.
+    cluster.extra_flags.push_back("--insecure-peers");
     for (std::size_t i = 1; i <= n; ++i) {
       cluster.hosts[i] = network::node_address(i);
       cluster.launch_prefix[i] = net.exec_in(net.node_ns(i));

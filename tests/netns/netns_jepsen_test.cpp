@@ -13,6 +13,7 @@
 
 #include "tests/netns/netns_cluster.hpp"
 #include "tests/support/linearizability.hpp"
+#include "tests/support/test_certs.hpp"
 
 namespace {
 
@@ -118,8 +119,9 @@ struct minority_window {
   std::int64_t from_ns, to_ns;
 };
 
-TEST(NetnsJepsenTest, PartitionsKillsAndSlowLinksKeepTheHistoryLinearizable) {
-  BALLOT_SKIP_WITHOUT_NETNS();
+/// The whole run; with `peer_tls`, the members talk mutual TLS (certificates
+/// from a CA made for the run) through the same proxies and faults.
+void run_jepsen(bool peer_tls) {
   const int seconds = fault_seconds();
   const auto seed = fault_seed();
   std::printf(
@@ -129,8 +131,13 @@ TEST(NetnsJepsenTest, PartitionsKillsAndSlowLinksKeepTheHistoryLinearizable) {
   link_faults faults;
   faults.faults_for_s = seconds;
   faults.seed = seed;
+  std::unique_ptr<test_certs> pki;
+  if (peer_tls)
+    pki = std::make_unique<test_certs>();
   netns_cluster nc{3, faults};
   auto& cluster = nc.cluster;
+  if (pki)
+    cluster.use_peer_tls(*pki);
   // The test's own calls (leader lookups, final reads) come from the client namespace.
   scoped_netns in_clients{nc.net.client_ns()};
   cluster.start_all();
@@ -200,7 +207,7 @@ TEST(NetnsJepsenTest, PartitionsKillsAndSlowLinksKeepTheHistoryLinearizable) {
         break;
     }
     nc.drain();
-    if (HasFatalFailure())
+    if (::testing::Test::HasFatalFailure())
       return;
     std::this_thread::sleep_for(pick(1000, 2000));  // healthy for a moment
   }
@@ -273,6 +280,19 @@ TEST(NetnsJepsenTest, PartitionsKillsAndSlowLinksKeepTheHistoryLinearizable) {
     "was cut off\n[ nemesis ]%s\n",
     load.history.size(), reads, ok, unknown, minority_ops, majority_writes_in_windows,
     actions_text.c_str());
+}
+
+TEST(NetnsJepsenTest, PartitionsKillsAndSlowLinksKeepTheHistoryLinearizable) {
+  BALLOT_SKIP_WITHOUT_NETNS();
+  run_jepsen(false);
+}
+
+// The same run with mutual TLS between the members (issue 11).
+TEST(NetnsJepsenTest, WithPeerTlsPartitionsKillsAndSlowLinksKeepTheHistoryLinearizable) {
+  BALLOT_SKIP_WITHOUT_NETNS();
+  if (!test_certs::openssl_available())
+    GTEST_SKIP() << "no openssl command to make the certificates";
+  run_jepsen(true);
 }
 
 }  // namespace

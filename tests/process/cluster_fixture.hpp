@@ -83,6 +83,8 @@ class cluster_processes {
                             client_endpoint(id), std::string{"--data-dir"}, data_dir(id).string()})
       argv.push_back(arg);
     argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+    if (auto it = node_flags.find(id); it != node_flags.end())
+      argv.insert(argv.end(), it->second.begin(), it->second.end());
     nodes_[id] = std::make_unique<process>(argv);
     ASSERT_TRUE(nodes_[id]->wait_for_output("ballotd ready", 15s))
       << "node " << id << " did not start:\n"
@@ -126,6 +128,22 @@ class cluster_processes {
 
   /// Flags every node is started with, after the standard ones.
   std::vector<std::string> extra_flags;
+  /// Flags of one node, after `extra_flags` (its peer certificate, say).
+  std::map<std::size_t, std::vector<std::string>> node_flags;
+
+  /// Peer TLS for every node: a `member-<id>` certificate (CN and SAN DNS)
+  /// from `pki`, which must outlive the nodes. `pki` is a
+  /// tests/support/test_certs.hpp CA (a template, so this header does not
+  /// need it).
+  template <class Pki>
+  void use_peer_tls(Pki& pki) {
+    for (std::size_t i = 1; i <= n_; ++i) {
+      auto cn = "member-" + std::to_string(i);
+      auto files = pki.issue(cn, cn, {"DNS:" + cn});
+      node_flags[i] = {"--peer-cacert", pki.ca_cert(), "--peer-cert",
+                       files.cert,      "--peer-key",  files.key};
+    }
+  }
 
   /// Where each node listens, for nodes not on 127.0.0.1 (each in its own network namespace).
   std::map<std::size_t, std::string> hosts;

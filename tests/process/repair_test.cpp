@@ -44,8 +44,12 @@ std::string flip_last_vote(const fs::path& dir) {
 
 /// Node `id` logs that it repaired, within `wait`.
 void expect_repaired(cluster_processes& c, std::size_t id, std::chrono::seconds wait = 20s) {
-  EXPECT_TRUE(c.node(id).wait_for_error("repaired", wait)) << "node " << id << " did not repair:\n"
-                                                           << c.node(id).err();
+  bool repaired = c.node(id).wait_for_error("repaired", wait);
+  EXPECT_TRUE(repaired) << "node " << id << " did not repair:\n" << c.node(id).err();
+  if (!repaired)
+    for (std::size_t other = 1; other <= 3; ++other)
+      if (other != id)
+        std::printf("--- node %zu:\n%s\n", other, c.node(other).err().c_str());
 }
 
 std::size_t other_follower(std::size_t leader, std::size_t victim) {
@@ -77,7 +81,9 @@ void repair_under_load(cluster_processes& c, Damage&& damage, const std::string&
   c.kill9(other);
   int before = load.ok_writes;
   std::this_thread::sleep_for(1500ms);
-  EXPECT_GT(load.ok_writes.load(), before) << "no commit with the repaired node's votes";
+  EXPECT_GT(load.ok_writes.load(), before)
+    << "no commit with the repaired node's votes; leader's stderr:\n"
+    << c.node(c.leader() ? c.leader() : leader).err();
   c.start(other);
   std::this_thread::sleep_for(500ms);
   load.stop();

@@ -45,6 +45,14 @@ void oracle::on_submitted_lie(const paxos::command& cmd) {
   lies_[key(cmd.client, cmd.seq)].insert(cmd.payload);
 }
 
+oracle::oracle(std::size_t nodes, std::uint64_t alpha)
+    : truth_(alpha, [nodes] {
+        paxos::configuration c;
+        for (node_id id = 1; id <= nodes; ++id)
+          c.members.push_back({id, {}, {}, paxos::member_role::voter});
+        return c;
+      }()) {}
+
 void oracle::on_vote(node_id node, slot_index slot, const ballot_number& ballot, const value& val) {
   // Only proposed values are chosen: every command in a vote was submitted.
   for (const auto& cmd : val.commands) {
@@ -61,22 +69,76 @@ void oracle::on_vote(node_id node, slot_index slot, const ballot_number& ballot,
     return fail("two values at ballot " + describe(ballot) + " in slot " + std::to_string(slot) +
                 ": " + describe(it->second.val) + " and " + describe(val));
   it->second.voters.insert(node);
-  if (it->second.voters.size() < majority_)
+  // The configuration of a slot is known once every slot alpha before it is
+  // chosen; until then its votes wait (advance evaluates them).
+  if (slot <= prefix_ + truth_.alpha())
+    evaluate(slot, ballot);
+}
+
+void oracle::evaluate(slot_index slot, const ballot_number& ballot) {
+  auto& bv = votes_[slot][ballot];
+  const auto& val = bv.val;
+  // Chosen: a quorum of the VOTERS of the slot's configuration, whoever
+  // else (learners, members that left) voted too.
+  const auto& cfg = truth_.at(slot);
+  std::size_t count = 0;
+  for (auto v : bv.voters)
+    count += cfg.is_voter(v) ? 1 : 0;
+  if (count < cfg.quorum())
     return;
-  // At most one value is chosen per slot.
+  // At most one value is chosen per slot, across configurations.
   auto [c, first] = chosen_.try_emplace(slot, val);
   if (!first && c->second != val)
     return fail("slot " + std::to_string(slot) + " chose two values: " + describe(c->second) +
                 " and then " + describe(val) + " at ballot " + describe(ballot));
   for (const auto& cmd : val.commands)
     chosen_commands_.insert(key(cmd.client, cmd.seq));
+  if (first && slot == prefix_ + 1)
+    advance();
+}
+
+void oracle::advance() {
+  while (!violation_) {
+    auto it = chosen_.find(prefix_ + 1);
+    if (it == chosen_.end())
+      return;
+    for (const auto& cmd : it->second.commands)
+      if (cmd.client == paxos::membership_client && cmd.seq != 0 && changes_.insert(cmd.seq).second)
+        if (auto change = paxos::decode_change(cmd.payload))
+          truth_.apply(it->first, *change);
+    ++prefix_;
+    // Slot prefix_ + alpha now has a known configuration.
+    auto newly = prefix_ + truth_.alpha();
+    if (auto v = votes_.find(newly); v != votes_.end()) {
+      std::vector<ballot_number> ballots;
+      for (auto& [b, bv] : v->second)
+        ballots.push_back(b);
+      for (auto& b : ballots)
+        evaluate(newly, b);
+    }
+    auto waiting = std::move(waiting_learns_);
+    waiting_learns_.clear();
+    for (auto& [node, slot, val] : waiting)
+      on_learned(node, slot, val);
+  }
 }
 
 void oracle::on_learned(node_id node, slot_index slot, const value& val) {
+  if (slot > prefix_ + truth_.alpha()) {
+    waiting_learns_.emplace_back(node, slot, val);
+    return;
+  }
   auto it = chosen_.find(slot);
   if (it == chosen_.end())
     return fail("node " + std::to_string(node) + " learned slot " + std::to_string(slot) + " = " +
-                describe(val) + " but no majority durably voted for it");
+                describe(val) + " but no quorum of its configuration (voters " +
+                [&] {
+                  std::string v;
+                  for (auto id : truth_.at(slot).voters())
+                    v += (v.empty() ? "" : ",") + std::to_string(id);
+                  return v;
+                }() +
+                ") durably voted for it");
   if (it->second != val)
     return fail("node " + std::to_string(node) + " learned slot " + std::to_string(slot) + " = " +
                 describe(val) + " but " + describe(it->second) + " was chosen");
@@ -137,6 +199,12 @@ void oracle::on_read(std::uint64_t client, std::size_t floor, std::size_t seen) 
 }
 
 bool oracle::check_commits(const std::map<node_id, slot_index>& commit_indexes) {
+  if (!waiting_learns_.empty()) {
+    auto& [node, slot, val] = waiting_learns_.front();
+    fail("node " + std::to_string(node) + " learned slot " + std::to_string(slot) + " = " +
+         describe(val) + " but the slots that fix its configuration were never all chosen");
+    return false;
+  }
   slot_index first = commit_indexes.begin()->second;
   for (const auto& [node, commit] : commit_indexes)
     if (commit != first) {

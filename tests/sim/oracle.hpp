@@ -5,9 +5,11 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "actors/paxos/membership.hpp"
 #include "actors/paxos/types.hpp"
 
 namespace ballot::sim {
@@ -23,7 +25,24 @@ using paxos::value;
 /// kept and the run stops there.
 class oracle {
  public:
-  explicit oracle(std::size_t nodes) : majority_(nodes / 2 + 1) {}
+  /// `nodes` voters 1..nodes bootstrap the cluster; `alpha` as the replicas
+  /// use it (see RECONFIGURATION.md): the oracle computes the configuration
+  /// of each slot from the chosen log itself.
+  explicit oracle(std::size_t nodes, std::uint64_t alpha = 1);
+
+  /// Whether (client, seq) is in a chosen slot (membership changes, which
+  /// never reach a state machine).
+  bool chosen(std::uint64_t client, std::uint64_t seq) const {
+    return chosen_commands_.count(key(client, seq)) != 0;
+  }
+  /// The configuration of the slot after the chosen prefix (what a change
+  /// asked now applies to).
+  const paxos::configuration& latest_configuration() const { return truth_.latest(); }
+  /// Whether a chosen change has not taken effect yet (its epoch starts
+  /// after the slot following the chosen prefix).
+  bool change_pending() const { return truth_.epochs().rbegin()->first > prefix_ + 1; }
+  /// Every slot up to here is chosen.
+  slot_index chosen_prefix() const { return prefix_; }
 
   /// A client submitted this command (only such commands may be chosen). A
   /// leader that rewrites a command's payload (stamps its clock into it)
@@ -71,7 +90,21 @@ class oracle {
   /// Every live replica reached the same commit index (else fails).
   bool check_commits(const std::map<node_id, slot_index>& commit_indexes);
 
-  std::size_t majority_;
+  /// Evaluates slot `slot`, ballot `b` against the quorum of the slot's
+  /// configuration, which must be known.
+  void evaluate(slot_index slot, const ballot_number& b);
+  /// Applies newly contiguous chosen slots to `truth_` and evaluates the
+  /// votes and learns that waited for their configuration.
+  void advance();
+
+  /// The membership of the chosen log (never pruned: old slots keep theirs).
+  paxos::membership truth_;
+  /// Every slot up to here is chosen and applied to `truth_`.
+  slot_index prefix_ = 0;
+  /// Membership changes applied (the learner deduplicates them too).
+  std::set<std::uint64_t> changes_;
+  /// Learns of slots whose configuration was not known yet.
+  std::vector<std::tuple<node_id, slot_index, value>> waiting_learns_;
   std::optional<std::string> violation_;
   /// Every submitted command, by "client:seq", with its payload.
   std::map<std::string, std::set<std::string>> submitted_;

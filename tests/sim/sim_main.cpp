@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
   };
   std::uint64_t failures = 0, slots = 0, acked = 0, messages = 0, crashes = 0, partitions = 0,
                 disk_faults = 0;
-  std::uint64_t fresh_reads = 0, minority_reads = 0;
+  std::uint64_t fresh_reads = 0, minority_reads = 0, reconfigurations = 0;
   std::uint64_t ran = 0;
   ballot::sim::lock_stats lt;
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
@@ -142,6 +142,7 @@ int main(int argc, char** argv) {
     partitions += out.partitions;
     fresh_reads += out.fresh_leader_reads;
     minority_reads += out.minority_leader_reads;
+    reconfigurations += out.reconfigurations;
     lt.sessions += out.locks.sessions;
     lt.grants += out.locks.grants;
     lt.expiries += out.locks.expiries;
@@ -198,9 +199,9 @@ int main(int argc, char** argv) {
   if (!locks)
     std::printf(
       "reads: %llu sent to a leader as it was elected, %llu reached a leader cut off "
-      "from the majority\n",
-      static_cast<unsigned long long>(fresh_reads),
-      static_cast<unsigned long long>(minority_reads));
+      "from the majority; %llu membership changes acknowledged\n",
+      static_cast<unsigned long long>(fresh_reads), static_cast<unsigned long long>(minority_reads),
+      static_cast<unsigned long long>(reconfigurations));
   if (locks)
     std::printf(
       "lock workload: %zu sessions, %zu grants, %zu expiries, %zu leader changes; store: %zu "

@@ -1,5 +1,6 @@
 #include "tests/sim/simulation.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <functional>
@@ -7,6 +8,7 @@
 
 #include "tests/sim/describe.hpp"
 #include "tests/sim/forger.hpp"
+#include "tests/sim/reconfig.hpp"
 #include "tests/sim/recording_machine.hpp"
 #include "tests/sim/sim_client.hpp"
 
@@ -42,6 +44,14 @@ struct node {
   bool sync_scheduled = false;
 };
 
+/// Whether the run checks for amnesia and loses disks (drawn in world's
+/// constructor from this stream): those runs do not reconfigure, so the
+/// repair mutants' seeds replay as before reconfiguration existed.
+bool amnesia_run(const options& opts) {
+  std::mt19937_64 disk_rng{opts.seed * 0xD1B54A32D192ED03ULL + 17};
+  return disk_rng() % 2 == 0;
+}
+
 class world final : public lock_host {
  public:
   explicit world(const options& opts)
@@ -49,7 +59,8 @@ class world final : public lock_host {
         rng_(opts.seed * 0x9E3779B97F4A7C15ULL + opts.nodes),
         scenario_rng_(opts.seed * 0xD1B54A32D192ED03ULL + opts.nodes),
         sides_(opts.work == options::workload::lock || scenario_rng_() % 2 == 0),
-        oracle_(opts.nodes) {
+        reconf_(opts.seed, opts.nodes, opts.work == options::workload::log && !amnesia_run(opts)),
+        oracle_(opts.nodes, reconf_.alpha()) {
     // Fault rates are drawn per run, so seeds span calm and very hostile networks.
     drop_ = uniform(0.0, 0.15);
     duplicate_ = uniform(0.0, 0.05);
@@ -88,6 +99,7 @@ class world final : public lock_host {
       members_.push_back(id);
       nodes_[id];
     }
+    bootstrap_ = members_;
     if (opts.work == options::workload::lock)
       lock_ = std::make_unique<lock_workload>(*this, oracle_, opts.clients, opts.nodes);
     for (node_id id : members_)
@@ -98,6 +110,8 @@ class world final : public lock_host {
           std::to_string(max_sync_delay_) + ", window " + std::to_string(window_) + ", batch " +
           std::to_string(max_batch_) + ", snapshot every " + std::to_string(snapshot_interval_));
     trace(std::string("clients on both sides of partitions: ") + (sides_ ? "yes" : "no"));
+    if (reconf_.enabled())
+      trace("reconfiguration: alpha " + std::to_string(reconf_.alpha()));
     if (lock_)
       trace(lock_->clocks().describe());
     if (lock_) {
@@ -136,6 +150,18 @@ class world final : public lock_host {
         }
       if (lock_)
         housekeeping();
+      drive_operator();
+      for (auto it = leaving_.begin(); it != leaving_.end();) {
+        auto& n = nodes_[*it];
+        if (n.core && !n.core->removed()) {
+          ++it;
+          continue;
+        }
+        trace("node " + std::to_string(*it) +
+              (n.core ? " knows it was removed" : " removed, down"));
+        retire(*it);
+        it = leaving_.erase(it);
+      }
       drive_clients();
       if (tick_ > opts_.fault_ticks && settled()) {
         check_final();
@@ -159,6 +185,7 @@ class world final : public lock_host {
     out.partitions = partitions_;
     out.forged = forged_;
     out.forged_taken = forged_taken_;
+    out.reconfigurations = reconf_.changes();
     out.fresh_leader_reads = fresh_leader_reads_;
     out.minority_leader_reads = minority_leader_reads_;
     if (lock_)
@@ -307,7 +334,15 @@ class world final : public lock_host {
     auto& n = nodes_[id];
     paxos::config cfg;
     cfg.id = id;
-    cfg.members = members_;
+    cfg.members = bootstrap_;
+    cfg.alpha = reconf_.alpha();
+    cfg.promote_max_lag = 20;
+    if (reconf_.enabled()) {
+      // As `ballotd --join` learns them from the cluster.
+      cfg.peers = members_;
+      // A member that never persisted anything never promised nor voted.
+      cfg.joining = id > bootstrap_.size() && n.disk.holds_nothing();
+    }
     cfg.window = window_;
     cfg.max_batch = max_batch_;
     cfg.resend_interval = resend_interval_;
@@ -355,7 +390,10 @@ class world final : public lock_host {
   /// member is whole: two damaged members refuse to repair (by design), and
   /// the run's liveness check would count that as a failure.
   void lose_disk(node_id id) {
-    if (!check_amnesia_ || static_cast<double>(disk_rng_() % 10000) / 10000.0 >= disk_fault_rate_)
+    // A member lost with its disk is replaced (reconfig's "replace"), not
+    // brought back empty under its id.
+    if (!check_amnesia_ || reconf_.enabled() ||
+        static_cast<double>(disk_rng_() % 10000) / 10000.0 >= disk_fault_rate_)
       return;
     for (auto& [other, o] : nodes_) {
       if (other == id)
@@ -391,21 +429,103 @@ class world final : public lock_host {
 
   std::size_t down() const {
     std::size_t result = 0;
-    for (auto& [id, n] : nodes_)
-      result += n.core ? 0 : 1;
+    for (auto id : members_)
+      result += nodes_.at(id).core ? 0 : 1;
     return result;
+  }
+
+  /// The operator: membership changes asked of the cluster (see reconfig.hpp).
+  void drive_operator() {
+    // Not while a change waits to take effect: the voters it replaces may
+    // be needed to get there.
+    bool may_kill =
+      !oracle_.change_pending() && std::all_of(members_.begin(), members_.end(), [&](node_id id) {
+        auto& n = nodes_[id];
+        if (n.disk.holds_nothing() || n.disk.damaged)
+          return false;
+        if (!n.core)
+          return true;
+        // ...and every running member applied the last change and its effect.
+        auto& m = n.core->members();
+        return n.core->repair().normal() &&
+               m.epochs().rbegin()->first <= n.core->commit_index() + 1 &&
+               m.latest() == oracle_.latest_configuration();
+      });
+    auto a =
+      reconf_.next(tick_, oracle_.latest_configuration(), tick_ < opts_.fault_ticks, may_kill);
+    if (a.what == reconfigurator::action::kind::kill) {
+      // Dead for good, but a voter until its removal takes effect: it counts
+      // as down, and nothing restarts it.
+      trace("operator: node " + std::to_string(a.victim) + " dies for good");
+      if (nodes_[a.victim].core)
+        crash(a.victim, false);
+      dead_.insert(a.victim);
+      return;
+    }
+    if (a.what != reconfigurator::action::kind::change)
+      return;
+    command cmd{paxos::membership_client, a.seq, paxos::encode(a.change)};
+    oracle_.on_submitted(cmd);
+    // The leader it last heard of, else the next member in turn.
+    node_id to = operator_hint_.value_or(0);
+    if (std::find(members_.begin(), members_.end(), to) == members_.end() || !nodes_[to].core) {
+      operator_turn_ = (operator_turn_ + 1) % members_.size();
+      to = members_[operator_turn_];
+    }
+    operator_hint_.reset();
+    trace("operator asks " + std::to_string(to) + ": " + cmd.payload + " (seq " +
+          std::to_string(a.seq) + ")");
+    if (auto& n = nodes_[to]; n.core) {
+      n.core->change_members(a.seq, a.change);
+      flush(to);
+    }
+  }
+
+  void on_operator_reply(const client_reply& r) {
+    if (r.status != paxos::reply_status::ok) {
+      operator_hint_ = r.leader_hint;
+      reconf_.retry_soon(tick_);
+      return;
+    }
+    trace("operator: seq " + std::to_string(r.seq) + " -> " + r.result);
+    if (r.result.rfind("ok ", 0) == 0 && !oracle_.chosen(paxos::membership_client, r.seq))
+      return oracle_.fail("the operator got " + r.result + " for change " + std::to_string(r.seq) +
+                          " but no chosen slot holds it");
+    auto out = reconf_.on_result(r.seq, r.result, tick_);
+    // (A message to it may have made its entry already: it runs only now.)
+    if (out.joined != 0 && !nodes_[out.joined].core &&
+        std::find(members_.begin(), members_.end(), out.joined) == members_.end()) {
+      members_.push_back(out.joined);
+      start(out.joined);
+      trace("node " + std::to_string(out.joined) + " joins as a learner");
+    }
+    // A removed member leaves once it saw its removal take effect (a leader
+    // removed drives the slots up to there first), or when it is down.
+    if (out.removed != 0)
+      leaving_.insert(out.removed);
+  }
+
+  /// A removed member leaves the run: no more faults, clients or ticks, and
+  /// it is not waited for at the end. A live one still answers messages (a
+  /// repairing member may ask it what it holds) but stands for nothing.
+  void retire(node_id id) {
+    auto it = std::find(members_.begin(), members_.end(), id);
+    if (it == members_.end())
+      return;
+    members_.erase(it);
+    retired_.insert(id);
   }
 
   void inject_faults() {
     for (node_id id : members_) {
       auto& n = nodes_[id];
-      if (!n.core && tick_ >= n.restart_tick) {
+      if (!n.core && tick_ >= n.restart_tick && dead_.count(id) == 0) {
         start(id);
         trace("restart " + std::to_string(id));
       }
     }
     forge_messages();
-    if (chance(crash_rate_) && down() < max_down_)
+    if (chance(crash_rate_) && down() < max_down_ && !members_.empty())
       crash(members_[below(members_.size())]);
     if (partitioned_ && tick_ >= heal_tick_) {
       for (auto& [id, n] : nodes_)
@@ -440,7 +560,7 @@ class world final : public lock_host {
       auto& n = nodes_[id];
       if (id == forger || !n.core)
         continue;
-      auto env = forge(kind, forger, *n.core, members_.size());
+      auto env = forge(kind, forger, *n.core, highest_id());
       if (opts_.trace)
         trace("forged " + std::to_string(env.from) + "->" + std::to_string(id) + " " +
               describe(env.msg));
@@ -463,6 +583,9 @@ class world final : public lock_host {
     duplicate_ = 0;
     partitioned_ = false;
     std::size_t keep_down = below(2) == 0 ? below((opts_.nodes - 1) / 2 + 1) : 0;
+    // The voters change: every member comes back.
+    if (reconf_.enabled())
+      keep_down = 0;
     // A member that repairs (or may: an empty disk) needs every other member
     // to answer it, by design; liveness then needs them all.
     if (check_amnesia_)
@@ -476,7 +599,7 @@ class world final : public lock_host {
         --keep_down;
         continue;
       }
-      if (!n.core)
+      if (!n.core && dead_.count(id) == 0)
         start(id);
     }
     for (std::size_t i = 0; i < members_.size() && keep_down > 0; ++i)
@@ -591,6 +714,11 @@ class world final : public lock_host {
     for (auto& env : r.messages)
       send(std::move(env));
     for (auto& reply : r.replies) {
+      if (reply.client == paxos::membership_client) {
+        if (!chance(drop_))
+          after(1 + below(max_delay_), [this, reply] { on_operator_reply(reply); });
+        continue;
+      }
       for (std::size_t i = 0; i < clients_.size(); ++i)
         if (clients_[i].id == reply.client && !chance(drop_))
           schedule(event{event::kind::reply, {}, 0, {}, 0, i, reply}, 1 + below(max_delay_));
@@ -726,8 +854,7 @@ class world final : public lock_host {
   void submit(client& c) {
     // Like a real client: go where the hint says, else try the next endpoint
     // (round robin reaches a live node within one lap).
-    c.target = c.hint && *c.hint != c.target ? *c.hint
-                                             : c.target % static_cast<node_id>(members_.size()) + 1;
+    c.target = c.hint && *c.hint != c.target ? *c.hint : next_member(c.target);
     c.hint.reset();
     c.retry_tick = tick_ + c.retry_ticks;
     trace("client " + std::to_string(c.id) + " sends " +
@@ -810,6 +937,19 @@ class world final : public lock_host {
     }
   }
 
+  /// The member after `id` in turn (the first if `id` is none).
+  node_id next_member(node_id id) const {
+    auto it = std::find(members_.begin(), members_.end(), id);
+    if (it == members_.end() || ++it == members_.end())
+      return members_.front();
+    return *it;
+  }
+
+  /// The highest member id anybody may know of: a forged sender is above it.
+  node_id highest_id() const {
+    return std::max<node_id>(nodes_.rbegin()->first, oracle_.latest_configuration().next_id - 1);
+  }
+
   std::size_t pending() const {
     std::size_t result = 0;
     for (auto& c : clients_)
@@ -818,15 +958,20 @@ class world final : public lock_host {
   }
 
   bool settled() {
-    if (lock_ ? !lock_->settled(live_machines()) : pending() != 0)
+    if (lock_ ? !lock_->settled(live_machines())
+              : pending() != 0 || reconf_.busy() || !leaving_.empty())
       return false;
     std::optional<slot_index> commit;
     for (auto& [id, n] : nodes_) {
-      if (!n.core)
+      if (!n.core || retired_.count(id) != 0)
         continue;
       if (!commit)
         commit = n.core->commit_index();
       if (n.core->commit_index() != *commit)
+        return false;
+      // A member that left may have known slots the others must still
+      // learn (from the next leader): every chosen one is waited for.
+      if (reconf_.enabled() && n.core->commit_index() < oracle_.chosen_prefix())
         return false;
     }
     return true;
@@ -850,7 +995,7 @@ class world final : public lock_host {
     std::map<node_id, std::vector<std::string>> logs;
     std::map<node_id, slot_index> commits;
     for (auto& [id, n] : nodes_) {
-      if (!n.core)
+      if (!n.core || retired_.count(id) != 0)
         continue;
       logs[id] = n.machine->log();
       commits[id] = n.core->commit_index();
@@ -865,11 +1010,21 @@ class world final : public lock_host {
   /// Clients on both sides of partitions, and (log workload) reads at fresh
   /// and at cut-off leaders: always in the lock workload, half the log runs.
   bool sides_ = false;
+  /// Half of the log runs change the membership (see reconfig.hpp).
+  reconfigurator reconf_;
   oracle oracle_;
   /// The lock workload (nullptr in the log workload); outlives the nodes'
   /// state machines, which report to it.
   std::unique_ptr<lock_workload> lock_;
+  /// The nodes that run (or are down for a while): removed and dead ones
+  /// leave it. `bootstrap_`: the first ones, the configuration of slot 1.
   std::vector<node_id> members_;
+  std::vector<node_id> bootstrap_;
+  std::optional<node_id> operator_hint_;
+  std::set<node_id> dead_;
+  std::set<node_id> retired_;
+  std::set<node_id> leaving_;
+  std::size_t operator_turn_ = 0;
   std::map<node_id, node> nodes_;
   std::vector<client> clients_;
   std::map<std::pair<std::uint64_t, std::uint64_t>, event> queue_;

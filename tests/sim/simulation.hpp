@@ -54,6 +54,8 @@ struct outcome {
   /// instead of refusing (none, but in a mutant).
   std::size_t forged = 0;
   std::size_t forged_taken = 0;
+  /// Membership changes acknowledged (log workload, half of the runs).
+  std::size_t reconfigurations = 0;
   /// Log workload: reads sent to a leader the moment it was elected, and
   /// reads that reached a leader on the minority side of a partition.
   std::size_t fresh_leader_reads = 0;

@@ -48,12 +48,16 @@ class local_cluster {
       base_.members.push_back(id);
     for (auto id : base_.members)
       start(id);
+    ids_ = base_.members;
   }
 
   paxos::replica& node(paxos::node_id id) { return *nodes_.at(id).core; }
   const std::vector<std::string>& log(paxos::node_id id) { return nodes_.at(id).machine->log; }
   const paxos::durable_state& disk(paxos::node_id id) { return nodes_.at(id).disk; }
-  bool up(paxos::node_id id) const { return nodes_.at(id).core != nullptr; }
+  bool up(paxos::node_id id) const {
+    auto it = nodes_.find(id);  // a member added but not started yet is down
+    return it != nodes_.end() && it->second.core != nullptr;
+  }
 
   /// Replies to clients, in the order the replicas sent them.
   std::vector<paxos::client_reply> replies;
@@ -72,6 +76,16 @@ class local_cluster {
     nodes_.at(id).machine.reset();
   }
   void restart(paxos::node_id id) { start(id); }
+
+  /// Starts node `id` as one that `ballotd --join` starts: empty, a learner
+  /// until its log promotes it, taking messages from the running members.
+  void join(paxos::node_id id) {
+    auto& n = nodes_[id];
+    n.joining = true;
+    n.peers = ids_;
+    ids_.push_back(id);
+    start(id);
+  }
   /// Plays a lost data directory (or, with `damaged`, one whose recovery
   /// set damage aside) on a crashed node.
   void wipe(paxos::node_id id, bool damaged = false) {
@@ -81,6 +95,11 @@ class local_cluster {
 
   void propose(paxos::node_id id, paxos::command cmd) {
     node(id).propose(std::move(cmd));
+    flush(id);
+  }
+
+  void change(paxos::node_id id, std::uint64_t seq, const paxos::member_change& c) {
+    node(id).change_members(seq, c);
     flush(id);
   }
 
@@ -112,7 +131,7 @@ class local_cluster {
   /// `n` rounds of: every live node ticks, then the network drains.
   void run(std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
-      for (auto id : base_.members)
+      for (auto id : ids_)
         if (up(id)) {
           node(id).tick();
           flush(id);
@@ -124,7 +143,7 @@ class local_cluster {
   /// The live leader with the highest ballot, if any.
   std::optional<paxos::node_id> leader() {
     std::optional<paxos::node_id> best;
-    for (auto id : base_.members)
+    for (auto id : ids_)
       if (up(id) && !isolated_.count(id) && node(id).is_leader() &&
           (!best || node(*best).promised() < node(id).promised()))
         best = id;
@@ -144,6 +163,8 @@ class local_cluster {
     std::unique_ptr<log_machine> machine;
     std::unique_ptr<paxos::replica> core;
     std::uint64_t incarnation = 0;
+    bool joining = false;
+    std::vector<paxos::node_id> peers;
   };
 
   void start(paxos::node_id id) {
@@ -152,6 +173,8 @@ class local_cluster {
     cfg.id = id;
     cfg.seed = base_.seed * 31 + id * 7 + n.incarnation;
     cfg.incarnation = ++n.incarnation;
+    cfg.joining = n.joining && n.disk.holds_nothing();
+    cfg.peers = n.peers;
     n.machine = std::make_unique<log_machine>();
     n.core = std::make_unique<paxos::replica>(cfg, n.disk, *n.machine);
   }
@@ -171,6 +194,8 @@ class local_cluster {
   }
 
   paxos::config base_;
+  /// Every node started (the bootstrap ones, then those that joined).
+  std::vector<paxos::node_id> ids_;
   std::map<paxos::node_id, node_state> nodes_;
   std::deque<paxos::envelope> wire_;
   std::set<paxos::node_id> isolated_;

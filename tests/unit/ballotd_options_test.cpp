@@ -22,9 +22,34 @@ TEST(BallotdOptionsTest, NoFlagsIsTheEmbeddedDefault) {
   EXPECT_EQ(r.opts->data_dir, "ballot-data");
 }
 
+TEST(BallotdOptionsTest, MetricsAreOnForTheEmbeddedDefaultOnlyUnlessAskedFor) {
+  auto embedded = parse({});
+  ASSERT_TRUE(embedded.opts && embedded.opts->metrics);
+  EXPECT_EQ(embedded.opts->metrics->to_string(), "127.0.0.1:7480");
+  EXPECT_FALSE(embedded.opts->metrics_required) << "a taken default port only warns";
+  auto off = parse({"--metrics", "off"});
+  ASSERT_TRUE(off.opts);
+  EXPECT_FALSE(off.opts->metrics);
+  std::vector<std::string> node = {"--id",          "1", "--peers", "1=127.0.0.1:7411", "--client",
+                                   "127.0.0.1:7401"};
+  auto cluster = parse(node);
+  ASSERT_TRUE(cluster.opts) << cluster.error->message;
+  EXPECT_FALSE(cluster.opts->metrics) << "off by default for a cluster node";
+  node.insert(node.end(), {"--metrics", "0.0.0.0:9100"});
+  auto asked = parse(node);
+  ASSERT_TRUE(asked.opts) << asked.error->message;
+  ASSERT_TRUE(asked.opts->metrics);
+  EXPECT_EQ(asked.opts->metrics->to_string(), "0.0.0.0:9100");
+  EXPECT_TRUE(asked.opts->metrics_required);
+  auto bad = parse({"--metrics", "localhost"});
+  ASSERT_TRUE(bad.error);
+  EXPECT_NE(bad.error->message.find("'localhost' for --metrics"), std::string::npos)
+    << bad.error->message;
+}
+
 TEST(BallotdOptionsTest, ClusterNode) {
   auto r = parse({"--id", "2", "--peers", "1=127.0.0.1:7411,2=10.0.0.2:7412,3=h3:7413", "--client",
-                  "127.0.0.1:7402"});
+                  "127.0.0.1:7402", "--insecure-peers"});
   ASSERT_TRUE(r.opts) << r.error->message;
   EXPECT_FALSE(r.opts->embedded);
   EXPECT_EQ(r.opts->id, 2u);
@@ -32,6 +57,49 @@ TEST(BallotdOptionsTest, ClusterNode) {
   EXPECT_EQ(r.opts->peers.at(2).host, "10.0.0.2");
   EXPECT_EQ(r.opts->peers.at(3).port, 7413);
   EXPECT_EQ(r.opts->data_dir, "ballot-data/2");
+  EXPECT_TRUE(r.opts->insecure_peers);
+  EXPECT_FALSE(r.opts->peer_tls());
+}
+
+TEST(BallotdOptionsTest, PeerTlsTakesAllThreeFilesOrNone) {
+  std::vector<std::string> node{
+    "--id", "1", "--peers", "1=10.0.0.1:7411,2=10.0.0.2:7412", "--client", "127.0.0.1:7401"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = node;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return parse(args);
+  };
+  // Members on other hosts and no TLS: refused, naming TLS and the way out.
+  auto r = with({});
+  ASSERT_TRUE(r.error);
+  EXPECT_NE(r.error->message.find("TLS"), std::string::npos) << r.error->message;
+  EXPECT_NE(r.error->message.find("--insecure-peers"), std::string::npos) << r.error->message;
+  EXPECT_NE(r.error->message.find("10.0.0.1"), std::string::npos) << r.error->message;
+  // Two of three files: the missing one is named.
+  r = with({"--peer-cacert", "ca.pem", "--peer-cert", "m1.pem"});
+  ASSERT_TRUE(r.error);
+  EXPECT_NE(r.error->message.find("missing --peer-key"), std::string::npos) << r.error->message;
+  r = with({"--peer-cert", "m1.pem", "--peer-key", "m1.key"});
+  ASSERT_TRUE(r.error);
+  EXPECT_NE(r.error->message.find("missing --peer-cacert"), std::string::npos);
+  // All three: a TLS node (the files are read when it starts, not here).
+  r = with({"--peer-cacert", "ca.pem", "--peer-cert", "m1.pem", "--peer-key", "m1.key"});
+  ASSERT_TRUE(r.opts) << r.error->message;
+  EXPECT_TRUE(r.opts->peer_tls());
+  EXPECT_EQ(r.opts->peer_key, "m1.key");
+  // --insecure-peers is a switch: the next flag is not its value.
+  r = with({"--insecure-peers", "--tick-ms", "20"});
+  ASSERT_TRUE(r.opts) << r.error->message;
+  EXPECT_TRUE(r.opts->insecure_peers);
+  EXPECT_EQ(r.opts->tick_ms, 20u);
+  r = with({"--insecure-peers=maybe"});
+  ASSERT_TRUE(r.error);
+  EXPECT_NE(r.error->message.find("--insecure-peers"), std::string::npos);
+  // All members on loopback: no TLS needed.
+  r = parse({"--id", "1", "--peers", "1=127.0.0.1:7411,2=localhost:7412,3=127.0.0.3:7413",
+             "--client", "127.0.0.1:7401"});
+  ASSERT_TRUE(r.opts) << r.error->message;
+  EXPECT_FALSE(r.opts->peer_tls());
 }
 
 TEST(BallotdOptionsTest, ErrorsNameTheFlagAndTheValue) {

@@ -191,7 +191,7 @@ TEST(LearnerTest, InstallReplacesStateOnlyWhenAhead) {
   std::vector<learner::applied> done;
   l.learn(1, batch({{7, 1, "a"}}), out, done);
   l.learn(5, batch({{8, 1, "e"}}), out, done);
-  snapshot snap{4, "a;b;c;d;", {{7, {{4, "r4"}}, 3, {}, 0}}};
+  snapshot snap{4, "a;b;c;d;", {{7, {{4, "r4"}}, 3, {}, 0}}, {}};
   EXPECT_TRUE(l.install(snap, done));
   EXPECT_EQ(l.commit_index(), 5u);  // slot 5 applied on top
   EXPECT_EQ(sm.log, (std::vector<std::string>{"a", "b", "c", "d", "e"}));
@@ -203,7 +203,7 @@ TEST(LearnerTest, InstallReplacesStateOnlyWhenAhead) {
 
 TEST(LearnerTest, RestartFromSnapshotThenLog) {
   durable_state disk;
-  disk.snap = snapshot{2, "a;b;", {}};
+  disk.snap = snapshot{2, "a;b;", {}, {}};
   disk.chosen[3] = batch({{1, 3, "c"}});
   snap_machine sm;
   learner l{disk, sm};

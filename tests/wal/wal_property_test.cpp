@@ -72,6 +72,9 @@ class generator {
         rec.results.emplace_back(below(100), std::string(below(20), 'r'));
       snap.clients.push_back(std::move(rec));
     }
+    // The membership epochs travel with the snapshot (absent in old ones).
+    if (below(2) == 0)
+      snap.members = "E " + std::to_string(snap.last + 1) + " 5\nM 1 v a:1 b:1\nM 4 l c:1 d:1\n";
     floor_ = snap.last;
     rd.compacted = compact(state, std::move(snap));
     return rd;

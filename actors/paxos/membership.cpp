@@ -1,0 +1,247 @@
+#include "actors/paxos/membership.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <sstream>
+
+namespace ballot::paxos {
+
+namespace {
+
+/// Most members (voters and learners) in one configuration: every member
+/// gets every heartbeat, and a log entry must stay small.
+constexpr std::size_t max_members = 64;
+constexpr std::size_t max_address_bytes = 255;
+
+}  // namespace
+
+std::size_t quorum_of(std::size_t voters) {
+#ifdef BALLOT_MUTANT_SMALL_QUORUM
+  return voters / 2;
+#else
+  return voters / 2 + 1;
+#endif
+}
+
+const member* configuration::find(node_id id) const {
+  auto it = std::find_if(members.begin(), members.end(), [&](auto& m) { return m.id == id; });
+  return it == members.end() ? nullptr : &*it;
+}
+
+bool configuration::is_voter(node_id id) const {
+  auto* m = find(id);
+  return m && m->role == member_role::voter;
+}
+
+std::vector<node_id> configuration::voters() const {
+  std::vector<node_id> out;
+  for (auto& m : members)
+    if (m.role == member_role::voter)
+      out.push_back(m.id);
+  return out;
+}
+
+std::vector<node_id> configuration::ids() const {
+  std::vector<node_id> out;
+  for (auto& m : members)
+    out.push_back(m.id);
+  return out;
+}
+
+std::size_t configuration::quorum() const {
+  return quorum_of(voters().size());
+}
+
+bool valid_address(const std::string& a) {
+  return !a.empty() && a.size() <= max_address_bytes &&
+         std::none_of(a.begin(), a.end(), [](char c) { return c <= ' ' || c == '|'; });
+}
+
+std::string encode(const member_change& c) {
+  switch (c.what) {
+    case member_change::kind::add_learner:
+      return "member|add|" + c.peer + "|" + c.client;
+    case member_change::kind::promote:
+      return "member|promote|" + std::to_string(c.id);
+    case member_change::kind::remove:
+      return "member|remove|" + std::to_string(c.id);
+  }
+  return {};
+}
+
+namespace {
+
+std::optional<node_id> parse_id(const std::string& s) {
+  if (s.empty() || s.size() > 10 || !std::all_of(s.begin(), s.end(), ::isdigit))
+    return std::nullopt;
+  auto v = std::stoull(s);
+  if (v == 0 || v > std::numeric_limits<node_id>::max())
+    return std::nullopt;
+  return static_cast<node_id>(v);
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    auto end = s.find(sep, start);
+    out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos)
+      return out;
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+std::optional<member_change> decode_change(const std::string& payload) {
+  if (payload.size() > 2 * max_address_bytes + 32)
+    return std::nullopt;
+  auto parts = split(payload, '|');
+  if (parts.size() < 3 || parts[0] != "member")
+    return std::nullopt;
+  member_change c;
+  if (parts[1] == "add" && parts.size() == 4 && valid_address(parts[2]) &&
+      valid_address(parts[3])) {
+    c.what = member_change::kind::add_learner;
+    c.peer = parts[2];
+    c.client = parts[3];
+    return c;
+  }
+  if (parts.size() != 3)
+    return std::nullopt;
+  auto id = parse_id(parts[2]);
+  if (!id)
+    return std::nullopt;
+  c.id = *id;
+  if (parts[1] == "promote")
+    c.what = member_change::kind::promote;
+  else if (parts[1] == "remove")
+    c.what = member_change::kind::remove;
+  else
+    return std::nullopt;
+  return c;
+}
+
+membership::membership(std::uint64_t alpha, configuration initial) : alpha_(alpha > 0 ? alpha : 1) {
+  for (auto& m : initial.members)
+    initial.next_id = std::max<node_id>(initial.next_id, m.id + 1);
+  epochs_.emplace(1, std::move(initial));
+}
+
+const configuration& membership::at(slot_index slot) const {
+  auto it = epochs_.upper_bound(slot);
+  return it == epochs_.begin() ? it->second : std::prev(it)->second;
+}
+
+std::vector<node_id> membership::everyone() const {
+  std::vector<node_id> out;
+  for (auto& [start, cfg] : epochs_)
+    for (auto& m : cfg.members)
+      if (std::find(out.begin(), out.end(), m.id) == out.end())
+        out.push_back(m.id);
+  return out;
+}
+
+slot_index membership::same_voters_until(slot_index from) const {
+  auto voters = at(from).voters();
+  for (auto it = epochs_.upper_bound(from); it != epochs_.end(); ++it)
+    if (it->second.voters() != voters)
+      return it->first - 1;
+  return std::numeric_limits<slot_index>::max();
+}
+
+std::string membership::apply(slot_index slot, const member_change& c) {
+  // Validated against the newest configuration (changes in flight
+  // included), at apply time: every replica refuses the same changes.
+  auto next = latest();
+  std::string result = "ok " + std::to_string(c.id);
+  auto it =
+    std::find_if(next.members.begin(), next.members.end(), [&](auto& m) { return m.id == c.id; });
+  if (c.what == member_change::kind::add_learner) {
+    if (next.members.size() >= max_members)
+      return "refused: the cluster has " + std::to_string(max_members) + " members already";
+    for (auto& m : next.members)
+      if ((!m.peer.empty() && m.peer == c.peer) || (!m.client.empty() && m.client == c.client))
+        return "refused: member " + std::to_string(m.id) + " has that address already";
+    member m{next.next_id++, c.peer, c.client, member_role::learner};
+    result = "ok " + std::to_string(m.id);
+    next.members.push_back(std::move(m));
+  } else if (it == next.members.end()) {
+    return "refused: no member " + std::to_string(c.id);
+  } else if (c.what == member_change::kind::promote) {
+    if (it->role == member_role::voter)
+      return "refused: member " + std::to_string(c.id) + " is a voter already";
+    it->role = member_role::voter;
+  } else {
+    if (it->role == member_role::voter && next.voters().size() == 1)
+      return "refused: member " + std::to_string(c.id) + " is the last voter";
+    next.members.erase(it);
+  }
+#ifdef BALLOT_MUTANT_CONFIG_BEFORE_WINDOW
+  // Takes effect at the next slot, which a pipelining leader may already
+  // have proposed under the previous configuration.
+  slot_index start = slot + 1;
+#else
+  slot_index start = slot + alpha_;
+#endif
+  // A later change takes effect after an earlier one (starts only grow):
+  // both apply to the configuration from their start on.
+  start = std::max(start, epochs_.rbegin()->first);
+  epochs_[start] = std::move(next);
+  return result;
+}
+
+void membership::prune(slot_index commit) {
+  // The epoch that governs commit + 1 stays, and every later one.
+  auto keep = epochs_.upper_bound(commit + 1);
+  if (keep == epochs_.begin())
+    return;
+  epochs_.erase(epochs_.begin(), std::prev(keep));
+}
+
+std::string membership::encode() const {
+  std::ostringstream out;
+  for (auto& [start, cfg] : epochs_) {
+    out << "E " << start << ' ' << cfg.next_id << '\n';
+    for (auto& m : cfg.members)
+      out << "M " << m.id << ' ' << (m.role == member_role::voter ? 'v' : 'l') << ' '
+          << (m.peer.empty() ? "-" : m.peer) << ' ' << (m.client.empty() ? "-" : m.client) << '\n';
+  }
+  return out.str();
+}
+
+std::optional<membership> membership::decode(std::uint64_t alpha, const std::string& bytes) {
+  std::map<slot_index, configuration> epochs;
+  configuration* current = nullptr;
+  for (auto& line : split(bytes, '\n')) {
+    if (line.empty())
+      continue;
+    auto f = split(line, ' ');
+    if (f[0] == "E" && f.size() == 3) {
+      auto next = parse_id(f[2]);
+      if (!next || f[1].empty() || f[1].size() > 19 ||
+          !std::all_of(f[1].begin(), f[1].end(), ::isdigit) || epochs.size() >= max_members)
+        return std::nullopt;
+      current = &epochs[std::stoull(f[1])];
+      current->next_id = *next;
+    } else if (f[0] == "M" && f.size() == 5 && current && current->members.size() < max_members) {
+      auto id = parse_id(f[1]);
+      auto addr = [](const std::string& a) { return a == "-" ? std::string{} : a; };
+      if (!id || (f[2] != "v" && f[2] != "l") || (f[3] != "-" && !valid_address(f[3])) ||
+          (f[4] != "-" && !valid_address(f[4])))
+        return std::nullopt;
+      current->members.push_back(
+        {*id, addr(f[3]), addr(f[4]), f[2] == "v" ? member_role::voter : member_role::learner});
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (epochs.empty() || epochs.begin()->second.voters().empty())
+    return std::nullopt;
+  membership m(alpha, configuration{});
+  m.epochs_ = std::move(epochs);
+  return m;
+}
+
+}  // namespace ballot::paxos

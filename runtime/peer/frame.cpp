@@ -1,0 +1,226 @@
+#include "runtime/peer/frame.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ballot::peer {
+
+namespace {
+
+void put_le(char* out, std::uint64_t v, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+std::uint64_t get_le(const char* in, std::size_t n) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    v |= std::uint64_t{static_cast<unsigned char>(in[i])} << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+std::optional<frame_kind> kind_from_byte(std::uint8_t b) {
+  switch (b) {
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+    case 6:
+    case 7:
+    case 8:
+    case 9:
+    case 10:
+    case 11:
+    case 12:
+    case 13:
+    case 20:
+    case 21:
+    case 22:
+    case 23:
+    case 24:
+    case 25:
+      return static_cast<frame_kind>(b);
+    default:
+      return std::nullopt;
+  }
+}
+
+const char* kind_name(frame_kind k) {
+  switch (k) {
+    case frame_kind::hello:
+      return "hello";
+    case frame_kind::prepare:
+      return "prepare";
+    case frame_kind::promise:
+      return "promise";
+    case frame_kind::accept:
+      return "accept";
+    case frame_kind::accepted:
+      return "accepted";
+    case frame_kind::reject:
+      return "reject";
+    case frame_kind::heartbeat:
+      return "heartbeat";
+    case frame_kind::heartbeat_ack:
+      return "heartbeat_ack";
+    case frame_kind::catchup_request:
+      return "catchup_request";
+    case frame_kind::catchup_reply:
+      return "catchup_reply";
+    case frame_kind::install_snapshot:
+      return "install_snapshot";
+    case frame_kind::state_query:
+      return "state_query";
+    case frame_kind::state_report:
+      return "state_report";
+    case frame_kind::propose_request:
+      return "propose_request";
+    case frame_kind::propose_reply:
+      return "propose_reply";
+    case frame_kind::read_request:
+      return "read_request";
+    case frame_kind::read_reply:
+      return "read_reply";
+    case frame_kind::status_request:
+      return "status_request";
+    case frame_kind::status_reply:
+      return "status_reply";
+  }
+  return "?";
+}
+
+bool is_request(frame_kind k) {
+  return k == frame_kind::propose_request || k == frame_kind::read_request ||
+         k == frame_kind::status_request;
+}
+
+bool is_reply(frame_kind k) {
+  return k == frame_kind::propose_reply || k == frame_kind::read_reply ||
+         k == frame_kind::status_reply;
+}
+
+std::size_t max_payload(frame_kind k) {
+  switch (k) {
+    case frame_kind::hello:
+    case frame_kind::prepare:
+    case frame_kind::accepted:
+    case frame_kind::reject:
+    case frame_kind::heartbeat:
+    case frame_kind::heartbeat_ack:
+    case frame_kind::catchup_request:
+    case frame_kind::state_query:
+    case frame_kind::state_report:
+    case frame_kind::status_request:
+    case frame_kind::status_reply:
+      return max_small_payload;
+    default:
+      return max_frame_bytes - frame_header_bytes;
+  }
+}
+
+void begin_frame(std::vector<char>& out, frame_kind kind, std::uint32_t from,
+                 std::uint64_t request_id) {
+  out.assign(4 + frame_header_bytes, 0);
+  out[4] = static_cast<char>(kind);
+  put_le(out.data() + 5, from, 4);
+  put_le(out.data() + 9, request_id, 8);
+}
+
+void finish_frame(std::vector<char>& out) {
+  put_le(out.data(), out.size() - 4, 4);
+}
+
+std::vector<char> encode_frame(frame_kind kind, std::uint32_t from, std::uint64_t request_id,
+                               const std::vector<char>& payload) {
+  std::vector<char> out;
+  begin_frame(out, kind, from, request_id);
+  out.insert(out.end(), payload.begin(), payload.end());
+  finish_frame(out);
+  return out;
+}
+
+bool frame_decoder::start_body() {
+  auto raw = static_cast<std::uint8_t>(small_[0]);
+  current_ = item{};
+  current_.raw_kind = raw;
+  current_.frame.from = static_cast<std::uint32_t>(get_le(small_ + 1, 4));
+  current_.frame.request_id = get_le(small_ + 5, 8);
+  remaining_ = length_ - frame_header_bytes;
+  auto kind = kind_from_byte(raw);
+  if (!kind) {
+    current_.is = item::what::unknown_kind;
+  } else if (remaining_ > max_payload(*kind)) {
+    current_.is = item::what::too_large_for_kind;
+  } else {
+    current_.frame.kind = *kind;
+    state_ = state::body;
+    return true;
+  }
+  state_ = state::skip;
+  return true;
+}
+
+bool frame_decoder::feed(const char* data, std::size_t n) {
+  if (failure_ != error::none)
+    return false;
+  while (n > 0 || ((state_ == state::body || state_ == state::skip) && remaining_ == 0)) {
+    switch (state_) {
+      case state::length: {
+        auto take = std::min(n, std::size_t{4} - fill_);
+        std::memcpy(small_ + fill_, data, take);
+        fill_ += take, data += take, n -= take;
+        if (fill_ < 4)
+          break;
+        auto len = get_le(small_, 4);
+        fill_ = 0;
+        if (len > max_frame_bytes || len < frame_header_bytes) {
+          failure_ = len > max_frame_bytes ? error::length_too_large : error::length_too_small;
+          bad_length_ = len;
+          return false;
+        }
+        length_ = static_cast<std::uint32_t>(len);
+        state_ = state::header;
+        break;
+      }
+      case state::header: {
+        auto take = std::min(n, frame_header_bytes - fill_);
+        std::memcpy(small_ + fill_, data, take);
+        fill_ += take, data += take, n -= take;
+        if (fill_ < frame_header_bytes)
+          break;
+        fill_ = 0;
+        start_body();
+        break;
+      }
+      case state::body:
+      case state::skip: {
+        auto take = std::min(n, remaining_);
+        // The payload grows with the bytes that really arrived, never ahead
+        // of them: a peer that announces 500 MiB and sends 10 costs 10.
+        if (state_ == state::body)
+          current_.frame.payload.insert(current_.frame.payload.end(), data, data + take);
+        data += take, n -= take, remaining_ -= take;
+        if (remaining_ == 0) {
+          ready_.push_back(std::move(current_));
+          current_ = item{};
+          state_ = state::length;
+        }
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+std::optional<frame_decoder::item> frame_decoder::next() {
+  if (ready_.empty())
+    return std::nullopt;
+  auto out = std::move(ready_.front());
+  ready_.pop_front();
+  return out;
+}
+
+}  // namespace ballot::peer

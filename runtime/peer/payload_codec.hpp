@@ -1,0 +1,109 @@
+#pragma once
+
+// Internal to the peer library: the payload of each frame kind is one
+// specific type, serialized with CAF's binary serializer through the
+// `inspect` overloads of actors/replica/inspect.hpp. Includes CAF's
+// serializers, so only the peer library's own sources include it.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "caf/binary_deserializer.hpp"
+#include "caf/binary_serializer.hpp"
+
+#include "actors/paxos/messages.hpp"
+#include "actors/replica/inspect.hpp"
+#include "runtime/peer/frame.hpp"
+
+namespace ballot::peer {
+
+/// The frame kind that carries a core message of type T.
+template <class T>
+constexpr frame_kind core_kind();
+#define BALLOT_PEER_CORE_KIND(type, kind)         \
+  template <>                                     \
+  constexpr frame_kind core_kind<paxos::type>() { \
+    return frame_kind::kind;                      \
+  }
+BALLOT_PEER_CORE_KIND(prepare, prepare)
+BALLOT_PEER_CORE_KIND(promise, promise)
+BALLOT_PEER_CORE_KIND(accept, accept)
+BALLOT_PEER_CORE_KIND(accepted, accepted)
+BALLOT_PEER_CORE_KIND(reject, reject)
+BALLOT_PEER_CORE_KIND(heartbeat, heartbeat)
+BALLOT_PEER_CORE_KIND(heartbeat_ack, heartbeat_ack)
+BALLOT_PEER_CORE_KIND(catchup_request, catchup_request)
+BALLOT_PEER_CORE_KIND(catchup_reply, catchup_reply)
+BALLOT_PEER_CORE_KIND(install_snapshot, install_snapshot)
+BALLOT_PEER_CORE_KIND(state_query, state_query)
+BALLOT_PEER_CORE_KIND(state_report, state_report)
+#undef BALLOT_PEER_CORE_KIND
+
+/// A whole frame whose payload is `x` (the serializer appends in place: one
+/// copy of a large snapshot, not two).
+template <class T>
+std::vector<char> make_frame(caf::actor_system& sys, frame_kind kind, std::uint32_t from,
+                             std::uint64_t request_id, const T& x) {
+  std::vector<char> out;
+  begin_frame(out, kind, from, request_id);
+  caf::binary_serializer sink{sys, out};
+  // CAF 0.17 inspects through non-const references; saving does not modify.
+  auto err = sink(const_cast<T&>(x));
+  static_cast<void>(err);  // writing to memory cannot fail
+  finish_frame(out);
+  return out;
+}
+
+/// Decodes a payload as T; false unless it is exactly one well-formed T.
+template <class T>
+bool decode_payload(caf::actor_system& sys, const std::vector<char>& payload, T& out) {
+  caf::binary_deserializer src{sys, payload.data(), payload.size()};
+  try {
+    if (auto err = src(out))
+      return false;
+  } catch (...) {
+    // A hostile sequence length can make a container throw (bad_alloc, length_error).
+    return false;
+  }
+  return src.remaining() == 0;
+}
+
+template <class T>
+struct tag_of {
+  using type = T;
+};
+
+/// Decodes a core message frame and calls `f(value)` with the typed value;
+/// false if the kind is not a core message or the payload does not decode.
+template <class F>
+bool visit_core(caf::actor_system& sys, const frame& fr, F&& f) {
+  auto as = [&](auto tag) {
+    typename decltype(tag)::type x;
+    if (!decode_payload(sys, fr.payload, x))
+      return false;
+    f(std::move(x));
+    return true;
+  };
+  switch (fr.kind) {
+#define BALLOT_PEER_CASE(t) \
+  case frame_kind::t:       \
+    return as(tag_of<paxos::t>{});
+    BALLOT_PEER_CASE(prepare)
+    BALLOT_PEER_CASE(promise)
+    BALLOT_PEER_CASE(accept)
+    BALLOT_PEER_CASE(accepted)
+    BALLOT_PEER_CASE(reject)
+    BALLOT_PEER_CASE(heartbeat)
+    BALLOT_PEER_CASE(heartbeat_ack)
+    BALLOT_PEER_CASE(catchup_request)
+    BALLOT_PEER_CASE(catchup_reply)
+    BALLOT_PEER_CASE(install_snapshot)
+    BALLOT_PEER_CASE(state_query)
+    BALLOT_PEER_CASE(state_report)
+#undef BALLOT_PEER_CASE
+    default:
+      return false;
+  }
+}
+
+}  // namespace ballot::peer

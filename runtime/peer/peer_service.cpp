@@ -1,0 +1,151 @@
+#include "runtime/peer/peer_service.hpp"
+
+#include <atomic>
+#include <thread>
+#include <utility>
+
+#include "caf/all.hpp"
+
+#include "actors/replica/type_ids.hpp"
+#include "runtime/peer/member_link.hpp"
+#include "runtime/peer/payload_codec.hpp"
+
+namespace ballot::peer {
+
+struct peer_service::impl {
+  caf::actor_system* sys = nullptr;
+  caf::actor replica;
+  std::shared_ptr<transport> net;
+  actors::peer_map links;
+
+  /// On the transport's thread: a frame from an authenticated member whose
+  /// `from` is that member. The kind decides the one type it may decode to.
+  std::optional<drop_reason> deliver(std::uint32_t member, frame&& f) {
+    if (is_request(f.kind) || is_reply(f.kind))
+      return to_link(member, std::move(f));
+    bool ok = visit_core(*sys, f, [&](auto&& msg) {
+      // High priority, as the replica sends its own peer messages.
+      caf::anon_send<caf::message_priority::high>(replica, paxos::node_id{f.from}, std::move(msg));
+    });
+    if (!ok)
+      return drop_reason::bad_payload;
+    return std::nullopt;
+  }
+
+  std::optional<drop_reason> to_link(std::uint32_t member, frame&& f) {
+    auto it = links.find(member);
+    if (it == links.end())
+      return drop_reason::not_a_member;
+    auto& link = it->second;
+    auto id = f.request_id;
+    switch (f.kind) {
+      case frame_kind::propose_request: {
+        paxos::command cmd;
+        if (!decode_payload(*sys, f.payload, cmd))
+          return drop_reason::bad_payload;
+        caf::anon_send(link, request_in_atom::value, id, std::move(cmd));
+        return std::nullopt;
+      }
+      case frame_kind::read_request: {
+        std::string query;
+        if (!decode_payload(*sys, f.payload, query))
+          return drop_reason::bad_payload;
+        caf::anon_send(link, request_in_atom::value, id, std::move(query));
+        return std::nullopt;
+      }
+      case frame_kind::status_request:
+        if (!f.payload.empty())
+          return drop_reason::bad_payload;
+        caf::anon_send(link, request_in_atom::value, id);
+        return std::nullopt;
+      case frame_kind::propose_reply: {
+        paxos::client_reply r;
+        if (!decode_payload(*sys, f.payload, r))
+          return drop_reason::bad_payload;
+        caf::anon_send(link, reply_in_atom::value, id, std::move(r));
+        return std::nullopt;
+      }
+      case frame_kind::read_reply: {
+        actors::read_reply r;
+        if (!decode_payload(*sys, f.payload, r))
+          return drop_reason::bad_payload;
+        caf::anon_send(link, reply_in_atom::value, id, std::move(r));
+        return std::nullopt;
+      }
+      case frame_kind::status_reply: {
+        actors::replica_status r;
+        if (!decode_payload(*sys, f.payload, r))
+          return drop_reason::bad_payload;
+        caf::anon_send(link, reply_in_atom::value, id, std::move(r));
+        return std::nullopt;
+      }
+      default:
+        return drop_reason::unexpected_kind;
+    }
+  }
+};
+
+peer_service::peer_service(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+peer_service::~peer_service() {
+  stop();
+}
+
+std::unique_ptr<peer_service> peer_service::start(caf::actor_system& sys, caf::actor replica,
+                                                  service_options opts) {
+  auto p = std::make_unique<impl>();
+  p->sys = &sys;
+  p->replica = replica;
+  transport_options t;
+  t.self = opts.self;
+  t.members = opts.members;
+  t.tls = std::move(opts.tls);
+  t.log = opts.log;
+  // A member may connect and send before the links below exist: the
+  // transport's thread waits the few microseconds until they do.
+  auto* raw = p.get();
+  auto ready = std::make_shared<std::atomic<bool>>(false);
+  t.on_frame = [raw, ready](std::uint32_t member, frame&& f) -> std::optional<drop_reason> {
+    while (!ready->load())
+      std::this_thread::yield();
+    return raw->deliver(member, std::move(f));
+  };
+  p->net = transport::start(std::move(t));
+  for (auto& [id, where] : opts.members) {
+    if (id == opts.self)
+      continue;
+    link_options lo;
+    lo.member = id;
+    lo.self = opts.self;
+    p->links.emplace(id, spawn_member_link(sys, lo, p->net, replica));
+  }
+  ready->store(true);
+  return std::unique_ptr<peer_service>{new peer_service{std::move(p)}};
+}
+
+const actors::peer_map& peer_service::links() const {
+  return impl_->links;
+}
+
+std::string peer_service::drop_summary() const {
+  return impl_->net ? impl_->net->counters().summary() : std::string{};
+}
+
+std::uint64_t peer_service::drops(drop_reason r) const {
+  return impl_->net ? impl_->net->counters().get(r) : 0;
+}
+
+bool peer_service::connected(std::uint32_t member) const {
+  return impl_->net && impl_->net->connected(member);
+}
+
+void peer_service::stop() {
+  if (!impl_->net)
+    return;
+  impl_->net->stop();
+  for (auto& [id, link] : impl_->links)
+    caf::anon_send_exit(link, caf::exit_reason::user_shutdown);
+  impl_->links.clear();
+}
+
+}  // namespace ballot::peer

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "caf/fwd.hpp"
+
+#include "actors/replica/peer_map.hpp"
+#include "runtime/peer/transport.hpp"
+
+/// ballotd's side of the peer port: the transport plus one local link actor
+/// per remote member, wired to the local replica actor. The replica and the
+/// client gateway talk to the links exactly as they would to the members'
+/// replicas; what arrives from the network reaches the replica only as the
+/// core's `(from, M)` messages or as the three member requests.
+namespace ballot::peer {
+
+struct service_options {
+  std::uint32_t self = 0;
+  std::map<std::uint32_t, std::pair<std::string, std::uint16_t>> members;
+  std::optional<tls_material> tls;
+  std::function<void(const std::string&)> log;
+};
+
+class peer_service {
+ public:
+  /// Listens, dials and spawns the links. Throws std::runtime_error (with
+  /// the reason) when it cannot listen or the TLS material does not load.
+  static std::unique_ptr<peer_service> start(caf::actor_system& sys, caf::actor replica,
+                                             service_options opts);
+  ~peer_service();
+
+  /// The link actors by member id (the local replica not included).
+  const actors::peer_map& links() const;
+
+  /// Frames dropped and connections refused so far, by reason.
+  std::string drop_summary() const;
+  /// The same, one reason (thread-safe; for metrics).
+  std::uint64_t drops(drop_reason r) const;
+  /// Whether this node's connection to `member` is up now (thread-safe).
+  bool connected(std::uint32_t member) const;
+
+  /// Stops the transport (joins its thread) and the links.
+  void stop();
+
+  struct impl;
+
+ private:
+  explicit peer_service(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace ballot::peer
