@@ -56,6 +56,10 @@ struct config {
   std::size_t catchup_batch = 64;
   /// Most payload bytes in one catch-up reply (at least one value is sent).
   std::size_t catchup_bytes = 4u << 20;
+  /// A member that was sent a snapshot gets another one only once it has
+  /// moved past it or this many ticks later (the first may have been lost):
+  /// the state is sent once, not once per catch-up request.
+  std::uint32_t snapshot_resend_ticks = 100;
   /// An unanswered phase 2a is sent again to a member only this many ticks
   /// after it last went there: a large one may still be on its way, and
   /// re-sending it every heartbeat would multiply it in the network's buffers.
@@ -77,9 +81,15 @@ struct config {
   /// every client. A retry must never come later than this after its
   /// client's last applied command (clients stop retrying long before).
   std::uint64_t dedup_ttl_ms = 3600u * 1000u;
-  /// Take a snapshot (and compact the log) every this many applied slots;
-  /// 0 never. Needs a state machine that supports snapshots.
+  /// Take a snapshot (and compact the log) every this many applied slots
+  /// (0: no count bound). Needs a state machine that supports snapshots.
   std::uint64_t snapshot_interval = 10000;
+  /// ... or once the applied slots kept since the last one hold this many
+  /// payload bytes (0: no byte bound). The log is held in memory until a
+  /// snapshot compacts it (and, as votes, once more by the acceptor), so a
+  /// count alone lets 10,000 slots of 1 MiB take 20 GiB; this bounds it by
+  /// bytes whatever the command size.
+  std::size_t snapshot_bytes = std::size_t{256} << 20;
   /// A replica whose disk is empty at start asks its peers whether the
   /// cluster is new before it votes, and one whose disk was damaged repairs
   /// from them (see `rejoin`). Off: an empty disk is a new replica.

@@ -36,6 +36,7 @@ void learner::restore(const paxos::snapshot& snap) {
   }
   commit_ = compacted_ = snap.last;
   chosen_.erase(chosen_.begin(), chosen_.upper_bound(snap.last));
+  applied_bytes_ = 0;
 }
 
 std::optional<paxos::snapshot> learner::make_snapshot() const {
@@ -65,6 +66,7 @@ std::optional<paxos::snapshot> learner::compact() {
     return std::nullopt;
   compacted_ = commit_;
   chosen_.erase(chosen_.begin(), chosen_.upper_bound(commit_));
+  applied_bytes_ = 0;
   return snap;
 }
 
@@ -152,6 +154,7 @@ void learner::apply_contiguous(std::vector<applied>& done) {
       done.push_back(std::move(out));
     }
     ++commit_;
+    applied_bytes_ += payload_bytes(it->second);
     members_.prune(commit_);
     expire_idle();
   }
@@ -168,9 +171,7 @@ std::vector<chosen_entry> learner::chosen_from(slot_index from, std::size_t limi
   std::size_t bytes = 0;
   for (auto it = chosen_.find(from);
        it != chosen_.end() && it->first == from + result.size() && result.size() < limit; ++it) {
-    std::size_t size = 0;
-    for (const auto& c : it->second.commands)
-      size += c.payload.size();
+    auto size = payload_bytes(it->second);
     if (!result.empty() && bytes + size > max_bytes)
       break;
     bytes += size;

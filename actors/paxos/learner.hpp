@@ -67,6 +67,10 @@ class learner {
   /// Every slot up to here is only in the snapshot, no longer in the log.
   slot_index compacted() const { return compacted_; }
 
+  /// Payload bytes of the applied slots still kept (after `compacted`):
+  /// what the next `compact` frees.
+  std::size_t applied_bytes() const { return applied_bytes_; }
+
   /// The applied state at the commit index, or nullopt if the state machine
   /// does not support snapshots.
   std::optional<paxos::snapshot> make_snapshot() const;
@@ -135,6 +139,7 @@ class learner {
   std::map<slot_index, value> chosen_;
   slot_index commit_ = 0;
   slot_index compacted_ = 0;
+  std::size_t applied_bytes_ = 0;
   std::map<std::uint64_t, dedup_entry> clients_;
 };
 

@@ -73,18 +73,6 @@ void proposer::lead(slot_index next_slot) {
   next_slot_ = next_slot;
 }
 
-namespace {
-
-/// The bytes a value costs in flight (its payloads; the framing is small).
-std::size_t value_bytes(const paxos::value& val) {
-  std::size_t n = 0;
-  for (const auto& c : val.commands)
-    n += c.payload.size();
-  return n;
-}
-
-}  // namespace
-
 bool proposer::enqueue(command cmd) {
   if (queued() > 0 && (queued() >= cfg_.max_pending ||
                        pending_bytes_ + cmd.payload.size() > cfg_.max_pending_bytes))
@@ -99,7 +87,7 @@ accept proposer::propose_at(slot_index slot, paxos::value val, slot_index commit
   auto& st = inflight_[slot];
   inflight_bytes_ -= st.bytes;
   st.val = std::move(val);
-  st.bytes = value_bytes(st.val);
+  st.bytes = payload_bytes(st.val);
   inflight_bytes_ += st.bytes;
   st.votes.clear();
   st.sent.clear();

@@ -316,8 +316,14 @@ void replica::on_catchup_request(node_id from, const catchup_request& r) {
   auto& seen = progress_[from];
   seen = std::max(seen, r.from - 1);
   if (r.from <= learner_.compacted()) {
-    if (auto snap = learner_.make_snapshot())
+    auto sent = snapshots_sent_.find(from);
+    if (sent != snapshots_sent_.end() && r.from <= sent->second.last &&
+        ticks_ - sent->second.tick < cfg_.snapshot_resend_ticks)
+      return;  // one is on its way
+    if (auto snap = learner_.make_snapshot()) {
+      snapshots_sent_[from] = snapshot_sent{snap->last, ticks_};
       send(from, install_snapshot{std::move(*snap)});
+    }
     return;
   }
   auto entries = learner_.chosen_from(r.from, cfg_.catchup_batch, cfg_.catchup_bytes);
@@ -350,35 +356,40 @@ void replica::on_install_snapshot(node_id from, const install_snapshot& m) {
 }
 
 void replica::maybe_compact() {
-  if (cfg_.snapshot_interval == 0 || !snapshots_supported_ ||
-      commit_index() < learner_.compacted() + cfg_.snapshot_interval)
+  if (!snapshots_supported_ || commit_index() == learner_.compacted())
+    return;
+  bool by_count =
+    cfg_.snapshot_interval != 0 && commit_index() >= learner_.compacted() + cfg_.snapshot_interval;
+  bool by_bytes = cfg_.snapshot_bytes != 0 && learner_.applied_bytes() >= cfg_.snapshot_bytes;
+  if (!by_count && !by_bytes)
     return;
   auto snap = learner_.compact();
   if (!snap) {
     snapshots_supported_ = false;
     return;
   }
-  compact_to(*snap);
+  compact_to(std::move(*snap));
 }
 
-void replica::compact_to(const paxos::snapshot& snap) {
+void replica::compact_to(paxos::snapshot snap) {
   acceptor_.compact(snap.last);
   durable_state state;
   state.promised = acceptor_.promised();
   state.accepted = acceptor_.votes();
   for (auto& e : learner_.chosen_from(snap.last + 1, std::numeric_limits<std::size_t>::max()))
     state.chosen.emplace(e.slot, std::move(e.val));
-  state.snap = snap;
+  auto last = snap.last;
+  state.snap = std::move(snap);  // a state of hundreds of MiB: not copied
   state.damaged = rejoin_.current() == rejoin::mode::repairing;
   // Records of this step at or below the snapshot are in it already.
-  auto covered = [&](slot_index s) { return s <= snap.last; };
+  auto covered = [&](slot_index s) { return s <= last; };
   auto& acc = out_.accepted;
   acc.erase(std::remove_if(acc.begin(), acc.end(), [&](auto& v) { return covered(v.first); }),
             acc.end());
   auto& ch = out_.chosen;
   ch.erase(std::remove_if(ch.begin(), ch.end(), [&](auto& c) { return covered(c.slot); }),
            ch.end());
-  out_.chosen_votes.erase(out_.chosen_votes.begin(), out_.chosen_votes.upper_bound(snap.last));
+  out_.chosen_votes.erase(out_.chosen_votes.begin(), out_.chosen_votes.upper_bound(last));
   out_.compacted = std::move(state);
 }
 

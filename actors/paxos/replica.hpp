@@ -153,11 +153,12 @@ class replica {
   /// Asks the members this replica knows, in turn, for what it misses.
   void ask_for_catchup();
   void learn(slot_index slot, const value& val);
-  /// Takes a snapshot every `snapshot_interval` applied slots.
+  /// Takes a snapshot every `snapshot_interval` applied slots or
+  /// `snapshot_bytes` applied payload bytes, whichever comes first.
   void maybe_compact();
   /// Drops votes up to `snap.last` and asks the driver to rewrite its disk
   /// as `snap` plus what lies after it.
-  void compact_to(const paxos::snapshot& snap);
+  void compact_to(paxos::snapshot snap);
   void reply_applied(std::vector<learner::applied>& done);
   /// Starts a read confirmation round if reads wait for one; serves the
   /// reads that became safe.
@@ -193,6 +194,15 @@ class replica {
   /// The leader's view of each member's commit index (from its catch-up
   /// requests), for `lag`.
   std::map<node_id, slot_index> progress_;
+  /// The last snapshot sent to each member: its slot and tick. A member
+  /// behind the compacted log asks for catch-up every heartbeat while a
+  /// snapshot of the whole state is still on its way; each would otherwise
+  /// cost the leader another copy of the state and the link another one.
+  struct snapshot_sent {
+    slot_index last = 0;
+    std::uint64_t tick = 0;
+  };
+  std::map<node_id, snapshot_sent> snapshots_sent_;
   std::uint64_t change_counter_ = 0;
   /// Whom a learner that hears no leader asks for catch-up next.
   std::size_t catchup_turn_ = 0;

@@ -58,6 +58,15 @@ struct value {
   friend bool operator!=(const value& a, const value& b) { return !(a == b); }
 };
 
+/// The bytes a value costs in memory, on the wire and in the log (its
+/// payloads; the framing is small). Every byte budget counts with this.
+inline std::size_t payload_bytes(const value& val) {
+  std::size_t n = 0;
+  for (const auto& c : val.commands)
+    n += c.payload.size();
+  return n;
+}
+
 /// One client's entry in the replicated dedup table: the results of its most
 /// recent applied sequence numbers, and the seq at or below which it forgot.
 struct client_record {

@@ -1,9 +1,13 @@
 // ballotd: one node of a Ballot cluster, or (without --id/--peers) a whole
 // three-replica cluster in one process. See `ballotd --help` and SURFACE.md.
+#include <malloc.h>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "runtime/ballotd/node.hpp"
@@ -37,6 +41,15 @@ int main(int argc, char** argv) {
     std::fputs(usage_text(), stdout);
     return 0;
   }
+  // Values of up to 1 MiB pass through every thread (gateway, replica,
+  // peer transport). glibc raises its mmap threshold after each large free
+  // (up to 32 MiB), so such buffers end up in per-thread arenas that keep
+  // their pages after the buffer is freed: resident memory then grows well
+  // past what is live. A fixed threshold keeps every buffer of 256 KiB or
+  // more in its own mapping, returned to the kernel when freed, and two
+  // arenas a core bound the rest (README "Limits and budgets").
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  mallopt(M_ARENA_MAX, 2 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   auto signals = stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // Write errors to a closed pipe must not kill a node.

@@ -65,8 +65,9 @@ class bystander {
   void run() {
     // A client as shipped (the fixture's short attempts are for fail-over
     // tests): one slow answer is waited for, not abandoned for a detour.
+    // 10 s rides over one leader election (see expect_healthy).
     auto opts = cluster_.client_options();
-    opts.timeout = 5s;
+    opts.timeout = 10s;
     opts.attempt_timeout = ballot::client::options{}.attempt_timeout;
     ballot::client::client c{opts};
     for (int n = 0; !stop_; ++n) {
@@ -101,15 +102,18 @@ void expect_healthy(cluster_processes& cluster, bystander& b) {
   EXPECT_GT(b.puts, 3);
   // Half within a second (nine in ten are, measured alone), every one
   // answered: the machine is shared with the rest of the suite, so a few
-  // slow puts (up to 3 s has been seen under 32 writers of 1 MB) are not a
-  // failure, but a queue behind the large writes would be.
+  // slow puts are not a failure, but a queue behind the large writes would
+  // be. The slowest come from checkpoints: under 1 MB writes a node takes
+  // one every 256 MiB of log and pauses for it (about a second for a
+  // 128 MiB state on 2 cores), which can cost a leader election (README
+  // "Limits and budgets"); so up to 8 s, not the 1 s of a quiet cluster.
   auto sorted = b.latencies;
   std::sort(sorted.begin(), sorted.end());
   auto p50 = sorted.empty() ? 0ms : sorted[sorted.size() / 2];
   auto p90 = sorted.empty() ? 0ms : sorted[sorted.size() * 9 / 10];
   EXPECT_LE(p50, 1000ms) << "half of the bystander's 100-byte puts took over " << p50.count()
                          << " ms";
-  EXPECT_LE(b.worst_put, 4000ms) << "a 100-byte put took " << b.worst_put.count() << " ms";
+  EXPECT_LE(b.worst_put, 8000ms) << "a 100-byte put took " << b.worst_put.count() << " ms";
   std::printf(
     "bystander: %d puts, p50 %lld ms, p90 %lld ms, worst %lld ms; peak node RSS %zu MiB\n", b.puts,
     static_cast<long long>(p50.count()), static_cast<long long>(p90.count()),
@@ -289,13 +293,21 @@ TEST(AbuseTest, AWatcherThatNeverConsumesHoldsNothingUp) {
   ballot::client::client c{cluster.client_options()};
   std::vector<std::string> acked;
   std::string value(100'000, 'w');
-  for (int i = 0; i < 100; ++i)
-    if (c.put("w/" + std::to_string(i), value).ok())
-      acked.push_back("w/" + std::to_string(i));
+  // At least 100 puts and at least 2 s of them: the bystander, who puts
+  // every 100 ms, must see the watchers' backlog build up, however fast the
+  // cluster takes the writes.
+  auto until = std::chrono::steady_clock::now() + 2s;
+  for (int i = 0; i < 100 || std::chrono::steady_clock::now() < until; ++i) {
+    auto key = "w/" + std::to_string(i);
+    if (c.put(key, value).ok())
+      acked.push_back(key);
+    else
+      ADD_FAILURE() << "put " << key << " failed";
+  }
   expect_healthy(cluster, b);
   stop = true;
   watcher.join();
-  EXPECT_EQ(acked.size(), 100u);
+  EXPECT_GE(acked.size(), 100u);
   expect_all_present(cluster, acked, 100'000);
 }
 

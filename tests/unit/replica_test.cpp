@@ -279,6 +279,29 @@ TEST(ReplicaTest, CompactsTheLogEverySnapshotInterval) {
   }
 }
 
+// The log is held in memory until a snapshot compacts it: large commands
+// must trigger one by their bytes long before the slot count does.
+TEST(ReplicaTest, CompactsTheLogOnceItsAppliedBytesReachTheBound) {
+  config cfg;
+  cfg.snapshot_interval = 1000;  // never reached here
+  cfg.snapshot_bytes = 10'000;
+  local_cluster c{3, cfg};
+  auto l = *c.elect();
+  for (std::uint64_t i = 1; i <= 7; ++i) {
+    c.propose(l, command{1, i, std::string(3'000, static_cast<char>('a' + i))});
+    c.deliver();
+  }
+  c.run(2);
+  for (node_id id = 1; id <= 3; ++id) {
+    const auto& disk = c.disk(id);
+    ASSERT_TRUE(disk.snap) << "node " << id;
+    // 4 commands of 3,000 bytes cross 10,000: the first snapshot is at the
+    // slot of the fourth (after the leader's first slot, a no-op or not).
+    EXPECT_GE(disk.snap->last, 4u);
+    EXPECT_LE(disk.snap->last, 6u);
+    EXPECT_EQ(c.log(id).size(), 7u);
+  }
+}
 TEST(ReplicaTest, RestartFromASnapshotRestoresStateAndDedup) {
   config cfg;
   cfg.snapshot_interval = 5;
@@ -327,6 +350,45 @@ TEST(ReplicaTest, ReplicaBehindTheSnapshotIsCaughtUpBySnapshotTransfer) {
   EXPECT_EQ(c.node(lagging).commit_index(), c.node(l).commit_index());
   EXPECT_EQ(c.log(lagging), c.log(l));
   ASSERT_TRUE(c.disk(lagging).snap);  // the installed snapshot was persisted
+}
+
+// A member behind the compacted log asks for catch-up every heartbeat while
+// the whole state is on its way to it: the leader sends the snapshot once,
+// and again only after `snapshot_resend_ticks` (the first may be lost).
+TEST(ReplicaTest, ASnapshotOnItsWayIsNotSentAgainForEachCatchUpRequest) {
+  config cfg;
+  cfg.snapshot_interval = 10;
+  cfg.snapshot_resend_ticks = 100;
+  local_cluster c{3, cfg};
+  auto l = *c.elect();
+  node_id lagging = l % 3 + 1;
+  c.isolate(lagging);
+  for (std::uint64_t i = 1; i <= 30; ++i) {
+    c.propose(l, cmd(2, i));
+    c.deliver();
+  }
+  c.run(2);
+  ASSERT_TRUE(c.disk(l).snap);
+  int snapshots = 0;
+  // Snapshots to the lagging member are lost: it keeps asking.
+  c.drop_if = [&](const envelope& env) {
+    if (std::holds_alternative<install_snapshot>(env.msg) && env.to == lagging) {
+      ++snapshots;
+      return true;
+    }
+    return false;
+  };
+  c.heal();
+  for (int i = 0; i < 10; ++i)
+    c.inject(envelope{lagging, l, catchup_request{1}});
+  c.deliver();
+  EXPECT_EQ(snapshots, 1);
+  c.run(cfg.snapshot_resend_ticks + 5);
+  EXPECT_GE(snapshots, 2) << "a lost snapshot is sent again after the resend interval";
+  EXPECT_LE(snapshots, 3) << "not once per request (a request every heartbeat)";
+  c.drop_if = nullptr;
+  c.run(cfg.snapshot_resend_ticks + 50);
+  EXPECT_EQ(c.node(lagging).commit_index(), c.node(l).commit_index());
 }
 
 }  // namespace
