@@ -198,13 +198,22 @@ TEST_F(MetricsProcessTest, HealthIs503OnANodeCutOffFromItsPeersAnd200Again) {
 
 TEST_F(MetricsProcessTest, StatusIsWhatBallotctlJsonStatusSays) {
   auto leader = cluster_.leader();
-  auto a = http_get(ports_[1], "/status");
-  ASSERT_EQ(a.status, 200) << a.body;
-  auto served = nlohmann::json::parse(a.body);
-  auto [code, out] = run(std::string{BALLOTCTL_BIN} + " --endpoints " +
-                         cluster_.client_endpoint(1) + " --json status");
-  ASSERT_EQ(code, 0) << out;
-  auto ctl = nlohmann::json::parse(out);
+  // Node 1 learns of the leader from its heartbeats: compare once both
+  // answers know it (one taken in between would say "no leader" rightly).
+  nlohmann::json served, ctl;
+  ASSERT_TRUE(eventually(
+    [&] {
+      auto a = http_get(ports_[1], "/status");
+      auto [code, out] = run(std::string{BALLOTCTL_BIN} + " --endpoints " +
+                             cluster_.client_endpoint(1) + " --json status");
+      if (a.status != 200 || code != 0)
+        return false;
+      served = nlohmann::json::parse(a.body);
+      ctl = nlohmann::json::parse(out);
+      return served["leader"] == leader && ctl["leader"] == leader;
+    },
+    10s))
+    << "served: " << served.dump() << "\nballotctl: " << ctl.dump();
   // The same keys in the same order, and the same facts.
   std::vector<std::string> served_keys, ctl_keys;
   for (auto& [k, v] : served.items())
