@@ -104,6 +104,9 @@ class replica {
   /// Clients in the replicated dedup table.
   std::size_t dedup_clients() const { return learner_.clients(); }
   const value* chosen(slot_index slot) const { return learner_.chosen(slot); }
+  /// The applied state at the commit index, as a checkpoint would hold it
+  /// (for an online backup); nullopt if the machine takes no snapshots.
+  std::optional<paxos::snapshot> snapshot_now() const { return learner_.make_snapshot(); }
   /// Whether this replica is repairing lost state from its peers (see `rejoin`).
   const paxos::rejoin& repair() const { return rejoin_; }
   /// Messages `step` dropped as insane, by reason (see input_check.hpp).

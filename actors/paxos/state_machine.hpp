@@ -31,6 +31,16 @@ class state_machine {
   /// Replaces the whole state with one `snapshot` returned.
   virtual void restore(const std::string& /*snapshot*/) {}
 
+  /// What a backup's header says of the state: counts an operator can check
+  /// against what was written (README "Backup and restore"); zeros when a
+  /// machine keeps none.
+  struct counts {
+    std::uint64_t revision = 0;
+    std::uint64_t keys = 0;
+    std::uint64_t sessions = 0;
+  };
+  virtual counts describe() const { return {}; }
+
   /// Identifies a command's content for the dedup table, which refuses a
   /// (client, seq) reused for another command. It must ignore what `stamp`
   /// rewrites (a retry may be stamped by another leader) and never be 0.

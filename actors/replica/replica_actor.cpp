@@ -21,6 +21,7 @@
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_response_promise.hpp"
 
+#include "actors/backup/backup_format.hpp"
 #include "actors/paxos/lease_clock.hpp"
 #include "actors/paxos/replica.hpp"
 #include "actors/replica/memory_storage.hpp"
@@ -77,7 +78,7 @@ struct replica_state {
         continue;
       read_reply reply{r.status, {}, r.leader_hint};
       if (r.status == paxos::reply_status::ok)
-        reply.result = sm->query(it->second.query);
+        reply.result = answer(it->second.query);
       if (probe && r.status == paxos::reply_status::ok)
         probe->on_read(std::chrono::steady_clock::now() - it->second.received);
       queries.erase(it);
@@ -95,6 +96,21 @@ struct replica_state {
       sync_scheduled = true;
       self->send(self, sync_atom_v);
     }
+  }
+
+  /// A read's answer at this point of the log: the state machine's, or for
+  /// an online backup the whole applied state with its counts (taken here,
+  /// at one applied index; the gateway streams it while writes go on).
+  std::string answer(const std::string& query) {
+    if (!backup::is_backup_query(query))
+      return sm->query(query);
+    auto snap = core->snapshot_now();
+    if (!snap)
+      return {};
+    auto c = sm->describe();
+    backup::state_summary s{c.revision, c.keys, c.sessions,
+                            static_cast<std::uint32_t>(core->members().latest().members.size())};
+    return backup::encode_backup_state(*snap, s);
   }
 
   /// Makes every appended record durable, then lets the held outputs go.

@@ -172,6 +172,11 @@ std::optional<std::string> service_machine::snapshot() const {
   return out;
 }
 
+paxos::state_machine::counts service_machine::describe() const {
+  auto& keys = locks_.keys();
+  return {keys.revision(), keys.keys().size(), locks_.sessions().sessions().size()};
+}
+
 void service_machine::restore(const std::string& snapshot) {
   auth::auth_store auth;
   std::string_view locks{snapshot};

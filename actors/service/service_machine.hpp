@@ -70,6 +70,7 @@ class service_machine final : public paxos::state_machine {
   std::string query(const std::string& request) const override;
   std::optional<std::string> snapshot() const override;
   void restore(const std::string& snapshot) override;
+  counts describe() const override;
 
   void stamp(std::string& payload, std::uint64_t now_ms) const override;
   /// A lock command's fingerprint leaves out the leader's stamp: a retry

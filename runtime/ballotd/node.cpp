@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -16,13 +17,17 @@
 
 #include "caf/all.hpp"
 
+#include "actors/backup/cluster_id.hpp"
+#include "actors/backup/sha256.hpp"
 #include "actors/replica/replica_actor.hpp"
 #include "actors/replica/type_ids.hpp"
 #include "actors/service/service_machine.hpp"
 #include "runtime/ballotd/client_service.hpp"
+#include "runtime/ballotd/cluster_id_file.hpp"
 #include "runtime/ballotd/node_metrics.hpp"
 #include "runtime/ballotd/observability.hpp"
 #include "runtime/ballotd/peer_prober.hpp"
+#include "runtime/ballotd/restore.hpp"
 #include "runtime/gateway/change_feed.hpp"
 #include "runtime/peer/peer_service.hpp"
 #include "runtime/wal/wal_storage.hpp"
@@ -149,6 +154,19 @@ std::optional<std::string> read_pem(const char* flag, const std::string& path, s
   return std::nullopt;
 }
 
+/// The cluster id the flags ask for: --cluster-id, else derived from
+/// --cluster-token and --peers.
+cluster_id_wish wish_of(const options& o) {
+  if (!o.cluster_id.empty()) {
+    std::string why;
+    return {*backup::parse_cluster_id(o.cluster_id, why), id_origin::explicit_};
+  }
+  std::set<std::uint32_t> members;
+  for (auto& [id, where] : o.peers)
+    members.insert(id);
+  return {backup::derive_cluster_id(o.cluster_token, members), id_origin::derived};
+}
+
 }  // namespace
 
 struct node::impl {
@@ -212,6 +230,10 @@ int node::start() {
     }
     tls = std::move(m);
   }
+  // --restore fills the empty data directory before the log opens it.
+  if (!o.restore.empty())
+    if (auto code = restore_data_dir(o); code != 0)
+      return code;
   if (o.metrics)
     impl_->metrics = std::make_shared<node_metrics>();
   auto* m = impl_->metrics.get();
@@ -227,6 +249,17 @@ int node::start() {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ballotd: cannot use the data directory: %s\n", e.what());
     return exit_data;
+  }
+  // The log created the directory; the cluster id lives beside it.
+  std::string cluster_id;
+  if (!o.embedded) {
+    auto settled = settle_cluster_id(o.data_dir, wish_of(o));
+    if (!settled.error.empty()) {
+      std::fprintf(stderr, "ballotd: %s\n", settled.error.c_str());
+      return settled.bad_file ? exit_data : exit_usage;
+    }
+    cluster_id = settled.id;
+    std::fprintf(stderr, "ballotd: cluster id %s\n", backup::to_hex(cluster_id).c_str());
   }
 
   auto& cfg = impl_->cfg;
@@ -293,6 +326,7 @@ int node::start() {
     for (auto& [id, where] : o.peers)
       po.members[id] = {where.host, where.port};
     po.tls = std::move(tls);
+    po.cluster_id = cluster_id;
     po.log = [](const std::string& line) {
       std::fprintf(stderr, "ballotd: %s\n", line.c_str());
       std::fflush(stderr);

@@ -17,6 +17,7 @@ const char* usage =
   "               [--client-cert FILE --client-key FILE [--client-cacert FILE]\n"
   "                [--client-cert-auth]]\n"
   "               [--peer-cacert FILE --peer-cert FILE --peer-key FILE | --insecure-peers]\n"
+  "               [--cluster-token TEXT | --cluster-id HEX] [--restore FILE]\n"
   "\n"
   "Runs one node of a Ballot cluster. Without --id and --peers it runs the embedded\n"
   "default: a whole three-replica cluster in this process, state in ./ballot-data,\n"
@@ -58,10 +59,19 @@ const char* usage =
   "                         member-<id>); --peer-key FILE: its private key\n"
   "  --insecure-peers       no peer TLS although --peers are not all loopback: any\n"
   "                         host that reaches the peer port can act as a member\n"
+  "  --cluster-token TEXT   at bootstrap the cluster id is SHA-256 of this and the\n"
+  "                         sorted member ids of --peers (give each cluster its own\n"
+  "                         token); kept in <data-dir>/cluster-id. Peers of another\n"
+  "                         cluster are refused (drop reason foreign_cluster)\n"
+  "  --cluster-id HEX       the cluster id itself (64 hex digits), instead\n"
+  "  --restore FILE         initialise an empty --data-dir from a backup made with\n"
+  "                         `ballotctl snapshot save`, as a member of a NEW cluster\n"
+  "                         (id from the backup's id and checksum); then start\n"
   "\n"
   "Prints `ballotd ready id=<id> client=<host:port>` once it serves. SIGINT/SIGTERM\n"
-  "stop it cleanly. Exit codes: 0 clean stop, 2 bad flags or config, 3 unusable or\n"
-  "corrupt data directory.\n";
+  "stop it cleanly. Exit codes: 0 clean stop, 2 bad flags or config (a data\n"
+  "directory of another cluster id, a non-empty one for --restore), 3 unusable or\n"
+  "corrupt data directory (or backup file).\n";
 
 template <class T>
 bool parse_number(const std::string& text, T& out) {
@@ -155,6 +165,18 @@ std::optional<usage_error> apply(options& o, const std::string& key, const std::
     if (value != "true" && value != "false")
       return bad(key, value, "expected true or false (or the flag alone)");
     o.insecure_peers = value == "true";
+  } else if (key == "cluster-token") {
+    o.cluster_token = value;
+  } else if (key == "cluster-id") {
+    bool hex =
+      value.size() == 64 && value.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+    if (!hex)
+      return bad(key, value, "expected 64 hex digits");
+    o.cluster_id = value;
+  } else if (key == "restore") {
+    if (value.empty())
+      return bad(key, value, "expected the path of a backup file");
+    o.restore = value;
   } else {
     return usage_error{"unknown option --" + key};
   }
@@ -277,6 +299,12 @@ parse_result parse_options(const std::vector<std::string>& args) {
   o.embedded = !has_id && !has_peers;
   if (o.embedded && seen.count("metrics") == 0)
     o.metrics = endpoint{"127.0.0.1", 7480};
+  if (!o.cluster_id.empty() && !o.cluster_token.empty())
+    return {std::nullopt, usage_error{"--cluster-id and --cluster-token exclude each other (the "
+                                      "token only derives an id)"}};
+  if (o.embedded && (!o.restore.empty() || !o.cluster_id.empty() || !o.cluster_token.empty()))
+    return {std::nullopt, usage_error{"--restore, --cluster-id and --cluster-token need a cluster "
+                                      "node (--id and --peers)"}};
   if (o.embedded)
     return {o, std::nullopt};
   if (!has_id)

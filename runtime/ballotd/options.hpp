@@ -67,6 +67,14 @@ struct options {
   /// so failing to listen is a usage error (the embedded default only warns).
   std::optional<endpoint> metrics;
   bool metrics_required = false;
+  /// Cluster identity (README "Cluster identity"): at bootstrap the id is
+  /// SHA-256 of --cluster-token and the sorted member ids, unless --cluster-id
+  /// gives it (64 hex digits, kept here as given).
+  std::string cluster_token;
+  std::string cluster_id;
+  /// --restore FILE: initialise the (empty) data directory from a backup
+  /// (README "Backup and restore") before starting.
+  std::string restore;
   bool help = false;
 };
 

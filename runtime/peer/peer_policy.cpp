@@ -1,6 +1,7 @@
 #include "runtime/peer/peer_policy.hpp"
 
 #include <charconv>
+#include <string_view>
 
 namespace ballot::peer {
 
@@ -34,6 +35,8 @@ const char* reason_name(drop_reason r) {
       return "over_budget";
     case drop_reason::not_connected:
       return "not_connected";
+    case drop_reason::foreign_cluster:
+      return "foreign_cluster";
   }
   return "?";
 }
@@ -67,12 +70,22 @@ std::optional<std::uint32_t> peer_policy::member_of_common_name(const std::strin
   return id;
 }
 
-std::optional<std::uint32_t> peer_policy::member_of_hello(const frame& first,
-                                                          drop_reason& why) const {
+std::optional<std::uint32_t> peer_policy::member_of_hello(const frame& first, drop_reason& why,
+                                                          std::uint32_t authenticated) const {
   if (first.kind != frame_kind::hello) {
     why = drop_reason::missing_hello;
     return std::nullopt;
   }
+  // The cluster first: a node of another cluster is told apart from a
+  // stranger, whatever member id it happens to have.
+  if (std::string_view{first.payload.data(), first.payload.size()} != cluster_id_) {
+    why = drop_reason::foreign_cluster;
+    return std::nullopt;
+  }
+  // With TLS the certificate names the member; the frames that follow are
+  // checked against it one by one (`check`), as before hellos were sent.
+  if (authenticated != 0)
+    return authenticated;
   if (!is_other_member(first.from)) {
     why = drop_reason::not_a_member;
     return std::nullopt;

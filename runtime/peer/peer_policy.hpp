@@ -29,10 +29,11 @@ enum class drop_reason : std::uint8_t {
   unexpected_kind,     ///< a hello after the start, or a reply no request waits for
   too_many_connections,
   handshake_timeout,
-  over_budget,    ///< outgoing: the member's queue is full (consensus re-sends)
-  not_connected,  ///< outgoing: no connection to the member right now
+  over_budget,      ///< outgoing: the member's queue is full (consensus re-sends)
+  not_connected,    ///< outgoing: no connection to the member right now
+  foreign_cluster,  ///< the hello carries another cluster's id (the connection is refused)
 };
-constexpr std::size_t drop_reason_count = 14;
+constexpr std::size_t drop_reason_count = 15;
 
 const char* reason_name(drop_reason r);
 
@@ -51,8 +52,10 @@ class drop_counters {
 /// The members and this node's own id; decides on identities and frames.
 class peer_policy {
  public:
-  peer_policy(std::uint32_t self, std::set<std::uint32_t> members)
-      : self_(self), members_(std::move(members)) {}
+  /// `cluster_id` is what every hello must carry (the raw bytes of the
+  /// cluster id, README "Cluster identity").
+  peer_policy(std::uint32_t self, std::set<std::uint32_t> members, std::string cluster_id = {})
+      : self_(self), members_(std::move(members)), cluster_id_(std::move(cluster_id)) {}
 
   /// The certificate common name a member presents: "member-<id>".
   static std::string common_name_of(std::uint32_t id) { return "member-" + std::to_string(id); }
@@ -61,9 +64,13 @@ class peer_policy {
   /// if the name is not exactly `member-<id>` for another member.
   std::optional<std::uint32_t> member_of_common_name(const std::string& cn) const;
 
-  /// The member an insecure connection's first frame names; nullopt (with
-  /// the reason) if it is not a hello naming another member.
-  std::optional<std::uint32_t> member_of_hello(const frame& first, drop_reason& why) const;
+  /// The member a connection's first frame names; nullopt (with the reason)
+  /// if it is not a hello of this cluster naming another member. Every
+  /// connection starts with one, TLS or not; `authenticated` is the member a
+  /// TLS certificate already named (0 without TLS): that is the member then,
+  /// whatever the hello's `from` says (later frames are checked against it).
+  std::optional<std::uint32_t> member_of_hello(const frame& first, drop_reason& why,
+                                               std::uint32_t authenticated = 0) const;
 
   /// Whether a frame from a connection authenticated as `member` is taken;
   /// otherwise the reason to drop it.
@@ -74,6 +81,7 @@ class peer_policy {
  private:
   std::uint32_t self_;
   std::set<std::uint32_t> members_;
+  std::string cluster_id_;
 };
 
 /// A member's queue of outgoing frames, bounded in bytes: past the budget a

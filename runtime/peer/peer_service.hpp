@@ -23,6 +23,8 @@ struct service_options {
   std::uint32_t self = 0;
   std::map<std::uint32_t, std::pair<std::string, std::uint16_t>> members;
   std::optional<tls_material> tls;
+  /// Raw bytes; every hello carries it (see transport_options::cluster_id).
+  std::string cluster_id;
   std::function<void(const std::string&)> log;
 };
 

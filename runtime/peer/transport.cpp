@@ -24,6 +24,17 @@ constexpr std::size_t coalesce_bytes = 256 * 1024;
 /// Connect and TLS handshake of a dial, each.
 constexpr auto dial_timeout = 3 * kj::SECONDS;
 
+/// A cluster id for a log line.
+std::string hex(const std::vector<char>& bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (auto b : bytes) {
+    out += digits[(static_cast<unsigned char>(b) >> 4) & 0xf];
+    out += digits[static_cast<unsigned char>(b) & 0xf];
+  }
+  return out.empty() ? "(none)" : out;
+}
+
 kj::Duration to_kj(std::chrono::milliseconds ms) {
   return ms.count() * kj::MILLISECONDS;
 }
@@ -43,7 +54,7 @@ class log_errors final : public kj::TaskSet::ErrorHandler {
 struct out_conn {
   kj::Own<kj::AsyncIoStream> stream;
   kj::Own<kj::PromiseFulfiller<void>> dead;
-  std::vector<char> hello;               ///< written before any queued frame (insecure peers)
+  std::vector<char> hello;               ///< written before any queued frame
   std::vector<std::vector<char>> batch;  ///< being written
   std::size_t batch_bytes = 0;
   bool writing = false;
@@ -64,6 +75,7 @@ struct in_conn {
   kj::Own<kj::AsyncIoStream> stream;
   std::string address;
   std::uint32_t member = 0;  ///< 0 until authenticated
+  bool greeted = false;      ///< its hello (with this cluster's id) was taken
   frame_decoder decoder;
   std::array<bool, drop_reason_count> logged{};
   kj::Array<kj::byte> buf = kj::heapArray<kj::byte>(64 * 1024);
@@ -156,12 +168,16 @@ struct transport::impl {
   std::size_t inbound = 0;
 
   impl(transport_options o)
-      : opts(std::move(o)), policy(opts.self, [&] {
-          std::set<std::uint32_t> ids;
-          for (auto& [id, where] : opts.members)
-            ids.insert(id);
-          return ids;
-        }()) {
+      : opts(std::move(o)),
+        policy(
+          opts.self,
+          [&] {
+            std::set<std::uint32_t> ids;
+            for (auto& [id, where] : opts.members)
+              ids.insert(id);
+            return ids;
+          }(),
+          opts.cluster_id) {
     for (auto& [id, where] : opts.members)
       if (id != opts.self)
         links.emplace(id, link{outbox{opts.budget_bytes}, {}, false});
@@ -217,9 +233,9 @@ struct transport::impl {
     if (c != nullptr && c->member != 0)
       who += " (member " + std::to_string(c->member) + ")";
     log("peer connection from " + who + ": " + reason_name(r) + ": " + detail +
-          (c != nullptr && c->member != 0 ? "; frame dropped, further ones of this kind on this "
-                                            "connection are only counted"
-                                          : "; connection refused"),
+          (c != nullptr && c->greeted ? "; frame dropped, further ones of this kind on this "
+                                        "connection are only counted"
+                                      : "; connection refused"),
         static_cast<std::size_t>(r));
   }
 
@@ -363,8 +379,10 @@ struct transport::impl {
           c->stream = kj::mv(s);
           auto paf = kj::newPromiseAndFulfiller<void>();
           c->dead = kj::mv(paf.fulfiller);
-          if (tls == nullptr)
-            c->hello = encode_frame(frame_kind::hello, opts.self, 0);
+          // Always, TLS or not: the hello carries the cluster id.
+          c->hello =
+            encode_frame(frame_kind::hello, opts.self, 0,
+                         std::vector<char>(opts.cluster_id.begin(), opts.cluster_id.end()));
           // Nothing comes back on a dialed connection: a read that ends
           // means the member closed it (restarted, or refused us).
           auto* raw = c.get();
@@ -438,26 +456,32 @@ struct transport::impl {
     if (it.is == frame_decoder::item::what::unknown_kind) {
       note(&c, c.address, drop_reason::unknown_kind,
            "kind byte " + std::to_string(it.raw_kind) + " is not in the table");
-      return c.member != 0;
+      return c.greeted;
     }
     if (it.is == frame_decoder::item::what::too_large_for_kind) {
       note(&c, c.address, drop_reason::too_large_for_kind,
            std::string{"a "} + kind_name(static_cast<frame_kind>(it.raw_kind)) +
              " frame over its size cap");
-      return c.member != 0;
+      return c.greeted;
     }
     auto& f = it.frame;
-    if (c.member == 0) {
+    if (!c.greeted) {
       drop_reason why{};
-      auto member = policy.member_of_hello(f, why);
+      auto member = policy.member_of_hello(f, why, c.member);
       if (!member) {
+        c.member = 0;  // logged as a refusal: the connection is closed
         note(&c, c.address, why,
              why == drop_reason::missing_hello
                ? std::string{"first frame is a "} + kind_name(f.kind) + ", not a hello"
+             : why == drop_reason::foreign_cluster
+               ? "hello from member " + std::to_string(f.from) + " of cluster " + hex(f.payload) +
+                   ", not of this cluster " +
+                   hex(std::vector<char>(opts.cluster_id.begin(), opts.cluster_id.end()))
                : "hello names " + std::to_string(f.from) + ", not another member");
         return false;
       }
       c.member = *member;
+      c.greeted = true;
       heard_from(c.member);
       return true;
     }
@@ -478,14 +502,14 @@ struct transport::impl {
   /// it has named its member).
   kj::Promise<void> read(in_conn& c, bool until_member) {
     // Frames decoded from an earlier read first (after a hello, say).
-    while (!(until_member && c.member != 0)) {
+    while (!(until_member && c.greeted)) {
       auto it = c.decoder.next();
       if (!it)
         break;
       if (!take(c, std::move(*it)))
         return kj::READY_NOW;
     }
-    if (until_member && c.member != 0)
+    if (until_member && c.greeted)
       return kj::READY_NOW;
     return c.stream->tryRead(c.buf.begin(), 1, c.buf.size())
       .then([this, &c, until_member](std::size_t n) -> kj::Promise<void> {
@@ -496,6 +520,7 @@ struct transport::impl {
                      ? drop_reason::length_too_large
                      : drop_reason::length_too_small;
           c.member = 0;  // logged as a refusal: the connection is closed
+          c.greeted = false;
           note(&c, c.address, r,
                "frame length " + std::to_string(c.decoder.bad_length()) + " outside 13.." +
                  std::to_string(max_frame_bytes));
@@ -525,8 +550,9 @@ struct transport::impl {
                  "certificate common name '" + cn + "' is not member-<id> of another member");
             return KJ_EXCEPTION(DISCONNECTED, "refused");
           }
+          // Named by its certificate; its hello (below) must agree and
+          // carry this cluster's id before any frame of it is taken.
           c.member = *member;
-          heard_from(c.member);
           return kj::READY_NOW;
         },
         [this, &c](kj::Exception&& e) -> kj::Promise<void> {
@@ -535,14 +561,18 @@ struct transport::impl {
         });
     } else {
       c.stream = kj::mv(s.stream);
-      ready = timer->timeoutAfter(to_kj(opts.handshake_timeout), read(c, true))
-                .then([&c]() -> kj::Promise<void> {
-                  if (c.member == 0)
-                    return KJ_EXCEPTION(DISCONNECTED, "no hello");
-                  return kj::READY_NOW;
-                });
+      ready = kj::READY_NOW;
     }
-    return ready.then([this, &c] { return read(c, false); })
+    return ready
+      .then([this, &c] {
+        return timer->timeoutAfter(to_kj(opts.handshake_timeout), read(c, true))
+          .then([&c]() -> kj::Promise<void> {
+            if (!c.greeted)
+              return KJ_EXCEPTION(DISCONNECTED, "no hello");
+            return kj::READY_NOW;
+          });
+      })
+      .then([this, &c] { return read(c, false); })
       .attach(kj::mv(owned), kj::defer([this] { --inbound; }));
   }
 

@@ -20,7 +20,8 @@
 /// Each member dials every other member and sends only on the connection it
 /// dialed; it receives only on connections it accepted. So a frame's sender
 /// is whoever the accepted connection authenticated (certificate common name
-/// `member-<id>`, or with insecure peers the hello frame's id), and the
+/// `member-<id>`, or with insecure peers the hello frame's id; either way
+/// the hello must carry this cluster's id), and the
 /// dialer checks that the server it reached is the member it meant
 /// (certificate name `member-<id>`) before sending it anything.
 namespace ballot::peer {
@@ -35,8 +36,12 @@ struct transport_options {
   std::uint32_t self = 0;
   /// Every member's peer address ("host", port), this one's included (it listens there).
   std::map<std::uint32_t, std::pair<std::string, std::uint16_t>> members;
-  /// Without it, connections start with a hello naming the member: no authentication.
+  /// Without it, the hello naming the member is all there is: no authentication.
   std::optional<tls_material> tls;
+  /// The raw bytes of the cluster id: every connection starts with a hello
+  /// carrying it (TLS or not), and one from another cluster is refused
+  /// (`foreign_cluster`).
+  std::string cluster_id;
   /// Bytes queued for one member before frames for it are dropped.
   std::size_t budget_bytes = std::size_t{64} << 20;
   std::size_t max_inbound_connections = 64;

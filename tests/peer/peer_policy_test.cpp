@@ -7,11 +7,19 @@ namespace {
 
 using namespace ballot::peer;
 
-frame make(frame_kind k, std::uint32_t from) {
+const std::string cluster_a(32, 'a');
+const std::string cluster_b(32, 'b');
+
+frame make(frame_kind k, std::uint32_t from, const std::string& payload = {}) {
   frame f;
   f.kind = k;
   f.from = from;
+  f.payload.assign(payload.begin(), payload.end());
   return f;
+}
+
+frame hello(std::uint32_t from, const std::string& cluster = cluster_a) {
+  return make(frame_kind::hello, from, cluster);
 }
 
 TEST(PeerPolicyTest, CommonNameMustBeExactlyAnotherMember) {
@@ -25,15 +33,39 @@ TEST(PeerPolicyTest, CommonNameMustBeExactlyAnotherMember) {
 }
 
 TEST(PeerPolicyTest, InsecureConnectionsStartWithAHelloNamingAnotherMember) {
-  peer_policy p{1, {1, 2, 3}};
+  peer_policy p{1, {1, 2, 3}, cluster_a};
   drop_reason why{};
-  EXPECT_EQ(p.member_of_hello(make(frame_kind::hello, 3), why), 3u);
-  EXPECT_FALSE(p.member_of_hello(make(frame_kind::hello, 1), why));  // itself
+  EXPECT_EQ(p.member_of_hello(hello(3), why), 3u);
+  EXPECT_FALSE(p.member_of_hello(hello(1), why));  // itself
   EXPECT_EQ(why, drop_reason::not_a_member);
-  EXPECT_FALSE(p.member_of_hello(make(frame_kind::hello, 9), why));
+  EXPECT_FALSE(p.member_of_hello(hello(9), why));
   EXPECT_EQ(why, drop_reason::not_a_member);
-  EXPECT_FALSE(p.member_of_hello(make(frame_kind::prepare, 2), why));
+  EXPECT_FALSE(p.member_of_hello(make(frame_kind::prepare, 2, cluster_a), why));
   EXPECT_EQ(why, drop_reason::missing_hello);
+}
+
+TEST(PeerPolicyTest, AHelloFromAnotherClusterIsForeignWhateverMemberItNames) {
+  peer_policy p{1, {1, 2, 3}, cluster_a};
+  drop_reason why{};
+  EXPECT_FALSE(p.member_of_hello(hello(2, cluster_b), why));
+  EXPECT_EQ(why, drop_reason::foreign_cluster);
+  EXPECT_FALSE(p.member_of_hello(hello(9, cluster_b), why));
+  EXPECT_EQ(why, drop_reason::foreign_cluster);
+  // No id at all (an old node), or a prefix of the right one.
+  EXPECT_FALSE(p.member_of_hello(hello(2, ""), why));
+  EXPECT_EQ(why, drop_reason::foreign_cluster);
+  EXPECT_FALSE(p.member_of_hello(hello(2, cluster_a.substr(0, 31)), why));
+  EXPECT_EQ(why, drop_reason::foreign_cluster);
+  EXPECT_EQ(reason_name(drop_reason::foreign_cluster), std::string{"foreign_cluster"});
+}
+
+TEST(PeerPolicyTest, WithTlsTheCertificateNamesTheMemberAndTheHelloTheCluster) {
+  peer_policy p{1, {1, 2, 3}, cluster_a};
+  drop_reason why{};
+  EXPECT_EQ(p.member_of_hello(hello(2), why, 2), 2u);
+  EXPECT_EQ(p.member_of_hello(hello(3), why, 2), 2u);
+  EXPECT_FALSE(p.member_of_hello(hello(2, cluster_b), why, 2));
+  EXPECT_EQ(why, drop_reason::foreign_cluster);
 }
 
 TEST(PeerPolicyTest, FramesMustComeFromTheAuthenticatedMember) {

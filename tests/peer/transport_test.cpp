@@ -59,6 +59,14 @@ class PeerTransportTest : public ::testing::Test {
   std::map<std::uint32_t, std::uint16_t> ports{
     {1, free_port()}, {2, free_port()}, {3, free_port()}};
   std::map<std::uint32_t, inbox> boxes;
+  std::string cluster_id = std::string(32, 'c');
+
+  /// The first frame a member sends: its id and the cluster's.
+  std::vector<char> hello_of(std::uint32_t id, const std::string& cluster) {
+    return encode_frame(frame_kind::hello, id, 0,
+                        std::vector<char>(cluster.begin(), cluster.end()));
+  }
+  std::vector<char> hello_of(std::uint32_t id) { return hello_of(id, cluster_id); }
 
   transport_options opts(std::uint32_t self, std::optional<tls_material> tls = std::nullopt) {
     transport_options o;
@@ -66,6 +74,7 @@ class PeerTransportTest : public ::testing::Test {
     for (auto& [id, port] : ports)
       o.members[id] = {"127.0.0.1", port};
     o.tls = std::move(tls);
+    o.cluster_id = cluster_id;
     o.handshake_timeout = 2s;
     auto* box = &boxes[self];
     o.on_frame = [box](std::uint32_t member, frame&& f) -> std::optional<drop_reason> {
@@ -201,7 +210,7 @@ TEST_F(PeerTransportTest, WritingToAMemberThatJustClosedDoesNotStopTrafficToTheO
 
 TEST_F(PeerTransportTest, InsecureConnectionsMustHelloAsAnotherMemberAndNotLieAboutFrom) {
   auto b = transport::start(opts(2));
-  auto hello = [](std::uint32_t id) { return encode_frame(frame_kind::hello, id, 0); };
+  auto hello = [this](std::uint32_t id) { return hello_of(id); };
   // Not a hello first; a hello naming a stranger; one naming the node itself.
   EXPECT_TRUE(raw_send(2, encode_frame(frame_kind::prepare, 1, 0)));
   EXPECT_TRUE(raw_send(2, hello(9)));
@@ -212,12 +221,11 @@ TEST_F(PeerTransportTest, InsecureConnectionsMustHelloAsAnotherMemberAndNotLieAb
   // Member 1 by its hello, then frames in member 3's name, an unknown kind and one good frame.
   auto odd = encode_frame(frame_kind::heartbeat, 1, 0);
   odd[4] = 99;
-  EXPECT_FALSE(raw_send(
-    2,
-    cat({hello(1), encode_frame(frame_kind::accepted, 3, 0),
-         encode_frame(frame_kind::catchup_reply, 3, 0), odd, encode_frame(frame_kind::hello, 1, 0),
-         encode_frame(frame_kind::heartbeat_ack, 1, 0)}),
-    300ms));
+  EXPECT_FALSE(raw_send(2,
+                        cat({hello(1), encode_frame(frame_kind::accepted, 3, 0),
+                             encode_frame(frame_kind::catchup_reply, 3, 0), odd, hello_of(1),
+                             encode_frame(frame_kind::heartbeat_ack, 1, 0)}),
+                        300ms));
   ASSERT_TRUE(eventually([&] { return boxes[2].size() == 1; }));
   {
     std::lock_guard<std::mutex> g{boxes[2].mtx};
@@ -232,6 +240,36 @@ TEST_F(PeerTransportTest, InsecureConnectionsMustHelloAsAnotherMemberAndNotLieAb
   EXPECT_EQ(c.get(drop_reason::unexpected_kind), 1u);
   // The first from_mismatch on that connection was logged, the second only counted.
   EXPECT_TRUE(logged(2, "from_mismatch"));
+}
+
+TEST_F(PeerTransportTest, AMemberOfAnotherClusterIsRefusedAndCounted) {
+  auto b = transport::start(opts(2));
+  // The same member ids and addresses, another cluster id: every connection
+  // it makes is refused at its hello, and nothing it sends arrives.
+  auto saved = cluster_id;
+  cluster_id = std::string(32, 'x');
+  auto foreign = transport::start(opts(1));
+  cluster_id = saved;
+  ASSERT_TRUE(eventually([&] { return b->counters().get(drop_reason::foreign_cluster) >= 1; }));
+  for (int i = 0; i < 5; ++i)
+    foreign->send(2, encode_frame(frame_kind::heartbeat, 1, 0));
+  // A raw hello without any cluster id (a node from before ids) is foreign too.
+  EXPECT_TRUE(raw_send(2, encode_frame(frame_kind::hello, 1, 0)));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(boxes[2].size(), 0u);
+  EXPECT_FALSE(b->connected(1));
+  EXPECT_TRUE(logged(2, "foreign_cluster"));
+  std::string hex_c;
+  for (int i = 0; i < 32; ++i)
+    hex_c += "63";                                         // 'c'
+  EXPECT_TRUE(logged(2, "not of this cluster " + hex_c));  // names both ids
+  EXPECT_EQ(b->counters().get(drop_reason::not_a_member), 0u);
+  // A member of its own cluster still gets in.
+  foreign->stop();
+  auto member = transport::start(opts(1));
+  ASSERT_TRUE(eventually([&] { return member->connected(2); }));
+  member->send(2, encode_frame(frame_kind::heartbeat, 1, 0));
+  ASSERT_TRUE(eventually([&] { return boxes[2].size() == 1; }));
 }
 
 TEST_F(PeerTransportTest, AHandshakeThatNeverComesTimesOut) {

@@ -9,6 +9,10 @@
 //
 //   ballot-forge-peer --target 1=127.0.0.1:7411 --as 2 --from 3
 //                     [--cacert F --cert F --key F] [--wait-ms 3000] [--caf]
+//                     [--cluster-id HEX]
+//
+// `--cluster-id` is the id its hellos carry (the target's own, read from its
+// data directory, to get past the hello to the checks behind it).
 //
 // Prints `connected` or `not connected`, then `sent N frames`, and exits 0.
 #include <chrono>
@@ -24,6 +28,7 @@
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
 
+#include "actors/backup/sha256.hpp"
 #include "actors/kv/command_codec.hpp"
 #include "actors/replica/type_ids.hpp"
 #include "runtime/peer/payload_codec.hpp"
@@ -48,7 +53,7 @@ paxos::value forged_value() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string target, cacert, cert, key;
+  std::string target, cacert, cert, key, cluster_hex;
   std::uint32_t as = 0, from = 0;
   int wait_ms = 3000;
   bool try_caf = false;
@@ -71,6 +76,8 @@ int main(int argc, char** argv) {
       wait_ms = std::stoi(next());
     else if (a == "--caf")
       try_caf = true;
+    else if (a == "--cluster-id")
+      cluster_hex = next();
     else {
       std::fprintf(stderr, "ballot-forge-peer: unknown argument %s\n", a.c_str());
       return 2;
@@ -106,6 +113,10 @@ int main(int argc, char** argv) {
   o.members[as] = {"127.0.0.1", 0};  // it must listen somewhere; nobody dials it
   if (!cert.empty())
     o.tls = peer::tls_material{slurp(cacert), slurp(cert), slurp(key)};
+  if (!cluster_hex.empty() && !backup::from_hex(cluster_hex, o.cluster_id)) {
+    std::fprintf(stderr, "ballot-forge-peer: --cluster-id is not hex\n");
+    return 2;
+  }
   o.log = [](const std::string& line) { std::fprintf(stderr, "forge: %s\n", line.c_str()); };
   auto net = peer::transport::start(o);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);

@@ -10,6 +10,7 @@
 //
 // It does not rely on the core's own checks of ballots and slots: the
 // transport drops these frames before the replica sees them.
+#include <fstream>
 #include <thread>
 
 #include "tests/process/kv_workload.hpp"
@@ -21,11 +22,21 @@ namespace {
 using namespace ballot::testing;
 using namespace std::chrono_literals;
 
+/// The cluster id node `id` keeps (hex): a forger that knows it gets past
+/// the hello to the checks behind it.
+std::string cluster_id_of(cluster_processes& c, std::size_t id) {
+  std::ifstream in{c.data_dir(id) / "cluster-id"};
+  std::string hex;
+  std::getline(in, hex);
+  return hex;
+}
+
 /// Runs ballot-forge-peer against member `target`; returns its output.
 run_result forge(cluster_processes& c, std::size_t target, std::vector<std::string> args) {
   std::vector<std::string> argv{
     FORGE_PEER_BIN, "--target",
-    std::to_string(target) + "=127.0.0.1:" + std::to_string(c.peer_port(target))};
+    std::to_string(target) + "=127.0.0.1:" + std::to_string(c.peer_port(target)), "--cluster-id",
+    cluster_id_of(c, target)};
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = run_program(argv, 60s);
   EXPECT_EQ(r.code, std::optional<int>{0}) << r.out << r.err;

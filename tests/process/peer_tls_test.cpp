@@ -2,6 +2,7 @@
 // put, get and lock; a fourth process without a certificate, with one from
 // another CA, or with member 2's certificate while claiming id 3 is refused
 // (its frames dropped and counted), and the cluster keeps agreeing.
+#include <fstream>
 #include <thread>
 
 #include "tests/process/peer_security.hpp"
@@ -59,7 +60,11 @@ TEST_F(PeerTlsTest, StrangersAreRefusedAndTheClusterKeepsAgreeing) {
   auto member2 = pki->issue("member-2-copy", "member-2", {"DNS:member-2"});
 
   // A fourth ballotd that calls itself member 3, with a peer port of its own
-  // (the real member 3 holds 3's), dialing members 1 and 2.
+  // (the real member 3 holds 3's), dialing members 1 and 2. It carries the
+  // cluster's id (its --peers would derive another, refused as
+  // foreign_cluster before the checks this test is about).
+  std::string cluster_id;
+  std::getline(std::ifstream{cluster.data_dir(1) / "cluster-id"}, cluster_id);
   auto fourth = [&](std::vector<std::string> tls_flags, const std::string& name) {
     auto dir = cluster.dir() / ("fourth-" + name);
     std::string peers = "1=127.0.0.1:" + std::to_string(cluster.peer_port(1)) +
@@ -73,7 +78,9 @@ TEST_F(PeerTlsTest, StrangersAreRefusedAndTheClusterKeepsAgreeing) {
                                   "--client",
                                   "127.0.0.1:" + std::to_string(free_port()),
                                   "--data-dir",
-                                  dir.string()};
+                                  dir.string(),
+                                  "--cluster-id",
+                                  cluster_id};
     argv.insert(argv.end(), tls_flags.begin(), tls_flags.end());
     return std::make_unique<process>(argv);
   };
