@@ -60,7 +60,8 @@ struct Error {
     # keys are gone). Open a new one.
     busy @6 :Void;
     # Try-lock: the lock is held in a conflicting mode, queued for, or in
-    # its lock-delay.
+    # its lock-delay. snapshot: this node streams another backup now (one
+    # at a time); retry later or on another node.
     timeout @7 :Void;
     # A waiting acquire was not granted within its wait; it no longer waits.
     notHeld @8 :Void;
@@ -367,6 +368,49 @@ interface Ballot {
   whoAmI @17 () -> (user :Text, root :Bool, enabled :Bool);
   # The user this connection acts as ("" = none) and whether it has the root
   # role; enabled = authentication is on (as this node has applied it).
+
+  # -- Online backup -------------------------------------------------------
+  snapshot @18 () -> (result :SnapshotResult);
+  # A consistent backup of the live cluster (README "Backup and restore"):
+  # the leader's whole applied state (keys, sessions, locks, users and roles,
+  # the dedup table, the membership) at a linearizable read point, as the
+  # bytes of a backup file (actors/backup/backup_format.hpp) that the caller
+  # pulls in pieces through the stream while writes go on. One stream per
+  # node at a time (`busy` otherwise); root only once authentication is on
+  # (permissionDenied otherwise).
+}
+
+interface SnapshotStream {
+  next @0 () -> (result :ChunkResult);
+  # The next piece of the file (at most 1 MiB), in order; `last` is set on
+  # the final one, after which the stream is over. A stream not pulled for
+  # 30 s is ended by the node (its memory freed; later calls answer
+  # `unavailable`); so is one whose capability the caller drops.
+}
+
+struct ChunkResult {
+  union {
+    chunk @0 :Data;
+    error @1 :Error;
+  }
+  last @2 :Bool;
+}
+
+struct SnapshotInfo {
+  stream @0 :SnapshotStream;
+  totalBytes @1 :UInt64;
+  # The size of the whole file.
+  appliedIndex @2 :UInt64;
+  # The log slot the state is taken at.
+  revision @3 :UInt64;
+  # The key/value store's revision at that point.
+}
+
+struct SnapshotResult {
+  union {
+    info @0 :SnapshotInfo;
+    error @1 :Error;
+  }
 }
 
 # -- Users and roles ---------------------------------------------------------

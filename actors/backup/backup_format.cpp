@@ -138,7 +138,7 @@ std::optional<std::string> make_backup_file(std::string_view cluster_id, std::st
   return out;
 }
 
-backup_check check_backup(std::string_view file) {
+backup_check read_header(std::string_view file) {
   backup_check c;
   auto fail = [&c](std::uint64_t at, std::string why) {
     c.offset = at;
@@ -175,6 +175,21 @@ backup_check check_backup(std::string_view file) {
   if (h.machine_bytes > max_part || h.clients_bytes > max_part || h.members_bytes > max_part ||
       body != h.body_bytes())
     return fail(at_machine_bytes, "the header's sizes do not add up");
+  c.ok = true;
+  return c;
+}
+
+backup_check check_backup(std::string_view file) {
+  auto c = read_header(file);
+  if (!c.ok)
+    return c;
+  c.ok = false;
+  auto fail = [&c](std::uint64_t at, std::string why) {
+    c.offset = at;
+    c.error = std::move(why);
+    return c;
+  };
+  auto body = c.header.body_bytes();
   auto expected = backup_header_bytes + body + backup_trailer_bytes;
   if (file.size() < expected)
     return fail(file.size(), "truncated: " + std::to_string(file.size()) + " bytes of " +

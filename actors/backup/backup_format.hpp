@@ -79,6 +79,10 @@ struct backup_check {
 /// Validates magic, version, sizes and the SHA-256 trailer.
 backup_check check_backup(std::string_view file);
 
+/// The header alone (magic, version and sizes checked, no hashing): what a
+/// node that just made the file says of it.
+backup_check read_header(std::string_view file);
+
 /// Decodes a file that `check_backup` passed into the snapshot it holds;
 /// nullopt (with `why`) if the dedup table does not decode.
 std::optional<paxos::snapshot> snapshot_of(std::string_view file, const backup_header& h,

@@ -20,6 +20,7 @@
 #include "runtime/ballotctl/json.hpp"
 #include "runtime/ballotctl/kv_commands.hpp"
 #include "runtime/ballotctl/lock_commands.hpp"
+#include "runtime/ballotctl/snapshot_commands.hpp"
 #include "runtime/client/client.hpp"
 #include "runtime/client/endpoint.hpp"
 #include "runtime/client/status_json.hpp"
@@ -73,6 +74,14 @@ commands:
                                    expire the session and grant NAME to anybody else.
   check-token NAME TOKEN           is TOKEN the current holder's fencing token of NAME?
                                    prints "valid" (exit 0) or "stale" (exit 1)
+  snapshot save FILE               an online backup of the whole cluster state at one
+                                   point (taken by the leader while writes go on) into
+                                   FILE (written as FILE.part, fsynced, renamed); progress
+                                   on stderr. Root only once authentication is on; exit 1
+                                   if the node streams another backup (busy)
+  snapshot status FILE             checks FILE (SHA-256) and prints its revision, applied
+                                   index, size, keys, sessions, members, cluster id and
+                                   checksum; exit 1 naming the damage and its offset
 
 users, roles and authentication (changes and listings need the root role once
 authentication is on):
@@ -414,7 +423,7 @@ int run(invocation& inv) {
   auto& cmd = inv.command;
   bool is_auth = ctl::is_auth_command(cmd);
   if (!is_auth && cmd != "status" && cmd != "put" && cmd != "get" && cmd != "delete" &&
-      cmd != "list" && cmd != "watch" && cmd != "lock" && cmd != "check-token")
+      cmd != "list" && cmd != "watch" && cmd != "lock" && cmd != "check-token" && cmd != "snapshot")
     throw usage_error{"unknown command '" + cmd + "'"};
   check_flags(inv);
   if (inv.if_version && cmd != "put" && cmd != "delete")
@@ -436,6 +445,12 @@ int run(invocation& inv) {
     expect_args(inv, 2, 2, "NAME TOKEN");
   } else if (cmd == "lock") {
     expect_args(inv, 1, 1, "NAME, then -- and the command to run");
+  } else if (cmd == "snapshot") {
+    expect_args(inv, 2, 2, "save FILE or status FILE");
+    if (inv.args[0] != "save" && inv.args[0] != "status")
+      throw usage_error{"snapshot takes save FILE or status FILE, not '" + inv.args[0] + "'"};
+    if (inv.args[0] == "status")  // a file only: no cluster, no credentials
+      return ctl::run_snapshot_status({inv.json, inv.timeout_s}, inv.args[1]);
   } else {
     expect_args(inv, 1, 1, "KEY");
   }
@@ -499,6 +514,8 @@ int run(invocation& inv) {
   if (cmd == "lock")
     return ctl::run_lock(lock, c);
   ctl::output out{inv.json, inv.timeout_s};
+  if (cmd == "snapshot")
+    return ctl::run_snapshot_save(out, inv.args[1], c);
   if (ctl::is_auth_command(cmd))
     return ctl::run_auth(out, auth, c);
   auto key = inv.args.empty() ? std::string{} : inv.args[0];

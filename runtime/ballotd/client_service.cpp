@@ -100,6 +100,8 @@ std::optional<std::string> client_service::start(
       gw.members.push_back(id);
   }
   gw.client_endpoints[self] = opts.client.to_string();
+  if (!cluster_id.empty())
+    gw.cluster_id = cluster_id;
   if (!opts.embedded)
     gw.max_forward_bytes = 64u << 10;
   gw.max_connections = static_cast<std::size_t>(opts.max_connections);

@@ -52,6 +52,10 @@ class client_service {
   /// flag and the path, if it cannot. Called before anything else starts.
   std::optional<std::string> open_audit(const options& opts);
 
+  /// The cluster id (raw bytes) online backups carry; set before `start`.
+  /// Empty: zeros (the embedded default has none).
+  std::string cluster_id;
+
   /// Starts serving on `opts.client`; the error text if it cannot.
   std::optional<std::string> start(caf::actor_system& sys, const options& opts, std::uint32_t self,
                                    std::shared_ptr<replica_directory> dir,

@@ -346,6 +346,7 @@ int node::start() {
   }
 
   auto self = o.embedded ? 1u : o.id;
+  impl_->clients->cluster_id = cluster_id;
   if (auto err = impl_->clients->start(sys, o, self, impl_->directory, impl_->feed,
                                        m ? m->gateway() : nullptr)) {
     std::fprintf(stderr, "ballotd: cannot serve clients on %s (from --client): %s\n",

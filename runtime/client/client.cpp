@@ -547,6 +547,8 @@ kj::Promise<outcome> client::impl::send(link& l, const call& c, const std::strin
     case op::auth_list:
     case op::whoami:
       return send_auth(l, c);
+    case op::snapshot:
+      return send_backup(l, c);
     case op::status:
       break;
   }

@@ -123,6 +123,20 @@ class watch_handle {
   virtual bool started() const = 0;
 };
 
+/// How an online backup went (see `client::snapshot`).
+struct backup_result {
+  /// ok; overloaded with `busy` when the node streams another backup;
+  /// permission_denied or unauthenticated; unavailable.
+  kv::result_code code = kv::result_code::ok;
+  std::string message;
+  bool busy = false;
+  std::uint64_t total_bytes = 0;
+  std::uint64_t received = 0;
+  std::uint64_t applied_index = 0;
+  std::uint64_t revision = 0;
+  bool ok() const { return code == kv::result_code::ok; }
+};
+
 class client {
  public:
   using callback = std::function<void(kv::result)>;
@@ -263,6 +277,17 @@ class client {
   auth_listing auth_list();
   /// Who this client's connection acts as; open to everybody.
   identity whoami();
+
+  /// Takes an online backup of the cluster (schemas/client.capnp
+  /// `snapshot`): the leader's whole state at one applied index, as the
+  /// bytes of a backup file. `sink` gets each piece in order, on the
+  /// client's I/O thread, with the file's total size; it returns false to
+  /// stop (the call then ends with `unavailable`). Tried on another node
+  /// while no piece has come; a stream that breaks after that ends the call
+  /// (a new backup is a new file). `timeout` bounds the whole transfer.
+  backup_result snapshot(
+    const std::function<bool(const char* data, std::size_t n, std::uint64_t total)>& sink,
+    std::chrono::milliseconds timeout);
 
   /// Runs `fn` on the client's I/O thread after `delay` (unless the client
   /// closes first). For helpers such as `session`'s keep-alive loop.

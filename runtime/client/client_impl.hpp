@@ -50,6 +50,7 @@ enum class op {
   auth_change,
   auth_list,
   whoami,
+  snapshot,
 };
 
 /// The arguments of an auth change (client_auth.cpp).
@@ -70,6 +71,8 @@ struct outcome {
   /// The answers of auth_list and whoami.
   std::shared_ptr<auth_listing> listing;
   std::shared_ptr<identity> who;
+  /// The answer of snapshot.
+  std::shared_ptr<backup_result> backup;
   std::string redirect_to;
   std::string why;
   /// The connection itself failed or hung: open a new one next time.
@@ -106,6 +109,8 @@ struct call {
   std::chrono::milliseconds delay{0};
   /// auth_change: what to change.
   std::shared_ptr<const auth_request> change;
+  /// snapshot: where the pieces go (see client::snapshot).
+  std::shared_ptr<const std::function<bool(const char*, std::size_t, std::uint64_t)>> sink;
   /// Writes: assigned when the write window admits it, then kept for every retry.
   std::uint64_t seq = 0;
   clock_type::time_point deadline;
@@ -132,6 +137,7 @@ struct call {
       case op::lock_info:
       case op::auth_list:
       case op::whoami:
+      case op::snapshot:
         return false;
       default:
         return true;
@@ -253,6 +259,8 @@ struct client::impl {
   /// other call uses it; resolves to it, marked `refused` if the node said no.
   kj::Promise<kj::Own<link>> authenticate(kj::Own<link> l);
   kj::Promise<outcome> send_auth(link& l, const call& c);
+  /// snapshot: the call, then the stream's pieces to the call's sink.
+  kj::Promise<outcome> send_backup(link& l, const call& c);
 
   /// Secrets of the sessions this client opened (or adopted): every later
   /// call on a session carries its secret, whichever node it reaches.

@@ -37,6 +37,8 @@ struct job {
   bridge::reply_handler done;
   /// Forwards since the bridge last asked its own replica.
   int hops = 0;
+  /// How long one ask may wait; 0: `options::hop_timeout`.
+  std::chrono::milliseconds hop{0};
   /// Why the last ask did not succeed, for the final `unavailable` message.
   std::string last_error = "no leader elected";
   /// A large write forwarded on the peer links holds this many bytes of the
@@ -213,7 +215,8 @@ void ask(bridge_actor self, const job_ptr& j, paxos::node_id target) {
     park(self, j);
     return;
   }
-  auto wait = std::min<caf::timespan>(st.opts.hop_timeout, j->deadline - now);
+  auto hop = j->hop.count() > 0 ? j->hop : st.opts.hop_timeout;
+  auto wait = std::min<caf::timespan>(hop, j->deadline - now);
   auto on_error = [self, j, target](caf::error& err) {
     self->state.leader_guess.reset();
     j->last_error =
@@ -346,6 +349,16 @@ void bridge::read(std::string query, reply_handler done) const {
   j->query = std::move(query);
   j->done = std::move(done);
   j->deadline = clock_type::now() + request_timeout_;
+  caf::anon_send(*actor_, std::move(j));
+}
+
+void bridge::read(std::string query, reply_handler done, std::chrono::milliseconds timeout) const {
+  auto j = std::make_shared<job>();
+  j->is_write = false;
+  j->query = std::move(query);
+  j->done = std::move(done);
+  j->hop = timeout;
+  j->deadline = clock_type::now() + timeout;
   caf::anon_send(*actor_, std::move(j));
 }
 

@@ -135,4 +135,9 @@ kj::Promise<void> connection_service::whoAmI(WhoAmIContext call) {
                  [&] { return shared_->whoAmI(*context_, call); });
 }
 
+kj::Promise<void> connection_service::snapshot(SnapshotContext call) {
+  return counted(gateway_metrics::op::snapshot, call,
+                 [&] { return shared_->snapshot(*context_, call); });
+}
+
 }  // namespace ballot::gateway

@@ -40,6 +40,7 @@ class connection_service final : public schemas::client::Ballot::Server {
   kj::Promise<void> authChange(AuthChangeContext call) override;
   kj::Promise<void> authList(AuthListContext call) override;
   kj::Promise<void> whoAmI(WhoAmIContext call) override;
+  kj::Promise<void> snapshot(SnapshotContext call) override;
 
  private:
   /// Runs the call; with metrics, counts its answer by operation and result

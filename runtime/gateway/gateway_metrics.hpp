@@ -36,6 +36,7 @@ class gateway_metrics {
     auth_change,
     auth_list,
     who_am_i,
+    snapshot,
     count_
   };
 

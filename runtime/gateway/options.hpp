@@ -129,6 +129,15 @@ struct options {
   /// gateway; past either, a call is answered `overloaded` at once.
   std::size_t max_in_flight_bytes = 64u << 20;
   std::size_t max_in_flight_calls = 100'000;
+
+  /// Online backups (`snapshot`, README "Backup and restore"): the cluster
+  /// id their header carries (32 bytes; zeros when the node has none), how
+  /// long taking one may wait for the leader, the size of a streamed piece,
+  /// and how long a stream may go without a pull before the node ends it.
+  std::string cluster_id = std::string(32, '\0');
+  std::chrono::milliseconds backup_timeout{60'000};
+  std::size_t backup_chunk_bytes = 1u << 20;
+  std::chrono::milliseconds backup_stall_timeout{30'000};
 };
 
 }  // namespace ballot::gateway

@@ -62,6 +62,7 @@ class service final : public kj::Refcounted {
   using AuthChangeContext = capnp::CallContext<Ballot::AuthChangeParams, Ballot::AuthChangeResults>;
   using AuthListContext = capnp::CallContext<Ballot::AuthListParams, Ballot::AuthListResults>;
   using WhoAmIContext = capnp::CallContext<Ballot::WhoAmIParams, Ballot::WhoAmIResults>;
+  using SnapshotContext = capnp::CallContext<Ballot::SnapshotParams, Ballot::SnapshotResults>;
 
   /// `in_flight` counts calls that have not answered yet (for draining on stop).
   service(const bridge& br, const options& opts, kj::Timer& timer, std::size_t& in_flight);
@@ -90,6 +91,9 @@ class service final : public kj::Refcounted {
   kj::Promise<void> authChange(connection_context& conn, AuthChangeContext context);
   kj::Promise<void> authList(connection_context& conn, AuthListContext context);
   kj::Promise<void> whoAmI(connection_context& conn, WhoAmIContext context);
+
+  // Online backup (service_backup.cpp).
+  kj::Promise<void> snapshot(connection_context& conn, SnapshotContext context);
 
   /// The gateway's instruments, or null.
   gateway_metrics* metrics() const { return opts_.metrics.get(); }
@@ -137,6 +141,9 @@ class service final : public kj::Refcounted {
   /// Password hashes being computed or verified now (each takes 19 MiB).
   std::size_t hashing_ = 0;
   static constexpr std::size_t max_hashing = 4;
+  /// One online backup per node at a time: set from the call until its
+  /// stream ends (see backup_stream), so at most one file is held.
+  std::shared_ptr<bool> backup_busy_ = std::make_shared<bool>(false);
 
   /// Runs `start(done)` and resolves with what `done` receives, or with
   /// `unavailable` if the bridge never answers.
