@@ -404,3 +404,17 @@ TEST_F(AuthGatewayTest, AFloodOfPasswordChecksIsRefusedAsOverloadedNotQueued) {
   again.setPassword("rootpw");
   EXPECT_TRUE(again.send().wait(rpc.getWaitScope()).getResult().isOk());
 }
+
+TEST_F(AuthGatewayTest, OnlyRootTakesABackupOnceAuthenticationIsOn) {
+  enable_with_root();
+  auto root = as("root", "rootpw");
+  add_app_user(*root, "alice");
+  auto sink = [](const char*, std::size_t, std::uint64_t) { return true; };
+  auto denied = as("alice", "alicepw")->snapshot(sink, 5s);
+  EXPECT_EQ(denied.code, kv::result_code::permission_denied) << denied.message;
+  auto anonymous = make_client(all())->snapshot(sink, 5s);
+  EXPECT_EQ(anonymous.code, kv::result_code::unauthenticated) << anonymous.message;
+  auto ok = root->snapshot(sink, 5s);
+  EXPECT_TRUE(ok.ok()) << ok.message;
+  EXPECT_GT(ok.total_bytes, 0u);
+}
