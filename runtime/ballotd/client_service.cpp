@@ -102,8 +102,10 @@ std::optional<std::string> client_service::start(
   gw.client_endpoints[self] = opts.client.to_string();
   if (!cluster_id.empty())
     gw.cluster_id = cluster_id;
-  if (!opts.embedded)
+  if (!opts.embedded) {
     gw.max_forward_bytes = 64u << 10;
+    gw.forward_backups = false;
+  }
   gw.max_connections = static_cast<std::size_t>(opts.max_connections);
   gw.max_connections_per_address = static_cast<std::size_t>(opts.max_connections_per_address);
   raise_descriptor_limit(gw.max_connections + 256);

@@ -39,6 +39,10 @@ struct job {
   int hops = 0;
   /// How long one ask may wait; 0: `options::hop_timeout`.
   std::chrono::milliseconds hop{0};
+  /// Asked of the local replica only: its not_leader goes back to the
+  /// caller instead of being forwarded (a backup's answer is the whole state,
+  /// which must not cross the peer links ahead of votes and heartbeats).
+  bool local_only = false;
   /// Why the last ask did not succeed, for the final `unavailable` message.
   std::string last_error = "no leader elected";
   /// A large write forwarded on the peer links holds this many bytes of the
@@ -182,7 +186,7 @@ void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
       j->budget = &st.forwarded_bytes;
     }
   }
-  if (!st.opts.forward || redirect) {
+  if (!st.opts.forward || redirect || j->local_only) {
     bridge_reply reply;
     reply.st = bridge_reply::status::not_leader;
     reply.leader_hint = hint;
@@ -297,7 +301,7 @@ caf::behavior bridge_actor_impl(bridge_actor self, replica_finder find, options 
     [self](job_ptr& j) {
       auto& st = self->state;
       bool too_big = j->is_write && j->cmd.payload.size() > st.opts.max_forward_bytes;
-      bool direct = st.opts.forward && !too_big;
+      bool direct = st.opts.forward && !too_big && !j->local_only;
       ask(self, j, direct ? st.leader_guess.value_or(st.opts.self) : st.opts.self);
     },
     [self](retry_atom, std::uint64_t id) {
@@ -352,9 +356,11 @@ void bridge::read(std::string query, reply_handler done) const {
   caf::anon_send(*actor_, std::move(j));
 }
 
-void bridge::read(std::string query, reply_handler done, std::chrono::milliseconds timeout) const {
+void bridge::read(std::string query, reply_handler done, std::chrono::milliseconds timeout,
+                  bool forward) const {
   auto j = std::make_shared<job>();
   j->is_write = false;
+  j->local_only = !forward;
   j->query = std::move(query);
   j->done = std::move(done);
   j->hop = timeout;

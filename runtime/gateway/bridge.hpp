@@ -83,8 +83,11 @@ class bridge {
   /// A linearizable read of `query` on the leader; otherwise as `write`.
   void read(std::string query, reply_handler done) const;
   /// The same with its own deadline, each ask of a replica waiting as long:
-  /// for an online backup, whose answer is the whole state.
-  void read(std::string query, reply_handler done, std::chrono::milliseconds timeout) const;
+  /// for an online backup, whose answer is the whole state. Without
+  /// `forward`, only the local replica is asked, and its not_leader (with
+  /// its hint) is the answer.
+  void read(std::string query, reply_handler done, std::chrono::milliseconds timeout,
+            bool forward) const;
 
   /// Probes every member's replica status; `done` gets one view per member,
   /// in member order, within about `options::status_timeout`.

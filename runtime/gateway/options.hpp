@@ -138,6 +138,11 @@ struct options {
   std::chrono::milliseconds backup_timeout{60'000};
   std::size_t backup_chunk_bytes = 1u << 20;
   std::chrono::milliseconds backup_stall_timeout{30'000};
+  /// Whether a follower fetches a backup from the leader (in one process,
+  /// the embedded default) or answers notLeader so the client asks the
+  /// leader's node itself (a cluster: the whole state would otherwise cross
+  /// the peer links, ahead of votes and heartbeats and over their budget).
+  bool forward_backups = true;
 };
 
 }  // namespace ballot::gateway

@@ -46,7 +46,8 @@ kj::Promise<void> service::snapshot(connection_context& conn, SnapshotContext co
       *busy = false;
   });
   auto [answer, done] = handoff<bridge_reply>();
-  bridge_.read(backup::backup_query(), std::move(done), opts_.backup_timeout);
+  bridge_.read(backup::backup_query(), std::move(done), opts_.backup_timeout,
+               opts_.forward_backups);
   auto guard =
     timer_.afterDelay(to_kj(opts_.backup_timeout + std::chrono::milliseconds(500))).then([] {
       return unavailable("the node's consensus layer did not answer");

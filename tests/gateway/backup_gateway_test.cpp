@@ -19,14 +19,17 @@ using schemas::client::Ballot;
 
 class BackupGatewayTest : public test_support::ClusterFixture {
  protected:
+  gateway::options backup_options(paxos::node_id id) {
+    auto opts = gateway_options(id);
+    opts.backup_chunk_bytes = 1000;
+    opts.backup_stall_timeout = 400ms;
+    opts.cluster_id = std::string(32, 'k');
+    return opts;
+  }
+
   void SetUp() override {
-    for (paxos::node_id id : {1, 2, 3}) {
-      auto opts = gateway_options(id);
-      opts.backup_chunk_bytes = 1000;
-      opts.backup_stall_timeout = 400ms;
-      opts.cluster_id = std::string(32, 'k');
-      gateways[id] = gateway::start(sys, opts, gateway::find_in(group));
-    }
+    for (paxos::node_id id : {1, 2, 3})
+      gateways[id] = gateway::start(sys, backup_options(id), gateway::find_in(group));
     auto c = make_client({endpoint_of(1), endpoint_of(2), endpoint_of(3)});
     for (int i = 0; i < 20; ++i)
       ASSERT_TRUE(c->put("key-" + std::to_string(i), std::string(500, 'a' + i % 26)).ok());
@@ -117,6 +120,27 @@ TEST_F(BackupGatewayTest, OneStreamPerNodeUntilItEndsStallsOrIsDropped) {
       std::this_thread::sleep_for(20ms);
   }
   EXPECT_TRUE(freed);
+}
+
+TEST_F(BackupGatewayTest, AFollowerThatDoesNotForwardBackupsNamesTheLeader) {
+  auto leader = await_leader();
+  ASSERT_NE(leader, 0u);
+  auto follower = leader == 1 ? paxos::node_id{2} : paxos::node_id{1};
+  auto opts = backup_options(follower);
+  opts.forward_backups = false;  // as in a cluster of ballotd nodes
+  opts.client_endpoints[leader] = endpoint_of(leader);
+  gateways[follower].reset();
+  gateways[follower] = gateway::start(sys, opts, gateway::find_in(group));
+  capnp::EzRpcClient rpc{endpoint_of(follower)};
+  auto answer = rpc.getMain<Ballot>().snapshotRequest().send().wait(rpc.getWaitScope());
+  auto res = answer.getResult();
+  ASSERT_TRUE(res.isError());
+  ASSERT_TRUE(res.getError().isNotLeader());
+  EXPECT_EQ(res.getError().getNotLeader().getLeaderId(), leader);
+  // The client library follows the hint to the leader's node.
+  auto c = make_client({endpoint_of(follower)});
+  auto r = c->snapshot([](const char*, std::size_t, std::uint64_t) { return true; }, 10s);
+  EXPECT_TRUE(r.ok()) << r.message;
 }
 
 TEST_F(BackupGatewayTest, TheClientLibrarySavesTheSameState) {
