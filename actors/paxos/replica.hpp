@@ -113,6 +113,11 @@ class replica {
   const rejected_input& rejected() const { return rejected_; }
   /// The highest round this replica knows; a new candidacy takes the next.
   std::uint64_t known_round() const { return max_round_; }
+  /// The highest commit index the current leader announced to this follower
+  /// (0 when none yet): the target of a catch-up.
+  slot_index leader_commit() const { return leader_commit_; }
+  /// The slot the state machine's state last compacted into a snapshot.
+  slot_index compacted() const { return learner_.compacted(); }
 
  private:
   void handle(node_id from, const message& msg);

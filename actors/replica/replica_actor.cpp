@@ -24,8 +24,10 @@
 #include "actors/backup/backup_format.hpp"
 #include "actors/paxos/lease_clock.hpp"
 #include "actors/paxos/replica.hpp"
+#include "actors/replica/event_log.hpp"
 #include "actors/replica/memory_storage.hpp"
 #include "actors/replica/type_ids.hpp"
+#include "runtime/log/log.hpp"
 
 namespace ballot::actors {
 
@@ -54,6 +56,7 @@ struct replica_state {
   void flush() {
     note_repair();
     note_rejected();
+    emit(events->observe(*core));
     if (probe && core->leader_hint() != last_leader) {
       last_leader = core->leader_hint();
       probe->on_leader_change(last_leader);
@@ -67,6 +70,7 @@ struct replica_state {
     auto rd = core->take_ready();
     if (rd.empty())
       return;
+    emit(events->on_ready(rd, *core));
     // Phase 2a goes now, while our own write is in flight (see ready).
     for (auto& env : rd.take_early_messages())
       send_message(env);
@@ -84,8 +88,14 @@ struct replica_state {
       queries.erase(it);
       out.reads.emplace_back(r.id, std::move(reply));
     }
-    if (rd.must_persist())
+    if (rd.compacted) {
+      // A snapshot is rare and large: worth a line with its cost.
+      auto started = std::chrono::steady_clock::now();
       disk->append(rd);
+      emit(events->snapshot(installing, *rd.compacted, std::chrono::steady_clock::now() - started));
+    } else if (rd.must_persist()) {
+      disk->append(rd);
+    }
     if (!rd.must_sync() && held.empty()) {
       release(out);
       return;
@@ -117,26 +127,30 @@ struct replica_state {
   void sync() {
     sync_scheduled = false;
     try {
-      if (probe) {
-        auto started = std::chrono::steady_clock::now();
-        disk->sync();
-        probe->on_sync(std::chrono::steady_clock::now() - started);
-      } else {
-        disk->sync();
-      }
+      auto started = std::chrono::steady_clock::now();
+      disk->sync();
+      auto took = std::chrono::steady_clock::now() - started;
+      if (probe)
+        probe->on_sync(took);
+      if (auto slow = events->sync_took(took, slow_sync))
+        emit(std::move(*slow));
     } catch (const storage_full& e) {
       // Nothing is lost and nothing is answered: the held outputs wait, new
       // client writes are refused, and the sync is tried again shortly.
-      if (!disk_full && on_event)
-        on_event("replica " + std::to_string(core->id()) + ": disk full, writes paused (" +
-                 e.what() + "); retrying every second");
+      if (!disk_full)
+        emit(logging::level::error,
+             "replica " + std::to_string(core->id()) + ": disk full, writes paused (" + e.what() +
+               "); retrying every second",
+             "disk_full");
       disk_full = true;
       sync_scheduled = true;
       self->delayed_send(self, std::chrono::seconds(1), sync_atom_v);
       return;
     }
-    if (disk_full && on_event)
-      on_event("replica " + std::to_string(core->id()) + ": disk has space again, writes resume");
+    if (disk_full)
+      emit(logging::level::warn,
+           "replica " + std::to_string(core->id()) + ": disk has space again, writes resume",
+           "disk_space_again");
     disk_full = false;
     auto ready_to_go = std::move(held);
     held.clear();
@@ -177,36 +191,37 @@ struct replica_state {
       return;
     auto before = last_repair ? std::get<0>(*last_repair) : paxos::rejoin::mode::normal;
     last_repair = now;
-    if (!on_event)
-      return;
     using mode = paxos::rejoin::mode;
     auto who = "replica " + std::to_string(core->id()) + ": ";
     if (rj.current() == mode::normal) {
       if (before == mode::repairing)
-        on_event(who + "repaired: re-learned every slot up to " + std::to_string(rj.target()) +
-                 " from its peers; voting again");
+        emit(logging::level::info, who + "repaired: re-learned every slot up to " +
+                                     std::to_string(rj.target()) + " from its peers; voting again");
       else if (before == mode::fresh)
-        on_event(who + "no peer holds any state: joining a new cluster");
+        emit(logging::level::info, who + "no peer holds any state: joining a new cluster");
       return;
     }
     if (rj.current() == mode::fresh) {
-      on_event(who + "empty data directory: asking the peers whether the cluster is new " +
-               "before voting");
+      emit(logging::level::info,
+           who + "empty data directory: asking the peers whether the cluster is new " +
+             "before voting");
       return;
     }
     if (rj.catching_up()) {
       auto& p = core->promised();
-      on_event(who + "every other member answered: promise restored to round " +
-               std::to_string(p.round) + " of member " + std::to_string(p.node) +
-               "; re-learning slots up to " + std::to_string(rj.target()) +
-               " before it promises again");
+      emit(logging::level::info, who + "every other member answered: promise restored to round " +
+                                   std::to_string(p.round) + " of member " +
+                                   std::to_string(p.node) + "; re-learning slots up to " +
+                                   std::to_string(rj.target()) + " before it promises again");
     } else if (auto other = rj.blocked_by()) {
-      on_event(who + "cannot repair yet: member " + std::to_string(*other) +
-               " lost state too, and two damaged members cannot vouch for each other; " +
-               "waiting for it (restore one of them from a backup if it never comes back)");
+      emit(logging::level::warn,
+           who + "cannot repair yet: member " + std::to_string(*other) +
+             " lost state too, and two damaged members cannot vouch for each other; " +
+             "waiting for it (restore one of them from a backup if it never comes back)");
     } else {
-      on_event(who + "state incomplete: repairing from the peers; it will not vote until " +
-               "every other member has answered");
+      emit(logging::level::warn,
+           who + "state incomplete: repairing from the peers; it will not vote until " +
+             "every other member has answered");
     }
   }
 
@@ -224,12 +239,37 @@ struct replica_state {
       if (n == logged || (logged > 0 && n < logged * 10))
         continue;
       logged = n;
-      if (on_event)
-        on_event("replica " + std::to_string(core->id()) + ": dropped " + std::to_string(n) +
-                 " message(s) from the network as insane (" +
-                 paxos::name_of(static_cast<paxos::input_fault>(i)) + "; last from member " +
-                 std::to_string(r.last_from) + ")");
+      emit(logging::level::warn,
+           "replica " + std::to_string(core->id()) + ": dropped " + std::to_string(n) +
+             " message(s) from the network as insane (" +
+             paxos::name_of(static_cast<paxos::input_fault>(i)) + "; last from member " +
+             std::to_string(r.last_from) + ")",
+           "insane_input");
     }
+  }
+
+  /// Writes an operator's record: to `on_event` (its message) when the
+  /// embedder gave one, else to the process's logger (runtime/log).
+  void emit(logging::record r) {
+    if (on_event) {
+      on_event(r.msg);
+      return;
+    }
+    logging::write(std::move(r));
+  }
+
+  void emit(std::vector<logging::record> rs) {
+    for (auto& r : rs)
+      emit(std::move(r));
+  }
+
+  void emit(logging::level lvl, std::string msg, const char* event = "repair") {
+    if (!on_event && !logging::enabled(lvl))
+      return;
+    emit(logging::record{{},
+                         lvl,
+                         std::move(msg),
+                         {logging::field{"event", event}, logging::field{"replica", core->id()}}});
   }
 
   /// Lets the lease clock read the monotonic clock and catch up with the
@@ -334,6 +374,13 @@ struct replica_state {
   caf::timespan housekeeping_interval{0};
   std::uint64_t quota_bytes = 0;
   std::function<void(const std::string&)> on_event;
+  /// Leadership, catch-up, snapshot and sync events for the log (set once
+  /// the core exists).
+  std::optional<event_log> events;
+  /// The input being handled is a peer's snapshot (see event_log::snapshot).
+  bool installing = false;
+  /// A sync slower than this is logged as a warning (0: never).
+  caf::timespan slow_sync{0};
   /// The last sync found the disk full (see sync()).
   bool disk_full = false;
   std::optional<std::tuple<paxos::rejoin::mode, bool, std::optional<paxos::node_id>>> last_repair;
@@ -356,8 +403,10 @@ template <class Message>
 auto on_peer_message(replica_actor_ptr self) {
   return [self](paxos::node_id from, Message& msg) {
     auto& st = self->state;
+    st.installing = std::is_same_v<Message, paxos::install_snapshot>;
     st.core->step(paxos::envelope{from, st.core->id(), paxos::message{std::move(msg)}});
     st.flush();
+    st.installing = false;
   };
 }
 
@@ -369,6 +418,8 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
   if (!st.disk || !st.sm)
     throw std::invalid_argument("replica_actor: a factory returned nullptr");
   st.core.emplace(opts.paxos, st.disk->load(), *st.sm);
+  st.events.emplace(opts.paxos.id);
+  st.slow_sync = opts.slow_sync;
   st.lease = paxos::lease_clock{static_cast<std::uint64_t>(
     std::chrono::duration_cast<std::chrono::milliseconds>(opts.lease_max_step).count())};
   // An empty log has no time yet: it starts at this replica's wall clock, so
@@ -382,7 +433,7 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
                                    .count()));
   st.observe_time();
   // Storage fails by throwing; nothing the replica does afterwards is safe.
-  self->set_exception_handler([on_error = opts.on_storage_error](
+  self->set_exception_handler([on_error = opts.on_storage_error, id = opts.paxos.id](
                                 caf::scheduled_actor*, std::exception_ptr& ep) -> caf::error {
     std::string what = "unknown exception";
     try {
@@ -392,6 +443,8 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
     } catch (...) {
       // keep the generic text
     }
+    logging::error("storage failure: the replica stops",
+                   {{"event", "storage_error"}, {"replica", id}, {"error", what}});
     if (on_error)
       on_error(what);
     return caf::make_error(caf::sec::runtime_error, what);

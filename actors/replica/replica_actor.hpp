@@ -80,10 +80,15 @@ struct replica_options {
   /// stops: a replica cannot go on without its disk. A process typically
   /// reports the message and exits. Default: the actor just stops.
   std::function<void(const std::string&)> on_storage_error;
-  /// Called (on the actor's thread) with one line for an operator when a
-  /// repair from peers starts, is blocked, progresses or ends (see
-  /// paxos::rejoin). Optional.
+  /// Called (on the actor's thread) with the message of each operator event
+  /// instead of writing it to the process's logger (runtime/log/log.hpp):
+  /// leadership changes, catch-ups, snapshots, slow syncs, a full disk, a
+  /// repair from peers (see paxos::rejoin). Optional: by default the events
+  /// go to the logger, with their fields (actors/replica/event_log.hpp).
   std::function<void(const std::string&)> on_event;
+  /// A sync of the storage slower than this is logged as a warning
+  /// (`slow_fsync`); 0 turns the warning off.
+  caf::timespan slow_sync = std::chrono::milliseconds(100);
   /// Told of syncs, commits, reads, batches and leader changes, and shown the
   /// core every `observe_interval` (for metrics and status pages). Optional:
   /// without one the actor reads no clocks for it.

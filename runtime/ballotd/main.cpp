@@ -12,6 +12,7 @@
 
 #include "runtime/ballotd/node.hpp"
 #include "runtime/ballotd/options.hpp"
+#include "runtime/log/log.hpp"
 
 namespace {
 
@@ -50,6 +51,9 @@ int main(int argc, char** argv) {
   // arenas a core bound the rest (README "Limits and budgets").
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   mallopt(M_ARENA_MAX, 2 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  // Before anything logs; usage errors above go to stderr whatever the level.
+  ballot::logging::set_level(parsed.opts->log_level);
+  ballot::logging::set_format(parsed.opts->log_format);
   auto signals = stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // Write errors to a closed pipe must not kill a node.
@@ -63,14 +67,17 @@ int main(int argc, char** argv) {
                 parsed.opts->embedded ? "embedded" : std::to_string(parsed.opts->id).c_str(),
                 n.client_endpoint().c_str());
     // After the ready line, whose wording is the contract (SURFACE.md).
-    if (auto where = n.metrics_endpoint(); !where.empty())
-      std::fprintf(stderr, "ballotd: metrics, health and status page on http://%s/\n",
-                   where.c_str());
     std::fflush(stdout);
+    if (auto where = n.metrics_endpoint(); !where.empty())
+      ballot::logging::info("metrics, health and status page on http://" + where + "/",
+                            {{"event", "metrics_on"}, {"address", where}});
     int sig = 0;
     sigwait(&signals, &sig);
-    std::fprintf(stderr, "ballotd: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    auto name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+    ballot::logging::info(std::string{name} + " received, stopping",
+                          {{"event", "stopping"}, {"signal", name}});
     n.stop();
+    ballot::logging::info("stopped", {{"event", "stopped"}});
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ballotd: %s\n", e.what());

@@ -29,6 +29,7 @@
 #include "runtime/ballotd/peer_prober.hpp"
 #include "runtime/ballotd/restore.hpp"
 #include "runtime/gateway/change_feed.hpp"
+#include "runtime/log/log.hpp"
 #include "runtime/peer/peer_service.hpp"
 #include "runtime/wal/wal_storage.hpp"
 
@@ -47,41 +48,46 @@ class opened_log final : public actors::storage {
       : log_(options_for(dir)), metrics_(metrics) {
     state_ = log_.load();
     auto& report = log_.last_recovery();
+    using logging::field;
     if (report.truncated())
-      std::fprintf(
-        stderr,
-        "ballotd: %s: cut a torn tail of %llu bytes at offset %llu (%s): the remains "
-        "of a write interrupted before it was acknowledged\n",
-        report.truncated_file.c_str(), static_cast<unsigned long long>(report.truncated_bytes),
-        static_cast<unsigned long long>(report.truncated_at), report.truncated_reason.c_str());
+      logging::warn(report.truncated_file + ": cut a torn tail of " +
+                      std::to_string(report.truncated_bytes) + " bytes at offset " +
+                      std::to_string(report.truncated_at) + " (" + report.truncated_reason +
+                      "): the remains of a write interrupted before it was acknowledged",
+                    {field{"event", "wal_torn_tail"}, field{"file", report.truncated_file},
+                     field{"offset", report.truncated_at}});
     // A damaged snapshot the log could do without (an older checkpoint and
     // the segments after it were still there) is worth an operator's look.
     if (!report.corrupt_snapshot.empty())
-      std::fprintf(stderr,
-                   "ballotd: %s: set aside as %s.corrupt and started from the older state: %s\n",
-                   report.corrupt_snapshot.c_str(), report.corrupt_snapshot.c_str(),
-                   report.corrupt_reason.c_str());
+      logging::warn(
+        report.corrupt_snapshot + ": set aside as " + report.corrupt_snapshot +
+          ".corrupt and started from the older state: " + report.corrupt_reason,
+        {field{"event", "wal_corrupt_snapshot"}, field{"file", report.corrupt_snapshot}});
     if (report.damaged()) {
-      std::fprintf(stderr, "ballotd: %s: damaged synced data at offset %llu: %s\n",
-                   report.damaged_file.c_str(), static_cast<unsigned long long>(report.damaged_at),
-                   report.damaged_reason.c_str());
+      logging::error(report.damaged_file + ": damaged synced data at offset " +
+                       std::to_string(report.damaged_at) + ": " + report.damaged_reason,
+                     {field{"event", "storage_error"}, field{"file", report.damaged_file},
+                      field{"offset", report.damaged_at}});
       for (auto& f : report.set_aside)
-        std::fprintf(stderr, "ballotd: kept the damaged file for inspection as %s\n", f.c_str());
-      std::fprintf(stderr,
-                   "ballotd: kept the valid records before the damage; the replica re-learns "
-                   "the rest from its peers before it votes again\n");
+        logging::warn("kept the damaged file for inspection as " + f,
+                      {field{"event", "wal_set_aside"}, field{"file", f}});
+      logging::warn(
+        "kept the valid records before the damage; the replica re-learns the rest "
+        "from its peers before it votes again",
+        {field{"event", "wal_repair"}});
     }
     if (report.removed_files > 0)
-      std::fprintf(stderr,
-                   "ballotd: %s: removed %zu file(s) left over by an interrupted checkpoint\n",
-                   dir.c_str(), report.removed_files);
+      logging::info(dir + ": removed " + std::to_string(report.removed_files) +
+                      " file(s) left over by an interrupted checkpoint",
+                    {field{"event", "wal_cleanup"}, field{"dir", dir}});
   }
 
   ~opened_log() override {
     try {
       log_.sync();
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "ballotd: final sync failed: %s\n", e.what());
+      logging::error(std::string{"final sync failed: "} + e.what(),
+                     {{"event", "storage_error"}, {"error", e.what()}});
     }
   }
 
@@ -136,7 +142,12 @@ class forwarding_storage final : public actors::storage {
 [[noreturn]] void storage_failed(const std::string& what) {
   // The disk failed under a running replica: nothing it would do next is
   // safe. Stop at once; recovery on restart replays what was synced.
-  std::fprintf(stderr, "ballotd: storage failure: %s\n", what.c_str());
+  // Said even with --log-level off: it explains the exit code.
+  if (logging::enabled(logging::level::error))
+    logging::error("storage failure: " + what + "; stopping (exit 3)",
+                   {{"event", "storage_error"}, {"error", what}});
+  else
+    std::fprintf(stderr, "ballotd: storage failure: %s\n", what.c_str());
   std::fflush(stderr);
   std::_Exit(exit_data);
 }
@@ -197,6 +208,7 @@ node::~node() {
 
 int node::start() {
   auto& o = impl_->opts;
+  logging::info("ballotd starting", describe(o));
   impl_->clients = std::make_unique<client_service>();
   if (auto err = impl_->clients->open_audit(o)) {
     std::fprintf(stderr, "ballotd: %s\n", err->c_str());
@@ -287,10 +299,9 @@ int node::start() {
     // earlier one's.
     ro.paxos.check_amnesia = true;
     ro.paxos.incarnation = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
-    ro.on_event = [](const std::string& line) {
-      std::fprintf(stderr, "ballotd: %s\n", line.c_str());
-      std::fflush(stderr);
-    };
+    // Events (leadership, catch-up, snapshots, slow syncs) go to the logger.
+    ro.slow_sync = std::chrono::milliseconds(o.slow_fsync_ms);
+    ro.paxos.snapshot_interval = o.snapshot_interval;
     ro.tick_interval = std::chrono::milliseconds(o.tick_ms);
     auto observed = id == (o.embedded ? 1u : o.id);
     ro.quota_bytes = o.quota_bytes;
@@ -301,7 +312,15 @@ int node::start() {
       auto m = std::make_unique<service::service_machine>(
         service::service_machine::default_grace_ms, caps);
       if (observed)
-        m->set_observer([feed](const service::change& c) { feed->publish(c); });
+        m->set_observer([feed](const service::change& c) {
+          // Debug: a cluster of many short-lived clients expires many sessions.
+          if (!c.expired.empty() && logging::enabled(logging::level::debug))
+            for (auto session : c.expired)
+              logging::debug(
+                "session expired",
+                {{"event", "session_expired"}, {"session", session}, {"revision", c.revision}});
+          feed->publish(c);
+        });
       return m;
     };
     auto* log = log_of.at(id);
@@ -327,10 +346,7 @@ int node::start() {
       po.members[id] = {where.host, where.port};
     po.tls = std::move(tls);
     po.cluster_id = cluster_id;
-    po.log = [](const std::string& line) {
-      std::fprintf(stderr, "ballotd: %s\n", line.c_str());
-      std::fflush(stderr);
-    };
+    // Without po.log the transport writes to the logger (peer_connected, ...).
     auto& local = impl_->replicas.at(o.id);
     try {
       impl_->peers = peer::peer_service::start(sys, local, std::move(po));
@@ -391,13 +407,16 @@ int node::start_metrics(const std::vector<std::uint32_t>& members) {
     impl_->operator_port = observability::start(
       sys, std::move(s), [dir = impl_->directory](paxos::node_id id) { return dir->find(id); });
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "ballotd: cannot serve metrics on %s (from --metrics): %s\n",
-                 o.metrics->to_string().c_str(), e.what());
-    if (o.metrics_required)
+    if (o.metrics_required) {
+      std::fprintf(stderr, "ballotd: cannot serve metrics on %s (from --metrics): %s\n",
+                   o.metrics->to_string().c_str(), e.what());
       return exit_usage;
+    }
     // The embedded default's port is a convenience: another process (a
     // second embedded cluster, say) may have it.
-    std::fprintf(stderr, "ballotd: going on without metrics (pass --metrics HOST:PORT)\n");
+    logging::warn("cannot serve metrics on " + o.metrics->to_string() + ": " + e.what() +
+                    "; going on without metrics (pass --metrics HOST:PORT)",
+                  {{"event", "metrics_off"}, {"error", e.what()}});
   }
   return 0;
 }
@@ -418,7 +437,7 @@ void node::stop() {
   if (impl_->peers) {
     auto drops = impl_->peers->drop_summary();
     if (!drops.empty())
-      std::fprintf(stderr, "ballotd: peer port drops: %s\n", drops.c_str());
+      logging::info("peer port drops: " + drops, {{"event", "peer_drops"}});
     impl_->peers->stop();
   }
   for (auto& [id, replica] : impl_->replicas)

@@ -18,6 +18,8 @@ const char* usage =
   "                [--client-cert-auth]]\n"
   "               [--peer-cacert FILE --peer-cert FILE --peer-key FILE | --insecure-peers]\n"
   "               [--cluster-token TEXT | --cluster-id HEX] [--restore FILE]\n"
+  "               [--log-level LEVEL] [--log-format text|json] [--slow-fsync-ms MS]\n"
+  "               [--snapshot-interval SLOTS]\n"
   "\n"
   "Runs one node of a Ballot cluster. Without --id and --peers it runs the embedded\n"
   "default: a whole three-replica cluster in this process, state in ./ballot-data,\n"
@@ -38,6 +40,13 @@ const char* usage =
   "                         keep it on a loopback or operators' address\n"
   "  --config FILE          the same keys as `key = value` lines; flags win over the file\n"
   "  --tick-ms MS           length of a consensus tick (default 10)\n"
+  "  --log-level LEVEL      trace, debug, info, warn, error or off (default info):\n"
+  "                         the least severe log line written to stderr\n"
+  "  --log-format FORMAT    text (default) or json: one JSON object a line with ts,\n"
+  "                         level, msg and the event's fields\n"
+  "  --slow-fsync-ms MS     warn when one sync of the log takes longer (default 100;\n"
+  "                         0 never warns)\n"
+  "  --snapshot-interval SLOTS  slots between snapshots of the state (default 10000)\n"
   "  --quota-bytes N        past N bytes of keys and values, puts are refused with\n"
   "                         quotaExceeded; deletes, reads, sessions and locks go on\n"
   "                         (default 268435456 = 256 MiB, at most 402653184 = 384 MiB:\n"
@@ -131,6 +140,23 @@ std::optional<usage_error> apply(options& o, const std::string& key, const std::
       o.metrics = *ep;
       o.metrics_required = true;
     }
+  } else if (key == "log-level") {
+    auto lvl = logging::parse_level(value);
+    if (!lvl)
+      return bad(key, value, "expected trace, debug, info, warn, error or off");
+    o.log_level = *lvl;
+  } else if (key == "log-format") {
+    auto f = logging::parse_format(value);
+    if (!f)
+      return bad(key, value, "expected text or json");
+    o.log_format = *f;
+  } else if (key == "slow-fsync-ms") {
+    if (!parse_number(value, o.slow_fsync_ms) || o.slow_fsync_ms > 3'600'000)
+      return bad(key, value, "expected milliseconds in 0..3600000");
+  } else if (key == "snapshot-interval") {
+    if (!parse_number(value, o.snapshot_interval) || o.snapshot_interval < 10 ||
+        o.snapshot_interval > 100'000'000)
+      return bad(key, value, "expected a number of slots in 10..100000000");
   } else if (key == "tick-ms") {
     if (!parse_number(value, o.tick_ms) || o.tick_ms == 0 || o.tick_ms > 10000)
       return bad(key, value, "expected milliseconds in 1..10000");
@@ -244,6 +270,36 @@ std::optional<endpoint> parse_endpoint(const std::string& text) {
   if (!parse_number(text.substr(colon + 1), port) || port == 0 || port > 65535)
     return std::nullopt;
   return endpoint{text.substr(0, colon), static_cast<std::uint16_t>(port)};
+}
+
+std::vector<logging::field> describe(const options& o) {
+  using logging::field;
+  std::vector<field> f{field{"event", "startup"},
+                       field{"mode", o.embedded ? "embedded" : "member"}};
+  if (!o.embedded) {
+    f.emplace_back("id", o.id);
+    std::string peers;
+    for (auto& [id, where] : o.peers)
+      peers += (peers.empty() ? "" : ",") + std::to_string(id) + "=" + where.to_string();
+    f.emplace_back("peers", peers);
+    f.emplace_back("peer_tls", o.peer_tls() ? "on" : o.insecure_peers ? "insecure" : "loopback");
+  }
+  f.emplace_back("client", o.client.to_string());
+  f.emplace_back("client_tls", o.client_cert.empty() ? "off"
+                               : o.client_cert_auth  ? "client-cert-auth"
+                                                     : "on");
+  f.emplace_back("data_dir", o.data_dir);
+  f.emplace_back("metrics", o.metrics ? o.metrics->to_string() : "off");
+  f.emplace_back("tick_ms", o.tick_ms);
+  f.emplace_back("snapshot_interval", o.snapshot_interval);
+  f.emplace_back("quota_bytes", o.quota_bytes);
+  f.emplace_back("max_sessions", o.max_sessions);
+  f.emplace_back("max_connections", o.max_connections);
+  f.emplace_back("audit_log", o.audit_log.empty() ? "off" : o.audit_log);
+  f.emplace_back("log_level", logging::name_of(o.log_level));
+  f.emplace_back("log_format", o.log_format == logging::format::json ? "json" : "text");
+  f.emplace_back("slow_fsync_ms", o.slow_fsync_ms);
+  return f;
 }
 
 const char* usage_text() {

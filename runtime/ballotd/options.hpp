@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/log/log_format.hpp"
+
 namespace ballot::ballotd {
 
 /// A host and port, as written on the command line ("127.0.0.1:7401").
@@ -75,6 +77,13 @@ struct options {
   /// --restore FILE: initialise the (empty) data directory from a backup
   /// (README "Backup and restore") before starting.
   std::string restore;
+  /// --log-level and --log-format (README "Logs"): what goes to stderr.
+  logging::level log_level = logging::level::info;
+  logging::format log_format = logging::format::text;
+  /// A sync of the log slower than this is logged as a warning; 0: never.
+  std::uint32_t slow_fsync_ms = 100;
+  /// Slots between snapshots of the state machine (a checkpoint of the log).
+  std::uint64_t snapshot_interval = 10000;
   bool help = false;
 };
 
@@ -91,6 +100,11 @@ struct parse_result {
   std::optional<usage_error> error;
 };
 parse_result parse_options(const std::vector<std::string>& args);
+
+/// The configuration as log fields, for the one start-up line (event
+/// "startup"): the mode, addresses, directories, limits and switches, never a
+/// key's contents (only the TLS files' paths).
+std::vector<logging::field> describe(const options& o);
 
 /// The text of `ballotd --help`.
 const char* usage_text();

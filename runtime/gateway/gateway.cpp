@@ -16,6 +16,7 @@
 #include "runtime/gateway/gateway_metrics.hpp"
 #include "runtime/gateway/metered_stream.hpp"
 #include "runtime/gateway/service.hpp"
+#include "runtime/log/log.hpp"
 #include "runtime/tls/coalescing_stream.hpp"
 #include "runtime/tls/tls_context.hpp"
 
@@ -112,6 +113,13 @@ void server::impl::admit(kj::Own<kj::AsyncIoStream> stream, service& shared, kj:
       per_address.erase(address);
     if (opts.metrics)
       opts.metrics->refused_connections.inc();
+    // Debug, not warn: a flood of connections must not become a flood of lines
+    // (refusals are counted in the metrics).
+    logging::debug("client connection refused: connection limit reached",
+                   {{"event", "client_refused"},
+                    {"address", address},
+                    {"connections", connections},
+                    {"from_address", from_here}});
     return;
   }
   // Counted from here, the TLS handshake included: sockets that never finish
@@ -126,7 +134,9 @@ void server::impl::admit(kj::Own<kj::AsyncIoStream> stream, service& shared, kj:
                     : serve(kj::mv(stream), kj::mv(who), shared, timer, timer.now());
   // A failed handshake or a broken stream ends in the task set's error
   // handler, which ignores it: only this connection closes.
+  logging::debug("client connected", {{"event", "client_connected"}, {"address", address}});
   tasks.add(served.attach(kj::defer([this, &connections, address] {
+    logging::debug("client connection closed", {{"event", "client_closed"}, {"address", address}});
     --connections;
     if (opts.metrics)
       opts.metrics->connections.add(-1);
@@ -159,6 +169,8 @@ kj::Promise<void> server::impl::handshake(kj::Own<kj::AsyncIoStream> stream,
         return serve(kj::heap<tls::coalescing_stream>(kj::mv(ok->stream)), kj::mv(who), shared,
                      timer, opened);
       }
+      logging::debug("client TLS handshake timed out",
+                     {{"event", "client_handshake_timeout"}, {"address", who->address}});
       return kj::READY_NOW;  // timed out: dropping the stream closes it
     });
 }

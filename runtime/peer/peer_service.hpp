@@ -25,6 +25,7 @@ struct service_options {
   std::optional<tls_material> tls;
   /// Raw bytes; every hello carries it (see transport_options::cluster_id).
   std::string cluster_id;
+  /// Optional: each operator line here instead of the process logger.
   std::function<void(const std::string&)> log;
 };
 

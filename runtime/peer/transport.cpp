@@ -13,6 +13,8 @@
 #include <kj/compat/tls.h>
 #include <kj/debug.h>
 
+#include "runtime/log/log.hpp"
+
 namespace ballot::peer {
 
 namespace {
@@ -120,7 +122,7 @@ struct transport::impl {
   // that carries the consensus traffic. Past `max_pending_lines` they are
   // dropped and counted.
   static constexpr std::size_t max_pending_lines = 1000;
-  std::deque<std::string> pending_lines;
+  std::deque<logging::record> pending_lines;
   std::uint64_t lost_lines = 0;
   bool logger_done = false;
   std::condition_variable log_cv;
@@ -137,10 +139,22 @@ struct transport::impl {
       auto lost = std::exchange(lost_lines, 0);
       guard.unlock();
       if (lost > 0)
-        opts.log("peer: " + std::to_string(lost) + " log line(s) lost: the log is not keeping up");
-      opts.log(line);
+        emit(logging::record{
+          {},
+          logging::level::warn,
+          "peer: " + std::to_string(lost) + " log line(s) lost: the log is not keeping up",
+          {{"event", "log_lines_lost"}, {"lines", lost}}});
+      emit(std::move(line));
       guard.lock();
     }
+  }
+
+  /// To the embedder's line callback if it gave one, else to the logger.
+  void emit(logging::record r) {
+    if (opts.log)
+      opts.log(r.msg);
+    else
+      logging::write(std::move(r));
   }
 
   ~impl() { stop_logger(); }
@@ -186,8 +200,9 @@ struct transport::impl {
   /// Logs a line; at most 5 per 10 s of each drop reason (30 of the lines
   /// about links, topic `drop_reason_count`), then one saying how many were
   /// left out.
-  void log(const std::string& line, std::size_t topic = drop_reason_count) {
-    if (!opts.log)
+  void log(const std::string& line, std::size_t topic = drop_reason_count,
+           logging::level lvl = logging::level::info, std::vector<logging::field> fields = {}) {
+    if (!opts.log && !logging::enabled(lvl))
       return;
     std::unique_lock<std::mutex> guard{log_mtx};
     auto& w = log_windows[topic];
@@ -204,16 +219,20 @@ struct transport::impl {
       ++w.suppressed;
       return;
     }
-    auto queue = [this](const std::string& l) {
-      if (l.empty())
+    auto queue = [this](logging::record r) {
+      if (r.msg.empty())
         return;
       if (pending_lines.size() >= max_pending_lines)
         ++lost_lines;
       else
-        pending_lines.push_back(l);
+        pending_lines.push_back(std::move(r));
     };
-    queue(preface);
-    queue(line);
+    auto when = std::chrono::system_clock::now();
+    queue(logging::record{when, logging::level::info, preface, {{"event", "peer_lines_left_out"}}});
+    if (fields.empty())
+      fields.emplace_back("event", topic == drop_reason_count ? "peer" : "peer_drop");
+    queue(logging::record{when, topic == drop_reason_count ? lvl : logging::level::warn, line,
+                          std::move(fields)});
     if (!logger.joinable())
       logger = std::thread{[this] { write_lines(); }};
     guard.unlock();
@@ -398,7 +417,9 @@ struct transport::impl {
             links.at(id).expected = false;
           }
           if (last_dial_error[id] != "up")
-            log("peer link to member " + std::to_string(id) + " at " + address + " is up");
+            log("peer link to member " + std::to_string(id) + " at " + address + " is up",
+                drop_reason_count, logging::level::info,
+                {{"event", "peer_connected"}, {"peer", id}, {"address", address}});
           last_dial_error[id] = "up";
           flush(id);
           // A connection the member closed at once (it refused us) backs
@@ -410,7 +431,9 @@ struct transport::impl {
           std::string why = e.getDescription().cStr();
           // One line per change of reason, not one per retry.
           if (last_dial_error[id] != why)
-            log("cannot reach member " + std::to_string(id) + " at " + address + ": " + why);
+            log("cannot reach member " + std::to_string(id) + " at " + address + ": " + why,
+                drop_reason_count, logging::level::info,
+                {{"event", "peer_unreachable"}, {"peer", id}, {"address", address}});
           last_dial_error[id] = why;
           return false;
         })
@@ -418,7 +441,8 @@ struct transport::impl {
         set_down(id);
         out.erase(id);
         if (last_dial_error[id] == "up") {
-          log("peer link to member " + std::to_string(id) + " is down");
+          log("peer link to member " + std::to_string(id) + " is down", drop_reason_count,
+              logging::level::info, {{"event", "peer_lost"}, {"peer", id}});
           last_dial_error[id] = "down";
         }
         auto next = served ? opts.first_backoff : std::min(backoff * 2, opts.max_backoff);

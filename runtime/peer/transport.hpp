@@ -53,7 +53,9 @@ struct transport_options {
   /// (a member's connection, `from` is that member); returns a reason when
   /// the frame is dropped after all (its payload does not decode).
   std::function<std::optional<drop_reason>(std::uint32_t member, frame&&)> on_frame;
-  /// One line for an operator (rate-limited by the transport).
+  /// Receives each operator line (rate-limited by the transport) instead of
+  /// the process's logger (runtime/log), which gets them with their level
+  /// and fields (peer_connected, peer_lost, ...) when this is empty.
   std::function<void(const std::string&)> log;
 };
 

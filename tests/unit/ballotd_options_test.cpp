@@ -1,6 +1,7 @@
 // ballotd's flags and config file: every bad value is named in the error.
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 
@@ -194,6 +195,52 @@ TEST(BallotdOptionsTest, ClientTlsFlagsGoTogether) {
     ASSERT_TRUE(bad.error) << args[0];
     EXPECT_NE(bad.error->message.find(expected), std::string::npos) << bad.error->message;
   }
+}
+
+}  // namespace
+
+namespace {
+
+TEST(BallotdOptionsTest, LogFlagsDefaultToInfoTextAndA100MsSlowFsync) {
+  auto r = parse({});
+  ASSERT_TRUE(r.opts);
+  EXPECT_EQ(r.opts->log_level, ballot::logging::level::info);
+  EXPECT_EQ(r.opts->log_format, ballot::logging::format::text);
+  EXPECT_EQ(r.opts->slow_fsync_ms, 100u);
+  EXPECT_EQ(r.opts->snapshot_interval, 10000u);
+  auto set = parse({"--log-level", "debug", "--log-format", "json", "--slow-fsync-ms", "0",
+                    "--snapshot-interval", "50"});
+  ASSERT_TRUE(set.opts) << set.error->message;
+  EXPECT_EQ(set.opts->log_level, ballot::logging::level::debug);
+  EXPECT_EQ(set.opts->log_format, ballot::logging::format::json);
+  EXPECT_EQ(set.opts->slow_fsync_ms, 0u);
+  EXPECT_EQ(set.opts->snapshot_interval, 50u);
+  for (auto args : {std::vector<std::string>{"--log-level", "verbose"},
+                    std::vector<std::string>{"--log-format", "yaml"},
+                    std::vector<std::string>{"--slow-fsync-ms", "soon"},
+                    std::vector<std::string>{"--snapshot-interval", "3"}}) {
+    auto bad = parse(args);
+    ASSERT_TRUE(bad.error) << args[0];
+    EXPECT_NE(bad.error->message.find(args[0]), std::string::npos) << bad.error->message;
+    EXPECT_NE(bad.error->message.find(args[1]), std::string::npos) << bad.error->message;
+  }
+}
+
+TEST(BallotdOptionsTest, StartupLineDescribesTheConfigurationWithoutSecrets) {
+  auto r = parse({"--id", "2", "--peers", "1=127.0.0.1:1,2=127.0.0.1:2", "--client", "127.0.0.1:9",
+                  "--client-cert", "n.pem", "--client-key", "n.key"});
+  ASSERT_TRUE(r.opts) << r.error->message;
+  std::map<std::string, std::string> f;
+  for (auto& fl : describe(*r.opts))
+    f[fl.key] = fl.value;
+  EXPECT_EQ(f["event"], "startup");
+  EXPECT_EQ(f["mode"], "member");
+  EXPECT_EQ(f["id"], "2");
+  EXPECT_EQ(f["peers"], "1=127.0.0.1:1,2=127.0.0.1:2");
+  EXPECT_EQ(f["client"], "127.0.0.1:9");
+  EXPECT_EQ(f["client_tls"], "on");
+  EXPECT_EQ(f["log_level"], "info");
+  EXPECT_EQ(f.count("client_key"), 0u);
 }
 
 }  // namespace
