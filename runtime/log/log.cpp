@@ -17,6 +17,9 @@ std::atomic<int> line_format{static_cast<int>(format::text)};
 
 std::mutex sink_mtx;
 line_sink custom_sink;
+/// Held while a custom sink runs: sinks see one line at a time, as spdlog's
+/// own sinks do. Recursive, so a sink may log itself.
+std::recursive_mutex write_mtx;
 
 spdlog::level::level_enum to_spdlog(level l) {
   switch (l) {
@@ -95,8 +98,8 @@ void write(record r) {
     std::lock_guard<std::mutex> guard{sink_mtx};
     sink = custom_sink;
   }
-  // Called outside the lock: a sink may log, or take its time.
   if (sink) {
+    std::lock_guard<std::recursive_mutex> one_at_a_time{write_mtx};
     sink(r.lvl, line);
     return;
   }

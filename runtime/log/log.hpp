@@ -21,8 +21,9 @@ level current_level();
 void set_format(format f);
 format current_format();
 
-/// Receives each formatted line (no newline) instead of stderr; an empty
-/// function restores stderr. For embedders that route Ballot's logs into
+/// Receives each formatted line (no newline) instead of stderr, one line at
+/// a time (calls are serialized, from whichever thread logs; a sink may log
+/// itself); an empty function restores stderr. For embedders that route Ballot's logs into
 /// their own logging; spdlog users can instead add sinks to `spdlog_logger()`
 /// (runtime/log/spdlog_logger.hpp).
 using line_sink = std::function<void(level, const std::string& line)>;

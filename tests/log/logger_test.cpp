@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <thread>
+
 namespace {
 
 using namespace ballot::logging;
@@ -72,6 +74,24 @@ TEST_F(LoggerTest, ASinkMayLogWithoutDeadlock) {
   });
   info("first");
   EXPECT_EQ(lines.size(), 2u);
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(LoggerTest, SinkSeesOneLineAtATimeFromManyThreads) {
+  std::vector<std::string> seen;  // unsynchronized on purpose: the logger serializes
+  set_sink([&seen](level, const std::string& line) { seen.push_back(line); });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([] {
+      for (int i = 0; i < 2000; ++i)
+        info("line", {{"i", i}});
+    });
+  for (auto& th : threads)
+    th.join();
+  EXPECT_EQ(seen.size(), 8000u);
 }
 
 }  // namespace
