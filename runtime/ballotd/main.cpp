@@ -1,6 +1,7 @@
 // ballotd: one node of a Ballot cluster, or (without --id/--peers) a whole
 // three-replica cluster in one process. See `ballotd --help` and SURFACE.md.
 #include <malloc.h>
+#include <systemd/sd-daemon.h>
 
 #include <algorithm>
 #include <csignal>
@@ -68,11 +69,15 @@ int main(int argc, char** argv) {
                 n.client_endpoint().c_str());
     // After the ready line, whose wording is the contract (SURFACE.md).
     std::fflush(stdout);
+    // systemd's Type=notify (deploy/ballotd.service): the client port serves
+    // now. Without NOTIFY_SOCKET (not under systemd) this does nothing.
+    sd_notify(0, "READY=1");
     if (auto where = n.metrics_endpoint(); !where.empty())
       ballot::logging::info("metrics, health and status page on http://" + where + "/",
                             {{"event", "metrics_on"}, {"address", where}});
     int sig = 0;
     sigwait(&signals, &sig);
+    sd_notify(0, "STOPPING=1");
     auto name = sig == SIGINT ? "SIGINT" : "SIGTERM";
     ballot::logging::info(std::string{name} + " received, stopping",
                           {{"event", "stopping"}, {"signal", name}});

@@ -244,3 +244,52 @@ TEST(BallotdOptionsTest, StartupLineDescribesTheConfigurationWithoutSecrets) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string write_config(const std::string& text) {
+  auto path = testing::TempDir() + "/ballotd_config_test.conf";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(BallotdOptionsTest, ConfigUnknownKeyNamesTheFileTheLineAndTheKey) {
+  auto path = write_config("id = 1\npeers = 1=127.0.0.1:1\n# fine\nclinet = 127.0.0.1:9\n");
+  auto r = parse({"--config", path});
+  ASSERT_TRUE(r.error);
+  EXPECT_NE(r.error->message.find(path + ":4"), std::string::npos) << r.error->message;
+  EXPECT_NE(r.error->message.find("clinet"), std::string::npos) << r.error->message;
+}
+
+TEST(BallotdOptionsTest, ConfigBadValueNamesTheFileTheLineTheKeyAndTheValue) {
+  auto path = write_config("log-level = loud\n");
+  auto r = parse({"--config", path});
+  ASSERT_TRUE(r.error);
+  EXPECT_NE(r.error->message.find(path + ":1"), std::string::npos) << r.error->message;
+  EXPECT_NE(r.error->message.find("log-level"), std::string::npos) << r.error->message;
+  EXPECT_NE(r.error->message.find("loud"), std::string::npos) << r.error->message;
+}
+
+TEST(BallotdOptionsTest, FlagsOverrideEveryKindOfConfigKey) {
+  auto path = write_config(
+    "log-level = debug\nlog-format = json\ntick-ms = 20\n"
+    "metrics = 127.0.0.1:7490\n");
+  auto r = parse({"--config", path, "--log-level", "warn", "--tick-ms", "5", "--metrics", "off"});
+  ASSERT_TRUE(r.opts) << r.error->message;
+  EXPECT_EQ(r.opts->log_level, ballot::logging::level::warn);
+  EXPECT_EQ(r.opts->log_format, ballot::logging::format::json);
+  EXPECT_EQ(r.opts->tick_ms, 5u);
+  EXPECT_FALSE(r.opts->metrics);
+}
+
+TEST(BallotdOptionsTest, TheSampleConfigInDeployParses) {
+  auto r = parse({"--config", std::string{SOURCE_DIR} + "/deploy/ballotd.conf"});
+  ASSERT_TRUE(r.opts) << r.error->message;
+  EXPECT_FALSE(r.opts->embedded);
+  EXPECT_EQ(r.opts->id, 1u);
+  EXPECT_EQ(r.opts->peers.size(), 3u);
+  EXPECT_TRUE(r.opts->peer_tls());
+  EXPECT_EQ(r.opts->data_dir, "/var/lib/ballot/data");
+}
+
+}  // namespace
