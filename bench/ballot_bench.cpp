@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +21,8 @@
 #include <vector>
 
 #include <unistd.h>
+
+#include <nlohmann/json.hpp>
 
 #include "bench/balance_workload.hpp"
 #include "bench/watch_load.hpp"
@@ -251,13 +254,22 @@ void report(const settings& s, std::vector<std::uint32_t>& all, std::uint64_t er
     "%llu us, p99 %llu us, max %llu us, %llu errors\n",
     s.workload.c_str(), s.clients, seconds, all.size(), ops_per_s, pct(0.50), pct(0.90), pct(0.99),
     max, static_cast<unsigned long long>(errors));
-  if (s.json)
-    std::printf(
-      "{\"workload\":\"%s\",\"clients\":%zu,\"duration_s\":%.3f,\"ops\":%zu,"
-      "\"ops_per_s\":%.1f,\"p50_us\":%llu,\"p90_us\":%llu,\"p99_us\":%llu,"
-      "\"max_us\":%llu,\"errors\":%llu}\n",
-      s.workload.c_str(), s.clients, seconds, all.size(), ops_per_s, pct(0.50), pct(0.90),
-      pct(0.99), max, static_cast<unsigned long long>(errors));
+  if (s.json) {
+    // The keys in SURFACE.md's order; the seconds to the millisecond and the
+    // rate to a tenth, as the text line.
+    nlohmann::ordered_json j;
+    j["workload"] = s.workload;
+    j["clients"] = s.clients;
+    j["duration_s"] = std::round(seconds * 1000) / 1000;
+    j["ops"] = all.size();
+    j["ops_per_s"] = std::round(ops_per_s * 10) / 10;
+    j["p50_us"] = pct(0.50);
+    j["p90_us"] = pct(0.90);
+    j["p99_us"] = pct(0.99);
+    j["max_us"] = max;
+    j["errors"] = errors;
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  }
   std::fflush(stdout);
 }
 
@@ -367,8 +379,8 @@ int main(int argc, char** argv) {
     o.tls = s.tls;
     watchers = std::make_unique<ballot::bench::watch_load>(o, s.watchers, s.watch_connections,
                                                            s.watch_prefix, 120s);
-    std::fprintf(stderr, "ballot-bench: %zu of %zu watches of %s started\n",
-                 watchers->started(), s.watchers, s.watch_prefix.c_str());
+    std::fprintf(stderr, "ballot-bench: %zu of %zu watches of %s started\n", watchers->started(),
+                 s.watchers, s.watch_prefix.c_str());
   }
 
   bool locks = s.workload == "lock" || s.workload == "lock-contended";
@@ -581,14 +593,13 @@ int main(int argc, char** argv) {
   if (watchers) {
     // Give the last events a moment to arrive before counting.
     std::this_thread::sleep_for(1s);
-    std::fprintf(stderr,
-                 "ballot-bench: %zu watches of %s: %llu events received (fewest by one watch "
-                 "%llu; %llu puts acknowledged in the window), %llu watches ended early\n",
-                 s.watchers, s.watch_prefix.c_str(),
-                 static_cast<unsigned long long>(watchers->events()),
-                 static_cast<unsigned long long>(watchers->min_events()),
-                 static_cast<unsigned long long>(acked),
-                 static_cast<unsigned long long>(watchers->ended()));
+    std::fprintf(
+      stderr,
+      "ballot-bench: %zu watches of %s: %llu events received (fewest by one watch "
+      "%llu; %llu puts acknowledged in the window), %llu watches ended early\n",
+      s.watchers, s.watch_prefix.c_str(), static_cast<unsigned long long>(watchers->events()),
+      static_cast<unsigned long long>(watchers->min_events()),
+      static_cast<unsigned long long>(acked), static_cast<unsigned long long>(watchers->ended()));
     watchers.reset();
   }
   if (s.workload == "lock-contended")
