@@ -26,6 +26,14 @@ std::vector<record> event_log::observe(const paxos::replica& core) {
   auto role = core.role();
   auto hint = core.leader_hint();
   if (core.is_leader() && !was_leader_) {
+    // It stood because it heard nothing from the leader it followed (the
+    // candidacy may have been too short to be seen between two inputs).
+    if (leader_) {
+      auto lost = make(level::info, "leader lost", "leader_lost");
+      lost.fields.emplace_back("leader", *leader_);
+      lost.fields.emplace_back("promised", to_string(core.promised()));
+      out.push_back(std::move(lost));
+    }
     led_ = core.promised();
     auto r = make(level::info, "leader elected: this replica leads", "leader_elected");
     r.fields.emplace_back("ballot", to_string(led_));
