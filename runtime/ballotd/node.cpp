@@ -271,7 +271,7 @@ int node::start() {
       return settled.bad_file ? exit_data : exit_usage;
     }
     cluster_id = settled.id;
-    std::fprintf(stderr, "ballotd: cluster id %s\n", backup::to_hex(cluster_id).c_str());
+    logging::info("cluster id " + backup::to_hex(cluster_id), {{"event", "cluster_id"}});
   }
 
   auto& cfg = impl_->cfg;
