@@ -66,7 +66,12 @@ TEST(LogProcessTest, EveryListedEventAppearsInTheNodesLogs) {
   auto first = c.leader();
   ASSERT_NE(first, 0u);
 
-  ballot::client::client cl{c.client_options()};
+  // Writes must ride over the elections this test causes (and node 3's slow
+  // syncs) on a machine busy with the rest of the suite: a longer overall
+  // timeout than the fixture's fail-over one, retried by the client itself.
+  auto opts = c.client_options();
+  opts.timeout = 15s;
+  ballot::client::client cl{opts};
   for (int i = 0; i < 20; ++i)
     ASSERT_TRUE(cl.put("before-" + std::to_string(i), "v").ok()) << i;
   // A session nobody keeps alive: every node's state machine expires it.
@@ -86,8 +91,10 @@ TEST(LogProcessTest, EveryListedEventAppearsInTheNodesLogs) {
   c.kill9(second);
   auto third = leader_other_than(c, second);
   ASSERT_NE(third, 0u);
-  for (int i = 0; i < 150; ++i)
-    ASSERT_TRUE(cl.put("during-" + std::to_string(i), std::string(100, 'x')).ok()) << i;
+  for (int i = 0; i < 150; ++i) {
+    auto r = cl.put("during-" + std::to_string(i), std::string(100, 'x'));
+    ASSERT_TRUE(r.ok()) << i << ": " << ballot::kv::to_string(r.code) << " " << r.message;
+  }
   c.start(second);
   EXPECT_TRUE(wait_for_event(c, second, "catchup_finished", 20s)) << c.node(second).err();
   for (std::size_t id = 1; id <= 3; ++id) {
