@@ -163,6 +163,11 @@ struct Member {
   # As it reported it; 0 when down.
   endpoint @4 :Text;
   # Its client endpoint "host:port", empty when the answering node does not know it.
+  learner @5 :Bool;
+  # A non-voting member (it catches up and follows, counts in no quorum).
+  lag @6 :UInt64;
+  # Slots behind the leader (the leader's commit index less its own, as
+  # both reported them); 0 when either is unknown.
 }
 
 struct ClusterStatus {
@@ -378,6 +383,80 @@ interface Ballot {
   # pulls in pieces through the stream while writes go on. One stream per
   # node at a time (`busy` otherwise); root only once authentication is on
   # (permissionDenied otherwise).
+
+  # -- Membership (README "Changing the membership") ------------------------
+  memberList @19 () -> (result :MemberListResult);
+  # The members as the leader applied them (a linearizable read), with the
+  # leader's view of how far behind each one is, and what a joining node
+  # needs: the bootstrap configuration, alpha and the cluster id.
+
+  memberChange @20 (change :MemberChange) -> (result :MemberChangeResult);
+  # Adds a learner, promotes a learner to voter, or removes a member; the
+  # answer comes once the change is in the log (it governs slots from
+  # alpha slots after its own). Root only once authentication is on. Not
+  # idempotent by request id: a retried change is refused by the checks
+  # instead (badRequest: the address is in use, the member is a voter
+  # already, or there is no such member). A promote of a learner still far
+  # behind answers `unavailable` (retry once it caught up).
+}
+
+enum MemberRole {
+  voter @0;
+  learner @1;
+}
+
+struct MemberInfo {
+  id @0 :UInt32;
+  role @1 :MemberRole;
+  peerAddress @2 :Text;
+  # Where the other members reach it ("host:port").
+  clientAddress @3 :Text;
+  # Where clients reach it; empty for members bootstrapped by --peers.
+  lag @4 :UInt64;
+  # Slots behind the leader, when lagKnown (the leader heard from it).
+  lagKnown @5 :Bool;
+}
+
+struct MemberListing {
+  members @0 :List(MemberInfo);
+  leaderId @1 :UInt32;
+  commitIndex @2 :UInt64;
+  bootstrap @3 :List(MemberInfo);
+  # The configuration of slot 1, which a joining node replays the log from.
+  alpha @4 :UInt64;
+  # A change chosen in slot c governs slots from c + alpha on.
+  clusterId @5 :Data;
+  # The cluster's id (32 bytes; README "Cluster identity").
+  nextId @6 :UInt32;
+  # The id the next added member gets.
+}
+
+struct MemberListResult {
+  union {
+    listing @0 :MemberListing;
+    error @1 :Error;
+  }
+}
+
+struct MemberAddresses {
+  peer @0 :Text;
+  client @1 :Text;
+}
+
+struct MemberChange {
+  union {
+    addLearner @0 :MemberAddresses;
+    promote @1 :UInt32;
+    remove @2 :UInt32;
+  }
+}
+
+struct MemberChangeResult {
+  union {
+    memberId @0 :UInt32;
+    # The member added, promoted or removed.
+    error @1 :Error;
+  }
 }
 
 interface SnapshotStream {

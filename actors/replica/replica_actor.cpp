@@ -23,6 +23,7 @@
 
 #include "actors/backup/backup_format.hpp"
 #include "actors/paxos/lease_clock.hpp"
+#include "actors/paxos/member_report.hpp"
 #include "actors/paxos/replica.hpp"
 #include "actors/replica/event_log.hpp"
 #include "actors/replica/memory_storage.hpp"
@@ -56,6 +57,7 @@ struct replica_state {
   void flush() {
     note_repair();
     note_rejected();
+    note_members();
     emit(events->observe(*core));
     if (probe && core->leader_hint() != last_leader) {
       last_leader = core->leader_hint();
@@ -112,6 +114,8 @@ struct replica_state {
   /// an online backup the whole applied state with its counts (taken here,
   /// at one applied index; the gateway streams it while writes go on).
   std::string answer(const std::string& query) {
+    if (paxos::is_members_query(query))
+      return paxos::encode(member_report());
     if (!backup::is_backup_query(query))
       return sm->query(query);
     auto snap = core->snapshot_now();
@@ -121,6 +125,63 @@ struct replica_state {
     backup::state_summary s{c.revision, c.keys, c.sessions,
                             static_cast<std::uint32_t>(core->members().latest().members.size())};
     return backup::encode_backup_state(*snap, s);
+  }
+
+  paxos::member_report member_report() const {
+    paxos::member_report r;
+    r.alpha = paxos_config.alpha;
+    r.commit = core->commit_index();
+    r.leader = core->leader_hint().value_or(0);
+    r.bootstrap = paxos_config.bootstrap();
+    r.current = core->members().latest();
+    for (auto& m : r.current.members)
+      if (auto behind = core->lag(m.id))
+        r.lag[m.id] = *behind;
+    return r;
+  }
+
+  /// Tells the process when the members to reach change, and once when this
+  /// replica was removed (see replica_options::on_members, on_removed).
+  void note_members() {
+    auto& epochs = core->members().epochs();
+    auto mark = std::make_tuple(epochs.size(), epochs.begin()->first, epochs.rbegin()->first,
+                                core->members().latest().members.size());
+    if (on_members && mark != members_mark) {
+      members_mark = mark;
+      on_members(paxos::roster_of(core->members()));
+    }
+    if (!removal_said && core->removed()) {
+      removal_said = true;
+      emit(logging::level::warn,
+           "replica " + std::to_string(core->id()) +
+             ": removed from the cluster (the membership no longer names it); it takes no "
+             "part any more",
+           "member_removed");
+      if (on_removed)
+        on_removed();
+    }
+  }
+
+  /// A membership change (a command of `paxos::membership_client`): the
+  /// core orders it under a request id of its own, above every earlier
+  /// leader's, so the change is taken from the payload only.
+  reply_promise change_members(const paxos::command& cmd, reply_promise& promise) {
+    auto change = paxos::decode_change(cmd.payload);
+    if (!change) {
+      promise.deliver(paxos::client_reply{cmd.client, cmd.seq, paxos::reply_status::invalid,
+                                          "not a membership change", core->leader_hint()});
+      return promise;
+    }
+    if (!core->is_leader()) {
+      promise.deliver(paxos::client_reply{cmd.client, cmd.seq, paxos::reply_status::not_leader,
+                                          {}, core->leader_hint()});
+      return promise;
+    }
+    auto seq = core->next_change_seq();
+    waiting[{paxos::membership_client, seq}].promises.push_back(promise);
+    core->change_members(seq, *change);
+    flush();
+    return promise;
   }
 
   /// Makes every appended record durable, then lets the held outputs go.
@@ -393,6 +454,13 @@ struct replica_state {
   std::optional<paxos::node_id> last_leader;
   caf::timespan observe_interval{0};
   std::chrono::steady_clock::time_point last_observed;
+  /// The core's configuration (bootstrap voters and alpha, for reports).
+  paxos::config paxos_config;
+  std::function<void(const std::map<paxos::node_id, paxos::member>&)> on_members;
+  std::function<void()> on_removed;
+  /// The epochs last told to on_members (count, first, last start, members).
+  std::tuple<std::size_t, paxos::slot_index, paxos::slot_index, std::size_t> members_mark{};
+  bool removal_said = false;
 };
 
 using replica_actor_ptr = caf::stateful_actor<replica_state>*;
@@ -455,6 +523,9 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
   st.housekeeping_interval = opts.housekeeping_interval;
   st.quota_bytes = opts.quota_bytes;
   st.on_event = opts.on_event;
+  st.paxos_config = opts.paxos;
+  st.on_members = opts.on_members;
+  st.on_removed = opts.on_removed;
   st.probe = opts.probe;
   st.observe_interval = opts.observe_interval;
   if (st.probe)
@@ -506,6 +577,8 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
     [self](propose_atom, paxos::command& cmd) -> caf::result<paxos::client_reply> {
       auto& st = self->state;
       auto promise = self->make_response_promise<paxos::client_reply>();
+      if (cmd.client == paxos::membership_client)
+        return st.change_members(cmd, promise);
       if (st.disk_full) {
         promise.deliver(paxos::client_reply{
           cmd.client,

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -39,7 +40,15 @@
 ///       to `paxos.dedup_window` commands; older ones answer `expired`.
 ///       Always use a timeout: a request in flight when its replica dies is
 ///       never answered.
+///       A command of `paxos::membership_client` is a membership change
+///       (`paxos::encode(member_change)`): the leader orders it with a
+///       request id of its own; the reply's result is "ok <id>" or
+///       "refused: why" (paxos::replica::change_members).
 ///   (status_atom)                 -> replica_status
+///   (read_atom, std::string query) -> read_reply
+///       a linearizable read; `paxos::members_query()` is answered with the
+///       encoded `paxos::member_report`, backup::backup_query() with the
+///       whole state.
 ///   (log_atom)                    -> std::vector<paxos::chosen_entry>
 ///       the chosen log from slot 1 to the commit index (for tests and examples).
 ///   (paxos::node_id from, M)      -> ()  peer traffic, M one of the core's message structs.
@@ -86,6 +95,15 @@ struct replica_options {
   /// repair from peers (see paxos::rejoin). Optional: by default the events
   /// go to the logger, with their fields (actors/replica/event_log.hpp).
   std::function<void(const std::string&)> on_event;
+  /// Called (on the actor's thread) whenever the members this replica must
+  /// reach change (paxos::roster_of: every member of every configuration it
+  /// holds, with addresses and roles), first soon after start once the log
+  /// is replayed. A process connects its peer port to them.
+  std::function<void(const std::map<paxos::node_id, paxos::member>&)> on_members;
+  /// Called once (on the actor's thread) when this replica finds it was
+  /// removed from the cluster (paxos::replica::removed): it takes no part
+  /// any more, and a process stops (README "Changing the membership").
+  std::function<void()> on_removed;
   /// A sync of the storage slower than this is logged as a warning
   /// (`slow_fsync`); 0 turns the warning off.
   caf::timespan slow_sync = std::chrono::milliseconds(100);

@@ -20,6 +20,7 @@
 #include "runtime/ballotctl/json.hpp"
 #include "runtime/ballotctl/kv_commands.hpp"
 #include "runtime/ballotctl/lock_commands.hpp"
+#include "runtime/ballotctl/member_commands.hpp"
 #include "runtime/ballotctl/snapshot_commands.hpp"
 #include "runtime/client/client.hpp"
 #include "runtime/client/endpoint.hpp"
@@ -82,6 +83,17 @@ commands:
   snapshot status FILE             checks FILE (SHA-256) and prints its revision, applied
                                    index, size, keys, sessions, members, cluster id and
                                    checksum; exit 1 naming the damage and its offset
+
+membership (README "Changing the membership"; changes need the root role once
+authentication is on):
+  member list                      every member: id, role (voter/learner), lag behind the
+                                   leader in slots, peer and client addresses
+  member add --peer H:P --client H:P
+                                   adds a learner (it votes in nothing) and prints its new id;
+                                   then start that node with ballotd --join
+  member promote ID                makes learner ID a voter; refused (exit 3 at --timeout)
+                                   while it is far behind the leader
+  member remove ID                 takes ID out of the cluster; a removed node stops
 
 users, roles and authentication (changes and listings need the root role once
 authentication is on):
@@ -179,6 +191,8 @@ struct invocation {
   std::vector<std::string> command_flags;
   std::string command;
   std::vector<std::string> args;
+  /// member add --peer H:P --client H:P.
+  std::string member_peer, member_client;
   /// Positional arguments after "--" (lock's CMD ARGS...).
   std::vector<std::string> after_dashes;
   bool saw_dashes = false;
@@ -283,6 +297,9 @@ invocation parse(int argc, char** argv) {
       inv.no_password = true;
     } else if (flag == "--if-version") {
       inv.if_version = parse_version(flag, take_value());
+    } else if (flag == "--peer" || flag == "--client") {
+      (flag == "--peer" ? inv.member_peer : inv.member_client) = take_value();
+      inv.command_flags.push_back(flag);
     } else if (flag == "--prefix") {
       inv.prefix = true;
       inv.command_flags.push_back(flag);
@@ -370,7 +387,7 @@ int run_status(const invocation& inv, client::client& c) {
   std::cout << "ID  STATE  ROLE      COMMIT  ENDPOINT\n";
   for (auto& m : st.members) {
     std::string id = std::to_string(m.id);
-    std::string role = !m.up ? "-" : m.is_leader ? "leader" : "follower";
+    std::string role = !m.up ? "-" : m.is_leader ? "leader" : m.learner ? "learner" : "follower";
     std::string commit = m.up ? std::to_string(m.commit_index) : "-";
     std::cout << id << std::string(id.size() < 4 ? 4 - id.size() : 1, ' ')
               << (m.up ? "up     " : "down   ") << role << std::string(10 - role.size(), ' ')
@@ -385,7 +402,8 @@ void check_flags(const invocation& inv) {
   for (auto& flag : inv.command_flags) {
     bool is_watch = flag == "--prefix" || flag == "--count" || flag == "--from-revision";
     bool is_list = flag == "--limit" || flag == "--values";
-    const char* owner = is_watch ? "watch" : is_list ? "list" : "lock";
+    bool is_member = flag == "--peer" || flag == "--client";
+    const char* owner = is_watch ? "watch" : is_list ? "list" : is_member ? "member" : "lock";
     if (inv.command != owner)
       throw usage_error{flag + " applies to " + owner + ", not to '" + inv.command + "'"};
   }
@@ -423,7 +441,8 @@ int run(invocation& inv) {
   auto& cmd = inv.command;
   bool is_auth = ctl::is_auth_command(cmd);
   if (!is_auth && cmd != "status" && cmd != "put" && cmd != "get" && cmd != "delete" &&
-      cmd != "list" && cmd != "watch" && cmd != "lock" && cmd != "check-token" && cmd != "snapshot")
+      cmd != "list" && cmd != "watch" && cmd != "lock" && cmd != "check-token" &&
+      cmd != "snapshot" && cmd != "member")
     throw usage_error{"unknown command '" + cmd + "'"};
   check_flags(inv);
   if (inv.if_version && cmd != "put" && cmd != "delete")
@@ -445,6 +464,10 @@ int run(invocation& inv) {
     expect_args(inv, 2, 2, "NAME TOKEN");
   } else if (cmd == "lock") {
     expect_args(inv, 1, 1, "NAME, then -- and the command to run");
+  } else if (cmd == "member") {
+    if (auto bad = ctl::check_member_args(inv.args, inv.member_peer, inv.member_client);
+        !bad.empty())
+      throw usage_error{bad};
   } else if (cmd == "snapshot") {
     expect_args(inv, 2, 2, "save FILE or status FILE");
     if (inv.args[0] != "save" && inv.args[0] != "status")
@@ -516,6 +539,8 @@ int run(invocation& inv) {
   ctl::output out{inv.json, inv.timeout_s};
   if (cmd == "snapshot")
     return ctl::run_snapshot_save(out, inv.args[1], c);
+  if (cmd == "member")
+    return ctl::run_member(out, inv.args, inv.member_peer, inv.member_client, c);
   if (ctl::is_auth_command(cmd))
     return ctl::run_auth(out, auth, c);
   auto key = inv.args.empty() ? std::string{} : inv.args[0];

@@ -549,6 +549,9 @@ kj::Promise<outcome> client::impl::send(link& l, const call& c, const std::strin
       return send_auth(l, c);
     case op::snapshot:
       return send_backup(l, c);
+    case op::member_list:
+    case op::member_change:
+      return send_members(l, c);
     case op::status:
       break;
   }
@@ -564,7 +567,8 @@ kj::Promise<outcome> client::impl::send(link& l, const call& c, const std::strin
     o.status.commit_index = st.getCommitIndex();
     for (auto m : st.getMembers())
       o.status.members.push_back(
-        {m.getId(), m.getUp(), m.getIsLeader(), m.getCommitIndex(), to_std(m.getEndpoint())});
+        {m.getId(), m.getUp(), m.getIsLeader(), m.getCommitIndex(), to_std(m.getEndpoint()),
+         m.getLearner(), m.getLag()});
     return o;
   });
 }

@@ -75,6 +75,10 @@ struct member_status {
   std::uint64_t commit_index = 0;
   /// Its client endpoint, empty when the answering node does not know it.
   std::string endpoint;
+  /// A non-voting member.
+  bool learner = false;
+  /// Slots behind the leader as both reported (0 when unknown).
+  std::uint64_t lag = 0;
 };
 
 /// The answer to `status`.
@@ -134,6 +138,44 @@ struct backup_result {
   std::uint64_t received = 0;
   std::uint64_t applied_index = 0;
   std::uint64_t revision = 0;
+  bool ok() const { return code == kv::result_code::ok; }
+};
+
+/// One member as the leader's membership names it (see `client::member_list`).
+struct member_info {
+  std::uint32_t id = 0;
+  bool learner = false;
+  std::string peer_address;
+  /// Empty for members bootstrapped by `--peers`.
+  std::string client_address;
+  /// Slots behind the leader, when the leader heard from it.
+  std::optional<std::uint64_t> lag;
+};
+
+/// The answer to `member_list`.
+struct member_listing {
+  /// ok, or why not (unavailable, ...; then `message` says why).
+  kv::result_code code = kv::result_code::ok;
+  std::string message;
+  std::vector<member_info> members;
+  /// The configuration of slot 1 (what a joining node replays from).
+  std::vector<member_info> bootstrap;
+  std::uint32_t leader_id = 0;
+  std::uint64_t commit_index = 0;
+  std::uint64_t alpha = 0;
+  std::uint32_t next_id = 0;
+  /// The raw 32 bytes of the cluster id.
+  std::string cluster_id;
+  bool ok() const { return code == kv::result_code::ok; }
+};
+
+/// The answer to a membership change: ok with the member's id, or the
+/// refusal (bad_request: the change cannot apply; unavailable: no leader,
+/// or a learner still far behind; permission_denied; ...).
+struct member_result {
+  kv::result_code code = kv::result_code::ok;
+  std::string message;
+  std::uint32_t id = 0;
   bool ok() const { return code == kv::result_code::ok; }
 };
 
@@ -288,6 +330,17 @@ class client {
   backup_result snapshot(
     const std::function<bool(const char* data, std::size_t n, std::uint64_t total)>& sink,
     std::chrono::milliseconds timeout);
+
+  // -- Membership (README "Changing the membership"); changes need the root
+  // role once authentication is on.
+  /// The members as the leader applied them, with its view of their lag.
+  member_listing member_list();
+  /// Adds a learner reachable at `peer` (other members) and `client`
+  /// ("host:port" each); its new id in `member_result::id`.
+  member_result member_add(const std::string& peer, const std::string& client);
+  /// Makes learner `id` a voter (refused while it is far behind).
+  member_result member_promote(std::uint32_t id);
+  member_result member_remove(std::uint32_t id);
 
   /// Runs `fn` on the client's I/O thread after `delay` (unless the client
   /// closes first). For helpers such as `session`'s keep-alive loop.

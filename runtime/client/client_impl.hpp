@@ -51,6 +51,8 @@ enum class op {
   auth_list,
   whoami,
   snapshot,
+  member_list,
+  member_change,
 };
 
 /// The arguments of an auth change (client_auth.cpp).
@@ -73,6 +75,9 @@ struct outcome {
   std::shared_ptr<identity> who;
   /// The answer of snapshot.
   std::shared_ptr<backup_result> backup;
+  /// The answers of member_list and member_change.
+  std::shared_ptr<member_listing> members;
+  std::uint32_t member_id = 0;
   std::string redirect_to;
   std::string why;
   /// The connection itself failed or hung: open a new one next time.
@@ -111,6 +116,9 @@ struct call {
   std::shared_ptr<const auth_request> change;
   /// snapshot: where the pieces go (see client::snapshot).
   std::shared_ptr<const std::function<bool(const char*, std::size_t, std::uint64_t)>> sink;
+  /// member_change: add (peer in `key`, client in `value`), promote or remove `member`.
+  enum class member_op { add, promote, remove } member_what = member_op::add;
+  std::uint32_t member = 0;
   /// Writes: assigned when the write window admits it, then kept for every retry.
   std::uint64_t seq = 0;
   clock_type::time_point deadline;
@@ -138,6 +146,9 @@ struct call {
       case op::auth_list:
       case op::whoami:
       case op::snapshot:
+      case op::member_list:
+      // Ordered by the leader under its own request id: no seq of ours.
+      case op::member_change:
         return false;
       default:
         return true;
@@ -261,6 +272,8 @@ struct client::impl {
   kj::Promise<outcome> send_auth(link& l, const call& c);
   /// snapshot: the call, then the stream's pieces to the call's sink.
   kj::Promise<outcome> send_backup(link& l, const call& c);
+  /// member_list and member_change (client_members.cpp).
+  kj::Promise<outcome> send_members(link& l, const call& c);
 
   /// Secrets of the sessions this client opened (or adopted): every later
   /// call on a session carries its secret, whichever node it reaches.

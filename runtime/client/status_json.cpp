@@ -19,6 +19,8 @@ std::string status_json(const cluster_status& st) {
     j["leader"] = m.is_leader;
     j["commit_index"] = m.commit_index;
     j["endpoint"] = m.endpoint;
+    j["learner"] = m.learner;
+    j["lag"] = m.lag;
     members.push_back(std::move(j));
   }
   out["members"] = std::move(members);

@@ -14,6 +14,7 @@
 #include "caf/send.hpp"
 #include "caf/stateful_actor.hpp"
 
+#include "actors/paxos/membership.hpp"
 #include "actors/replica/type_ids.hpp"
 
 namespace ballot::gateway {
@@ -178,7 +179,7 @@ void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
   bool redirect = false;
   if (j->is_write && size > st.opts.max_forward_bytes && hint && *hint != target &&
       j->budget == nullptr) {
-    redirect = st.opts.client_endpoints.count(*hint) != 0 ||
+    redirect = !st.opts.endpoint_of(*hint).empty() ||
                st.forwarded_bytes + size > st.opts.max_forward_in_flight_bytes;
     if (!redirect) {
       st.forwarded_bytes += size;
@@ -261,9 +262,19 @@ void probe(bridge_actor self, const status_job_ptr& sj) {
   auto c = std::make_shared<status_collector>();
   c->done = std::move(sj->done);
   std::vector<caf::actor> dests;
-  for (auto id : st.opts.members) {
+  std::map<paxos::node_id, member_roster::entry> roles;
+  if (st.opts.roster)
+    roles = st.opts.roster->get();
+  std::vector<paxos::node_id> ids = st.opts.members;
+  if (!roles.empty()) {
+    ids.clear();
+    for (auto& [id, e] : roles)
+      ids.push_back(id);
+  }
+  for (auto id : ids) {
     member_view view;
     view.id = id;
+    view.learner = roles.count(id) != 0 && roles.at(id).learner;
     c->views.push_back(view);
     dests.push_back(st.find(id));
   }
@@ -338,11 +349,30 @@ bridge::~bridge() {
 }
 
 void bridge::write(paxos::command cmd, reply_handler done) const {
+  // That client id is the membership's (change_members): a client's request
+  // id naming it would otherwise reach the leader as a membership change.
+  if (cmd.client == paxos::membership_client) {
+    bridge_reply refused;
+    refused.st = bridge_reply::status::invalid;
+    refused.message = "the request id's client id " + std::to_string(cmd.client) + " is reserved";
+    done(std::move(refused));
+    return;
+  }
   auto j = std::make_shared<job>();
   j->is_write = true;
   j->cmd = std::move(cmd);
   j->done = std::move(done);
   // The deadline is set here, not in the actor, so a busy mailbox eats into it.
+  j->deadline = clock_type::now() + request_timeout_;
+  caf::anon_send(*actor_, std::move(j));
+}
+
+void bridge::change_members(std::string payload, reply_handler done) const {
+  auto j = std::make_shared<job>();
+  j->is_write = true;
+  // Any seq but 0: the leader's replica orders the change under its own.
+  j->cmd = paxos::command{paxos::membership_client, 1, std::move(payload)};
+  j->done = std::move(done);
   j->deadline = clock_type::now() + request_timeout_;
   caf::anon_send(*actor_, std::move(j));
 }

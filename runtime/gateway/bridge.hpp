@@ -58,6 +58,8 @@ struct member_view {
   bool is_leader = false;
   std::optional<paxos::node_id> leader_hint;
   std::uint64_t commit_index = 0;
+  /// A non-voting member (as this node's membership says).
+  bool learner = false;
 };
 
 class bridge {
@@ -88,6 +90,13 @@ class bridge {
   /// its hint) is the answer.
   void read(std::string query, reply_handler done, std::chrono::milliseconds timeout,
             bool forward) const;
+
+  /// Asks the leader to change the membership (`payload` is
+  /// `paxos::encode(member_change)`), following the leader like `write`; the
+  /// result is "ok <id>" or "refused: why". Not idempotent by request id: a
+  /// retried change is refused by the membership's own checks instead (the
+  /// address is in use, the member is a voter already, or is gone).
+  void change_members(std::string payload, reply_handler done) const;
 
   /// Probes every member's replica status; `done` gets one view per member,
   /// in member order, within about `options::status_timeout`.

@@ -104,8 +104,8 @@ const std::string* accepted(const bridge_reply& r, const options& opts, InitErro
       auto hint = init_error().initNotLeader();
       if (r.leader_hint) {
         hint.setLeaderId(*r.leader_hint);
-        if (auto it = opts.client_endpoints.find(*r.leader_hint); it != opts.client_endpoints.end())
-          hint.setEndpoint(it->second);
+        if (auto where = opts.endpoint_of(*r.leader_hint); !where.empty())
+          hint.setEndpoint(where);
       }
       return nullptr;
     }

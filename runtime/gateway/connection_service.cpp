@@ -140,4 +140,14 @@ kj::Promise<void> connection_service::snapshot(SnapshotContext call) {
                  [&] { return shared_->snapshot(*context_, call); });
 }
 
+kj::Promise<void> connection_service::memberList(MemberListContext call) {
+  return counted(gateway_metrics::op::member_list, call,
+                 [&] { return shared_->memberList(*context_, call); });
+}
+
+kj::Promise<void> connection_service::memberChange(MemberChangeContext call) {
+  return counted(gateway_metrics::op::member_change, call,
+                 [&] { return shared_->memberChange(*context_, call); });
+}
+
 }  // namespace ballot::gateway

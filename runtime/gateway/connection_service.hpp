@@ -41,6 +41,8 @@ class connection_service final : public schemas::client::Ballot::Server {
   kj::Promise<void> authList(AuthListContext call) override;
   kj::Promise<void> whoAmI(WhoAmIContext call) override;
   kj::Promise<void> snapshot(SnapshotContext call) override;
+  kj::Promise<void> memberList(MemberListContext call) override;
+  kj::Promise<void> memberChange(MemberChangeContext call) override;
 
  private:
   /// Runs the call; with metrics, counts its answer by operation and result

@@ -11,7 +11,8 @@ namespace {
 const char* const op_names[] = {
   "put",          "get",          "delete",     "list",     "status",     "openSession",
   "keepAlive",    "closeSession", "acquire",    "release",  "checkToken", "lockInfo",
-  "putEphemeral", "authenticate", "authChange", "authList", "whoAmI",     "snapshot"};
+  "putEphemeral", "authenticate", "authChange", "authList", "whoAmI",     "snapshot",
+  "memberList",   "memberChange"};
 
 static_assert(sizeof op_names / sizeof op_names[0] ==
                 static_cast<std::size_t>(gateway_metrics::op::count_),

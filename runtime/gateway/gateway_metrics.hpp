@@ -37,6 +37,8 @@ class gateway_metrics {
     auth_list,
     who_am_i,
     snapshot,
+    member_list,
+    member_change,
     count_
   };
 

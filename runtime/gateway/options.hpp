@@ -13,6 +13,7 @@
 #include "runtime/gateway/audit_log.hpp"
 #include "runtime/gateway/change_feed.hpp"
 #include "runtime/gateway/connection_context.hpp"
+#include "runtime/gateway/member_roster.hpp"
 
 namespace ballot::gateway {
 
@@ -71,6 +72,20 @@ struct options {
   /// Client endpoints ("host:port") of members, as far as this node knows
   /// them: they fill in leader hints and the status listing.
   std::map<paxos::node_id, std::string> client_endpoints;
+  /// When set, the members as the replica applied them: `status` probes
+  /// these (with their roles), and their client endpoints add to
+  /// `client_endpoints`.
+  std::shared_ptr<member_roster> roster;
+
+  /// The client endpoint of member `id` as far as this node knows it ("").
+  std::string endpoint_of(paxos::node_id id) const {
+    if (auto it = client_endpoints.find(id); it != client_endpoints.end())
+      return it->second;
+    if (roster)
+      if (auto all = roster->get(); all.count(id) != 0)
+        return all.at(id).client;
+    return {};
+  }
   /// Forward to the leader (true) or answer notLeader with a hint (false).
   bool forward = true;
   /// Writes larger than this are not forwarded by a follower when it can

@@ -20,7 +20,8 @@ service::service(const bridge& br, const options& opts, kj::Timer& timer, std::s
     throw std::invalid_argument("gateway::service: options::feed is required");
 }
 
-kj::Promise<bridge_reply> service::ask(bool is_write, paxos::command cmd, std::string query) {
+kj::Promise<bridge_reply> service::ask(bool is_write, paxos::command cmd, std::string query,
+                                       bool member_change) {
   if (is_write && (cmd.client == 0 || cmd.seq == 0)) {
     bridge_reply r;
     r.st = bridge_reply::status::invalid;
@@ -48,7 +49,9 @@ kj::Promise<bridge_reply> service::ask(bool is_write, paxos::command cmd, std::s
     asked_bytes_ -= bytes;
   });
   auto [answer, done] = handoff<bridge_reply>();
-  if (is_write)
+  if (member_change)
+    bridge_.change_members(std::move(cmd.payload), std::move(done));
+  else if (is_write)
     bridge_.write(std::move(cmd), std::move(done));
   else
     bridge_.read(std::move(query), std::move(done));
@@ -200,8 +203,10 @@ kj::Promise<void> service::status(connection_context& /*conn*/, StatusContext co
         out_m.setUp(m.up);
         out_m.setIsLeader(m.up && m.is_leader);
         out_m.setCommitIndex(m.commit_index);
-        if (auto it = opts_.client_endpoints.find(m.id); it != opts_.client_endpoints.end())
-          out_m.setEndpoint(it->second);
+        out_m.setEndpoint(opts_.endpoint_of(m.id));
+        out_m.setLearner(m.learner);
+        if (m.up && summary.leader_answered && summary.commit_index > m.commit_index)
+          out_m.setLag(summary.commit_index - m.commit_index);
       }
     }));
 }

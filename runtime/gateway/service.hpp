@@ -63,6 +63,10 @@ class service final : public kj::Refcounted {
   using AuthListContext = capnp::CallContext<Ballot::AuthListParams, Ballot::AuthListResults>;
   using WhoAmIContext = capnp::CallContext<Ballot::WhoAmIParams, Ballot::WhoAmIResults>;
   using SnapshotContext = capnp::CallContext<Ballot::SnapshotParams, Ballot::SnapshotResults>;
+  using MemberListContext =
+    capnp::CallContext<Ballot::MemberListParams, Ballot::MemberListResults>;
+  using MemberChangeContext =
+    capnp::CallContext<Ballot::MemberChangeParams, Ballot::MemberChangeResults>;
 
   /// `in_flight` counts calls that have not answered yet (for draining on stop).
   service(const bridge& br, const options& opts, kj::Timer& timer, std::size_t& in_flight);
@@ -94,6 +98,10 @@ class service final : public kj::Refcounted {
 
   // Online backup (service_backup.cpp).
   kj::Promise<void> snapshot(connection_context& conn, SnapshotContext context);
+
+  // Membership (service_members.cpp).
+  kj::Promise<void> memberList(connection_context& conn, MemberListContext context);
+  kj::Promise<void> memberChange(connection_context& conn, MemberChangeContext context);
 
   /// The gateway's instruments, or null.
   gateway_metrics* metrics() const { return opts_.metrics.get(); }
@@ -147,7 +155,8 @@ class service final : public kj::Refcounted {
 
   /// Runs `start(done)` and resolves with what `done` receives, or with
   /// `unavailable` if the bridge never answers.
-  kj::Promise<bridge_reply> ask(bool is_write, paxos::command cmd, std::string query);
+  kj::Promise<bridge_reply> ask(bool is_write, paxos::command cmd, std::string query,
+                                bool member_change = false);
 
   /// A call in flight: counted until the returned promise completes.
   kj::Promise<void> track(kj::Promise<void> call);

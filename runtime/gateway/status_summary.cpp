@@ -11,6 +11,11 @@ status_summary summarize(const std::vector<member_view>& views, paxos::node_id s
       me = &m;
     if (m.up)
       ++out.up;
+    if (!m.learner) {
+      ++out.voters;
+      if (m.up)
+        ++out.voters_up;
+    }
     if (m.up && m.is_leader && (!leader || m.commit_index > leader->commit_index))
       leader = &m;
   }
@@ -38,10 +43,11 @@ health_verdict judge_health(const std::vector<member_view>& views, paxos::node_i
   if (me == nullptr || !me->up)
     return {false, "this node's replica did not answer"};
   auto s = summarize(views, self);
-  auto majority = views.size() / 2 + 1;
-  if (s.up < majority)
-    return {false, "only " + std::to_string(s.up) + " of " + std::to_string(views.size()) +
-                     " members answer (a majority is " + std::to_string(majority) + ")"};
+  // Learners do not count: a majority of voters is what commits.
+  auto majority = s.voters / 2 + 1;
+  if (s.voters_up < majority)
+    return {false, "only " + std::to_string(s.voters_up) + " of " + std::to_string(s.voters) +
+                     " voters answer (a majority is " + std::to_string(majority) + ")"};
   if (s.leader == 0)
     return {false, "no leader known"};
   if (!s.leader_answered)

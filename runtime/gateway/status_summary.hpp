@@ -23,6 +23,9 @@ struct status_summary {
   bool leader_answered = false;
   /// Members that answered.
   std::size_t up = 0;
+  /// Voters (members that are not learners), and those of them that answered.
+  std::size_t voters = 0;
+  std::size_t voters_up = 0;
 };
 
 /// The leader is the member that answered and says it leads (the one with
@@ -31,7 +34,7 @@ struct status_summary {
 status_summary summarize(const std::vector<member_view>& views, paxos::node_id self);
 
 /// Whether the node can serve: 200 only when it knows a leader that answers,
-/// a majority of members answer, and its commit index is within `max_lag`
+/// a majority of voters answer, and its commit index is within `max_lag`
 /// slots of the leader's. `reason` says why not (or "ok").
 struct health_verdict {
   bool ok = false;

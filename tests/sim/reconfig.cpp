@@ -1,5 +1,7 @@
 #include "tests/sim/reconfig.hpp"
 
+#include "actors/paxos/member_report.hpp"
+
 namespace ballot::sim {
 
 namespace {
@@ -122,7 +124,7 @@ reconfigurator::outcome reconfigurator::on_result(std::uint64_t seq, const std::
   if (result.rfind("ok ", 0) != 0) {
     // Refused: a learner still behind is promoted later; anything else
     // (it left meanwhile) is given up.
-    if (result.find("behind") != std::string::npos) {
+    if (paxos::is_lag_refusal(result)) {
       asked_tick_ = tick;
       return out;
     }
