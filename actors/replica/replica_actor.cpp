@@ -137,6 +137,10 @@ struct replica_state {
     for (auto& m : r.current.members)
       if (auto behind = core->lag(m.id))
         r.lag[m.id] = *behind;
+    for (auto* c : {&r.bootstrap, &r.current})
+      for (auto& m : c->members)
+        if (auto it = known_peers.find(m.id); m.peer.empty() && it != known_peers.end())
+          m.peer = it->second;
     return r;
   }
 
@@ -177,6 +181,15 @@ struct replica_state {
                                           {}, core->leader_hint()});
       return promise;
     }
+    // Members bootstrapped by --peers have no address in the membership:
+    // the leader checks those itself (the log's own check sees the others).
+    for (auto& [id, peer] : known_peers)
+      if (change->what == paxos::member_change::kind::add_learner && peer == change->peer) {
+        promise.deliver(paxos::client_reply{
+          cmd.client, cmd.seq, paxos::reply_status::ok,
+          "refused: member " + std::to_string(id) + " has that address already", core->id()});
+        return promise;
+      }
     auto seq = core->next_change_seq();
     waiting[{paxos::membership_client, seq}].promises.push_back(promise);
     core->change_members(seq, *change);
@@ -458,6 +471,7 @@ struct replica_state {
   paxos::config paxos_config;
   std::function<void(const std::map<paxos::node_id, paxos::member>&)> on_members;
   std::function<void()> on_removed;
+  std::map<paxos::node_id, std::string> known_peers;
   /// The epochs last told to on_members (count, first, last start, members).
   std::tuple<std::size_t, paxos::slot_index, paxos::slot_index, std::size_t> members_mark{};
   bool removal_said = false;
@@ -526,6 +540,7 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
   st.paxos_config = opts.paxos;
   st.on_members = opts.on_members;
   st.on_removed = opts.on_removed;
+  st.known_peers = opts.known_peers;
   st.probe = opts.probe;
   st.observe_interval = opts.observe_interval;
   if (st.probe)

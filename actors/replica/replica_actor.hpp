@@ -104,6 +104,10 @@ struct replica_options {
   /// removed from the cluster (paxos::replica::removed): it takes no part
   /// any more, and a process stops (README "Changing the membership").
   std::function<void()> on_removed;
+  /// Peer addresses ("host:port") of members whose configuration entry has
+  /// none (those bootstrapped by --peers): membership reports fill them in,
+  /// so a joining node learns where every member is.
+  std::map<paxos::node_id, std::string> known_peers;
   /// A sync of the storage slower than this is logged as a warning
   /// (`slow_fsync`); 0 turns the warning off.
   caf::timespan slow_sync = std::chrono::milliseconds(100);

@@ -102,6 +102,7 @@ std::optional<std::string> client_service::start(
   gw.client_endpoints[self] = opts.client.to_string();
   if (!cluster_id.empty())
     gw.cluster_id = cluster_id;
+  gw.roster = roster;
   if (!opts.embedded) {
     gw.max_forward_bytes = 64u << 10;
     gw.forward_backups = false;

@@ -11,6 +11,7 @@
 
 #include "actors/replica/peer_map.hpp"
 #include "runtime/ballotd/options.hpp"
+#include "runtime/gateway/member_roster.hpp"
 
 namespace ballot::gateway {
 class server;
@@ -55,6 +56,8 @@ class client_service {
   /// The cluster id (raw bytes) online backups carry; set before `start`.
   /// Empty: zeros (the embedded default has none).
   std::string cluster_id;
+  /// The membership as the replica applied it (status, leader hints).
+  std::shared_ptr<gateway::member_roster> roster;
 
   /// Starts serving on `opts.client`; the error text if it cannot.
   std::optional<std::string> start(caf::actor_system& sys, const options& opts, std::uint32_t self,

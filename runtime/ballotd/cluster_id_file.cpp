@@ -71,10 +71,10 @@ stored_cluster_id read_cluster_id(const std::string& dir) {
   return out;
 }
 
-std::optional<std::string> write_cluster_id(const std::string& dir, const cluster_id_wish& id) {
-  auto path = path_of(dir);
+std::optional<std::string> write_file_durably(const std::string& dir, const std::string& name,
+                                              const std::string& text) {
+  auto path = dir + "/" + name;
   auto temp = path + ".tmp";
-  auto text = backup::to_hex(id.id) + "\n" + name_of(id.origin) + "\n";
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return sys_error("create", temp);
@@ -96,6 +96,11 @@ std::optional<std::string> write_cluster_id(const std::string& dir, const cluste
   if (!ok)
     return err;
   return std::nullopt;
+}
+
+std::optional<std::string> write_cluster_id(const std::string& dir, const cluster_id_wish& id) {
+  return write_file_durably(dir, cluster_id_file_name,
+                            backup::to_hex(id.id) + "\n" + name_of(id.origin) + "\n");
 }
 
 cluster_id_check settle_cluster_id(const std::string& dir, const cluster_id_wish& wanted) {

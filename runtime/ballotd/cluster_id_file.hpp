@@ -34,6 +34,12 @@ struct stored_cluster_id {
 
 stored_cluster_id read_cluster_id(const std::string& dir);
 
+/// Writes `text` to `dir`/`name` under a temporary name, fsyncs it, renames
+/// it and fsyncs the directory: a crash leaves the old file or the whole new
+/// one. Returns an error message naming the step and path, or nullopt.
+std::optional<std::string> write_file_durably(const std::string& dir, const std::string& name,
+                                              const std::string& text);
+
 /// Writes the id to `dir`/cluster-id atomically and durably; returns an
 /// error message, or nullopt.
 std::optional<std::string> write_cluster_id(const std::string& dir, const cluster_id_wish& id);

@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     if (code != 0)
       return code;
     std::printf("ballotd ready id=%s client=%s\n",
-                parsed.opts->embedded ? "embedded" : std::to_string(parsed.opts->id).c_str(),
+                parsed.opts->embedded ? "embedded" : std::to_string(n.id()).c_str(),
                 n.client_endpoint().c_str());
     // After the ready line, whose wording is the contract (SURFACE.md).
     std::fflush(stdout);

@@ -1,10 +1,14 @@
 #include "runtime/ballotd/node.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -24,6 +28,8 @@
 #include "actors/service/service_machine.hpp"
 #include "runtime/ballotd/client_service.hpp"
 #include "runtime/ballotd/cluster_id_file.hpp"
+#include "runtime/ballotd/join.hpp"
+#include "runtime/ballotd/member_sync.hpp"
 #include "runtime/ballotd/node_metrics.hpp"
 #include "runtime/ballotd/observability.hpp"
 #include "runtime/ballotd/peer_prober.hpp"
@@ -101,6 +107,9 @@ class opened_log final : public actors::storage {
   }
 
   paxos::durable_state load() override { return std::move(state_); }
+
+  /// Nothing was ever persisted here (before `load`).
+  bool holds_nothing() const { return state_.holds_nothing(); }
 
   void append(const paxos::ready& rd) override {
     if (metrics_ == nullptr) {
@@ -194,6 +203,9 @@ struct node::impl {
   std::shared_ptr<node_metrics> metrics;
   std::unique_ptr<observability> operator_port;
   std::shared_ptr<replica_directory> directory = std::make_shared<replica_directory>();
+  /// The membership as the replica applied it, for the gateway's status.
+  std::shared_ptr<gateway::member_roster> roster = std::make_shared<gateway::member_roster>();
+  std::unique_ptr<member_sync> sync;
   /// What the gateway's replica applies, for waiting acquires and watches.
   std::shared_ptr<gateway::change_feed> feed = std::make_shared<gateway::change_feed>();
 };
@@ -242,6 +254,26 @@ int node::start() {
     }
     tls = std::move(m);
   }
+  // A joining node learns its id, the bootstrap voters, alpha and the
+  // members' peer addresses from the cluster, once, into DIR/join.
+  std::optional<join_plan> joined;
+  if (!o.join.empty()) {
+    std::error_code made;
+    std::filesystem::create_directories(o.data_dir, made);
+    if (made) {
+      std::fprintf(stderr, "ballotd: cannot create --data-dir %s: %s\n", o.data_dir.c_str(),
+                   made.message().c_str());
+      return exit_data;
+    }
+    auto outcome = prepare_join(o);
+    if (!outcome.plan)
+      return outcome.code;
+    joined = std::move(outcome.plan);
+    o.id = joined->id;
+    local_ids = {o.id};
+    members = joined->bootstrap;
+    o.peers = joined->peers;
+  }
   // --restore fills the empty data directory before the log opens it.
   if (!o.restore.empty())
     if (auto code = restore_data_dir(o); code != 0)
@@ -262,10 +294,12 @@ int node::start() {
     std::fprintf(stderr, "ballotd: cannot use the data directory: %s\n", e.what());
     return exit_data;
   }
-  // The log created the directory; the cluster id lives beside it.
+  // A node that joins has no votes to forget until it wrote something.
+  bool fresh_join = joined && impl_->logs.front()->holds_nothing();
   std::string cluster_id;
   if (!o.embedded) {
-    auto settled = settle_cluster_id(o.data_dir, wish_of(o));
+    auto wish = joined ? cluster_id_wish{joined->cluster_id, id_origin::explicit_} : wish_of(o);
+    auto settled = settle_cluster_id(o.data_dir, wish);
     if (!settled.error.empty()) {
       std::fprintf(stderr, "ballotd: %s\n", settled.error.c_str());
       return settled.bad_file ? exit_data : exit_usage;
@@ -288,6 +322,8 @@ int node::start() {
   impl_->sys = std::make_unique<caf::actor_system>(cfg);
   auto& sys = *impl_->sys;
 
+  if (!o.embedded)
+    impl_->sync = std::make_unique<member_sync>(o.id, o.peers, impl_->directory, impl_->roster);
   for (auto id : local_ids) {
     actors::replica_options ro;
     ro.paxos.id = id;
@@ -328,6 +364,22 @@ int node::start() {
     ro.on_storage_error = [](const std::string& what) { storage_failed(what); };
     if (m)
       ro.probe = m->probe_for(id, observed);
+    if (!o.embedded) {
+      // The membership decides whom the peer port reaches (README "Changing
+      // the membership"); --peers (or what --join learnt) fills in the
+      // addresses of members bootstrapped without one in the log.
+      for (auto& [peer_id, where] : o.peers)
+        ro.known_peers[peer_id] = where.to_string();
+      ro.on_members = [sync = impl_->sync.get()](const auto& all) { sync->on_members(all); };
+      // A removed member stops like on SIGTERM (main waits for it), exit 0.
+      ro.on_removed = [] { ::kill(::getpid(), SIGTERM); };
+    }
+    if (joined) {
+      ro.paxos.alpha = joined->alpha;
+      for (auto& [peer_id, where] : joined->peers)
+        ro.paxos.peers.push_back(peer_id);
+      ro.paxos.joining = fresh_join;
+    }
     impl_->replicas[id] = actors::spawn_replica(sys, ro);
   }
 
@@ -359,18 +411,28 @@ int node::start() {
     map.emplace(o.id, local);
     impl_->directory->set(map);
     caf::anon_send(local, actors::peers_atom_v, map);
+    impl_->sync->attach(impl_->peers.get(), local);
   }
 
   auto self = o.embedded ? 1u : o.id;
   impl_->clients->cluster_id = cluster_id;
+  if (!o.embedded)
+    impl_->clients->roster = impl_->roster;
   if (auto err = impl_->clients->start(sys, o, self, impl_->directory, impl_->feed,
                                        m ? m->gateway() : nullptr)) {
     std::fprintf(stderr, "ballotd: cannot serve clients on %s (from --client): %s\n",
                  o.client.to_string().c_str(), err->c_str());
     return exit_usage;
   }
-  if (m)
-    return start_metrics(members);
+  if (m) {
+    std::vector<std::uint32_t> known = members;
+    if (!o.embedded) {
+      known.clear();
+      for (auto& [peer_id, where] : o.peers)
+        known.push_back(peer_id);
+    }
+    return start_metrics(known);
+  }
   return 0;
 }
 
@@ -434,6 +496,8 @@ void node::stop() {
   if (impl_->clients)
     impl_->clients->stop();
   impl_->clients.reset();
+  if (impl_->sync)
+    impl_->sync->detach();
   if (impl_->peers) {
     auto drops = impl_->peers->drop_summary();
     if (!drops.empty())
@@ -448,6 +512,10 @@ void node::stop() {
   impl_->sys.reset();
   // Closing each log syncs whatever was appended last.
   impl_->logs.clear();
+}
+
+std::uint32_t node::id() const {
+  return impl_->opts.embedded ? 0 : impl_->opts.id;
 }
 
 std::string node::metrics_endpoint() const {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ class node {
   /// Stops accepting clients, lets in-flight durable writes finish and stops
   /// every actor.
   void stop();
+
+  /// This node's member id (learnt from the cluster with --join), 0 embedded.
+  std::uint32_t id() const;
 
   /// The client endpoint actually bound ("127.0.0.1:7400").
   std::string client_endpoint() const;

@@ -10,6 +10,8 @@ namespace {
 
 const char* usage =
   "usage: ballotd [--id N --peers ID=HOST:PORT,... --client HOST:PORT] [--data-dir DIR]\n"
+  "       ballotd --join H:P[,H:P...] --peer-address HOST:PORT --client HOST:PORT\n"
+  "               --data-dir DIR [--id N] [--join-cacert FILE]\n"
   "               [--config FILE] [--tick-ms MS] [--quota-bytes N] [--max-sessions N]\n"
   "               [--audit-log FILE] [--metrics HOST:PORT|off]\n"
   "               [--max-waiters-per-lock N] [--max-connections N]\n"
@@ -28,6 +30,16 @@ const char* usage =
   "  --id N                 this node's id (must appear in --peers)\n"
   "  --peers LIST           every member: 1=127.0.0.1:7411,2=127.0.0.1:7412,...\n"
   "                         a node listens for its peers on its own entry's address\n"
+  "                         (--peers stays the bootstrap list for the cluster's life;\n"
+  "                         later members come and go with ballotctl member ...)\n"
+  "  --join LIST            join the running cluster at these client endpoints: the\n"
+  "                         node adds itself as a learner (or takes the learner --id N\n"
+  "                         that `ballotctl member add` made), learns the members and\n"
+  "                         catches up; promote it with `ballotctl member promote`.\n"
+  "                         Needs an empty --data-dir the first time; later starts\n"
+  "                         read DIR/join and need the cluster for nothing\n"
+  "  --peer-address H:P     with --join: where this node listens for its peers\n"
+  "  --join-cacert FILE     with --join: the CA of the cluster's client certificates\n"
   "  --client HOST:PORT     Cap'n Proto endpoint for clients (default 127.0.0.1:7400)\n"
   "  --data-dir DIR         durable state (default ./ballot-data, or ./ballot-data/<id>)\n"
   "  --audit-log FILE       append one line per authentication failure, permission\n"
@@ -116,6 +128,19 @@ std::optional<usage_error> apply(options& o, const std::string& key, const std::
         break;
       start = end + 1;
     }
+  } else if (key == "join") {
+    if (value.empty())
+      return bad(key, value, "expected the client endpoints HOST:PORT,... of the cluster");
+    o.join = value;
+  } else if (key == "peer-address") {
+    auto ep = parse_endpoint(value);
+    if (!ep)
+      return bad(key, value, "expected HOST:PORT with a port in 1..65535");
+    o.peer_address = *ep;
+  } else if (key == "join-cacert") {
+    if (value.empty())
+      return bad(key, value, "expected the path of a PEM file");
+    o.join_cacert = value;
   } else if (key == "client") {
     auto ep = parse_endpoint(value);
     if (!ep)
@@ -252,6 +277,10 @@ std::optional<usage_error> check_peer_security(const options& o) {
       ")"};
   if (given == 3 || o.insecure_peers)
     return std::nullopt;
+  if (o.peer_address && !is_loopback(o.peer_address->host))
+    return usage_error{"--peer-address " + o.peer_address->to_string() +
+                       " is not loopback: the peer port needs TLS (--peer-cacert, --peer-cert, "
+                       "--peer-key), or --insecure-peers to run without it"};
   for (auto& [id, where] : o.peers)
     if (!is_loopback(where.host))
       return usage_error{"member " + std::to_string(id) + " in --peers is at " + where.host +
@@ -278,6 +307,10 @@ std::vector<logging::field> describe(const options& o) {
                        field{"mode", o.embedded ? "embedded" : "member"}};
   if (!o.embedded) {
     f.emplace_back("id", o.id);
+    if (!o.join.empty()) {
+      f.emplace_back("join", o.join);
+      f.emplace_back("peer_address", o.peer_address->to_string());
+    }
     std::string peers;
     for (auto& [id, where] : o.peers)
       peers += (peers.empty() ? "" : ",") + std::to_string(id) + "=" + where.to_string();
@@ -352,7 +385,28 @@ parse_result parse_options(const std::vector<std::string>& args) {
     return {std::nullopt, usage_error{"--client-cert-auth needs --client-cacert (the CA that "
                                       "signs client certificates)"}};
   bool has_id = seen.count("id") != 0, has_peers = seen.count("peers") != 0;
-  o.embedded = !has_id && !has_peers;
+  bool joins = seen.count("join") != 0;
+  o.embedded = !has_id && !has_peers && !joins;
+  if (!joins && (o.peer_address || !o.join_cacert.empty()))
+    return {std::nullopt, usage_error{std::string{o.peer_address ? "--peer-address" : "--join-cacert"} +
+                                      " applies to --join (with --peers, a node listens on its "
+                                      "own entry's address)"}};
+  if (joins) {
+    if (has_peers)
+      return {std::nullopt, usage_error{"--join and --peers exclude each other: --peers "
+                                        "bootstraps a new cluster, --join joins a running one"}};
+    if (!o.peer_address)
+      return {std::nullopt, usage_error{"--join needs --peer-address HOST:PORT (where the other "
+                                        "members reach this node)"}};
+    if (seen.count("client") == 0 || seen.count("data-dir") == 0)
+      return {std::nullopt, usage_error{"--join needs --client HOST:PORT and --data-dir DIR"}};
+    if (!o.restore.empty() || !o.cluster_id.empty() || !o.cluster_token.empty())
+      return {std::nullopt, usage_error{"--restore, --cluster-id and --cluster-token do not go "
+                                        "with --join (the node learns the cluster's id)"}};
+    if (auto err = check_peer_security(o))
+      return {std::nullopt, err};
+    return {o, std::nullopt};
+  }
   if (o.embedded && seen.count("metrics") == 0)
     o.metrics = endpoint{"127.0.0.1", 7480};
   if (!o.cluster_id.empty() && !o.cluster_token.empty())

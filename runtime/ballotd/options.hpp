@@ -29,6 +29,15 @@ struct options {
   std::uint32_t id = 0;
   /// Every member's node-to-node address, this node's included.
   std::map<std::uint32_t, endpoint> peers;
+  /// --join ENDPOINTS: join the running cluster whose client endpoints these
+  /// are (README "Changing the membership") instead of bootstrapping one with
+  /// --peers; `peer_address` is where this node listens for its peers (and
+  /// what the cluster records); --id names the learner an operator added
+  /// already (0: the node adds itself). `join_cacert`: the CA of the
+  /// cluster's client TLS certificates, if it serves TLS.
+  std::string join;
+  std::optional<endpoint> peer_address;
+  std::string join_cacert;
   /// The Cap'n Proto endpoint for clients.
   endpoint client{"127.0.0.1", 7400};
   std::string data_dir = "ballot-data";

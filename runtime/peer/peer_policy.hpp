@@ -78,6 +78,10 @@ class peer_policy {
 
   bool is_other_member(std::uint32_t id) const { return id != self_ && members_.count(id) != 0; }
 
+  /// The membership changed (README "Changing the membership"): from now on
+  /// only these members' connections and frames are taken.
+  void set_members(std::set<std::uint32_t> members) { members_ = std::move(members); }
+
  private:
   std::uint32_t self_;
   std::set<std::uint32_t> members_;

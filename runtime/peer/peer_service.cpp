@@ -1,6 +1,8 @@
 #include "runtime/peer/peer_service.hpp"
 
 #include <atomic>
+#include <mutex>
+#include <vector>
 #include <thread>
 #include <utility>
 
@@ -16,7 +18,16 @@ struct peer_service::impl {
   caf::actor_system* sys = nullptr;
   caf::actor replica;
   std::shared_ptr<transport> net;
+  std::uint32_t self = 0;
+  /// Read on the transport's thread (deliver), changed by set_members.
+  mutable std::mutex links_mtx;
   actors::peer_map links;
+
+  caf::actor link_of(std::uint32_t member) const {
+    std::lock_guard<std::mutex> guard{links_mtx};
+    auto it = links.find(member);
+    return it == links.end() ? caf::actor{} : it->second;
+  }
 
   /// On the transport's thread: a frame from an authenticated member whose
   /// `from` is that member. The kind decides the one type it may decode to.
@@ -33,10 +44,9 @@ struct peer_service::impl {
   }
 
   std::optional<drop_reason> to_link(std::uint32_t member, frame&& f) {
-    auto it = links.find(member);
-    if (it == links.end())
+    auto link = link_of(member);
+    if (!link)
       return drop_reason::not_a_member;
-    auto& link = it->second;
     auto id = f.request_id;
     switch (f.kind) {
       case frame_kind::propose_request: {
@@ -96,6 +106,7 @@ std::unique_ptr<peer_service> peer_service::start(caf::actor_system& sys, caf::a
   auto p = std::make_unique<impl>();
   p->sys = &sys;
   p->replica = replica;
+  p->self = opts.self;
   transport_options t;
   t.self = opts.self;
   t.members = opts.members;
@@ -124,8 +135,38 @@ std::unique_ptr<peer_service> peer_service::start(caf::actor_system& sys, caf::a
   return std::unique_ptr<peer_service>{new peer_service{std::move(p)}};
 }
 
-const actors::peer_map& peer_service::links() const {
+actors::peer_map peer_service::links() const {
+  std::lock_guard<std::mutex> guard{impl_->links_mtx};
   return impl_->links;
+}
+
+actors::peer_map peer_service::set_members(
+  const std::map<std::uint32_t, std::pair<std::string, std::uint16_t>>& members) {
+  if (!impl_->net)
+    return {};
+  // Links first, then the transport: a frame from a new member finds its link.
+  std::vector<caf::actor> stopped;
+  {
+    std::lock_guard<std::mutex> guard{impl_->links_mtx};
+    for (auto& [id, where] : members)
+      if (id != impl_->self && impl_->links.count(id) == 0) {
+        link_options lo;
+        lo.member = id;
+        lo.self = impl_->self;
+        impl_->links.emplace(id, spawn_member_link(*impl_->sys, lo, impl_->net, impl_->replica));
+      }
+    for (auto it = impl_->links.begin(); it != impl_->links.end();)
+      if (members.count(it->first) == 0) {
+        stopped.push_back(it->second);
+        it = impl_->links.erase(it);
+      } else {
+        ++it;
+      }
+  }
+  impl_->net->set_members(members);
+  for (auto& link : stopped)
+    caf::anon_send_exit(link, caf::exit_reason::user_shutdown);
+  return links();
 }
 
 std::string peer_service::drop_summary() const {
@@ -144,6 +185,7 @@ void peer_service::stop() {
   if (!impl_->net)
     return;
   impl_->net->stop();
+  std::lock_guard<std::mutex> guard{impl_->links_mtx};
   for (auto& [id, link] : impl_->links)
     caf::anon_send_exit(link, caf::exit_reason::user_shutdown);
   impl_->links.clear();

@@ -38,7 +38,13 @@ class peer_service {
   ~peer_service();
 
   /// The link actors by member id (the local replica not included).
-  const actors::peer_map& links() const;
+  actors::peer_map links() const;
+
+  /// The membership changed: `members` is every member (this node
+  /// included) with its peer address. Dials and links the new ones, stops
+  /// the links of those gone. Returns the links now. Thread-safe.
+  actors::peer_map set_members(
+    const std::map<std::uint32_t, std::pair<std::string, std::uint16_t>>& members);
 
   /// Frames dropped and connections refused so far, by reason.
   std::string drop_summary() const;

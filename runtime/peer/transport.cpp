@@ -107,6 +107,8 @@ struct transport::impl {
   kj::Own<kj::CrossThreadPromiseFulfiller<void>> stop_signal;
   bool stopping = false;
   std::uint16_t port = 0;
+  /// Runs set_members on the loop's thread (null until it runs, and after).
+  kj::Own<const kj::Executor> executor;
 
   // -- rate limit of log lines (any thread): per reason, so a flood of one
   // kind (a stranger redialing) cannot hide the first line of another.
@@ -177,6 +179,8 @@ struct transport::impl {
   kj::TaskSet* tasks = nullptr;
   std::map<std::uint32_t, kj::Own<out_conn>> out;
   std::map<std::uint32_t, std::string> last_dial_error;
+  /// Each member's dial loop (keep_dialing): dropping one cancels it.
+  std::map<std::uint32_t, kj::Promise<void>> dialers;
   /// Ends a member's backoff early: set while its dial loop waits.
   std::map<std::uint32_t, kj::Own<kj::PromiseFulfiller<void>>> redial;
   std::size_t inbound = 0;
@@ -458,6 +462,65 @@ struct transport::impl {
       });
   }
 
+  void start_dialing(std::uint32_t id) {
+    dialers.erase(id);
+    dialers.emplace(id, keep_dialing(id).eagerlyEvaluate([this, id](kj::Exception&& e) {
+      log("peer: dialing member " + std::to_string(id) + " failed: " + e.getDescription().cStr());
+    }));
+  }
+
+  /// On the loop's thread: the members are now `wanted` (see set_members).
+  void apply_members(const std::map<std::uint32_t, std::pair<std::string, std::uint16_t>>& wanted) {
+    for (auto& [id, where] : wanted) {
+      if (id == opts.self)
+        continue;
+      auto known = opts.members.find(id);
+      if (known != opts.members.end() && known->second == where)
+        continue;
+      // New, or (never in practice: ids are not reused) at a new address.
+      drop_member(id);
+      opts.members[id] = where;
+      {
+        std::lock_guard<std::mutex> guard{mtx};
+        links.emplace(id, link{outbox{opts.budget_bytes}, {}, false});
+      }
+      log("peer: member " + std::to_string(id) + " at " + where.first + ":" +
+            std::to_string(where.second) + " joined the membership",
+          drop_reason_count, logging::level::info,
+          {{"event", "peer_added"}, {"peer", id}});
+      start_dialing(id);
+    }
+    std::vector<std::uint32_t> gone;
+    for (auto& [id, where] : opts.members)
+      if (id != opts.self && wanted.count(id) == 0)
+        gone.push_back(id);
+    for (auto id : gone) {
+      drop_member(id);
+      log("peer: member " + std::to_string(id) + " left the membership; its link is closed",
+          drop_reason_count, logging::level::info, {{"event", "peer_removed"}, {"peer", id}});
+    }
+    std::set<std::uint32_t> ids;
+    for (auto& [id, where] : opts.members)
+      ids.insert(id);
+    policy.set_members(std::move(ids));
+  }
+
+  /// Forgets member `id`: its dial loop first (so nothing of it runs on),
+  /// then its connection and queue.
+  void drop_member(std::uint32_t id) {
+    if (id == opts.self || opts.members.count(id) == 0)
+      return;
+    dialers.erase(id);
+    redial.erase(id);
+    out.erase(id);
+    last_dial_error.erase(id);
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      links.erase(id);
+    }
+    opts.members.erase(id);
+  }
+
   /// Dials `id` for as long as the transport runs: if the chain ever ends
   /// with an exception it is said and started again, never lost.
   kj::Promise<void> keep_dialing(std::uint32_t id) {
@@ -678,11 +741,20 @@ struct transport::impl {
         task_set.add(accept(*listener));
         for (auto& [id, where] : opts.members)
           if (id != opts.self)
-            task_set.add(keep_dialing(id));
+            start_dialing(id);
         task_set.add(pump());
+        {
+          std::lock_guard<std::mutex> guard{mtx};
+          executor = kj::getCurrentThreadExecutor().addRef();
+        }
         started.set_value();
         stop.promise.wait(ws);
+        {
+          std::lock_guard<std::mutex> guard{mtx};
+          executor = nullptr;
+        }
         // Leaving the scope cancels every task: reads, writes, dials.
+        dialers.clear();
         out.clear();
         redial.clear();
       }
@@ -744,6 +816,22 @@ transport::send_result transport::send(std::uint32_t member, std::vector<char> f
     impl_->wake = nullptr;
   }
   return send_result::queued;
+}
+
+void transport::set_members(
+  std::map<std::uint32_t, std::pair<std::string, std::uint16_t>> members) {
+  kj::Own<const kj::Executor> loop;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    if (impl_->stopping || !impl_->executor)
+      return;
+    loop = impl_->executor->addRef();
+  }
+  // The loop may end meanwhile (stop): then there is nothing to change.
+  KJ_IF_MAYBE (e, kj::runCatchingExceptions(
+                    [&] { loop->executeSync([&] { impl_->apply_members(members); }); })) {
+    (void)e;
+  }
 }
 
 bool transport::connected(std::uint32_t member) const {

@@ -72,6 +72,12 @@ class transport {
   /// Queues a whole frame for `member`; thread-safe.
   send_result send(std::uint32_t member, std::vector<char> frame);
 
+  /// The members changed (every member, this one included, with its peer
+  /// address): dials the new ones, closes the links to those gone and takes
+  /// frames only from the members named. Thread-safe (not from the
+  /// transport's own thread); waits until the transport's thread applied it.
+  void set_members(std::map<std::uint32_t, std::pair<std::string, std::uint16_t>> members);
+
   /// Whether a connection to `member` is up (thread-safe; changes any time).
   bool connected(std::uint32_t member) const;
 
