@@ -98,6 +98,9 @@ std::optional<drop_reason> peer_policy::check(std::uint32_t member, const frame&
     return drop_reason::unexpected_kind;
   if (f.from != member)
     return drop_reason::from_mismatch;
+  // A connection authenticated before its member left the membership.
+  if (!is_other_member(member))
+    return drop_reason::not_a_member;
   return std::nullopt;
 }
 

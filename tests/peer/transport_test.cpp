@@ -372,3 +372,55 @@ TEST_F(PeerTransportTlsTest, ADialerSendsNothingToAServerWithTheWrongName) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(PeerTransportTest, MembersAddedAndRemovedAtRuntimeAreDialledAndDropped) {
+  // 1 and 2 start as a two-member cluster; 3 knows all three (it joined).
+  auto two = [&](std::uint32_t self) {
+    auto o = opts(self);
+    o.members.erase(3);
+    return o;
+  };
+  auto a = transport::start(two(1));
+  auto b = transport::start(two(2));
+  auto c = transport::start(opts(3));
+  ASSERT_TRUE(eventually([&] { return a->connected(2) && b->connected(1); }));
+  // 1 refuses 3 (not a member yet) and cannot send to it.
+  EXPECT_FALSE(a->connected(3));
+  EXPECT_EQ(a->send(3, encode_frame(frame_kind::heartbeat, 1, 0)),
+            transport::send_result::not_connected);
+  std::map<std::uint32_t, std::pair<std::string, std::uint16_t>> all;
+  for (auto& [id, port] : ports)
+    all[id] = {"127.0.0.1", port};
+  a->set_members(all);
+  // Now 1 dials 3 and takes 3's frames.
+  ASSERT_TRUE(eventually([&] { return a->connected(3) && c->connected(1); }));
+  ASSERT_EQ(a->send(3, encode_frame(frame_kind::heartbeat, 1, 0)), transport::send_result::queued);
+  ASSERT_EQ(c->send(1, encode_frame(frame_kind::heartbeat, 3, 0)), transport::send_result::queued);
+  ASSERT_TRUE(eventually([&] { return boxes[3].size() >= 1 && boxes[1].size() >= 1; }));
+  {
+    std::lock_guard<std::mutex> g{boxes[1].mtx};
+    EXPECT_EQ(boxes[1].got.back().first, 3u);
+  }
+  EXPECT_TRUE(eventually([&] { return logged(1, "member 3 at 127.0.0.1:"); }));
+  // 3 leaves: 1 closes its link and drops whatever 3 still sends.
+  a->set_members([&] {
+    auto m = all;
+    m.erase(3);
+    return m;
+  }());
+  EXPECT_FALSE(a->connected(3));
+  EXPECT_EQ(a->send(3, encode_frame(frame_kind::heartbeat, 1, 0)),
+            transport::send_result::not_connected);
+  EXPECT_TRUE(eventually([&] { return logged(1, "member 3 left the membership"); }));
+  auto before = boxes[1].size();
+  c->send(1, encode_frame(frame_kind::heartbeat, 3, 0));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(boxes[1].size(), before) << "a frame from a member that left was taken";
+  // 2, untouched, still talks to 1.
+  ASSERT_EQ(b->send(1, encode_frame(frame_kind::heartbeat, 2, 0)), transport::send_result::queued);
+  EXPECT_TRUE(eventually([&] { return boxes[1].size() > before; }));
+}
+
+}  // namespace

@@ -293,3 +293,36 @@ TEST(BallotdOptionsTest, TheSampleConfigInDeployParses) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BallotdOptionsTest, JoinNeedsItsAddressesAndExcludesBootstrapFlags) {
+  std::vector<std::string> join = {"--join",         "127.0.0.1:7401", "--peer-address",
+                                   "127.0.0.1:7414", "--client",       "127.0.0.1:7404",
+                                   "--data-dir",     "d4"};
+  auto ok = parse(join);
+  ASSERT_TRUE(ok.opts) << ok.error->message;
+  EXPECT_FALSE(ok.opts->embedded);
+  EXPECT_EQ(ok.opts->id, 0u) << "the node adds itself";
+  EXPECT_EQ(ok.opts->peer_address->to_string(), "127.0.0.1:7414");
+  auto with_id = join;
+  with_id.insert(with_id.end(), {"--id", "4"});
+  ASSERT_TRUE(parse(with_id).opts);
+  EXPECT_EQ(parse(with_id).opts->id, 4u);
+  auto with_peers = join;
+  with_peers.insert(with_peers.end(), {"--peers", "1=127.0.0.1:7411"});
+  ASSERT_TRUE(parse(with_peers).error);
+  EXPECT_NE(parse(with_peers).error->message.find("--join and --peers"), std::string::npos);
+  auto no_address = std::vector<std::string>(join.begin(), join.begin() + 2);
+  no_address.insert(no_address.end(), {"--client", "127.0.0.1:7404", "--data-dir", "d"});
+  ASSERT_TRUE(parse(no_address).error);
+  EXPECT_NE(parse(no_address).error->message.find("--peer-address"), std::string::npos);
+  auto remote = join;
+  remote[3] = "10.1.2.3:7414";
+  ASSERT_TRUE(parse(remote).error) << "a remote peer port needs TLS or --insecure-peers";
+  auto stray = std::vector<std::string>{"--peer-address", "127.0.0.1:1"};
+  ASSERT_TRUE(parse(stray).error);
+  EXPECT_NE(parse(stray).error->message.find("applies to --join"), std::string::npos);
+}
+
+}  // namespace
