@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,6 +47,8 @@ class cluster_processes {
   std::string peers(std::size_t self = 0) const {
     std::string out;
     for (auto& [id, port] : peer_ports_) {
+      if (joiners_.count(id) != 0)
+        continue;  // not a bootstrap member
       auto where = host(id) + ":" + std::to_string(port);
       if (peer_route && self != 0 && self != id)
         where = peer_route(self, id);
@@ -66,8 +69,8 @@ class cluster_processes {
 
   std::vector<std::string> endpoints() const {
     std::vector<std::string> out;
-    for (std::size_t i = 1; i <= n_; ++i)
-      out.push_back(client_endpoint(i));
+    for (auto& [id, port] : client_ports_)
+      out.push_back(client_endpoint(id));
     return out;
   }
 
@@ -89,6 +92,39 @@ class cluster_processes {
     ASSERT_TRUE(nodes_[id]->wait_for_output("ballotd ready", 15s))
       << "node " << id << " did not start:\n"
       << nodes_[id]->err();
+  }
+
+  /// Ports for a node `id` that joins later (ids after the bootstrap ones).
+  void reserve(std::size_t id) {
+    if (peer_ports_.count(id) != 0)
+      return;
+    peer_ports_[id] = free_port();
+    client_ports_[id] = free_port();
+    joiners_.insert(id);
+  }
+
+  /// Starts reserved node `id` with --join (the client endpoints of `via`),
+  /// naming its id with --id unless `self_add`; waits for its ready line.
+  void start_join(std::size_t id, const std::vector<std::size_t>& via, bool self_add = false) {
+    std::string join;
+    for (auto v : via)
+      join += (join.empty() ? "" : ",") + client_endpoint(v);
+    std::vector<std::string> argv{BALLOTD_BIN,      "--join",
+                                  join,             "--peer-address",
+                                  peer_address(id), "--client",
+                                  client_endpoint(id), "--data-dir",
+                                  data_dir(id).string()};
+    if (!self_add)
+      argv.insert(argv.end(), {"--id", std::to_string(id)});
+    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+    nodes_[id] = std::make_unique<process>(argv);
+    ASSERT_TRUE(nodes_[id]->wait_for_output("ballotd ready", 20s))
+      << "node " << id << " did not join:\n"
+      << nodes_[id]->err();
+  }
+
+  std::string peer_address(std::size_t id) const {
+    return host(id) + ":" + std::to_string(peer_ports_.at(id));
   }
 
   void start_all() {
@@ -165,6 +201,8 @@ class cluster_processes {
   std::filesystem::path dir_;
   std::map<std::size_t, std::uint16_t> peer_ports_, client_ports_;
   std::map<std::size_t, std::unique_ptr<process>> nodes_;
+  /// Nodes started with --join (not in --peers).
+  std::set<std::size_t> joiners_;
 };
 
 }  // namespace ballot::testing

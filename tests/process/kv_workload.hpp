@@ -112,9 +112,13 @@ class workload {
 /// Checks what a finished `workload` did: its acknowledged unique keys are
 /// readable through every node, and its history (with a final read of each
 /// shared key) is linearizable; `name` labels the history file on failure.
-inline void check_workload(cluster_processes& cluster, workload& load, const std::string& name) {
+/// `through`: the nodes to read every key through (default: all of them).
+inline void check_workload(cluster_processes& cluster, workload& load, const std::string& name,
+                           std::vector<std::string> through = {}) {
+  if (through.empty())
+    through = cluster.endpoints();
   // Durability: every acknowledged unique key is there, read through every node.
-  for (auto& endpoint : cluster.endpoints()) {
+  for (auto& endpoint : through) {
     ballot::client::options o = cluster.client_options();
     o.endpoints = {endpoint};
     ballot::client::client c{o};

@@ -1,0 +1,169 @@
+// Changing the membership of a running cluster of real ballotd processes
+// (README "Changing the membership"): a dead follower replaced under load,
+// 3 -> 5 -> 3 under load, refusals of unsafe joins. Every run ends with the
+// workload's checks: acknowledged writes are all there, and the history of
+// the shared keys is linearizable.
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tests/process/kv_workload.hpp"
+
+namespace {
+
+using namespace ballot::testing;
+using namespace std::chrono_literals;
+using ballot::client::client;
+
+/// The members as the leader lists them: id -> learner?
+std::map<std::uint32_t, bool> roles(client& c) {
+  auto l = c.member_list();
+  EXPECT_TRUE(l.ok()) << l.message;
+  std::map<std::uint32_t, bool> out;
+  for (auto& m : l.members)
+    out[m.id] = m.learner;
+  return out;
+}
+
+/// Promotes `id`, retrying while the leader says it is still behind.
+void promote(client& c, std::uint32_t id) {
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  for (;;) {
+    auto r = c.member_promote(id);
+    if (r.ok()) {
+      EXPECT_EQ(r.id, id);
+      return;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+      << "member " << id << " was never promoted: " << r.message;
+    std::this_thread::sleep_for(200ms);
+  }
+}
+
+std::vector<std::string> endpoints_of(cluster_processes& cluster,
+                                      std::initializer_list<std::size_t> ids) {
+  std::vector<std::string> out;
+  for (auto id : ids)
+    out.push_back(cluster.client_endpoint(id));
+  return out;
+}
+
+TEST(MembershipProcessTest, ADeadFollowerIsReplacedUnderLoadAndTheNewMemberVotes) {
+  cluster_processes cluster;
+  cluster.reserve(4);
+  cluster.start_all();
+  auto leader = cluster.leader();
+  ASSERT_NE(leader, 0u);
+  std::size_t dead = leader % 3 + 1;
+  std::size_t other = 6 - leader - dead;
+  workload load(cluster, 4);
+  std::this_thread::sleep_for(1s);
+
+  // The follower dies with its disk.
+  cluster.kill9(dead);
+  std::filesystem::remove_all(cluster.data_dir(dead));
+
+  auto opts = cluster.client_options();
+  opts.timeout = 10s;
+  client c{opts};
+  // The replacement: a learner first (its id is the next one: 4).
+  auto added = c.member_add(cluster.peer_address(4), cluster.client_endpoint(4));
+  ASSERT_TRUE(added.ok()) << added.message;
+  ASSERT_EQ(added.id, 4u);
+  cluster.start_join(4, {static_cast<std::size_t>(leader), other});
+  promote(c, 4);
+  auto removed = c.member_remove(static_cast<std::uint32_t>(dead));
+  ASSERT_TRUE(removed.ok()) << removed.message;
+  std::this_thread::sleep_for(1s);
+  auto now = roles(c);
+  EXPECT_EQ(now.size(), 3u);
+  EXPECT_EQ(now.count(static_cast<std::uint32_t>(dead)), 0u);
+  ASSERT_EQ(now.count(4), 1u);
+  EXPECT_FALSE(now.at(4)) << "member 4 is still a learner";
+
+  // Member 4 counts: with the other original gone too, the leader and 4
+  // are a majority of {leader, other, 4} and writes still commit.
+  cluster.kill9(other);
+  auto r = c.put("after-replacement", "yes");
+  EXPECT_TRUE(r.ok()) << "no quorum with member 4: " << ballot::kv::to_string(r.code) << " "
+                      << r.message;
+  load.stop();
+  check_workload(cluster, load, "membership-replace", endpoints_of(cluster, {leader, 4}));
+}
+
+TEST(MembershipProcessTest, GrowsToFiveAndShrinksToThreeUnderLoad) {
+  cluster_processes cluster;
+  cluster.reserve(4);
+  cluster.reserve(5);
+  cluster.start_all();
+  ASSERT_NE(cluster.leader(), 0u);
+  workload load(cluster, 4);
+  auto opts = cluster.client_options();
+  opts.timeout = 10s;
+  client c{opts};
+  // Each joins by itself (no --id): it adds itself as a learner.
+  cluster.start_join(4, {1, 2, 3}, true);
+  cluster.start_join(5, {1, 2, 3}, true);
+  EXPECT_NE(cluster.node(4).err().find("joined the cluster as learner 4"), std::string::npos)
+    << cluster.node(4).err();
+  promote(c, 4);
+  promote(c, 5);
+  auto five = roles(c);
+  ASSERT_EQ(five.size(), 5u);
+  for (auto& [id, learner] : five)
+    EXPECT_FALSE(learner) << "member " << id;
+  auto st = c.status();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st.members.size(), 5u);
+
+  // A joined node restarts from its data directory alone (DIR/join).
+  cluster.kill9(4);
+  cluster.start_join(4, {1});
+  std::this_thread::sleep_for(500ms);
+
+  // Back to three: two of the original members leave, the leader perhaps
+  // among them. Each removed node says so and stops by itself (exit 0).
+  for (std::uint32_t gone : {1u, 2u}) {
+    auto r = c.member_remove(gone);
+    ASSERT_TRUE(r.ok()) << "remove " << gone << ": " << r.message;
+  }
+  for (std::size_t gone : {1, 2}) {
+    auto code = cluster.node(gone).exit_code(20s);
+    ASSERT_TRUE(code) << "removed member " << gone << " did not stop:\n"
+                      << cluster.node(gone).err();
+    EXPECT_EQ(*code, 0);
+    EXPECT_NE(cluster.node(gone).err().find("removed from the cluster"), std::string::npos)
+      << cluster.node(gone).err();
+  }
+  auto three = roles(c);
+  EXPECT_EQ(three, (std::map<std::uint32_t, bool>{{3, false}, {4, false}, {5, false}}));
+  std::this_thread::sleep_for(1s);
+  load.stop();
+  check_workload(cluster, load, "membership-grow-shrink", endpoints_of(cluster, {3, 4, 5}));
+}
+
+TEST(MembershipProcessTest, AnEmptyNodeCannotTakeAVoterOrAnUnknownId) {
+  cluster_processes cluster;
+  cluster.reserve(4);
+  cluster.start_all();
+  ASSERT_NE(cluster.leader(), 0u);
+  auto base = std::vector<std::string>{BALLOTD_BIN, "--join", cluster.client_endpoint(1),
+                                       "--peer-address", cluster.peer_address(4), "--client",
+                                       cluster.client_endpoint(4)};
+  for (auto [id, why] : {std::pair{"2", "is a voter"},
+                         std::pair{"9", "not in the cluster's membership"}}) {
+    auto argv = base;
+    argv.insert(argv.end(), {"--data-dir", (cluster.dir() / ("try" + std::string{id})).string(),
+                             "--id", id});
+    process p{argv};
+    auto code = p.exit_code(15s);
+    ASSERT_TRUE(code) << "ballotd --join --id " << id << " kept running";
+    EXPECT_EQ(*code, 2);
+    EXPECT_NE(p.err().find(why), std::string::npos) << p.err();
+  }
+}
+
+}  // namespace
