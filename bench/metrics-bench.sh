@@ -13,37 +13,20 @@ duration=${1:-10}
 rounds=${2:-1}
 read -r -a workloads <<<"${WORKLOADS:-put}"
 read -r -a clients <<<"${CLIENTS:-64}"
-bin=${BIN:-$(cd "$(dirname "$0")/.." && pwd)/build/bin}
-dir=$(mktemp -d /tmp/ballot-metrics-bench.XXXXXX)
-peers="1=127.0.0.1:27611,2=127.0.0.1:27612,3=127.0.0.1:27613"
-endpoints="127.0.0.1:27601,127.0.0.1:27602,127.0.0.1:27603"
-pids=()
+source "$(dirname "$0")/cluster-lib.sh"
+cluster_init 276
 scraper=""
-stop_nodes() {
+bench_cleanup() { stop_scraper; }
+stop_scraper() {
   if [ -n "$scraper" ]; then kill "$scraper" 2>/dev/null || true; wait "$scraper" 2>/dev/null || true; fi
   scraper=""
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  pids=()
 }
-cleanup() {
-  stop_nodes
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+mode=off
+node_flags() { [ "$mode" = scraped ] && printf '%s\n' --metrics "127.0.0.1:2768$1"; true; }
 
-start_nodes() {  # $1: off or scraped
-  rm -rf "$dir/data"
-  for i in 1 2 3; do
-    local m=()
-    [ "$1" = scraped ] && m=(--metrics "127.0.0.1:2768$i")
-    "$bin/ballotd" --id "$i" --peers "$peers" --client "127.0.0.1:2760$i" \
-      --data-dir "$dir/data/$i" "${m[@]}" >"$dir/node$i.log" 2>&1 &
-    pids+=($!)
-  done
-  for i in 1 2 3; do
-    for _ in $(seq 100); do grep -q "ballotd ready" "$dir/node$i.log" && break; sleep 0.1; done
-  done
+start_mode() {  # $1: off or scraped
+  mode=$1
+  start_nodes
   if [ "$1" = scraped ]; then
     # As Prometheus would: every node once a second, the whole exposition.
     (
@@ -64,16 +47,17 @@ printf '%-8s %-6s %7s %9s %8s %8s %6s %7s\n' mode work clients ops/s p50_us p99_
 for _ in $(seq "$rounds"); do
   for mode in ${ORDER:-off scraped}; do
     echo 0 >"$dir/scrapes"
-    start_nodes "$mode"
+    start_mode "$mode"
     for w in "${workloads[@]}"; do
       for n in "${clients[@]}"; do
         line=$("$bin/ballot-bench" --endpoints "$endpoints" --workload "$w" --clients "$n" \
           --duration "$duration" --json 2>/dev/null | tail -n 1)
-        field() { echo "$line" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
-        printf '%-8s %-6s %7s %9.0f %8s %8s %6s %7s\n' "$mode" "$w" "$n" "$(field ops_per_s)" \
-          "$(field p50_us)" "$(field p99_us)" "$(field errors)" "$(cat "$dir/scrapes")"
+        printf '%-8s %-6s %7s %9.0f %8s %8s %6s %7s\n' "$mode" "$w" "$n" "$(field ops_per_s <<<"$line")" \
+          "$(field p50_us <<<"$line")" "$(field p99_us <<<"$line")" "$(field errors <<<"$line")" \
+          "$(cat "$dir/scrapes")"
       done
     done
+    stop_scraper
     stop_nodes
   done
 done

@@ -177,8 +177,8 @@ struct replica_state {
       return promise;
     }
     if (!core->is_leader()) {
-      promise.deliver(paxos::client_reply{cmd.client, cmd.seq, paxos::reply_status::not_leader,
-                                          {}, core->leader_hint()});
+      promise.deliver(paxos::client_reply{
+        cmd.client, cmd.seq, paxos::reply_status::not_leader, {}, core->leader_hint()});
       return promise;
     }
     // Members bootstrapped by --peers have no address in the membership:

@@ -388,9 +388,10 @@ parse_result parse_options(const std::vector<std::string>& args) {
   bool joins = seen.count("join") != 0;
   o.embedded = !has_id && !has_peers && !joins;
   if (!joins && (o.peer_address || !o.join_cacert.empty()))
-    return {std::nullopt, usage_error{std::string{o.peer_address ? "--peer-address" : "--join-cacert"} +
-                                      " applies to --join (with --peers, a node listens on its "
-                                      "own entry's address)"}};
+    return {std::nullopt,
+            usage_error{std::string{o.peer_address ? "--peer-address" : "--join-cacert"} +
+                        " applies to --join (with --peers, a node listens on its "
+                        "own entry's address)"}};
   if (joins) {
     if (has_peers)
       return {std::nullopt, usage_error{"--join and --peers exclude each other: --peers "

@@ -566,9 +566,8 @@ kj::Promise<outcome> client::impl::send(link& l, const call& c, const std::strin
     o.status.leader_id = st.getLeaderId();
     o.status.commit_index = st.getCommitIndex();
     for (auto m : st.getMembers())
-      o.status.members.push_back(
-        {m.getId(), m.getUp(), m.getIsLeader(), m.getCommitIndex(), to_std(m.getEndpoint()),
-         m.getLearner(), m.getLag()});
+      o.status.members.push_back({m.getId(), m.getUp(), m.getIsLeader(), m.getCommitIndex(),
+                                  to_std(m.getEndpoint()), m.getLearner(), m.getLag()});
     return o;
   });
 }

@@ -9,10 +9,9 @@ namespace ballot::gateway {
 namespace {
 
 const char* const op_names[] = {
-  "put",          "get",          "delete",     "list",     "status",     "openSession",
-  "keepAlive",    "closeSession", "acquire",    "release",  "checkToken", "lockInfo",
-  "putEphemeral", "authenticate", "authChange", "authList", "whoAmI",     "snapshot",
-  "memberList",   "memberChange"};
+  "put",          "get",      "delete",  "list",       "status",     "openSession",  "keepAlive",
+  "closeSession", "acquire",  "release", "checkToken", "lockInfo",   "putEphemeral", "authenticate",
+  "authChange",   "authList", "whoAmI",  "snapshot",   "memberList", "memberChange"};
 
 static_assert(sizeof op_names / sizeof op_names[0] ==
                 static_cast<std::size_t>(gateway_metrics::op::count_),

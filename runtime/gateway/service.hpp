@@ -63,8 +63,7 @@ class service final : public kj::Refcounted {
   using AuthListContext = capnp::CallContext<Ballot::AuthListParams, Ballot::AuthListResults>;
   using WhoAmIContext = capnp::CallContext<Ballot::WhoAmIParams, Ballot::WhoAmIResults>;
   using SnapshotContext = capnp::CallContext<Ballot::SnapshotParams, Ballot::SnapshotResults>;
-  using MemberListContext =
-    capnp::CallContext<Ballot::MemberListParams, Ballot::MemberListResults>;
+  using MemberListContext = capnp::CallContext<Ballot::MemberListParams, Ballot::MemberListResults>;
   using MemberChangeContext =
     capnp::CallContext<Ballot::MemberChangeParams, Ballot::MemberChangeResults>;
 

@@ -48,28 +48,28 @@ std::uint32_t id_of_ok(const std::string& result) {
 kj::Promise<void> service::memberList(connection_context& /*conn*/, MemberListContext context) {
   // Open like status: addresses and roles, no keys (the cluster id proves
   // nothing on its own: peers with TLS authenticate by certificate).
-  return track(ask(false, {}, paxos::members_query())
-                 .then([this, context](const bridge_reply& r) mutable {
-                   auto out = context.getResults().initResult();
-                   auto* bytes = accepted(r, opts_, [&] { return out.initError(); });
-                   if (bytes == nullptr)
-                     return;
-                   auto report = paxos::decode_member_report(*bytes);
-                   if (!report) {
-                     out.initError().setUnavailable("the leader's membership report is malformed");
-                     return;
-                   }
-                   auto l = out.initListing();
-                   fill(l.initMembers(static_cast<unsigned>(report->current.members.size())),
-                        report->current, &*report);
-                   fill(l.initBootstrap(static_cast<unsigned>(report->bootstrap.members.size())),
-                        report->bootstrap, nullptr);
-                   l.setLeaderId(report->leader);
-                   l.setCommitIndex(report->commit);
-                   l.setAlpha(report->alpha);
-                   l.setNextId(report->current.next_id);
-                   l.setClusterId(as_data(opts_.cluster_id));
-                 }));
+  return track(
+    ask(false, {}, paxos::members_query()).then([this, context](const bridge_reply& r) mutable {
+      auto out = context.getResults().initResult();
+      auto* bytes = accepted(r, opts_, [&] { return out.initError(); });
+      if (bytes == nullptr)
+        return;
+      auto report = paxos::decode_member_report(*bytes);
+      if (!report) {
+        out.initError().setUnavailable("the leader's membership report is malformed");
+        return;
+      }
+      auto l = out.initListing();
+      fill(l.initMembers(static_cast<unsigned>(report->current.members.size())), report->current,
+           &*report);
+      fill(l.initBootstrap(static_cast<unsigned>(report->bootstrap.members.size())),
+           report->bootstrap, nullptr);
+      l.setLeaderId(report->leader);
+      l.setCommitIndex(report->commit);
+      l.setAlpha(report->alpha);
+      l.setNextId(report->current.next_id);
+      l.setClusterId(as_data(opts_.cluster_id));
+    }));
 }
 
 kj::Promise<void> service::memberChange(connection_context& conn, MemberChangeContext context) {
@@ -107,23 +107,23 @@ kj::Promise<void> service::memberChange(connection_context& conn, MemberChangeCo
   if (auto d = check_root(conn, "member change", target))
     return refuse_access(context, d->unauthenticated, d->message);
   paxos::command cmd{paxos::membership_client, 1, paxos::encode(c)};
-  return track(ask(true, std::move(cmd), {}, true)
-                 .then([this, context](const bridge_reply& r) mutable {
-                   auto out = context.getResults().initResult();
-                   auto* result = accepted(r, opts_, [&] { return out.initError(); });
-                   if (result == nullptr)
-                     return;
-                   if (auto id = id_of_ok(*result)) {
-                     out.setMemberId(id);
-                     return;
-                   }
-                   // A learner still far behind may be promoted later; the
-                   // other refusals stand.
-                   if (paxos::is_lag_refusal(*result))
-                     out.initError().setUnavailable(*result);
-                   else
-                     out.initError().setBadRequest(*result);
-                 }));
+  return track(
+    ask(true, std::move(cmd), {}, true).then([this, context](const bridge_reply& r) mutable {
+      auto out = context.getResults().initResult();
+      auto* result = accepted(r, opts_, [&] { return out.initError(); });
+      if (result == nullptr)
+        return;
+      if (auto id = id_of_ok(*result)) {
+        out.setMemberId(id);
+        return;
+      }
+      // A learner still far behind may be promoted later; the
+      // other refusals stand.
+      if (paxos::is_lag_refusal(*result))
+        out.initError().setUnavailable(*result);
+      else
+        out.initError().setBadRequest(*result);
+    }));
 }
 
 }  // namespace ballot::gateway

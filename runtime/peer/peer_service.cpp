@@ -2,9 +2,9 @@
 
 #include <atomic>
 #include <mutex>
-#include <vector>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "caf/all.hpp"
 

@@ -14,6 +14,7 @@
 #include <kj/debug.h>
 
 #include "runtime/log/log.hpp"
+#include "runtime/peer/peer_log.hpp"
 
 namespace ballot::peer {
 
@@ -110,66 +111,8 @@ struct transport::impl {
   /// Runs set_members on the loop's thread (null until it runs, and after).
   kj::Own<const kj::Executor> executor;
 
-  // -- rate limit of log lines (any thread): per reason, so a flood of one
-  // kind (a stranger redialing) cannot hide the first line of another.
-  struct log_window {
-    std::chrono::steady_clock::time_point start{};
-    int lines = 0;
-    std::uint64_t suppressed = 0;
-  };
-  std::mutex log_mtx;
-  std::array<log_window, drop_reason_count + 1> log_windows{};
-  // Lines are written by a thread of their own: a stderr that blocks (a
-  // full pipe nobody reads, a stalled journal) must never stop the loop
-  // that carries the consensus traffic. Past `max_pending_lines` they are
-  // dropped and counted.
-  static constexpr std::size_t max_pending_lines = 1000;
-  std::deque<logging::record> pending_lines;
-  std::uint64_t lost_lines = 0;
-  bool logger_done = false;
-  std::condition_variable log_cv;
-  std::thread logger;
-
-  void write_lines() {
-    std::unique_lock<std::mutex> guard{log_mtx};
-    for (;;) {
-      log_cv.wait(guard, [this] { return logger_done || !pending_lines.empty(); });
-      if (pending_lines.empty())
-        return;
-      auto line = std::move(pending_lines.front());
-      pending_lines.pop_front();
-      auto lost = std::exchange(lost_lines, 0);
-      guard.unlock();
-      if (lost > 0)
-        emit(logging::record{
-          {},
-          logging::level::warn,
-          "peer: " + std::to_string(lost) + " log line(s) lost: the log is not keeping up",
-          {{"event", "log_lines_lost"}, {"lines", lost}}});
-      emit(std::move(line));
-      guard.lock();
-    }
-  }
-
-  /// To the embedder's line callback if it gave one, else to the logger.
-  void emit(logging::record r) {
-    if (opts.log)
-      opts.log(r.msg);
-    else
-      logging::write(std::move(r));
-  }
-
-  ~impl() { stop_logger(); }
-
-  void stop_logger() {
-    {
-      std::lock_guard<std::mutex> guard{log_mtx};
-      logger_done = true;
-    }
-    log_cv.notify_one();
-    if (logger.joinable())
-      logger.join();
-  }
+  /// Operator lines, rate-limited, written by a thread of their own.
+  peer_log lines{opts.log, [this] { return counters.summary(); }};
 
   // -- the loop's thread only
   std::thread thread;
@@ -201,46 +144,9 @@ struct transport::impl {
         links.emplace(id, link{outbox{opts.budget_bytes}, {}, false});
   }
 
-  /// Logs a line; at most 5 per 10 s of each drop reason (30 of the lines
-  /// about links, topic `drop_reason_count`), then one saying how many were
-  /// left out.
-  void log(const std::string& line, std::size_t topic = drop_reason_count,
+  void log(const std::string& line, std::size_t topic = peer_log::link_topic,
            logging::level lvl = logging::level::info, std::vector<logging::field> fields = {}) {
-    if (!opts.log && !logging::enabled(lvl))
-      return;
-    std::unique_lock<std::mutex> guard{log_mtx};
-    auto& w = log_windows[topic];
-    auto now = std::chrono::steady_clock::now();
-    std::string preface;
-    if (now - w.start > std::chrono::seconds(10)) {
-      if (w.suppressed > 0)
-        preface = "peer: " + std::to_string(w.suppressed) +
-                  " similar line(s) left out; drops so far: " + counters.summary();
-      w.start = now, w.lines = 0, w.suppressed = 0;
-    }
-    // Link up/down lines are few per member unless links flap: 30 of them.
-    if (++w.lines > (topic == drop_reason_count ? 30 : 5)) {
-      ++w.suppressed;
-      return;
-    }
-    auto queue = [this](logging::record r) {
-      if (r.msg.empty())
-        return;
-      if (pending_lines.size() >= max_pending_lines)
-        ++lost_lines;
-      else
-        pending_lines.push_back(std::move(r));
-    };
-    auto when = std::chrono::system_clock::now();
-    queue(logging::record{when, logging::level::info, preface, {{"event", "peer_lines_left_out"}}});
-    if (fields.empty())
-      fields.emplace_back("event", topic == drop_reason_count ? "peer" : "peer_drop");
-    queue(logging::record{when, topic == drop_reason_count ? lvl : logging::level::warn, line,
-                          std::move(fields)});
-    if (!logger.joinable())
-      logger = std::thread{[this] { write_lines(); }};
-    guard.unlock();
-    log_cv.notify_one();
+    lines.log(line, topic, lvl, std::move(fields));
   }
 
   /// Counts a refusal or drop; logs the first of each reason per connection.
@@ -486,8 +392,7 @@ struct transport::impl {
       }
       log("peer: member " + std::to_string(id) + " at " + where.first + ":" +
             std::to_string(where.second) + " joined the membership",
-          drop_reason_count, logging::level::info,
-          {{"event", "peer_added"}, {"peer", id}});
+          drop_reason_count, logging::level::info, {{"event", "peer_added"}, {"peer", id}});
       start_dialing(id);
     }
     std::vector<std::uint32_t> gone;
@@ -859,7 +764,7 @@ void transport::stop() {
   if (impl_->thread.joinable())
     impl_->thread.join();
   // What the loop logged last (its totals at stop) is written before we return.
-  impl_->stop_logger();
+  impl_->lines.stop();
 }
 
 }  // namespace ballot::peer

@@ -109,11 +109,9 @@ class cluster_processes {
     std::string join;
     for (auto v : via)
       join += (join.empty() ? "" : ",") + client_endpoint(v);
-    std::vector<std::string> argv{BALLOTD_BIN,      "--join",
-                                  join,             "--peer-address",
-                                  peer_address(id), "--client",
-                                  client_endpoint(id), "--data-dir",
-                                  data_dir(id).string()};
+    std::vector<std::string> argv{BALLOTD_BIN,         "--join",         join,
+                                  "--peer-address",    peer_address(id), "--client",
+                                  client_endpoint(id), "--data-dir",     data_dir(id).string()};
     if (!self_add)
       argv.insert(argv.end(), {"--id", std::to_string(id)});
     argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());

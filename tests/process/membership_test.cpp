@@ -150,14 +150,18 @@ TEST(MembershipProcessTest, AnEmptyNodeCannotTakeAVoterOrAnUnknownId) {
   cluster.reserve(4);
   cluster.start_all();
   ASSERT_NE(cluster.leader(), 0u);
-  auto base = std::vector<std::string>{BALLOTD_BIN, "--join", cluster.client_endpoint(1),
-                                       "--peer-address", cluster.peer_address(4), "--client",
+  auto base = std::vector<std::string>{BALLOTD_BIN,
+                                       "--join",
+                                       cluster.client_endpoint(1),
+                                       "--peer-address",
+                                       cluster.peer_address(4),
+                                       "--client",
                                        cluster.client_endpoint(4)};
-  for (auto [id, why] : {std::pair{"2", "is a voter"},
-                         std::pair{"9", "not in the cluster's membership"}}) {
+  for (auto [id, why] :
+       {std::pair{"2", "is a voter"}, std::pair{"9", "not in the cluster's membership"}}) {
     auto argv = base;
-    argv.insert(argv.end(), {"--data-dir", (cluster.dir() / ("try" + std::string{id})).string(),
-                             "--id", id});
+    argv.insert(argv.end(),
+                {"--data-dir", (cluster.dir() / ("try" + std::string{id})).string(), "--id", id});
     process p{argv};
     auto code = p.exit_code(15s);
     ASSERT_TRUE(code) << "ballotd --join --id " << id << " kept running";

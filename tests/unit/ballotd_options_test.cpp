@@ -297,9 +297,8 @@ TEST(BallotdOptionsTest, TheSampleConfigInDeployParses) {
 namespace {
 
 TEST(BallotdOptionsTest, JoinNeedsItsAddressesAndExcludesBootstrapFlags) {
-  std::vector<std::string> join = {"--join",         "127.0.0.1:7401", "--peer-address",
-                                   "127.0.0.1:7414", "--client",       "127.0.0.1:7404",
-                                   "--data-dir",     "d4"};
+  std::vector<std::string> join = {"--join",   "127.0.0.1:7401", "--peer-address", "127.0.0.1:7414",
+                                   "--client", "127.0.0.1:7404", "--data-dir",     "d4"};
   auto ok = parse(join);
   ASSERT_TRUE(ok.opts) << ok.error->message;
   EXPECT_FALSE(ok.opts->embedded);
