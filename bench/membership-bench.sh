@@ -59,6 +59,7 @@ if [ -n "$caught" ]; then
 else
   echo "learner did not catch up within 120 s"
 fi
+echo "the learner installed $(grep -c "snapshot installed from a peer" "$dir/node4.log" || true) snapshot(s)"
 printf '%-12s %9s %8s %8s %6s\n' phase ops/s p50_us p99_us errors
 for phase in steady during; do
   line=${!phase}
