@@ -115,6 +115,8 @@ class cluster_processes {
     if (!self_add)
       argv.insert(argv.end(), {"--id", std::to_string(id)});
     argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+    if (auto it = node_flags.find(id); it != node_flags.end())
+      argv.insert(argv.end(), it->second.begin(), it->second.end());
     nodes_[id] = std::make_unique<process>(argv);
     ASSERT_TRUE(nodes_[id]->wait_for_output("ballotd ready", 20s))
       << "node " << id << " did not join:\n"

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/process/kv_workload.hpp"
+#include "tests/support/test_certs.hpp"
 
 namespace {
 
@@ -168,6 +169,58 @@ TEST(MembershipProcessTest, AnEmptyNodeCannotTakeAVoterOrAnUnknownId) {
     EXPECT_EQ(*code, 2);
     EXPECT_NE(p.err().find(why), std::string::npos) << p.err();
   }
+}
+
+TEST(MembershipProcessTest, WithPeerTlsAJoinerNeedsItsOwnMemberCertificate) {
+  if (!test_certs::openssl_available())
+    GTEST_SKIP() << "no openssl command to make the certificates";
+  test_certs pki;
+  cluster_processes cluster;
+  cluster.reserve(4);
+  cluster.reserve(5);
+  cluster.use_peer_tls(pki);
+  auto tls_of = [&](const std::string& cn) {
+    auto files = pki.issue(cn, cn, {"DNS:" + cn});
+    return std::vector<std::string>{"--peer-cacert", pki.ca_cert(), "--peer-cert",
+                                    files.cert,      "--peer-key",  files.key};
+  };
+  cluster.node_flags[4] = tls_of("member-4");
+  // Learner 5 presents member 9's certificate: the members refuse it.
+  cluster.node_flags[5] = tls_of("member-9");
+  cluster.start_all();
+  ASSERT_NE(cluster.leader(), 0u);
+  auto opts = cluster.client_options();
+  opts.timeout = 10s;
+  client c{opts};
+  ASSERT_TRUE(c.put("before", "1").ok());
+  for (std::size_t id : {4, 5}) {
+    auto added = c.member_add(cluster.peer_address(id), cluster.client_endpoint(id));
+    ASSERT_TRUE(added.ok()) << added.message;
+    ASSERT_EQ(added.id, id);
+    cluster.start_join(id, {1, 2, 3});
+  }
+  promote(c, 4);
+  // Learner 5 never hears from the cluster over TLS, so the leader never
+  // learns how far behind it is: promote stays refused.
+  auto short_opts = opts;
+  short_opts.timeout = 3s;
+  short_opts.endpoints = endpoints_of(cluster, {1, 2, 3});
+  client impatient{short_opts};
+  auto refused = impatient.member_promote(5);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code, ballot::kv::result_code::unavailable) << refused.message;
+  EXPECT_NE(refused.message.find("behind"), std::string::npos) << refused.message;
+  // Member 4 votes: with two originals gone, {leader-or-survivor, 4} is no
+  // majority of four voters, so remove one first, then lose another.
+  auto leader = cluster.leader();
+  std::size_t gone = leader % 3 + 1;
+  ASSERT_TRUE(c.member_remove(static_cast<std::uint32_t>(gone)).ok());
+  ASSERT_TRUE(c.member_remove(5).ok());
+  ASSERT_TRUE(cluster.node(gone).exit_code(20s)) << "removed member " << gone << " runs on";
+  std::size_t other = 6 - leader - gone;
+  cluster.kill9(other);
+  auto r = c.put("after", "2");
+  EXPECT_TRUE(r.ok()) << "no quorum of {" << leader << ", 4}: " << r.message;
 }
 
 }  // namespace
