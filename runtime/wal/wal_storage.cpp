@@ -92,7 +92,12 @@ void wal_storage::append_owned(paxos::ready& rd) {
     // The log keeps covering it; the next snapshot replaces both.
     ++skipped_;
   } else {
-    start_background_checkpoint(std::move(*rd.compacted));
+    try {
+      start_background_checkpoint(std::move(*rd.compacted));
+    } catch (const actors::storage_full&) {
+      // No room for its new segment: postponed like a checkpoint written at
+      // once, and the log still holds everything.
+    }
   }
   rd.compacted.reset();
   // Every record, those the snapshot covers too: until its file is durable,
