@@ -33,7 +33,7 @@ done
   --value-size 1000000 --keys 128 --duration "$duration" --json | tail -n 1
 sleep 1
 for i in 1 2 3; do
-  grep -h -E '"event":"(snapshot_taken|snapshot_written|snapshot_postponed)"' \
+  grep -h -E '"event":"(snapshot_taken|snapshot_written|snapshot_postponed|leader_elected)"' \
     "$dir/node$i.log" | sed "s/^/node $i: /" || true
 done
 elections=$(cat "$dir"/node*.log | grep -c '"event":"leader_elected"' || true)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "actors/replica/storage.hpp"
+#include "faulty_file_ops.hpp"
 #include "runtime/wal/background_job.hpp"
 #include "runtime/wal/snapshot_file.hpp"
 #include "runtime/wal/wal_storage.hpp"
@@ -269,6 +270,43 @@ TEST(BackgroundCheckpointTest, AnInstalledSnapshotWaitsForTheOneInFlightThenIsDu
   }
   // Durable when append returned: a reopened log finds it.
   EXPECT_TRUE(same_state(reload(dir), expected));
+}
+
+TEST(BackgroundCheckpointTest, AFullDiskPostponesItAndTheNextOneCommits) {
+  temp_dir dir;
+  paxos::durable_state expected;
+  faulty_file_ops disk;
+  scoped_file_ops installed{disk};
+  {
+    wal_storage st{options(dir, 2048)};
+    st.load();
+    auto h = history(1, 40, 3);
+    h.persist_to(expected);
+    st.append(h);
+    st.sync();
+    // Only the snapshot file is written before the wait below: the records
+    // after it stay buffered until the sync.
+    disk.write_error = ENOSPC;
+    auto rd = local_compaction(expected, 20);
+    records_only(rd).persist_to(expected);
+    st.append_owned(rd);
+    auto res = st.finish_checkpoint(true);
+    EXPECT_EQ(res.what, outcome::postponed);
+    EXPECT_TRUE(temp_files(dir).empty());  // the torn temporary file went
+    EXPECT_TRUE(st.log().snapshot_files().empty());
+    disk.write_error.reset();
+    st.sync();  // the log is still usable: nothing was lost
+    auto more = history(40, 60, 3);
+    more.persist_to(expected);
+    st.append(more);
+    auto next = local_compaction(expected, 50);
+    next.persist_to(expected);
+    st.append_owned(next);
+    st.sync();
+    EXPECT_EQ(st.finish_checkpoint(true).what, outcome::committed);
+    EXPECT_EQ(st.log().snapshot_files(), (std::vector<std::string>{snapshot_file_name(50)}));
+  }
+  EXPECT_TRUE(same_state(reload(dir), without_covered(expected)));
 }
 
 /// A background checkpoint that "crashes" at `at` (the hook throws there);
