@@ -302,8 +302,8 @@ TEST(BackgroundCheckpointTest, AFullDiskPostponesItAndTheNextOneCommits) {
     auto next = local_compaction(expected, 50);
     next.persist_to(expected);
     st.append_owned(next);
-    st.sync();
     EXPECT_EQ(st.finish_checkpoint(true).what, outcome::committed);
+    st.sync();
     EXPECT_EQ(st.log().snapshot_files(), (std::vector<std::string>{snapshot_file_name(50)}));
   }
   EXPECT_TRUE(same_state(reload(dir), without_covered(expected)));
