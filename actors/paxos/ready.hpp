@@ -104,6 +104,15 @@ struct ready {
   /// it, and drops everything older. Like `chosen`, it need not be durable
   /// before outputs go out.
   std::optional<durable_state> compacted;
+  /// `compacted` holds a snapshot this replica took of slots its own log
+  /// already holds (not one installed from a peer), and this ready's records
+  /// still include those at or below it. A storage may then write the
+  /// snapshot in the background, or skip it, as long as it keeps the log
+  /// that covers it until the snapshot is durable: a restart then finds the
+  /// old snapshot and the whole log, or the new snapshot and the log after
+  /// it. false: `compacted` must be durable with the next sync like any
+  /// record (an installed snapshot covers slots no record on disk holds).
+  bool compacted_locally = false;
   /// true: a repair began (durable BEFORE the records below); false: it
   /// finished (after them: a log syncs what the repair learned first).
   std::optional<bool> damaged;
@@ -141,6 +150,8 @@ struct ready {
   }
 
   /// Applies this ready's records to `disk` (what a driver's storage does).
+  /// Records for slots the snapshot on `disk` covers are left out: they are
+  /// in it already.
   void persist_to(durable_state& disk) const {
     if (compacted)
       disk = *compacted;
@@ -148,10 +159,13 @@ struct ready {
       disk.damaged = true;
     if (promised)
       disk.promised = *promised;
+    auto covered = [&](slot_index s) { return disk.snap && s <= disk.snap->last; };
     for (auto& [slot, vote] : accepted)
-      disk.accepted[slot] = vote;
+      if (!covered(slot))
+        disk.accepted[slot] = vote;
     for (auto& entry : chosen)
-      disk.chosen[entry.slot] = entry.val;
+      if (!covered(entry.slot))
+        disk.chosen[entry.slot] = entry.val;
     if (damaged && !*damaged)
       disk.damaged = false;
   }

@@ -349,7 +349,7 @@ void replica::on_install_snapshot(node_id from, const install_snapshot& m) {
   std::vector<learner::applied> done;
   if (!learner_.install(m.snap, done))
     return;
-  compact_to(m.snap);
+  compact_to(m.snap, true);
   reply_applied(done);
   if (commit_index() < leader_commit_)
     request_catchup(from, true);
@@ -368,10 +368,10 @@ void replica::maybe_compact() {
     snapshots_supported_ = false;
     return;
   }
-  compact_to(std::move(*snap));
+  compact_to(std::move(*snap), false);
 }
 
-void replica::compact_to(paxos::snapshot snap) {
+void replica::compact_to(paxos::snapshot snap, bool installed) {
   acceptor_.compact(snap.last);
   durable_state state;
   state.promised = acceptor_.promised();
@@ -381,7 +381,14 @@ void replica::compact_to(paxos::snapshot snap) {
   auto last = snap.last;
   state.snap = std::move(snap);  // a state of hundreds of MiB: not copied
   state.damaged = rejoin_.current() == rejoin::mode::repairing;
-  // Records of this step at or below the snapshot are in it already.
+  out_.compacted = std::move(state);
+  out_.compacted_locally = !installed;
+  // A snapshot taken here may reach the disk after the records that follow
+  // it (see ready::compacted_locally): until it does, the log is what holds
+  // the slots it covers, so this step's records for them stay. An installed
+  // snapshot is durable before anything after it, so they may go.
+  if (!installed)
+    return;
   auto covered = [&](slot_index s) { return s <= last; };
   auto& acc = out_.accepted;
   acc.erase(std::remove_if(acc.begin(), acc.end(), [&](auto& v) { return covered(v.first); }),
@@ -390,7 +397,6 @@ void replica::compact_to(paxos::snapshot snap) {
   ch.erase(std::remove_if(ch.begin(), ch.end(), [&](auto& c) { return covered(c.slot); }),
            ch.end());
   out_.chosen_votes.erase(out_.chosen_votes.begin(), out_.chosen_votes.upper_bound(last));
-  out_.compacted = std::move(state);
 }
 
 void replica::send(node_id to, message msg) {

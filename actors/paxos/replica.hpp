@@ -165,8 +165,9 @@ class replica {
   /// `snapshot_bytes` applied payload bytes, whichever comes first.
   void maybe_compact();
   /// Drops votes up to `snap.last` and asks the driver to rewrite its disk
-  /// as `snap` plus what lies after it.
-  void compact_to(paxos::snapshot snap);
+  /// as `snap` plus what lies after it. `installed`: the snapshot came from
+  /// a peer, so this replica's log lacks slots it covers.
+  void compact_to(paxos::snapshot snap, bool installed);
   void reply_applied(std::vector<learner::applied>& done);
   /// Starts a read confirmation round if reads wait for one; serves the
   /// reads that became safe.

@@ -111,14 +111,24 @@ std::vector<record> event_log::on_ready(const paxos::ready& rd, const paxos::rep
 
 record event_log::snapshot(bool installed, const paxos::durable_state& compacted,
                            std::chrono::nanoseconds took) const {
+  if (!compacted.snap)
+    return snapshot(installed, 0, 0, took, {});
+  return snapshot(installed, compacted.snap->last, compacted.snap->machine.size(), took, {});
+}
+
+record event_log::snapshot(bool installed, paxos::slot_index slot, std::size_t bytes,
+                           std::chrono::nanoseconds took, std::chrono::nanoseconds pause) const {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
   auto r = installed ? make(level::info, "snapshot installed from a peer", "snapshot_installed")
                      : make(level::info, "snapshot taken", "snapshot_taken");
-  if (compacted.snap) {
-    r.fields.emplace_back("slot", compacted.snap->last);
-    r.fields.emplace_back("bytes", compacted.snap->machine.size());
+  if (bytes > 0) {
+    r.fields.emplace_back("slot", slot);
+    r.fields.emplace_back("bytes", bytes);
   }
-  r.fields.emplace_back("duration_ms",
-                        std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
+  r.fields.emplace_back("duration_ms", duration_cast<milliseconds>(took).count());
+  if (pause > std::chrono::nanoseconds{0})
+    r.fields.emplace_back("pause_ms", duration_cast<milliseconds>(pause).count());
   return r;
 }
 

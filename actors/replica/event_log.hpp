@@ -40,6 +40,12 @@ class event_log {
   logging::record snapshot(bool installed, const paxos::durable_state& compacted,
                            std::chrono::nanoseconds took) const;
 
+  /// The same, from the snapshot's slot and size. `pause`, when positive: how
+  /// long the input that took it held the replica's thread in all (taking
+  /// the state, then `took` for the storage's part on this thread).
+  logging::record snapshot(bool installed, paxos::slot_index slot, std::size_t bytes,
+                           std::chrono::nanoseconds took, std::chrono::nanoseconds pause) const;
+
   /// A sync that took `took`; a warning when over `threshold` (> 0).
   std::optional<logging::record> sync_took(std::chrono::nanoseconds took,
                                            std::chrono::nanoseconds threshold) const;

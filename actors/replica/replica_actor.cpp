@@ -91,10 +91,17 @@ struct replica_state {
       out.reads.emplace_back(r.id, std::move(reply));
     }
     if (rd.compacted) {
-      // A snapshot is rare and large: worth a line with its cost.
+      // A snapshot is rare and large: worth a line with its cost, and with
+      // the whole pause of this replica's thread (taking the state included),
+      // which is what an election timeout has to outlast.
+      auto slot = rd.compacted->snap ? rd.compacted->snap->last : 0;
+      auto bytes = rd.compacted->snap ? rd.compacted->snap->machine.size() : 0;
       auto started = std::chrono::steady_clock::now();
-      disk->append(rd);
-      emit(events->snapshot(installing, *rd.compacted, std::chrono::steady_clock::now() - started));
+      // Owned: the storage may keep the state to write it in the background.
+      disk->append_owned(rd);
+      auto now = std::chrono::steady_clock::now();
+      auto pause = input_started ? now - *input_started : std::chrono::nanoseconds{0};
+      emit(events->snapshot(installing, slot, bytes, now - started, pause));
     } else if (rd.must_persist()) {
       disk->append(rd);
     }
@@ -453,6 +460,9 @@ struct replica_state {
   std::optional<event_log> events;
   /// The input being handled is a peer's snapshot (see event_log::snapshot).
   bool installing = false;
+  /// When the peer message being handled arrived at the core (only peer
+  /// messages apply slots, so only they take snapshots).
+  std::optional<std::chrono::steady_clock::time_point> input_started;
   /// A sync slower than this is logged as a warning (0: never).
   caf::timespan slow_sync{0};
   /// The last sync found the disk full (see sync()).
@@ -486,9 +496,11 @@ auto on_peer_message(replica_actor_ptr self) {
   return [self](paxos::node_id from, Message& msg) {
     auto& st = self->state;
     st.installing = std::is_same_v<Message, paxos::install_snapshot>;
+    st.input_started = std::chrono::steady_clock::now();
     st.core->step(paxos::envelope{from, st.core->id(), paxos::message{std::move(msg)}});
     st.flush();
     st.installing = false;
+    st.input_started.reset();
   };
 }
 

@@ -32,6 +32,12 @@ class storage {
   /// be durable until the next `sync`.
   virtual void append(const paxos::ready& rd) = 0;
 
+  /// Like `append`, for a ready the caller gives away: a storage may take its
+  /// large parts (the `compacted` state, hundreds of MiB) instead of copying
+  /// them, e.g. to write a snapshot in the background. `rd` is left valid
+  /// but `rd.compacted` may be empty. The replica actor appends through this.
+  virtual void append_owned(paxos::ready& rd) { append(rd); }
+
   /// Returns once everything appended so far is durable.
   virtual void sync() = 0;
 };

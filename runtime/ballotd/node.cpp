@@ -86,6 +86,7 @@ class opened_log final : public actors::storage {
       logging::info(dir + ": removed " + std::to_string(report.removed_files) +
                       " file(s) left over by an interrupted checkpoint",
                     {field{"event", "wal_cleanup"}, field{"dir", dir}});
+    log_.on_checkpoint_finished(&log_checkpoint);
   }
 
   ~opened_log() override {
@@ -112,16 +113,12 @@ class opened_log final : public actors::storage {
   bool holds_nothing() const { return state_.holds_nothing(); }
 
   void append(const paxos::ready& rd) override {
-    if (metrics_ == nullptr) {
-      log_.append(rd);
-      return;
-    }
-    // A compacted state is written as a snapshot file (a checkpoint).
-    auto started = std::chrono::steady_clock::now();
-    log_.append(rd);
-    if (rd.compacted)
-      metrics_->snapshot_written(std::chrono::steady_clock::now() - started);
-    metrics_->progress(log_.log().bytes_appended(), log_.log().segment_count());
+    timed([&] { log_.append(rd); }, rd.compacted.has_value());
+  }
+
+  void append_owned(paxos::ready& rd) override {
+    bool compacted = rd.compacted.has_value();
+    timed([&] { log_.append_owned(rd); }, compacted);
   }
 
   void sync() override {
@@ -131,6 +128,36 @@ class opened_log final : public actors::storage {
   }
 
  private:
+  /// Runs `append`; with a compaction, counts the time it took on this thread
+  /// (all of a checkpoint but for one written in the background).
+  template <class F>
+  void timed(F&& append, bool compacted) {
+    if (metrics_ == nullptr) {
+      append();
+      return;
+    }
+    auto started = std::chrono::steady_clock::now();
+    append();
+    if (compacted)
+      metrics_->snapshot_written(std::chrono::steady_clock::now() - started);
+    metrics_->progress(log_.log().bytes_appended(), log_.log().segment_count());
+  }
+
+  /// A checkpoint written in the background finished: its cost, off the
+  /// replica's thread, for the operator.
+  static void log_checkpoint(const wal::checkpoint_result& r) {
+    using logging::field;
+    using std::chrono::duration_cast;
+    using std::chrono::milliseconds;
+    bool committed = r.what == wal::checkpoint_result::outcome::committed;
+    logging::info(
+      committed ? "snapshot written in the background" : "snapshot postponed: the disk is full",
+      {field{"event", committed ? "snapshot_written" : "snapshot_postponed"}, field{"slot", r.key},
+       field{"bytes", r.bytes},
+       field{"encode_ms", duration_cast<milliseconds>(r.encode_time).count()},
+       field{"write_ms", duration_cast<milliseconds>(r.write_time).count()}});
+  }
+
   wal::wal_storage log_;
   paxos::durable_state state_;
   node_metrics::log_instruments* metrics_;
@@ -142,6 +169,7 @@ class forwarding_storage final : public actors::storage {
   explicit forwarding_storage(actors::storage& log) : log_(log) {}
   paxos::durable_state load() override { return log_.load(); }
   void append(const paxos::ready& rd) override { log_.append(rd); }
+  void append_owned(paxos::ready& rd) override { log_.append_owned(rd); }
   void sync() override { log_.sync(); }
 
  private:

@@ -195,6 +195,8 @@ recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
                                         const record_handler& on_record) {
   if (broken_)
     fail(opts_.dir + ": unusable after an earlier I/O error");
+  // The files must hold still while they are read.
+  finish_checkpoint(true);
   // Only the first replay may cut a torn tail; later ones read back what this
   // log wrote itself, so damage there is corruption.
   bool repair = !replayed_;
@@ -540,56 +542,124 @@ void write_ahead_log::step(checkpoint_step s) const {
 }
 
 void write_ahead_log::checkpoint(std::uint64_t key, std::string_view payload) {
+  // One checkpoint at a time, in key order: a background one finishes first.
+  finish_checkpoint(true);
+  begin_checkpoint(key, payload.size());
+  guarded([&] { commit_snapshot_file(key, payload); });
+  end_checkpoint(key, next_index_);
+}
+
+void write_ahead_log::start_checkpoint(std::uint64_t key,
+                                       std::function<std::string()> make_payload) {
+  if (background_.pending())
+    throw std::logic_error("ballot::wal::wal: a background checkpoint is still in flight");
+  // The payload's size is known only once it is made: checked there.
+  begin_checkpoint(key, 1);
+  flight_ = in_flight{key, next_index_, {}};
+  background_.start([this, key, make_payload = std::move(make_payload)] {
+    auto started = std::chrono::steady_clock::now();
+    auto payload = make_payload();
+    auto encoded = std::chrono::steady_clock::now();
+    flight_.result.bytes = payload.size();
+    flight_.result.encode_time = encoded - started;
+    if (payload.empty() || payload.size() > max_snapshot_size)
+      fail(opts_.dir + ": cannot write a snapshot of " + std::to_string(payload.size()) +
+           " bytes (1 to " + std::to_string(max_snapshot_size) + " allowed)");
+    commit_snapshot_file(key, payload);
+    flight_.result.write_time = std::chrono::steady_clock::now() - encoded;
+  });
+}
+
+checkpoint_result write_ahead_log::finish_checkpoint(bool wait) {
+  checkpoint_result res;
+  if (!background_.pending())
+    return res;
+  auto outcome = background_.collect(wait);
+  if (!outcome) {
+    res.what = checkpoint_result::outcome::running;
+    return res;
+  }
+  res = flight_.result;
+  res.key = flight_.key;
+  if (*outcome) {
+    try {
+      std::rethrow_exception(*outcome);
+    } catch (const actors::storage_full&) {
+      // The log before it is whole and synced: the compaction just waits.
+      res.what = checkpoint_result::outcome::postponed;
+      return res;
+    } catch (...) {
+      // What the failed step left on disk is unknown, as after any I/O error.
+      broken_ = true;
+      throw;
+    }
+  }
+  end_checkpoint(flight_.key, flight_.first_index);
+  res.what = checkpoint_result::outcome::committed;
+  return res;
+}
+
+void write_ahead_log::begin_checkpoint(std::uint64_t key, std::uint64_t payload_size) {
   require_ready();
   // Recovery starts from the highest key: a lower one would lose to an older
   // file left by a crash before the cleanup.
   if (checkpoint_key_ && key < *checkpoint_key_)
     throw std::logic_error("ballot::wal::wal: checkpoint key " + std::to_string(key) +
                            " is below the previous one, " + std::to_string(*checkpoint_key_));
-  if (payload.empty() || payload.size() > max_snapshot_size)
-    fail(opts_.dir + ": cannot write a snapshot of " + std::to_string(payload.size()) +
+  if (payload_size == 0 || payload_size > max_snapshot_size)
+    fail(opts_.dir + ": cannot write a snapshot of " + std::to_string(payload_size) +
          " bytes (1 to " + std::to_string(max_snapshot_size) + " allowed)");
   guarded([&] {
     // The checkpoint's records start a segment of their own, so that the
     // older segments can go whole; roll() syncs everything before it, which
     // keeps those segments complete should this checkpoint's file ever turn
-    // out damaged. An empty current segment already starts at next_index_.
+    // out damaged (or, in the background, never get written). An empty
+    // current segment already starts at next_index_.
     if (!active_fd_ || active_size_ > 0)
       roll();
     unsynced_ = false;
     step(checkpoint_step::segment_started);
+  });
+}
 
-    auto name = snapshot_file_name(key);
-    auto temp = name + std::string{snapshot_temp_suffix};
-    {
-      auto path = path_of(temp);
-      auto fd = open_at(dir_fd_.get(), temp, O_WRONLY | O_CREAT | O_TRUNC, path);
-      int err = try_write_all(fd.get(), snapshot_header(payload));
-      if (err == 0)
-        err = try_write_all(fd.get(), payload);
-      if (err == ENOSPC) {
-        // The log before it is whole and synced: the compaction just waits.
-        fd.reset();
-        remove_at(dir_fd_.get(), temp, path);
-        throw actors::storage_full("wal: cannot write " + path + ": " + std::strerror(err) +
-                                   " (checkpoint postponed)");
-      }
-      if (err != 0)
-        throw_os_error("wal: cannot write", path, err);
-      sync_data(fd.get(), path);
+void write_ahead_log::commit_snapshot_file(std::uint64_t key, std::string_view payload) const {
+  auto name = snapshot_file_name(key);
+  auto temp = name + std::string{snapshot_temp_suffix};
+  {
+    auto path = path_of(temp);
+    auto fd = open_at(dir_fd_.get(), temp, O_WRONLY | O_CREAT | O_TRUNC, path);
+    int err = try_write_all(fd.get(), snapshot_header(payload));
+    if (err == 0)
+      err = try_write_all(fd.get(), payload);
+    if (err == ENOSPC) {
+      // The log before it is whole and synced: the compaction just waits.
+      fd.reset();
+      remove_at(dir_fd_.get(), temp, path);
+      throw actors::storage_full("wal: cannot write " + path + ": " + std::strerror(err) +
+                                 " (checkpoint postponed)");
     }
-    step(checkpoint_step::temp_written);
+    if (err != 0)
+      throw_os_error("wal: cannot write", path, err);
+    sync_data(fd.get(), path);
+  }
+  step(checkpoint_step::temp_written);
 
-    // The commit point. The directory sync also makes the new segment durable.
-    rename_at(dir_fd_.get(), temp, name, opts_.dir);
-    sync_directory(dir_fd_.get(), opts_.dir);
-    dir_dirty_ = false;
-    checkpoint_key_ = key;
-    step(checkpoint_step::renamed);
+  // The commit point. The directory sync also makes the new segment durable.
+  rename_at(dir_fd_.get(), temp, name, opts_.dir);
+  sync_directory(dir_fd_.get(), opts_.dir);
+  step(checkpoint_step::renamed);
+}
 
+void write_ahead_log::end_checkpoint(std::uint64_t key, std::uint64_t first_index) {
+  require_ready();
+  checkpoint_key_ = key;
+  auto name = snapshot_file_name(key);
+  guarded([&] {
     // Oldest first, so that a crash part-way leaves a contiguous run (which
-    // only matters if this checkpoint's file is ever found damaged).
-    while (segments_.size() > 1) {
+    // only matters if this checkpoint's file is ever found damaged). Only
+    // segments wholly before the checkpoint go: after a background one, the
+    // log has gone on appending (and maybe rolling) meanwhile.
+    while (segments_.size() > 1 && segments_.front().first_index < first_index) {
       remove_at(dir_fd_.get(), segments_.front().name, path_of(segments_.front().name));
       segments_.erase(segments_.begin());
       step(checkpoint_step::segment_dropped);
@@ -598,6 +668,7 @@ void write_ahead_log::checkpoint(std::uint64_t key, std::string_view payload) {
       if (snap.name != name)
         remove_at(dir_fd_.get(), snap.name, path_of(snap.name));
     sync_directory(dir_fd_.get(), opts_.dir);
+    dir_dirty_ = false;
     step(checkpoint_step::done);
   });
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -7,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/wal/background_job.hpp"
 #include "runtime/wal/file.hpp"
 #include "runtime/wal/segment.hpp"
 
@@ -20,7 +22,9 @@ constexpr std::string_view repair_marker_name = "repair-pending";
 /// What damaged files are renamed to (plus ".N" if taken).
 constexpr std::string_view damaged_suffix = ".damaged";
 
-/// The steps of `write_ahead_log::checkpoint`, in order.
+/// The steps of `write_ahead_log::checkpoint`, in order. In a background
+/// checkpoint (`start_checkpoint`), temp_written and renamed happen on the
+/// background thread, the others on the log's own.
 enum class checkpoint_step {
   segment_started,  ///< a new segment starts at next_index(); every record before it is synced
   temp_written,     ///< the snapshot file is written and synced under its temporary name
@@ -51,6 +55,23 @@ struct wal_options {
   /// a crash right there (the log then refuses further use, like after an I/O
   /// error, and a new log on the directory recovers).
   std::function<void(checkpoint_step)> checkpoint_hook;
+};
+
+/// What became of a background checkpoint (`write_ahead_log::finish_checkpoint`).
+struct checkpoint_result {
+  enum class outcome {
+    none,       ///< no checkpoint was pending
+    running,    ///< still being written
+    committed,  ///< durable, and the log before it is gone
+    postponed,  ///< the disk was full: nothing changed, the log still holds it all
+  };
+  outcome what = outcome::none;
+  std::uint64_t key = 0;
+  std::uint64_t bytes = 0;  ///< of the payload
+  /// Time on the background thread making the payload, and writing it (the
+  /// temporary file, its fdatasync, the rename and the directory fsync).
+  std::chrono::nanoseconds encode_time{0};
+  std::chrono::nanoseconds write_time{0};
 };
 
 /// Where a replayed record lives, for error messages.
@@ -177,6 +198,28 @@ class write_ahead_log {
   /// appended after it are durable at the next `sync`, as always.
   void checkpoint(std::uint64_t key, std::string_view payload);
 
+  /// The same checkpoint with its slow half on a background thread, so that
+  /// the caller goes on appending meanwhile. Here, on the caller's thread:
+  /// the key check and the new segment (which syncs the records before it);
+  /// `make_payload` must record `next_index()` as read before this call.
+  /// There: `make_payload` (e.g. encoding a state it owns), the temporary
+  /// file, its fdatasync, the rename and the directory fsync. Nothing older
+  /// is deleted until `finish_checkpoint` sees the rename durable, so a crash
+  /// at any point leaves the old checkpoint with every segment after it, or
+  /// the new one with every segment after it (recovery removes the rest).
+  /// At most one is in flight: throws std::logic_error if one is.
+  void start_checkpoint(std::uint64_t key, std::function<std::string()> make_payload);
+
+  /// A background checkpoint was started and not finished yet.
+  bool checkpoint_in_flight() const { return background_.pending(); }
+
+  /// Finishes a background checkpoint once it is durable: removes the
+  /// segments before it and older snapshot files. With `wait`, blocks until
+  /// it is written; without, returns `running` if it is not. A full disk
+  /// postpones it (nothing deleted, `postponed`); any other failure of the
+  /// background half is rethrown here, and the log refuses further use.
+  checkpoint_result finish_checkpoint(bool wait);
+
   /// Compaction hook: removes every whole segment whose records all have
   /// indexes below `index` (never the segment being written). For when the
   /// state up to `index` is kept elsewhere, e.g. in a future snapshot.
@@ -236,6 +279,14 @@ class write_ahead_log {
   replay_start choose_start(const listing& files, const checkpoint_handler& on_checkpoint,
                             bool repair, recovery_report& report);
   void step(checkpoint_step s) const;
+  /// The steps of a checkpoint before its snapshot file (on the log's thread).
+  void begin_checkpoint(std::uint64_t key, std::uint64_t payload_size);
+  /// Writes, syncs and renames the snapshot file and syncs the directory.
+  /// Touches nothing of the log but `opts_` and `dir_fd_`: safe on a
+  /// background thread while the log appends.
+  void commit_snapshot_file(std::uint64_t key, std::string_view payload) const;
+  /// The steps after the rename (on the log's thread).
+  void end_checkpoint(std::uint64_t key, std::uint64_t first_index);
   void require_ready() const;
   void roll();
   /// Frames a sync mark for the batch written since the last one.
@@ -266,6 +317,17 @@ class write_ahead_log {
   bool broken_ = false;
   /// The key of the newest checkpoint, once there is one.
   std::optional<std::uint64_t> checkpoint_key_;
+  /// The background checkpoint in flight: its key, the index its segment
+  /// starts at, and what its thread measured (written there, read after
+  /// `background_` is collected).
+  struct in_flight {
+    std::uint64_t key = 0;
+    std::uint64_t first_index = 0;
+    checkpoint_result result;
+  };
+  in_flight flight_;
+  /// Declared last: destroyed (joined) first, while what it uses still exists.
+  background_job background_;
 };
 
 }  // namespace ballot::wal

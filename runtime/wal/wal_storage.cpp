@@ -1,5 +1,6 @@
 #include "runtime/wal/wal_storage.hpp"
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -52,10 +53,13 @@ void wal_storage::append(const paxos::ready& rd) {
   // A repair that begins is durable before anything it leads to.
   if (rd.damaged && *rd.damaged)
     log_.set_repair_pending(true);
+  std::optional<paxos::slot_index> covered;
   if (rd.compacted) {
     auto& state = *rd.compacted;
     if (!state.snap)
       throw std::invalid_argument("ballot::wal::wal_storage: a compacted state without a snapshot");
+    // Checkpoints commit in order: one in the background finishes first.
+    finish_checkpoint(true);
     // Its own buffer: a snapshot can be large, and `scratch_` lives on.
     std::string payload;
     try {
@@ -65,11 +69,71 @@ void wal_storage::append(const paxos::ready& rd) {
     }
     try {
       log_.checkpoint(state.snap->last, payload);
+      covered = state.snap->last;
     } catch (const actors::storage_full&) {
       // A full disk postpones the compaction: the log still holds everything
       // the snapshot would have replaced, and the next one covers it.
     }
   }
+  append_records(rd, covered);
+}
+
+void wal_storage::append_owned(paxos::ready& rd) {
+  if (!rd.compacted || !rd.compacted_locally) {
+    append(rd);
+    return;
+  }
+  if (!rd.compacted->snap)
+    throw std::invalid_argument("ballot::wal::wal_storage: a compacted state without a snapshot");
+  if (rd.damaged && *rd.damaged)
+    log_.set_repair_pending(true);
+  finish_checkpoint(false);
+  if (log_.checkpoint_in_flight()) {
+    // The log keeps covering it; the next snapshot replaces both.
+    ++skipped_;
+  } else {
+    try {
+      start_background_checkpoint(std::move(*rd.compacted));
+    } catch (const actors::storage_full&) {
+      // No room for its new segment: postponed like a checkpoint written at
+      // once, and the log still holds everything.
+    }
+  }
+  rd.compacted.reset();
+  // Every record, those the snapshot covers too: until its file is durable,
+  // the log is what holds them.
+  append_records(rd, std::nullopt);
+}
+
+void wal_storage::start_background_checkpoint(paxos::durable_state state) {
+  auto key = state.snap->last;
+  auto next = log_.next_index();
+  // Shared, as std::function wants a copyable closure; never copied.
+  auto owned = std::make_shared<paxos::durable_state>(std::move(state));
+  log_.start_checkpoint(key, [owned, next, dir = log_.dir()]() mutable {
+    std::string payload;
+    try {
+      encode_checkpoint(*owned, next, payload);
+    } catch (const codec_error& e) {
+      throw actors::storage_error("wal: " + dir + ": " + e.what());
+    }
+    // The state is in the payload now: free it before the slow write, so a
+    // checkpoint holds one copy of the state while it waits for the disk.
+    owned.reset();
+    return payload;
+  });
+}
+
+checkpoint_result wal_storage::finish_checkpoint(bool wait) {
+  auto res = log_.finish_checkpoint(wait);
+  if (on_finished_ && (res.what == checkpoint_result::outcome::committed ||
+                       res.what == checkpoint_result::outcome::postponed))
+    on_finished_(res);
+  return res;
+}
+
+void wal_storage::append_records(const paxos::ready& rd, std::optional<paxos::slot_index> covered) {
+  auto skip = [&](paxos::slot_index slot) { return covered && slot <= *covered; };
   // Same order as ready::persist_to. Each record is framed on its own, so a
   // torn write loses whole records only; replaying any prefix of a ready is
   // safe because none of it was acknowledged before the sync.
@@ -79,11 +143,15 @@ void wal_storage::append(const paxos::ready& rd) {
     log_.append(scratch_);
   }
   for (auto& [slot, vote] : rd.accepted) {
+    if (skip(slot))
+      continue;
     scratch_.clear();
     encode_vote(slot, vote, scratch_);
     log_.append(scratch_);
   }
   for (auto& entry : rd.chosen) {
+    if (skip(entry.slot))
+      continue;
     scratch_.clear();
     if (auto it = rd.chosen_votes.find(entry.slot); it != rd.chosen_votes.end())
       encode_chosen_vote(entry.slot, it->second, scratch_);
@@ -98,6 +166,7 @@ void wal_storage::append(const paxos::ready& rd) {
 
 void wal_storage::sync() {
   log_.sync();
+  finish_checkpoint(false);
 }
 
 }  // namespace ballot::wal

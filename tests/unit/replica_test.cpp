@@ -352,6 +352,52 @@ TEST(ReplicaTest, ReplicaBehindTheSnapshotIsCaughtUpBySnapshotTransfer) {
   ASSERT_TRUE(c.disk(lagging).snap);  // the installed snapshot was persisted
 }
 
+// A snapshot a replica takes itself may reach the disk after the records
+// that follow it (a log writes it in the background): its ready says so and
+// keeps this step's records for the slots it covers, which only the log
+// holds until then. An installed snapshot covers slots no record holds, so
+// it is not flagged, and records it covers are dropped.
+TEST(ReplicaTest, OnlyALocalSnapshotIsFlaggedAndKeepsTheRecordsItCovers) {
+  config cfg;
+  cfg.snapshot_interval = 10;
+  local_cluster c{3, cfg};
+  int local = 0;
+  int local_with_covered = 0;
+  int installed = 0;
+  c.on_ready = [&](node_id, const ready& r) {
+    if (!r.compacted)
+      return;
+    auto last = r.compacted->snap->last;
+    bool covered = false;
+    for (auto& e : r.chosen)
+      covered = covered || e.slot <= last;
+    for (auto& [slot, vote] : r.accepted)
+      covered = covered || slot <= last;
+    if (r.compacted_locally) {
+      ++local;
+      local_with_covered += covered ? 1 : 0;
+    } else {
+      ++installed;
+      EXPECT_FALSE(covered) << "an installed snapshot at " << last;
+    }
+  };
+  auto l = *c.elect();
+  node_id lagging = l % 3 + 1;
+  c.isolate(lagging);
+  for (std::uint64_t i = 1; i <= 50; ++i) {
+    c.propose(l, cmd(2, i));
+    c.deliver();
+  }
+  c.run(2);
+  c.heal();
+  c.run(30);
+  EXPECT_EQ(c.log(lagging), c.log(l));
+  EXPECT_GT(local, 0);
+  // The step that applies the snapshot's last slot also chose it.
+  EXPECT_EQ(local_with_covered, local);
+  EXPECT_GT(installed, 0);
+}
+
 // A member behind the compacted log asks for catch-up every heartbeat while
 // the whole state is on its way to it: the leader sends the snapshot once,
 // and again only after `snapshot_resend_ticks` (the first may be lost).

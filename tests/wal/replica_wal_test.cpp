@@ -23,10 +23,13 @@ using namespace ballot::wal;
 using ballot::wal::test::temp_dir;
 
 /// N cores over an instant in-memory network, each persisting to its own
-/// write-ahead log (appended and synced before its outputs go out).
+/// write-ahead log (appended and synced before its outputs go out). With
+/// `background`, readies are handed over as the replica actor does
+/// (`append_owned`), so local snapshots are written in the background.
 class wal_cluster {
  public:
-  wal_cluster(const temp_dir& dir, std::size_t n, paxos::config base) : dir_(dir), base_(base) {
+  wal_cluster(const temp_dir& dir, std::size_t n, paxos::config base, bool background = false)
+      : dir_(dir), base_(base), background_(background) {
     base_.members.clear();
     for (paxos::node_id id = 1; id <= n; ++id)
       base_.members.push_back(id);
@@ -103,7 +106,9 @@ class wal_cluster {
     auto rd = n.core->take_ready();
     if (rd.compacted)
       ++compactions;
-    if (rd.must_persist())
+    if (rd.must_persist() && background_)
+      n.disk->append_owned(rd);
+    else if (rd.must_persist())
       n.disk->append(rd);
     n.disk->sync();
     for (auto& env : rd.messages) {
@@ -126,6 +131,7 @@ class wal_cluster {
 
   const temp_dir& dir_;
   paxos::config base_;
+  bool background_;
   std::map<paxos::node_id, node> nodes_;
   std::deque<paxos::envelope> wire_;
 };
@@ -141,9 +147,11 @@ std::string value_of(const kv::kv_store& store, const std::string& key) {
   return it == store.items().end() ? "<absent>" : it->second.value;
 }
 
-TEST(ReplicaWalTest, ReplicasCompactTheirLogsAndRestartFromTheirSnapshots) {
+class ReplicaWalTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ReplicaWalTest, ReplicasCompactTheirLogsAndRestartFromTheirSnapshots) {
   temp_dir dir;
-  wal_cluster cluster{dir, 3, small_snapshots()};
+  wal_cluster cluster{dir, 3, small_snapshots(), GetParam()};
   auto leader = cluster.elect();
   for (std::uint64_t seq = 1; seq <= 60; ++seq)
     cluster.put(leader, seq, "k" + std::to_string(seq % 7), "v" + std::to_string(seq));
@@ -153,6 +161,7 @@ TEST(ReplicaWalTest, ReplicasCompactTheirLogsAndRestartFromTheirSnapshots) {
   EXPECT_EQ(revision, 60u);
   for (paxos::node_id id = 1; id <= 3; ++id) {
     SCOPED_TRACE("node " + std::to_string(id));
+    cluster.disk(id).finish_checkpoint(true);
     auto snapshots = cluster.disk(id).log().snapshot_files();
     EXPECT_EQ(snapshots.size(), 1u);
     // The log starts after the snapshot, not at record 0.
@@ -176,9 +185,9 @@ TEST(ReplicaWalTest, ReplicasCompactTheirLogsAndRestartFromTheirSnapshots) {
   }
 }
 
-TEST(ReplicaWalTest, AnInstalledSnapshotIsPersistedAndSurvivesARestart) {
+TEST_P(ReplicaWalTest, AnInstalledSnapshotIsPersistedAndSurvivesARestart) {
   temp_dir dir;
-  wal_cluster cluster{dir, 3, small_snapshots()};
+  wal_cluster cluster{dir, 3, small_snapshots(), GetParam()};
   auto leader = cluster.elect();
   paxos::node_id lagging = leader % 3 + 1;
   cluster.put(leader, 1, "early", "1");
@@ -198,5 +207,42 @@ TEST(ReplicaWalTest, AnInstalledSnapshotIsPersistedAndSurvivesARestart) {
   EXPECT_EQ(value_of(cluster.store(lagging), "early"), "1");
   EXPECT_EQ(value_of(cluster.store(lagging), "k0"), "40");
 }
+
+/// Snapshots in the background, and crashes whenever they come: every node is
+/// killed at some point of a stream of writes, whatever its checkpoint is
+/// doing, and comes back with every write.
+TEST(ReplicaWalBackgroundTest, CrashesWhileSnapshotsAreWrittenLoseNothing) {
+  temp_dir dir;
+  wal_cluster cluster{dir, 3, small_snapshots(), true};
+  auto leader = cluster.elect();
+  std::uint64_t seq = 0;
+  for (int round = 0; round < 6; ++round) {
+    for (int i = 0; i < 13; ++i) {
+      ++seq;
+      cluster.put(leader, seq, "k" + std::to_string(seq % 5), "v" + std::to_string(seq));
+    }
+    paxos::node_id victim = static_cast<paxos::node_id>(round % 3 + 1);
+    cluster.crash(victim);
+    cluster.start(victim);
+    cluster.run(20);
+    leader = cluster.elect();
+  }
+  cluster.run(20);
+  for (paxos::node_id id = 1; id <= 3; ++id) {
+    SCOPED_TRACE("node " + std::to_string(id));
+    EXPECT_EQ(cluster.store(id).revision(), seq);
+    EXPECT_EQ(value_of(cluster.store(id), "k3"), "v78");
+    cluster.crash(id);
+    cluster.start(id);
+    EXPECT_EQ(cluster.store(id).revision(), seq);
+    EXPECT_EQ(value_of(cluster.store(id), "k4"), "v74");
+  }
+  EXPECT_GT(cluster.compactions, 6u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Checkpoints, ReplicaWalTest, ::testing::Values(false, true),
+                         [](const auto& info) {
+                           return info.param ? "InTheBackground" : "AtOnce";
+                         });
 
 }  // namespace
