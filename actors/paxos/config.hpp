@@ -57,8 +57,10 @@ struct config {
   /// Most payload bytes in one catch-up reply (at least one value is sent).
   std::size_t catchup_bytes = 4u << 20;
   /// A member that was sent a snapshot gets another one only once it has
-  /// moved past it or this many ticks later (the first may have been lost):
-  /// the state is sent once, not once per catch-up request.
+  /// moved past it or this many ticks later (the first may have been lost),
+  /// each further resend twice as late (at most 32 times this): the state is
+  /// sent once, not once per catch-up request, nor once per interval while a
+  /// large one is still being installed.
   std::uint32_t snapshot_resend_ticks = 100;
   /// An unanswered phase 2a is sent again to a member only this many ticks
   /// after it last went there: a large one may still be on its way, and

@@ -317,11 +317,17 @@ void replica::on_catchup_request(node_id from, const catchup_request& r) {
   seen = std::max(seen, r.from - 1);
   if (r.from <= learner_.compacted()) {
     auto sent = snapshots_sent_.find(from);
-    if (sent != snapshots_sent_.end() && r.from <= sent->second.last &&
-        ticks_ - sent->second.tick < cfg_.snapshot_resend_ticks)
+    bool again = sent != snapshots_sent_.end() && r.from <= sent->second.last;
+    // Each resend to a member that has not moved past the last one waits
+    // twice as long (up to 32 times the interval): a large state may take
+    // longer than the interval to arrive and install, and sending it again
+    // meanwhile only doubles the member's work and the link's.
+    if (again && ticks_ - sent->second.tick < (std::uint64_t{cfg_.snapshot_resend_ticks}
+                                               << std::min(sent->second.resends, 5u)))
       return;  // one is on its way
     if (auto snap = learner_.make_snapshot()) {
-      snapshots_sent_[from] = snapshot_sent{snap->last, ticks_};
+      snapshots_sent_[from] =
+        snapshot_sent{snap->last, ticks_, again ? sent->second.resends + 1 : 0};
       send(from, install_snapshot{std::move(*snap)});
     }
     return;

@@ -210,6 +210,8 @@ class replica {
   struct snapshot_sent {
     slot_index last = 0;
     std::uint64_t tick = 0;
+    /// Sent again this many times without the member moving past it.
+    std::uint32_t resends = 0;
   };
   std::map<node_id, snapshot_sent> snapshots_sent_;
   std::uint64_t change_counter_ = 0;

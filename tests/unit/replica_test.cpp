@@ -401,6 +401,17 @@ TEST(ReplicaTest, OnlyALocalSnapshotIsFlaggedAndKeepsTheRecordsItCovers) {
 // A member behind the compacted log asks for catch-up every heartbeat while
 // the whole state is on its way to it: the leader sends the snapshot once,
 // and again only after `snapshot_resend_ticks` (the first may be lost).
+/// Member `lagging` misses 30 commands while leader `l` checkpoints every
+/// 10: it is behind the compacted log and needs a snapshot.
+void leave_behind_a_snapshot(local_cluster& c, node_id l, node_id lagging) {
+  c.isolate(lagging);
+  for (std::uint64_t i = 1; i <= 30; ++i) {
+    c.propose(l, cmd(2, i));
+    c.deliver();
+  }
+  c.run(2);
+}
+
 TEST(ReplicaTest, ASnapshotOnItsWayIsNotSentAgainForEachCatchUpRequest) {
   config cfg;
   cfg.snapshot_interval = 10;
@@ -408,12 +419,7 @@ TEST(ReplicaTest, ASnapshotOnItsWayIsNotSentAgainForEachCatchUpRequest) {
   local_cluster c{3, cfg};
   auto l = *c.elect();
   node_id lagging = l % 3 + 1;
-  c.isolate(lagging);
-  for (std::uint64_t i = 1; i <= 30; ++i) {
-    c.propose(l, cmd(2, i));
-    c.deliver();
-  }
-  c.run(2);
+  leave_behind_a_snapshot(c, l, lagging);
   ASSERT_TRUE(c.disk(l).snap);
   int snapshots = 0;
   // Snapshots to the lagging member are lost: it keeps asking.
@@ -433,8 +439,43 @@ TEST(ReplicaTest, ASnapshotOnItsWayIsNotSentAgainForEachCatchUpRequest) {
   EXPECT_GE(snapshots, 2) << "a lost snapshot is sent again after the resend interval";
   EXPECT_LE(snapshots, 3) << "not once per request (a request every heartbeat)";
   c.drop_if = nullptr;
-  c.run(cfg.snapshot_resend_ticks + 50);
+  c.run(4 * cfg.snapshot_resend_ticks + 50);
   EXPECT_EQ(c.node(lagging).commit_index(), c.node(l).commit_index());
+}
+
+TEST(ReplicaTest, ASnapshotSentAgainAndAgainWaitsLongerEachTime) {
+  config cfg;
+  cfg.snapshot_interval = 10;
+  cfg.snapshot_resend_ticks = 100;
+  local_cluster c{3, cfg};
+  auto l = *c.elect();
+  node_id lagging = l % 3 + 1;
+  leave_behind_a_snapshot(c, l, lagging);
+  ASSERT_TRUE(c.disk(l).snap);
+  int snapshots = 0;
+  // Every snapshot is "still installing": the member keeps asking.
+  c.drop_if = [&](const envelope& env) {
+    if (std::holds_alternative<install_snapshot>(env.msg) && env.to == lagging) {
+      ++snapshots;
+      return true;
+    }
+    return false;
+  };
+  c.heal();
+  c.run(5);
+  ASSERT_EQ(snapshots, 1);
+  c.run(cfg.snapshot_resend_ticks + 10);  // the first resend after 100 ticks
+  ASSERT_EQ(snapshots, 2);
+  c.run(cfg.snapshot_resend_ticks + 50);  // the second is due 200 ticks after the first
+  EXPECT_EQ(snapshots, 2) << "resent at the same interval, not backing off";
+  c.run(cfg.snapshot_resend_ticks);
+  EXPECT_EQ(snapshots, 3);
+  c.run(3 * cfg.snapshot_resend_ticks);  // the third waits 400 ticks
+  EXPECT_EQ(snapshots, 3);
+  c.drop_if = nullptr;
+  c.run(8 * cfg.snapshot_resend_ticks + 50);
+  EXPECT_EQ(c.node(lagging).commit_index(), c.node(l).commit_index())
+    << "a member still catches up once a snapshot arrives";
 }
 
 }  // namespace
