@@ -401,36 +401,45 @@ TEST(ReplicaTest, OnlyALocalSnapshotIsFlaggedAndKeepsTheRecordsItCovers) {
 // A member behind the compacted log asks for catch-up every heartbeat while
 // the whole state is on its way to it: the leader sends the snapshot once,
 // and again only after `snapshot_resend_ticks` (the first may be lost).
-/// Member `lagging` misses 30 commands while leader `l` checkpoints every
-/// 10: it is behind the compacted log and needs a snapshot.
-void leave_behind_a_snapshot(local_cluster& c, node_id l, node_id lagging) {
-  c.isolate(lagging);
-  for (std::uint64_t i = 1; i <= 30; ++i) {
-    c.propose(l, cmd(2, i));
-    c.deliver();
-  }
-  c.run(2);
-}
+/// A three-member cluster checkpointing every 10 slots whose member
+/// `lagging` missed 30 commands: it is behind the compacted log and needs a
+/// snapshot. Every snapshot to it is lost (counted in `snapshots`) until
+/// `drop_if` is reset.
+struct behind_a_snapshot {
+  config cfg;
+  local_cluster c;
+  node_id l;
+  node_id lagging;
+  int snapshots = 0;
 
-TEST(ReplicaTest, ASnapshotOnItsWayIsNotSentAgainForEachCatchUpRequest) {
+  explicit behind_a_snapshot(config base) : cfg(base), c{3, base}, l(*c.elect()) {
+    lagging = l % 3 + 1;
+    c.isolate(lagging);
+    for (std::uint64_t i = 1; i <= 30; ++i) {
+      c.propose(l, cmd(2, i));
+      c.deliver();
+    }
+    c.run(2);
+    c.drop_if = [this](const envelope& env) {
+      bool lost = std::holds_alternative<install_snapshot>(env.msg) && env.to == lagging;
+      snapshots += lost ? 1 : 0;
+      return lost;
+    };
+    c.heal();
+  }
+};
+
+config snapshot_every_10() {
   config cfg;
   cfg.snapshot_interval = 10;
   cfg.snapshot_resend_ticks = 100;
-  local_cluster c{3, cfg};
-  auto l = *c.elect();
-  node_id lagging = l % 3 + 1;
-  leave_behind_a_snapshot(c, l, lagging);
+  return cfg;
+}
+
+TEST(ReplicaTest, ASnapshotOnItsWayIsNotSentAgainForEachCatchUpRequest) {
+  behind_a_snapshot b{snapshot_every_10()};
+  auto& [cfg, c, l, lagging, snapshots] = b;
   ASSERT_TRUE(c.disk(l).snap);
-  int snapshots = 0;
-  // Snapshots to the lagging member are lost: it keeps asking.
-  c.drop_if = [&](const envelope& env) {
-    if (std::holds_alternative<install_snapshot>(env.msg) && env.to == lagging) {
-      ++snapshots;
-      return true;
-    }
-    return false;
-  };
-  c.heal();
   for (int i = 0; i < 10; ++i)
     c.inject(envelope{lagging, l, catchup_request{1}});
   c.deliver();
@@ -444,24 +453,9 @@ TEST(ReplicaTest, ASnapshotOnItsWayIsNotSentAgainForEachCatchUpRequest) {
 }
 
 TEST(ReplicaTest, ASnapshotSentAgainAndAgainWaitsLongerEachTime) {
-  config cfg;
-  cfg.snapshot_interval = 10;
-  cfg.snapshot_resend_ticks = 100;
-  local_cluster c{3, cfg};
-  auto l = *c.elect();
-  node_id lagging = l % 3 + 1;
-  leave_behind_a_snapshot(c, l, lagging);
+  behind_a_snapshot b{snapshot_every_10()};
+  auto& [cfg, c, l, lagging, snapshots] = b;
   ASSERT_TRUE(c.disk(l).snap);
-  int snapshots = 0;
-  // Every snapshot is "still installing": the member keeps asking.
-  c.drop_if = [&](const envelope& env) {
-    if (std::holds_alternative<install_snapshot>(env.msg) && env.to == lagging) {
-      ++snapshots;
-      return true;
-    }
-    return false;
-  };
-  c.heal();
   c.run(5);
   ASSERT_EQ(snapshots, 1);
   c.run(cfg.snapshot_resend_ticks + 10);  // the first resend after 100 ticks
