@@ -1,7 +1,10 @@
 #include "runtime/log/log_format.hpp"
 
+#include <charconv>
 #include <cstdio>
 #include <ctime>
+
+#include "runtime/json/json_line.hpp"
 
 namespace ballot::logging {
 
@@ -38,6 +41,16 @@ void hex_byte(std::string& out, const char* prefix, unsigned char c) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%s%02x", prefix, c);
   out += buf;
+}
+
+/// A number field's value (std::to_string of an integer) as a JSON number.
+json::value number_of(const std::string& v) {
+  const char* end = v.data() + v.size();
+  if (std::int64_t n = 0; !v.empty() && v[0] == '-' && std::from_chars(v.data(), end, n).ptr == end)
+    return n;
+  if (std::uint64_t n = 0; std::from_chars(v.data(), end, n).ptr == end)
+    return n;
+  return json::text(v);
 }
 
 bool needs_quotes(std::string_view v) {
@@ -108,50 +121,6 @@ std::string escape_text(std::string_view s) {
   return out;
 }
 
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  out.reserve(s.size() + 2);
-  for (std::size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          hex_byte(out, "\\u00", c);
-        } else if (auto n = utf8_length(s, i); n == 0) {
-          hex_byte(out, "\\u00", c);
-        } else {
-          out.append(s.substr(i, n));
-          i += n;
-          continue;
-        }
-    }
-    ++i;
-  }
-  out += '"';
-  return out;
-}
-
 std::string format_time(std::chrono::system_clock::time_point t) {
   auto since = t.time_since_epoch();
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(since);
@@ -171,22 +140,22 @@ std::string format_time(std::chrono::system_clock::time_point t) {
 }
 
 std::string format_record(format f, const record& r) {
-  std::string out;
   if (f == format::json) {
-    out = "{\"ts\":" + json_string(format_time(r.ts)) + ",\"level\":\"" + name_of(r.lvl) +
-          "\",\"msg\":" + json_string(r.msg);
+    json::value j;
+    j["ts"] = format_time(r.ts);
+    j["level"] = name_of(r.lvl);
+    j["msg"] = json::text(r.msg);
     for (auto& fl : r.fields) {
       // A field may not overwrite the three keys every line has.
       auto key =
         fl.key == "ts" || fl.key == "level" || fl.key == "msg" ? "field." + fl.key : fl.key;
-      out += "," + json_string(key) + ":" + (fl.number ? fl.value : json_string(fl.value));
+      j[json::text(key)] = fl.number ? number_of(fl.value) : json::value(json::text(fl.value));
     }
-    out += "}";
-    return out;
+    return json::line(j);
   }
   std::string lvl = name_of(r.lvl);
   lvl.resize(5, ' ');
-  out = format_time(r.ts) + " " + lvl + " " + escape_text(r.msg);
+  std::string out = format_time(r.ts) + " " + lvl + " " + escape_text(r.msg);
   for (auto& fl : r.fields) {
     auto value = escape_text(fl.value);
     if (needs_quotes(value)) {
