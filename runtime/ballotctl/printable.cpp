@@ -1,4 +1,4 @@
-#include "runtime/ballotctl/json.hpp"
+#include "runtime/ballotctl/printable.hpp"
 
 #include <cstdio>
 
@@ -47,20 +47,18 @@ bool breaks_lines(std::string_view s, std::size_t i) {
   return byte(i) == 0xe2 && byte(i + 1) == 0x80 && (byte(i + 2) == 0xa8 || byte(i + 2) == 0xa9);
 }
 
-/// Escapes `text` for one line of output: backslash, newline, tab and return
-/// by name, printable ASCII and (valid, not line-breaking) UTF-8 as they are,
-/// every other byte as a hex escape (\u00NN in JSON, \xNN else); JSON also escapes '"'.
-std::string escape(std::string_view text, bool json) {
+}  // namespace
+
+std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     auto c = static_cast<unsigned char>(text[i]);
-    const char* named = c == '\\'            ? "\\\\"
-                        : c == '\n'          ? "\\n"
-                        : c == '\t'          ? "\\t"
-                        : c == '\r'          ? "\\r"
-                        : (json && c == '"') ? "\\\""
-                                             : nullptr;
+    const char* named = c == '\\'   ? "\\\\"
+                        : c == '\n' ? "\\n"
+                        : c == '\t' ? "\\t"
+                        : c == '\r' ? "\\r"
+                                    : nullptr;
     std::size_t n = 0;
     if (named != nullptr) {
       out += named;
@@ -68,28 +66,17 @@ std::string escape(std::string_view text, bool json) {
     } else if (c >= 0x20 && c < 0x7f) {
       out += static_cast<char>(c);
       n = 1;
-    } else if (n = c >= 0x80 ? utf8_length(text, i) : 0;
-               n > 0 && (json || !breaks_lines(text, i))) {
+    } else if (n = c >= 0x80 ? utf8_length(text, i) : 0; n > 0 && !breaks_lines(text, i)) {
       out.append(text.substr(i, n));
     } else {
       char buf[8];
-      std::snprintf(buf, sizeof(buf), json ? "\\u%04x" : "\\x%02x", static_cast<unsigned>(c));
+      std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned>(c));
       out += buf;
       n = 1;
     }
     i += n;
   }
   return out;
-}
-
-}  // namespace
-
-std::string json_string(std::string_view text) {
-  return "\"" + escape(text, true) + "\"";
-}
-
-std::string printable(std::string_view text) {
-  return escape(text, false);
 }
 
 }  // namespace ballot::ctl
