@@ -2,40 +2,11 @@
 
 #include <cstdio>
 
+#include "runtime/json/utf8.hpp"
+
 namespace ballot::ctl {
 
 namespace {
-
-/// Length of the valid UTF-8 sequence starting at `s[i]`, or 0.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  auto c = byte(i);
-  std::size_t n = 0;
-  unsigned min = 0;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-    min = 0x80;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    min = 0x800;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size())
-    return 0;
-  unsigned code = c & (0x7f >> n);
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xc0) != 0x80)
-      return 0;
-    code = (code << 6) | (byte(i + k) & 0x3f);
-  }
-  if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
-    return 0;
-  return n;
-}
 
 /// Whether the UTF-8 sequence at `s[i]` is a C1 control (U+0080..U+009F:
 /// NEL ends a line, CSI starts a terminal escape in some terminals) or the
@@ -66,7 +37,7 @@ std::string printable(std::string_view text) {
     } else if (c >= 0x20 && c < 0x7f) {
       out += static_cast<char>(c);
       n = 1;
-    } else if (n = c >= 0x80 ? utf8_length(text, i) : 0; n > 0 && !breaks_lines(text, i)) {
+    } else if (n = c >= 0x80 ? utf8::valid_length(text, i) : 0; n > 0 && !breaks_lines(text, i)) {
       out.append(text.substr(i, n));
     } else {
       char buf[8];
