@@ -22,6 +22,15 @@ std::string in_quotes(const std::string& text) {
   return "'" + printable(text) + "'";
 }
 
+/// `"text"` escaped like a key in human output, with `"` as `\"`: a
+/// permission's prefix, which may be empty or hold spaces.
+std::string in_double_quotes(const std::string& text) {
+  std::string out = "\"";
+  for (char c : printable(text))
+    out += c == '"' ? std::string{"\\\""} : std::string(1, c);
+  return out + "\"";
+}
+
 /// The command as the user typed it ("user grant 'alice' 'ops'"), escaped.
 std::string shown(const auth_args& a) {
   std::string out = a.command;
@@ -170,13 +179,12 @@ int run_role_list(const output& out, const auth_args& a, client::client& c) {
                 << "\n";
       continue;
     }
-    // One line a permission; a prefix is quoted (it may be empty or hold
-    // spaces) and escaped like a key.
+    // One line a permission.
     if (r.permissions.empty())
       std::cout << printable(r.name) << " (no permissions)\n";
     for (auto& p : r.permissions)
       std::cout << printable(r.name) << " " << client::to_string(p.kind) << " "
-                << json::quoted(p.prefix) << "\n";
+                << in_double_quotes(p.prefix) << "\n";
   }
   std::cout.flush();
   return exit_ok;

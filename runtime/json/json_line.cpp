@@ -27,8 +27,4 @@ std::string line(const value& v) {
   return v.dump(-1, ' ', true, value::error_handler_t::replace);
 }
 
-std::string quoted(std::string_view bytes) {
-  return line(value(text(bytes)));
-}
-
 }  // namespace ballot::json

@@ -27,7 +27,4 @@ std::string text(std::string_view bytes);
 /// string not passed through text() comes out as \ufffd instead of throwing.
 std::string line(const value& v);
 
-/// `bytes` as a JSON string literal, quotes included: line(text(bytes)).
-std::string quoted(std::string_view bytes);
-
 }  // namespace ballot::json

@@ -7,6 +7,11 @@ namespace {
 using namespace ballot;
 using namespace std::string_literals;
 
+/// `bytes` as the JSON string literal a line holds.
+std::string as_json_string(std::string_view bytes) {
+  return json::line(json::value(json::text(bytes)));
+}
+
 TEST(JsonLineTest, TextKeepsValidUtf8) {
   std::string valid = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf";
   EXPECT_EQ(json::text(valid), valid);
@@ -28,14 +33,14 @@ TEST(JsonLineTest, TextReadsEachInvalidByteAsItsLatin1CodePoint) {
 }
 
 TEST(JsonLineTest, QuotedEscapesControlsNulAndEverythingPastAscii) {
-  EXPECT_EQ(json::quoted("a\tb\\c\x01\xff\n\xc3\xa9\"\r\b\f"),
+  EXPECT_EQ(as_json_string("a\tb\\c\x01\xff\n\xc3\xa9\"\r\b\f"),
             R"("a\tb\\c\u0001\u00ff\n\u00e9\"\r\b\f")");
-  EXPECT_EQ(json::quoted("a\0b"s), R"("a\u0000b")");
-  EXPECT_EQ(json::quoted("\x7f"), R"("\u007f")");
+  EXPECT_EQ(as_json_string("a\0b"s), R"("a\u0000b")");
+  EXPECT_EQ(as_json_string("\x7f"), R"("\u007f")");
   // A C1 control (NEL) and the line separator end lines in some readers.
-  EXPECT_EQ(json::quoted("\xc2\x85\xe2\x80\xa8"), R"("\u0085\u2028")");
-  EXPECT_EQ(json::quoted("\xf0\x9f\x98\x80"), R"("\ud83d\ude00")");
-  EXPECT_EQ(json::quoted(""), R"("")");
+  EXPECT_EQ(as_json_string("\xc2\x85\xe2\x80\xa8"), R"("\u0085\u2028")");
+  EXPECT_EQ(as_json_string("\xf0\x9f\x98\x80"), R"("\ud83d\ude00")");
+  EXPECT_EQ(as_json_string(""), R"("")");
 }
 
 TEST(JsonLineTest, NewlineInAKeyStaysOnTheLine) {
