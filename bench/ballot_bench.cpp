@@ -22,12 +22,11 @@
 
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include "bench/balance_workload.hpp"
 #include "bench/watch_load.hpp"
 #include "runtime/ballotd/node.hpp"
 #include "runtime/client/client.hpp"
+#include "runtime/json/json_line.hpp"
 
 namespace {
 
@@ -257,7 +256,7 @@ void report(const settings& s, std::vector<std::uint32_t>& all, std::uint64_t er
   if (s.json) {
     // The keys in SURFACE.md's order; the seconds to the millisecond and the
     // rate to a tenth, as the text line.
-    nlohmann::ordered_json j;
+    ballot::json::value j;
     j["workload"] = s.workload;
     j["clients"] = s.clients;
     j["duration_s"] = std::round(seconds * 1000) / 1000;
@@ -268,7 +267,7 @@ void report(const settings& s, std::vector<std::uint32_t>& all, std::uint64_t er
     j["p99_us"] = pct(0.99);
     j["max_us"] = max;
     j["errors"] = errors;
-    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::printf("%s\n", ballot::json::line(j).c_str());
   }
   std::fflush(stdout);
 }

@@ -2,7 +2,8 @@
 
 #include <iostream>
 
-#include "runtime/ballotctl/json.hpp"
+#include "runtime/ballotctl/printable.hpp"
+#include "runtime/json/json_line.hpp"
 
 namespace ballot::ctl {
 
@@ -17,15 +18,24 @@ constexpr int exit_usage = 2;
 constexpr int exit_unavailable = 3;
 
 /// `'text'` with user-controlled bytes escaped, for human output.
-std::string quoted(const std::string& text) {
+std::string in_quotes(const std::string& text) {
   return "'" + printable(text) + "'";
+}
+
+/// `"text"` escaped like a key in human output, with `"` as `\"`: a
+/// permission's prefix, which may be empty or hold spaces.
+std::string in_double_quotes(const std::string& text) {
+  std::string out = "\"";
+  for (char c : printable(text))
+    out += c == '"' ? std::string{"\\\""} : std::string(1, c);
+  return out + "\"";
 }
 
 /// The command as the user typed it ("user grant 'alice' 'ops'"), escaped.
 std::string shown(const auth_args& a) {
   std::string out = a.command;
   for (std::size_t i = 0; i < a.args.size(); ++i)
-    out += " " + (i == 0 ? a.args[i] : quoted(a.args[i]));
+    out += " " + (i == 0 ? a.args[i] : in_quotes(a.args[i]));
   return out;
 }
 
@@ -33,11 +43,11 @@ std::string shown(const auth_args& a) {
 std::string missing(const auth_args& a) {
   auto& sub = a.args[0];
   if (a.command == "user" && (sub == "grant" || sub == "revoke"))
-    return "no user " + quoted(a.args[1]) + ", no role " + quoted(a.args[2]) +
+    return "no user " + in_quotes(a.args[1]) + ", no role " + in_quotes(a.args[2]) +
            (sub == "revoke" ? ", or the user does not have the role" : "");
   if (a.command == "role" && sub == "revoke")
-    return "no role " + quoted(a.args[1]) + ", or the role does not have that permission";
-  return "no " + a.command + " " + quoted(a.args[1]);
+    return "no role " + in_quotes(a.args[1]) + ", or the role does not have that permission";
+  return "no " + a.command + " " + in_quotes(a.args[1]);
 }
 
 int fail(const output& out, const auth_args& a, const auth_result& r) {
@@ -45,11 +55,12 @@ int fail(const output& out, const auth_args& a, const auth_result& r) {
   if (r.code == auth_code::not_found && message.empty())
     message = missing(a);
   if (out.json) {
-    std::cout << "{\"ok\":false,\"op\":" << json_string(a.command + " " + a.args[0])
-              << ",\"error\":" << json_string(client::to_string(r.code));
+    json::value j{{"ok", false},
+                  {"op", json::text(a.command + " " + a.args[0])},
+                  {"error", client::to_string(r.code)}};
     if (!message.empty())
-      std::cout << ",\"message\":" << json_string(message);
-    std::cout << "}" << std::endl;
+      j["message"] = json::text(message);
+    std::cout << json::line(j) << std::endl;
   }
   std::cerr << "ballotctl: " << shown(a) << ": ";
   switch (r.code) {
@@ -88,16 +99,16 @@ int fail(const output& out, const auth_args& a, const auth_result& r) {
 /// The confirmation of a change that was applied.
 int done(const output& out, const auth_args& a, const char* what) {
   if (out.json) {
-    std::cout << "{\"ok\":true,\"op\":" << json_string(a.command + " " + a.args[0]);
+    json::value j{{"ok", true}, {"op", json::text(a.command + " " + a.args[0])}};
     if (a.args.size() > 1)
-      std::cout << ",\"" << (a.command == "role" ? "role" : "user")
-                << "\":" << json_string(a.args[1]);
+      j[a.command == "role" ? "role" : "user"] = json::text(a.args[1]);
     if (a.command == "user" && a.args.size() > 2)
-      std::cout << ",\"role\":" << json_string(a.args[2]);
-    if (a.command == "role" && a.args.size() > 3)
-      std::cout << ",\"kind\":" << json_string(a.args[2])
-                << ",\"prefix\":" << json_string(a.args[3]);
-    std::cout << "}" << std::endl;
+      j["role"] = json::text(a.args[2]);
+    if (a.command == "role" && a.args.size() > 3) {
+      j["kind"] = json::text(a.args[2]);
+      j["prefix"] = json::text(a.args[3]);
+    }
+    std::cout << json::line(j) << std::endl;
     return exit_ok;
   }
   std::cout << what << std::endl;
@@ -111,13 +122,15 @@ int run_status(const output& out, client::client& c) {
     return fail(out, a, who.result);
   }
   if (out.json) {
-    std::cout << "{\"ok\":true,\"enabled\":" << (who.enabled ? "true" : "false")
-              << ",\"user\":" << json_string(who.user)
-              << ",\"root\":" << (who.root ? "true" : "false") << "}" << std::endl;
+    std::cout << json::line({{"ok", true},
+                             {"enabled", who.enabled},
+                             {"user", json::text(who.user)},
+                             {"root", who.root}})
+              << std::endl;
     return exit_ok;
   }
   std::cout << "authentication " << (who.enabled ? "enabled" : "disabled") << "; connected as "
-            << (who.user.empty() ? std::string{"(anonymous)"} : quoted(who.user))
+            << (who.user.empty() ? std::string{"(anonymous)"} : in_quotes(who.user))
             << (who.root ? " (root)" : "") << std::endl;
   return exit_ok;
 }
@@ -128,10 +141,13 @@ int run_user_list(const output& out, const auth_args& a, client::client& c) {
     return fail(out, a, l.result);
   for (auto& u : l.users) {
     if (out.json) {
-      std::cout << "{\"user\":" << json_string(u.name) << ",\"roles\":[";
-      for (std::size_t i = 0; i < u.roles.size(); ++i)
-        std::cout << (i ? "," : "") << json_string(u.roles[i]);
-      std::cout << "],\"password\":" << (u.has_password ? "true" : "false") << "}\n";
+      auto roles = json::value::array();
+      for (auto& role : u.roles)
+        roles.push_back(json::text(role));
+      std::cout << json::line({{"user", json::text(u.name)},
+                               {"roles", std::move(roles)},
+                               {"password", u.has_password}})
+                << "\n";
       continue;
     }
     std::cout << printable(u.name) << " roles=";
@@ -143,7 +159,7 @@ int run_user_list(const output& out, const auth_args& a, client::client& c) {
   if (!out.json)
     std::cout << "authentication " << (l.enabled ? "enabled" : "disabled") << "\n";
   else
-    std::cout << "{\"enabled\":" << (l.enabled ? "true" : "false") << "}\n";
+    std::cout << json::line({{"enabled", l.enabled}}) << "\n";
   std::cout.flush();
   return exit_ok;
 }
@@ -154,20 +170,21 @@ int run_role_list(const output& out, const auth_args& a, client::client& c) {
     return fail(out, a, l.result);
   for (auto& r : l.roles) {
     if (out.json) {
-      std::cout << "{\"role\":" << json_string(r.name) << ",\"permissions\":[";
-      for (std::size_t i = 0; i < r.permissions.size(); ++i)
-        std::cout << (i ? "," : "") << "{\"kind\":\"" << client::to_string(r.permissions[i].kind)
-                  << "\",\"prefix\":" << json_string(r.permissions[i].prefix) << "}";
-      std::cout << "]}\n";
+      auto permissions = json::value::array();
+      for (auto& p : r.permissions)
+        permissions.push_back(
+          {{"kind", client::to_string(p.kind)}, {"prefix", json::text(p.prefix)}});
+      std::cout << json::line(
+                     {{"role", json::text(r.name)}, {"permissions", std::move(permissions)}})
+                << "\n";
       continue;
     }
-    // One line a permission; a prefix is quoted (it may be empty or hold
-    // spaces) and escaped like a key.
+    // One line a permission.
     if (r.permissions.empty())
       std::cout << printable(r.name) << " (no permissions)\n";
     for (auto& p : r.permissions)
       std::cout << printable(r.name) << " " << client::to_string(p.kind) << " "
-                << json_string(p.prefix) << "\n";
+                << in_double_quotes(p.prefix) << "\n";
   }
   std::cout.flush();
   return exit_ok;
@@ -257,7 +274,7 @@ int run_auth(const output& out, const auth_args& a, client::client& c) {
   if (a.command == "user") {
     if (sub == "list")
       return run_user_list(out, a, c);
-    auto user = quoted(arg(1));
+    auto user = in_quotes(arg(1));
     if (sub == "add")
       return apply(c.user_add(arg(1), a.new_password.value_or("")), "user " + user + " added");
     if (sub == "passwd")
@@ -266,12 +283,13 @@ int run_auth(const output& out, const auth_args& a, client::client& c) {
       return apply(c.user_delete(arg(1)), "user " + user + " deleted");
     if (sub == "grant")
       return apply(c.user_grant(arg(1), arg(2)),
-                   "user " + user + " granted role " + quoted(arg(2)));
-    return apply(c.user_revoke(arg(1), arg(2)), "user " + user + " revoked role " + quoted(arg(2)));
+                   "user " + user + " granted role " + in_quotes(arg(2)));
+    return apply(c.user_revoke(arg(1), arg(2)),
+                 "user " + user + " revoked role " + in_quotes(arg(2)));
   }
   if (sub == "list")
     return run_role_list(out, a, c);
-  auto role = quoted(arg(1));
+  auto role = in_quotes(arg(1));
   if (sub == "add")
     return apply(c.role_add(arg(1)), "role " + role + " added");
   if (sub == "delete")
@@ -279,7 +297,7 @@ int run_auth(const output& out, const auth_args& a, client::client& c) {
   client::permission perm;
   client::parse_permission_kind(arg(2), perm.kind);
   perm.prefix = arg(3);
-  auto what = std::string{client::to_string(perm.kind)} + " on prefix " + quoted(perm.prefix);
+  auto what = std::string{client::to_string(perm.kind)} + " on prefix " + in_quotes(perm.prefix);
   if (sub == "grant")
     return apply(c.role_grant(arg(1), perm), "role " + role + " granted " + what);
   return apply(c.role_revoke(arg(1), perm), "role " + role + " revoked " + what);

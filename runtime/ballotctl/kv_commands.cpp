@@ -8,7 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/ballotctl/json.hpp"
+#include "runtime/ballotctl/printable.hpp"
+#include "runtime/json/json_line.hpp"
 
 namespace ballot::ctl {
 
@@ -30,16 +31,16 @@ constexpr std::uint32_t list_page_keys = 1000;
 int fail_kv(const output& out, const kv::result& r, const std::string& key) {
   auto code = r.code;
   if (out.json) {
-    std::cout << "{\"ok\":false,\"error\":" << json_string(kv::to_string(code));
+    json::value j{{"ok", false}, {"error", kv::to_string(code)}};
     if (!key.empty())
-      std::cout << ",\"key\":" << json_string(key);
+      j["key"] = json::text(key);
     if (code == result_code::version_mismatch)
-      std::cout << ",\"current_version\":" << r.version;
+      j["current_version"] = r.version;
     if (code == result_code::quota_exceeded)
-      std::cout << ",\"quota_bytes\":" << r.version;
+      j["quota_bytes"] = r.version;
     if (!r.message.empty())
-      std::cout << ",\"message\":" << json_string(r.message);
-    std::cout << "}" << std::endl;
+      j["message"] = json::text(r.message);
+    std::cout << json::line(j) << std::endl;
   }
   // The node's words quote keys and user names: escaped like them, so a
   // hostile key cannot forge lines on stderr either.
@@ -132,7 +133,7 @@ int run_put(const output& out, const std::string& key, const std::optional<std::
   if (!r.ok())
     return fail_kv(out, r, key);
   if (out.json)
-    std::cout << "{\"ok\":true,\"key\":" << json_string(key) << ",\"version\":" << r.version << "}"
+    std::cout << json::line({{"ok", true}, {"key", json::text(key)}, {"version", r.version}})
               << std::endl;
   else
     std::cout << "version " << r.version << std::endl;
@@ -144,8 +145,10 @@ int run_get(const output& out, const std::string& key, client::client& c) {
   if (!r.ok())
     return fail_kv(out, r, key);
   if (out.json)
-    std::cout << "{\"ok\":true,\"key\":" << json_string(key)
-              << ",\"value\":" << json_string(r.value) << ",\"version\":" << r.version << "}"
+    std::cout << json::line({{"ok", true},
+                             {"key", json::text(key)},
+                             {"value", json::text(r.value)},
+                             {"version", r.version}})
               << std::endl;
   else
     std::cout << printable(r.value) << "\nversion " << r.version << std::endl;
@@ -158,7 +161,7 @@ int run_delete(const output& out, const std::string& key, std::optional<std::uin
   if (!r.ok())
     return fail_kv(out, r, key);
   if (out.json)
-    std::cout << "{\"ok\":true,\"key\":" << json_string(key) << ",\"revision\":" << r.version << "}"
+    std::cout << json::line({{"ok", true}, {"key", json::text(key)}, {"revision", r.version}})
               << std::endl;
   return exit_ok;
 }
@@ -176,10 +179,10 @@ int run_list(const output& out, const list_args& a, client::client& c) {
       return fail_kv(out, r, a.prefix);
     for (auto& e : r.entries) {
       if (out.json) {
-        std::cout << "{\"key\":" << json_string(e.key) << ",\"version\":" << e.version;
+        json::value j{{"key", json::text(e.key)}, {"version", e.version}};
         if (a.values)
-          std::cout << ",\"value\":" << json_string(e.value);
-        std::cout << "}\n";
+          j["value"] = json::text(e.value);
+        std::cout << json::line(j) << "\n";
       } else {
         std::cout << printable(e.key) << " " << e.version;
         if (a.values)
@@ -195,7 +198,7 @@ int run_list(const output& out, const list_args& a, client::client& c) {
     after = r.entries.back().key;
     if (a.limit && printed >= *a.limit) {
       if (out.json)
-        std::cout << "{\"truncated\":true,\"returned\":" << printed << "}\n";
+        std::cout << json::line({{"truncated", true}, {"returned", printed}}) << "\n";
       std::cerr << "ballotctl: stopped at --limit " << *a.limit << "; more keys match\n";
       break;
     }

@@ -18,8 +18,9 @@
 #include <unistd.h>
 
 #include "actors/lock/wait_limit.hpp"
-#include "runtime/ballotctl/json.hpp"
+#include "runtime/ballotctl/printable.hpp"
 #include "runtime/client/session.hpp"
+#include "runtime/json/json_line.hpp"
 
 namespace ballot::ctl {
 
@@ -35,10 +36,10 @@ constexpr int exit_unavailable = 3;
 /// Reports a lock-service failure and returns its exit code.
 int fail(const lock::result& r, bool json, const std::string& what) {
   if (json) {
-    std::cout << "{\"ok\":false,\"error\":" << json_string(lock::to_string(r.code));
+    json::value j{{"ok", false}, {"error", lock::to_string(r.code)}};
     if (!r.message.empty())
-      std::cout << ",\"message\":" << json_string(r.message);
-    std::cout << "}" << std::endl;
+      j["message"] = json::text(r.message);
+    std::cout << json::line(j) << std::endl;
   }
   std::cerr << "ballotctl: " << printable(what) << ": " << lock::to_string(r.code)
             << (r.message.empty() ? "" : " (" + printable(r.message) + ")") << "\n";
@@ -53,6 +54,12 @@ int fail(const lock::result& r, bool json, const std::string& what) {
   }
 }
 
+/// The --json line of a lock given up because the session is in jeopardy.
+std::string jeopardy_json(const std::string& name, std::uint64_t token) {
+  return json::line(
+    {{"ok", false}, {"error", "jeopardy"}, {"name", json::text(name)}, {"token", token}});
+}
+
 }  // namespace
 
 int run_check_token(const std::string& name, std::uint64_t token, bool json, client::client& c) {
@@ -61,8 +68,9 @@ int run_check_token(const std::string& name, std::uint64_t token, bool json, cli
     return fail(r, json, "check-token " + name);
   bool valid = r.ok();
   if (json)
-    std::cout << "{\"ok\":true,\"name\":" << json_string(name) << ",\"token\":" << token
-              << ",\"valid\":" << (valid ? "true" : "false") << "}" << std::endl;
+    std::cout << json::line(
+                   {{"ok", true}, {"name", json::text(name)}, {"token", token}, {"valid", valid}})
+              << std::endl;
   else
     std::cout << (valid ? "valid" : "stale") << std::endl;
   return valid ? exit_ok : exit_refused;
@@ -82,11 +90,11 @@ int run_watch(const watch_args& a, client::client& c) {
           break;
         bool put = e.type == kv::event_type::put;
         if (a.json) {
-          std::cout << "{\"type\":\"" << (put ? "put" : "delete")
-                    << "\",\"key\":" << json_string(e.key) << ",\"revision\":" << e.revision;
+          json::value j{
+            {"type", put ? "put" : "delete"}, {"key", json::text(e.key)}, {"revision", e.revision}};
           if (put)
-            std::cout << ",\"value\":" << json_string(e.value);
-          std::cout << "}\n";
+            j["value"] = json::text(e.value);
+          std::cout << json::line(j) << "\n";
         } else {
           std::cout << (put ? "put " : "delete ") << printable(e.key) << " " << e.revision;
           if (put)
@@ -274,8 +282,7 @@ int run_lock(const lock_args& a, client::client& c) {
     std::cerr << "ballotctl: acquired '" << printable(a.name) << "' but session " << s->id()
               << " is in jeopardy (no keep-alive confirmed lately): not starting the command\n";
     if (a.json)
-      std::cout << "{\"ok\":false,\"error\":\"jeopardy\",\"name\":" << json_string(a.name)
-                << ",\"token\":" << got.token << "}" << std::endl;
+      std::cout << jeopardy_json(a.name, got.token) << std::endl;
     s->abandon();
     return exit_jeopardy;
   }
@@ -300,8 +307,7 @@ int run_lock(const lock_args& a, client::client& c) {
   }
   if (run.stopped) {
     if (a.json)
-      std::cout << "{\"ok\":false,\"error\":\"jeopardy\",\"name\":" << json_string(a.name)
-                << ",\"token\":" << got.token << "}" << std::endl;
+      std::cout << jeopardy_json(a.name, got.token) << std::endl;
     std::cerr << "ballotctl: stopped the command holding '" << printable(a.name)
               << "': the session could no longer be trusted to hold it; fencing token " << got.token
               << " may be stale (exit " << exit_jeopardy << ")\n";

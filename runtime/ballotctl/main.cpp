@@ -17,10 +17,10 @@
 
 #include "actors/lock/wait_limit.hpp"
 #include "runtime/ballotctl/auth_commands.hpp"
-#include "runtime/ballotctl/json.hpp"
 #include "runtime/ballotctl/kv_commands.hpp"
 #include "runtime/ballotctl/lock_commands.hpp"
 #include "runtime/ballotctl/member_commands.hpp"
+#include "runtime/ballotctl/printable.hpp"
 #include "runtime/ballotctl/snapshot_commands.hpp"
 #include "runtime/client/client.hpp"
 #include "runtime/client/endpoint.hpp"

@@ -3,20 +3,12 @@
 #include <iostream>
 #include <limits>
 
-#include <nlohmann/json.hpp>
-
-#include "runtime/ballotctl/json.hpp"
+#include "runtime/ballotctl/printable.hpp"
+#include "runtime/json/json_line.hpp"
 
 namespace ballot::ctl {
 
 namespace {
-
-using json = nlohmann::ordered_json;
-
-std::string dump(const json& j) {
-  // Messages are the node's words: replace bad bytes, never throw.
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 bool parse_id(const std::string& text, std::uint32_t& id) {
   if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos)
@@ -34,7 +26,9 @@ int failed(const output& out, const std::string& what, kv::result_code code,
   std::cerr << "ballotctl: member " << what << ": " << kv::to_string(code) << ": "
             << printable(message) << "\n";
   if (out.json)
-    std::cout << dump({{"ok", false}, {"error", kv::to_string(code)}, {"message", message}})
+    std::cout << json::line({{"ok", false},
+                             {"error", kv::to_string(code)},
+                             {"message", json::text(message)}})
               << std::endl;
   return exit;
 }
@@ -48,20 +42,20 @@ int run_list(const output& out, client::client& c) {
   if (!l.ok())
     return failed(out, "list", l.code, l.message);
   if (out.json) {
-    auto members = json::array();
+    auto members = json::value::array();
     for (auto& m : l.members) {
-      json j{{"id", m.id},
-             {"role", m.learner ? "learner" : "voter"},
-             {"leader", m.id == l.leader_id},
-             {"peer", m.peer_address},
-             {"client", m.client_address}};
-      j["lag"] = m.lag ? json(*m.lag) : json(nullptr);
+      json::value j{{"id", m.id},
+                    {"role", m.learner ? "learner" : "voter"},
+                    {"leader", m.id == l.leader_id},
+                    {"peer", json::text(m.peer_address)},
+                    {"client", json::text(m.client_address)}};
+      j["lag"] = m.lag ? json::value(*m.lag) : json::value(nullptr);
       members.push_back(std::move(j));
     }
-    std::cout << dump({{"ok", true},
-                       {"leader", l.leader_id},
-                       {"commit_index", l.commit_index},
-                       {"members", std::move(members)}})
+    std::cout << json::line({{"ok", true},
+                             {"leader", l.leader_id},
+                             {"commit_index", l.commit_index},
+                             {"members", std::move(members)}})
               << std::endl;
     return 0;
   }
@@ -127,7 +121,7 @@ int run_member(const output& out, const std::vector<std::string>& args, const st
   if (!r.ok())
     return failed(out, what, r.code, r.message);
   if (out.json)
-    std::cout << dump({{"ok", true}, {"id", r.id}}) << std::endl;
+    std::cout << json::line({{"ok", true}, {"id", r.id}}) << std::endl;
   else if (what == "add")
     std::cout << "added learner " << r.id << "; start it with: ballotd --join ENDPOINTS --id "
               << r.id << " --peer-address " << peer << " --client " << client

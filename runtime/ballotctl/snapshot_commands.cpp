@@ -13,7 +13,8 @@
 
 #include "actors/backup/backup_format.hpp"
 #include "actors/backup/sha256.hpp"
-#include "runtime/ballotctl/json.hpp"
+#include "runtime/ballotctl/printable.hpp"
+#include "runtime/json/json_line.hpp"
 
 namespace ballot::ctl {
 
@@ -55,8 +56,7 @@ int save_failed(const output& out, const client::backup_result& r, const std::st
   std::cerr << "ballotctl: snapshot save " << printable(file) << ": " << what << ": "
             << printable(r.message) << "\n";
   if (out.json)
-    std::cout << "{\"error\":" << json_string(what) << ",\"message\":" << json_string(r.message)
-              << "}\n";
+    std::cout << json::line({{"error", what}, {"message", json::text(r.message)}}) << "\n";
   return code;
 }
 
@@ -121,9 +121,12 @@ int run_snapshot_save(const output& out, const std::string& file, client::client
                                                                   started)
               .count();
   if (out.json)
-    std::cout << "{\"file\":" << json_string(file) << ",\"bytes\":" << r.total_bytes
-              << ",\"revision\":" << r.revision << ",\"applied_index\":" << r.applied_index
-              << ",\"ms\":" << ms << "}\n";
+    std::cout << json::line({{"file", json::text(file)},
+                             {"bytes", r.total_bytes},
+                             {"revision", r.revision},
+                             {"applied_index", r.applied_index},
+                             {"ms", ms}})
+              << "\n";
   else
     std::cout << "saved " << printable(file) << ": " << r.total_bytes << " bytes, revision "
               << r.revision << ", applied index " << r.applied_index << " (" << ms << " ms)\n";
@@ -143,20 +146,28 @@ int run_snapshot_status(const output& out, const std::string& file) {
     std::cerr << "ballotctl: " << printable(file) << ": not a usable backup: at offset " << c.offset
               << ": " << c.error << "\n";
     if (out.json)
-      std::cout << "{\"file\":" << json_string(file) << ",\"ok\":false,\"offset\":" << c.offset
-                << ",\"error\":" << json_string(c.error) << "}\n";
+      std::cout << json::line({{"file", json::text(file)},
+                               {"ok", false},
+                               {"offset", c.offset},
+                               {"error", json::text(c.error)}})
+                << "\n";
     return 1;
   }
   auto& h = c.header;
   auto id = backup::to_hex(h.cluster_id);
   auto sum = backup::to_hex(c.checksum);
   if (out.json) {
-    std::cout << "{\"file\":" << json_string(file)
-              << ",\"ok\":true,\"revision\":" << h.summary.revision
-              << ",\"applied_index\":" << h.applied_index << ",\"bytes\":" << bytes.size()
-              << ",\"keys\":" << h.summary.keys << ",\"sessions\":" << h.summary.sessions
-              << ",\"members\":" << h.summary.members << ",\"cluster_id\":\"" << id
-              << "\",\"sha256\":\"" << sum << "\"}\n";
+    std::cout << json::line({{"file", json::text(file)},
+                             {"ok", true},
+                             {"revision", h.summary.revision},
+                             {"applied_index", h.applied_index},
+                             {"bytes", bytes.size()},
+                             {"keys", h.summary.keys},
+                             {"sessions", h.summary.sessions},
+                             {"members", h.summary.members},
+                             {"cluster_id", id},
+                             {"sha256", sum}})
+              << "\n";
     return 0;
   }
   std::cout << "revision " << h.summary.revision << "\napplied_index " << h.applied_index

@@ -3,19 +3,18 @@
 #include <charconv>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
 #include "runtime/ballotd/node_metrics.hpp"
 #include "runtime/ballotd/status_page.hpp"
 #include "runtime/client/status_json.hpp"
 #include "runtime/gateway/status_summary.hpp"
+#include "runtime/json/json_line.hpp"
 #include "runtime/metrics/http_server.hpp"
 
 namespace ballot::ballotd {
 
 namespace {
 
-using json = nlohmann::ordered_json;
+using json = ballot::json::value;
 
 constexpr const char* text_type = "text/plain; charset=utf-8";
 
@@ -94,7 +93,7 @@ std::string page_json(const std::vector<gateway::member_view>& views,
   auto shown = json::array();
   for (auto& l : facts.locks_shown) {
     json j;
-    j["name"] = l.name;
+    j["name"] = ballot::json::text(l.name);
     auto holders = json::array();
     for (auto& p : l.holders)
       holders.push_back(party_json(p));
@@ -113,8 +112,8 @@ std::string page_json(const std::vector<gateway::member_view>& views,
   for (auto& c : facts.changes)
     changes.push_back({{"at_ms", c.at_ms}, {"leader", c.leader}});
   out["leader_changes"] = std::move(changes);
-  // Lock names are users' bytes: never let one break the page's JSON.
-  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+  // Lock names are users' bytes: read by the one rule, never break the page.
+  return ballot::json::line(out);
 }
 
 }  // namespace

@@ -1,43 +1,30 @@
 #include "runtime/log/log_format.hpp"
 
+#include <charconv>
 #include <cstdio>
 #include <ctime>
+
+#include "runtime/json/json_line.hpp"
+#include "runtime/json/utf8.hpp"
 
 namespace ballot::logging {
 
 namespace {
 
-/// Length of the valid UTF-8 sequence at s[i] (1..4), or 0 if the byte
-/// there does not start one (overlong forms and surrogates are invalid too).
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  auto cont = [&](std::size_t k) { return i + k < s.size() && (b(k) & 0xC0) == 0x80; };
-  unsigned char c = b(0);
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xC2 && c <= 0xDF)
-    return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2))
-      return 0;
-    if ((c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) >= 0xA0))
-      return 0;
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3))
-      return 0;
-    if ((c == 0xF0 && b(1) < 0x90) || (c == 0xF4 && b(1) >= 0x90))
-      return 0;
-    return 4;
-  }
-  return 0;
-}
-
 void hex_byte(std::string& out, const char* prefix, unsigned char c) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%s%02x", prefix, c);
   out += buf;
+}
+
+/// A number field's value (std::to_string of an integer) as a JSON number.
+json::value number_of(const std::string& v) {
+  const char* end = v.data() + v.size();
+  if (std::int64_t n = 0; !v.empty() && v[0] == '-' && std::from_chars(v.data(), end, n).ptr == end)
+    return n;
+  if (std::uint64_t n = 0; std::from_chars(v.data(), end, n).ptr == end)
+    return n;
+  return json::text(v);
 }
 
 bool needs_quotes(std::string_view v) {
@@ -96,7 +83,7 @@ std::string escape_text(std::string_view s) {
       out += "\\r";
     } else if (c < 0x20 || c == 0x7f) {
       hex_byte(out, "\\x", c);
-    } else if (auto n = utf8_length(s, i); n == 0) {
+    } else if (auto n = utf8::valid_length(s, i); n == 0) {
       hex_byte(out, "\\x", c);
     } else {
       out.append(s.substr(i, n));
@@ -105,50 +92,6 @@ std::string escape_text(std::string_view s) {
     }
     ++i;
   }
-  return out;
-}
-
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  out.reserve(s.size() + 2);
-  for (std::size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          hex_byte(out, "\\u00", c);
-        } else if (auto n = utf8_length(s, i); n == 0) {
-          hex_byte(out, "\\u00", c);
-        } else {
-          out.append(s.substr(i, n));
-          i += n;
-          continue;
-        }
-    }
-    ++i;
-  }
-  out += '"';
   return out;
 }
 
@@ -171,22 +114,22 @@ std::string format_time(std::chrono::system_clock::time_point t) {
 }
 
 std::string format_record(format f, const record& r) {
-  std::string out;
   if (f == format::json) {
-    out = "{\"ts\":" + json_string(format_time(r.ts)) + ",\"level\":\"" + name_of(r.lvl) +
-          "\",\"msg\":" + json_string(r.msg);
+    json::value j;
+    j["ts"] = format_time(r.ts);
+    j["level"] = name_of(r.lvl);
+    j["msg"] = json::text(r.msg);
     for (auto& fl : r.fields) {
       // A field may not overwrite the three keys every line has.
       auto key =
         fl.key == "ts" || fl.key == "level" || fl.key == "msg" ? "field." + fl.key : fl.key;
-      out += "," + json_string(key) + ":" + (fl.number ? fl.value : json_string(fl.value));
+      j[json::text(key)] = fl.number ? number_of(fl.value) : json::value(json::text(fl.value));
     }
-    out += "}";
-    return out;
+    return json::line(j);
   }
   std::string lvl = name_of(r.lvl);
   lvl.resize(5, ' ');
-  out = format_time(r.ts) + " " + lvl + " " + escape_text(r.msg);
+  std::string out = format_time(r.ts) + " " + lvl + " " + escape_text(r.msg);
   for (auto& fl : r.fields) {
     auto value = escape_text(fl.value);
     if (needs_quotes(value)) {

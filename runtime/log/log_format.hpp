@@ -54,15 +54,12 @@ std::optional<format> parse_format(std::string_view text);
 /// The record as one line, without the newline. Text: the message and values
 /// with `\` doubled, control bytes, DEL and bytes that are not valid UTF-8 as
 /// `\xNN` (`\n`, `\t`, `\r` as such), values quoted when empty or holding a
-/// space, `"` or `=`. JSON: RFC 8259 escapes; a byte that is not valid UTF-8
-/// becomes `\u00NN` (its Latin-1 reading), so the line is valid UTF-8 JSON.
+/// space, `"` or `=`. JSON: one line of ASCII through runtime/json/json_line.hpp
+/// (a byte that is not valid UTF-8 reads as U+00NN and comes out as `\u00NN`).
 std::string format_record(format f, const record& r);
 
 /// The text escaping of format_record, for one string.
 std::string escape_text(std::string_view s);
-
-/// The JSON string literal (with quotes) of `s`, as format_record writes it.
-std::string json_string(std::string_view s);
 
 /// ISO 8601 UTC with milliseconds: "2026-12-05T19:35:25.123Z".
 std::string format_time(std::chrono::system_clock::time_point t);

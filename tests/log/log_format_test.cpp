@@ -86,6 +86,13 @@ TEST(LogFormatTest, JsonKeepsValidUtf8AndFieldsCannotReplaceTheFixedKeys) {
   EXPECT_EQ(j["field.level"], "x");
 }
 
+TEST(LogFormatTest, JsonLineIsAsciiInTheFixedKeyOrder) {
+  auto line = format_record(
+    format::json, sample("caf\xc3\xa9\n", {{"replica", 2}, {"lag", -3}, {"key", "\xff"}}));
+  EXPECT_EQ(line, R"({"ts":"2026-12-05T19:35:25.123Z","level":"warn","msg":"caf\u00e9\n",)"
+                  R"("replica":2,"lag":-3,"key":"\u00ff"})");
+}
+
 TEST(LogFormatTest, LevelsAndFormatsParse) {
   EXPECT_EQ(parse_level("trace"), level::trace);
   EXPECT_EQ(parse_level("debug"), level::debug);
