@@ -1,6 +1,7 @@
 #include "runtime/ballotd/join.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -108,6 +109,17 @@ join_outcome prepare_join(const options& o) {
       return out;
     }
     out.plan = std::move(plan);
+    return out;
+  }
+  // The first join needs an empty directory: a node's log must never be
+  // replayed under another identity than the one that wrote it.
+  std::error_code ec;
+  for (auto& entry : std::filesystem::directory_iterator(o.data_dir, ec)) {
+    std::fprintf(stderr,
+                 "ballotd: --join: %s is not empty (%s) and has no join file: a node joins with "
+                 "an empty data directory\n",
+                 o.data_dir.c_str(), entry.path().filename().c_str());
+    out.code = exit_usage;
     return out;
   }
   out.plan = ask_cluster(o, out.code);

@@ -285,6 +285,13 @@ int node::start() {
   // A joining node learns its id, the bootstrap voters, alpha and the
   // members' peer addresses from the cluster, once, into DIR/join.
   std::optional<join_plan> joined;
+  if (o.join.empty() && !o.embedded && std::filesystem::exists(o.data_dir + "/" + join_file_name)) {
+    std::fprintf(stderr,
+                 "ballotd: %s joined a running cluster (it holds %s): start it with --join as "
+                 "before, not with --peers\n",
+                 o.data_dir.c_str(), join_file_name);
+    return exit_usage;
+  }
   if (!o.join.empty()) {
     std::error_code made;
     std::filesystem::create_directories(o.data_dir, made);

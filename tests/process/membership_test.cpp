@@ -5,6 +5,7 @@
 // the shared keys is linearizable.
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -169,6 +170,21 @@ TEST(MembershipProcessTest, AnEmptyNodeCannotTakeAVoterOrAnUnknownId) {
     EXPECT_EQ(*code, 2);
     EXPECT_NE(p.err().find(why), std::string::npos) << p.err();
   }
+  // A data directory that holds anything (here: node 1's) cannot join, and
+  // one that joined cannot be started as a bootstrap member.
+  auto used = base;
+  used.insert(used.end(), {"--data-dir", cluster.data_dir(1).string()});
+  process into_used{used};
+  EXPECT_EQ(into_used.exit_code(15s), 2);
+  EXPECT_NE(into_used.err().find("is not empty"), std::string::npos) << into_used.err();
+  auto fake_joined = cluster.dir() / "joined";
+  std::filesystem::create_directories(fake_joined);
+  std::ofstream{fake_joined / "join"} << "ballot-join 1\n";
+  process as_bootstrap{{BALLOTD_BIN, "--id", "1", "--peers", cluster.peers(1), "--client",
+                        cluster.client_endpoint(4), "--data-dir", fake_joined.string()}};
+  EXPECT_EQ(as_bootstrap.exit_code(15s), 2);
+  EXPECT_NE(as_bootstrap.err().find("start it with --join"), std::string::npos)
+    << as_bootstrap.err();
 }
 
 TEST(MembershipProcessTest, WithPeerTlsAJoinerNeedsItsOwnMemberCertificate) {
