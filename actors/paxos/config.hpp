@@ -62,6 +62,10 @@ struct config {
   /// sent once, not once per catch-up request, nor once per interval while a
   /// large one is still being installed.
   std::uint32_t snapshot_resend_ticks = 100;
+  /// ... plus one tick for every this many bytes of the snapshot's state (a
+  /// tick per MiB: 100 MiB/s at 10 ms ticks, for the transfer and the
+  /// install); 0: no allowance for size.
+  std::size_t snapshot_bytes_per_tick = std::size_t{1} << 20;
   /// An unanswered phase 2a is sent again to a member only this many ticks
   /// after it last went there: a large one may still be on its way, and
   /// re-sending it every heartbeat would multiply it in the network's buffers.

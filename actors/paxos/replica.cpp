@@ -318,16 +318,20 @@ void replica::on_catchup_request(node_id from, const catchup_request& r) {
   if (r.from <= learner_.compacted()) {
     auto sent = snapshots_sent_.find(from);
     bool again = sent != snapshots_sent_.end() && r.from <= sent->second.last;
-    // Each resend to a member that has not moved past the last one waits
-    // twice as long (up to 32 times the interval): a large state may take
-    // longer than the interval to arrive and install, and sending it again
-    // meanwhile only doubles the member's work and the link's.
-    if (again && ticks_ - sent->second.tick < (std::uint64_t{cfg_.snapshot_resend_ticks}
-                                               << std::min(sent->second.resends, 5u)))
+    // The wait grows with the snapshot's size (it must cross the link and
+    // be installed before the member can ask for more), and each resend to
+    // a member that has not moved past the last one waits twice as long (up
+    // to 32 times): sending a large state again meanwhile only doubles the
+    // member's work and the link's.
+    if (again &&
+        ticks_ - sent->second.tick < (sent->second.wait << std::min(sent->second.resends, 5u)))
       return;  // one is on its way
     if (auto snap = learner_.make_snapshot()) {
+      std::uint64_t wait = cfg_.snapshot_resend_ticks;
+      if (cfg_.snapshot_bytes_per_tick > 0)
+        wait += snap->machine.size() / cfg_.snapshot_bytes_per_tick;
       snapshots_sent_[from] =
-        snapshot_sent{snap->last, ticks_, again ? sent->second.resends + 1 : 0};
+        snapshot_sent{snap->last, ticks_, wait, again ? sent->second.resends + 1 : 0};
       send(from, install_snapshot{std::move(*snap)});
     }
     return;

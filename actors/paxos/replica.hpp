@@ -210,6 +210,8 @@ class replica {
   struct snapshot_sent {
     slot_index last = 0;
     std::uint64_t tick = 0;
+    /// Ticks before it may be sent again (grows with its size).
+    std::uint64_t wait = 0;
     /// Sent again this many times without the member moving past it.
     std::uint32_t resends = 0;
   };

@@ -433,6 +433,7 @@ config snapshot_every_10() {
   config cfg;
   cfg.snapshot_interval = 10;
   cfg.snapshot_resend_ticks = 100;
+  cfg.snapshot_bytes_per_tick = 0;
   return cfg;
 }
 
@@ -470,6 +471,24 @@ TEST(ReplicaTest, ASnapshotSentAgainAndAgainWaitsLongerEachTime) {
   c.run(8 * cfg.snapshot_resend_ticks + 50);
   EXPECT_EQ(c.node(lagging).commit_index(), c.node(l).commit_index())
     << "a member still catches up once a snapshot arrives";
+}
+
+TEST(ReplicaTest, ALargerSnapshotWaitsLongerBeforeItIsSentAgain) {
+  auto cfg = snapshot_every_10();
+  // Every byte of state is a tick: the snapshot of this state waits its
+  // size in ticks on top of the interval.
+  cfg.snapshot_bytes_per_tick = 1;
+  behind_a_snapshot b{cfg};
+  auto& [base, c, l, lagging, snapshots] = b;
+  auto size = c.node(l).snapshot_now()->machine.size();
+  ASSERT_GT(size, 20u);
+  c.run(5);
+  ASSERT_EQ(snapshots, 1);
+  c.run(cfg.snapshot_resend_ticks + 10);
+  EXPECT_EQ(snapshots, 1) << "a snapshot of " << size << " bytes was sent again after the bare "
+                          << "interval";
+  c.run(size);
+  EXPECT_EQ(snapshots, 2);
 }
 
 }  // namespace
