@@ -1,0 +1,84 @@
+// The state machine's snapshot on the replica's thread (issue 9): the copy of
+// the state that a checkpoint takes before encoding and writing move to the
+// background. A pause longer than the election timeout (100-200 ms) costs the
+// leader its leadership, so this is the time that matters.
+//
+// State: 128 values of 1 MiB and 100'000 values of 100 bytes (plus the watch
+// history the key space keeps, up to its default 32 MiB), as in
+// bench/checkpoint-bench.sh. The `auth` variant adds one user and role, which
+// puts the auth section in front of the lock service's bytes.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "actors/auth/auth_codec.hpp"
+#include "actors/kv/command_codec.hpp"
+#include "actors/service/service_machine.hpp"
+
+namespace {
+
+using namespace ballot;
+
+void put(service::service_machine& m, std::string key, std::string value) {
+  m.apply(kv::encode(kv::request{kv::put_request{std::move(key), std::move(value), {}}}));
+}
+
+std::unique_ptr<service::service_machine> filled(bool with_auth) {
+  auto m = std::make_unique<service::service_machine>();
+  char name[32];
+  for (int i = 0; i < 100'000; ++i) {
+    std::snprintf(name, sizeof(name), "small/%06d", i);
+    put(*m, name, std::string(100, static_cast<char>('a' + i % 26)));
+  }
+  for (int i = 0; i < 128; ++i) {
+    std::snprintf(name, sizeof(name), "large/%03d", i);
+    put(*m, name, std::string(1u << 20, static_cast<char>('A' + i % 26)));
+  }
+  if (with_auth) {
+    m->apply(auth::encode(auth::command{auth::role_add{"reader"}}));
+    m->apply(auth::encode(auth::command{auth::user_add{"alice", "hash"}}));
+    m->apply(auth::encode(auth::command{auth::user_grant{"alice", "reader"}}));
+  }
+  return m;
+}
+
+const service::service_machine& state(bool with_auth) {
+  static auto plain = filled(false);
+  static auto authed = filled(true);
+  return with_auth ? *authed : *plain;
+}
+
+void BM_ServiceSnapshot(benchmark::State& st) {
+  auto& m = state(st.range(0) != 0);
+  std::size_t bytes = 0;
+  for (auto _ : st) {
+    auto snap = m.snapshot();
+    bytes = snap->size();
+    benchmark::DoNotOptimize(snap);
+  }
+  st.counters["snapshot_MiB"] = static_cast<double>(bytes) / (1 << 20);
+  st.SetBytesProcessed(static_cast<std::int64_t>(bytes) * st.iterations());
+}
+BENCHMARK(BM_ServiceSnapshot)
+  ->ArgName("auth")
+  ->Arg(0)
+  ->Arg(1)
+  ->Unit(benchmark::kMillisecond)
+  ->Iterations(5);
+
+void BM_ServiceRestore(benchmark::State& st) {
+  auto snap = *state(false).snapshot();
+  for (auto _ : st) {
+    service::service_machine m;
+    m.restore(snap);
+    benchmark::DoNotOptimize(m);
+  }
+  st.SetBytesProcessed(static_cast<std::int64_t>(snap.size()) * st.iterations());
+}
+BENCHMARK(BM_ServiceRestore)->Unit(benchmark::kMillisecond)->Iterations(5);
+
+}  // namespace
+
+BENCHMARK_MAIN();
