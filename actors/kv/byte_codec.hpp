@@ -19,8 +19,11 @@ class writer {
   template <class T>
   void integer(T x) {
     static_assert(std::is_unsigned_v<T>);
+    // One append, not a push_back per byte: a snapshot writes millions.
+    char bytes[sizeof(T)];
     for (std::size_t i = 0; i < sizeof(T); ++i)
-      out_.push_back(static_cast<char>((x >> (8 * i)) & 0xff));
+      bytes[i] = static_cast<char>((x >> (8 * i)) & 0xff);
+    out_.append(bytes, sizeof(T));
   }
 
   void string(std::string_view s) {
@@ -33,6 +36,13 @@ class writer {
     if (x)
       integer(*x);
   }
+
+  /// Makes room for `more` bytes after those written, in one allocation:
+  /// a snapshot of hundreds of MiB that grows by doubling copies itself
+  /// again and again on the replica's thread (issue 9).
+  void reserve(std::size_t more) { out_.reserve(out_.size() + more); }
+
+  std::size_t size() const { return out_.size(); }
 
   std::string take() { return std::move(out_); }
 

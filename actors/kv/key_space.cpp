@@ -145,6 +145,15 @@ void key_space::save(detail::writer& w) const {
     detail::put_event(w, e);
 }
 
+std::size_t key_space::saved_size() const {
+  constexpr std::size_t head = 5 * 8;             // revision .. count
+  constexpr std::size_t per_key = 4 + 4 + 8 + 8;  // two lengths, version, session
+  constexpr std::size_t events = 8;
+  // `data_size_` and `history_size_` are the key and value bytes of each.
+  return head + keys_.size() * per_key + static_cast<std::size_t>(data_size_) + events +
+         history_.size() * detail::min_event_bytes + history_size_;
+}
+
 bool key_space::load(detail::reader& r) {
   std::uint64_t limit = 0;
   std::uint64_t bytes = 0;

@@ -87,6 +87,10 @@ class key_space {
   /// type:u8 key value)*`.
   void save(detail::writer& w) const;
 
+  /// The exact number of bytes `save` appends, from counters (no walk of
+  /// the keys): what a snapshot reserves before writing them.
+  std::size_t saved_size() const;
+
   /// Reads what `save` wrote into this (empty) namespace, including its
   /// history limits; false with the reader's error set if invalid.
   bool load(detail::reader& r);

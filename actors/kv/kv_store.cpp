@@ -36,6 +36,7 @@ std::string kv_store::query(const std::string& request_bytes) const {
 
 std::optional<std::string> kv_store::snapshot() const {
   detail::writer w;
+  w.reserve(1 + keys_.saved_size());
   w.integer(snapshot_format);
   keys_.save(w);
   return w.take();

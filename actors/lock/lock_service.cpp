@@ -249,12 +249,19 @@ result lock_service::read(const lock::query& q) const {
 
 std::optional<std::string> lock_service::snapshot() const {
   kv::detail::writer w;
+  save(w);
+  return w.take();
+}
+
+void lock_service::save(kv::detail::writer& w) const {
   w.integer(snapshot_format);
   w.integer(now_);
   sessions_.save(w);
   locks_.save(w);
+  // The key space is nearly all of it and knows its size: one allocation
+  // here (growing would copy the small sections above only).
+  w.reserve(keys_.saved_size());
   keys_.save(w);
-  return w.take();
 }
 
 void lock_service::restore(const std::string& snapshot) {

@@ -46,6 +46,9 @@ class lock_service final : public paxos::state_machine {
   /// `format:u8 (= 1) now:u64` then the session table, the lock table and the
   /// key space, each in its own `save` format.
   std::optional<std::string> snapshot() const override;
+  /// Appends what `snapshot` returns to `w` (the service machine's snapshot
+  /// puts it after its auth section without a copy).
+  void save(kv::detail::writer& w) const;
 
   /// Replaces the whole state with a `snapshot`. Throws std::runtime_error
   /// naming the field and offset if the bytes are not one, and then leaves

@@ -157,19 +157,17 @@ std::string service_machine::query(const std::string& request) const {
 }
 
 std::optional<std::string> service_machine::snapshot() const {
-  auto locks = locks_.snapshot();
-  if (!locks || (auth_.revision() == 0 && !auth_.enabled()))
-    return locks;
+  if (auth_.revision() == 0 && !auth_.enabled())
+    return locks_.snapshot();
+  // The (small) auth section first, then the lock service's bytes written
+  // straight after it: no second copy of the whole state.
+  kv::detail::writer a;
+  auth_.save(a);
   kv::detail::writer w;
-  auth_.save(w);
-  auto auth_bytes = w.take();
-  kv::detail::writer head;
-  head.integer(static_cast<std::uint8_t>(with_auth));
-  head.string(auth_bytes);
-  auto out = head.take();
-  out.reserve(out.size() + locks->size());
-  out.append(*locks);
-  return out;
+  w.integer(static_cast<std::uint8_t>(with_auth));
+  w.string(a.take());
+  locks_.save(w);
+  return w.take();
 }
 
 paxos::state_machine::counts service_machine::describe() const {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/kv/byte_codec.hpp"
 #include "actors/kv/command_codec.hpp"
 #include "actors/kv/kv_store.hpp"
 
@@ -162,6 +163,29 @@ TEST(KvStoreSnapshotTest, MalformedSnapshotThrowsAndChangesNothing) {
   // History that does not cover the revisions after `compacted`.
   expect_refused(header(5, 0).substr(0, 9) + u64(3) + u64(100) + u64(1 << 20) + u64(0) + u64(1),
                  "event");
+}
+
+// A snapshot reserves `saved_size` bytes up front (issue 9): if it were short,
+// the buffer would grow by doubling again; if long, memory would be wasted.
+TEST(KvStoreSnapshotTest, SavedSizeIsExactlyWhatSaveWrites) {
+  // A small history bound makes events drop, by count and by bytes.
+  key_space keys{40, 1000};
+  auto check = [&] {
+    detail::writer w;
+    keys.save(w);
+    EXPECT_EQ(w.size(), keys.saved_size());
+  };
+  check();  // empty
+  for (int i = 0; i < 200; ++i) {
+    keys.put("k" + std::to_string(i % 37), std::string(static_cast<std::size_t>(i * 3), 'v'),
+             static_cast<owner_id>(i % 3));
+    if (i % 5 == 0)
+      keys.del("k" + std::to_string(i % 11));
+    if (i % 50 == 49)
+      keys.drop_session(1);
+    check();
+  }
+  EXPECT_GT(keys.compacted(), 0u);
 }
 
 }  // namespace
