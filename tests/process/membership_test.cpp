@@ -239,4 +239,65 @@ TEST(MembershipProcessTest, WithPeerTlsAJoinerNeedsItsOwnMemberCertificate) {
   EXPECT_TRUE(r.ok()) << "no quorum of {" << leader << ", 4}: " << r.message;
 }
 
+/// Runs ballotctl against `endpoints`; its exit code and stdout and stderr.
+struct ctl_run {
+  int code = -1;
+  std::string out, err;
+};
+ctl_run ballotctl(const std::vector<std::string>& endpoints, std::vector<std::string> args) {
+  std::string list;
+  for (auto& e : endpoints)
+    list += (list.empty() ? "" : ",") + e;
+  std::vector<std::string> argv{BALLOTCTL_BIN, "--endpoints", list, "--timeout", "10"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  process p{argv};
+  ctl_run r;
+  r.code = p.exit_code(30s).value_or(-1);
+  r.out = p.out();
+  r.err = p.err();
+  return r;
+}
+
+TEST(MembershipProcessTest, BallotctlChangesMembersAndRefusesBadAddresses) {
+  cluster_processes cluster;
+  cluster.reserve(4);
+  cluster.start_all();
+  ASSERT_NE(cluster.leader(), 0u);
+  auto eps = endpoints_of(cluster, {1, 2, 3});
+  // Hostile addresses are refused before anything is proposed.
+  for (auto bad : {std::string(300, 'h') + ":1", std::string{"a b:1"}, std::string{"x|y:1"}}) {
+    auto r = ballotctl(eps, {"member", "add", "--peer", bad, "--client", "127.0.0.1:1"});
+    EXPECT_EQ(r.code, 1) << bad.substr(0, 20) << ": " << r.err;
+    EXPECT_NE(r.err.find("bad_request"), std::string::npos) << r.err;
+  }
+  auto added = ballotctl(eps, {"member", "add", "--peer", cluster.peer_address(4), "--client",
+                               cluster.client_endpoint(4)});
+  ASSERT_EQ(added.code, 0) << added.err;
+  EXPECT_NE(added.out.find("added learner 4"), std::string::npos) << added.out;
+  cluster.start_join(4, {1});
+  auto list = ballotctl(eps, {"--json", "member", "list"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_NE(list.out.find(R"({"id":4,"role":"learner")"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find(cluster.peer_address(4)), std::string::npos) << list.out;
+  auto status = ballotctl(eps, {"--json", "status"});
+  ASSERT_EQ(status.code, 0) << status.err;
+  EXPECT_NE(status.out.find(R"("learner":true)"), std::string::npos) << status.out;
+  // The same add again is refused: the address is in use.
+  auto twice = ballotctl(eps, {"member", "add", "--peer", cluster.peer_address(4), "--client",
+                               cluster.client_endpoint(4)});
+  EXPECT_EQ(twice.code, 1);
+  EXPECT_NE(twice.err.find("has that address already"), std::string::npos) << twice.err;
+  // Promote (retried by ballotctl while it catches up), then remove: it stops.
+  auto promoted = ballotctl(eps, {"member", "promote", "4"});
+  ASSERT_EQ(promoted.code, 0) << promoted.err;
+  EXPECT_NE(promoted.out.find("promoted member 4"), std::string::npos);
+  auto removed = ballotctl(eps, {"--json", "member", "remove", "4"});
+  ASSERT_EQ(removed.code, 0) << removed.err;
+  EXPECT_NE(removed.out.find(R"("ok":true,"id":4)"), std::string::npos) << removed.out;
+  EXPECT_EQ(cluster.node(4).exit_code(20s), 0);
+  auto unknown = ballotctl(eps, {"member", "remove", "4"});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_NE(unknown.err.find("no member 4"), std::string::npos) << unknown.err;
+}
+
 }  // namespace
