@@ -714,6 +714,23 @@ std::uint64_t replica::next_change_seq() {
   return ((commit_index() + 1) << 16) + (++change_counter_ & 0xFFFF);
 }
 
+member_report replica::report_members(const std::map<node_id, std::string>& known_peers) const {
+  member_report r;
+  r.alpha = cfg_.alpha;
+  r.commit = commit_index();
+  r.leader = leader_hint().value_or(0);
+  r.bootstrap = cfg_.bootstrap();
+  r.current = members().latest();
+  for (auto& m : r.current.members)
+    if (auto behind = lag(m.id))
+      r.lag[m.id] = *behind;
+  for (auto* c : {&r.bootstrap, &r.current})
+    for (auto& m : c->members)
+      if (auto it = known_peers.find(m.id); m.peer.empty() && it != known_peers.end())
+        m.peer = it->second;
+  return r;
+}
+
 std::optional<slot_index> replica::lag(node_id member) const {
   if (!is_leader())
     return std::nullopt;

@@ -12,6 +12,7 @@
 #include "actors/paxos/election_timer.hpp"
 #include "actors/paxos/input_check.hpp"
 #include "actors/paxos/learner.hpp"
+#include "actors/paxos/member_report.hpp"
 #include "actors/paxos/proposer.hpp"
 #include "actors/paxos/read_index.hpp"
 #include "actors/paxos/ready.hpp"
@@ -81,6 +82,10 @@ class replica {
   /// The leader's view of how many slots `member` is behind it (nullopt:
   /// not leading, or it never heard from that member).
   std::optional<slot_index> lag(node_id member) const;
+  /// The membership as an operator or a joining node sees it (see
+  /// member_report.hpp); `known_peers` fills in the peer addresses the
+  /// configuration lacks (members bootstrapped by --peers).
+  member_report report_members(const std::map<node_id, std::string>& known_peers) const;
 
   /// Asks to serve a linearizable read. When it is safe, `ready::reads`
   /// carries `id` with status ok, and the driver answers the read from this

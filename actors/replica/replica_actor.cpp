@@ -122,7 +122,7 @@ struct replica_state {
   /// at one applied index; the gateway streams it while writes go on).
   std::string answer(const std::string& query) {
     if (paxos::is_members_query(query))
-      return paxos::encode(member_report());
+      return paxos::encode(core->report_members(known_peers));
     if (!backup::is_backup_query(query))
       return sm->query(query);
     auto snap = core->snapshot_now();
@@ -132,23 +132,6 @@ struct replica_state {
     backup::state_summary s{c.revision, c.keys, c.sessions,
                             static_cast<std::uint32_t>(core->members().latest().members.size())};
     return backup::encode_backup_state(*snap, s);
-  }
-
-  paxos::member_report member_report() const {
-    paxos::member_report r;
-    r.alpha = paxos_config.alpha;
-    r.commit = core->commit_index();
-    r.leader = core->leader_hint().value_or(0);
-    r.bootstrap = paxos_config.bootstrap();
-    r.current = core->members().latest();
-    for (auto& m : r.current.members)
-      if (auto behind = core->lag(m.id))
-        r.lag[m.id] = *behind;
-    for (auto* c : {&r.bootstrap, &r.current})
-      for (auto& m : c->members)
-        if (auto it = known_peers.find(m.id); m.peer.empty() && it != known_peers.end())
-          m.peer = it->second;
-    return r;
   }
 
   /// Tells the process when the members to reach change, and once when this
@@ -477,8 +460,6 @@ struct replica_state {
   std::optional<paxos::node_id> last_leader;
   caf::timespan observe_interval{0};
   std::chrono::steady_clock::time_point last_observed;
-  /// The core's configuration (bootstrap voters and alpha, for reports).
-  paxos::config paxos_config;
   std::function<void(const std::map<paxos::node_id, paxos::member>&)> on_members;
   std::function<void()> on_removed;
   std::map<paxos::node_id, std::string> known_peers;
@@ -549,7 +530,6 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
   st.housekeeping_interval = opts.housekeeping_interval;
   st.quota_bytes = opts.quota_bytes;
   st.on_event = opts.on_event;
-  st.paxos_config = opts.paxos;
   st.on_members = opts.on_members;
   st.on_removed = opts.on_removed;
   st.known_peers = opts.known_peers;

@@ -97,12 +97,7 @@ backup_result client::snapshot(
   c->sink =
     std::make_shared<const std::function<bool(const char*, std::size_t, std::uint64_t)>>(sink);
   auto o = impl_->wait(c);
-  backup_result out;
-  if (o.backup)
-    out = *o.backup;
-  out.code = o.res.code;
-  out.message = o.res.message;
-  return out;
+  return answer_of(o.backup, o.res);
 }
 
 }  // namespace ballot::client

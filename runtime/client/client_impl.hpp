@@ -93,6 +93,18 @@ outcome retry(std::string why, bool link_failed);
 /// A call's outcome from the node's `Error`: finished, retry or redirect.
 outcome from_error(schemas::client::Error::Reader e);
 
+/// A structured answer (`answer`, or a default one) with the call's result
+/// code and message: what the calls with answers of their own return.
+template <class Answer>
+Answer answer_of(const std::shared_ptr<Answer>& answer, const kv::result& res) {
+  Answer out;
+  if (answer)
+    out = *answer;
+  out.code = res.code;
+  out.message = res.message;
+  return out;
+}
+
 /// A call's `last_error` until some try fails with a reason.
 inline const std::string no_answer_yet = "no endpoint answered";
 

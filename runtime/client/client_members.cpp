@@ -82,12 +82,7 @@ kj::Promise<outcome> client::impl::send_members(link& l, const call& c) {
 
 member_listing client::member_list() {
   auto o = impl_->wait(make_call(op::member_list, impl_->opts.timeout));
-  member_listing out;
-  if (o.members)
-    out = *o.members;
-  out.code = o.res.code;
-  out.message = o.res.message;
-  return out;
+  return answer_of(o.members, o.res);
 }
 
 namespace {

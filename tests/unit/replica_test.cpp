@@ -491,4 +491,25 @@ TEST(ReplicaTest, ALargerSnapshotWaitsLongerBeforeItIsSentAgain) {
   EXPECT_EQ(snapshots, 2);
 }
 
+TEST(ReplicaTest, TheLeadersMemberReportFillsInBootstrapAddressesAndLags) {
+  config cfg;
+  local_cluster c{3, cfg};
+  auto l = *c.elect();
+  c.propose(l, cmd(1, 1));
+  c.deliver();
+  c.run(30);
+  auto r = c.node(l).report_members({{1, "h:1"}, {2, "h:2"}, {3, "h:3"}});
+  EXPECT_EQ(r.alpha, cfg.alpha);
+  EXPECT_EQ(r.leader, l);
+  EXPECT_EQ(r.commit, c.node(l).commit_index());
+  ASSERT_EQ(r.bootstrap.voters().size(), 3u);
+  ASSERT_EQ(r.current.members.size(), 3u);
+  for (auto& m : r.current.members)
+    EXPECT_EQ(m.peer, "h:" + std::to_string(m.id));
+  ASSERT_EQ(r.lag.count(l), 1u);
+  EXPECT_EQ(r.lag.at(l), 0u) << "the leader is never behind itself";
+  auto follower = l % 3 + 1;
+  EXPECT_TRUE(c.node(follower).report_members({}).lag.empty()) << "only a leader knows lags";
+}
+
 }  // namespace
