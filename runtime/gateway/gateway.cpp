@@ -17,6 +17,7 @@
 #include "runtime/gateway/metered_stream.hpp"
 #include "runtime/gateway/service.hpp"
 #include "runtime/log/log.hpp"
+#include "runtime/log/thread_name.hpp"
 #include "runtime/tls/coalescing_stream.hpp"
 #include "runtime/tls/tls_context.hpp"
 
@@ -206,6 +207,7 @@ kj::Promise<void> server::impl::accept_loop(kj::ConnectionReceiver& listener, se
 }
 
 void server::impl::run(std::promise<std::uint16_t>& started) {
+  logging::name_this_thread("ballot-gateway");
   try {
     auto io = kj::setupAsyncIo();
     auto& ws = io.waitScope;

@@ -1,4 +1,5 @@
 #include "runtime/metrics/http_server.hpp"
+#include "runtime/log/thread_name.hpp"
 
 #include <atomic>
 #include <future>
@@ -145,6 +146,7 @@ struct http_server::impl final : public kj::HttpService {
   }
 
   void run(std::promise<void>& started) {
+    ballot::logging::name_this_thread("ballot-http");
     try {
       auto io = kj::setupAsyncIo();
       auto& ws = io.waitScope;

@@ -1,4 +1,5 @@
 #include "runtime/peer/peer_log.hpp"
+#include "runtime/log/thread_name.hpp"
 
 #include <utility>
 
@@ -45,7 +46,10 @@ void peer_log::log(const std::string& line, std::size_t topic, logging::level lv
   queue(logging::record{when, topic == link_topic ? lvl : logging::level::warn, line,
                         std::move(fields)});
   if (!writer_.joinable() && !done_)
-    writer_ = std::thread{[this] { write_lines(); }};
+    writer_ = std::thread{[this] {
+      logging::name_this_thread("ballot-peerlog");
+      write_lines();
+    }};
   guard.unlock();
   cv_.notify_one();
 }

@@ -14,6 +14,7 @@
 #include <kj/debug.h>
 
 #include "runtime/log/log.hpp"
+#include "runtime/log/thread_name.hpp"
 #include "runtime/peer/peer_log.hpp"
 
 namespace ballot::peer {
@@ -592,6 +593,7 @@ struct transport::impl {
   }
 
   void run(std::promise<void>& started) {
+    logging::name_this_thread("ballot-peer");
     try {
       auto io = kj::setupAsyncIo();
       auto& ws = io.waitScope;

@@ -1,4 +1,5 @@
 #include "runtime/wal/background_job.hpp"
+#include "runtime/log/thread_name.hpp"
 
 #include <stdexcept>
 #include <utility>
@@ -16,6 +17,7 @@ void background_job::start(std::function<void()> job) {
   finished_.store(false, std::memory_order_relaxed);
   error_ = nullptr;
   thread_ = std::thread([this, job = std::move(job)] {
+    logging::name_this_thread("ballot-ckpt");
     try {
       job();
     } catch (...) {
