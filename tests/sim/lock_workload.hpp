@@ -178,7 +178,8 @@ class lock_workload {
   void on_keep_alive(client& c, const std::string& bytes);
   void on_op(client& c, const std::string& bytes);
   void on_watch(client& c, const std::string& bytes);
-  void on_lock_info(client& c, const std::string& bytes, bool after_cancel);
+  /// An answer to a waiting acquire's look or withdraw, fed to its waiter.
+  void on_wait_reply(client& c, const std::string& bytes);
   void session_lost(client& c);
   void got_lock(client& c, std::uint64_t token);
   void store_access(client& c, bool write);
