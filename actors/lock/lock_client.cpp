@@ -161,8 +161,9 @@ struct session::impl {
     cfg.wait = std::max<std::chrono::milliseconds>(
       std::chrono::duration_cast<std::chrono::milliseconds>(wait), std::chrono::milliseconds(1));
     cfg.first_look = std::chrono::duration_cast<std::chrono::milliseconds>(min_poll);
-    cfg.max_look = std::max(
-      cfg.first_look, std::chrono::duration_cast<std::chrono::milliseconds>(client->opts.poll_interval));
+    cfg.max_look =
+      std::max(cfg.first_look,
+               std::chrono::duration_cast<std::chrono::milliseconds>(client->opts.poll_interval));
     return acquire_waiter{cfg, clock_type::now()};
   }
 
@@ -231,8 +232,8 @@ struct session::impl {
         mark_lost("the service no longer knows session " + std::to_string(id), true);
         return lost_result();
       case wait_outcome::uncertain: {
-        auto out = last.status == call_status::ok ? fail(call_status::unavailable, "no answer")
-                                                  : last;
+        auto out =
+          last.status == call_status::ok ? fail(call_status::unavailable, "no answer") : last;
         out.message += "; the wait for " + name + " may still be queued (unlock withdraws it)";
         return out;
       }

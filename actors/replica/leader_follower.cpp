@@ -27,8 +27,7 @@ std::vector<leader_follower::member_id> checked(const follower_config& cfg,
     throw std::invalid_argument("leader_follower: " + why);
   if (members.empty())
     throw std::invalid_argument("leader_follower: no members to try");
-  if (std::set<leader_follower::member_id>(members.begin(), members.end()).size() !=
-      members.size())
+  if (std::set<leader_follower::member_id>(members.begin(), members.end()).size() != members.size())
     throw std::invalid_argument("leader_follower: a member is listed twice");
   return members;
 }

@@ -328,8 +328,7 @@ caf::behavior bridge_actor_impl(bridge_actor self, replica_finder find, options 
       routing::follower_config cfg;
       cfg.round_pause = st.opts.retry_delay;
       j->route.emplace(cfg, std::vector<routing::leader_follower::member_id>{st.opts.self},
-                       direct ? st.leader_guess.value_or(st.opts.self) : st.opts.self,
-                       j->deadline);
+                       direct ? st.leader_guess.value_or(st.opts.self) : st.opts.self, j->deadline);
       go(self, j);
     },
     [self](retry_atom, std::uint64_t id) {

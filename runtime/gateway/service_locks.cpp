@@ -177,29 +177,28 @@ kj::Promise<void> service::acquire(connection_context& conn, AcquireContext cont
     g->granted = promise.fork();
   }
   auto answered = ask(true, std::move(cmd), {});
-  return track(
-    answered
-      .then([this, g](const bridge_reply& r) mutable -> kj::Promise<void> {
-        auto out = g->context.getResults().initResult();
-        auto res = settle_lock(r, opts_, g->session, [&] { return out.initError(); });
-        if (res && g->waiter) {
-          g->waiter->acquired(res->code, res->token, clock_type::now());
-          if (g->waiter->waiting())
-            return await_grant(g);
-        }
-        opts_.feed->cancel(g->wait_id);
-        if (!res)
-          return kj::READY_NOW;
-        if (res->code == result_code::ok || res->code == result_code::already_held)
-          out.setToken(res->token);
-        else if (res->code == result_code::busy)
-          out.initError().setBusy();
-        else
-          out.initError().setUnavailable(std::string{"unexpected answer to acquire: "} +
-                                         lock::to_string(res->code));
-        return kj::READY_NOW;
-      })
-      .attach(kj::defer([this, g] { opts_.feed->cancel(g->wait_id); })));
+  return track(answered
+                 .then([this, g](const bridge_reply& r) mutable -> kj::Promise<void> {
+                   auto out = g->context.getResults().initResult();
+                   auto res = settle_lock(r, opts_, g->session, [&] { return out.initError(); });
+                   if (res && g->waiter) {
+                     g->waiter->acquired(res->code, res->token, clock_type::now());
+                     if (g->waiter->waiting())
+                       return await_grant(g);
+                   }
+                   opts_.feed->cancel(g->wait_id);
+                   if (!res)
+                     return kj::READY_NOW;
+                   if (res->code == result_code::ok || res->code == result_code::already_held)
+                     out.setToken(res->token);
+                   else if (res->code == result_code::busy)
+                     out.initError().setBusy();
+                   else
+                     out.initError().setUnavailable(std::string{"unexpected answer to acquire: "} +
+                                                    lock::to_string(res->code));
+                   return kj::READY_NOW;
+                 })
+                 .attach(kj::defer([this, g] { opts_.feed->cancel(g->wait_id); })));
 }
 
 kj::Promise<void> service::await_grant(const std::shared_ptr<grant_wait>& g) {
@@ -262,8 +261,9 @@ kj::Promise<void> service::wait_step(const std::shared_ptr<grant_wait>& g) {
   auto wake = w.next_wake();
   auto left = wake && *wake > now ? *wake - now : clock_type::duration::zero();
   using woken = std::optional<std::optional<std::uint64_t>>;
-  auto timer = timer_.afterDelay(std::chrono::duration_cast<std::chrono::nanoseconds>(left).count() *
-                                 kj::NANOSECONDS)
+  auto timer = timer_
+                 .afterDelay(std::chrono::duration_cast<std::chrono::nanoseconds>(left).count() *
+                             kj::NANOSECONDS)
                  .then([] { return woken{}; });
   auto feed = g->granted.addBranch().then([](std::optional<std::uint64_t> t) { return woken{t}; });
   return feed.exclusiveJoin(kj::mv(timer)).then([this, g](woken o) {

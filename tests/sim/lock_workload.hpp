@@ -53,6 +53,9 @@ class lock_host {
 
 class lock_workload;
 
+/// The lock command inside a payload's envelope ("client:seq|<lock command>").
+std::string lock_payload(const std::string& payload);
+
 /// A replica's state machine in the lock workload: the product's
 /// service_machine, unchanged, inside an envelope. Payloads travel as
 /// "client:seq|<lock command>" so that the oracle can tell commands apart
