@@ -149,6 +149,8 @@ class acquire_waiter {
   result_code refusal() const { return refusal_; }
   /// Whether the acquire was answered queued (the wait started).
   bool waiting() const { return queued_; }
+  /// Whether the deadline passed and the withdraw went out.
+  bool withdraw_sent() const { return withdrawing_; }
   time_point deadline() const { return deadline_; }
   const waiter_config& config() const { return cfg_; }
 

@@ -873,8 +873,11 @@ void lock_workload::on_wait_reply(client& c, const std::string& bytes) {
     case lock::wait_outcome::pending:
       return;  // the next look or the withdraw comes with the next step
     case lock::wait_outcome::granted:
+      ++stats_.waits_granted;
+      stats_.late_grants += w.withdraw_sent() ? 1 : 0;
       return got_lock(c, w.token());
     case lock::wait_outcome::timed_out:
+      ++stats_.waits_withdrawn;
       c.st = client::phase::none;
       return;
     case lock::wait_outcome::session_lost:

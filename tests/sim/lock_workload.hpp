@@ -106,6 +106,9 @@ struct lock_stats {
   std::size_t clock_steps = 0, clock_jumps = 0;  ///< wall-clock steps, monotonic jumps
   std::size_t lease_checks = 0;                  ///< (command, session) pairs of the lease check
   std::size_t lock_delays = 0;                   ///< lock-delays started by an expiry
+  /// Waiting acquires (acquire_waiter): granted to a look, withdrawn at the
+  /// deadline, and granted although the withdraw went out (a grant raced it).
+  std::size_t waits_granted = 0, waits_withdrawn = 0, late_grants = 0;
 };
 
 class lock_workload {

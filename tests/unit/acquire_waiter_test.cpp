@@ -176,7 +176,9 @@ TEST(AcquireWaiterTest, TheDeadlineWithdrawsTheWait) {
   auto w = queued();
   ASSERT_EQ(w.due(at(0)), waiter_request::look);
   w.looked(waiting, at(1));
+  EXPECT_FALSE(w.withdraw_sent());
   EXPECT_EQ(w.due(at(1000)), waiter_request::withdraw);
+  EXPECT_TRUE(w.withdraw_sent());
   EXPECT_EQ(w.due(at(1001)), waiter_request::none) << "one withdraw";
   w.withdrawn(result_code::ok, at(1002));
   EXPECT_EQ(w.outcome(), wait_outcome::timed_out);
