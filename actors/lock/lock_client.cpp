@@ -1,5 +1,6 @@
 #include "actors/lock/lock_client.hpp"
 
+#include "actors/lock/acquire_waiter.hpp"
 #include "actors/lock/lock_client_impl.hpp"
 
 namespace ballot::lock {
@@ -154,60 +155,93 @@ struct session::impl {
     return to_call_result(a.res);
   }
 
+  /// The waiter's core for a lock() of `wait` (at least 1 ms), sent now.
+  acquire_waiter new_waiter(caf::timespan wait) const {
+    waiter_config cfg;
+    cfg.wait = std::max<std::chrono::milliseconds>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(wait), std::chrono::milliseconds(1));
+    cfg.first_look = std::chrono::duration_cast<std::chrono::milliseconds>(min_poll);
+    cfg.max_look =
+      std::max(cfg.first_look,
+               std::chrono::duration_cast<std::chrono::milliseconds>(client->opts.poll_interval));
+    return acquire_waiter{cfg, clock_type::now()};
+  }
+
+  /// lock(): the acquire, then the waiter's looks and withdraw (see
+  /// acquire_waiter.hpp for the rules).
   call_result acquire_waiting(const std::string& name, lock_mode mode, caf::timespan wait) {
-    auto start = clock_type::now();
-    auto give_up = start + wait;
+    auto w = new_waiter(wait);
     auto a = propose(acquire{0, id, name, mode, true, static_cast<time_ms>(lock_delay.count())});
     if (!a.ok)
       return a.failure;
-    if (a.res.code != result_code::queued && a.res.code != result_code::already_waiting)
-      return to_call_result(a.res);
+    w.acquired(a.res.code, a.res.token, clock_type::now());
+    if (!w.waiting())
+      return to_call_result(a.res);  // already_held keeps its own status
     // Queued: the grant comes with somebody else's command (a release, an
-    // expiry); watch for it in the lock's holders.
-    caf::timespan pause = min_poll;
-    while (clock_type::now() < give_up) {
+    // expiry); the waiter looks for it in the lock's holders.
+    call_result failure;
+    while (!w.finished()) {
       if (!usable())
         return lost_result();
-      auto s = where(name);
-      if (s.known && s.token != 0) {
+      auto now = clock_type::now();
+      auto req = w.due(now);
+      if (req == waiter_request::look) {
+        auto s = where(name);
+        if (s.known)
+          w.looked(lock_standing{s.token, s.waiting}, clock_type::now());
+        else
+          w.look_failed(clock_type::now());
+        if (!s.known)
+          failure = s.failure;
+      } else if (req == waiter_request::withdraw) {
+        auto c = propose(cancel_wait{0, id, name});
+        if (c.ok)
+          w.withdrawn(c.res.code, clock_type::now());
+        else
+          w.withdraw_failed(clock_type::now());
+        if (!c.ok)
+          failure = c.failure;
+      } else if (auto wake = w.next_wake()) {
+        std::unique_lock<std::mutex> guard{mtx};
+        cv.wait_until(guard, *wake, [&] { return lost || closed; });
+      } else {
+        break;  // cannot happen: nothing is in flight between the calls above
+      }
+    }
+    return wait_result(w, name, wait, failure);
+  }
+
+  /// What lock() returns for the waiter's outcome; `last`: the answer (or
+  /// failure) of the last request, for the messages.
+  call_result wait_result(const acquire_waiter& w, const std::string& name, caf::timespan wait,
+                          const call_result& last) {
+    switch (w.outcome()) {
+      case wait_outcome::granted: {
         call_result ok;
-        ok.token = s.token;
+        ok.token = w.token();
         return ok;
       }
-      if (s.known && !s.waiting) {
+      case wait_outcome::timed_out:
+        return fail(call_status::timed_out,
+                    "not granted within " + millis(wait) + "; the wait was withdrawn");
+      case wait_outcome::dropped:
         // Neither holding nor waiting: only the session's end does that.
         mark_lost("the service dropped session " + std::to_string(id) + "'s wait for " + name);
         return lost_result();
+      case wait_outcome::session_lost:
+        mark_lost("the service no longer knows session " + std::to_string(id), true);
+        return lost_result();
+      case wait_outcome::uncertain: {
+        auto out =
+          last.status == call_status::ok ? fail(call_status::unavailable, "no answer") : last;
+        out.message += "; the wait for " + name + " may still be queued (unlock withdraws it)";
+        return out;
       }
-      auto left = give_up - clock_type::now();
-      if (left <= caf::timespan{0})
-        break;
-      std::unique_lock<std::mutex> guard{mtx};
-      cv.wait_for(guard, std::min<caf::timespan>(pause, left), [&] { return lost || closed; });
-      pause = std::min<caf::timespan>(pause * 2, client->opts.poll_interval);
+      default:
+        return fail(call_status::bad_request, std::string{"the wait for "} + name + " ended " +
+                                                to_string(w.outcome()) + " (" +
+                                                lock::to_string(w.refusal()) + ")");
     }
-    // Time is up: withdraw the wait. If that finds no wait, the grant raced in.
-    auto c = propose(cancel_wait{0, id, name});
-    if (!c.ok) {
-      auto failure = c.failure;
-      failure.message += "; the wait for " + name + " may still be queued (unlock withdraws it)";
-      return failure;
-    }
-    if (c.res.code == result_code::ok)
-      return fail(call_status::timed_out,
-                  "not granted within " + millis(wait) + "; the wait was withdrawn");
-    if (c.res.code == result_code::not_waiting) {
-      auto s = where(name);
-      if (s.known && s.token != 0) {
-        call_result ok;
-        ok.token = s.token;
-        return ok;
-      }
-      if (!s.known)
-        return s.failure;
-      return fail(call_status::timed_out, "not granted within " + millis(wait));
-    }
-    return to_call_result(c.res);
   }
 
   call_result release_or_withdraw(const std::string& name) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <random>
 #include <thread>
 #include <utility>
 
@@ -9,6 +10,7 @@
 #include "caf/actor_system.hpp"
 #include "caf/scoped_actor.hpp"
 
+#include "actors/replica/leader_follower.hpp"
 #include "actors/replica/type_ids.hpp"
 
 namespace ballot::actors {
@@ -54,59 +56,66 @@ struct group_caller::impl {
     return out;
   }
 
-  /// The replica after `id` in id order, wrapping around.
-  paxos::node_id next_after(paxos::node_id id) const {
-    auto it = replicas.upper_bound(id);
-    return it == replicas.end() ? replicas.begin()->first : it->first;
-  }
-
   group_answer call(const paxos::command* cmd, const std::string* query, clock::time_point deadline,
                     const std::atomic<bool>* stop) {
-    group_answer out;
-    if (replicas.empty()) {
-      out.error = "the client knows no replicas";
-      return out;
-    }
+    if (replicas.empty())
+      return {false, {}, "the client knows no replicas"};
+    std::vector<routing::leader_follower::member_id> ids;
+    for (auto& [id, dest] : replicas)
+      ids.push_back(id);
+    routing::leader_follower route{routing::follower_config{}, std::move(ids), target, deadline};
     std::string last_error = "no replica answered";
-    for (auto now = clock::now(); now < deadline; now = clock::now()) {
+    for (;;) {
       if (stop != nullptr && stop->load())
         return {false, {}, "stopped"};
-      auto wait = std::min<caf::timespan>(deadline - now, attempt_timeout);
-      auto a = ask(replicas.at(target), wait, cmd, query);
+      auto now = clock::now();
+      auto next = route.next(now);
+      if (next.what == routing::leader_follower::verdict::give_up)
+        break;
+      if (next.what == routing::leader_follower::verdict::pause) {
+        // In slices, so that `stop` is seen soon.
+        std::this_thread::sleep_until(std::min(next.at, now + std::chrono::milliseconds(10)));
+        continue;
+      }
+      target = static_cast<paxos::node_id>(next.member);
+      auto a = ask(replicas.at(target), std::min<caf::timespan>(deadline - now, attempt_timeout),
+                   cmd, query);
       if (!a.answered) {
         last_error = "replica " + std::to_string(target) + " did not answer";
-        target = next_after(target);
-        continue;
-      }
-      if (a.status == paxos::reply_status::ok)
+        route.failed(clock::now());
+      } else if (a.status == paxos::reply_status::ok) {
+        route.succeeded();
         return {true, std::move(a.result), {}};
-      if (a.status == paxos::reply_status::expired)
+      } else if (a.status == paxos::reply_status::expired) {
         return {false, {}, "the write expired: more writes in flight than the dedup window"};
-      if (a.status == paxos::reply_status::overloaded) {
+      } else if (a.status == paxos::reply_status::overloaded) {
         // The leader's queue is full: nothing was queued, so a retry is safe.
         last_error = "the leader is overloaded";
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        continue;
-      }
-      if (a.status != paxos::reply_status::not_leader)
+        route.overloaded(rng(), clock::now());
+      } else if (a.status != paxos::reply_status::not_leader) {
         return {false, {}, std::string{"refused: "} + paxos::name_of(a.status)};
-      // not_leader: follow the hint, or wait for an election to end.
-      if (a.leader_hint && *a.leader_hint != target && replicas.count(*a.leader_hint) != 0) {
-        target = *a.leader_hint;
       } else {
-        last_error = "no leader";
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        target = next_after(target);
+        // Only hints this caller can reach are worth following.
+        std::optional<routing::leader_follower::member_id> hint;
+        if (a.leader_hint && replicas.count(*a.leader_hint) != 0)
+          hint = *a.leader_hint;
+        else
+          last_error = "no leader";
+        route.not_leader(hint, clock::now());
       }
+      target = static_cast<paxos::node_id>(route.target());
     }
+    target = static_cast<paxos::node_id>(route.target());
     return {false, {}, last_error + " within the timeout"};
   }
 
   caf::scoped_actor self;
   peer_map replicas;
   caf::timespan attempt_timeout;
-  /// The replica believed to lead.
+  /// The replica believed to lead: where the next call starts.
   paxos::node_id target = 0;
+  /// Spreads the pauses after overloaded answers (see leader_follower).
+  std::minstd_rand rng{std::random_device{}()};
 };
 
 group_caller::group_caller(caf::actor_system& sys, peer_map replicas, caf::timespan attempt_timeout)

@@ -26,8 +26,9 @@ struct group_answer {
 /// sends commands as `(propose_atom, command)` and reads as `(read_atom,
 /// query)` to a group of replica actors from a blocking thread. It follows
 /// not_leader hints, tries the next replica when one does not answer, waits
-/// out elections, and retries a command with the same (client, seq), so a
-/// retried command applies once. Every call returns by its deadline.
+/// out elections and overloads (the rules of routing::leader_follower), and
+/// retries a command with the same (client, seq), so a retried command
+/// applies once. Every call returns by its deadline.
 ///
 /// It owns a `caf::scoped_actor`: one caller per thread, never inside an
 /// actor's message handler.

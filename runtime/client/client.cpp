@@ -167,13 +167,11 @@ bool is_overloaded(const outcome& o) {
          (o.res.code == result_code::overloaded || o.lres.code == lock::result_code::overloaded);
 }
 
-/// The pause before the next try after `n` overloaded answers in a row:
-/// 20 ms, doubling up to 200 ms, with jitter so that many clients refused
-/// together do not come back together.
-std::chrono::milliseconds overload_backoff(int n) {
+/// A random number for the pauses after overloaded answers, so that many
+/// clients refused together do not come back together.
+std::uint64_t jitter() {
   thread_local std::minstd_rand rng{std::random_device{}()};
-  auto base = std::min(200, 20 << std::min(n, 4));
-  return std::chrono::milliseconds(base / 2 + static_cast<int>(rng() % (base / 2 + 1)));
+  return rng();
 }
 
 }  // namespace
@@ -239,7 +237,10 @@ void client::impl::start(const call_ptr& c) {
     return;
   }
   c->id = ++next_call;
-  c->at = preferred;
+  std::vector<routing::leader_follower::member_id> ids;
+  for (std::size_t i = 0; i < slots.size(); ++i)
+    ids.push_back(i);
+  c->route.emplace(routing::follower_config{}, std::move(ids), preferred, c->deadline);
   live.emplace(c->id, c);
   if (c->is_write()) {
     waiting_writes.push_back(c);
@@ -268,20 +269,28 @@ void client::impl::admit_writes() {
 
 void client::impl::attempt(const call_ptr& c) {
   auto now = clock_type::now();
-  if (now >= c->deadline && c->last_overload) {
+  auto next = c->route->next(now);
+  if (next.what == routing::leader_follower::verdict::give_up && c->last_overload) {
     finish(c, std::move(*c->last_overload));
     return;
   }
-  if (now >= c->deadline) {
+  if (next.what == routing::leader_follower::verdict::give_up) {
     finish(
       c, finished(result::error(result_code::unavailable, "no endpoint answered within " +
                                                             std::to_string(opts.timeout.count()) +
                                                             " ms (last: " + c->last_error + ")")));
     return;
   }
+  if (next.what == routing::leader_follower::verdict::pause) {
+    tasks->add(provider->getTimer().afterDelay(to_kj(next.at - now)).then([this, c] {
+      if (c->done)
+        attempt(c);
+    }));
+    return;
+  }
   // A waiting acquire may take its whole wait at one node.
   auto budget = std::min<clock_type::duration>(opts.attempt_timeout + c->wait, c->deadline - now);
-  auto at = c->at;
+  auto at = static_cast<std::size_t>(next.member);
   auto address = slots[at].address;
   auto answer = get_link(at).then([this, c, address](kj::Own<link> l) {
     auto& ref = *l;
@@ -309,33 +318,36 @@ void client::impl::attempt(const call_ptr& c) {
 void client::impl::on_outcome(const call_ptr& c, std::size_t at, outcome o) {
   if (!c->done)
     return;  // finished already (the client closed)
+  auto& route = *c->route;
+  auto now = clock_type::now();
   if (is_overloaded(o)) {
     // Nothing was done: the same request (same id) again after a pause, at
     // the same endpoint, while the call's deadline allows; then the answer
     // is overloaded.
-    auto pause = overload_backoff(c->overloads++);
-    if (clock_type::now() + pause < c->deadline) {
-      c->last_error = slots[at].address + ": overloaded (" + o.res.message + ")";
-      c->last_overload = o;
-      tasks->add(provider->getTimer().afterDelay(to_kj(pause)).then([this, c] {
-        if (c->done)
-          attempt(c);
-      }));
-      return;
-    }
+    c->last_error = slots[at].address + ": overloaded (" + o.res.message + ")";
+    c->last_overload = o;
+    route.overloaded(jitter(), now);
+    attempt(c);
+    return;
   }
   if (o.k == outcome::kind::done) {
     preferred = at;
+    route.succeeded();
     finish(c, std::move(o));
     return;
   }
   if (o.k == outcome::kind::redirect) {
-    if (++c->redirects <= 3) {
-      c->at = slot_for(o.redirect_to);
+    auto hops = route.hops();
+    route.not_leader(slot_for(o.redirect_to), now);
+    if (route.hops() > hops) {
       attempt(c);
       return;
     }
-    o = retry("redirected more than 3 times", false);
+    // Not followed (too many hops, or it names the node itself): counted as
+    // this endpoint's failure.
+    o = retry("not the leader; its hint " + o.redirect_to + " was not followed", false);
+  } else {
+    route.failed(now);
   }
   if (!o.why.empty())
     c->last_error = slots[at].address + ": " + o.why;
@@ -346,20 +358,8 @@ void client::impl::on_outcome(const call_ptr& c, std::size_t at, outcome o) {
     s.connect_done = true;  // a hung connect is abandoned too
   }
   if (preferred == at)
-    preferred = (at + 1) % slots.size();
-  c->at = (at + 1) % slots.size();
-  if (++c->failures < slots.size()) {
-    attempt(c);
-    return;
-  }
-  // Every endpoint failed once: pause before the next round (an election
-  // takes a moment), within the call's deadline.
-  c->failures = 0;
-  auto remaining = c->deadline - clock_type::now();
-  auto pause = std::min<clock_type::duration>(std::chrono::milliseconds(50), remaining);
-  if (pause < clock_type::duration::zero())
-    pause = clock_type::duration::zero();
-  tasks->add(provider->getTimer().afterDelay(to_kj(pause)).then([this, c] { attempt(c); }));
+    preferred = static_cast<std::size_t>(route.target());
+  attempt(c);
 }
 
 void client::impl::finish(const call_ptr& c, outcome o) {

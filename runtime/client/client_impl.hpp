@@ -22,6 +22,7 @@
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
 
+#include "actors/replica/leader_follower.hpp"
 #include "runtime/client/client.hpp"
 #include "runtime/tls/tls_context.hpp"
 #include "schemas/client.capnp.h"
@@ -136,16 +137,12 @@ struct call {
   clock_type::time_point deadline;
   std::function<void(outcome)> done;
   std::uint64_t id = 0;
-  /// The endpoint of the current try.
-  std::size_t at = 0;
-  /// Failed tries since the last pause.
-  std::size_t failures = 0;
-  /// Overloaded answers so far: each waits longer before the next try.
-  int overloads = 0;
+  /// Which endpoint (slot index) to try next and when: hints, failures,
+  /// pauses (set when the call starts).
+  std::optional<routing::leader_follower> route;
   /// The last `overloaded` answer: what the call returns if its deadline
   /// passes while it waits to try again (not `unavailable`: a node answered).
   std::optional<outcome> last_overload;
-  int redirects = 0;
   std::string last_error = no_answer_yet;
 
   bool is_write() const {

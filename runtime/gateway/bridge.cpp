@@ -15,6 +15,7 @@
 #include "caf/stateful_actor.hpp"
 
 #include "actors/paxos/membership.hpp"
+#include "actors/replica/leader_follower.hpp"
 #include "actors/replica/type_ids.hpp"
 
 namespace ballot::gateway {
@@ -25,10 +26,6 @@ using clock_type = std::chrono::steady_clock;
 using retry_atom = caf::atom_constant<caf::atom("gw_retry")>;
 constexpr retry_atom retry_atom_v = retry_atom{};
 
-/// Most forwards along leader hints before the bridge asks its own replica
-/// again: hints can be stale while a leadership changes hands.
-constexpr int max_hops = 3;
-
 /// One write or read on its way through the cluster.
 struct job {
   bool is_write = true;
@@ -36,8 +33,11 @@ struct job {
   std::string query;
   clock_type::time_point deadline;
   bridge::reply_handler done;
-  /// Forwards since the bridge last asked its own replica.
-  int hops = 0;
+  /// Where the next ask goes and when (see routing::leader_follower): its
+  /// only member is the bridge's own replica, so every failure, and every
+  /// hint not followed (3 in a row at most: hints can be stale while a
+  /// leadership changes hands), waits `retry_delay` and starts over there.
+  std::optional<routing::leader_follower> route;
   /// How long one ask may wait; 0: `options::hop_timeout`.
   std::chrono::milliseconds hop{0};
   /// Asked of the local replica only: its not_leader goes back to the
@@ -83,7 +83,7 @@ struct bridge_state {
   /// instead of bouncing off a follower first. Unset after a failure.
   std::optional<paxos::node_id> leader_guess;
   std::uint64_t next_parked = 0;
-  /// Jobs waiting out `retry_delay` (an election, a dead hop) before the
+  /// Jobs waiting out the route's pause (an election, a dead hop) before the
   /// bridge asks its own replica again.
   std::map<std::uint64_t, job_ptr> parked;
   /// Bytes of large writes this bridge has forwarded and not yet answered.
@@ -114,17 +114,32 @@ void give_up(job& j, const options& opts) {
 
 void ask(bridge_actor self, const job_ptr& j, paxos::node_id target);
 
-/// Waits `retry_delay`, then starts over at the local replica.
-void park(bridge_actor self, const job_ptr& j) {
+/// Asks where the route says, or parks the job for its pause, or gives up.
+void go(bridge_actor self, const job_ptr& j) {
   auto& st = self->state;
-  j->hops = 0;
-  if (clock_type::now() + st.opts.retry_delay >= j->deadline) {
-    give_up(*j, st.opts);
-    return;
+  auto now = clock_type::now();
+  auto next = j->route->next(now);
+  switch (next.what) {
+    case routing::leader_follower::verdict::give_up:
+      give_up(*j, st.opts);
+      return;
+    case routing::leader_follower::verdict::try_now:
+      ask(self, j, static_cast<paxos::node_id>(next.member));
+      return;
+    case routing::leader_follower::verdict::pause:
+      break;
   }
   auto id = ++st.next_parked;
   st.parked.emplace(id, j);
-  self->delayed_send(self, st.opts.retry_delay, retry_atom_v, id);
+  self->delayed_send(self, next.at - now, retry_atom_v, id);
+}
+
+/// The ask of `target` failed: the route moves on (after its pause).
+void failed(bridge_actor self, const job_ptr& j, std::string why) {
+  self->state.leader_guess.reset();
+  j->last_error = std::move(why);
+  j->route->failed(clock_type::now());
+  go(self, j);
 }
 
 void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
@@ -195,15 +210,16 @@ void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
     return;
   }
   st.leader_guess = hint;
-  if (hint && *hint != target && j->hops < max_hops) {
-    ++j->hops;
-    ask(self, j, *hint);
-    return;
-  }
-  j->last_error = hint ? "replica " + std::to_string(target) + " names leader " +
-                           std::to_string(*hint) + ", which does not take requests"
-                       : "no leader elected";
-  park(self, j);
+  auto hops = j->route->hops();
+  std::optional<routing::leader_follower::member_id> to;
+  if (hint)
+    to = *hint;
+  j->route->not_leader(to, clock_type::now());
+  if (j->route->hops() == hops)
+    j->last_error = hint ? "replica " + std::to_string(target) + " names leader " +
+                             std::to_string(*hint) + ", which does not take requests"
+                         : "no leader elected";
+  go(self, j);
 }
 
 void ask(bridge_actor self, const job_ptr& j, paxos::node_id target) {
@@ -215,18 +231,14 @@ void ask(bridge_actor self, const job_ptr& j, paxos::node_id target) {
   }
   auto dest = st.find(target);
   if (!dest) {
-    st.leader_guess.reset();
-    j->last_error = "replica " + std::to_string(target) + " is unknown or unreachable";
-    park(self, j);
+    failed(self, j, "replica " + std::to_string(target) + " is unknown or unreachable");
     return;
   }
   auto hop = j->hop.count() > 0 ? j->hop : st.opts.hop_timeout;
   auto wait = std::min<caf::timespan>(hop, j->deadline - now);
   auto on_error = [self, j, target](caf::error& err) {
-    self->state.leader_guess.reset();
-    j->last_error =
-      "replica " + std::to_string(target) + " did not answer: " + self->system().render(err);
-    park(self, j);
+    failed(self, j,
+           "replica " + std::to_string(target) + " did not answer: " + self->system().render(err));
   };
   if (j->is_write) {
     self->request(dest, wait, actors::propose_atom_v, j->cmd)
@@ -313,7 +325,11 @@ caf::behavior bridge_actor_impl(bridge_actor self, replica_finder find, options 
       auto& st = self->state;
       bool too_big = j->is_write && j->cmd.payload.size() > st.opts.max_forward_bytes;
       bool direct = st.opts.forward && !too_big && !j->local_only;
-      ask(self, j, direct ? st.leader_guess.value_or(st.opts.self) : st.opts.self);
+      routing::follower_config cfg;
+      cfg.round_pause = st.opts.retry_delay;
+      j->route.emplace(cfg, std::vector<routing::leader_follower::member_id>{st.opts.self},
+                       direct ? st.leader_guess.value_or(st.opts.self) : st.opts.self, j->deadline);
+      go(self, j);
     },
     [self](retry_atom, std::uint64_t id) {
       auto& st = self->state;
@@ -322,7 +338,7 @@ caf::behavior bridge_actor_impl(bridge_actor self, replica_finder find, options 
         return;
       auto j = std::move(it->second);
       st.parked.erase(it);
-      ask(self, j, st.opts.self);
+      go(self, j);
     },
     [self](status_job_ptr& sj) { probe(self, sj); },
   };

@@ -167,11 +167,12 @@ class service final : public kj::Refcounted {
   /// A linearizable lock query; nullopt if the cluster did not answer.
   kj::Promise<std::optional<lock::result>> lock_read(const lock::query& q);
 
-  /// After `acquire` queued: waits for the grant until `deadline`.
-  kj::Promise<void> await_grant(AcquireContext context, lock::credential cred,
-                                std::uint64_t wait_id,
-                                kj::Promise<std::optional<std::uint64_t>> granted,
-                                kj::TimePoint deadline);
+  /// After `acquire` queued: the waiter's core (lock::acquire_waiter) looks,
+  /// waits for the grant from the change feed and withdraws at the deadline.
+  struct grant_wait;
+  kj::Promise<void> await_grant(const std::shared_ptr<grant_wait>& g);
+  /// Sends what the waiter asks for, or waits for the feed or its next wake.
+  kj::Promise<void> wait_step(const std::shared_ptr<grant_wait>& g);
 
   // A watch's rounds: deliver what is new (from the feed, else from the
   // cluster's history), then wait for more.

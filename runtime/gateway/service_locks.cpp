@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "actors/lock/acquire_waiter.hpp"
 #include "actors/lock/lock_codec.hpp"
 #include "actors/lock/wait_limit.hpp"
 #include "runtime/gateway/call_util.hpp"
@@ -16,6 +17,7 @@ namespace ballot::gateway {
 namespace {
 
 using lock::result_code;
+using clock_type = std::chrono::steady_clock;
 
 paxos::command lock_command(schemas::client::RequestId::Reader id, const lock::command& cmd) {
   return {id.getClientId(), id.getSeq(), lock::encode(cmd)};
@@ -44,15 +46,6 @@ void fill_holders(Builder list, const std::vector<lock::grant>& gs) {
   }
 }
 
-std::optional<std::uint64_t> token_of(const std::optional<lock::result>& info,
-                                      lock::session_id session) {
-  if (info && info->ok())
-    for (auto& h : info->holders)
-      if (h.session == session)
-        return h.token;
-  return std::nullopt;
-}
-
 std::optional<lock::result> decoded(const bridge_reply& r) {
   if (r.st != bridge_reply::status::ok)
     return std::nullopt;
@@ -64,6 +57,34 @@ std::optional<lock::result> decoded(const bridge_reply& r) {
 }
 
 }  // namespace
+
+/// One waiting acquire of a client: the waiter's core and what its driver
+/// needs. The gateway hears grants from the change feed, so the waiter looks
+/// once (a retried acquire may have been granted before the feed listened)
+/// and then only withdraws at the deadline.
+struct service::grant_wait {
+  grant_wait(AcquireContext context, lock::session_id session, std::string name,
+             lock::credential cred, std::uint64_t wait_ms)
+      : context(context), session(session), name(std::move(name)), cred(std::move(cred)) {
+    if (wait_ms == 0)
+      return;
+    lock::waiter_config cfg;
+    cfg.wait = std::chrono::milliseconds(wait_ms);
+    cfg.max_look = std::chrono::milliseconds(0);
+    waiter.emplace(cfg, clock_type::now());
+  }
+
+  AcquireContext context;
+  lock::session_id session;
+  std::string name;
+  lock::credential cred;
+  /// Only for an acquire with a wait.
+  std::optional<lock::acquire_waiter> waiter;
+  std::uint64_t wait_id = 0;
+  /// The feed's grant (nullopt: the session ended); never, without a wait.
+  kj::ForkedPromise<std::optional<std::uint64_t>> granted =
+    kj::Promise<std::optional<std::uint64_t>>(kj::NEVER_DONE).fork();
+};
 
 kj::Promise<std::optional<lock::result>> service::own_lock_write(const lock::command& cmd) {
   paxos::command c{own_client_, ++own_seq_, lock::encode(cmd)};
@@ -149,100 +170,109 @@ kj::Promise<void> service::acquire(connection_context& conn, AcquireContext cont
     p.getId(), lock::acquire{0, session, name, mode, wait_ms > 0, p.getLockDelayMs(), cred});
   // Listening starts before the acquire is proposed, so a grant the local
   // replica applies after it cannot slip by unseen.
-  std::uint64_t wait_id = 0;
-  kj::Promise<std::optional<std::uint64_t>> granted = kj::NEVER_DONE;
+  auto g = std::make_shared<grant_wait>(context, session, name, cred, wait_ms);
   if (wait_ms > 0) {
     auto [promise, done] = handoff<std::optional<std::uint64_t>>();
-    wait_id = opts_.feed->on_grant(session, name, std::move(done));
-    granted = kj::mv(promise);
+    g->wait_id = opts_.feed->on_grant(session, name, std::move(done));
+    g->granted = promise.fork();
   }
-  auto deadline = timer_.now() + wait_ms * kj::MILLISECONDS;
   auto answered = ask(true, std::move(cmd), {});
-  return track(
-    answered
-      .then([this, context, session, cred, wait_id, granted = kj::mv(granted),
-             deadline](const bridge_reply& r) mutable -> kj::Promise<void> {
-        auto out = context.getResults().initResult();
-        auto res = settle_lock(r, opts_, session, [&] { return out.initError(); });
-        if (res && (res->code == result_code::queued || res->code == result_code::already_waiting))
-          return await_grant(context, cred, wait_id, kj::mv(granted), deadline);
-        opts_.feed->cancel(wait_id);
-        if (!res)
-          return kj::READY_NOW;
-        if (res->code == result_code::ok || res->code == result_code::already_held)
-          out.setToken(res->token);
-        else if (res->code == result_code::busy)
-          out.initError().setBusy();
-        else
-          out.initError().setUnavailable(std::string{"unexpected answer to acquire: "} +
-                                         lock::to_string(res->code));
-        return kj::READY_NOW;
-      })
-      .attach(kj::defer([this, wait_id] { opts_.feed->cancel(wait_id); })));
+  return track(answered
+                 .then([this, g](const bridge_reply& r) mutable -> kj::Promise<void> {
+                   auto out = g->context.getResults().initResult();
+                   auto res = settle_lock(r, opts_, g->session, [&] { return out.initError(); });
+                   if (res && g->waiter) {
+                     g->waiter->acquired(res->code, res->token, clock_type::now());
+                     if (g->waiter->waiting())
+                       return await_grant(g);
+                   }
+                   opts_.feed->cancel(g->wait_id);
+                   if (!res)
+                     return kj::READY_NOW;
+                   if (res->code == result_code::ok || res->code == result_code::already_held)
+                     out.setToken(res->token);
+                   else if (res->code == result_code::busy)
+                     out.initError().setBusy();
+                   else
+                     out.initError().setUnavailable(std::string{"unexpected answer to acquire: "} +
+                                                    lock::to_string(res->code));
+                   return kj::READY_NOW;
+                 })
+                 .attach(kj::defer([this, g] { opts_.feed->cancel(g->wait_id); })));
 }
 
-kj::Promise<void> service::await_grant(AcquireContext context, lock::credential cred,
-                                       std::uint64_t wait_id,
-                                       kj::Promise<std::optional<std::uint64_t>> granted,
-                                       kj::TimePoint deadline) {
-  auto p = context.getParams();
-  auto session = p.getSession();
-  auto name = to_std(p.getName());
-  // A retried acquire may have been granted before this node listened: look once.
-  return lock_read(lock::lock_info{name, false, {}})
-    .then([this, context, session, name, cred, wait_id, granted = kj::mv(granted),
-           deadline](const std::optional<lock::result>& info) mutable -> kj::Promise<void> {
-      if (auto token = token_of(info, session)) {
-        context.getResults().initResult().setToken(*token);
-        return kj::READY_NOW;
-      }
-      using outcome = std::optional<std::optional<std::uint64_t>>;
-      auto now = timer_.now();
-      auto left = deadline > now ? deadline - now : 0 * kj::MILLISECONDS;
-      auto timed_out = timer_.afterDelay(left).then([] { return outcome{}; });
-      auto got = granted.then([](std::optional<std::uint64_t> t) { return outcome{t}; });
-      return got.exclusiveJoin(kj::mv(timed_out))
-        .then(
-          [this, context, session, name, cred, wait_id](outcome o) mutable -> kj::Promise<void> {
-            opts_.feed->cancel(wait_id);
-            if (o) {
-              auto out = context.getResults().initResult();
-              if (*o)
-                out.setToken(**o);
-              else
-                out.initError().setNoSession(session);
-              return kj::READY_NOW;
-            }
-            // Timed out: stop waiting. A grant may race the cancel; then the
-            // session holds the lock and the caller must hear so.
-            return own_lock_write(lock::cancel_wait{0, session, name, cred})
-              .then([this, context, session,
-                     name](std::optional<lock::result> c) mutable -> kj::Promise<void> {
-                if (c && c->code == result_code::ok) {
-                  context.getResults().initResult().initError().setTimeout();
-                  return kj::READY_NOW;
-                }
-                if (c && c->code == result_code::no_session) {
-                  context.getResults().initResult().initError().setNoSession(session);
-                  return kj::READY_NOW;
-                }
-                bool cancel_failed = !c;
-                return lock_read(lock::lock_info{name, false, {}})
-                  .then([context, session,
-                         cancel_failed](const std::optional<lock::result>& info) mutable {
-                    auto out = context.getResults().initResult();
-                    if (auto token = token_of(info, session))
-                      out.setToken(*token);
-                    else if (cancel_failed)
-                      out.initError().setUnavailable(
-                        "the wait timed out and withdrawing it got no answer: the session may "
-                        "still be queued for the lock");
-                    else
-                      out.initError().setTimeout();
-                  });
-              });
-          });
-    });
+kj::Promise<void> service::await_grant(const std::shared_ptr<grant_wait>& g) {
+  return wait_step(g).then([this, g] {
+    opts_.feed->cancel(g->wait_id);
+    auto& w = *g->waiter;
+    auto out = g->context.getResults().initResult();
+    switch (w.outcome()) {
+      case lock::wait_outcome::granted:
+        out.setToken(w.token());
+        return;
+      case lock::wait_outcome::timed_out:
+        out.initError().setTimeout();
+        return;
+      case lock::wait_outcome::session_lost:
+      case lock::wait_outcome::dropped:  // neither holding nor waiting: the session ended
+        out.initError().setNoSession(g->session);
+        return;
+      case lock::wait_outcome::uncertain:
+        out.initError().setUnavailable(
+          "the wait timed out and withdrawing it got no answer: the session may still be "
+          "queued for the lock");
+        return;
+      default:
+        out.initError().setUnavailable(std::string{"the wait for the lock ended "} +
+                                       lock::to_string(w.outcome()) + " (" +
+                                       lock::to_string(w.refusal()) + ")");
+        return;
+    }
+  });
+}
+
+kj::Promise<void> service::wait_step(const std::shared_ptr<grant_wait>& g) {
+  auto& w = *g->waiter;
+  if (w.finished())
+    return kj::READY_NOW;
+  auto now = clock_type::now();
+  switch (w.due(now)) {
+    case lock::waiter_request::look:
+      return lock_read(lock::lock_info{g->name, false, {}})
+        .then([this, g](const std::optional<lock::result>& info) {
+          if (info && info->ok())
+            g->waiter->looked(lock::standing_in(*info, g->session), clock_type::now());
+          else
+            g->waiter->look_failed(clock_type::now());
+          return wait_step(g);
+        });
+    case lock::waiter_request::withdraw:
+      return own_lock_write(lock::cancel_wait{0, g->session, g->name, g->cred})
+        .then([this, g](std::optional<lock::result> c) {
+          if (c)
+            g->waiter->withdrawn(c->code, clock_type::now());
+          else
+            g->waiter->withdraw_failed(clock_type::now());
+          return wait_step(g);
+        });
+    case lock::waiter_request::none:
+      break;
+  }
+  auto wake = w.next_wake();
+  auto left = wake && *wake > now ? *wake - now : clock_type::duration::zero();
+  using woken = std::optional<std::optional<std::uint64_t>>;
+  auto timer = timer_
+                 .afterDelay(std::chrono::duration_cast<std::chrono::nanoseconds>(left).count() *
+                             kj::NANOSECONDS)
+                 .then([] { return woken{}; });
+  auto feed = g->granted.addBranch().then([](std::optional<std::uint64_t> t) { return woken{t}; });
+  return feed.exclusiveJoin(kj::mv(timer)).then([this, g](woken o) {
+    if (o && *o)
+      g->waiter->granted(**o, clock_type::now());
+    else if (o)
+      g->waiter->session_gone(clock_type::now());
+    return wait_step(g);
+  });
 }
 
 kj::Promise<void> service::release(connection_context& conn, ReleaseContext context) {

@@ -35,6 +35,7 @@
 #include <utility>
 #include <variant>
 
+#include "actors/lock/acquire_waiter.hpp"
 #include "actors/lock/lock_codec.hpp"
 
 namespace ballot::sim {
@@ -49,101 +50,16 @@ using lock::time_ms;
 /// A replica tick is ten milliseconds of simulated time.
 constexpr std::uint64_t tick_ms = 10;
 
+/// Simulated milliseconds as the time of the client-side cores.
+lock::acquire_waiter::time_point sim_time(std::uint64_t ms) {
+  return lock::acquire_waiter::time_point{} + std::chrono::milliseconds(ms);
+}
+
 const char* mode_name(lock_mode m) {
   return m == lock_mode::exclusive ? "excl" : "shared";
 }
 
-std::string inner(const std::string& payload) {
-  auto bar = payload.find('|');
-  return bar == std::string::npos ? payload : payload.substr(bar + 1);
-}
-
-std::string show_command(const lock::command& cmd) {
-  using std::to_string;
-  return std::visit(
-    [](const auto& c) -> std::string {
-      using t = std::decay_t<decltype(c)>;
-      std::string at = " now=" + to_string(c.now);
-      if constexpr (std::is_same_v<t, lock::open_session>)
-        return "open ttl=" + to_string(c.ttl_ms) + at;
-      else if constexpr (std::is_same_v<t, lock::keep_alive>)
-        return "keep_alive s" + to_string(c.session) + at;
-      else if constexpr (std::is_same_v<t, lock::close_session>)
-        return "close s" + to_string(c.session) + at;
-      else if constexpr (std::is_same_v<t, lock::tick>)
-        return "tick" + at;
-      else if constexpr (std::is_same_v<t, lock::leader_change>)
-        return "leader_change grace=" + to_string(c.grace_ms) + at;
-      else if constexpr (std::is_same_v<t, lock::acquire>)
-        return "acquire s" + to_string(c.session) + " " + c.name + " " + mode_name(c.mode) +
-               (c.wait ? " wait" : " try") + " delay=" + to_string(c.delay_ms) + at;
-      else if constexpr (std::is_same_v<t, lock::release>)
-        return "release s" + to_string(c.session) + " " + c.name + at;
-      else if constexpr (std::is_same_v<t, lock::cancel_wait>)
-        return "cancel_wait s" + to_string(c.session) + " " + c.name + at;
-      else if constexpr (std::is_same_v<t, lock::put_key>)
-        return "put " + c.key + " s" + to_string(c.session) + at;
-      else
-        return "delete " + c.key + at;
-    },
-    cmd);
-}
-
 }  // namespace
-
-// --- the state machine inside its envelope -----------------------------------
-
-lock_machine::lock_machine(lock_workload& wl, oracle& o, node_id node, lock::time_ms grace_ms)
-    : wl_(wl), oracle_(o), node_(node), svc_(grace_ms) {
-  svc_.set_observer([this](const service::change& ch) { change_ = ch; });
-}
-
-std::string lock_machine::apply(const std::string& payload) {
-  change_.reset();
-  auto result = svc_.apply(inner(payload));
-  ++applied_;
-  oracle_.on_applied(node_, applied_, payload, result);
-  wl_.on_applied(node_, applied_, payload, result, change_ ? &*change_ : nullptr, svc_);
-  return result;
-}
-
-std::string lock_machine::query(const std::string& request) const {
-  return svc_.query(request);
-}
-
-std::optional<std::string> lock_machine::snapshot() const {
-  auto snap = svc_.snapshot();
-  if (!snap)
-    return std::nullopt;
-  wl_.on_snapshot(applied_, *snap);
-  return std::to_string(applied_) + "\n" + *snap;
-}
-
-void lock_machine::restore(const std::string& snapshot) {
-  auto nl = snapshot.find('\n');
-  auto rest = snapshot.substr(nl + 1);
-  svc_.restore(rest);
-  applied_ = std::stoull(snapshot.substr(0, nl));
-  wl_.on_restored(node_, applied_, rest, svc_);
-}
-
-void lock_machine::stamp(std::string& payload, std::uint64_t now_ms) const {
-  auto bar = payload.find('|');
-  auto cmd = inner(payload);
-  svc_.stamp(cmd, now_ms);
-  payload = (bar == std::string::npos ? std::string{} : payload.substr(0, bar + 1)) + cmd;
-}
-
-std::uint64_t lock_machine::fingerprint(const std::string& payload) const {
-  auto bar = payload.find('|');
-  auto envelope = bar == std::string::npos ? std::string{} : payload.substr(0, bar + 1);
-  envelope += std::to_string(svc_.fingerprint(inner(payload)));
-  return fingerprint_bytes(envelope.data(), envelope.size());
-}
-
-std::vector<std::string> lock_machine::leader_commands(std::uint64_t now_ms, bool elected) const {
-  return svc_.leader_commands(now_ms, elected);
-}
 
 // --- bookkeeping types -------------------------------------------------------
 
@@ -193,10 +109,8 @@ struct lock_workload::client {
     none,
     opening,
     acquiring,
-    waiting,  ///< queued; polls lock_info
-    cancelling,
-    checking,  ///< cancel said not_waiting: was it granted?
-    holding,   ///< granted; about to touch the store
+    waiting,  ///< queued: the waiter looks (lock_info) and withdraws (cancel_wait)
+    holding,  ///< granted; about to touch the store
     store_read,
     write_ready,
     store_write,
@@ -210,7 +124,9 @@ struct lock_workload::client {
   std::uint64_t token = 0;
   session_id grant_session = 0;
   std::uint64_t when = 0;
-  std::uint64_t give_up = 0;
+  /// The core of a waiting acquire, the one the gateway and lock_client use.
+  std::optional<lock::acquire_waiter> waiter;
+  lock::waiter_request asked = lock::waiter_request::none;
   std::uint64_t base = 0;
   std::vector<std::string> keys;
   std::uint64_t key_seq = 0;
@@ -270,16 +186,6 @@ std::size_t lock_workload::endpoints() const {
 
 std::unique_ptr<lock_machine> lock_workload::make_machine(node_id node) {
   return std::make_unique<lock_machine>(*this, oracle_, node, grace_);
-}
-
-std::string lock_workload::show(const std::string& payload) {
-  auto bar = payload.find('|');
-  std::string id = bar == std::string::npos ? std::string{} : payload.substr(0, bar) + " ";
-  lock::command cmd;
-  std::string error;
-  if (!lock::decode(inner(payload), cmd, error))
-    return id + "(undecodable: " + error + ")";
-  return id + show_command(cmd);
 }
 
 void lock_workload::trace(const client& c, const std::string& what) {
@@ -349,7 +255,7 @@ void lock_workload::first_apply(std::size_t index, const std::string& payload,
   revisions_.push_back(events_.size());
   lock::command cmd;
   std::string error;
-  if (!lock::decode(inner(payload), cmd, error))
+  if (!lock::decode(lock_payload(payload), cmd, error))
     return host_.fail(at + " is not a lock command: " + error);
   lease_->on_first_apply(index, payload, cmd, result, ch, sm);
   if (host_.failed())
@@ -675,6 +581,15 @@ void lock_workload::step(client& c) {
           max_lock_delay_ > 0 && host_.below(2) == 0 ? host_.below(max_lock_delay_ + 1) : 0;
         c.grant_session = c.session;
         c.st = phase::acquiring;
+        c.waiter.reset();
+        if (wait) {
+          // Random timings, so that runs explore looks and withdraws racing grants.
+          lock::waiter_config cfg;
+          cfg.wait = std::chrono::milliseconds(200 + host_.below(800));
+          cfg.first_look = std::chrono::milliseconds(tick_ms * (1 + host_.below(8)));
+          cfg.max_look = std::max(cfg.first_look, std::chrono::milliseconds(80));
+          c.waiter.emplace(cfg, sim_time(now));
+        }
         send(c, c.op,
              lock::encode(lock::command{lock::acquire{0, c.session, c.name, c.mode, wait, delay}}));
       } else if (r < 85) {
@@ -699,14 +614,17 @@ void lock_workload::step(client& c) {
       return;
     }
     case phase::waiting:
-      if (host_.busy(c.op))
-        return;  // a poll in flight
-      if (faults_ && now >= c.give_up) {
-        c.st = phase::cancelling;
+      // After healing every wait must end granted: the liveness check.
+      if (!faults_)
+        c.waiter->wait_forever();
+      if (auto req = c.waiter->due(sim_time(now)); req != lock::waiter_request::none)
+        c.asked = req;  // none: a request is in flight, or nothing is due yet
+      else
+        return;
+      if (c.asked == lock::waiter_request::withdraw)
         send(c, c.op, lock::encode(lock::command{lock::cancel_wait{0, c.session, c.name}}));
-      } else if (now >= c.when) {
+      else if (c.asked == lock::waiter_request::look)
         host_.start_read(c.op, lock::encode(lock::query{lock::lock_info{c.name}}));
-      }
       return;
     case phase::holding:
       if (now >= c.when)
@@ -838,8 +756,8 @@ void lock_workload::got_lock(client& c, std::uint64_t token) {
 
 void lock_workload::on_op(client& c, const std::string& bytes) {
   using phase = client::phase;
-  if (c.st == phase::waiting || c.st == phase::checking)
-    return on_lock_info(c, bytes, c.st == phase::checking);
+  if (c.st == phase::waiting)
+    return on_wait_reply(c, bytes);
   lock::result r;
   if (!decode_or_fail(bytes, r, host_))
     return;
@@ -877,9 +795,10 @@ void lock_workload::on_op(client& c, const std::string& bytes) {
           return got_lock(c, r.token);
         case result_code::queued:
         case result_code::already_waiting:
+          if (!c.waiter)
+            return unexpected();
           c.st = phase::waiting;
-          c.when = now + tick_ms * (3 + host_.below(6));
-          c.give_up = now + 200 + host_.below(800);
+          c.waiter->acquired(r.code, r.token, sim_time(now));
           return;
         case result_code::busy:
           c.st = phase::none;
@@ -889,18 +808,6 @@ void lock_workload::on_op(client& c, const std::string& bytes) {
         default:
           return unexpected();
       }
-    case phase::cancelling:
-      if (r.code == result_code::ok) {
-        c.st = phase::none;
-      } else if (r.code == result_code::not_waiting) {
-        c.st = phase::checking;
-        host_.start_read(c.op, lock::encode(lock::query{lock::lock_info{c.name}}));
-      } else if (r.code == result_code::no_session) {
-        session_lost(c);
-      } else {
-        unexpected();
-      }
-      return;
     case phase::releasing:
       if (r.code == result_code::ok)
         c.st = phase::none;
@@ -943,35 +850,51 @@ void lock_workload::on_op(client& c, const std::string& bytes) {
   }
 }
 
-void lock_workload::on_lock_info(client& c, const std::string& bytes, bool after_cancel) {
+void lock_workload::on_wait_reply(client& c, const std::string& bytes) {
   lock::result r;
   if (!decode_or_fail(bytes, r, host_))
     return;
-  for (auto& h : r.holders) {
-    auto g = grants_.find({c.name, h.token});
-    if (g == grants_.end() || g->second.first != h.session)
-      return host_.fail("lock_info of " + c.name + " shows session " + std::to_string(h.session) +
-                        " holding it with token " + std::to_string(h.token) +
-                        ", which was never granted to it");
-  }
-  for (auto& h : r.holders)
-    if (h.session == c.grant_session)
-      return got_lock(c, h.token);
-  for (auto& w : r.waiters)
-    if (w.session == c.grant_session) {
-      if (after_cancel)
-        return host_.fail("cancel_wait of " + c.name + " by session " +
-                          std::to_string(c.grant_session) +
-                          " answered not_waiting, yet the session still waits");
-      c.st = client::phase::waiting;
-      c.when = host_.now_ms() + tick_ms * (3 + host_.below(6));
-      return;
+  auto now = sim_time(host_.now_ms());
+  auto& w = *c.waiter;
+  if (c.asked == lock::waiter_request::withdraw) {
+    w.withdrawn(r.code, now);
+  } else {
+    for (auto& h : r.holders) {
+      auto g = grants_.find({c.name, h.token});
+      if (g == grants_.end() || g->second.first != h.session)
+        return host_.fail("lock_info of " + c.name + " shows session " + std::to_string(h.session) +
+                          " holding it with token " + std::to_string(h.token) +
+                          ", which was never granted to it");
     }
-  // Neither holder nor waiter: the session must be gone; the next keep-alive tells.
-  trace(c, "no longer waits for " + c.name);
-  c.vanished_at = host_.now_ms();
-  c.vanished_name = c.name;
-  c.st = client::phase::none;
+    w.looked(lock::standing_in(r, c.grant_session), now);
+  }
+  c.asked = lock::waiter_request::none;
+  switch (w.outcome()) {
+    case lock::wait_outcome::pending:
+      return;  // the next look or the withdraw comes with the next step
+    case lock::wait_outcome::granted:
+      ++stats_.waits_granted;
+      stats_.late_grants += w.withdraw_sent() ? 1 : 0;
+      return got_lock(c, w.token());
+    case lock::wait_outcome::timed_out:
+      ++stats_.waits_withdrawn;
+      c.st = client::phase::none;
+      return;
+    case lock::wait_outcome::session_lost:
+      return session_lost(c);
+    case lock::wait_outcome::dropped:
+      // Neither holder nor waiter: the session must be gone; the next keep-alive tells.
+      trace(c, "no longer waits for " + c.name);
+      c.vanished_at = host_.now_ms();
+      c.vanished_name = c.name;
+      c.st = client::phase::none;
+      return;
+    default:
+      return host_.fail("the wait of session " + std::to_string(c.grant_session) + " for " +
+                        c.name + " ended " + lock::to_string(w.outcome()) + " (" +
+                        lock::to_string(w.refusal()) + "): cancel_wait answered not_waiting, " +
+                        "yet the session still waits, or an answer came out of place");
+  }
 }
 
 void lock_workload::store_access(client& c, bool write) {

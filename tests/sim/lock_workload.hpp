@@ -53,6 +53,9 @@ class lock_host {
 
 class lock_workload;
 
+/// The lock command inside a payload's envelope ("client:seq|<lock command>").
+std::string lock_payload(const std::string& payload);
+
 /// A replica's state machine in the lock workload: the product's
 /// service_machine, unchanged, inside an envelope. Payloads travel as
 /// "client:seq|<lock command>" so that the oracle can tell commands apart
@@ -103,6 +106,9 @@ struct lock_stats {
   std::size_t clock_steps = 0, clock_jumps = 0;  ///< wall-clock steps, monotonic jumps
   std::size_t lease_checks = 0;                  ///< (command, session) pairs of the lease check
   std::size_t lock_delays = 0;                   ///< lock-delays started by an expiry
+  /// Waiting acquires (acquire_waiter): granted to a look, withdrawn at the
+  /// deadline, and granted although the withdraw went out (a grant raced it).
+  std::size_t waits_granted = 0, waits_withdrawn = 0, late_grants = 0;
 };
 
 class lock_workload {
@@ -178,7 +184,8 @@ class lock_workload {
   void on_keep_alive(client& c, const std::string& bytes);
   void on_op(client& c, const std::string& bytes);
   void on_watch(client& c, const std::string& bytes);
-  void on_lock_info(client& c, const std::string& bytes, bool after_cancel);
+  /// An answer to a waiting acquire's look or withdraw, fed to its waiter.
+  void on_wait_reply(client& c, const std::string& bytes);
   void session_lost(client& c);
   void got_lock(client& c, std::uint64_t token);
   void store_access(client& c, bool write);
