@@ -7,8 +7,15 @@ namespace ballot::actors {
 void commit_pipeline::commit(paxos::ready rd, std::vector<read_answer> reads) {
   if (rd.empty() && reads.empty())
     return;
-  // Phase 2a goes now, while our own write is in flight (see paxos::ready).
-  for (auto& env : rd.take_early_messages())
+    // Phase 2a goes now, while our own write is in flight (see paxos::ready).
+#ifndef BALLOT_MUTANT_VOTES_BEFORE_SYNC
+  auto early = rd.take_early_messages();
+#else
+  // The mutant: votes and promises leave before they are durable too.
+  auto early = std::move(rd.messages);
+  rd.messages.clear();
+#endif
+  for (auto& env : early)
     sink_.send(env);
   if (rd.compacted) {
     // Owned: the storage may keep the state to write it in the background.

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
+#include <optional>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -47,9 +50,38 @@ class sim_disk final : public actors::storage {
     cache_.clear();
   }
 
-  /// What survives a crash (a disk fault damages it in place).
-  paxos::durable_state& state() { return durable_; }
+  /// What survives a crash.
   const paxos::durable_state& state() const { return durable_; }
+
+  /// Durable state that a restart need not repair: neither damaged nor empty.
+  bool whole() const { return !durable_.damaged && !durable_.holds_nothing(); }
+
+  /// A disk fault with a crash: the data directory is gone (nullopt), or
+  /// recovery found damage at a random slot (returned) and set aside that
+  /// record and everything after it, and the promise when it was written
+  /// after the cut. Draws from `rng`.
+  std::optional<paxos::slot_index> fault(std::mt19937_64& rng) {
+    auto& disk = durable_;
+    if (rng() % 2 == 0) {
+      disk = paxos::durable_state{};
+      return std::nullopt;
+    }
+    paxos::slot_index last = disk.snap ? disk.snap->last : 0;
+    if (!disk.accepted.empty())
+      last = std::max(last, disk.accepted.rbegin()->first);
+    if (!disk.chosen.empty())
+      last = std::max(last, disk.chosen.rbegin()->first);
+    paxos::slot_index cut = last + 1 - rng() % (last + 1);
+    disk.accepted.erase(disk.accepted.lower_bound(cut), disk.accepted.end());
+    disk.chosen.erase(disk.chosen.lower_bound(cut), disk.chosen.end());
+    if (disk.snap && disk.snap->last >= cut) {
+      disk = paxos::durable_state{};
+    } else if (rng() % 2 == 0) {
+      disk.promised = {};
+    }
+    disk.damaged = true;
+    return cut;
+  }
 
  private:
   /// The records of `rd` without its outputs (those are the pipeline's).

@@ -408,34 +408,14 @@ class world final : public lock_host {
     for (auto& [other, o] : nodes_) {
       if (other == id)
         continue;
-      if (o.disk.state().damaged || o.disk.state().holds_nothing() ||
-          (o.core && !o.core->repair().normal()))
+      if (!o.disk.whole() || (o.core && !o.core->repair().normal()))
         return;
     }
-    auto& disk = nodes_[id].disk.state();
     ++disk_faults_;
-    if (disk_rng_() % 2 == 0) {
-      disk = paxos::durable_state{};
+    if (auto cut = nodes_[id].disk.fault(disk_rng_))
+      trace("disk damaged " + std::to_string(id) + " from slot " + std::to_string(*cut));
+    else
       trace("disk lost " + std::to_string(id));
-      return;
-    }
-    // Damage at a random slot: that record and everything after it is set
-    // aside, and so is the promise when it was written after the cut.
-    slot_index last = disk.snap ? disk.snap->last : 0;
-    if (!disk.accepted.empty())
-      last = std::max(last, disk.accepted.rbegin()->first);
-    if (!disk.chosen.empty())
-      last = std::max(last, disk.chosen.rbegin()->first);
-    slot_index cut = last + 1 - disk_rng_() % (last + 1);
-    disk.accepted.erase(disk.accepted.lower_bound(cut), disk.accepted.end());
-    disk.chosen.erase(disk.chosen.lower_bound(cut), disk.chosen.end());
-    if (disk.snap && disk.snap->last >= cut) {
-      disk = paxos::durable_state{};
-    } else if (disk_rng_() % 2 == 0) {
-      disk.promised = {};
-    }
-    disk.damaged = true;
-    trace("disk damaged " + std::to_string(id) + " from slot " + std::to_string(cut));
   }
 
   std::size_t down() const {
@@ -452,7 +432,7 @@ class world final : public lock_host {
     bool may_kill =
       !oracle_.change_pending() && std::all_of(members_.begin(), members_.end(), [&](node_id id) {
         auto& n = nodes_[id];
-        if (n.disk.state().holds_nothing() || n.disk.state().damaged)
+        if (!n.disk.whole())
           return false;
         if (!n.core)
           return true;
@@ -601,8 +581,7 @@ class world final : public lock_host {
     // to answer it, by design; liveness then needs them all.
     if (check_amnesia_)
       for (auto& [id, n] : nodes_)
-        if (n.disk.state().damaged || n.disk.state().holds_nothing() ||
-            (n.core && !n.core->repair().normal()))
+        if (!n.disk.whole() || (n.core && !n.core->repair().normal()))
           keep_down = 0;
     for (node_id id : members_) {
       auto& n = nodes_[id];
