@@ -4,8 +4,8 @@
 
 namespace ballot::actors {
 
-void commit_pipeline::commit(paxos::ready rd, std::vector<read_answer> reads) {
-  if (rd.empty() && reads.empty())
+void commit_pipeline::commit(paxos::ready rd) {
+  if (rd.empty())
     return;
     // Phase 2a goes now, while our own write is in flight (see paxos::ready).
 #ifndef BALLOT_MUTANT_VOTES_BEFORE_SYNC
@@ -17,6 +17,7 @@ void commit_pipeline::commit(paxos::ready rd, std::vector<read_answer> reads) {
 #endif
   for (auto& env : early)
     sink_.send(env);
+  auto reads = sink_.serve(rd.reads);
   if (rd.compacted) {
     // Owned: the storage may keep the state to write it in the background.
     disk_.append_owned(rd);

@@ -48,7 +48,12 @@ class commit_sink {
   virtual void send(paxos::envelope& env) = 0;
   /// A client command's answer, to deliver now.
   virtual void reply(paxos::client_reply& reply) = 0;
-  /// A read's answer, to deliver now.
+  /// Answers the reads the core allows now, from the state machine as it is
+  /// at this moment (they leave later, with the input's other outputs);
+  /// reads nobody waits for any more are left out. Called after phase 2a
+  /// left, so that a large answer (a backup's state) does not delay it.
+  virtual std::vector<read_answer> serve(const std::vector<paxos::read_result>& reads) = 0;
+  /// A read's answer (from `serve`), to deliver now.
   virtual void answer(read_answer& read) = 0;
   /// Arrange one call to `commit_pipeline::sync` later (see sync_when).
   virtual void schedule_sync(sync_when when) = 0;
@@ -73,9 +78,9 @@ class commit_pipeline {
   commit_pipeline(const commit_pipeline&) = delete;
   commit_pipeline& operator=(const commit_pipeline&) = delete;
 
-  /// Carries out one input's ready, taken from the core, with the answers of
-  /// its `reads` (those the driver serves). Storage errors propagate.
-  void commit(paxos::ready rd, std::vector<read_answer> reads);
+  /// Carries out one input's ready, taken from the core. Storage errors
+  /// propagate.
+  void commit(paxos::ready rd);
 
   /// Makes everything appended durable, then releases what was held. The
   /// driver calls it once per `schedule_sync`. A full disk holds everything

@@ -66,13 +66,12 @@ struct replica_state : commit_sink {
     if (rd.empty())
       return;
     emit(events->on_ready(rd, *core));
-    auto reads = answer_reads(rd.reads);
-    pipe->commit(std::move(rd), std::move(reads));
+    pipe->commit(std::move(rd));
   }
 
-  /// Answers the reads the core allows now, from the state at this moment
-  /// (they leave with the other outputs, after the sync if one is due).
-  std::vector<read_answer> answer_reads(const std::vector<paxos::read_result>& allowed) {
+  /// For the pipeline (see commit_sink::serve): a read is answered from the
+  /// state at the moment the core allows it.
+  std::vector<read_answer> serve(const std::vector<paxos::read_result>& allowed) override {
     std::vector<read_answer> out;
     for (auto& r : allowed) {
       auto it = queries.find(r.id);

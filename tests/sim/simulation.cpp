@@ -643,11 +643,16 @@ class world final : public lock_host {
     auto r = n.core->take_ready();
     for (const auto& c : r.chosen)
       oracle_.on_learned(id, c.slot, c.val);
-    // A read is served the moment the core allows it: the answer is how many
-    // commands this replica's state machine has applied now. It leaves with
-    // the other outputs.
+    n.pipe->commit(std::move(r));
+  }
+
+  /// A read is served the moment the core allows it, from node `id`'s state
+  /// machine as it is now (the log workload: how many commands it applied);
+  /// it leaves with the other outputs.
+  std::vector<actors::read_answer> serve(node_id id, const std::vector<paxos::read_result>& rs) {
+    auto& n = nodes_[id];
     std::vector<actors::read_answer> reads;
-    for (auto& rd : r.reads) {
+    for (auto& rd : rs) {
       if (read_owner_.count(rd.id) == 0)
         continue;
       std::string answer;
@@ -656,7 +661,7 @@ class world final : public lock_host {
           lock_ ? n.locks->query(read_query_[rd.id]) : std::to_string(n.machine->log().size());
       reads.push_back(actors::read_answer{rd.id, rd.status, answer, rd.leader_hint});
     }
-    n.pipe->commit(std::move(r), std::move(reads));
+    return reads;
   }
 
   /// The commit pipeline's outputs of node `id` (see outlet).
@@ -704,6 +709,9 @@ class world final : public lock_host {
     outlet(world& w, node_id id) : w_(w), id_(id) {}
     void send(envelope& env) override { w_.send(std::move(env)); }
     void reply(client_reply& reply) override { w_.reply_from(id_, reply); }
+    std::vector<actors::read_answer> serve(const std::vector<paxos::read_result>& rs) override {
+      return w_.serve(id_, rs);
+    }
     void answer(actors::read_answer& read) override { w_.answer_read(read); }
     void schedule_sync(actors::sync_when when) override { w_.schedule_sync(id_, when); }
     void disk_full(const std::string& why) override {

@@ -78,6 +78,15 @@ class journal_sink final : public commit_sink {
     j_.push_back("reply " + std::to_string(r.client) + "." + std::to_string(r.seq) + " " +
                  r.result);
   }
+  std::vector<read_answer> serve(const std::vector<paxos::read_result>& reads) override {
+    std::vector<read_answer> out;
+    for (auto& r : reads) {
+      j_.push_back("serve read " + std::to_string(r.id));
+      if (r.id != forgotten_read)
+        out.push_back(read_answer{r.id, r.status, "x=" + std::to_string(r.id), r.leader_hint});
+    }
+    return out;
+  }
   void answer(read_answer& read) override {
     j_.push_back("read " + std::to_string(read.id) + " " + read.result);
   }
@@ -86,6 +95,9 @@ class journal_sink final : public commit_sink {
   }
   void disk_full(const std::string& why) override { j_.push_back("disk full: " + why); }
   void disk_space_again() override { j_.push_back("disk space again"); }
+
+  /// A read whose requester is gone: `serve` leaves it out.
+  std::uint64_t forgotten_read = 0;
 
  private:
   journal& j_;
@@ -130,7 +142,7 @@ struct CommitPipeline : ::testing::Test {
 };
 
 TEST_F(CommitPipeline, SendsPhase2aBeforeTheSyncAndTheOwnVoteAfterIt) {
-  pipe.commit(proposal(7), {});
+  pipe.commit(proposal(7));
   EXPECT_EQ(take(),
             (journal{"send accept to 2", "send accept to 3", "append vote7", "schedule sync"}));
   EXPECT_TRUE(pipe.sync_scheduled());
@@ -141,16 +153,29 @@ TEST_F(CommitPipeline, SendsPhase2aBeforeTheSyncAndTheOwnVoteAfterIt) {
   EXPECT_EQ(pipe.held(), 0u);
 }
 
+TEST_F(CommitPipeline, ServesReadsOnlyOncePhase2aLeft) {
+  auto rd = proposal(2);
+  rd.reads.push_back(paxos::read_result{8, paxos::reply_status::ok, 1});
+  pipe.commit(std::move(rd));
+  EXPECT_EQ(take(), (journal{"send accept to 2", "send accept to 3", "serve read 8", "append vote2",
+                             "schedule sync"}));
+  pipe.sync();
+  EXPECT_EQ(take(), (journal{"sync", "send accepted to 1", "read 8 x=8"}));
+}
+
 TEST_F(CommitPipeline, HoldsRepliesReadsAndPromisesUntilTheSync) {
   paxos::ready rd;
   rd.promised = paxos::ballot_number{3, 2};
   rd.messages.push_back(message(2, paxos::promise{}));
   rd.replies.push_back(answer_to(9, 1, "done"));
   rd.reads.push_back(paxos::read_result{4, paxos::reply_status::ok, 1});
-  pipe.commit(std::move(rd), {read_answer{4, paxos::reply_status::ok, "x=1", 1}});
-  EXPECT_EQ(take(), (journal{"append promise", "schedule sync"}));
+  rd.reads.push_back(paxos::read_result{5, paxos::reply_status::ok, 1});
+  sink.forgotten_read = 5;
+  pipe.commit(std::move(rd));
+  // Served now (from the state of this moment), delivered after the sync.
+  EXPECT_EQ(take(), (journal{"serve read 4", "serve read 5", "append promise", "schedule sync"}));
   pipe.sync();
-  EXPECT_EQ(take(), (journal{"sync", "send promise to 2", "reply 9.1 done", "read 4 x=1"}));
+  EXPECT_EQ(take(), (journal{"sync", "send promise to 2", "reply 9.1 done", "read 4 x=4"}));
   EXPECT_EQ(disk.state.promised, (paxos::ballot_number{3, 2}));
 }
 
@@ -158,7 +183,7 @@ TEST_F(CommitPipeline, InputsQueuedBeforeTheSyncShareItAndLeaveInOrder) {
   for (paxos::slot_index slot = 1; slot <= 3; ++slot) {
     auto rd = proposal(slot);
     rd.replies.push_back(answer_to(5, slot, "r" + std::to_string(slot)));
-    pipe.commit(std::move(rd), {});
+    pipe.commit(std::move(rd));
   }
   auto before = take();
   EXPECT_EQ(std::count(before.begin(), before.end(), "schedule sync"), 1);
@@ -168,7 +193,7 @@ TEST_F(CommitPipeline, InputsQueuedBeforeTheSyncShareItAndLeaveInOrder) {
   EXPECT_EQ(take(), (journal{"sync", "send accepted to 1", "reply 5.1 r1", "send accepted to 1",
                              "reply 5.2 r2", "send accepted to 1", "reply 5.3 r3"}));
   // The next input after the sync asks for a sync of its own.
-  pipe.commit(proposal(4), {});
+  pipe.commit(proposal(4));
   EXPECT_EQ(take().back(), "schedule sync");
 }
 
@@ -178,24 +203,24 @@ TEST_F(CommitPipeline, NeedsNoSyncWhenNothingWaitsForTheDisk) {
   rd.chosen.push_back(paxos::chosen_entry{3, {}});
   rd.messages.push_back(message(2, paxos::accepted{}));
   rd.replies.push_back(answer_to(9, 2, "ok"));
-  pipe.commit(std::move(rd), {});
+  pipe.commit(std::move(rd));
   EXPECT_EQ(take(), (journal{"append chosen3", "send accepted to 2", "reply 9.2 ok"}));
   EXPECT_FALSE(pipe.sync_scheduled());
   // Not even a write: straight out.
   paxos::ready reply_only;
   reply_only.replies.push_back(answer_to(9, 3, "ok"));
-  pipe.commit(std::move(reply_only), {});
+  pipe.commit(std::move(reply_only));
   EXPECT_EQ(take(), (journal{"reply 9.3 ok"}));
 }
 
 TEST_F(CommitPipeline, AnOutputWithoutWritesWaitsBehindEarlierHeldOnes) {
   auto first = proposal(1);
   first.replies.push_back(answer_to(5, 1, "first"));
-  pipe.commit(std::move(first), {});
+  pipe.commit(std::move(first));
   take();
   paxos::ready second;
   second.replies.push_back(answer_to(5, 2, "second"));
-  pipe.commit(std::move(second), {});
+  pipe.commit(std::move(second));
   EXPECT_TRUE(take().empty()) << "overtook the held answer it follows";
   EXPECT_EQ(pipe.held(), 2u);
   pipe.sync();
@@ -206,7 +231,7 @@ TEST_F(CommitPipeline, AFullDiskHoldsEverythingAndRetriesUntilThereIsSpace) {
   disk.full_syncs = 2;
   auto rd = proposal(1);
   rd.replies.push_back(answer_to(5, 1, "late"));
-  pipe.commit(std::move(rd), {});
+  pipe.commit(std::move(rd));
   take();
   pipe.sync();
   EXPECT_EQ(take(),
@@ -215,7 +240,7 @@ TEST_F(CommitPipeline, AFullDiskHoldsEverythingAndRetriesUntilThereIsSpace) {
   EXPECT_TRUE(pipe.sync_scheduled());
   // Inputs meanwhile wait for the retry; it is scheduled already.
   auto more = proposal(2);
-  pipe.commit(std::move(more), {});
+  pipe.commit(std::move(more));
   EXPECT_EQ(take(), (journal{"send accept to 2", "send accept to 3", "append vote2"}));
   // Still full: said once, retried again.
   pipe.sync();
@@ -229,7 +254,7 @@ TEST_F(CommitPipeline, AFullDiskHoldsEverythingAndRetriesUntilThereIsSpace) {
 
 TEST_F(CommitPipeline, OtherStorageErrorsReachTheDriverAndReleaseNothing) {
   disk.broken = true;
-  pipe.commit(proposal(1), {});
+  pipe.commit(proposal(1));
   take();
   EXPECT_THROW(pipe.sync(), storage_error);
   EXPECT_EQ(take(), (journal{"sync: error"}));
@@ -239,9 +264,9 @@ TEST_F(CommitPipeline, OtherStorageErrorsReachTheDriverAndReleaseNothing) {
 TEST_F(CommitPipeline, GivesACompactionAwayAndIgnoresEmptyInputs) {
   paxos::ready rd;
   rd.compacted = paxos::durable_state{};
-  pipe.commit(std::move(rd), {});
+  pipe.commit(std::move(rd));
   EXPECT_EQ(take(), (journal{"append_owned snapshot"}));
-  pipe.commit(paxos::ready{}, {});
+  pipe.commit(paxos::ready{});
   EXPECT_TRUE(take().empty());
   EXPECT_FALSE(pipe.sync_scheduled());
 }
