@@ -33,12 +33,12 @@ class sim_disk final : public actors::storage {
 
   void append(const paxos::ready& rd) override {
     // Records nobody waits for (chosen slots), appended while no sync is
-    // pending, are durable at once: the simulator's crash model since before
+    // pending, are durable at once: the simulator's crash model from before
     // it ran the pipeline. The contract allows losing them (a restart
-    // re-learns), and so does the production log; but with that loss seed
-    // 7295 (5 nodes) fails liveness: a learner restarted without them acts
-    // as a voter, never acks heartbeats and is never promoted. Left for the
-    // core to settle first.
+    // re-learns), and the production log may; but with that loss modelled,
+    // seed 7295 (5 nodes) fails liveness: a learner restarted after a crash
+    // campaigns and never acks heartbeats as a learner, so it is never
+    // promoted. Not analysed further yet.
     if (!rd.must_sync() && cache_.empty()) {
       make_durable(records_of(rd));
       return;
