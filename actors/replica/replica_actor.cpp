@@ -25,8 +25,10 @@
 #include "actors/paxos/lease_clock.hpp"
 #include "actors/paxos/member_report.hpp"
 #include "actors/paxos/replica.hpp"
+#include "actors/replica/commit_pipeline.hpp"
 #include "actors/replica/event_log.hpp"
 #include "actors/replica/memory_storage.hpp"
+#include "actors/replica/timed_storage.hpp"
 #include "actors/replica/type_ids.hpp"
 #include "runtime/log/log.hpp"
 
@@ -37,23 +39,14 @@ namespace {
 using client_key = std::pair<std::uint64_t, std::uint64_t>;
 using reply_promise = caf::typed_response_promise<paxos::client_reply>;
 
-struct replica_state {
+struct replica_state : commit_sink {
   static inline const char* name = "ballot.replica";
 
   explicit replica_state(caf::event_based_actor* self) : self(self) {}
 
-  /// What one input produced, waiting for the sync that makes it sendable.
-  struct outputs {
-    std::vector<paxos::envelope> messages;
-    std::vector<paxos::client_reply> replies;
-    std::vector<std::pair<std::uint64_t, read_reply>> reads;
-  };
-
-  /// Carries out the core's outputs for the last input. Group commit: the
-  /// records are appended now, but the outputs wait for one `sync` that a
-  /// message to ourselves triggers after every input already queued in the
-  /// mailbox had its turn. Outputs that need no write wait too when earlier
-  /// ones do, so nothing overtakes the answers it follows.
+  /// Carries out the core's outputs for the last input through the commit
+  /// pipeline (group commit: see commit_pipeline.hpp), after telling the
+  /// operator and the probe what changed.
   void flush() {
     note_repair();
     note_rejected();
@@ -73,54 +66,32 @@ struct replica_state {
     if (rd.empty())
       return;
     emit(events->on_ready(rd, *core));
-    // Phase 2a goes now, while our own write is in flight (see ready).
-    for (auto& env : rd.take_early_messages())
-      send_message(env);
-    outputs out{std::move(rd.messages), std::move(rd.replies), {}};
-    // A read is answered from the state at the moment the core allows it.
-    for (auto& r : rd.reads) {
+    pipe->commit(std::move(rd));
+  }
+
+  /// For the pipeline (see commit_sink::serve): a read is answered from the
+  /// state at the moment the core allows it.
+  std::vector<read_answer> serve(const std::vector<paxos::read_result>& allowed) override {
+    std::vector<read_answer> out;
+    for (auto& r : allowed) {
       auto it = queries.find(r.id);
       if (it == queries.end())
         continue;
-      read_reply reply{r.status, {}, r.leader_hint};
+      read_answer a{r.id, r.status, {}, r.leader_hint};
       if (r.status == paxos::reply_status::ok)
-        reply.result = answer(it->second.query);
+        a.result = answer_query(it->second.query);
       if (probe && r.status == paxos::reply_status::ok)
         probe->on_read(std::chrono::steady_clock::now() - it->second.received);
       queries.erase(it);
-      out.reads.emplace_back(r.id, std::move(reply));
+      out.push_back(std::move(a));
     }
-    if (rd.compacted) {
-      // A snapshot is rare and large: worth a line with its cost, and with
-      // the whole pause of this replica's thread (taking the state included),
-      // which is what an election timeout has to outlast.
-      auto slot = rd.compacted->snap ? rd.compacted->snap->last : 0;
-      auto bytes = rd.compacted->snap ? rd.compacted->snap->machine.size() : 0;
-      auto started = std::chrono::steady_clock::now();
-      // Owned: the storage may keep the state to write it in the background.
-      disk->append_owned(rd);
-      auto now = std::chrono::steady_clock::now();
-      auto pause = input_started ? now - *input_started : std::chrono::nanoseconds{0};
-      emit(events->snapshot(installing, slot, bytes, now - started, pause));
-    } else if (rd.must_persist()) {
-      disk->append(rd);
-    }
-    if (!rd.must_sync() && held.empty()) {
-      release(out);
-      return;
-    }
-    held.push_back(std::move(out));
-    if (!sync_scheduled) {
-      // To the back of the mailbox: every input already waiting shares the sync.
-      sync_scheduled = true;
-      self->send(self, sync_atom_v);
-    }
+    return out;
   }
 
   /// A read's answer at this point of the log: the state machine's, or for
   /// an online backup the whole applied state with its counts (taken here,
   /// at one applied index; the gateway streams it while writes go on).
-  std::string answer(const std::string& query) {
+  std::string answer_query(const std::string& query) {
     if (paxos::is_members_query(query))
       return paxos::encode(core->report_members(known_peers));
     if (!backup::is_backup_query(query))
@@ -187,39 +158,51 @@ struct replica_state {
     return promise;
   }
 
-  /// Makes every appended record durable, then lets the held outputs go.
-  void sync() {
-    sync_scheduled = false;
-    try {
-      auto started = std::chrono::steady_clock::now();
-      disk->sync();
-      auto took = std::chrono::steady_clock::now() - started;
+  // --- commit_sink: what the commit pipeline asks of the actor --------------
+
+  void send(paxos::envelope& env) override { send_message(env); }
+
+  void schedule_sync(sync_when when) override {
+    // To the back of the mailbox: every input already waiting shares the
+    // sync. After a full disk, a second later.
+    if (when == sync_when::after_queued_inputs)
+      self->send(self, sync_atom_v);
+    else
+      self->delayed_send(self, std::chrono::seconds(1), sync_atom_v);
+  }
+
+  void disk_full(const std::string& why) override {
+    emit(logging::level::error,
+         "replica " + std::to_string(core->id()) + ": disk full, writes paused (" + why +
+           "); retrying every second",
+         "disk_full");
+  }
+
+  void disk_space_again() override {
+    emit(logging::level::warn,
+         "replica " + std::to_string(core->id()) + ": disk has space again, writes resume",
+         "disk_space_again");
+  }
+
+  /// What the storage's slow calls took, for the probe and the log.
+  timed_storage::hooks timing() {
+    timed_storage::hooks h;
+    h.on_synced = [this](timed_storage::duration took) {
       if (probe)
         probe->on_sync(took);
       if (auto slow = events->sync_took(took, slow_sync))
         emit(std::move(*slow));
-    } catch (const storage_full& e) {
-      // Nothing is lost and nothing is answered: the held outputs wait, new
-      // client writes are refused, and the sync is tried again shortly.
-      if (!disk_full)
-        emit(logging::level::error,
-             "replica " + std::to_string(core->id()) + ": disk full, writes paused (" + e.what() +
-               "); retrying every second",
-             "disk_full");
-      disk_full = true;
-      sync_scheduled = true;
-      self->delayed_send(self, std::chrono::seconds(1), sync_atom_v);
-      return;
-    }
-    if (disk_full)
-      emit(logging::level::warn,
-           "replica " + std::to_string(core->id()) + ": disk has space again, writes resume",
-           "disk_space_again");
-    disk_full = false;
-    auto ready_to_go = std::move(held);
-    held.clear();
-    for (auto& out : ready_to_go)
-      release(out);
+    };
+    // A snapshot is rare and large: worth a line with its cost, and with the
+    // whole pause of this replica's thread (taking the state included),
+    // which is what an election timeout has to outlast.
+    h.on_compacted = [this](paxos::slot_index slot, std::size_t bytes,
+                            timed_storage::duration took) {
+      auto now = std::chrono::steady_clock::now();
+      auto pause = input_started ? now - *input_started : std::chrono::nanoseconds{0};
+      emit(events->snapshot(installing, slot, bytes, took, pause));
+    };
+    return h;
   }
 
   /// Queues the state machine's own commands (see replica_options): with
@@ -371,36 +354,37 @@ struct replica_state {
       env.msg);
   }
 
-  void release(outputs& out) {
-    for (auto& env : out.messages)
-      send_message(env);
-    for (auto& reply : out.replies) {
-      if (reply.client == own_client && own_in_flight > 0)
-        --own_in_flight;
-      auto it = waiting.find({reply.client, reply.seq});
-      // No promise: the command came from elsewhere (a fire-and-forget send).
-      if (it == waiting.end())
-        continue;
-      auto promises = std::move(it->second.promises);
-      if (probe && reply.status == paxos::reply_status::ok)
-        probe->on_commit(std::chrono::steady_clock::now() - it->second.received);
-      waiting.erase(it);
-      for (auto& promise : promises)
-        promise.deliver(reply);
-    }
-    for (auto& [id, reply] : out.reads) {
-      auto it = read_promises.find(id);
-      if (it == read_promises.end())
-        continue;
-      it->second.deliver(std::move(reply));
-      read_promises.erase(it);
-    }
+  void reply(paxos::client_reply& reply) override {
+    if (reply.client == own_client && own_in_flight > 0)
+      --own_in_flight;
+    auto it = waiting.find({reply.client, reply.seq});
+    // No promise: the command came from elsewhere (a fire-and-forget send).
+    if (it == waiting.end())
+      return;
+    auto promises = std::move(it->second.promises);
+    if (probe && reply.status == paxos::reply_status::ok)
+      probe->on_commit(std::chrono::steady_clock::now() - it->second.received);
+    waiting.erase(it);
+    for (auto& promise : promises)
+      promise.deliver(reply);
+  }
+
+  void answer(read_answer& read) override {
+    auto it = read_promises.find(read.id);
+    if (it == read_promises.end())
+      return;
+    it->second.deliver(read_reply{read.status, std::move(read.result), read.leader_hint});
+    read_promises.erase(it);
   }
 
   caf::event_based_actor* self;
   caf::timespan tick_interval{0};
   // Declared before `core`, which refers to the state machine: destroyed after it.
   std::unique_ptr<storage> disk;
+  /// `disk` as the pipeline writes to it: timed (see timing()).
+  std::optional<timed_storage> timed_disk;
+  /// Group commit of the core's outputs (see flush()).
+  std::optional<commit_pipeline> pipe;
   std::unique_ptr<paxos::state_machine> sm;
   std::optional<paxos::replica> core;
   /// Log time as this replica measures it (the leader stamps it).
@@ -423,9 +407,6 @@ struct replica_state {
   };
   std::map<std::uint64_t, pending_query> queries;
   std::map<std::uint64_t, caf::typed_response_promise<read_reply>> read_promises;
-  /// Outputs waiting for the next sync, in the order they were produced.
-  std::vector<outputs> held;
-  bool sync_scheduled = false;
   bool fill_scheduled = false;
   /// Leadership as of the last flush: a change to leading triggers the
   /// state machine's election commands.
@@ -448,8 +429,6 @@ struct replica_state {
   std::optional<std::chrono::steady_clock::time_point> input_started;
   /// A sync slower than this is logged as a warning (0: never).
   caf::timespan slow_sync{0};
-  /// The last sync found the disk full (see sync()).
-  bool disk_full = false;
   std::optional<std::tuple<paxos::rejoin::mode, bool, std::optional<paxos::node_id>>> last_repair;
   /// Drops by the core already reported (see note_rejected).
   std::uint64_t rejected_seen = 0;
@@ -493,6 +472,8 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
   if (!st.disk || !st.sm)
     throw std::invalid_argument("replica_actor: a factory returned nullptr");
   st.core.emplace(opts.paxos, st.disk->load(), *st.sm);
+  st.timed_disk.emplace(*st.disk, st.timing());
+  st.pipe.emplace(*st.timed_disk, st);
   st.events.emplace(opts.paxos.id);
   st.slow_sync = opts.slow_sync;
   st.lease = paxos::lease_clock{static_cast<std::uint64_t>(
@@ -586,7 +567,7 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
       auto promise = self->make_response_promise<paxos::client_reply>();
       if (cmd.client == paxos::membership_client)
         return st.change_members(cmd, promise);
-      if (st.disk_full) {
+      if (st.pipe->disk_is_full()) {
         promise.deliver(paxos::client_reply{
           cmd.client,
           cmd.seq,
@@ -653,7 +634,7 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
       st.flush();
       return promise;
     },
-    [self](sync_atom) { self->state.sync(); },
+    [self](sync_atom) { self->state.pipe->sync(); },
     [self](status_atom) {
       auto& core = *self->state.core;
       return replica_status{core.id(), core.is_leader(), core.leader_hint(), core.commit_index()};

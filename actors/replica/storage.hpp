@@ -10,14 +10,15 @@
 namespace ballot::actors {
 
 /// Where a replica actor keeps its `paxos::durable_state`. The actor calls
-/// `load` once when it starts, `append` for every `ready` that has records,
-/// and `sync` before it sends any message or reply that followed an append:
-/// the core's safety rests on an acceptor's answer never outrunning its vote.
+/// `load` once when it starts; its commit pipeline (commit_pipeline.hpp)
+/// calls `append` for every `ready` that has records, and `sync` before it
+/// sends any message or reply that followed an append: the core's safety
+/// rests on an acceptor's answer never outrunning its vote.
 ///
-/// Splitting append from sync is what makes group commit possible: the actor
-/// appends the records of every input waiting in its mailbox, then pays for
-/// one sync (one fdatasync for a write-ahead log) and releases all their
-/// answers at once.
+/// Splitting append from sync is what makes group commit possible: the
+/// pipeline appends the records of every input waiting in the actor's
+/// mailbox, then pays for one sync (one fdatasync for a write-ahead log) and
+/// releases all their answers at once.
 ///
 /// Errors are thrown as `storage_error`; a replica cannot go on without its
 /// disk, so the process reports the error and stops.

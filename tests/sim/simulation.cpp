@@ -1,5 +1,7 @@
 #include "tests/sim/simulation.hpp"
 
+#include "actors/replica/commit_pipeline.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -11,6 +13,7 @@
 #include "tests/sim/reconfig.hpp"
 #include "tests/sim/recording_machine.hpp"
 #include "tests/sim/sim_client.hpp"
+#include "tests/sim/sim_disk.hpp"
 
 namespace ballot::sim {
 
@@ -25,7 +28,8 @@ using paxos::envelope;
 constexpr std::uint64_t units_per_tick = 10;
 
 struct node {
-  paxos::durable_state disk;  ///< survives crashes: only what the core asked to persist
+  /// Survives crashes: what the pipeline appended and synced (see sim_disk).
+  sim_disk disk;
   std::unique_ptr<recording_machine> machine;
   std::unique_ptr<lock_machine> locks;  ///< instead of `machine` in the lock workload
   std::unique_ptr<paxos::replica> core;
@@ -38,10 +42,10 @@ struct node {
   std::uint64_t own_client = 0;  ///< per incarnation: its own commands' client id
   std::uint64_t own_seq = 0;
   std::size_t own_in_flight = 0;  ///< own commands not answered yet, this term
-  /// Group commit, as the replica actor does it: readies whose records are
-  /// written but not yet synced, with their outputs held (reads answered).
-  std::vector<std::pair<paxos::ready, std::vector<client_reply>>> unsynced;
-  bool sync_scheduled = false;
+  /// The replica actor's commit pipeline, over `disk`, with its outputs
+  /// going to the simulated network (per incarnation, like the core).
+  std::unique_ptr<actors::commit_sink> outlet;
+  std::unique_ptr<actors::commit_pipeline> pipe;
 };
 
 /// Whether the run checks for amnesia and loses disks (drawn in world's
@@ -341,7 +345,7 @@ class world final : public lock_host {
       // As `ballotd --join` learns them from the cluster.
       cfg.peers = members_;
       // A member that never persisted anything never promised nor voted.
-      cfg.joining = id > bootstrap_.size() && n.disk.holds_nothing();
+      cfg.joining = id > bootstrap_.size() && n.disk.state().holds_nothing();
     }
     cfg.window = window_;
     cfg.max_batch = max_batch_;
@@ -353,28 +357,34 @@ class world final : public lock_host {
     // Past the longest a message can take here (see rejoin's settle time).
     cfg.rejoin_settle_ticks = static_cast<std::uint32_t>(max_delay_ + 1);
     cfg.incarnation = n.incarnation;
+    // The oracle sees each vote as it becomes durable.
+    n.disk.on_durable([this, id](const paxos::ready& r) {
+      for (const auto& [slot, vote] : r.accepted)
+        oracle_.on_vote(id, slot, vote.ballot, vote.val);
+    });
+    n.outlet = std::make_unique<outlet>(*this, id);
+    n.pipe = std::make_unique<actors::commit_pipeline>(n.disk, *n.outlet);
     if (lock_) {
       n.locks = lock_->make_machine(id);
       n.was_leader = false;
       n.own_client = (std::uint64_t{1} << 40) + std::uint64_t{id} * 1'000'000 + n.incarnation;
       n.own_seq = 0;
-      n.core = std::make_unique<paxos::replica>(cfg, n.disk, *n.locks);
+      n.core = std::make_unique<paxos::replica>(cfg, n.disk.state(), *n.locks);
       lock_->clocks().restart(id, now_, n.locks->log_time_ms());
       return;
     }
     n.machine = std::make_unique<recording_machine>(oracle_, id);
-    n.core = std::make_unique<paxos::replica>(cfg, n.disk, *n.machine);
+    n.core = std::make_unique<paxos::replica>(cfg, n.disk.state(), *n.machine);
   }
 
   void crash(node_id id, bool disk_faults = true) {
     auto& n = nodes_[id];
     // Written but not synced: the page cache may or may not have flushed a
-    // prefix of it; the outputs it held are lost either way.
-    auto survive = n.unsynced.empty() ? 0 : below(n.unsynced.size() + 1);
-    for (std::size_t i = 0; i < survive; ++i)
-      make_durable(id, n.unsynced[i].first);
-    n.unsynced.clear();
-    n.sync_scheduled = false;
+    // prefix of it; the outputs the pipeline held are lost either way.
+    auto unsynced = n.disk.unsynced();
+    n.disk.crash(unsynced == 0 ? 0 : below(unsynced + 1));
+    n.pipe.reset();
+    n.outlet.reset();
     if (disk_faults)
       lose_disk(id);
     n.core.reset();
@@ -398,33 +408,14 @@ class world final : public lock_host {
     for (auto& [other, o] : nodes_) {
       if (other == id)
         continue;
-      if (o.disk.damaged || o.disk.holds_nothing() || (o.core && !o.core->repair().normal()))
+      if (!o.disk.whole() || (o.core && !o.core->repair().normal()))
         return;
     }
-    auto& disk = nodes_[id].disk;
     ++disk_faults_;
-    if (disk_rng_() % 2 == 0) {
-      disk = paxos::durable_state{};
+    if (auto cut = nodes_[id].disk.fault(disk_rng_))
+      trace("disk damaged " + std::to_string(id) + " from slot " + std::to_string(*cut));
+    else
       trace("disk lost " + std::to_string(id));
-      return;
-    }
-    // Damage at a random slot: that record and everything after it is set
-    // aside, and so is the promise when it was written after the cut.
-    slot_index last = disk.snap ? disk.snap->last : 0;
-    if (!disk.accepted.empty())
-      last = std::max(last, disk.accepted.rbegin()->first);
-    if (!disk.chosen.empty())
-      last = std::max(last, disk.chosen.rbegin()->first);
-    slot_index cut = last + 1 - disk_rng_() % (last + 1);
-    disk.accepted.erase(disk.accepted.lower_bound(cut), disk.accepted.end());
-    disk.chosen.erase(disk.chosen.lower_bound(cut), disk.chosen.end());
-    if (disk.snap && disk.snap->last >= cut) {
-      disk = paxos::durable_state{};
-    } else if (disk_rng_() % 2 == 0) {
-      disk.promised = {};
-    }
-    disk.damaged = true;
-    trace("disk damaged " + std::to_string(id) + " from slot " + std::to_string(cut));
   }
 
   std::size_t down() const {
@@ -441,7 +432,7 @@ class world final : public lock_host {
     bool may_kill =
       !oracle_.change_pending() && std::all_of(members_.begin(), members_.end(), [&](node_id id) {
         auto& n = nodes_[id];
-        if (n.disk.holds_nothing() || n.disk.damaged)
+        if (!n.disk.whole())
           return false;
         if (!n.core)
           return true;
@@ -590,7 +581,7 @@ class world final : public lock_host {
     // to answer it, by design; liveness then needs them all.
     if (check_amnesia_)
       for (auto& [id, n] : nodes_)
-        if (n.disk.damaged || n.disk.holds_nothing() || (n.core && !n.core->repair().normal()))
+        if (!n.disk.whole() || (n.core && !n.core->repair().normal()))
           keep_down = 0;
     for (node_id id : members_) {
       auto& n = nodes_[id];
@@ -631,8 +622,10 @@ class world final : public lock_host {
     schedule(std::move(ev), 1 + below(max_delay_));
   }
 
-  /// Carries out a replica's ready: durable records first (the oracle sees
-  /// each vote as it reaches the disk), then messages and replies.
+  /// Carries out a replica's ready through the replica actor's own commit
+  /// pipeline (group commit, early phase 2a, answers after the sync), over
+  /// the node's simulated disk; the oracle sees each vote as it becomes
+  /// durable (see sim_disk).
   void flush(node_id id) {
     auto& n = nodes_[id];
     if (n.core->is_leader() != n.was_leader) {
@@ -648,90 +641,88 @@ class world final : public lock_host {
       }
     }
     auto r = n.core->take_ready();
-    for (const auto& reply : r.replies)
-      n.own_in_flight -= reply.client == n.own_client && n.own_in_flight > 0 ? 1 : 0;
     for (const auto& c : r.chosen)
       oracle_.on_learned(id, c.slot, c.val);
-    // Phase 2a leaves before this step's records are durable, as the replica
-    // actor sends it (see paxos::ready); everything else waits for the sync.
-    for (auto& env : r.take_early_messages())
-      send(std::move(env));
-    // A read is served the moment the core allows it: the answer is how many
-    // commands this replica's state machine has applied now. It leaves with
-    // the other outputs.
-    std::vector<client_reply> reads;
-    for (auto& rd : r.reads) {
-      auto owner = read_owner_.find(rd.id);
-      if (owner == read_owner_.end())
+    n.pipe->commit(std::move(r));
+  }
+
+  /// A read is served the moment the core allows it, from node `id`'s state
+  /// machine as it is now (the log workload: how many commands it applied);
+  /// it leaves with the other outputs.
+  std::vector<actors::read_answer> serve(node_id id, const std::vector<paxos::read_result>& rs) {
+    auto& n = nodes_[id];
+    std::vector<actors::read_answer> reads;
+    for (auto& rd : rs) {
+      if (read_owner_.count(rd.id) == 0)
         continue;
       std::string answer;
       if (rd.status == paxos::reply_status::ok)
         answer =
           lock_ ? n.locks->query(read_query_[rd.id]) : std::to_string(n.machine->log().size());
-      reads.push_back(
-        client_reply{clients_[owner->second].id, rd.id, rd.status, answer, rd.leader_hint});
+      reads.push_back(actors::read_answer{rd.id, rd.status, answer, rd.leader_hint});
     }
-    if (!r.must_sync() && n.unsynced.empty()) {
-      make_durable(id, r);
-      release(r, reads);
+    return reads;
+  }
+
+  /// The commit pipeline's outputs of node `id` (see outlet).
+  void reply_from(node_id id, const client_reply& reply) {
+    auto& n = nodes_[id];
+    n.own_in_flight -= reply.client == n.own_client && n.own_in_flight > 0 ? 1 : 0;
+    if (reply.client == paxos::membership_client) {
+      if (!chance(drop_))
+        after(1 + below(max_delay_), [this, reply] { on_operator_reply(reply); });
       return;
     }
-    n.unsynced.emplace_back(std::move(r), std::move(reads));
-    if (!n.sync_scheduled) {
-      n.sync_scheduled = true;
-      auto incarnation = n.incarnation;
-      // The sync completes after a random while, letting other inputs in.
-      after(below(max_sync_delay_ + 1), [this, id, incarnation] {
-        auto& m = nodes_[id];
-        if (!m.core || m.incarnation != incarnation)
-          return;  // crashed meanwhile: crash() settled what survived
-        sync(id);
-      });
-    }
+    for (std::size_t i = 0; i < clients_.size(); ++i)
+      if (clients_[i].id == reply.client && !chance(drop_))
+        schedule(event{event::kind::reply, {}, 0, {}, 0, i, reply}, 1 + below(max_delay_));
   }
 
-  /// Applies a ready's records to the node's disk; the oracle sees each vote
-  /// as it becomes durable.
-  void make_durable(node_id id, const paxos::ready& r) {
-    for (const auto& [slot, vote] : r.accepted)
-      oracle_.on_vote(id, slot, vote.ballot, vote.val);
-    r.persist_to(nodes_[id].disk);
+  void answer_read(const actors::read_answer& read) {
+    auto owner = read_owner_.find(read.id);
+    if (owner == read_owner_.end() || chance(drop_))
+      return;
+    client_reply reply{clients_[owner->second].id, read.id, read.status, read.result,
+                       read.leader_hint};
+    // read_id marks it a read's answer: read ids and write seqs overlap.
+    schedule(event{event::kind::reply, {}, 0, {}, read.id, owner->second, reply},
+             1 + below(max_delay_));
   }
 
-  /// Every written ready becomes durable; then their outputs go, in order.
-  void sync(node_id id) {
-    auto& n = nodes_[id];
-    n.sync_scheduled = false;
-    auto batch = std::move(n.unsynced);
-    n.unsynced.clear();
-    for (auto& [r, reads] : batch)
-      make_durable(id, r);
-    for (auto& [r, reads] : batch)
-      release(r, reads);
+  /// The sync completes after a random while, letting other inputs in (a
+  /// retry after a full disk: after a few ticks).
+  void schedule_sync(node_id id, actors::sync_when when) {
+    auto incarnation = nodes_[id].incarnation;
+    auto delay = when == actors::sync_when::after_queued_inputs ? below(max_sync_delay_ + 1)
+                                                                : 3 * units_per_tick;
+    after(delay, [this, id, incarnation] {
+      auto& m = nodes_[id];
+      if (!m.core || m.incarnation != incarnation)
+        return;  // crashed meanwhile: crash() settled what survived
+      m.pipe->sync();
+    });
   }
 
-  void release(paxos::ready& r, std::vector<client_reply>& reads) {
-    for (auto& env : r.messages)
-      send(std::move(env));
-    for (auto& reply : r.replies) {
-      if (reply.client == paxos::membership_client) {
-        if (!chance(drop_))
-          after(1 + below(max_delay_), [this, reply] { on_operator_reply(reply); });
-        continue;
-      }
-      for (std::size_t i = 0; i < clients_.size(); ++i)
-        if (clients_[i].id == reply.client && !chance(drop_))
-          schedule(event{event::kind::reply, {}, 0, {}, 0, i, reply}, 1 + below(max_delay_));
+  /// A node's commit pipeline hands its outputs to the simulated network.
+  class outlet final : public actors::commit_sink {
+   public:
+    outlet(world& w, node_id id) : w_(w), id_(id) {}
+    void send(envelope& env) override { w_.send(std::move(env)); }
+    void reply(client_reply& reply) override { w_.reply_from(id_, reply); }
+    std::vector<actors::read_answer> serve(const std::vector<paxos::read_result>& rs) override {
+      return w_.serve(id_, rs);
     }
-    for (auto& reply : reads) {
-      auto owner = read_owner_.find(reply.seq);
-      if (owner == read_owner_.end() || chance(drop_))
-        continue;
-      // read_id marks it a read's answer: read ids and write seqs overlap.
-      schedule(event{event::kind::reply, {}, 0, {}, reply.seq, owner->second, reply},
-               1 + below(max_delay_));
+    void answer(actors::read_answer& read) override { w_.answer_read(read); }
+    void schedule_sync(actors::sync_when when) override { w_.schedule_sync(id_, when); }
+    void disk_full(const std::string& why) override {
+      w_.trace("node " + std::to_string(id_) + " disk full: " + why);
     }
-  }
+    void disk_space_again() override { w_.trace("node " + std::to_string(id_) + " disk space"); }
+
+   private:
+    world& w_;
+    node_id id_;
+  };
 
   void deliver_due() {
     while (!queue_.empty() && queue_.begin()->first.first <= now_ && !failed()) {
