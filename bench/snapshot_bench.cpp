@@ -8,6 +8,7 @@
 // bench/checkpoint-bench.sh. The `auth` variant adds one user and role, which
 // puts the auth section in front of the lock service's bytes.
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <cstdio>
 #include <memory>
@@ -15,6 +16,7 @@
 
 #include "actors/auth/auth_codec.hpp"
 #include "actors/kv/command_codec.hpp"
+#include "actors/kv/key_space.hpp"
 #include "actors/service/service_machine.hpp"
 
 namespace {
@@ -49,6 +51,33 @@ const service::service_machine& state(bool with_auth) {
   static auto authed = filled(true);
   return with_auth ? *authed : *plain;
 }
+
+/// Heap bytes in use (glibc's mallinfo2): unlike the resident size, not
+/// confused by memory freed by an earlier run and reused.
+double heap_bytes() {
+  return static_cast<double>(mallinfo2().uordblks);
+}
+
+/// Memory per key of 100k keys of 100-byte values: heap growth while filling
+/// a key space, divided by the keys. `history:0` keeps one event (the map
+/// alone), `history:1` the default history (50k events, 32 MiB).
+void BM_KeySpaceMemory(benchmark::State& st) {
+  double per_key = 0;
+  for (auto _ : st) {
+    auto before = heap_bytes();
+    auto ks = st.range(0) != 0 ? std::make_unique<kv::key_space>()
+                               : std::make_unique<kv::key_space>(1, 0);
+    char name[32];
+    for (int i = 0; i < 100'000; ++i) {
+      std::snprintf(name, sizeof(name), "small/%06d", i);
+      ks->put(name, std::string(100, static_cast<char>('a' + i % 26)), 0);
+    }
+    per_key = (heap_bytes() - before) / 100'000;
+    benchmark::DoNotOptimize(ks);
+  }
+  st.counters["heap_bytes_per_key"] = per_key;
+}
+BENCHMARK(BM_KeySpaceMemory)->ArgName("history")->Arg(0)->Arg(1)->Iterations(1);
 
 void BM_ServiceSnapshot(benchmark::State& st) {
   auto& m = state(st.range(0) != 0);
