@@ -37,6 +37,9 @@ class writer {
       integer(*x);
   }
 
+  /// Appends bytes another writer wrote (no length).
+  void raw(std::string_view s) { out_.append(s); }
+
   /// Makes room for `more` bytes after those written, in one allocation:
   /// a snapshot of hundreds of MiB that grows by doubling copies itself
   /// again and again on the replica's thread (issue 9).
