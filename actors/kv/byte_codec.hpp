@@ -71,6 +71,15 @@ class reader {
   }
 
   bool string(std::string& x, const char* field) {
+    std::string_view view;
+    if (!string(view, field))
+      return false;
+    x.assign(view);
+    return true;
+  }
+
+  /// A string's bytes in the input, not copied (valid while the input is).
+  bool string(std::string_view& x, const char* field) {
     auto start = pos_;
     std::uint32_t len = 0;
     if (!integer(len, field))
@@ -81,7 +90,7 @@ class reader {
       return fail(field, "length " + std::to_string(len) + " exceeds the " + std::to_string(left) +
                            " bytes left");
     }
-    x.assign(in_.substr(pos_, len));
+    x = in_.substr(pos_, len);
     pos_ += len;
     return true;
   }

@@ -11,13 +11,8 @@ namespace ballot::kv {
 key_space::key_space(std::size_t history_events, std::size_t history_bytes)
     : history_events_(std::max<std::size_t>(1, history_events)), history_bytes_(history_bytes) {}
 
-const std::string& key_space::no_value() {
-  static const std::string empty;
-  return empty;
-}
-
 std::size_t key_space::size_of(const stored_event& e) {
-  return e.key.size() + (e.value ? e.value->size() : 0);
+  return e.key.size() + e.value.size();
 }
 
 std::uint64_t key_space::put(const std::string& key, const std::string& value, owner_id session) {
@@ -35,7 +30,7 @@ std::uint64_t key_space::put(const std::string& key, const std::string& value, o
     by_session_[session].insert(key);
   // A new value, never the old one changed: copies of this key space
   // (frozen snapshots) may still hold the old one.
-  e.data = std::make_shared<const std::string>(value);
+  e.data = shared_value{value};
   e.session = session;
   e.version = ++revision_;
   record(revision_, event_type::put, key, e.data);
@@ -55,7 +50,7 @@ std::optional<std::uint64_t> key_space::del(const std::string& key) {
   data_size_ -= key.size() + it->second.value().size();
   keys_.erase(it);
   ++revision_;
-  record(revision_, event_type::del, key, nullptr);
+  record(revision_, event_type::del, key, shared_value{});
   return revision_;
 }
 
@@ -71,7 +66,7 @@ void key_space::drop_session(owner_id session) {
       keys_.erase(it);
     }
     ++revision_;
-    record(revision_, event_type::del, key, nullptr);
+    record(revision_, event_type::del, key, shared_value{});
   }
 }
 
@@ -103,7 +98,7 @@ bool key_space::events_since(const std::string& prefix, std::uint64_t revision,
     }
     any = true;
     bytes += size_of(e);
-    out.push_back(event{e.revision, e.type, e.key, e.value ? *e.value : std::string{}});
+    out.push_back(event{e.revision, e.type, e.key, std::string{e.value.view()}});
   }
   return true;
 }
@@ -150,7 +145,7 @@ void key_space::save(detail::writer& w) const {
     w.integer(e.revision);
     w.integer(static_cast<std::uint8_t>(e.type));
     w.string(e.key);
-    w.string(e.value ? std::string_view{*e.value} : std::string_view{});
+    w.string(e.value.view());
   }
 }
 
@@ -178,11 +173,11 @@ bool key_space::load(detail::reader& r) {
   }
   for (std::uint64_t i = 0; ok && i < count; ++i) {
     std::string key;
-    std::string value;
+    std::string_view value;
     entry e;
     ok = r.string(key, "key") && r.string(value, "value") && r.integer(e.version, "key version") &&
          r.integer(e.session, "key session");
-    e.data = std::make_shared<const std::string>(std::move(value));
+    e.data = shared_value{value};
     if (ok && (key.empty() || (!keys_.empty() && !(keys_.rbegin()->first < key))))
       ok = r.fail("key", "empty or not in strictly increasing order");
     if (ok && (e.version == 0 || e.version > revision_))
@@ -212,8 +207,8 @@ bool key_space::load(detail::reader& r) {
     auto it = e.type == event_type::put ? keys_.find(e.key) : keys_.end();
     if (it != keys_.end() && it->second.version == e.revision && it->second.value() == e.value)
       value = it->second.data;
-    else if (e.type == event_type::put || !e.value.empty())
-      value = std::make_shared<const std::string>(std::move(e.value));
+    else
+      value = shared_value{e.value};
     history_.push_back(stored_event{e.revision, e.type, std::move(e.key), std::move(value)});
     history_size_ += size_of(history_.back());
   }

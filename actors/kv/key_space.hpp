@@ -4,14 +4,15 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "actors/kv/byte_codec.hpp"
 #include "actors/kv/event.hpp"
+#include "actors/kv/shared_bytes.hpp"
 
 namespace ballot::kv {
 
@@ -34,20 +35,16 @@ class key_space {
   /// of the key space (a frozen snapshot): never changed in place, a put
   /// makes a new one. So a copy of the key space costs a pointer per key and
   /// per event, not the values' bytes (issue 9).
-  using shared_value = std::shared_ptr<const std::string>;
-
-  /// The empty value, for an entry without one.
-  static const std::string& no_value();
+  using shared_value = shared_bytes;
 
   struct entry {
-    /// Never null in a key space.
     shared_value data;
     /// Revision of the last put.
     std::uint64_t version = 0;
     /// The session the key lives and dies with; 0 = persistent.
     owner_id session = 0;
 
-    const std::string& value() const { return data ? *data : no_value(); }
+    std::string_view value() const { return data.view(); }
   };
 
   /// Copies share the values (see `shared_value`): a copy costs a node per
@@ -112,7 +109,7 @@ class key_space {
   bool load(detail::reader& r);
 
  private:
-  /// An event of the history, its value shared with the key it set (null
+  /// An event of the history, its value shared with the key it set (empty
   /// for a delete).
   struct stored_event {
     std::uint64_t revision = 0;
