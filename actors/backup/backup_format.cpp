@@ -94,7 +94,7 @@ std::string encode_backup_state(const paxos::snapshot& snap, const state_summary
   w.integer(summary.sessions);
   w.integer(summary.members);
   w.integer(static_cast<std::uint32_t>(snap.clients.size()));
-  w.string(snap.machine);
+  w.string(snap.machine.bytes());
   w.string(encode_clients(snap.clients));
   w.string(snap.members);
   return w.take();

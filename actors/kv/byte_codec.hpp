@@ -37,6 +37,9 @@ class writer {
       integer(*x);
   }
 
+  /// Appends bytes another writer wrote (no length).
+  void raw(std::string_view s) { out_.append(s); }
+
   /// Makes room for `more` bytes after those written, in one allocation:
   /// a snapshot of hundreds of MiB that grows by doubling copies itself
   /// again and again on the replica's thread (issue 9).
@@ -68,6 +71,15 @@ class reader {
   }
 
   bool string(std::string& x, const char* field) {
+    std::string_view view;
+    if (!string(view, field))
+      return false;
+    x.assign(view);
+    return true;
+  }
+
+  /// A string's bytes in the input, not copied (valid while the input is).
+  bool string(std::string_view& x, const char* field) {
     auto start = pos_;
     std::uint32_t len = 0;
     if (!integer(len, field))
@@ -78,7 +90,7 @@ class reader {
       return fail(field, "length " + std::to_string(len) + " exceeds the " + std::to_string(left) +
                            " bytes left");
     }
-    x.assign(in_.substr(pos_, len));
+    x = in_.substr(pos_, len);
     pos_ += len;
     return true;
   }

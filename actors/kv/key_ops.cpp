@@ -49,7 +49,7 @@ result get(const key_space& keys, const get_request& req) {
   if (e == nullptr)
     return result::error(result_code::not_found);
   result r;
-  r.value = e->value;
+  r.value = e->value();
   r.version = e->version;
   return r;
 }
@@ -66,7 +66,7 @@ result list(const key_space& keys, const list_request& req) {
   for (; it != all.end(); ++it) {
     if (std::string_view{it->first}.substr(0, prefix.size()) != prefix)
       break;
-    auto size = it->first.size() + (req.with_values ? it->second.value.size() : 0);
+    auto size = it->first.size() + (req.with_values ? it->second.value().size() : 0);
     // The byte bound never leaves a page empty: one entry always fits.
     if ((req.limit != 0 && r.entries.size() == req.limit) ||
         (req.max_bytes != 0 && !r.entries.empty() && bytes + size > req.max_bytes)) {
@@ -76,7 +76,7 @@ result list(const key_space& keys, const list_request& req) {
     bytes += size;
     r.entries.push_back({it->first, it->second.version});
     if (req.with_values)
-      r.entries.back().value = it->second.value;
+      r.entries.back().value = it->second.value();
   }
   r.version = keys.revision();
   return r;

@@ -11,19 +11,15 @@ namespace ballot::kv {
 key_space::key_space(std::size_t history_events, std::size_t history_bytes)
     : history_events_(std::max<std::size_t>(1, history_events)), history_bytes_(history_bytes) {}
 
-namespace {
-
-std::size_t size_of(const event& e) {
+std::size_t key_space::size_of(const stored_event& e) {
   return e.key.size() + e.value.size();
 }
-
-}  // namespace
 
 std::uint64_t key_space::put(const std::string& key, const std::string& value, owner_id session) {
   auto [it, fresh] = keys_.try_emplace(key);
   auto& e = it->second;
   data_size_ += fresh ? key.size() : 0;
-  data_size_ = data_size_ - e.value.size() + value.size();
+  data_size_ = data_size_ - e.value().size() + value.size();
   if (e.session != 0 && e.session != session) {
     auto it = by_session_.find(e.session);
     it->second.erase(key);
@@ -32,10 +28,12 @@ std::uint64_t key_space::put(const std::string& key, const std::string& value, o
   }
   if (session != 0)
     by_session_[session].insert(key);
-  e.value = value;
+  // A new value, never the old one changed: copies of this key space
+  // (frozen snapshots) may still hold the old one.
+  e.data = shared_value{value};
   e.session = session;
   e.version = ++revision_;
-  record({revision_, event_type::put, key, value});
+  record(revision_, event_type::put, key, e.data);
   return revision_;
 }
 
@@ -49,10 +47,10 @@ std::optional<std::uint64_t> key_space::del(const std::string& key) {
     if (owned->second.empty())
       by_session_.erase(owned);
   }
-  data_size_ -= key.size() + it->second.value.size();
+  data_size_ -= key.size() + it->second.value().size();
   keys_.erase(it);
   ++revision_;
-  record({revision_, event_type::del, key, {}});
+  record(revision_, event_type::del, key, shared_value{});
   return revision_;
 }
 
@@ -64,11 +62,11 @@ void key_space::drop_session(owner_id session) {
   by_session_.erase(owned);
   for (auto& key : names) {
     if (auto it = keys_.find(key); it != keys_.end()) {
-      data_size_ -= key.size() + it->second.value.size();
+      data_size_ -= key.size() + it->second.value().size();
       keys_.erase(it);
     }
     ++revision_;
-    record({revision_, event_type::del, key, {}});
+    record(revision_, event_type::del, key, shared_value{});
   }
 }
 
@@ -100,7 +98,7 @@ bool key_space::events_since(const std::string& prefix, std::uint64_t revision,
     }
     any = true;
     bytes += size_of(e);
-    out.push_back(e);
+    out.push_back(event{e.revision, e.type, e.key, std::string{e.value.view()}});
   }
   return true;
 }
@@ -117,9 +115,10 @@ std::set<owner_id> key_space::sessions() const {
   return out;
 }
 
-void key_space::record(event e) {
-  history_size_ += size_of(e);
-  history_.push_back(std::move(e));
+void key_space::record(std::uint64_t revision, event_type type, const std::string& key,
+                       shared_value value) {
+  history_.push_back(stored_event{revision, type, key, std::move(value)});
+  history_size_ += size_of(history_.back());
   while (history_.size() > history_events_ ||
          (history_size_ > history_bytes_ && history_.size() > 1)) {
     compacted_ = history_.front().revision;
@@ -136,13 +135,18 @@ void key_space::save(detail::writer& w) const {
   w.integer(static_cast<std::uint64_t>(keys_.size()));
   for (auto& [key, e] : keys_) {
     w.string(key);
-    w.string(e.value);
+    w.string(e.value());
     w.integer(e.version);
     w.integer(e.session);
   }
   w.integer(static_cast<std::uint64_t>(history_.size()));
-  for (auto& e : history_)
-    detail::put_event(w, e);
+  // As detail::put_event writes an event.
+  for (auto& e : history_) {
+    w.integer(e.revision);
+    w.integer(static_cast<std::uint8_t>(e.type));
+    w.string(e.key);
+    w.string(e.value.view());
+  }
 }
 
 std::size_t key_space::saved_size() const {
@@ -169,9 +173,11 @@ bool key_space::load(detail::reader& r) {
   }
   for (std::uint64_t i = 0; ok && i < count; ++i) {
     std::string key;
+    std::string_view value;
     entry e;
-    ok = r.string(key, "key") && r.string(e.value, "value") &&
-         r.integer(e.version, "key version") && r.integer(e.session, "key session");
+    ok = r.string(key, "key") && r.string(value, "value") && r.integer(e.version, "key version") &&
+         r.integer(e.session, "key session");
+    e.data = shared_value{value};
     if (ok && (key.empty() || (!keys_.empty() && !(keys_.rbegin()->first < key))))
       ok = r.fail("key", "empty or not in strictly increasing order");
     if (ok && (e.version == 0 || e.version > revision_))
@@ -180,7 +186,7 @@ bool key_space::load(detail::reader& r) {
       break;
     if (e.session != 0)
       by_session_[e.session].insert(key);
-    data_size_ += key.size() + e.value.size();
+    data_size_ += key.size() + e.value().size();
     keys_.emplace_hint(keys_.end(), std::move(key), std::move(e));
   }
   ok = ok && r.integer(count, "event count");
@@ -193,10 +199,18 @@ bool key_space::load(detail::reader& r) {
     ok = detail::read_event(r, e);
     if (ok && e.revision != compacted_ + 1 + i)
       ok = r.fail("event revision", "gap in the history");
-    if (ok) {
-      history_size_ += size_of(e);
-      history_.push_back(std::move(e));
-    }
+    if (!ok)
+      break;
+    // The latest put of a live key shares the key's value, as it did
+    // before the snapshot was taken.
+    shared_value value;
+    auto it = e.type == event_type::put ? keys_.find(e.key) : keys_.end();
+    if (it != keys_.end() && it->second.version == e.revision && it->second.value() == e.value)
+      value = it->second.data;
+    else
+      value = shared_value{e.value};
+    history_.push_back(stored_event{e.revision, e.type, std::move(e.key), std::move(value)});
+    history_size_ += size_of(history_.back());
   }
   return ok;
 }

@@ -7,10 +7,12 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "actors/kv/byte_codec.hpp"
 #include "actors/kv/event.hpp"
+#include "actors/kv/shared_bytes.hpp"
 
 namespace ballot::kv {
 
@@ -29,14 +31,25 @@ class key_space {
   static constexpr std::size_t default_history_events = 50'000;
   static constexpr std::size_t default_history_bytes = 32u << 20;
 
+  /// A value shared by the live key, its event in the history and any copy
+  /// of the key space (a frozen snapshot): never changed in place, a put
+  /// makes a new one. So a copy of the key space costs a pointer per key and
+  /// per event, not the values' bytes (issue 9).
+  using shared_value = shared_bytes;
+
   struct entry {
-    std::string value;
+    shared_value data;
     /// Revision of the last put.
     std::uint64_t version = 0;
     /// The session the key lives and dies with; 0 = persistent.
     owner_id session = 0;
+
+    std::string_view value() const { return data.view(); }
   };
 
+  /// Copies share the values (see `shared_value`): a copy costs a node per
+  /// key and per event, whatever the values' size, and is independent of
+  /// this one (a later put here replaces the pointer, not the bytes).
   /// Keeps at most `history_events` events (at least one) of at most
   /// `history_bytes` key and value bytes in all (the newest event is always kept).
   explicit key_space(std::size_t history_events = default_history_events,
@@ -96,12 +109,22 @@ class key_space {
   bool load(detail::reader& r);
 
  private:
-  void record(event e);
+  /// An event of the history, its value shared with the key it set (empty
+  /// for a delete).
+  struct stored_event {
+    std::uint64_t revision = 0;
+    event_type type = event_type::put;
+    std::string key;
+    shared_value value;
+  };
+
+  static std::size_t size_of(const stored_event& e);
+  void record(std::uint64_t revision, event_type type, const std::string& key, shared_value value);
 
   std::map<std::string, entry> keys_;
   /// Derived from `keys_` (not in the snapshot).
   std::map<owner_id, std::set<std::string>> by_session_;
-  std::deque<event> history_;
+  std::deque<stored_event> history_;
   /// Key and value bytes in `history_` (derived).
   std::size_t history_size_ = 0;
   /// Key and value bytes in `keys_` (derived).

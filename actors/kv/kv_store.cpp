@@ -1,5 +1,7 @@
 #include "actors/kv/kv_store.hpp"
 
+#include "actors/kv/frozen_keys.hpp"
+
 #include <stdexcept>
 #include <string_view>
 #include <utility>
@@ -40,6 +42,12 @@ std::optional<std::string> kv_store::snapshot() const {
   w.integer(snapshot_format);
   keys_.save(w);
   return w.take();
+}
+
+std::shared_ptr<const paxos::frozen_state> kv_store::freeze() const {
+  detail::writer head;
+  head.integer(snapshot_format);
+  return std::make_shared<frozen_keys>(head.take(), keys_);
 }
 
 void kv_store::restore(const std::string& snapshot) {

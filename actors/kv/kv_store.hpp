@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -35,6 +36,9 @@ class kv_store final : public paxos::state_machine {
   /// one would. Deterministic (items in key order), so replicas with the same
   /// state produce the same bytes: `format:u8 (= 2)` then `key_space::save`.
   std::optional<std::string> snapshot() const override;
+  /// The store as of now, its key space copied with shared values (see
+  /// kv::frozen_keys).
+  std::shared_ptr<const paxos::frozen_state> freeze() const override;
 
   /// Replaces the whole store with a `snapshot`. Throws std::runtime_error
   /// naming the field and offset if the bytes are not one (a replica must not

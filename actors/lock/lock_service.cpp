@@ -1,5 +1,7 @@
 #include "actors/lock/lock_service.hpp"
 
+#include "actors/kv/frozen_keys.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>
@@ -237,7 +239,7 @@ result lock_service::read(const lock::query& q) const {
     }
   } else if (auto* c = std::get_if<get_key>(&q)) {
     if (auto* e = keys_.find(c->key)) {
-      r.value = e->value;
+      r.value = e->value();
       r.revision = e->version;
       r.session = e->session;
     } else {
@@ -253,11 +255,21 @@ std::optional<std::string> lock_service::snapshot() const {
   return w.take();
 }
 
-void lock_service::save(kv::detail::writer& w) const {
+void lock_service::save_head(kv::detail::writer& w) const {
   w.integer(snapshot_format);
   w.integer(now_);
   sessions_.save(w);
   locks_.save(w);
+}
+
+std::shared_ptr<const paxos::frozen_state> lock_service::freeze() const {
+  kv::detail::writer head;
+  save_head(head);
+  return std::make_shared<kv::frozen_keys>(head.take(), keys_);
+}
+
+void lock_service::save(kv::detail::writer& w) const {
+  save_head(w);
   // The key space is nearly all of it and knows its size: one allocation
   // here (growing would copy the small sections above only).
   w.reserve(keys_.saved_size());

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +50,12 @@ class lock_service final : public paxos::state_machine {
   /// Appends what `snapshot` returns to `w` (the service machine's snapshot
   /// puts it after its auth section without a copy).
   void save(kv::detail::writer& w) const;
+  /// What `save` writes before the key space (format, time, sessions,
+  /// locks): the part a frozen snapshot encodes at once (kv::frozen_keys).
+  void save_head(kv::detail::writer& w) const;
+  /// The state as of now: the head's bytes and a copy of the key space
+  /// that shares its values (kv::frozen_keys).
+  std::shared_ptr<const paxos::frozen_state> freeze() const override;
 
   /// Replaces the whole state with a `snapshot`. Throws std::runtime_error
   /// naming the field and offset if the bytes are not one, and then leaves

@@ -16,7 +16,7 @@ learner::learner(const durable_state& disk, state_machine& sm, std::size_t dedup
 }
 
 void learner::restore(const paxos::snapshot& snap) {
-  sm_.restore(snap.machine);
+  sm_.restore(snap.machine.bytes());
   // A snapshot from before membership was replicated keeps the bootstrap
   // configuration, which is what its cluster ran with.
   if (!snap.members.empty())
@@ -40,10 +40,17 @@ void learner::restore(const paxos::snapshot& snap) {
 }
 
 std::optional<paxos::snapshot> learner::make_snapshot() const {
-  auto machine = sm_.snapshot();
-  if (!machine)
+  // A machine that can freeze its state costs this thread the capture only;
+  // the bytes are made where they are needed (issue 9). Else they are made now.
+  machine_image machine;
+  if (auto frozen = sm_.freeze()) {
+    machine = machine_image(std::move(frozen));
+  } else if (auto bytes = sm_.snapshot()) {
+    machine = std::move(*bytes);
+  } else {
     return std::nullopt;
-  paxos::snapshot snap{commit_, std::move(*machine), {}, members_.encode()};
+  }
+  paxos::snapshot snap{commit_, std::move(machine), {}, members_.encode()};
 #ifndef BALLOT_MUTANT_SNAPSHOT_WITHOUT_DEDUP
   for (const auto& [client, entry] : clients_) {
     client_record rec;

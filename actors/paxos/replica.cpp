@@ -329,9 +329,11 @@ void replica::on_catchup_request(node_id from, const catchup_request& r) {
     if (auto snap = learner_.make_snapshot()) {
       std::uint64_t wait = cfg_.snapshot_resend_ticks;
       if (cfg_.snapshot_bytes_per_tick > 0)
-        wait += snap->machine.size() / cfg_.snapshot_bytes_per_tick;
+        wait += snap->machine.size_hint() / cfg_.snapshot_bytes_per_tick;
       snapshots_sent_[from] =
         snapshot_sent{snap->last, ticks_, wait, again ? sent->second.resends + 1 : 0};
+      // A frozen image is encoded where the message is serialized (a
+      // member's link), not on this thread.
       send(from, install_snapshot{std::move(*snap)});
     }
     return;

@@ -2,9 +2,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "actors/paxos/frozen_state.hpp"
 
 /// The interface a replicated service implements to run over the Paxos log.
 namespace ballot::paxos {
@@ -27,6 +30,13 @@ class state_machine {
   /// replica that fell behind can be sent it; nullopt if this machine does
   /// not support snapshots (then the log is never compacted).
   virtual std::optional<std::string> snapshot() const { return std::nullopt; }
+
+  /// The state as of now, cheap to take, whose bytes (`frozen_state::encode`,
+  /// exactly what `snapshot` returns now) are produced later on another
+  /// thread; nullptr when this machine cannot (then `snapshot` is taken at
+  /// once, on the caller's thread). A machine whose state is large should:
+  /// the replica takes its checkpoints with it (issue 9).
+  virtual std::shared_ptr<const frozen_state> freeze() const { return nullptr; }
 
   /// Replaces the whole state with one `snapshot` returned.
   virtual void restore(const std::string& /*snapshot*/) {}

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "actors/paxos/machine_image.hpp"
+
 /// Vocabulary of the Multi-Paxos core. Plain values only: no CAF, no I/O.
 namespace ballot::paxos {
 
@@ -90,7 +92,9 @@ struct client_record {
 /// and the dedup table. Everything up to `last` can then leave the log.
 struct snapshot {
   slot_index last = 0;
-  std::string machine;
+  /// The state machine's snapshot; encoded lazily when it was taken with
+  /// `state_machine::freeze` (see machine_image).
+  machine_image machine;
   std::vector<client_record> clients;
   /// The membership epochs at `last` (`membership::encode`); empty in a
   /// snapshot from before membership was replicated: the bootstrap one.

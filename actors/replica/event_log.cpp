@@ -113,7 +113,7 @@ record event_log::snapshot(bool installed, const paxos::durable_state& compacted
                            std::chrono::nanoseconds took) const {
   if (!compacted.snap)
     return snapshot(installed, 0, 0, took, {});
-  return snapshot(installed, compacted.snap->last, compacted.snap->machine.size(), took, {});
+  return snapshot(installed, compacted.snap->last, compacted.snap->machine.size_hint(), took, {});
 }
 
 record event_log::snapshot(bool installed, paxos::slot_index slot, std::size_t bytes,

@@ -98,6 +98,23 @@ typename Inspector::result_type inspect(Inspector& f, client_record& x) {
            x.fingerprints, x.last_active_ms);
 }
 
+/// The bytes, as a std::string was before (the wire format is unchanged).
+/// Saving encodes a frozen image on the serializing thread (a member's link
+/// for an install_snapshot, not the replica's).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, machine_image& x) {
+  if constexpr (Inspector::reads_state) {
+    // CAF 0.17 inspects through non-const references; saving does not modify.
+    return f(const_cast<std::string&>(x.bytes()));
+  } else {
+    std::string bytes;
+    return f(bytes, caf::meta::load_callback([&]() -> caf::error {
+               x = machine_image(std::move(bytes));
+               return caf::none;
+             }));
+  }
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
   return f(caf::meta::type_name("ballot.paxos.snapshot"), x.last, x.machine, x.clients, x.members);

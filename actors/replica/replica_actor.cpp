@@ -96,6 +96,8 @@ struct replica_state : commit_sink {
       return paxos::encode(core->report_members(known_peers));
     if (!backup::is_backup_query(query))
       return sm->query(query);
+    // Encodes the frozen state on this thread: a backup's answer is the
+    // state's bytes (rare, asked by an operator).
     auto snap = core->snapshot_now();
     if (!snap)
       return {};

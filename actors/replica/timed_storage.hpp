@@ -38,7 +38,9 @@ class timed_storage final : public storage {
     }
     // Read before the call: the storage may take the state away.
     auto slot = rd.compacted->snap ? rd.compacted->snap->last : 0;
-    auto bytes = rd.compacted->snap ? rd.compacted->snap->machine.size() : 0;
+    // The hint: a frozen state is encoded by the storage's background
+    // thread, not here (issue 9).
+    auto bytes = rd.compacted->snap ? rd.compacted->snap->machine.size_hint() : 0;
     auto started = std::chrono::steady_clock::now();
     inner_.append_owned(rd);
     if (hooks_.on_compacted)

@@ -6,6 +6,7 @@
 
 #include "actors/auth/auth_codec.hpp"
 #include "actors/kv/command_codec.hpp"
+#include "actors/kv/frozen_keys.hpp"
 #include "actors/kv/key_ops.hpp"
 #include "actors/lock/lock_codec.hpp"
 
@@ -156,18 +157,32 @@ std::string service_machine::query(const std::string& request) const {
   return kv::encode(kv::read(locks_.keys(), req));
 }
 
-std::optional<std::string> service_machine::snapshot() const {
-  if (auth_.revision() == 0 && !auth_.enabled())
-    return locks_.snapshot();
-  // The (small) auth section first, then the lock service's bytes written
+void service_machine::save_head(kv::detail::writer& w) const {
+  // Without users or roles, the lock service's bytes alone. With them, the
+  // (small) auth section first, then the lock service's bytes written
   // straight after it: no second copy of the whole state.
-  kv::detail::writer a;
-  auth_.save(a);
+  if (auth_.revision() != 0 || auth_.enabled()) {
+    kv::detail::writer a;
+    auth_.save(a);
+    w.integer(static_cast<std::uint8_t>(with_auth));
+    w.string(a.take());
+  }
+  locks_.save_head(w);
+}
+
+std::optional<std::string> service_machine::snapshot() const {
   kv::detail::writer w;
-  w.integer(static_cast<std::uint8_t>(with_auth));
-  w.string(a.take());
-  locks_.save(w);
+  save_head(w);
+  // The key space is nearly all of it and knows its size: one allocation.
+  w.reserve(locks_.keys().saved_size());
+  locks_.keys().save(w);
   return w.take();
+}
+
+std::shared_ptr<const paxos::frozen_state> service_machine::freeze() const {
+  kv::detail::writer head;
+  save_head(head);
+  return std::make_shared<kv::frozen_keys>(head.take(), locks_.keys());
 }
 
 paxos::state_machine::counts service_machine::describe() const {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "actors/auth/auth_store.hpp"
+#include "actors/kv/byte_codec.hpp"
 #include "actors/kv/event.hpp"
 #include "actors/kv/request.hpp"
 #include "actors/lock/command.hpp"
@@ -69,6 +70,10 @@ class service_machine final : public paxos::state_machine {
   std::string apply(const std::string& payload) override;
   std::string query(const std::string& request) const override;
   std::optional<std::string> snapshot() const override;
+  /// The state as of now (issue 9): the auth and lock sections encoded at
+  /// once (small), the key space copied with its values shared; encoded
+  /// later, on another thread, into exactly `snapshot`'s bytes.
+  std::shared_ptr<const paxos::frozen_state> freeze() const override;
   void restore(const std::string& snapshot) override;
   counts describe() const override;
 
@@ -91,6 +96,8 @@ class service_machine final : public paxos::state_machine {
   const auth::auth_store& auth() const { return auth_; }
 
  private:
+  /// What `snapshot` writes before the key space.
+  void save_head(kv::detail::writer& w) const;
   /// Why a write may not apply by the users and roles at this point of the
   /// log (revoked or changed since a gateway checked it); nullopt if it may.
   std::optional<std::string> refused_at_apply(const kv::request& req) const;

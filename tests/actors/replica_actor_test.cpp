@@ -520,6 +520,25 @@ TEST_F(ReplicaActorTest, MessagesSurviveCafSerialization) {
   auto installed = loaded(caf::make_message(paxos::node_id{2}, paxos::install_snapshot{snap}));
   ASSERT_TRUE((installed.match_elements<paxos::node_id, paxos::install_snapshot>()));
   EXPECT_EQ(installed.get_as<paxos::install_snapshot>(1).snap, snap);
+  // A frozen machine state (a snapshot taken with state_machine::freeze) is
+  // encoded where it is serialized, into the very bytes of the plain one.
+  struct frozen_kv : paxos::frozen_state {
+    std::string encode() const override { return std::string("kv\0\xff", 4); }
+    std::size_t size_hint() const override { return 4; }
+  };
+  auto lazy = snap;
+  lazy.machine = paxos::machine_image{std::make_shared<frozen_kv>()};
+  ASSERT_FALSE(lazy.machine.encoded());
+  std::vector<char> plain_wire;
+  std::vector<char> lazy_wire;
+  caf::binary_serializer plain_sink{sys, plain_wire};
+  caf::binary_serializer lazy_sink{sys, lazy_wire};
+  ASSERT_FALSE(plain_sink(snap));
+  ASSERT_FALSE(lazy_sink(lazy));
+  EXPECT_TRUE(lazy.machine.encoded());
+  EXPECT_EQ(lazy_wire, plain_wire);
+  auto lazy_installed = loaded(caf::make_message(paxos::node_id{2}, paxos::install_snapshot{lazy}));
+  EXPECT_EQ(lazy_installed.get_as<paxos::install_snapshot>(1).snap, snap);
   auto promised = loaded(caf::make_message(paxos::node_id{2}, paxos::promise{b, {}, 41}));
   ASSERT_TRUE((promised.match_elements<paxos::node_id, paxos::promise>()));
   EXPECT_EQ(promised.get_as<paxos::promise>(1).compacted, 41u);

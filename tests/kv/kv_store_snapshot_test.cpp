@@ -62,7 +62,7 @@ TEST(KvStoreSnapshotTest, RoundTripsItemsAndRevision) {
   for (auto& [key, it] : store.items()) {
     auto found = restored.items().find(key);
     ASSERT_NE(found, restored.items().end()) << key;
-    EXPECT_EQ(found->second.value, it.value);
+    EXPECT_EQ(found->second.value(), it.value());
     EXPECT_EQ(found->second.version, it.version);
   }
   // The same state gives the same bytes, whatever history led to it.

@@ -78,6 +78,13 @@ TEST(SnapshotBytesTest, ServiceMachineWritesTheBytesItAlwaysWrote) {
   ASSERT_TRUE(snap);
   EXPECT_EQ(snap->size(), 18608004u);
   EXPECT_EQ(fnv1a(*snap), 17360748108158643398ull);
+  // A frozen state (a checkpoint's, issue 9) encodes to the same bytes.
+  auto frozen = m.freeze();
+  ASSERT_TRUE(frozen);
+  EXPECT_EQ(frozen->size_hint(), 18608004u);
+  auto encoded = frozen->encode();
+  EXPECT_EQ(encoded.size(), 18608004u);
+  EXPECT_EQ(fnv1a(encoded), 17360748108158643398ull);
   // And it is a snapshot: restored, it snapshots to the same bytes.
   service_machine back;
   back.restore(*snap);
@@ -93,6 +100,12 @@ TEST(SnapshotBytesTest, ServiceMachineWithUsersWritesTheBytesItAlwaysWrote) {
   EXPECT_EQ(static_cast<unsigned char>((*snap)[0]), 0x80u);
   EXPECT_EQ(snap->size(), 18608088u);
   EXPECT_EQ(fnv1a(*snap), 3291048882308594261ull);
+  auto frozen = m.freeze();
+  ASSERT_TRUE(frozen);
+  EXPECT_EQ(frozen->size_hint(), 18608088u);
+  auto encoded = frozen->encode();
+  EXPECT_EQ(encoded.size(), 18608088u);
+  EXPECT_EQ(fnv1a(encoded), 3291048882308594261ull);
   service_machine back;
   back.restore(*snap);
   EXPECT_EQ(back.snapshot(), snap);
@@ -111,6 +124,12 @@ TEST(SnapshotBytesTest, KvStoreWritesTheBytesItAlwaysWrote) {
   ASSERT_GT(s.keys().compacted(), 0u);
   EXPECT_EQ(snap->size(), 4865729u);
   EXPECT_EQ(fnv1a(*snap), 10582227609688580887ull);
+  auto frozen = s.freeze();
+  ASSERT_TRUE(frozen);
+  EXPECT_EQ(frozen->size_hint(), 4865729u);
+  auto encoded = frozen->encode();
+  EXPECT_EQ(encoded.size(), 4865729u);
+  EXPECT_EQ(fnv1a(encoded), 10582227609688580887ull);
   kv::kv_store back;
   back.restore(*snap);
   EXPECT_EQ(back.snapshot(), snap);

@@ -155,6 +155,53 @@ struct snap_machine : log_machine {
   }
 };
 
+/// A machine that can freeze its state: the frozen copy is its log so far.
+struct freezing_machine : snap_machine {
+  struct frozen : frozen_state {
+    std::vector<std::string> log;
+    std::string encode() const override {
+      std::string out;
+      for (auto& p : log)
+        out += p + ";";
+      return out;
+    }
+    std::size_t size_hint() const override { return encode().size(); }
+  };
+  mutable int snapshots = 0;
+  std::optional<std::string> snapshot() const override {
+    ++snapshots;
+    return snap_machine::snapshot();
+  }
+  std::shared_ptr<const frozen_state> freeze() const override {
+    auto f = std::make_shared<frozen>();
+    f->log = log;
+    return f;
+  }
+};
+
+TEST(LearnerTest, ASnapshotOfAFreezingMachineIsEncodedLaterAsOfItsSlot) {
+  freezing_machine sm;
+  learner l{durable_state{}, sm};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{7, 1, "a"}}), out, done);
+  l.learn(2, batch({{7, 2, "b"}}), out, done);
+  auto snap = l.compact();
+  ASSERT_TRUE(snap);
+  // Captured, not encoded: the learner's thread never took the bytes.
+  EXPECT_FALSE(snap->machine.encoded());
+  EXPECT_EQ(sm.snapshots, 0);
+  l.learn(3, batch({{7, 3, "c"}}), out, done);
+  EXPECT_EQ(snap->machine, "a;b;");
+  EXPECT_EQ(snap->last, 2u);
+  // Installed elsewhere, it is the state at slot 2.
+  snap_machine other;
+  learner l2{durable_state{}, other};
+  std::vector<learner::applied> done2;
+  ASSERT_TRUE(l2.install(*snap, done2));
+  EXPECT_EQ(other.log, (std::vector<std::string>{"a", "b"}));
+}
+
 TEST(LearnerTest, CompactTakesASnapshotAndForgetsCoveredSlots) {
   snap_machine sm;
   learner l{durable_state{}, sm};

@@ -144,7 +144,7 @@ paxos::config small_snapshots() {
 
 std::string value_of(const kv::kv_store& store, const std::string& key) {
   auto it = store.items().find(key);
-  return it == store.items().end() ? "<absent>" : it->second.value;
+  return it == store.items().end() ? "<absent>" : std::string{it->second.value()};
 }
 
 class ReplicaWalTest : public ::testing::TestWithParam<bool> {};

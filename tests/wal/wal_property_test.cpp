@@ -63,9 +63,10 @@ class generator {
     auto rd = ready();
     paxos::snapshot snap;
     snap.last = floor_ + below(30);
-    snap.machine.resize(below(3000));
-    for (auto& c : snap.machine)
+    std::string machine(below(3000), '\0');
+    for (auto& c : machine)
       c = static_cast<char>(below(256));
+    snap.machine = std::move(machine);
     for (auto n = below(4); n > 0; --n) {
       paxos::client_record rec{below(10), {}, below(50), {}, 0};
       for (auto k = below(3); k > 0; --k)
