@@ -697,8 +697,14 @@ void replica::change_members(std::uint64_t seq, const member_change& change) {
   // Promoting a learner that lags makes it a voter that cannot vote until it
   // caught up: one more failure would then stop the cluster.
   if (change.what == member_change::kind::promote) {
+    // Only a learner's lag matters: a retried promote of a member that is a
+    // voter already (the first answer lost) goes on to the log, which says so
+    // for good instead of "behind" for ever (a voter's progress is not tracked
+    // from heartbeat acks as a learner's is).
     auto behind = lag(change.id);
-    if (members().latest().find(change.id) && (!behind || *behind > cfg_.promote_max_lag))
+    auto* target = members().latest().find(change.id);
+    if (target != nullptr && target->role == member_role::learner &&
+        (!behind || *behind > cfg_.promote_max_lag))
       return refuse(reply_status::ok, "refused: member " + std::to_string(change.id) + " is " +
                                         (behind ? std::to_string(*behind) + " slots" : "too far") +
                                         " behind (at most " + std::to_string(cfg_.promote_max_lag) +

@@ -32,17 +32,11 @@ class sim_disk final : public actors::storage {
   paxos::durable_state load() override { return durable_; }
 
   void append(const paxos::ready& rd) override {
-    // Records nobody waits for (chosen slots), appended while no sync is
-    // pending, are durable at once: the simulator's crash model from before
-    // it ran the pipeline. The contract allows losing them (a restart
-    // re-learns), and the production log may; but with that loss modelled,
-    // seed 7295 (5 nodes) fails liveness: a learner restarted after a crash
-    // campaigns and never acks heartbeats as a learner, so it is never
-    // promoted. Not analysed further yet.
-    if (!rd.must_sync() && cache_.empty()) {
-      make_durable(records_of(rd));
-      return;
-    }
+    // Every append waits for a sync, chosen slots included, as the
+    // production log may: a crash can lose chosen records written since the
+    // last sync (a restart re-learns them). Modelling that loss found a
+    // retried promote refused as "behind" for ever (seed 7295, see
+    // replica::change_members).
     cache_.push_back(records_of(rd));
   }
 
