@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
         std::cout << "replica " << id << " log:";
         for (auto& entry : log.value_or(std::vector<paxos::chosen_entry>{}))
           for (auto& c : entry.val.commands)
-            std::cout << " [" << entry.slot << "] " << c.payload << ";";
+            std::cout << " [" << entry.slot << "] " << c.payload.str() << ";";
         std::cout << "\n";
         auto text = caf::deep_to_string(log.value_or(std::vector<paxos::chosen_entry>{}));
         first = first.empty() ? text : first;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "actors/paxos/frozen_state.hpp"
+#include "actors/paxos/shared_payload.hpp"
 
 /// The interface a replicated service implements to run over the Paxos log.
 namespace ballot::paxos {
@@ -113,7 +114,9 @@ class state_machine {
 
   /// Rewrites a client command's payload as the leader proposes it (e.g.
   /// stamps `now_ms` into it). The default leaves it alone.
-  virtual void stamp(std::string& /*payload*/, std::uint64_t /*now_ms*/) const {}
+  /// Change it through `payload.edit()`, and only when it stamps: the bytes
+  /// are shared with the driver's copies, and an edit copies them.
+  virtual void stamp(shared_payload& /*payload*/, std::uint64_t /*now_ms*/) const {}
 
   /// Payloads the leader proposes on its own: with `elected` once right
   /// after it won an election (before any client command of its term), then

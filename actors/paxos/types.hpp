@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "actors/paxos/machine_image.hpp"
+#include "actors/paxos/shared_payload.hpp"
 
 /// Vocabulary of the Multi-Paxos core. Plain values only: no CAF, no I/O.
 namespace ballot::paxos {
@@ -41,7 +42,8 @@ struct ballot_number {
 struct command {
   std::uint64_t client = 0;
   std::uint64_t seq = 0;
-  std::string payload;
+  /// Shared, not copied, as the command travels (shared_payload.hpp).
+  shared_payload payload;
 
   friend bool operator==(const command& a, const command& b) {
     return a.client == b.client && a.seq == b.seq && a.payload == b.payload;

@@ -26,6 +26,21 @@ typename Inspector::result_type inspect(Inspector& f, ballot_number& x) {
   return f(caf::meta::type_name("ballot.paxos.ballot_number"), x.round, x.node);
 }
 
+/// A payload travels as its bytes; a loaded one owns them alone.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shared_payload& x) {
+  if constexpr (Inspector::reads_state) {
+    // CAF 0.17 inspects through non-const references; saving does not modify.
+    return f(const_cast<std::string&>(x.str()));
+  } else {
+    std::string bytes;
+    return f(bytes, caf::meta::load_callback([&]() -> caf::error {
+               x = shared_payload(std::move(bytes));
+               return caf::none;
+             }));
+  }
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, command& x) {
   return f(caf::meta::type_name("ballot.paxos.command"), x.client, x.seq, x.payload);

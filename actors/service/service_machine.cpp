@@ -218,8 +218,10 @@ void service_machine::restore(const std::string& snapshot) {
   }
 }
 
-void service_machine::stamp(std::string& payload, std::uint64_t now_ms) const {
-  lock::stamp(payload, now_ms);
+void service_machine::stamp(paxos::shared_payload& payload, std::uint64_t now_ms) const {
+  // A key/value command is left shared: only a lock command is copied to stamp.
+  if (lock::is_lock_command(payload))
+    lock::stamp(payload.edit(), now_ms);
 }
 
 std::uint64_t service_machine::fingerprint(const std::string& payload) const {

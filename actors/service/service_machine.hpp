@@ -77,7 +77,7 @@ class service_machine final : public paxos::state_machine {
   void restore(const std::string& snapshot) override;
   counts describe() const override;
 
-  void stamp(std::string& payload, std::uint64_t now_ms) const override;
+  void stamp(paxos::shared_payload& payload, std::uint64_t now_ms) const override;
   /// A lock command's fingerprint leaves out the leader's stamp: a retry
   /// stamped by another leader is the same command.
   std::uint64_t fingerprint(const std::string& payload) const override;

@@ -75,17 +75,24 @@ TEST(ServiceMachineTest, ObserverSeesEveryChangeInOrder) {
 
 TEST(ServiceMachineTest, StampsOnlyLockCommands) {
   service_machine m;
-  auto payload = lock::encode(lock::command{lock::keep_alive{0, 7}});
+  paxos::shared_payload payload{lock::encode(lock::command{lock::keep_alive{0, 7}})};
+  // Another holder of the same bytes (the driver's copy of the command).
+  auto driver_copy = payload;
   m.stamp(payload, 123456);
   lock::command cmd;
   std::string error;
   ASSERT_TRUE(lock::decode(payload, cmd, error));
   EXPECT_EQ(std::get<lock::keep_alive>(cmd).now, 123456u);
   EXPECT_EQ(std::get<lock::keep_alive>(cmd).session, 7u);
-  auto kv_payload = kv::encode(kv::put_request{"k", "v", {}});
+  // The stamp went into a private copy: the other holder still has 0.
+  ASSERT_TRUE(lock::decode(driver_copy, cmd, error));
+  EXPECT_EQ(std::get<lock::keep_alive>(cmd).now, 0u);
+  paxos::shared_payload kv_payload{kv::encode(kv::put_request{"k", "v", {}})};
   auto before = kv_payload;
   m.stamp(kv_payload, 123456);
   EXPECT_EQ(kv_payload, before);
+  // Not stamped, so not copied either: a large value stays shared.
+  EXPECT_TRUE(kv_payload.same(before));
 }
 
 TEST(ServiceMachineTest, LeaderCommandsGraceOnElectionAndTickWhenDue) {

@@ -16,7 +16,8 @@ std::string str(const paxos::value& v) {
   std::string out = "[";
   for (std::size_t i = 0; i < v.commands.size(); ++i)
     // A lock workload payload is "client:seq|<binary command>": its identity.
-    out += (i ? " " : "") + v.commands[i].payload.substr(0, v.commands[i].payload.find('|'));
+    out +=
+      (i ? " " : "") + v.commands[i].payload.str().substr(0, v.commands[i].payload.str().find('|'));
   return out + "]";
 }
 

@@ -85,11 +85,12 @@ void lock_machine::restore(const std::string& snapshot) {
   wl_.on_restored(node_, applied_, rest, svc_);
 }
 
-void lock_machine::stamp(std::string& payload, std::uint64_t now_ms) const {
-  auto bar = payload.find('|');
-  auto cmd = lock_payload(payload);
+void lock_machine::stamp(paxos::shared_payload& payload, std::uint64_t now_ms) const {
+  auto& bytes = payload.edit();
+  auto bar = bytes.find('|');
+  paxos::shared_payload cmd{lock_payload(bytes)};
   svc_.stamp(cmd, now_ms);
-  payload = (bar == std::string::npos ? std::string{} : payload.substr(0, bar + 1)) + cmd;
+  bytes = (bar == std::string::npos ? std::string{} : bytes.substr(0, bar + 1)) + cmd.str();
 }
 
 std::uint64_t lock_machine::fingerprint(const std::string& payload) const {

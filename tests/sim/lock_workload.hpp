@@ -71,7 +71,7 @@ class lock_machine final : public paxos::state_machine {
   /// `count\n` then the service machine's snapshot.
   std::optional<std::string> snapshot() const override;
   void restore(const std::string& snapshot) override;
-  void stamp(std::string& payload, std::uint64_t now_ms) const override;
+  void stamp(paxos::shared_payload& payload, std::uint64_t now_ms) const override;
   std::vector<std::string> leader_commands(std::uint64_t now_ms, bool elected) const override;
   /// The service machine's, of the payload inside the envelope (so a
   /// restamped retry is the same command), mixed with the envelope.

@@ -61,7 +61,7 @@ void oracle::on_vote(node_id node, slot_index slot, const ballot_number& ballot,
     if ((it == submitted_.end() || it->second.count(cmd.payload) == 0) &&
         (lie == lies_.end() || lie->second.count(cmd.payload) == 0))
       return fail("node " + std::to_string(node) + " voted in slot " + std::to_string(slot) +
-                  " for a command no client submitted: " + cmd.payload);
+                  " for a command no client submitted: " + cmd.payload.str());
   }
   auto [it, fresh] = votes_[slot].try_emplace(ballot, ballot_votes{val, {}});
   // A ballot belongs to one proposer, which proposes one value per slot.

@@ -464,7 +464,7 @@ class world final : public lock_host {
       to = members_[operator_turn_];
     }
     operator_hint_.reset();
-    trace("operator asks " + std::to_string(to) + ": " + cmd.payload + " (seq " +
+    trace("operator asks " + std::to_string(to) + ": " + cmd.payload.str() + " (seq " +
           std::to_string(a.seq) + ")");
     if (auto& n = nodes_[to]; n.core) {
       n.core->change_members(a.seq, a.change);
@@ -812,17 +812,17 @@ class world final : public lock_host {
     }
     if (c.lying) {
       if (r.status == paxos::reply_status::ok)
-        return oracle_.fail("client " + std::to_string(c.id) + " got an OK for " + c.cmd.payload +
-                            " (seq " + std::to_string(c.cmd.seq) +
+        return oracle_.fail("client " + std::to_string(c.id) + " got an OK for " +
+                            c.cmd.payload.str() + " (seq " + std::to_string(c.cmd.seq) +
                             "), which reused a request id or had seq 0");
       if (r.status != paxos::reply_status::not_leader) {
-        trace("client " + std::to_string(c.id) + " refused " + c.cmd.payload + ": " +
+        trace("client " + std::to_string(c.id) + " refused " + c.cmd.payload.str() + ": " +
               paxos::name_of(r.status));
         // The refusal must say why: a reused id, or no id.
         auto want = c.cmd.seq == 0 ? paxos::reply_status::invalid : paxos::reply_status::id_reused;
         if (r.status != want)
           return oracle_.fail("client " + std::to_string(c.id) + " got " +
-                              paxos::name_of(r.status) + " for " + c.cmd.payload + ", not " +
+                              paxos::name_of(r.status) + " for " + c.cmd.payload.str() + ", not " +
                               paxos::name_of(want));
         c.waiting = c.lying = false;
         return;
