@@ -51,11 +51,13 @@ int main(int argc, char** argv) {
   // Before anything logs; usage errors above go to stderr whatever the level.
   ballot::logging::set_level(parsed.opts->log_level);
   ballot::logging::set_format(parsed.opts->log_format);
-  // Pages of freed values go back at once, not after its default 25 ms and
-  // 500 ms delays: under 1 MB puts from many clients, memory freed and not
-  // yet returned otherwise pushes a node's RSS past its budget (AbuseTest).
-  // MIMALLOC_* in the environment still override these.
-  mi_option_set_default(mi_option_decommit_delay, 0);
+  // Free segments go back to the kernel at once, not after mimalloc's default
+  // 500 ms: under 1 MB puts from many clients, segments freed and not yet
+  // returned pushed a node's RSS past its budget (AbuseTest: 1,003 MiB at
+  // the peak with the delay, 800 without). Freed pages inside a segment keep
+  // the default 25 ms: returning those at once too made every 1 MB copy fault
+  // its pages in again (57 against 43 puts/s of 1 MB, bench/README "The
+  // allocator"). MIMALLOC_* in the environment still override these.
   mi_option_set_default(mi_option_segment_decommit_delay, 0);
   ballot::logging::debug("allocator mimalloc " + std::to_string(mi_version()),
                          {{"event", "allocator"}});

@@ -4,6 +4,7 @@
 #include <map>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "runtime/ballotd/options.hpp"
 
@@ -248,7 +249,11 @@ TEST(BallotdOptionsTest, StartupLineDescribesTheConfigurationWithoutSecrets) {
 namespace {
 
 std::string write_config(const std::string& text) {
-  auto path = testing::TempDir() + "/ballotd_config_test.conf";
+  // One file per test and process: ctest -j runs these tests at once, and a
+  // shared name let one test read another's file.
+  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+  auto path = testing::TempDir() + "/ballotd_config_test." + info->name() + "." +
+              std::to_string(::getpid()) + ".conf";
   std::ofstream(path) << text;
   return path;
 }
