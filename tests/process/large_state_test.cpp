@@ -74,7 +74,7 @@ TEST(LargeStateProcessTest, ACheckpointOfManyChunksSurvivesARestartOfEveryNode) 
     c.kill9(id);
   c.start_all();
   for (std::size_t id = 1; id <= 3; ++id)
-    EXPECT_TRUE(c.node(id).wait_for_output("bytes of state)", 5s))
+    EXPECT_TRUE(c.node(id).wait_for_error("bytes of state)", 5s))
       << "node " << id << " did not start from its snapshot:\n"
       << c.node(id).err();
   ASSERT_NE(c.leader(), 0u);
