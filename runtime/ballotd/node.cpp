@@ -85,9 +85,8 @@ class opened_log final : public actors::storage {
     }
     if (!report.snapshot_file.empty() && state_.snap)
       logging::info("loaded " + report.snapshot_file + " (" +
-                      std::to_string(state_.snap->machine.size_hint()) +
-                      " bytes of state) and " + std::to_string(report.records) +
-                      " record(s) after it",
+                      std::to_string(state_.snap->machine.size_hint()) + " bytes of state) and " +
+                      std::to_string(report.records) + " record(s) after it",
                     {field{"event", "wal_loaded"}, field{"file", report.snapshot_file}});
     if (report.removed_files > 0)
       logging::info(dir + ": removed " + std::to_string(report.removed_files) +
@@ -330,8 +329,8 @@ int node::start() {
   try {
     for (auto id : local_ids) {
       auto dir = o.embedded ? o.data_dir + "/" + std::to_string(id) : o.data_dir;
-      impl_->logs.push_back(std::make_unique<opened_log>(dir, o.snapshot_chunk_bytes,
-                                                               m ? &m->log_for(id) : nullptr));
+      impl_->logs.push_back(
+        std::make_unique<opened_log>(dir, o.snapshot_chunk_bytes, m ? &m->log_for(id) : nullptr));
       log_of[id] = impl_->logs.back().get();
     }
   } catch (const std::exception& e) {

@@ -78,9 +78,7 @@ struct chunk_layout {
   std::uint32_t chunk_size = default_snapshot_chunk_size;
   std::uint64_t header_size = 0;
 
-  std::uint64_t chunks() const {
-    return body_size == 0 ? 0 : (body_size - 1) / chunk_size + 1;
-  }
+  std::uint64_t chunks() const { return body_size == 0 ? 0 : (body_size - 1) / chunk_size + 1; }
   std::uint64_t chunk_length(std::uint64_t i) const {
     return i + 1 < chunks() ? chunk_size : body_size - i * chunk_size;
   }

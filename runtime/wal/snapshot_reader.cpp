@@ -50,8 +50,8 @@ void snapshot_reader::open_chunked() {
   if (read_exactly(layout_.header_offset(), buf, header_size_) != header_size_)
     throw snapshot_damage(at, "file ends inside the header");
   if (header_size_ == 0 || crc32c({buf, header_size_}) != get_u32(frame + 4))
-    throw snapshot_damage(at, "CRC mismatch in the header of " + std::to_string(header_size_) +
-                                " bytes");
+    throw snapshot_damage(
+      at, "CRC mismatch in the header of " + std::to_string(header_size_) + " bytes");
   if (file_size_ != layout_.file_size())
     wrong_size();
 }
@@ -76,8 +76,8 @@ void snapshot_reader::wrong_size() const {
 
 void snapshot_reader::open_single_frame() {
   if (file_size_ > frame_header_size + max_snapshot_size)
-    throw snapshot_damage(0, "file of " + std::to_string(file_size_) +
-                               " bytes is neither chunked nor one frame");
+    throw snapshot_damage(
+      0, "file of " + std::to_string(file_size_) + " bytes is neither chunked nor one frame");
   auto size = static_cast<std::size_t>(file_size_);
   header_.resize((size + 7) / 8);
   auto buf = reinterpret_cast<char*>(header_.data());

@@ -144,22 +144,23 @@ write_ahead_log::replay_start write_ahead_log::choose_start(const listing& files
     int raw = fd.get();
     std::uint64_t header_at = 0;
     try {
-      snapshot_reader reader{[raw, &path](std::uint64_t offset, char* dst,
-                                          std::size_t n) { return read_at(raw, dst, n, offset, path); },
+      snapshot_reader reader{[raw, &path](std::uint64_t offset, char* dst, std::size_t n) {
+                               return read_at(raw, dst, n, offset, path);
+                             },
                              file_size(raw, path)};
       header_at = reader.header_offset();
       start.index = on_checkpoint(reader, path);
     } catch (const snapshot_damage& d) {
-      damaged.push_back({it->name, "corrupt snapshot at offset " + std::to_string(d.offset()) +
-                                     ": " + d.what()});
+      damaged.push_back(
+        {it->name, "corrupt snapshot at offset " + std::to_string(d.offset()) + ": " + d.what()});
       continue;
     } catch (const actors::storage_error&) {
       throw;
     } catch (const std::bad_alloc&) {
       throw;
     } catch (const std::exception& e) {
-      damaged.push_back({it->name, "bad snapshot at offset " + std::to_string(header_at) +
-                                     ": " + e.what()});
+      damaged.push_back(
+        {it->name, "bad snapshot at offset " + std::to_string(header_at) + ": " + e.what()});
       continue;
     }
     start.snapshot = *it;

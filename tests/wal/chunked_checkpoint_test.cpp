@@ -162,9 +162,9 @@ TEST(ChunkedCheckpointTest, ADamagedMiddleChunkIsReportedWithFileAndOffset) {
   auto layout = layout_of(path);
   auto good = read_bytes(path);
   flip_byte(path, layout.chunk_offset(50) + 8 + 500);
-  expect_storage_error([&] { reload(dir); },
-                       {path, "offset " + std::to_string(layout.chunk_offset(50)),
-                        "chunk 50 of 101", "CRC"});
+  expect_storage_error(
+    [&] { reload(dir); },
+    {path, "offset " + std::to_string(layout.chunk_offset(50)), "chunk 50 of 101", "CRC"});
   EXPECT_EQ(read_bytes(path), [&] {
     auto b = good;
     b[layout.chunk_offset(50) + 8 + 500] ^= 0x5A;
@@ -180,9 +180,9 @@ TEST(ChunkedCheckpointTest, AMissingLastChunkIsReported) {
   auto path = dir / snapshot_file_name(25);
   auto layout = layout_of(path);
   std::filesystem::resize_file(path, layout.chunk_offset(100));
-  expect_storage_error([&] { reload(dir); },
-                       {path, "offset " + std::to_string(layout.chunk_offset(100)),
-                        "chunk 100 of 101 is missing"});
+  expect_storage_error(
+    [&] { reload(dir); },
+    {path, "offset " + std::to_string(layout.chunk_offset(100)), "chunk 100 of 101 is missing"});
 }
 
 TEST(ChunkedCheckpointTest, ADamagedChunkFallsBackWhileTheOldLogStillCoversIt) {
@@ -204,8 +204,7 @@ TEST(ChunkedCheckpointTest, ADamagedChunkFallsBackWhileTheOldLogStillCoversIt) {
     st.append(h);
     st.sync();
     armed = true;
-    EXPECT_THROW(st.append(compaction(before, 25, random_bytes(20 * tiny_chunk, 3))),
-                 crash_signal);
+    EXPECT_THROW(st.append(compaction(before, 25, random_bytes(20 * tiny_chunk, 3))), crash_signal);
   }
   auto path = dir / snapshot_file_name(25);
   auto layout = layout_of(path);

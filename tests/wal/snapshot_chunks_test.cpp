@@ -71,8 +71,8 @@ outcome read_back(const std::string& file) {
 
 TEST(SnapshotChunksTest, RoundTripsABodyOverManyChunks) {
   std::string header = "the checkpoint without the machine";
-  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{64}, std::size_t{6400},
-                           std::size_t{10007}}) {
+  for (std::size_t size :
+       {std::size_t{0}, std::size_t{1}, std::size_t{64}, std::size_t{6400}, std::size_t{10007}}) {
     SCOPED_TRACE(size);
     auto body = random_bytes(size, 7);
     auto file = chunked_file(header, body, 64);
