@@ -52,7 +52,8 @@ void snapshot_reader::open_chunked() {
   if (header_size_ == 0 || crc32c({buf, header_size_}) != get_u32(frame + 4))
     throw snapshot_damage(
       at, "CRC mismatch in the header of " + std::to_string(header_size_) + " bytes");
-  if (file_size_ != layout_.file_size())
+  // The body first: sizes near 2^64 would wrap the layout's arithmetic.
+  if (layout_.body_size > file_size_ || file_size_ != layout_.file_size())
     wrong_size();
 }
 
