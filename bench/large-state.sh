@@ -12,6 +12,7 @@
 # RSS (VmHWM) before and after the restart, and the catch-up of the wiped
 # node. Needs about 3 x (2..3 x GIB) GiB of RAM and 3 x GIB GiB of disk.
 #
+# CATCHUP_TIMEOUT (seconds, default 600) bounds the wait for the wiped node.
 # The catch-up step sends the whole state to the wiped node as one snapshot:
 # until the peer transfer is chunked too (runtime/peer, branch snapxfer), a
 # state over the peer frame limit (528 MiB) cannot be sent, and the step
@@ -115,7 +116,7 @@ start_node 3
 t0=$(now_ms)
 wait_ready_n 3 3 60
 caught=""
-for _ in $(seq 1200); do
+for _ in $(seq $((${CATCHUP_TIMEOUT:-600} * 2))); do
   if (($(events 3 snapshot_installed | wc -l) > installs_before)); then
     caught=$(($(now_ms) - t0))
     break
@@ -126,7 +127,7 @@ done
 if [[ -n "$caught" ]]; then
   echo "node 3 catch-up from empty: snapshot installed after $caught ms, peak RSS $(hwm_mb "${pids[3]}") MB"
 else
-  echo "node 3 catch-up from empty: FAILED (no snapshot installed within 600 s); its last lines:"
+  echo "node 3 catch-up from empty: FAILED (no snapshot installed within ${CATCHUP_TIMEOUT:-600} s); its last lines:"
   tail -n 5 "$dir/node3.log"
   for i in 1 2; do grep -i -E 'snapshot|frame|too large' "$dir/node$i.log" | tail -n 3 || true; done
   exit 1
