@@ -50,8 +50,9 @@ namespace {
 class opened_log final : public actors::storage {
  public:
   /// `metrics` (may be null) counts the log's bytes, segments and snapshots.
-  opened_log(const std::string& dir, node_metrics::log_instruments* metrics)
-      : log_(options_for(dir)), metrics_(metrics) {
+  opened_log(const std::string& dir, std::uint32_t chunk_bytes,
+             node_metrics::log_instruments* metrics)
+      : log_(options_for(dir, chunk_bytes)), metrics_(metrics) {
     state_ = log_.load();
     auto& report = log_.last_recovery();
     using logging::field;
@@ -82,6 +83,11 @@ class opened_log final : public actors::storage {
         "from its peers before it votes again",
         {field{"event", "wal_repair"}});
     }
+    if (!report.snapshot_file.empty() && state_.snap)
+      logging::info("loaded " + report.snapshot_file + " (" +
+                      std::to_string(state_.snap->machine.size_hint()) + " bytes of state) and " +
+                      std::to_string(report.records) + " record(s) after it",
+                    {field{"event", "wal_loaded"}, field{"file", report.snapshot_file}});
     if (report.removed_files > 0)
       logging::info(dir + ": removed " + std::to_string(report.removed_files) +
                       " file(s) left over by an interrupted checkpoint",
@@ -98,9 +104,10 @@ class opened_log final : public actors::storage {
     }
   }
 
-  static wal::wal_options options_for(const std::string& dir) {
+  static wal::wal_options options_for(const std::string& dir, std::uint32_t chunk_bytes) {
     wal::wal_options o;
     o.dir = dir;
+    o.snapshot_chunk_size = chunk_bytes;
     // Damage is set aside and repaired from the peers instead of stopping
     // the node for good (see paxos::rejoin).
     o.set_aside_damage = true;
@@ -322,7 +329,8 @@ int node::start() {
   try {
     for (auto id : local_ids) {
       auto dir = o.embedded ? o.data_dir + "/" + std::to_string(id) : o.data_dir;
-      impl_->logs.push_back(std::make_unique<opened_log>(dir, m ? &m->log_for(id) : nullptr));
+      impl_->logs.push_back(
+        std::make_unique<opened_log>(dir, o.snapshot_chunk_bytes, m ? &m->log_for(id) : nullptr));
       log_of[id] = impl_->logs.back().get();
     }
   } catch (const std::exception& e) {

@@ -21,7 +21,7 @@ const char* usage =
   "               [--peer-cacert FILE --peer-cert FILE --peer-key FILE | --insecure-peers]\n"
   "               [--cluster-token TEXT | --cluster-id HEX] [--restore FILE]\n"
   "               [--log-level LEVEL] [--log-format text|json] [--slow-fsync-ms MS]\n"
-  "               [--snapshot-interval SLOTS]\n"
+  "               [--snapshot-interval SLOTS] [--snapshot-chunk-bytes N]\n"
   "\n"
   "Runs one node of a Ballot cluster. Without --id and --peers it runs the embedded\n"
   "default: a whole three-replica cluster in this process, state in ./ballot-data,\n"
@@ -59,10 +59,14 @@ const char* usage =
   "  --slow-fsync-ms MS     warn when one sync of the log takes longer (default 100;\n"
   "                         0 never warns)\n"
   "  --snapshot-interval SLOTS  slots between snapshots of the state (default 10000)\n"
+  "  --snapshot-chunk-bytes N  advanced: snapshot files hold the state in chunks of N\n"
+  "                         bytes, each with its own CRC (default 33554432 = 32 MiB,\n"
+  "                         1024..1073741824); files of any chunk size are read\n"
   "  --quota-bytes N        past N bytes of keys and values, puts are refused with\n"
   "                         quotaExceeded; deletes, reads, sessions and locks go on\n"
-  "                         (default 268435456 = 256 MiB, at most 402653184 = 384 MiB:\n"
-  "                         a checkpoint holds the state in one blob of at most 512 MiB)\n"
+  "                         (default 2147483648 = 2 GiB, at most 274877906944 =\n"
+  "                         256 GiB; the state is held in memory, and a checkpoint\n"
+  "                         encodes one more copy of it: leave RAM for three)\n"
   "  --max-sessions N       live sessions in the cluster (default 250000)\n"
   "  --max-waiters-per-lock N  waiting acquires on one lock (default 10000)\n"
   "  --max-connections N    client connections in all (default 4096)\n"
@@ -186,10 +190,16 @@ std::optional<usage_error> apply(options& o, const std::string& key, const std::
     if (!parse_number(value, o.tick_ms) || o.tick_ms == 0 || o.tick_ms > 10000)
       return bad(key, value, "expected milliseconds in 1..10000");
   } else if (key == "quota-bytes") {
-    // 0 ("no quota") is refused too: past 512 MiB a checkpoint cannot be written.
+    // 0 ("no quota") is refused too: the state lives in memory, so it needs a
+    // bound. The cap is no format's limit (snapshot files hold any size) but
+    // a sanity check: past it a typo, not a plan.
     if (!parse_number(value, o.quota_bytes) || o.quota_bytes == 0 ||
-        o.quota_bytes > (std::uint64_t{384} << 20))
-      return bad(key, value, "expected a number of bytes in 1..402653184 (384 MiB)");
+        o.quota_bytes > (std::uint64_t{256} << 30))
+      return bad(key, value, "expected a number of bytes in 1..274877906944 (256 GiB)");
+  } else if (key == "snapshot-chunk-bytes") {
+    if (!parse_number(value, o.snapshot_chunk_bytes) || o.snapshot_chunk_bytes < 1024 ||
+        o.snapshot_chunk_bytes > (std::uint32_t{1} << 30))
+      return bad(key, value, "expected a number of bytes in 1024..1073741824 (1 GiB)");
   } else if (key == "max-sessions" || key == "max-waiters-per-lock" || key == "max-connections" ||
              key == "max-connections-per-address") {
     auto& field = key == "max-sessions"           ? o.max_sessions
@@ -326,6 +336,7 @@ std::vector<logging::field> describe(const options& o) {
   f.emplace_back("tick_ms", o.tick_ms);
   f.emplace_back("snapshot_interval", o.snapshot_interval);
   f.emplace_back("quota_bytes", o.quota_bytes);
+  f.emplace_back("snapshot_chunk_bytes", o.snapshot_chunk_bytes);
   f.emplace_back("max_sessions", o.max_sessions);
   f.emplace_back("max_connections", o.max_connections);
   f.emplace_back("audit_log", o.audit_log.empty() ? "off" : o.audit_log);

@@ -224,15 +224,15 @@ record decode(std::string_view payload) {
 }
 
 void encode_checkpoint(const paxos::durable_state& state, std::uint64_t next_record,
-                       std::string& out) {
+                       std::string& out, bool with_machine) {
   if (!state.snap)
     throw std::invalid_argument("ballot::wal::encode_checkpoint: the state has no snapshot");
   auto& snap = *state.snap;
   // One first segment for the whole message, as for records. The machine's
   // bytes are made here if it was frozen (a local checkpoint: on the
   // storage's background thread, see wal_storage::start_background_checkpoint).
-  std::size_t words =
-    64 + words_for_bytes(snap.machine.size()) + words_for_bytes(snap.members.size());
+  std::size_t words = 64 + words_for_bytes(with_machine ? snap.machine.size() : 0) +
+                      words_for_bytes(snap.members.size());
   for (auto& c : snap.clients) {
     words += 5;
     for (auto& [seq, result] : c.results)
@@ -248,7 +248,8 @@ void encode_checkpoint(const paxos::durable_state& state, std::uint64_t next_rec
     root.setNextRecord(next_record);
     auto s = root.initSnapshot();
     s.setLast(snap.last);
-    s.setMachine(data_of(snap.machine.bytes()));
+    if (with_machine)
+      s.setMachine(data_of(snap.machine.bytes()));
     s.setMembers(snap.members);
     auto clients = s.initClients(static_cast<unsigned>(snap.clients.size()));
     for (unsigned i = 0; i < clients.size(); ++i) {

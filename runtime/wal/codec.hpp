@@ -80,12 +80,15 @@ struct checkpoint_record {
 
 /// Appends the encoding of a checkpoint to `out`. `state.snap` must be set
 /// (std::invalid_argument otherwise); throws codec_error if the state does
-/// not fit Cap'n Proto's limits (a state machine snapshot of 512 MiB or more).
+/// not fit Cap'n Proto's limits (a state machine snapshot of 512 MiB or more
+/// with `with_machine`). Without `with_machine` the machine's bytes are left
+/// out (and never made): a snapshot file's header, whose body holds them.
 void encode_checkpoint(const paxos::durable_state& state, std::uint64_t next_record,
-                       std::string& out);
+                       std::string& out, bool with_machine = true);
 
-/// Decodes a snapshot file's payload; throws `codec_error` if it is not
-/// exactly one checkpoint with a snapshot.
+/// Decodes a snapshot file's header (or the whole payload of a single-frame
+/// one); throws `codec_error` if it is not exactly one checkpoint with a
+/// snapshot. The machine's bytes are those in the header, if any.
 checkpoint_record decode_checkpoint(std::string_view payload);
 
 /// The slot a vote or chosen record is about; nullopt for a promise.

@@ -110,6 +110,24 @@ file_contents read_all(int fd, const std::string& path) {
   return out;
 }
 
+std::uint64_t file_size(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0)
+    throw_os_error("wal: cannot stat", path, errno);
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+std::size_t read_at(int fd, char* dst, std::size_t n, std::uint64_t offset,
+                    const std::string& path) {
+  for (;;) {
+    auto r = io().pread(fd, dst, n, static_cast<off_t>(offset));
+    if (r >= 0)
+      return static_cast<std::size_t>(r);
+    if (errno != EINTR)
+      throw_os_error("wal: cannot read", path, errno);
+  }
+}
+
 void write_all(int fd, std::string_view data, const std::string& path) {
   while (!data.empty()) {
     auto n = io().write(fd, data.data(), data.size());

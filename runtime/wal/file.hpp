@@ -60,6 +60,14 @@ unique_fd open_at(int dir_fd, const std::string& name, int flags, const std::str
 
 file_contents read_all(int fd, const std::string& path);
 
+/// The size of the open file `fd` (fstat).
+std::uint64_t file_size(int fd, const std::string& path);
+
+/// Reads up to `n` bytes at `offset` (retrying EINTR); returns how many were
+/// read, 0 at the end of the file.
+std::size_t read_at(int fd, char* dst, std::size_t n, std::uint64_t offset,
+                    const std::string& path);
+
 /// Writes all of `data` (retrying short writes and EINTR).
 void write_all(int fd, std::string_view data, const std::string& path);
 

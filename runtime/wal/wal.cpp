@@ -56,6 +56,8 @@ write_ahead_log::write_ahead_log(wal_options opts) : opts_(std::move(opts)) {
     fail("no data directory given");
   if (opts_.segment_size == 0)
     fail("segment size must be positive");
+  if (opts_.snapshot_chunk_size == 0 || opts_.snapshot_chunk_size > max_snapshot_chunk_size)
+    fail("snapshot chunk size must be 1 to " + std::to_string(max_snapshot_chunk_size));
   create_directories_durably(opts_.dir);
   dir_fd_ = unique_fd{::open(opts_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (!dir_fd_)
@@ -138,22 +140,27 @@ write_ahead_log::replay_start write_ahead_log::choose_start(const listing& files
   std::vector<damage> damaged;
   for (auto it = files.snapshots.rbegin(); it != files.snapshots.rend(); ++it) {
     auto path = path_of(it->name);
-    auto contents = read_all(open_at(dir_fd_.get(), it->name, O_RDONLY, path).get(), path);
-    auto check = check_snapshot_file(contents.view());
-    if (!check.payload) {
-      damaged.push_back({it->name, "corrupt snapshot at offset " + std::to_string(check.offset) +
-                                     ": " + check.reason});
-      continue;
-    }
+    auto fd = open_at(dir_fd_.get(), it->name, O_RDONLY, path);
+    int raw = fd.get();
+    std::uint64_t header_at = 0;
     try {
-      start.index = on_checkpoint(*check.payload, path);
+      snapshot_reader reader{[raw, &path](std::uint64_t offset, char* dst, std::size_t n) {
+                               return read_at(raw, dst, n, offset, path);
+                             },
+                             file_size(raw, path)};
+      header_at = reader.header_offset();
+      start.index = on_checkpoint(reader, path);
+    } catch (const snapshot_damage& d) {
+      damaged.push_back(
+        {it->name, "corrupt snapshot at offset " + std::to_string(d.offset()) + ": " + d.what()});
+      continue;
     } catch (const actors::storage_error&) {
       throw;
     } catch (const std::bad_alloc&) {
       throw;
     } catch (const std::exception& e) {
-      damaged.push_back({it->name, "bad snapshot at offset " + std::to_string(frame_header_size) +
-                                     ": " + e.what()});
+      damaged.push_back(
+        {it->name, "bad snapshot at offset " + std::to_string(header_at) + ": " + e.what()});
       continue;
     }
     start.snapshot = *it;
@@ -541,31 +548,33 @@ void write_ahead_log::step(checkpoint_step s) const {
     opts_.checkpoint_hook(s);
 }
 
-void write_ahead_log::checkpoint(std::uint64_t key, std::string_view payload) {
+void write_ahead_log::checkpoint(std::uint64_t key, std::string_view header,
+                                 std::string_view body) {
   // One checkpoint at a time, in key order: a background one finishes first.
   finish_checkpoint(true);
-  begin_checkpoint(key, payload.size());
-  guarded([&] { commit_snapshot_file(key, payload); });
+  begin_checkpoint(key, header.size());
+  guarded([&] { commit_snapshot_file(key, header, body); });
   end_checkpoint(key, next_index_);
 }
 
 void write_ahead_log::start_checkpoint(std::uint64_t key,
-                                       std::function<std::string()> make_payload) {
+                                       std::function<snapshot_payload()> make_payload) {
   if (background_.pending())
     throw std::logic_error("ballot::wal::wal: a background checkpoint is still in flight");
-  // The payload's size is known only once it is made: checked there.
+  // The header's size is known only once it is made: checked there.
   begin_checkpoint(key, 1);
   flight_ = in_flight{key, next_index_, {}};
   background_.start([this, key, make_payload = std::move(make_payload)] {
     auto started = std::chrono::steady_clock::now();
     auto payload = make_payload();
     auto encoded = std::chrono::steady_clock::now();
-    flight_.result.bytes = payload.size();
+    flight_.result.bytes = payload.header.size() + payload.body.size();
     flight_.result.encode_time = encoded - started;
-    if (payload.empty() || payload.size() > max_snapshot_size)
-      fail(opts_.dir + ": cannot write a snapshot of " + std::to_string(payload.size()) +
-           " bytes (1 to " + std::to_string(max_snapshot_size) + " allowed)");
-    commit_snapshot_file(key, payload);
+    if (payload.header.empty() || payload.header.size() > max_snapshot_size)
+      fail(opts_.dir + ": cannot write a snapshot header of " +
+           std::to_string(payload.header.size()) + " bytes (1 to " +
+           std::to_string(max_snapshot_size) + " allowed)");
+    commit_snapshot_file(key, payload.header, payload.body);
     flight_.result.write_time = std::chrono::steady_clock::now() - encoded;
   });
 }
@@ -599,15 +608,15 @@ checkpoint_result write_ahead_log::finish_checkpoint(bool wait) {
   return res;
 }
 
-void write_ahead_log::begin_checkpoint(std::uint64_t key, std::uint64_t payload_size) {
+void write_ahead_log::begin_checkpoint(std::uint64_t key, std::uint64_t header_size) {
   require_ready();
   // Recovery starts from the highest key: a lower one would lose to an older
   // file left by a crash before the cleanup.
   if (checkpoint_key_ && key < *checkpoint_key_)
     throw std::logic_error("ballot::wal::wal: checkpoint key " + std::to_string(key) +
                            " is below the previous one, " + std::to_string(*checkpoint_key_));
-  if (payload_size == 0 || payload_size > max_snapshot_size)
-    fail(opts_.dir + ": cannot write a snapshot of " + std::to_string(payload_size) +
+  if (header_size == 0 || header_size > max_snapshot_size)
+    fail(opts_.dir + ": cannot write a snapshot header of " + std::to_string(header_size) +
          " bytes (1 to " + std::to_string(max_snapshot_size) + " allowed)");
   guarded([&] {
     // The checkpoint's records start a segment of their own, so that the
@@ -622,15 +631,27 @@ void write_ahead_log::begin_checkpoint(std::uint64_t key, std::uint64_t payload_
   });
 }
 
-void write_ahead_log::commit_snapshot_file(std::uint64_t key, std::string_view payload) const {
+int write_ahead_log::write_snapshot(int fd, std::string_view header, std::string_view body) const {
+  chunk_layout layout{body.size(), opts_.snapshot_chunk_size, header.size()};
+  int err = try_write_all(fd, chunked_snapshot_start(header, body.size(), layout.chunk_size));
+  // Straight from the body, a chunk at a time: no copy of it is made.
+  for (std::uint64_t i = 0; err == 0 && i < layout.chunks(); ++i) {
+    auto piece = body.substr(i * layout.chunk_size, layout.chunk_length(i));
+    err = try_write_all(fd, chunk_frame_header(i, piece));
+    if (err == 0)
+      err = try_write_all(fd, piece);
+  }
+  return err;
+}
+
+void write_ahead_log::commit_snapshot_file(std::uint64_t key, std::string_view header,
+                                           std::string_view body) const {
   auto name = snapshot_file_name(key);
   auto temp = name + std::string{snapshot_temp_suffix};
   {
     auto path = path_of(temp);
     auto fd = open_at(dir_fd_.get(), temp, O_WRONLY | O_CREAT | O_TRUNC, path);
-    int err = try_write_all(fd.get(), snapshot_header(payload));
-    if (err == 0)
-      err = try_write_all(fd.get(), payload);
+    int err = write_snapshot(fd.get(), header, body);
     if (err == ENOSPC) {
       // The log before it is whole and synced: the compaction just waits.
       fd.reset();

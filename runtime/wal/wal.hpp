@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,8 @@
 #include "runtime/wal/background_job.hpp"
 #include "runtime/wal/file.hpp"
 #include "runtime/wal/segment.hpp"
+#include "runtime/wal/snapshot_file.hpp"
+#include "runtime/wal/snapshot_reader.hpp"
 
 /// A segmented, checksummed, group-committed write-ahead log of opaque
 /// records, compacted by checkpoints. It knows nothing of Paxos:
@@ -51,6 +54,10 @@ struct wal_options {
   /// anything, and reports what it set aside. The caller must then treat
   /// its state as incomplete (a replica re-learns it from its peers).
   bool set_aside_damage = false;
+  /// The chunk size of the body of the snapshot files it writes (1 to
+  /// `max_snapshot_chunk_size`): a state of GiBs goes to disk in pieces of
+  /// this size, each with its own CRC. Files written with any size are read.
+  std::uint32_t snapshot_chunk_size = default_snapshot_chunk_size;
   /// Test seam: called after each step of a checkpoint. Throwing from it plays
   /// a crash right there (the log then refuses further use, like after an I/O
   /// error, and a new log on the directory recovers).
@@ -67,7 +74,7 @@ struct checkpoint_result {
   };
   outcome what = outcome::none;
   std::uint64_t key = 0;
-  std::uint64_t bytes = 0;  ///< of the payload
+  std::uint64_t bytes = 0;  ///< of the header and body
   /// Time on the background thread making the payload, and writing it (the
   /// temporary file, its fdatasync, the rename and the directory fsync).
   std::chrono::nanoseconds encode_time{0};
@@ -119,6 +126,15 @@ struct recovery_report {
   bool damaged() const { return !damaged_file.empty(); }
 };
 
+/// What a checkpoint writes (see `write_ahead_log::checkpoint`).
+struct snapshot_payload {
+  std::string header;
+  /// Viewed, not copied: a body of GiBs is written straight from where it is.
+  std::string_view body;
+  /// Keeps what `body` views alive until the file is written.
+  std::shared_ptr<const void> body_owner;
+};
+
 /// One line for a log: "replayed 3 segments, 1200 records; cut 17 bytes ...".
 std::string to_string(const recovery_report& report);
 
@@ -135,12 +151,13 @@ std::string to_string(const recovery_report& report);
 class write_ahead_log {
  public:
   using record_handler = std::function<void(std::string_view payload, const record_position&)>;
-  /// Takes a snapshot file's payload (and its path, for messages) and returns
-  /// the index of the first record after it, which the payload recorded (see
-  /// `checkpoint`). Throwing (anything but storage_error) means the payload
-  /// is damaged.
+  /// Takes a snapshot file, whose header is checked and whose body it reads
+  /// (`snapshot_reader::read_body`), and its path, for messages; returns the
+  /// index of the first record after it, which the header recorded (see
+  /// `checkpoint`). Throwing (anything but storage_error) means the file is
+  /// damaged.
   using checkpoint_handler =
-    std::function<std::uint64_t(std::string_view payload, const std::string& path)>;
+    std::function<std::uint64_t(snapshot_reader& snapshot, const std::string& path)>;
 
   /// Creates the directory if missing and locks it. Throws storage_error
   /// (naming the path and the OS error) if it is unusable.
@@ -184,9 +201,10 @@ class write_ahead_log {
   /// A no-op when nothing was appended since the last sync.
   void sync();
 
-  /// Compacts the log: from now on, replay starts from `payload` (the whole
-  /// state so far, which must record `next_index()` as read before this call
-  /// for the checkpoint handler to return) and the records appended after
+  /// Compacts the log: from now on, replay starts from `header` and `body`
+  /// (the whole state so far; the header must record `next_index()` as read
+  /// before this call for the checkpoint handler to return; the body, of any
+  /// size, is written in chunks) and the records appended after
   /// it; everything before is deleted. `key` orders checkpoints and names the
   /// file (e.g. the snapshot's last slot); it may not decrease (logic_error).
   ///
@@ -196,19 +214,20 @@ class write_ahead_log {
   /// file and fdatasync it, rename it to "snapshot-<key>.snap" and fsync the
   /// directory, then remove the older segments and snapshot files. Records
   /// appended after it are durable at the next `sync`, as always.
-  void checkpoint(std::uint64_t key, std::string_view payload);
+  void checkpoint(std::uint64_t key, std::string_view header, std::string_view body = {});
 
   /// The same checkpoint with its slow half on a background thread, so that
   /// the caller goes on appending meanwhile. Here, on the caller's thread:
   /// the key check and the new segment (which syncs the records before it);
-  /// `make_payload` must record `next_index()` as read before this call.
+  /// the header `make_payload` returns must record `next_index()` as read
+  /// before this call.
   /// There: `make_payload` (e.g. encoding a state it owns), the temporary
   /// file, its fdatasync, the rename and the directory fsync. Nothing older
   /// is deleted until `finish_checkpoint` sees the rename durable, so a crash
   /// at any point leaves the old checkpoint with every segment after it, or
   /// the new one with every segment after it (recovery removes the rest).
   /// At most one is in flight: throws std::logic_error if one is.
-  void start_checkpoint(std::uint64_t key, std::function<std::string()> make_payload);
+  void start_checkpoint(std::uint64_t key, std::function<snapshot_payload()> make_payload);
 
   /// A background checkpoint was started and not finished yet.
   bool checkpoint_in_flight() const { return background_.pending(); }
@@ -280,11 +299,14 @@ class write_ahead_log {
                             bool repair, recovery_report& report);
   void step(checkpoint_step s) const;
   /// The steps of a checkpoint before its snapshot file (on the log's thread).
-  void begin_checkpoint(std::uint64_t key, std::uint64_t payload_size);
+  void begin_checkpoint(std::uint64_t key, std::uint64_t header_size);
   /// Writes, syncs and renames the snapshot file and syncs the directory.
   /// Touches nothing of the log but `opts_` and `dir_fd_`: safe on a
   /// background thread while the log appends.
-  void commit_snapshot_file(std::uint64_t key, std::string_view payload) const;
+  void commit_snapshot_file(std::uint64_t key, std::string_view header,
+                            std::string_view body) const;
+  /// Writes the chunked file to `fd`; returns the errno of a failed write (0: none).
+  int write_snapshot(int fd, std::string_view header, std::string_view body) const;
   /// The steps after the rename (on the log's thread).
   void end_checkpoint(std::uint64_t key, std::uint64_t first_index);
   void require_ready() const;

@@ -29,8 +29,16 @@ paxos::durable_state wal_storage::load() {
   // log turns it into a storage_error naming the file and offset (or, for a
   // snapshot file it can do without, starts from an older checkpoint).
   report_ = log_.replay(
-    [&](std::string_view payload, const std::string&) {
-      auto cp = decode_checkpoint(payload);
+    [&](snapshot_reader& snapshot, const std::string&) {
+      auto cp = decode_checkpoint(snapshot.header());
+      if (snapshot.chunked()) {
+        if (!cp.state.snap->machine.bytes().empty())
+          throw codec_error("the header of a chunked snapshot holds machine bytes too");
+        // Read straight into the one string the machine is restored from.
+        std::string machine(static_cast<std::size_t>(snapshot.body_size()), '\0');
+        snapshot.read_body(machine.data());
+        cp.state.snap->machine = paxos::machine_image(std::move(machine));
+      }
       state = std::move(cp.state);
       // A vote or chosen value the snapshot already covers would only break
       // the invariant that `accepted` and `chosen` hold the slots after it.
@@ -60,15 +68,16 @@ void wal_storage::append(const paxos::ready& rd) {
       throw std::invalid_argument("ballot::wal::wal_storage: a compacted state without a snapshot");
     // Checkpoints commit in order: one in the background finishes first.
     finish_checkpoint(true);
-    // Its own buffer: a snapshot can be large, and `scratch_` lives on.
-    std::string payload;
+    // The machine's bytes go to the file's body as they are; the header is
+    // the rest, in its own buffer (`scratch_` lives on).
+    std::string header;
     try {
-      encode_checkpoint(state, log_.next_index(), payload);
+      encode_checkpoint(state, log_.next_index(), header, false);
     } catch (const codec_error& e) {
       throw actors::storage_error("wal: " + log_.dir() + ": " + e.what());
     }
     try {
-      log_.checkpoint(state.snap->last, payload);
+      log_.checkpoint(state.snap->last, header, state.snap->machine.bytes());
       covered = state.snap->last;
     } catch (const actors::storage_full&) {
       // A full disk postpones the compaction: the log still holds everything
@@ -111,15 +120,19 @@ void wal_storage::start_background_checkpoint(paxos::durable_state state) {
   // Shared, as std::function wants a copyable closure; never copied.
   auto owned = std::make_shared<paxos::durable_state>(std::move(state));
   log_.start_checkpoint(key, [owned, next, dir = log_.dir()]() mutable {
-    std::string payload;
+    snapshot_payload payload;
     try {
-      encode_checkpoint(*owned, next, payload);
+      encode_checkpoint(*owned, next, payload.header, false);
     } catch (const codec_error& e) {
       throw actors::storage_error("wal: " + dir + ": " + e.what());
     }
-    // The state is in the payload now: free it before the slow write, so a
-    // checkpoint holds one copy of the state while it waits for the disk.
+    // Encodes a frozen machine, once: the file's body is written straight
+    // from these bytes, so a checkpoint holds one encoded copy of the state.
+    // The rest of the state is in the header now: free it before the write.
+    auto machine = std::make_shared<const paxos::machine_image>(owned->snap->machine);
     owned.reset();
+    payload.body = machine->bytes();
+    payload.body_owner = machine;
     return payload;
   });
 }

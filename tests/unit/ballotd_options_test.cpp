@@ -113,7 +113,9 @@ TEST(BallotdOptionsTest, ErrorsNameTheFlagAndTheValue) {
     {{"--client", "nohost"}, "'nohost' for --client"},
     {{"--tick-ms", "0"}, "--tick-ms"},
     {{"--quota-bytes", "0"}, "'0' for --quota-bytes"},
-    {{"--quota-bytes", "1073741824"}, "384 MiB"},
+    {{"--quota-bytes", "274877906945"}, "256 GiB"},
+    {{"--snapshot-chunk-bytes", "1023"}, "'1023' for --snapshot-chunk-bytes"},
+    {{"--snapshot-chunk-bytes", "1073741825"}, "1 GiB"},
     {{"--max-sessions", "0"}, "--max-sessions"},
     {{"--max-waiters-per-lock", "-1"}, "--max-waiters-per-lock"},
     {{"--max-connections-per-address", "x"}, "--max-connections-per-address"},
@@ -133,12 +135,19 @@ TEST(BallotdOptionsTest, ErrorsNameTheFlagAndTheValue) {
 TEST(BallotdOptionsTest, BudgetsHaveSafeDefaultsAndTakeFlags) {
   auto d = parse({});
   ASSERT_TRUE(d.opts);
-  EXPECT_EQ(d.opts->quota_bytes, std::uint64_t{256} << 20);
+  // etcd's default: snapshot files hold a state of any size in chunks.
+  EXPECT_EQ(d.opts->quota_bytes, std::uint64_t{2} << 30);
+  EXPECT_EQ(d.opts->snapshot_chunk_bytes, std::uint32_t{32} << 20);
   EXPECT_EQ(d.opts->max_connections_per_address, 256u);
   auto r = parse({"--quota-bytes", "1000000", "--max-sessions", "10", "--max-waiters-per-lock", "3",
-                  "--max-connections", "50", "--max-connections-per-address", "5"});
+                  "--max-connections", "50", "--max-connections-per-address", "5",
+                  "--snapshot-chunk-bytes", "4096"});
   ASSERT_TRUE(r.opts) << r.error->message;
   EXPECT_EQ(r.opts->quota_bytes, 1'000'000u);
+  EXPECT_EQ(r.opts->snapshot_chunk_bytes, 4096u);
+  auto big = parse({"--quota-bytes", "274877906944"});
+  ASSERT_TRUE(big.opts) << big.error->message;
+  EXPECT_EQ(big.opts->quota_bytes, std::uint64_t{256} << 30);
   EXPECT_EQ(r.opts->max_sessions, 10u);
   EXPECT_EQ(r.opts->max_waiters_per_lock, 3u);
   EXPECT_EQ(r.opts->max_connections, 50u);

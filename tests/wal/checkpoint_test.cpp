@@ -375,13 +375,13 @@ TEST(CheckpointCorruptionTest, DamagedSnapshotIsReportedWithFileAndOffset) {
   }
   auto path = dir / snapshot_file_name(25);
   auto good = read_bytes(path);
-  flip_byte(path, 100);
-  expect_storage_error([&] { reload(dir); }, {path, "offset 0", "CRC"});
+  flip_byte(path, 100);  // in the header (offset 24 on: after the magic and sizes)
+  expect_storage_error([&] { reload(dir); }, {path, "offset 24", "CRC"});
   EXPECT_EQ(read_bytes(path).size(), good.size());  // left as it was, for the operator
   // Cut short: its name says it was once complete, so this is no torn write.
   write_bytes(path, good.substr(0, good.size() / 2));
-  expect_storage_error([&] { reload(dir); }, {path, "offset 0"});
-  // A good frame around a payload that is no checkpoint.
+  expect_storage_error([&] { reload(dir); }, {path, "offset 24"});
+  // A good frame around a payload that is no checkpoint (the single-frame format).
   std::string junk(64, '\x11');
   write_bytes(path, snapshot_header(junk) + junk);
   expect_storage_error([&] { reload(dir); }, {path, "offset 8"});
@@ -465,7 +465,7 @@ TEST(CheckpointCorruptionTest, DamagedSnapshotWithoutTheOldLogIsNotLeftOut) {
   }
   auto path = dir / snapshot_file_name(35);
   flip_byte(path, 30);
-  expect_storage_error([&] { reload(dir); }, {path, "offset 0", "cannot be left out"});
+  expect_storage_error([&] { reload(dir); }, {path, "offset 24", "cannot be left out"});
   EXPECT_TRUE(std::filesystem::exists(path));
 }
 
