@@ -2,6 +2,7 @@
 
 #include "actors/lock/acquire_waiter.hpp"
 #include "actors/lock/lock_client_impl.hpp"
+#include "actors/lock/session_keeper.hpp"
 
 namespace ballot::lock {
 
@@ -46,21 +47,31 @@ const char* to_string(call_status status) {
 // -- session --------------------------------------------------------------------
 
 struct session::impl {
-  impl(std::shared_ptr<lock_client::impl> client, session_id id, std::chrono::milliseconds ttl,
-       std::chrono::milliseconds lock_delay)
+  impl(std::shared_ptr<lock_client::impl> client, session_id id, const keeper_config& timing,
+       clock_type::time_point open_sent, std::chrono::milliseconds lock_delay)
       : client(std::move(client)),
         id(id),
-        ttl(ttl),
+        ttl(timing.ttl),
         lock_delay(lock_delay),
-        caller(this->client->new_caller()) {}
+        caller(this->client->new_caller()),
+        keeper(timing, open_sent) {}
 
   // -- loss and its callbacks
 
   /// Marks the session lost (once); the callbacks run in `fire`, outside any
   /// lock, after the call that found the loss let go of `call_mtx`.
+  /// `service_says`: the service answered that the session is gone, which
+  /// the keeper hears too (it is then expired for good).
   void mark_lost(const std::string& why, bool service_says = false) {
     std::lock_guard<std::mutex> guard{mtx};
-    gone = gone || service_says;
+    if (service_says) {
+      gone = true;
+      keeper.gone(clock_type::now());
+    }
+    lose_locked(why);
+  }
+
+  void lose_locked(const std::string& why) {
     if (lost || closed)
       return;
     lost = true;
@@ -71,6 +82,23 @@ struct session::impl {
     listeners.clear();
     stop_keeper = true;
     cv.notify_all();
+  }
+
+  /// Whether the session is lost, by the keeper's rule at `now` (under
+  /// `mtx`): the moment the keeper says expired is the moment of loss, for
+  /// every caller, whether or not the keep-alive thread has woken up yet.
+  bool lost_locked(clock_type::time_point now) {
+    if (!lost && !closed && keeper.health(now) == session_health::expired)
+      lose_locked(expiry_reason());
+    return lost;
+  }
+
+  std::string expiry_reason() const {
+    auto ttl_ms = std::to_string(ttl.count()) + " ms";
+    if (!keeper.sending())
+      return "keep-alives were stopped and the " + ttl_ms + " TTL passed";
+    return "no keep-alive of session " + std::to_string(id) + " was confirmed within its " +
+           ttl_ms + " TTL" + (last_failure.empty() ? "" : " (" + last_failure + ")");
   }
 
   void fire() {
@@ -94,7 +122,14 @@ struct session::impl {
 
   bool usable() {
     std::lock_guard<std::mutex> guard{mtx};
-    return !lost && !closed;
+    return !lost_locked(clock_type::now()) && !closed;
+  }
+
+  session_health health() {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (lost_locked(clock_type::now()) || closed)
+      return session_health::expired;
+    return keeper.health(clock_type::now());
   }
 
   // -- calls
@@ -275,11 +310,10 @@ struct session::impl {
     return out;
   }
 
-  // -- keep-alive
+  // -- keep-alive: a thin driver of the session keeper (session_keeper.hpp)
 
-  void start_keep_alive(std::shared_ptr<impl> self, clock_type::time_point confirmed) {
-    confirmed_until = confirmed;
-    keeper = std::thread([self = std::move(self)] { self->keep_alive_loop(); });
+  void start_keep_alive(std::shared_ptr<impl> self) {
+    keeper_thread = std::thread([self = std::move(self)] { self->keep_alive_loop(); });
   }
 
   /// Ends the keep-alive thread for good (the session closes or goes away).
@@ -295,61 +329,72 @@ struct session::impl {
 
   void join_keeper() {
     std::lock_guard<std::mutex> guard{keeper_mtx};
-    if (!keeper.joinable())
+    if (!keeper_thread.joinable())
       return;
-    if (keeper.get_id() == std::this_thread::get_id())
-      keeper.detach();  // a loss callback ends its own session: let the thread finish
+    if (keeper_thread.get_id() == std::this_thread::get_id())
+      keeper_thread.detach();  // a loss callback ends its own session: let the thread finish
     else
-      keeper.join();
+      keeper_thread.join();
+  }
+
+  /// What the keeper wants next: a keep-alive (`ticket`), or a wait until
+  /// `wake`; `done` once there is nothing left to keep.
+  struct step {
+    bool done = false;
+    std::optional<std::uint64_t> ticket;
+    clock_type::time_point wake;
+    clock_type::time_point expires;
+  };
+
+  step next_step() {
+    std::lock_guard<std::mutex> guard{mtx};
+    step out;
+    auto now = clock_type::now();
+    if (shutting_down || lost_locked(now) || closed) {
+      out.done = true;
+      return out;
+    }
+    out.ticket = keeper.send_due(now);
+    out.expires = keeper.expires_at();
+    // Not expired (checked above), so there is a next moment.
+    out.wake = keeper.next_wake(now).value_or(out.expires);
+    return out;
+  }
+
+  /// One keep-alive, bounded by the lease the keeper knows of (after it the
+  /// session may be gone whatever the answer); group_caller follows the
+  /// leader and moves past replicas that do not answer meanwhile.
+  void send_keep_alive(actors::group_caller& own, std::uint64_t ticket,
+                       clock_type::time_point expires) {
+    auto deadline = std::max(expires, clock_type::now() + std::chrono::milliseconds(1));
+    auto a = decode_answer(
+      own.propose(client->make(encode(command{keep_alive{0, id}})), deadline, &stop_keeper));
+    if (a.ok && a.res.code == result_code::no_session) {
+      mark_lost("the service expired session " + std::to_string(id), true);
+      return;
+    }
+    std::lock_guard<std::mutex> guard{mtx};
+    if (a.ok && a.res.code == result_code::ok) {
+      keeper.confirmed(ticket, clock_type::now());
+      return;
+    }
+    keeper.unanswered(ticket, clock_type::now());
+    last_failure =
+      a.ok ? std::string{"bad answer "} + lock::to_string(a.res.code) : a.failure.message;
   }
 
   void keep_alive_loop() {
     auto own = client->new_caller();
-    auto interval = std::max<std::chrono::milliseconds>(ttl / 3, std::chrono::milliseconds(1));
-    auto next = clock_type::now() + interval;
-    for (;;) {
-      {
-        std::unique_lock<std::mutex> guard{mtx};
-        if (cv.wait_until(guard, next, [&] { return stop_keeper.load(); }))
-          break;
-      }
-      auto sent = clock_type::now();
-      // Until the lease we know of runs out: after it the session may be gone.
-      auto deadline = std::max(confirmed_until, sent + std::chrono::milliseconds(1));
-      auto a = decode_answer(
-        own->propose(client->make(encode(command{keep_alive{0, id}})), deadline, &stop_keeper));
-      if (stop_keeper)
-        break;
-      if (a.ok && a.res.code == result_code::ok) {
-        // The leader stamped the command after `sent`: the lease lasts at
-        // least a TTL from then, whatever the leader's clock says.
-        confirmed_until = sent + ttl;
-        next = sent + interval;
+    for (auto s = next_step(); !s.done; s = next_step()) {
+      if (s.ticket) {
+        send_keep_alive(*own, *s.ticket, s.expires);
         continue;
       }
-      if (a.ok && a.res.code == result_code::no_session) {
-        mark_lost("the service expired session " + std::to_string(id), true);
-        break;
-      }
-      if (clock_type::now() >= confirmed_until) {
-        mark_lost("no keep-alive of session " + std::to_string(id) + " was confirmed within its " +
-                  std::to_string(ttl.count()) + " ms TTL (" +
-                  (a.ok ? std::string{"bad answer"} : a.failure.message) + ")");
-        break;
-      }
-      next = clock_type::now() + std::chrono::milliseconds(10);
+      std::unique_lock<std::mutex> guard{mtx};
+      cv.wait_until(guard, s.wake, [&] { return shutting_down || lost || closed || rethink; });
+      rethink = false;
     }
     fire();  // the callbacks of a loss found above
-    // Stopped without a loss (stop_keep_alive): report the loss once the
-    // confirmed lease runs out, unless the session ends first.
-    std::unique_lock<std::mutex> guard{mtx};
-    if (lost || closed || !keep_alive_paused)
-      return;
-    if (cv.wait_until(guard, confirmed_until, [&] { return lost || closed || shutting_down; }))
-      return;
-    guard.unlock();
-    mark_lost("keep-alives were stopped and the " + std::to_string(ttl.count()) + " ms TTL passed");
-    fire();
   }
 
   std::shared_ptr<lock_client::impl> client;
@@ -367,18 +412,21 @@ struct session::impl {
   /// The service said the session no longer exists (not just: no answer).
   bool gone = false;
   bool closed = false;
-  bool keep_alive_paused = false;
   bool shutting_down = false;
+  /// The keeper's plan changed (keep-alives stopped): the thread looks again.
+  bool rethink = false;
   std::string reason;
   std::map<std::uint64_t, std::shared_ptr<lost_callback>> listeners;
   std::uint64_t next_listener = 0;
   std::vector<std::shared_ptr<lost_callback>> pending;
   std::atomic<bool> stop_keeper{false};
 
-  /// Local time until which the service surely keeps the session (keeper only).
-  clock_type::time_point confirmed_until;
+  /// The lease's rules: when keep-alives go out, jeopardy, expiry (under `mtx`).
+  session_keeper keeper;
+  /// Why the last keep-alive went unanswered, for the loss's reason.
+  std::string last_failure;
   std::mutex keeper_mtx;
-  std::thread keeper;
+  std::thread keeper_thread;
 };
 
 session::session(std::shared_ptr<impl> state) : impl_(std::move(state)) {}
@@ -411,12 +459,32 @@ std::chrono::milliseconds session::ttl() const {
 }
 
 bool session::lost() const {
-  std::lock_guard<std::mutex> guard{impl_->mtx};
-  return impl_->lost;
+  bool out = false;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    out = impl_->lost_locked(clock_type::now());
+  }
+  impl_->fire();
+  return out;
+}
+
+session_health session::health() const {
+  auto out = impl_->health();
+  impl_->fire();
+  return out;
+}
+
+bool session::in_jeopardy() const {
+  return health() != session_health::healthy;
+}
+
+const keeper_config& session::timing() const {
+  return impl_->keeper.config();  // never changes after open
 }
 
 std::string session::lost_reason() const {
   std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->lost_locked(clock_type::now());
   return impl_->reason;
 }
 
@@ -472,12 +540,11 @@ std::shared_ptr<void> session::on_lost(lost_callback cb) {
 }
 
 void session::stop_keep_alive() {
-  {
-    std::lock_guard<std::mutex> guard{impl_->mtx};
-    impl_->keep_alive_paused = true;
-    impl_->stop_keeper = true;
-    impl_->cv.notify_all();
-  }
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->keeper.stop_sending();
+  impl_->stop_keeper = true;  // abandons a keep-alive in flight
+  impl_->rethink = true;
+  impl_->cv.notify_all();
 }
 
 lock_client::lock_client(caf::actor_system& sys, actors::peer_map replicas, std::uint64_t client_id,
@@ -505,6 +572,17 @@ lock_client::opened lock_client::open_session(std::chrono::milliseconds ttl, ses
                                        " ms outside 0.." + std::to_string(max_lock_delay_ms));
     return out;
   }
+  // One keep-alive at a time: the thread blocks on it, and group_caller
+  // already moves past a replica that does not answer.
+  auto timing = keeper_config::defaults_for(ttl);
+  timing.max_in_flight = 1;
+  if (auto why = validate(timing); !why.empty()) {
+    out.result = fail(call_status::bad_request, "ttl " + std::to_string(ttl.count()) +
+                                                  " ms is too short to keep alive: " + why);
+    return out;
+  }
+  // Read before the request goes out: the service's deadline is at least
+  // this + TTL, whenever it applied the open.
   auto sent = clock_type::now();
   answer a;
   {
@@ -521,11 +599,11 @@ lock_client::opened lock_client::open_session(std::chrono::milliseconds ttl, ses
     out.result = to_call_result(a.res);
     return out;
   }
-  auto st = std::make_shared<session::impl>(impl_, a.res.session, ttl, opts.lock_delay);
+  auto st = std::make_shared<session::impl>(impl_, a.res.session, timing, sent, opts.lock_delay);
   if (opts.on_lost)
     st->listeners.emplace(++st->next_listener,
                           std::make_shared<lost_callback>(std::move(opts.on_lost)));
-  st->start_keep_alive(st, sent + ttl);
+  st->start_keep_alive(st);
   out.session.reset(new lock::session(std::move(st)));
   return out;
 }

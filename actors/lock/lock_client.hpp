@@ -12,6 +12,7 @@
 #include "caf/fwd.hpp"
 #include "caf/timespan.hpp"
 
+#include "actors/lock/session_keeper.hpp"
 #include "actors/lock/types.hpp"
 #include "actors/replica/peer_map.hpp"
 
@@ -105,14 +106,18 @@ class lock_client;
 /// object sends keep-alives. Locks and ephemeral keys belong to it, and the
 /// service releases and deletes them when it ends.
 ///
-/// A background thread sends a keep-alive every TTL/3. The session is lost
-/// when the service answers that it no longer exists (it expired), or when no
-/// keep-alive was confirmed for a whole TTL: from then on the service may
-/// have expired it, so this object no longer claims its locks (`lost()`, the
-/// callbacks, and every call returns session_lost). A leader fail-over does
-/// not lose healthy sessions: the new leader extends every session by a
-/// grace period, and keep-alives follow the new leader. Choose a TTL well
-/// above the cluster's election time.
+/// A background thread keeps it alive on the rules of the `session_keeper`
+/// core, the same as the C++ client's sessions (`keeper_config::defaults_for`
+/// the TTL, one keep-alive at a time): a keep-alive every (TTL - TTL/4)/3
+/// after the send time of the last confirmed one, sooner again while one
+/// goes unanswered. Measured from that send time, the session is in
+/// *jeopardy* TTL - TTL/4 after it (stop work under its locks: the service
+/// may expire it once the margin is over), and *lost* a TTL after it, or at
+/// once when the service answers that it no longer exists. From then on this
+/// object no longer claims its locks (`lost()`, the callbacks, and every call
+/// returns session_lost). A leader fail-over does not lose healthy sessions:
+/// the new leader extends every session by a grace period, and keep-alives
+/// follow the new leader. Choose a TTL well above the cluster's election time.
 ///
 /// Calls block the calling thread (never call them inside an actor's message
 /// handler); they are thread-safe and serialized per session. Destroy
@@ -129,8 +134,16 @@ class session {
   session_id id() const;
   std::chrono::milliseconds ttl() const;
 
-  /// Whether the session is lost (expired, or no keep-alive confirmed for a TTL).
+  /// Whether the session is lost (expired, or no keep-alive confirmed for a
+  /// TTL), judged from the clock at the call.
   bool lost() const;
+  /// Healthy, in jeopardy or expired (lost, or closed), judged from the
+  /// clock at the call (see the class comment).
+  session_health health() const;
+  /// Not known to be healthy: work under the session's locks should stop.
+  bool in_jeopardy() const;
+  /// The keeper's timing for this session's TTL.
+  const keeper_config& timing() const;
   /// Why it was lost; empty while it is not.
   std::string lost_reason() const;
   /// Whether `close` ended it.
@@ -247,7 +260,8 @@ class lock_client {
   };
 
   /// Opens a session that the service keeps while keep-alives arrive within
-  /// `ttl` of each other (1 ms .. 1 h; a few seconds is typical). The session
+  /// `ttl` of each other (4 ms .. 1 h, the least the keeper's timing allows;
+  /// a few seconds is typical). The session
   /// may outlive this client object (not the actor system).
   opened open_session(std::chrono::milliseconds ttl, session_options opts = {});
 

@@ -243,7 +243,7 @@ std::string settle_lock_timing(lock_args& a, bool margin_given, bool grace_given
            "' must be less than the jeopardy margin (" +
            seconds(a.jeopardy_margin.count() / 1000.0) +
            " s): the command must be dead before the cluster may expire the session";
-  if (auto why = client::validate(keeper_timing(a)); !why.empty())
+  if (auto why = lock::validate(keeper_timing(a)); !why.empty())
     return "--jeopardy-margin '" + seconds(a.jeopardy_margin.count() / 1000.0) + "' with --ttl " +
            seconds(a.ttl_s) + ": " + why;
   return {};

@@ -1,14 +1,14 @@
+// The client library's call machinery: a call's answers mapped to outcomes,
+// its tries at the endpoints on the leader follower's rule (hints, failures,
+// pauses, overloaded), the write window, and `wait`, the one helper through
+// which every blocking call waits for its asynchronous one.
 #include "runtime/client/client.hpp"
 
 #include <algorithm>
 #include <random>
-#include <stdexcept>
 #include <utility>
 
 #include "runtime/client/client_impl.hpp"
-#include "runtime/client/endpoint.hpp"
-#include "runtime/tls/coalescing_stream.hpp"
-#include "runtime/tls/pem_file.hpp"
 
 namespace ballot::client {
 
@@ -159,49 +159,12 @@ outcome from_error(schemas::client::Error::Reader e) {
   return retry("an error variant this client does not know", false);
 }
 
-namespace {
-
-/// Whether an answer is "overloaded": the client tries again after a pause.
-bool is_overloaded(const outcome& o) {
-  return o.k == outcome::kind::done &&
-         (o.res.code == result_code::overloaded || o.lres.code == lock::result_code::overloaded);
-}
-
-/// A random number for the pauses after overloaded answers, so that many
-/// clients refused together do not come back together.
 std::uint64_t jitter() {
   thread_local std::minstd_rand rng{std::random_device{}()};
   return rng();
 }
 
-}  // namespace
-
 }  // namespace detail
-
-void client::impl::run(std::promise<void>& ready) {
-  auto io = kj::setupAsyncIo();
-  provider = io.provider.get();
-  io_thread = std::this_thread::get_id();
-  executor = kj::getCurrentThreadExecutor().addRef();
-  auto stop = kj::newPromiseAndCrossThreadFulfiller<void>();
-  stop_signal = kj::mv(stop.fulfiller);
-  struct : kj::TaskSet::ErrorHandler {
-    void taskFailed(kj::Exception&&) override {}  // every call reports through its callback
-  } ignore;
-  {
-    kj::TaskSet running{ignore};
-    tasks = &running;
-    ready.set_value();
-    stop.promise.wait(io.waitScope);
-    closed = true;
-    auto still_running = live;
-    for (auto& [cid, c] : still_running)
-      finish(c, finished(result::error(result_code::unavailable, "the client was closed")));
-    waiting_writes.clear();
-  }
-  tasks = nullptr;
-  slots.clear();  // connections go before the event loop does
-}
 
 void client::impl::submit(const call_ptr& c) {
   if (std::this_thread::get_id() == io_thread) {
@@ -362,178 +325,16 @@ void client::impl::on_outcome(const call_ptr& c, std::size_t at, outcome o) {
   attempt(c);
 }
 
-void client::impl::finish(const call_ptr& c, outcome o) {
-  if (!c->done)
-    return;
-  auto done = std::move(c->done);
-  c->done = nullptr;
-  live.erase(c->id);
-  if (c->is_write() && c->seq != 0)
-    writes_in_flight.erase(c->seq);
-  try {
-    done(std::move(o));
-  } catch (...) {
-    // A throwing callback must not take the client's I/O thread down.
-  }
-  if (c->is_write())
-    admit_writes();
-}
-
-std::size_t client::impl::slot_for(const std::string& address) {
-  for (std::size_t i = 0; i < slots.size(); ++i)
-    if (slots[i].address == address)
-      return i;
-  slot s;
-  s.address = address;
-  slots.push_back(std::move(s));
-  return slots.size() - 1;
-}
-
-kj::Promise<kj::Own<kj::AsyncIoStream>> client::impl::secure(kj::Own<kj::AsyncIoStream> stream,
-                                                             const std::string& address) {
-  if (!tls)
-    return kj::mv(stream);
-  auto name = opts.tls.server_name;
-  if (name.empty()) {
-    endpoint ep;
-    std::string ignored;
-    if (parse_endpoint(address, ep, ignored))
-      name = ep.host;
-  }
-  return tls->kj()
-    .wrapClient(kj::mv(stream), name)
-    .then([](kj::Own<kj::AsyncIoStream> secured) -> kj::Own<kj::AsyncIoStream> {
-      return kj::heap<tls::coalescing_stream>(kj::mv(secured));
-    })
-    .catch_([name](kj::Exception&& e) {
-      std::string why = e.getDescription().cStr();
-      auto nl = why.find_last_of('\n');
-      why = "TLS handshake failed: " + (nl == std::string::npos ? why : why.substr(nl + 1));
-      // OpenSSL's host check compares DNS names only (see options::tls).
-      if (why.find("certificate verify failed") != std::string::npos)
-        why += " (the node's certificate must be signed by the CA given and carry DNS name '" +
-               name + "' in its subjectAltName)";
-      return kj::Promise<kj::Own<kj::AsyncIoStream>>{
-        kj::Exception{kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(why.c_str())}};
-    });
-}
-
-kj::Promise<kj::Own<link>> client::impl::get_link(std::size_t i) {
-  auto& s = slots[i];
-  if (s.ready && !s.ready->broken)
-    return kj::addRef(*s.ready);
-  if (s.connect_done) {
-    s.ready = nullptr;
-    s.connect_done = false;
-    auto connected =
-      provider->getNetwork()
-        .parseAddress(s.address)
-        .then([](kj::Own<kj::NetworkAddress> addr) { return addr->connect().attach(kj::mv(addr)); })
-        .then([this, address = s.address](kj::Own<kj::AsyncIoStream> stream) {
-          return secure(kj::mv(stream), address);
-        })
-        .then([this](kj::Own<kj::AsyncIoStream> stream) {
-          return authenticate(kj::refcounted<link>(kj::mv(stream), limits));
-        })
-        .then(
-          [this, i](kj::Own<link> l) {
-            slots[i].ready = kj::mv(l);
-            slots[i].connect_done = true;
-          },
-          [this, i](kj::Exception&& e) {
-            slots[i].connect_done = true;
-            kj::throwFatalException(kj::mv(e));
-          });
-    s.connecting = connected.fork();
-  }
-  KJ_IF_MAYBE (pending, s.connecting) {
-    return pending->addBranch().then([this, i]() -> kj::Own<link> {
-      auto& s = slots[i];
-      // NOLINTNEXTLINE(bugprone-suspicious-semicolon): inside the KJ macro
-      KJ_REQUIRE(s.ready.get() != nullptr && !s.ready->broken, "the connection failed");
-      return kj::addRef(*s.ready);
-    });
-  }
-  KJ_FAIL_REQUIRE("no connection attempt for endpoint", slots[i].address);
-}
-
 kj::Promise<outcome> client::impl::send(link& l, const call& c, const std::string& address) {
   if (l.refused)
     return refused_link(l);
   switch (c.kind) {
-    case op::put: {
-      auto req = l.cap.putRequest();
-      auto rid = req.initId();
-      rid.setClientId(id);
-      rid.setSeq(c.seq);
-      req.setKey(as_text(c.key));
-      req.setValue(as_data(c.value));
-      if (c.if_version)
-        req.initCondition().setIfVersion(*c.if_version);
-      return req.send().then([](capnp::Response<Ballot::PutResults> r) {
-        auto res = r.getResult();
-        if (!res.isVersion())
-          return from_error(res.getError());
-        result ok;
-        ok.version = res.getVersion();
-        return finished(std::move(ok));
-      });
-    }
-    case op::get: {
-      auto req = l.cap.getRequest();
-      req.setKey(as_text(c.key));
-      return req.send().then([](capnp::Response<Ballot::GetResults> r) {
-        auto res = r.getResult();
-        if (!res.isEntry())
-          return from_error(res.getError());
-        auto entry = res.getEntry();
-        result ok;
-        auto value = entry.getValue();
-        ok.value.assign(reinterpret_cast<const char*>(value.begin()), value.size());
-        ok.version = entry.getVersion();
-        return finished(std::move(ok));
-      });
-    }
-    case op::del: {
-      auto req = l.cap.deleteRequest();
-      auto rid = req.initId();
-      rid.setClientId(id);
-      rid.setSeq(c.seq);
-      req.setKey(as_text(c.key));
-      if (c.if_version)
-        req.initCondition().setIfVersion(*c.if_version);
-      return req.send().then([](capnp::Response<Ballot::DeleteResults> r) {
-        auto res = r.getResult();
-        if (!res.isRevision())
-          return from_error(res.getError());
-        result ok;
-        ok.version = res.getRevision();
-        return finished(std::move(ok));
-      });
-    }
-    case op::list: {
-      auto req = l.cap.listRequest();
-      req.setPrefix(as_text(c.key));
-      req.setLimit(c.limit);
-      req.setStartAfter(as_text(c.start_after));
-      req.setWithValues(c.with_values);
-      return req.send().then([](capnp::Response<Ballot::ListResults> r) {
-        auto res = r.getResult();
-        if (!res.isListing())
-          return from_error(res.getError());
-        auto listing = res.getListing();
-        result ok;
-        for (auto e : listing.getEntries()) {
-          auto value = e.getValue();
-          ok.entries.push_back(
-            {to_std(e.getKey()), e.getVersion(),
-             std::string(reinterpret_cast<const char*>(value.begin()), value.size())});
-        }
-        ok.truncated = listing.getTruncated();
-        ok.version = listing.getRevision();
-        return finished(std::move(ok));
-      });
-    }
+    case op::put:
+    case op::get:
+    case op::del:
+    case op::list:
+    case op::status:
+      return send_kv(l, c, address);
     case op::open_session:
     case op::keep_alive:
     case op::close_session:
@@ -552,224 +353,25 @@ kj::Promise<outcome> client::impl::send(link& l, const call& c, const std::strin
     case op::member_list:
     case op::member_change:
       return send_members(l, c);
-    case op::status:
-      break;
   }
-  return l.cap.statusRequest().send().then([address](capnp::Response<Ballot::StatusResults> r) {
-    auto res = r.getResult();
-    if (!res.isStatus())
-      return from_error(res.getError());
-    auto st = res.getStatus();
-    outcome o;
-    o.status.answered_by = address;
-    o.status.node_id = st.getNodeId();
-    o.status.leader_id = st.getLeaderId();
-    o.status.commit_index = st.getCommitIndex();
-    for (auto m : st.getMembers())
-      o.status.members.push_back({m.getId(), m.getUp(), m.getIsLeader(), m.getCommitIndex(),
-                                  to_std(m.getEndpoint()), m.getLearner(), m.getLag()});
-    return o;
-  });
+  return retry("an operation this client does not know", false);
 }
 
-void client::impl::schedule(std::chrono::milliseconds delay, std::function<void()> fn) {
-  auto add = [&] {
-    if (closed || tasks == nullptr)
-      return;
-    tasks->add(provider->getTimer().afterDelay(to_kj(delay)).then([this, fn = std::move(fn)] {
-      if (!closed)
-        fn();
-    }));
-  };
-  if (std::this_thread::get_id() == io_thread) {
-    add();
+void client::impl::finish(const call_ptr& c, outcome o) {
+  if (!c->done)
     return;
-  }
+  auto done = std::move(c->done);
+  c->done = nullptr;
+  live.erase(c->id);
+  if (c->is_write() && c->seq != 0)
+    writes_in_flight.erase(c->seq);
   try {
-    executor->executeSync(add);
-  } catch (const kj::Exception&) {
-    // The client closed: nothing to schedule.
+    done(std::move(o));
+  } catch (...) {
+    // A throwing callback must not take the client's I/O thread down.
   }
-}
-
-// -- public interface ----------------------------------------------------------
-
-namespace {
-
-std::uint64_t random_client_id() {
-  std::random_device rd;
-  std::mt19937_64 rng{(static_cast<std::uint64_t>(rd()) << 32) ^ rd()};
-  std::uint64_t id = 0;
-  while (id == 0)
-    id = rng();
-  return id;
-}
-
-}  // namespace
-
-namespace {
-
-/// The TLS context of `o`, every file read and checked first so that the
-/// error names the one that is wrong.
-std::unique_ptr<tls::context> client_tls(const options::tls_options& o) {
-  auto read = [](const std::string& path, tls::pem_kind kind) {
-    try {
-      return tls::read_pem_file(path, kind);
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(std::string{"ballot client: "} + e.what());
-    }
-  };
-  if (o.cert_file.empty() != o.key_file.empty())
-    throw std::invalid_argument(
-      "ballot client: a client certificate and its key go together (tls.cert_file, tls.key_file)");
-  auto ca = read(o.ca_file, tls::pem_kind::certificate);
-  std::string cert, key;
-  if (!o.cert_file.empty()) {
-    cert = read(o.cert_file, tls::pem_kind::certificate);
-    key = read(o.key_file, tls::pem_kind::private_key);
-    if (auto problem = tls::keypair_problem(cert, key); !problem.empty())
-      throw std::invalid_argument("ballot client: " + o.key_file + " and " + o.cert_file + ": " +
-                                  problem);
-  }
-  return tls::context::client(ca, cert, key);
-}
-
-}  // namespace
-
-client::client(options opts) : impl_(std::make_unique<impl>()) {
-  if (opts.endpoints.empty())
-    throw std::invalid_argument("ballot client: no endpoints given");
-  auto& p = *impl_;
-  for (auto& text : opts.endpoints) {
-    endpoint ep;
-    std::string error;
-    if (!parse_endpoint(text, ep, error))
-      throw std::invalid_argument("ballot client: " + error);
-    slot s;
-    s.address = ep.to_string();
-    p.slots.push_back(std::move(s));
-  }
-  if (opts.max_writes_in_flight == 0)
-    opts.max_writes_in_flight = 1;
-  p.id = opts.client_id != 0 ? opts.client_id : random_client_id();
-  p.limits.traversalLimitInWords = opts.max_message_bytes / sizeof(capnp::word);
-  if (!opts.tls.ca_file.empty())
-    p.tls = client_tls(opts.tls);
-  else if (!opts.tls.cert_file.empty() || !opts.tls.key_file.empty())
-    throw std::invalid_argument(
-      "ballot client: a client certificate needs TLS: give the CA file (tls.ca_file) too");
-  p.opts = std::move(opts);
-  std::promise<void> ready;
-  auto started = ready.get_future();
-  p.thread = std::thread{[&p, ready = std::move(ready)]() mutable { p.run(ready); }};
-  started.get();
-}
-
-client::~client() {
-  impl_->stop_signal->fulfill();
-  impl_->thread.join();
-}
-
-std::uint64_t client::client_id() const {
-  return impl_->id;
-}
-
-kv::result client::put(const std::string& key, const std::string& value,
-                       std::optional<std::uint64_t> if_version) {
-  auto c = make_call(op::put, impl_->opts.timeout);
-  c->key = key;
-  c->value = value;
-  c->if_version = if_version;
-  return impl_->wait(c).res;
-}
-
-kv::result client::get(const std::string& key) {
-  auto c = make_call(op::get, impl_->opts.timeout);
-  c->key = key;
-  return impl_->wait(c).res;
-}
-
-kv::result client::del(const std::string& key, std::optional<std::uint64_t> if_version) {
-  auto c = make_call(op::del, impl_->opts.timeout);
-  c->key = key;
-  c->if_version = if_version;
-  return impl_->wait(c).res;
-}
-
-kv::result client::list(const std::string& prefix, std::uint32_t limit) {
-  return list(prefix, limit, {}, false);
-}
-
-kv::result client::list(const std::string& prefix, std::uint32_t limit,
-                        const std::string& start_after, bool with_values) {
-  auto c = make_call(op::list, impl_->opts.timeout);
-  c->key = prefix;
-  c->limit = limit;
-  c->start_after = start_after;
-  c->with_values = with_values;
-  return impl_->wait(c).res;
-}
-
-cluster_status client::status() {
-  auto o = impl_->wait(make_call(op::status, impl_->opts.timeout));
-  if (!o.res.ok()) {
-    o.status.code = o.res.code;
-    o.status.message = o.res.message;
-  }
-  return o.status;
-}
-
-void client::async_put(const std::string& key, const std::string& value,
-                       std::optional<std::uint64_t> if_version, callback done) {
-  auto c = make_call(op::put, impl_->opts.timeout);
-  c->key = key;
-  c->value = value;
-  c->if_version = if_version;
-  c->done = [done = std::move(done)](outcome o) { done(std::move(o.res)); };
-  impl_->submit(c);
-}
-
-void client::async_get(const std::string& key, callback done) {
-  auto c = make_call(op::get, impl_->opts.timeout);
-  c->key = key;
-  c->done = [done = std::move(done)](outcome o) { done(std::move(o.res)); };
-  impl_->submit(c);
-}
-
-void client::async_del(const std::string& key, std::optional<std::uint64_t> if_version,
-                       callback done) {
-  auto c = make_call(op::del, impl_->opts.timeout);
-  c->key = key;
-  c->if_version = if_version;
-  c->done = [done = std::move(done)](outcome o) { done(std::move(o.res)); };
-  impl_->submit(c);
-}
-
-void client::async_list(const std::string& prefix, std::uint32_t limit, callback done) {
-  async_list(prefix, limit, {}, false, std::move(done));
-}
-
-void client::async_list(const std::string& prefix, std::uint32_t limit,
-                        const std::string& start_after, bool with_values, callback done) {
-  auto c = make_call(op::list, impl_->opts.timeout);
-  c->key = prefix;
-  c->limit = limit;
-  c->start_after = start_after;
-  c->with_values = with_values;
-  c->done = [done = std::move(done)](outcome o) { done(std::move(o.res)); };
-  impl_->submit(c);
-}
-
-void client::async_status(status_callback done) {
-  auto c = make_call(op::status, impl_->opts.timeout);
-  c->done = [done = std::move(done)](outcome o) {
-    if (!o.res.ok()) {
-      o.status.code = o.res.code;
-      o.status.message = o.res.message;
-    }
-    done(std::move(o.status));
-  };
-  impl_->submit(c);
+  if (c->is_write())
+    admit_writes();
 }
 
 }  // namespace ballot::client

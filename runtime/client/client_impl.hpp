@@ -1,8 +1,12 @@
 #pragma once
 
 // The client library's internals, shared by its source files (client.cpp:
-// the call machinery and the key/value calls; client_locks.cpp: the lock
-// service's calls; client_watch.cpp: watches). Not a public header.
+// the call machinery, which follows the leader and retries every call, and
+// `wait`, the one way a blocking call waits for its asynchronous one;
+// client_transport.cpp: the I/O thread and the connections; client_kv.cpp:
+// the key/value calls; client_locks.cpp: the lock service's calls;
+// client_watch.cpp: watches; client_auth, client_backup, client_members:
+// the admin calls). Not a public header.
 
 #include <chrono>
 #include <cstdint>
@@ -105,6 +109,16 @@ Answer answer_of(const std::shared_ptr<Answer>& answer, const kv::result& res) {
   out.message = res.message;
   return out;
 }
+
+/// Whether an answer is "overloaded": the client tries again after a pause.
+inline bool is_overloaded(const outcome& o) {
+  return o.k == outcome::kind::done && (o.res.code == kv::result_code::overloaded ||
+                                        o.lres.code == lock::result_code::overloaded);
+}
+
+/// A random number for the pauses after overloaded answers, so that many
+/// clients refused together do not come back together.
+std::uint64_t jitter();
 
 /// A call's `last_error` until some try fails with a reason.
 inline const std::string no_answer_yet = "no endpoint answered";
@@ -274,6 +288,8 @@ struct client::impl {
   kj::Promise<kj::Own<kj::AsyncIoStream>> secure(kj::Own<kj::AsyncIoStream> stream,
                                                  const std::string& address);
   kj::Promise<outcome> send(link& l, const call& c, const std::string& address);
+  /// put, get, del, list and status (client_kv.cpp).
+  kj::Promise<outcome> send_kv(link& l, const call& c, const std::string& address);
   kj::Promise<outcome> send_lock(link& l, const call& c);
   /// Authenticates a new connection as options::user (if set) before any
   /// other call uses it; resolves to it, marked `refused` if the node said no.
@@ -299,6 +315,8 @@ struct client::impl {
     auto it = secrets.find(session);
     return it == secrets.end() ? 0 : it->second;
   }
+  /// A new leader follower for `w`'s tries, starting at slot `start`.
+  void follow_watch(const std::shared_ptr<struct watch_state>& w, std::size_t start);
   void run_watch(const std::shared_ptr<struct watch_state>& w);
   void schedule(std::chrono::milliseconds delay, std::function<void()> fn);
 };

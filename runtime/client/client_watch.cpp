@@ -1,6 +1,10 @@
 // Watches of the client library: a sink capability the node streams events
-// to, resumed on another node from the last revision when one fails.
+// to, resumed on another node from the last revision when one fails. Which
+// node and when is the leader follower's rule (actors/replica), the same as
+// every call's: the next endpoint at once, a pause once every one failed.
+#include <algorithm>
 #include <atomic>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,7 +27,12 @@ struct watch_state {
   // I/O thread only:
   bool stopped = false;
   kj::Canceler canceler;
-  std::size_t at = 0;
+  /// Where the watch runs, or is tried next, and when (no deadline: a
+  /// watch retries until it is stopped). A new one per outage: failures of
+  /// the watch before it last ran count no more.
+  std::optional<routing::leader_follower> route;
+  /// The node took this try: it reported where the watch stands.
+  bool running = false;
 };
 
 namespace {
@@ -53,6 +62,7 @@ class sink_server final : public schemas::client::WatchSink::Server {
       evs.push_back(std::move(ev));
     }
     auto upto = std::max(seen, p.getRevision());
+    w_->running = true;
     w_->revision = upto;
     w_->from_now = false;
     if (!evs.empty() && w_->on_events) {
@@ -84,10 +94,25 @@ void end_watch(watch_state& w, lock::result why) {
 
 }  // namespace
 
+void client::impl::follow_watch(const std::shared_ptr<watch_state>& w, std::size_t start) {
+  std::vector<routing::leader_follower::member_id> ids;
+  for (std::size_t i = 0; i < slots.size(); ++i)
+    ids.push_back(i);
+  w->route.emplace(routing::follower_config{}, std::move(ids), start,
+                   clock_type::time_point::max());
+}
+
 void client::impl::run_watch(const std::shared_ptr<watch_state>& w) {
   if (closed || w->stopped)
     return;
-  auto at = w->at;
+  auto next = w->route->next(clock_type::now());
+  if (next.what == routing::leader_follower::verdict::pause) {
+    auto delay = std::chrono::ceil<std::chrono::milliseconds>(next.at - clock_type::now());
+    schedule(std::max(delay, std::chrono::milliseconds(1)), [this, w] { run_watch(w); });
+    return;
+  }
+  auto at = static_cast<std::size_t>(next.member);
+  w->running = false;
   auto running = get_link(at).then([w](kj::Own<link> l) -> kj::Promise<outcome> {
     if (l->refused)
       return refused_link(*l);
@@ -102,15 +127,21 @@ void client::impl::run_watch(const std::shared_ptr<watch_state>& w) {
       return o;
     });
   });
-  auto again = [this, w, at](bool link_failed) {
+  auto again = [this, w, at](outcome o) {
     if (closed || w->stopped)
       return;
-    if (link_failed && slots[at].ready)
+    if (o.link_failed && slots[at].ready)
       slots[at].ready->broken = true;
-    if (link_failed)
+    if (o.link_failed)
       slots[at].connect_done = true;
-    w->at = (at + 1) % slots.size();
-    schedule(std::chrono::milliseconds(100), [this, w] { run_watch(w); });
+    auto now = clock_type::now();
+    if (w->running)
+      follow_watch(w, at);  // it ran: a new outage starts here
+    if (is_overloaded(o))
+      w->route->overloaded(jitter(), now);
+    else
+      w->route->failed(now);
+    run_watch(w);
   };
   tasks->add(w->canceler.wrap(kj::mv(running))
                .then(
@@ -125,11 +156,11 @@ void client::impl::run_watch(const std::shared_ptr<watch_state>& w) {
                      end_watch(*w, std::move(o.lres));
                      return;
                    }
-                   again(false);
+                   again(std::move(o));
                  },
-                 [w, again](kj::Exception&&) {
+                 [w, again](kj::Exception&& e) {
                    if (!w->stopped)
-                     again(true);
+                     again(retry(e.getDescription().cStr(), true));
                  }));
 }
 
@@ -181,7 +212,7 @@ std::unique_ptr<watch_handle> client::watch(const std::string& key, bool prefix,
     }
   };
   on_io([p, w] {
-    w->at = p->preferred;
+    p->follow_watch(w, p->preferred);
     p->run_watch(w);
   });
   return std::make_unique<watch_impl>(w, on_io);

@@ -186,11 +186,17 @@ lock::result session::acquire(const std::string& name, lock::lock_mode mode,
 }
 
 lock::result session::release(const std::string& name) {
-  return k_->c->release(k_->id, name);
+  auto r = k_->c->release(k_->id, name);
+  if (r.code == lock::result_code::no_session)
+    k_->gone();
+  return r;
 }
 
 lock::result session::put(const std::string& key, const std::string& value) {
-  return k_->c->put_ephemeral(k_->id, key, value);
+  auto r = k_->c->put_ephemeral(k_->id, key, value);
+  if (r.code == lock::result_code::no_session)
+    k_->gone();
+  return r;
 }
 
 lock::result session::close() {

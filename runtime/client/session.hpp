@@ -7,11 +7,16 @@
 #include <string>
 
 #include "actors/lock/result.hpp"
+#include "actors/lock/session_keeper.hpp"
 #include "actors/lock/types.hpp"
 #include "runtime/client/client.hpp"
-#include "runtime/client/session_keeper.hpp"
 
 namespace ballot::client {
+
+// The lease rules are the embedded client's too (actors/lock): one core.
+using lock::keeper_config;
+using lock::session_health;
+using lock::session_keeper;
 
 /// A lock-service session that the client keeps alive by itself, from the
 /// client's I/O thread, on the timing of a `session_keeper` (the pure core
@@ -72,6 +77,9 @@ class session {
   /// The keeper's timing, as validated.
   const keeper_config& timing() const;
 
+  /// The calls below: an answer that the session no longer exists makes it
+  /// expired at once (the keeper's rule), with the callbacks, on the calling
+  /// thread.
   lock::result acquire(const std::string& name, lock::lock_mode mode = lock::lock_mode::exclusive,
                        std::chrono::milliseconds wait = std::chrono::milliseconds{0},
                        std::chrono::milliseconds lock_delay = std::chrono::milliseconds{0});

@@ -24,6 +24,8 @@ struct registration::state {
   bool registered = false;
   lock::session_id session = 0;
   std::uint64_t puts = 0;
+  /// The last health the session's keeper reported (expired: no session).
+  client::session_health health = client::session_health::expired;
 
   std::thread thread;
 
@@ -37,6 +39,35 @@ struct registration::state {
     }
   }
 
+  /// A session on the keeper's rules for the TTL; its loss and health
+  /// changes come back here from the client's thread.
+  static std::unique_ptr<client::session> open_session(const std::shared_ptr<state>& st,
+                                                       lock::result& why) {
+    std::weak_ptr<state> weak = st;
+    auto on_lost = [weak](const std::string&) {
+      if (auto self = weak.lock()) {
+        std::lock_guard<std::mutex> guard{self->mu};
+        self->lost = true;
+        self->cv.notify_all();
+      }
+    };
+    auto on_health = [weak](client::session_health h) {
+      auto self = weak.lock();
+      if (!self)
+        return;
+      {
+        std::lock_guard<std::mutex> guard{self->mu};
+        self->health = h;
+      }
+      if (h == client::session_health::jeopardy)
+        self->log("registration of " + self->key +
+                  ": no keep-alive confirmed lately, the session is in jeopardy and the key "
+                  "may vanish");
+    };
+    return client::session::open(*st->c, lock::keeper_config::defaults_for(st->opts.ttl), on_lost,
+                                 on_health, &why);
+  }
+
   /// The registration's thread: (re)opens the session, puts the key, waits.
   static void run(const std::shared_ptr<state>& st) {
     std::unique_ptr<client::session> s;
@@ -45,6 +76,7 @@ struct registration::state {
       if (!s || st->lost) {
         st->registered = false;
         st->session = 0;
+        st->health = client::session_health::expired;
         st->lost = false;
         st->dirty = true;
         lk.unlock();
@@ -53,18 +85,8 @@ struct registration::state {
                   " lost, registering again");
           s.reset();
         }
-        std::weak_ptr<state> weak = st;
         lock::result why;
-        s = client::session::open(
-          *st->c, st->opts.ttl,
-          [weak](const std::string&) {
-            if (auto self = weak.lock()) {
-              std::lock_guard<std::mutex> guard{self->mu};
-              self->lost = true;
-              self->cv.notify_all();
-            }
-          },
-          &why);
+        s = open_session(st, why);
         lk.lock();
         if (!s) {
           st->log("registration of " + st->key + ": cannot open a session (" +
@@ -74,6 +96,7 @@ struct registration::state {
           continue;
         }
         st->session = s->id();
+        st->health = client::session_health::healthy;
         continue;
       }
       if (st->dirty) {
@@ -89,10 +112,10 @@ struct registration::state {
           continue;
         }
         st->dirty = true;
-        if (r.code == lock::result_code::no_session) {
-          st->lost = true;
+        // The session's keeper decides whether it is lost (an answer that it
+        // no longer exists is one way): its callback set `lost` already.
+        if (s->lost())
           continue;
-        }
         st->log("registration of " + st->key + ": put failed (" + lock::to_string(r.code) +
                 (r.message.empty() ? "" : ": " + r.message) + "), trying again");
         st->cv.wait_for(lk, st->opts.retry, [&] { return st->stop; });
@@ -139,6 +162,11 @@ bool registration::wait_registered(std::chrono::milliseconds timeout) const {
 bool registration::registered() const {
   std::lock_guard<std::mutex> guard{st_->mu};
   return st_->registered;
+}
+
+client::session_health registration::health() const {
+  std::lock_guard<std::mutex> guard{st_->mu};
+  return st_->health;
 }
 
 lock::session_id registration::session() const {

@@ -8,13 +8,16 @@
 
 #include "actors/lock/types.hpp"
 #include "runtime/client/client.hpp"
+#include "runtime/client/session.hpp"
 #include "runtime/discovery/member.hpp"
 
 namespace ballot::discovery {
 
 struct registration_options {
   /// The session's TTL: how long the key outlives a worker that died without
-  /// closing it (killed, frozen, cut off). Keep-alives go every ttl/3.
+  /// closing it (killed, frozen, cut off). The session keeps itself alive on
+  /// the keeper's rules (`lock::keeper_config::defaults_for(ttl)`: jeopardy
+  /// after TTL - TTL/4 without a confirmed keep-alive, lost after the TTL).
   std::chrono::milliseconds ttl{5000};
   /// Wait before trying again after the cluster did not answer.
   std::chrono::milliseconds retry{500};
@@ -53,6 +56,11 @@ class registration {
 
   /// The key is in the cluster (as far as the registration knows).
   bool registered() const;
+
+  /// The health of the session the key is bound to, as its keeper last
+  /// reported it: in jeopardy the key may vanish any moment (the cluster may
+  /// expire the session); expired while there is no session.
+  client::session_health health() const;
 
   /// The session the key is bound to now (0 while there is none).
   lock::session_id session() const;

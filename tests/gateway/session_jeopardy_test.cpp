@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "runtime/client/session.hpp"
+#include "runtime/discovery/registration.hpp"
 #include "tests/gateway/cluster_fixture.hpp"
 #include "tests/gateway/run_ballotctl.hpp"
 #include "tests/process/freezable_relay.hpp"
@@ -116,6 +117,65 @@ TEST_F(SessionJeopardyTest, ACutOffSessionReportsJeopardyThenHealthyOrExpired) {
     ASSERT_EQ(log.lost.size(), 1u);
     EXPECT_NE(log.lost[0].find("presumed expired"), std::string::npos) << log.lost[0];
   }
+}
+
+/// Polls `pred` every 2 ms until it holds or `limit` passes.
+template <class Pred>
+bool eventually(std::chrono::milliseconds limit, Pred pred) {
+  auto deadline = steady::now() + limit;
+  while (!pred() && steady::now() < deadline)
+    std::this_thread::sleep_for(2ms);
+  return pred();
+}
+
+TEST_F(SessionJeopardyTest, ACutOffRegistrationFollowsItsSessionKeeperThenRegistersAgain) {
+  start_all_gateways();
+  ballot::testing::freezable_relay relay{port_of(endpoint_of(1))};
+  auto c = make_client({relay.endpoint()}, 1s);
+  auto direct = make_client({endpoint_of(2)});
+  std::mutex m;
+  std::vector<std::string> logged;
+  discovery::registration_options ro;
+  ro.ttl = 2000ms;  // the keeper's defaults: jeopardy at 1.5 s, keep-alives every 500 ms
+  ro.retry = 100ms;
+  ro.log = [&](const std::string& what) {
+    std::lock_guard<std::mutex> guard{m};
+    logged.push_back(what);
+  };
+  discovery::registration r{*c, "reg/w", "v1", ro};
+  ASSERT_TRUE(r.wait_registered(5s));
+  auto first = r.session();
+  EXPECT_EQ(r.health(), session_health::healthy);
+  std::this_thread::sleep_for(2500ms);  // kept alive past a TTL
+  EXPECT_EQ(r.health(), session_health::healthy);
+
+  // Cut off: jeopardy TTL - margin after the last confirmed send (at most an
+  // interval before the freeze), logged; then expired a margin later.
+  auto frozen = steady::now();
+  relay.freeze();
+  ASSERT_TRUE(eventually(3s, [&] { return r.health() == session_health::jeopardy; }));
+  auto jeopardy = steady::now();
+  EXPECT_GE(jeopardy - frozen, 800ms);
+  EXPECT_LE(jeopardy - frozen, 1500ms + 300ms);
+  ASSERT_TRUE(eventually(2s, [&] { return r.health() == session_health::expired; }));
+  auto expired = steady::now();
+  EXPECT_GE(expired - jeopardy, 300ms);
+  EXPECT_LE(expired - jeopardy, 500ms + 300ms);
+  EXPECT_TRUE(eventually(1s, [&] { return !r.registered(); }));
+  {
+    std::lock_guard<std::mutex> guard{m};
+    bool said = false;
+    for (auto& line : logged)
+      said = said || line.find("jeopardy") != std::string::npos;
+    EXPECT_TRUE(said);
+  }
+
+  // Back: a new session, the key put again under it.
+  relay.thaw();
+  ASSERT_TRUE(eventually(10s, [&] { return r.registered() && r.session() != first; }));
+  EXPECT_EQ(r.health(), session_health::healthy);
+  EXPECT_EQ(r.puts(), 2u);
+  EXPECT_EQ(direct->get("reg/w").value, "v1");
 }
 
 TEST_F(SessionJeopardyTest, BallotctlKillsACommandThatIgnoresSigtermAfterTheGrace) {

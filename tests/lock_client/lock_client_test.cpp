@@ -217,6 +217,95 @@ TEST_F(LockClientTest, StoppedKeepAliveLosesTheSessionAndTheLockGoesToTheNextWai
   EXPECT_TRUE(c->check_token("leader-lock", t2.token).ok());
 }
 
+/// When `s` was first seen in jeopardy and first seen lost, polling every
+/// millisecond for up to `limit`.
+struct health_seen {
+  std::optional<clock_type::time_point> jeopardy, lost;
+  bool lost_while_healthy = false;
+};
+
+health_seen watch_health(lock::session& s, std::chrono::milliseconds limit) {
+  health_seen out;
+  auto until = clock_type::now() + limit;
+  while (clock_type::now() < until && !out.lost) {
+    auto h = s.health();
+    auto lost = s.lost();
+    auto now = clock_type::now();
+    if (h == lock::session_health::jeopardy && !out.jeopardy)
+      out.jeopardy = now;
+    if (lost) {
+      out.lost = now;
+      out.lost_while_healthy = !out.jeopardy;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  return out;
+}
+
+TEST_F(LockClientTest, StoppedKeepAlivesGoThroughTheKeepersJeopardyBeforeTheLoss) {
+  auto c = client(113);
+  std::promise<std::string> lost_why;
+  lock::session_options opts;
+  opts.on_lost = [&](const std::string& why) { lost_why.set_value(why); };
+  auto s = open(*c, 400ms, std::move(opts));
+  ASSERT_TRUE(s);
+  // The embedded client's timing is the keeper's default for the TTL.
+  EXPECT_EQ(s->timing().ttl, 400ms);
+  EXPECT_EQ(s->timing().jeopardy_margin, 100ms);
+  EXPECT_EQ(s->timing().interval, 100ms);
+  std::this_thread::sleep_for(600ms);  // kept healthy past a TTL
+  EXPECT_EQ(s->health(), lock::session_health::healthy);
+  EXPECT_FALSE(s->in_jeopardy());
+  auto stopped = clock_type::now();
+  s->stop_keep_alive();
+  auto seen = watch_health(*s, 3s);
+  ASSERT_TRUE(seen.jeopardy);
+  ASSERT_TRUE(seen.lost);
+  EXPECT_FALSE(seen.lost_while_healthy);
+  // Jeopardy comes TTL - margin after the last confirmed send, which was at
+  // most an interval (plus its trip) before the stop; the loss a margin
+  // after jeopardy. The old rule knew no jeopardy at all.
+  EXPECT_LE(*seen.jeopardy - stopped, 300ms + 150ms);
+  EXPECT_GE(*seen.lost - *seen.jeopardy, 50ms);
+  EXPECT_LE(*seen.lost - *seen.jeopardy, 100ms + 150ms);
+  EXPECT_LE(*seen.lost - stopped, 400ms + 150ms);
+  EXPECT_EQ(s->health(), lock::session_health::expired);
+  auto fut = lost_why.get_future();
+  ASSERT_EQ(fut.wait_for(2s), std::future_status::ready);
+  EXPECT_NE(fut.get().find("stopped"), std::string::npos);
+  EXPECT_EQ(s->try_lock("x").status, call_status::session_lost);
+}
+
+TEST_F(LockClientTest, AKeepAliveUnansweredPastTheLeaseIsLostAtTheKeepersMoment) {
+  lock::client_options copts;
+  copts.timeout = 500ms;  // bounds the close in the destructor, with nobody to answer
+  copts.attempt_timeout = 100ms;
+  lock::lock_client c{sys, group, 114, copts};
+  auto [opened, s] = c.open_session(400ms);
+  ASSERT_TRUE(opened.ok()) << opened.message;
+  std::this_thread::sleep_for(300ms);
+  ASSERT_FALSE(s->lost());
+  auto cut = clock_type::now();
+  for (auto& [id, replica] : group)
+    caf::anon_send_exit(replica, caf::exit_reason::kill);
+  auto seen = watch_health(*s, 3s);
+  ASSERT_TRUE(seen.lost);
+  ASSERT_TRUE(seen.jeopardy);
+  EXPECT_FALSE(seen.lost_while_healthy);
+  // Not before a TTL after the last confirmed send (at most an interval
+  // plus a trip before the cut), not long after a TTL after the cut.
+  EXPECT_GE(*seen.lost - cut, 400ms - 100ms - 100ms);
+  EXPECT_LE(*seen.lost - cut, 400ms + 150ms);
+  EXPECT_NE(s->lost_reason().find("no keep-alive"), std::string::npos) << s->lost_reason();
+}
+
+TEST_F(LockClientTest, ATtlTooShortForTheKeepersTimingIsRefused) {
+  auto c = client(115);
+  auto refused = c->open_session(3ms);
+  EXPECT_EQ(refused.result.status, call_status::bad_request);
+  EXPECT_NE(refused.result.message.find("too short"), std::string::npos) << refused.result.message;
+}
+
 TEST_F(LockClientTest, LockDelayKeepsAnExpiredHoldersLockUnavailable) {
   auto c = client(112);
   lock::session_options opts;

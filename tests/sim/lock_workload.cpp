@@ -21,7 +21,10 @@
 //  sessions: no session expires before a deadline it acknowledged to its
 //     client; a session whose client kept it alive every ttl/3 and had every
 //     keep-alive acknowledged within ttl/3 never expires (with clock skew at
-//     most S and ttl > 2*ttl/3 + tick + S that is a theorem: see on_expired);
+//     most S and ttl > 2*ttl/3 + tick + S that is a theorem: see on_expired;
+//     the clients keep their sessions alive on the production clients' core,
+//     lock::session_keeper, whose interval is ttl/4); no session expires while
+//     its client's keeper calls it healthy (not in jeopardy);
 //     no session of a running client expires by a command that a new leader
 //     stamped within the grace of its election (unless that leader's
 //     leader_change was never chosen: then it is counted, not failed);
@@ -37,8 +40,35 @@
 
 #include "actors/lock/acquire_waiter.hpp"
 #include "actors/lock/lock_codec.hpp"
+#include "actors/lock/session_keeper.hpp"
 
 namespace ballot::sim {
+
+namespace {
+
+/// The keeper's time for the simulation's true time in ms.
+lock::session_keeper::time_point keeper_time(std::uint64_t ms) {
+  return lock::session_keeper::time_point{} + std::chrono::milliseconds(ms);
+}
+
+/// The production clients' timing for a TTL; one keep-alive at a time, like
+/// a blocking KeepAlive call (the host retries it until it is answered).
+lock::keeper_config keeper_timing(lock::time_ms ttl) {
+  auto t = lock::keeper_config::defaults_for(std::chrono::milliseconds(ttl));
+  t.max_in_flight = 1;
+#ifdef BALLOT_MUTANT_KEEPER_NO_MARGIN
+  t.jeopardy_margin = std::chrono::milliseconds(1);
+#endif
+  return t;
+}
+
+/// The keeper's keep-alive interval of `c`'s session, in ms.
+template <class Client>
+std::uint64_t interval_of(const Client& c) {
+  return static_cast<std::uint64_t>(c.keeper->config().interval.count());
+}
+
+}  // namespace
 
 namespace {
 
@@ -98,7 +128,12 @@ struct lock_workload::client {
   std::uint64_t open_sent = 0;
   std::uint64_t last_ka_send = 0;  ///< first send of the latest keep-alive (or the open)
   bool ka_out = false;
-  /// Every keep-alive so far went out on time and was acknowledged within ttl/3.
+  /// When keep-alives go out and what the client may believe of its
+  /// session: the production clients' core, on the true clock.
+  std::optional<lock::session_keeper> keeper;
+  std::uint64_t ka_ticket = 0;
+  /// Every keep-alive so far went out on time and was acknowledged within
+  /// the keeper's interval.
   bool strict = false;
   /// A wait that disappeared (neither granted nor cancelled): a bug unless
   /// the session turns out to be gone.
@@ -320,8 +355,20 @@ void lock_workload::on_expired(session_id s, time_ms at, std::size_t index,
   // was first applied before s_k + ttl/3 + tick + ttl/3 and stamped at most S
   // later: not after the deadline.
   if (strict(*c))
-    return host_.fail(where + ", yet its client kept it alive every " + std::to_string(c->ttl / 3) +
+    return host_.fail(where + ", yet its client kept it alive every " +
+                      std::to_string(interval_of(*c)) +
                       " ms and every keep-alive was acknowledged " + "within that");
+  // The keeper's promise, the one production clients act on: a session it
+  // calls healthy is at least its jeopardy margin away from any expiry
+  // (the margin, a quarter of the TTL, covers the lease clocks' drift and
+  // steps).
+  if (c->keeper && c->keeper->health(keeper_time(host_.now_ms())) == lock::session_health::healthy)
+    return host_.fail(where +
+                      ", while its client's session keeper called it healthy (the newest "
+                      "confirmed keep-alive was sent at " +
+                      std::to_string((c->keeper->confirmed_sent_at() - keeper_time(0)) /
+                                     std::chrono::milliseconds(1)) +
+                      ", TTL " + std::to_string(c->ttl) + " ms)");
   // The grace of a new leader: a session of a running client must not expire
   // by a command the new leader stamped within grace_ms of its election.
   auto stamp = stamped_.find(payload);
@@ -428,7 +475,7 @@ bool lock_workload::strict(const client& c) const {
   if (!healthy(c) || !c.strict)
     return false;
   auto now = host_.now_ms();
-  auto period = c.ttl / 3;
+  auto period = interval_of(c);
   if (c.ka_out && now - c.last_ka_send > period)
     return false;
   return now - c.last_ka_send <= period + tick_ms;
@@ -529,16 +576,17 @@ void lock_workload::keep_alive(client& c) {
   if (c.session == 0 || c.st == client::phase::closing)
     return;
   auto now = host_.now_ms();
-  auto period = c.ttl / 3;
   // One keep-alive at a time, like a blocking KeepAlive call: an unanswered
   // one is retried (a new leader re-stamps it), not piled up behind.
   if (c.ka_out) {
-    if (now - c.last_ka_send > period)
+    if (now - c.last_ka_send > interval_of(c))
       c.strict = false;
     return;
   }
-  if (now < c.last_ka_send + period)
+  auto ticket = c.keeper->send_due(keeper_time(now));
+  if (!ticket)
     return;
+  c.ka_ticket = *ticket;
   c.last_ka_send = now;
   c.ka_out = true;
   send(c, c.ka, lock::encode(lock::command{lock::keep_alive{0, c.session}}));
@@ -692,7 +740,8 @@ void lock_workload::on_keep_alive(client& c, const std::string& bytes) {
   auto now = host_.now_ms();
   c.ka_out = false;
   if (r.code == result_code::ok) {
-    if (now - c.last_ka_send > c.ttl / 3)
+    c.keeper->confirmed(c.ka_ticket, keeper_time(now));
+    if (now - c.last_ka_send > interval_of(c))
       c.strict = false;
     auto& info = sessions_[c.session];
     if (info)
@@ -709,12 +758,13 @@ void lock_workload::on_keep_alive(client& c, const std::string& bytes) {
   }
   if (r.code != result_code::no_session)
     return host_.fail("keep_alive answered " + std::string(lock::to_string(r.code)));
+  c.keeper->gone(keeper_time(now));
   if (c.st == client::phase::closing)
     return;
   if (was_strict)
     return host_.fail("session " + std::to_string(c.session) + " of client " +
                       std::to_string(c.index + 1) + " is gone although its client kept it alive " +
-                      "every " + std::to_string(c.ttl / 3) + " ms and every keep-alive was " +
+                      "every " + std::to_string(interval_of(c)) + " ms and every keep-alive was " +
                       "acknowledged within that");
   session_lost(c);
 }
@@ -781,7 +831,8 @@ void lock_workload::on_op(client& c, const std::string& bytes) {
         return host_.fail("session " + std::to_string(c.session) + " opened with deadline " +
                           std::to_string(r.deadline) + " expired at log time " +
                           std::to_string(e->second));
-      c.strict = now - c.open_sent <= c.ttl / 3;
+      c.keeper.emplace(keeper_timing(c.ttl), keeper_time(c.open_sent));
+      c.strict = now - c.open_sent <= interval_of(c);
       c.last_ka_send = c.open_sent;
       c.ka_out = false;
       c.st = phase::none;

@@ -1,7 +1,7 @@
 // The client's session lease core on a fake clock: when keep-alives go out,
 // which confirmation anchors the lease, and when the client must believe it
 // is in jeopardy or expired.
-#include "runtime/client/session_keeper.hpp"
+#include "actors/lock/session_keeper.hpp"
 
 #include <deque>
 #include <stdexcept>
@@ -12,9 +12,9 @@
 namespace {
 
 using namespace std::chrono_literals;
-using ballot::client::keeper_config;
-using ballot::client::session_health;
-using ballot::client::session_keeper;
+using ballot::lock::keeper_config;
+using ballot::lock::session_health;
+using ballot::lock::session_keeper;
 
 using time_point = session_keeper::time_point;
 
@@ -257,6 +257,24 @@ TEST(SessionKeeperTest, NextWakeIsTheNearestDueMoment) {
   EXPECT_EQ(k.next_wake(at(1300)), at(1300));  // overdue: now
   k.gone(at(1300));
   EXPECT_FALSE(k.next_wake(at(1300)));
+}
+
+TEST(SessionKeeperTest, AfterStopSendingOnlyJeopardyAndExpiryFallDue) {
+  session_keeper k{timing(), at(0)};
+  auto a = k.send_due(at(600));
+  ASSERT_TRUE(a);
+  k.stop_sending();
+  EXPECT_FALSE(k.sending());
+  EXPECT_FALSE(k.send_due(at(800)));          // the retry would be due
+  EXPECT_FALSE(k.send_due(at(1300)));         // and the regular beat
+  EXPECT_EQ(k.next_wake(at(800)), at(2000));  // jeopardy, not the retry at 800
+  // A keep-alive already out still counts when it is confirmed.
+  k.confirmed(*a, at(900));
+  EXPECT_EQ(k.next_wake(at(900)), at(2600));
+  EXPECT_EQ(k.health(at(2600)), session_health::jeopardy);
+  EXPECT_EQ(k.next_wake(at(2600)), at(3600));
+  EXPECT_EQ(k.take_change(at(3600)), session_health::expired);
+  EXPECT_FALSE(k.next_wake(at(3600)));
 }
 
 /// A driver loop on the fake clock: replies after `rtt`, none once `cut`.

@@ -1,9 +1,9 @@
-#include "runtime/client/session_keeper.hpp"
+#include "actors/lock/session_keeper.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 
-namespace ballot::client {
+namespace ballot::lock {
 
 namespace {
 
@@ -67,7 +67,7 @@ session_keeper::time_point session_keeper::advance(time_point now) {
 }
 
 std::optional<session_keeper::time_point> session_keeper::next_send_at() const {
-  if (expired_ || in_flight_.size() >= cfg_.max_in_flight)
+  if (expired_ || !sending_ || in_flight_.size() >= cfg_.max_in_flight)
     return std::nullopt;
   // The regular beat after the last confirmed send; while later sends are
   // unanswered, no sooner than `retry` after the newest of them.
@@ -112,6 +112,10 @@ void session_keeper::gone(time_point now) {
   in_flight_.clear();
 }
 
+void session_keeper::stop_sending() {
+  sending_ = false;
+}
+
 session_health session_keeper::health_at(time_point now) const {
   if (expired_ || now >= expires_at())
     return session_health::expired;
@@ -143,4 +147,4 @@ std::optional<session_keeper::time_point> session_keeper::next_wake(time_point n
   return std::max(wake, now);
 }
 
-}  // namespace ballot::client
+}  // namespace ballot::lock

@@ -10,8 +10,9 @@
 /// The pure core of a client's session lease: which keep-alives to send and
 /// what the client may believe about its session. No clock, socket or event
 /// loop: every input carries `now` from the driver's monotonic clock, every
-/// output is a decision the driver carries out (runtime/client/session.cpp).
-namespace ballot::client {
+/// output is a decision the driver carries out: the C++ client's session
+/// (runtime/client/session.cpp) and the embedded client's (lock_client.cpp).
+namespace ballot::lock {
 
 /// What the client may believe about its session at a given moment.
 enum class session_health {
@@ -81,6 +82,12 @@ class session_keeper {
   /// The cluster said the session no longer exists.
   void gone(time_point now);
 
+  /// The driver sends no more keep-alives (a hung process in a drill, a
+  /// session abandoned): `send_due` never answers again and `next_wake`
+  /// names only jeopardy and expiry, which come on the same rule as ever.
+  void stop_sending();
+  bool sending() const { return sending_; }
+
   session_health health(time_point now) const;
 
   /// The health at `now` if it differs from what the last call returned (or
@@ -118,7 +125,8 @@ class session_keeper {
   std::uint64_t next_ticket_ = 1;
   bool expired_ = false;
   bool gone_ = false;
+  bool sending_ = true;
   session_health reported_ = session_health::healthy;
 };
 
-}  // namespace ballot::client
+}  // namespace ballot::lock
