@@ -261,6 +261,12 @@ void client::impl::admit_writes() {
     waiting_writes.pop_front();
     if (!c->done)
       continue;
+    // Only between writes: a retry must keep the id it was sent with.
+    if (writes_in_flight.empty() && renew_id && last_seq > 0 &&
+        clock_type::now() - writes_idle_since >= fresh_id_after) {
+      id = random_client_id();
+      last_seq = 0;
+    }
     c->seq = ++last_seq;
     writes_in_flight.insert(c->seq);
     attempt(c);
@@ -368,8 +374,11 @@ void client::impl::finish(const call_ptr& c, outcome o) {
   auto done = std::move(c->done);
   c->done = nullptr;
   live.erase(c->id);
-  if (c->is_write() && c->seq != 0)
+  if (c->is_write() && c->seq != 0) {
     writes_in_flight.erase(c->seq);
+    if (writes_in_flight.empty())
+      writes_idle_since = clock_type::now();
+  }
   try {
     done(std::move(o));
   } catch (...) {
@@ -594,7 +603,7 @@ void client::impl::schedule(std::chrono::milliseconds delay, std::function<void(
 
 // -- public interface ----------------------------------------------------------
 
-namespace {
+namespace detail {
 
 std::uint64_t random_client_id() {
   std::random_device rd;
@@ -605,7 +614,7 @@ std::uint64_t random_client_id() {
   return id;
 }
 
-}  // namespace
+}  // namespace detail
 
 namespace {
 
@@ -652,6 +661,7 @@ client::client(options opts) : impl_(std::make_unique<impl>()) {
   if (opts.max_writes_in_flight == 0)
     opts.max_writes_in_flight = 1;
   p.id = opts.client_id != 0 ? opts.client_id : random_client_id();
+  p.renew_id = opts.client_id == 0;
   p.limits.traversalLimitInWords = opts.max_message_bytes / sizeof(capnp::word);
   if (!opts.tls.ca_file.empty())
     p.tls = client_tls(opts.tls);
