@@ -11,9 +11,9 @@ constexpr std::uint64_t no_bound = std::numeric_limits<std::uint64_t>::max() / 4
 
 }  // namespace
 
-dedup_scenario::dedup_scenario(std::uint64_t seed, bool log_workload)
+dedup_scenario::dedup_scenario(std::uint64_t seed, bool enabled_for)
     : rng_(seed * 0x9E3779B97F4A7C15ULL + 41) {
-  if (!log_workload || rng_() % 2 != 0)
+  if (!enabled_for || rng_() % 2 != 0)
     return;
   // A run's fault phase is 3 s: clients go idle and come back within it.
   ttl_ms_ = 800 + rng_() % 1200;

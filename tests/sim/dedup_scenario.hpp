@@ -11,7 +11,8 @@
 
 namespace ballot::sim {
 
-/// Half of the log workload's runs evict idle clients from the dedup table
+/// Half of the log workload's runs that do not reconfigure (`enabled_for`
+/// false in the others) evict idle clients from the dedup table
 /// (issue 9): a TTL of about a second of log time, a dedup window of 2, 4 or
 /// 64, leaders that stamp their lease clock into each command (the log time),
 /// and clients that behave as the client library does, scaled down:
@@ -29,7 +30,7 @@ namespace ballot::sim {
 /// log runs follow the course they had before.
 class dedup_scenario {
  public:
-  dedup_scenario(std::uint64_t seed, bool log_workload);
+  dedup_scenario(std::uint64_t seed, bool enabled_for);
 
   bool enabled() const { return ttl_ms_ != 0; }
   std::uint64_t ttl_ms() const { return ttl_ms_; }
