@@ -64,8 +64,9 @@ class recording_machine : public paxos::state_machine {
   }
 
   /// The leader stamps `now_ms` into `payload` as it proposes it.
-  void stamp(std::string& payload, std::uint64_t now_ms) const override {
-    payload = oracle::identity(payload) + "|" + std::to_string(now_ms);
+  void stamp(paxos::shared_payload& payload, std::uint64_t now_ms) const override {
+    auto& bytes = payload.edit();
+    bytes = oracle::identity(bytes) + "|" + std::to_string(now_ms);
   }
 
  private:

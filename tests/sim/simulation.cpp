@@ -1040,7 +1040,7 @@ class world final : public lock_host {
         if (auto& n = nodes_[id]; n.core && n.core->is_leader()) {
           auto copy = cmd;
           stamp_log_command(id, copy);
-          trace("late retry of " + copy.payload + " at " + std::to_string(id));
+          trace("late retry of " + copy.payload.str() + " at " + std::to_string(id));
           n.core->propose(std::move(copy));
           flush(id);
           return;
