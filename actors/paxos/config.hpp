@@ -84,9 +84,19 @@ struct config {
   std::size_t dedup_window = 64;
   /// A client whose commands stopped applying this long ago (log time, ms,
   /// from `state_machine::log_time_ms`) leaves the dedup table; 0 keeps
-  /// every client. A retry must never come later than this after its
-  /// client's last applied command (clients stop retrying long before).
-  std::uint64_t dedup_ttl_ms = 3600u * 1000u;
+  /// every client. Past its first `dedup_window` seqs a client the table
+  /// does not know is refused `expired` whatever the timing (see learner),
+  /// so this bounds only how late a retry of one of a client's first
+  /// commands may come: it is twice the longest call a client makes (one
+  /// hour, `max_call_ms` in the client library), the margin for log time
+  /// catching up with the leaders' clocks (`dedup_max_step_ms`).
+  std::uint64_t dedup_ttl_ms = 2u * 3600u * 1000u;
+  /// Log time that moves by more than this in one command (a leader whose
+  /// clock ran while the log stood still: after an outage, or after a
+  /// stretch with nothing stamped) counts as this much for the dedup table:
+  /// the clients did not age by the jump, and their retries may be in
+  /// flight right now. 0: no bound.
+  std::uint64_t dedup_max_step_ms = 60u * 1000u;
   /// Take a snapshot (and compact the log) every this many applied slots
   /// (0: no count bound). Needs a state machine that supports snapshots.
   std::uint64_t snapshot_interval = 10000;

@@ -3,11 +3,14 @@
 namespace ballot::paxos {
 
 learner::learner(const durable_state& disk, state_machine& sm, std::size_t dedup_window,
-                 std::uint64_t dedup_ttl_ms, paxos::membership initial)
+                 std::uint64_t dedup_ttl_ms, std::uint64_t dedup_max_step_ms,
+                 paxos::membership initial)
     : sm_(sm),
       members_(std::move(initial)),
       dedup_window_(dedup_window > 0 ? dedup_window : 1),
       dedup_ttl_ms_(dedup_ttl_ms),
+      dedup_max_step_ms_(dedup_max_step_ms),
+      log_time_(sm.log_time_ms()),
       chosen_(disk.chosen) {
   if (disk.snap)
     restore(*disk.snap);
@@ -31,9 +34,15 @@ void learner::restore(const paxos::snapshot& snap) {
       entry.results[c.results[i].first] = applied_command{fp, c.results[i].second};
     }
     entry.forgotten = c.forgotten;
+#ifndef BALLOT_MUTANT_DEDUP_AGE_NOT_RESTORED
     entry.last_active = c.last_active_ms;
-    by_age_.emplace(entry.last_active, c.client);
+#endif
+    if (c.client != membership_client)
+      by_age_.emplace(entry.last_active, c.client);
   }
+  // Jumps are measured from the log time the snapshot's state reached, as
+  // every replica that applied the slots instead measured them.
+  log_time_ = sm_.log_time_ms();
   commit_ = compacted_ = snap.last;
   chosen_.erase(chosen_.begin(), chosen_.upper_bound(snap.last));
   applied_bytes_ = 0;
@@ -96,9 +105,43 @@ bool learner::learn(slot_index slot, const value& val, ready& out, std::vector<a
 
 void learner::touch(std::uint64_t client, std::uint64_t now) {
   auto& rec = clients_[client];
+  // The operator's membership changes are one record, never evicted: their
+  // seqs go on for the cluster's life, and they come hours apart.
+  if (client == membership_client) {
+    rec.last_active = now;
+    return;
+  }
+#ifdef BALLOT_MUTANT_DEDUP_AGE_FROM_FIRST
+  // The mutant ages a client from its first command, active or not.
+  if (by_age_.count({rec.last_active, client}) != 0)
+    return;
+#endif
   by_age_.erase({rec.last_active, client});
   rec.last_active = now;
   by_age_.emplace(rec.last_active, client);
+}
+
+void learner::follow_log_time() {
+  auto now = sm_.log_time_ms();
+  if (now <= log_time_)
+    return;
+  auto step = now - log_time_;
+  log_time_ = now;
+#ifndef BALLOT_MUTANT_DEDUP_UNBOUNDED_STEP
+  if (dedup_max_step_ms_ == 0 || step <= dedup_max_step_ms_ || by_age_.empty())
+    return;
+  // Everybody is younger by the excess: the order stays, the ages shift.
+  auto excess = step - dedup_max_step_ms_;
+  std::set<std::pair<std::uint64_t, std::uint64_t>> shifted;
+  for (const auto& [at, client] : by_age_) {
+    auto& rec = clients_[client];
+    rec.last_active = std::min(now, at + excess);
+    shifted.emplace_hint(shifted.end(), rec.last_active, client);
+  }
+  by_age_ = std::move(shifted);
+#else
+  (void)step;
+#endif
 }
 
 void learner::expire_idle() {
@@ -111,6 +154,19 @@ void learner::expire_idle() {
   }
 }
 
+bool learner::unknown_and_late(std::uint64_t client, std::uint64_t seq) const {
+#ifdef BALLOT_MUTANT_DEDUP_UNKNOWN_APPLIES
+  (void)client;
+  (void)seq;
+  return false;
+#else
+  // Only a table that evicts can have forgotten a client; the operator's
+  // membership record is never evicted.
+  return dedup_ttl_ms_ != 0 && client != membership_client && seq > dedup_window_ &&
+         clients_.count(client) == 0;
+#endif
+}
+
 void learner::apply_contiguous(std::vector<applied>& done) {
   for (auto it = chosen_.find(commit_ + 1); it != chosen_.end() && it->first == commit_ + 1; ++it) {
     for (const auto& cmd : it->second.commands) {
@@ -119,6 +175,14 @@ void learner::apply_contiguous(std::vector<applied>& done) {
       // A request id must name the command: seq 0 is "no id", never applied.
       if (cmd.seq == 0) {
         out.invalid = true;
+        done.push_back(std::move(out));
+        continue;
+      }
+#endif
+#ifndef BALLOT_MUTANT_NO_DEDUP
+      // Possibly evicted: it may have applied before, so it must not now.
+      if (unknown_and_late(cmd.client, cmd.seq)) {
+        out.expired = true;
         done.push_back(std::move(out));
         continue;
       }
@@ -151,6 +215,7 @@ void learner::apply_contiguous(std::vector<applied>& done) {
         out.result = change ? members_.apply(it->first, *change) : "refused: malformed change";
       } else {
         out.result = sm_.apply(cmd.payload);
+        follow_log_time();
       }
       rec.results[cmd.seq] = applied_command{fp, out.result};
       if (rec.results.size() > dedup_window_) {

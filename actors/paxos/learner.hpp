@@ -23,6 +23,20 @@ namespace ballot::paxos {
 /// table keeps the results of each client's last `dedup_window` applied
 /// sequence numbers; a command older than all of them is "expired": it is not
 /// applied (it may have been), and its client is told so.
+///
+/// Clients idle for `dedup_ttl_ms` of log time leave the table, so it is
+/// bounded. Eviction must never turn a late retry into a second apply:
+///  - a client the table does not know is refused `expired` (not applied,
+///    no record made) unless its seq is within the first `dedup_window`,
+///    the only commands a new client may have in flight before its first one
+///    applies (pipelining may bring seq 2 before seq 1). Whatever the clocks
+///    do, a client that was evicted past its first window can never have a
+///    command applied again; a client that comes back after idling takes a
+///    fresh id (the client library does, see README "Request ids cannot lie");
+///  - within a client's first window only time protects a retry: the TTL is
+///    twice the longest call (and so retry) a client makes, and log time
+///    that jumps (a leader whose clock ran while the log stood still) counts
+///    at most `dedup_max_step_ms` per command, so a jump ages nobody by more.
 class learner {
  public:
   /// The outcome of applying one command of a chosen slot.
@@ -43,8 +57,9 @@ class learner {
   /// replaying the chosen slots after it.
   /// `initial`: the membership before any change (the bootstrap one), kept
   /// when the snapshot on disk carries none.
+  /// `dedup_ttl_ms` 0: nobody is evicted; `dedup_max_step_ms` 0: no bound.
   learner(const durable_state& disk, state_machine& sm, std::size_t dedup_window = 64,
-          std::uint64_t dedup_ttl_ms = 0,
+          std::uint64_t dedup_ttl_ms = 0, std::uint64_t dedup_max_step_ms = 0,
           paxos::membership initial = paxos::membership(1, configuration{}));
 
   /// The membership after the applied slots (see membership.hpp): commands
@@ -117,6 +132,12 @@ class learner {
   /// Drops clients idle for longer than the TTL (log time).
   void expire_idle();
   void touch(std::uint64_t client, std::uint64_t now);
+  /// After a command applied: log time that moved by more than the step
+  /// bound moves every client's last activity by the excess.
+  void follow_log_time();
+  /// The dedup verdict on a command of a client not in the table, if it is
+  /// refused (see the class comment).
+  bool unknown_and_late(std::uint64_t client, std::uint64_t seq) const;
 
   struct applied_command {
     std::uint64_t fingerprint = 0;
@@ -134,6 +155,9 @@ class learner {
   paxos::membership members_;
   std::size_t dedup_window_;
   std::uint64_t dedup_ttl_ms_;
+  std::uint64_t dedup_max_step_ms_;
+  /// The log time after the last applied command (what a jump is measured from).
+  std::uint64_t log_time_ = 0;
   /// (last_active, client): the idle ones first.
   std::set<std::pair<std::uint64_t, std::uint64_t>> by_age_;
   std::map<slot_index, value> chosen_;

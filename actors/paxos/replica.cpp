@@ -27,7 +27,7 @@ rejoin::mode start_mode(const config& cfg, const durable_state& disk) {
 replica::replica(const config& cfg, const durable_state& disk, state_machine& sm)
     : cfg_(cfg),
       acceptor_(disk),
-      learner_(disk, sm, cfg.dedup_window, cfg.dedup_ttl_ms,
+      learner_(disk, sm, cfg.dedup_window, cfg.dedup_ttl_ms, cfg.dedup_max_step_ms,
                membership(cfg.alpha, cfg.bootstrap())),
       proposer_(cfg),
       timer_(cfg.election_timeout_min, cfg.election_timeout_max, cfg.seed * 7919 + cfg.id),

@@ -36,6 +36,17 @@ namespace ballot::actors {
 
 namespace {
 
+/// How many own commands (leader_change, ticks) go under one request id:
+/// half the dedup window (64, which ballotd keeps), see propose_own.
+constexpr std::uint64_t own_seqs_per_id = 32;
+
+/// Random: a restarted leader's own commands must not be taken for retries
+/// of its previous life's, nor a new id for an old one's.
+std::uint64_t fresh_own_client() {
+  std::random_device rd;
+  return rd() | (std::uint64_t{rd()} << 32);
+}
+
 using client_key = std::pair<std::uint64_t, std::uint64_t>;
 using reply_promise = caf::typed_response_promise<paxos::client_reply>;
 
@@ -217,6 +228,15 @@ struct replica_state : commit_sink {
     auto payloads = sm->leader_commands(lease_stamp(), elected);
     if (payloads.empty())
       return;
+    // The dedup table refuses a client it does not know past its first
+    // window (a client evicted after idling), and a follower may idle for
+    // hours before it leads again: own commands stay within a fresh id's
+    // first half window. Only with none in flight, as replies are matched
+    // by the id.
+    if (own_in_flight == 0 && own_seq + payloads.size() > own_seqs_per_id) {
+      own_client = fresh_own_client();
+      own_seq = 0;
+    }
     for (auto& p : payloads) {
       core->queue(paxos::command{own_client, ++own_seq, std::move(p)});
       ++own_in_flight;
@@ -509,7 +529,7 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
   });
   // Random per incarnation: a restarted leader's own commands must not be
   // taken for retries of its previous life's.
-  st.own_client = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
+  st.own_client = fresh_own_client();
   st.housekeeping_interval = opts.housekeeping_interval;
   st.quota_bytes = opts.quota_bytes;
   st.on_event = opts.on_event;

@@ -224,6 +224,12 @@ void client::impl::admit_writes() {
     waiting_writes.pop_front();
     if (!c->done)
       continue;
+    // Only between writes: a retry must keep the id it was sent with.
+    if (writes_in_flight.empty() && renew_id && last_seq > 0 &&
+        clock_type::now() - writes_idle_since >= fresh_id_after) {
+      id = random_client_id();
+      last_seq = 0;
+    }
     c->seq = ++last_seq;
     writes_in_flight.insert(c->seq);
     attempt(c);
@@ -363,8 +369,11 @@ void client::impl::finish(const call_ptr& c, outcome o) {
   auto done = std::move(c->done);
   c->done = nullptr;
   live.erase(c->id);
-  if (c->is_write() && c->seq != 0)
+  if (c->is_write() && c->seq != 0) {
     writes_in_flight.erase(c->seq);
+    if (writes_in_flight.empty())
+      writes_idle_since = clock_type::now();
+  }
   try {
     done(std::move(o));
   } catch (...) {

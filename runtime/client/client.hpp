@@ -18,6 +18,17 @@
 /// (schemas/client.capnp). This header needs neither CAF nor Cap'n Proto.
 namespace ballot::client {
 
+/// Longest a call retries, whatever `options::timeout` says: well within
+/// the two hours after which the cluster may forget an idle client's request
+/// ids (README "Request ids cannot lie"). One hour of waiting for a lock
+/// (the longest wait) plus five minutes.
+inline constexpr std::chrono::milliseconds max_call{3'900'000};
+
+/// A client that wrote nothing for this long takes a fresh id for its next
+/// write (unless its id was given): the cluster may have forgotten the old
+/// one, and then refuses its later seqs `expired`.
+inline constexpr std::chrono::milliseconds fresh_id_after{1'800'000};
+
 struct options {
   /// Nodes to talk to, "host:port" each. Any live one will do: nodes forward
   /// to the leader themselves, and the client moves on when one is down.
@@ -31,7 +42,9 @@ struct options {
   /// answer, `unavailable` included, arrives first.
   std::chrono::milliseconds attempt_timeout{2500};
   /// Names this client's writes in the cluster's deduplication tables; 0
-  /// picks a random one. Two live clients must never share an id.
+  /// picks a random one (and a fresh one after `fresh_id_after` without
+  /// writes). Two live clients must never share an id. A given id is kept:
+  /// after two idle hours its writes past the 64th may be refused `expired`.
   std::uint64_t client_id = 0;
   /// Most writes in flight at once (the cluster remembers 64 per client id);
   /// further writes wait their turn inside the client.

@@ -8,6 +8,8 @@
 // client_watch.cpp: watches; client_auth, client_backup, client_members:
 // the admin calls). Not a public header.
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -239,9 +241,14 @@ inline std::string to_std(capnp::Text::Reader t) {
 inline call_ptr make_call(op kind, std::chrono::milliseconds timeout) {
   auto c = std::make_shared<call>();
   c->kind = kind;
-  c->deadline = clock_type::now() + timeout;
+  // The cluster may forget a client idle for two hours (README "Request ids
+  // cannot lie"): no call retries anywhere near that late.
+  c->deadline = clock_type::now() + std::min(timeout, max_call);
   return c;
 }
+
+/// A random client id, never 0.
+std::uint64_t random_client_id();
 
 }  // namespace detail
 
@@ -249,7 +256,10 @@ using namespace detail;  // NOLINT(google-build-using-namespace): internal heade
 
 struct client::impl {
   options opts;
-  std::uint64_t id = 0;
+  /// Read by `client_id` on any thread; changed on the I/O thread only.
+  std::atomic<std::uint64_t> id{0};
+  /// The id is ours to renew (not given in the options).
+  bool renew_id = true;
   capnp::ReaderOptions limits;
   /// Set when the nodes speak TLS (options::tls).
   std::unique_ptr<tls::context> tls;
@@ -272,6 +282,8 @@ struct client::impl {
   std::uint64_t last_seq = 0;
   std::set<std::uint64_t> writes_in_flight;
   std::deque<call_ptr> waiting_writes;
+  /// When the last write in flight finished.
+  clock_type::time_point writes_idle_since{};
 
   void run(std::promise<void>& ready);
   void submit(const call_ptr& c);

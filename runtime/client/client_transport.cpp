@@ -139,7 +139,7 @@ kj::Promise<kj::Own<link>> client::impl::get_link(std::size_t i) {
   KJ_FAIL_REQUIRE("no connection attempt for endpoint", slots[i].address);
 }
 
-namespace {
+namespace detail {
 
 std::uint64_t random_client_id() {
   std::random_device rd;
@@ -149,6 +149,10 @@ std::uint64_t random_client_id() {
     id = rng();
   return id;
 }
+
+}  // namespace detail
+
+namespace {
 
 /// The TLS context of `o`, every file read and checked first so that the
 /// error names the one that is wrong.
@@ -193,6 +197,7 @@ client::client(options opts) : impl_(std::make_unique<impl>()) {
   if (opts.max_writes_in_flight == 0)
     opts.max_writes_in_flight = 1;
   p.id = opts.client_id != 0 ? opts.client_id : random_client_id();
+  p.renew_id = opts.client_id == 0;
   p.limits.traversalLimitInWords = opts.max_message_bytes / sizeof(capnp::word);
   if (!opts.tls.ca_file.empty())
     p.tls = client_tls(opts.tls);

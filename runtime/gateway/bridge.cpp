@@ -159,7 +159,8 @@ void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
       reply.st = bridge_reply::status::unavailable;
       reply.message =
         "the write expired: its client has more writes in flight than the "
-        "replicas' deduplication window";
+        "replicas' deduplication window, or was idle long enough to be forgotten "
+        "(it may have applied; new writes need a fresh client id)";
       finish(*j, std::move(reply));
       return;
     }

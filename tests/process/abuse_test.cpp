@@ -311,7 +311,7 @@ TEST(AbuseTest, AWatcherThatNeverConsumesHoldsNothingUp) {
   expect_all_present(cluster, acked, 100'000);
 }
 
-TEST(AbuseTest, AReusedRequestIdIsRefusedAndSeqZeroIsABadRequest) {
+TEST(AbuseTest, AReusedRequestIdIsRefusedSeqZeroIsABadRequestAndAnUnknownLateSeqExpires) {
   cluster_processes cluster;
   cluster.start_all();
   ASSERT_NE(cluster.leader(), 0u);
@@ -346,6 +346,20 @@ TEST(AbuseTest, AReusedRequestIdIsRefusedAndSeqZeroIsABadRequest) {
   EXPECT_NE(std::string{res.getResult().getError().getBadRequest().cStr()}.find("seq is 0"),
             std::string::npos);
   EXPECT_EQ(reader.get("zero").code, result_code::not_found);
+
+  // Seq 65 of a client id the cluster does not know: it may have been
+  // forgotten after its write applied, so a retry must not apply again.
+  auto late = cap.putRequest();
+  late.initId().setClientId(0x1a7e'1a7eULL);
+  late.getId().setSeq(65);
+  late.setKey("late");
+  late.setValue(kj::StringPtr("v").asBytes());
+  auto refused = late.send().wait(rpc.getWaitScope());
+  ASSERT_TRUE(refused.getResult().isError());
+  ASSERT_TRUE(refused.getResult().getError().isUnavailable());
+  EXPECT_NE(std::string{refused.getResult().getError().getUnavailable().cStr()}.find("expired"),
+            std::string::npos);
+  EXPECT_EQ(reader.get("late").code, result_code::not_found);
   std::this_thread::sleep_for(1s);  // the bystander's view over a while
   expect_healthy(cluster, b);
 }

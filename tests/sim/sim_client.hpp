@@ -36,6 +36,14 @@ struct client {
   /// endpoints) is on one side and reaches only the nodes there: a client of
   /// the minority keeps asking it. Drawn at each partition.
   int side = 0;
+  /// Runs that evict idle clients (see dedup_scenario.hpp): when the write
+  /// in flight was first sent; when the last acknowledged write (with this
+  /// id) was; when the last write ended; sleeping until.
+  std::uint64_t first_sent = 0;
+  std::optional<std::uint64_t> acked_sent;
+  std::uint64_t acked_seq = 0;
+  std::uint64_t idle_since = 0;
+  std::uint64_t sleep_until = 0;
 };
 
 struct event {

@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
   std::uint64_t failures = 0, slots = 0, acked = 0, messages = 0, crashes = 0, partitions = 0,
                 disk_faults = 0;
   std::uint64_t fresh_reads = 0, minority_reads = 0, reconfigurations = 0;
+  std::uint64_t late_retries = 0, expired_answers = 0;
   std::uint64_t ran = 0;
   ballot::sim::lock_stats lt;
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
@@ -143,6 +144,8 @@ int main(int argc, char** argv) {
     fresh_reads += out.fresh_leader_reads;
     minority_reads += out.minority_leader_reads;
     reconfigurations += out.reconfigurations;
+    late_retries += out.late_retries;
+    expired_answers += out.expired_answers;
     lt.sessions += out.locks.sessions;
     lt.grants += out.locks.grants;
     lt.expiries += out.locks.expiries;
@@ -199,9 +202,12 @@ int main(int argc, char** argv) {
   if (!locks)
     std::printf(
       "reads: %llu sent to a leader as it was elected, %llu reached a leader cut off "
-      "from the majority; %llu membership changes acknowledged\n",
+      "from the majority; %llu membership changes acknowledged; dedup: %llu late retries, "
+      "%llu answers expired\n",
       static_cast<unsigned long long>(fresh_reads), static_cast<unsigned long long>(minority_reads),
-      static_cast<unsigned long long>(reconfigurations));
+      static_cast<unsigned long long>(reconfigurations),
+      static_cast<unsigned long long>(late_retries),
+      static_cast<unsigned long long>(expired_answers));
   if (locks)
     std::printf(
       "lock workload: %zu sessions, %zu grants, %zu expiries, %zu leader changes; store: %zu "

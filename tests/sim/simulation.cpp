@@ -8,6 +8,7 @@
 #include <functional>
 #include <iostream>
 
+#include "tests/sim/dedup_scenario.hpp"
 #include "tests/sim/describe.hpp"
 #include "tests/sim/forger.hpp"
 #include "tests/sim/reconfig.hpp"
@@ -64,7 +65,9 @@ class world final : public lock_host {
         scenario_rng_(opts.seed * 0xD1B54A32D192ED03ULL + opts.nodes),
         sides_(opts.work == options::workload::lock || scenario_rng_() % 2 == 0),
         reconf_(opts.seed, opts.nodes, opts.work == options::workload::log && !amnesia_run(opts)),
-        oracle_(opts.nodes, reconf_.alpha()) {
+        oracle_(opts.nodes, reconf_.alpha()),
+        // Not in the runs that reconfigure: their measured seeds (7295) stand.
+        dedup_(opts.seed, opts.work == options::workload::log && !reconf_.enabled()) {
     // Fault rates are drawn per run, so seeds span calm and very hostile networks.
     drop_ = uniform(0.0, 0.15);
     duplicate_ = uniform(0.0, 0.05);
@@ -118,6 +121,8 @@ class world final : public lock_host {
       trace("reconfiguration: alpha " + std::to_string(reconf_.alpha()));
     if (lock_)
       trace(lock_->clocks().describe());
+    if (dedup_.enabled())
+      trace(dedup_.describe());
     if (lock_) {
       for (std::size_t i = 0; i < lock_->endpoints(); ++i) {
         client c;
@@ -128,8 +133,12 @@ class world final : public lock_host {
       next_client_ = clients_.size() + 1;
       return;
     }
-    for (std::size_t i = 0; i < opts.clients; ++i)
-      clients_.push_back(client{i + 1, 0, false, {}, 1, 0, std::nullopt});
+    for (std::size_t i = 0; i < opts.clients; ++i) {
+      client c;
+      c.id = i + 1;
+      clients_.push_back(c);
+    }
+    next_client_ = clients_.size() + 1;
   }
 
   outcome run() {
@@ -145,10 +154,14 @@ class world final : public lock_host {
         heal();
       if (lock_ && tick_ < opts_.fault_ticks)
         lock_->clocks().inject(now_);
+      if (dedup_.enabled() && tick_ < opts_.fault_ticks)
+        dedup_.inject(now_, opts_.nodes, [this](const std::string& line) { trace(line); });
       for (node_id id : members_)
         if (auto& n = nodes_[id]; n.core) {
           if (lock_)
             lock_->clocks().observe(id, now_, n.locks->log_time_ms());
+          else if (dedup_.enabled())
+            dedup_.observe(id, now_, n.machine->log_time_ms());
           n.core->tick();
           flush(id);
         }
@@ -192,6 +205,8 @@ class world final : public lock_host {
     out.reconfigurations = reconf_.changes();
     out.fresh_leader_reads = fresh_leader_reads_;
     out.minority_leader_reads = minority_leader_reads_;
+    out.late_retries = late_retries_;
+    out.expired_answers = expired_answers_;
     if (lock_)
       out.locks = lock_->stats();
     return out;
@@ -373,8 +388,15 @@ class world final : public lock_host {
       lock_->clocks().restart(id, now_, n.locks->log_time_ms());
       return;
     }
+    if (dedup_.enabled()) {
+      cfg.dedup_ttl_ms = dedup_.ttl_ms();
+      cfg.dedup_window = dedup_.window();
+      cfg.dedup_max_step_ms = dedup_.max_step_ms();
+    }
     n.machine = std::make_unique<recording_machine>(oracle_, id);
     n.core = std::make_unique<paxos::replica>(cfg, n.disk.state(), *n.machine);
+    if (dedup_.enabled())
+      dedup_.restart(id, now_, n.machine->log_time_ms());
   }
 
   void crash(node_id id, bool disk_faults = true) {
@@ -668,6 +690,7 @@ class world final : public lock_host {
   void reply_from(node_id id, const client_reply& reply) {
     auto& n = nodes_[id];
     n.own_in_flight -= reply.client == n.own_client && n.own_in_flight > 0 ? 1 : 0;
+    expired_answers_ += reply.status == paxos::reply_status::expired ? 1 : 0;
     if (reply.client == paxos::membership_client) {
       if (!chance(drop_))
         after(1 + below(max_delay_), [this, reply] { on_operator_reply(reply); });
@@ -762,6 +785,8 @@ class world final : public lock_host {
               to.locks->stamp(cmd.payload, stamp);
               oracle_.on_submitted(cmd);
               lock_->on_stamped(cmd.payload, to.term, stamp, ev.node, to.locks->applied());
+            } else if (dedup_.enabled() && to.core->is_leader()) {
+              stamp_log_command(ev.node, cmd);
             }
             trace("client " + std::to_string(cmd.client) + " -> " + std::to_string(ev.node) +
                   " propose " + show(cmd.payload));
@@ -802,6 +827,8 @@ class world final : public lock_host {
     if (lock_ && r.status == paxos::reply_status::expired)
       return oracle_.fail("client " + std::to_string(c.id) + " seq " + std::to_string(c.seq) +
                           " answered expired (older than the dedup window)");
+    if (dedup_.enabled() && !c.reading && r.status == paxos::reply_status::expired)
+      return on_expired(c);
     if (c.reading && r.status == paxos::reply_status::ok) {
       trace("client " + std::to_string(c.id) + " read " + std::to_string(c.read_id) + " sees " +
             r.result + " commands");
@@ -834,6 +861,8 @@ class world final : public lock_host {
       oracle_.on_acked(c.id, c.seq, r.result);
       c.waiting = false;
       c.acked_tick = tick_;
+      if (dedup_.enabled())
+        on_write_ended(c, true);
       return;
     }
     trace("client " + std::to_string(c.id) + " not_leader from a replica, hint " +
@@ -902,13 +931,19 @@ class world final : public lock_host {
     for (std::size_t i = 0; i < clients_.size(); ++i) {
       auto& c = clients_[i];
       if (c.waiting) {
-        if (tick_ >= c.retry_tick)
+        if (dedup_.enabled() && !c.reading && now_ > c.first_sent + dedup_.retry_limit_ms()) {
+          trace("client " + std::to_string(c.id) + " gives up seq " + std::to_string(c.cmd.seq));
+          on_write_ended(c, false);
+        } else if (tick_ >= c.retry_tick) {
           submit(c);  // same (client, seq): the replicas apply it once
+        }
+      } else if (dedup_.enabled() && now_ < c.sleep_until) {
+        continue;
       } else if (tick_ < opts_.fault_ticks && chance(0.1)) {
         begin_read(i);
         submit(c);
       } else if (tick_ < opts_.fault_ticks && c.seq > 0 && tick_ > c.acked_tick + 50 &&
-                 chance(liars_)) {
+                 (!dedup_.enabled() || remembered(c)) && chance(liars_)) {
         // An attack on the request id: the last write's id with another
         // payload, or no id at all (seq 0).
         bool zero = chance(0.3);
@@ -918,14 +953,99 @@ class world final : public lock_host {
                           "." + std::to_string(tick_)};
         oracle_.on_submitted_lie(c.cmd);
         c.waiting = c.lying = true;
+        c.first_sent = now_;
         submit(c);
       } else if (tick_ < opts_.fault_ticks && chance(0.3)) {
+        // As the client library: after writing nothing for a while, a fresh id.
+        if (dedup_.enabled() && c.seq > 0 && now_ >= c.idle_since + dedup_.fresh_after_ms())
+          renew_log_client(c, "was idle");
         c.cmd = command{c.id, ++c.seq, "c" + std::to_string(c.id) + "." + std::to_string(c.seq)};
         oracle_.on_submitted(c.cmd);
         c.waiting = true;
+        c.first_sent = now_;
         submit(c);
       }
     }
+  }
+
+  // --- runs that evict idle clients (see dedup_scenario.hpp) ------------------
+
+  /// The leader `id` stamps its lease clock into a client's command.
+  void stamp_log_command(node_id id, command& cmd) {
+    auto& n = nodes_[id];
+    n.machine->stamp(cmd.payload, dedup_.stamp(id, now_, n.machine->log_time_ms()));
+    bool lie = !cmd.payload.empty() && (cmd.payload[0] == 'L' || cmd.payload[0] == 'Z');
+    if (lie)
+      oracle_.on_submitted_lie(cmd);
+    else
+      oracle_.on_submitted(cmd);
+  }
+
+  /// Whether the table still knows the client's last acknowledged write
+  /// wherever a lie sent now applies (within its retry limit): a lie under an
+  /// id the table forgot, or under a write given up (that may never have
+  /// applied), is a new command, not a lie.
+  bool remembered(const client& c) const {
+    return c.acked_sent && c.acked_seq == c.seq &&
+           now_ + dedup_.retry_limit_ms() < *c.acked_sent + dedup_.remembered_ms();
+  }
+
+  /// A write answered `expired`: never applied now, its outcome unknown. A
+  /// live client must never be refused so; else it goes on with a fresh id.
+  void on_expired(client& c) {
+    if (!c.lying && c.acked_sent && now_ < *c.acked_sent + dedup_.live_ms())
+      return oracle_.fail("client " + std::to_string(c.id) + " seq " + std::to_string(c.cmd.seq) +
+                          " answered expired while live: its write first sent at t=" +
+                          std::to_string(*c.acked_sent / units_per_tick) +
+                          " was acknowledged (ttl " + std::to_string(dedup_.ttl_ms()) + " ms)");
+    trace("client " + std::to_string(c.id) + " seq " + std::to_string(c.cmd.seq) + " expired");
+    on_write_ended(c, false);
+    renew_log_client(c, "was forgotten");
+  }
+
+  /// The write in flight is acknowledged (`acked`) or given up.
+  void on_write_ended(client& c, bool acked) {
+    c.waiting = false;
+    c.idle_since = now_;
+    if (acked) {
+      c.acked_sent = c.first_sent;
+      c.acked_seq = c.cmd.seq;
+    }
+    if (!c.lying && c.cmd.seq > dedup_.window() && dedup_.late_retry())
+      late_retry(c.cmd);
+    c.lying = false;
+    if (acked && dedup_.sleeps())
+      c.sleep_until = now_ + dedup_.sleep_ms();
+  }
+
+  void renew_log_client(client& c, const char* why) {
+    auto old = c.id;
+    c.id = next_client_++;
+    c.seq = 0;
+    c.acked_sent.reset();
+    c.hint.reset();
+    trace("client " + std::to_string(old) + " " + why + ": now client " + std::to_string(c.id));
+  }
+
+  /// `cmd` comes back one to two TTLs later, at whichever node leads then.
+  void late_retry(const command& cmd) {
+    auto delay = dedup_.late_delay();
+    if (now_ + delay > (opts_.fault_ticks + opts_.liveness_ticks / 2) * units_per_tick)
+      return;
+    ++late_pending_;
+    ++late_retries_;
+    after(delay, [this, cmd] {
+      --late_pending_;
+      for (node_id id : members_)
+        if (auto& n = nodes_[id]; n.core && n.core->is_leader()) {
+          auto copy = cmd;
+          stamp_log_command(id, copy);
+          trace("late retry of " + copy.payload.str() + " at " + std::to_string(id));
+          n.core->propose(std::move(copy));
+          flush(id);
+          return;
+        }
+    });
   }
 
   /// The member after `id` in turn (the first if `id` is none).
@@ -950,7 +1070,7 @@ class world final : public lock_host {
 
   bool settled() {
     if (lock_ ? !lock_->settled(live_machines())
-              : pending() != 0 || reconf_.busy() || !leaving_.empty())
+              : pending() != 0 || reconf_.busy() || !leaving_.empty() || late_pending_ != 0)
       return false;
     std::optional<slot_index> commit;
     for (auto& [id, n] : nodes_) {
@@ -1004,6 +1124,8 @@ class world final : public lock_host {
   /// Half of the log runs change the membership (see reconfig.hpp).
   reconfigurator reconf_;
   oracle oracle_;
+  dedup_scenario dedup_;
+  std::size_t late_pending_ = 0, late_retries_ = 0, expired_answers_ = 0;
   /// The lock workload (nullptr in the log workload); outlives the nodes'
   /// state machines, which report to it.
   std::unique_ptr<lock_workload> lock_;

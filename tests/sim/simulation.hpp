@@ -60,6 +60,10 @@ struct outcome {
   /// reads that reached a leader on the minority side of a partition.
   std::size_t fresh_leader_reads = 0;
   std::size_t minority_leader_reads = 0;
+  /// Log workload, runs that evict idle clients: late retries sent, and
+  /// answers `expired` (to them and to clients the table forgot).
+  std::size_t late_retries = 0;
+  std::size_t expired_answers = 0;
   /// Lock workload only.
   lock_stats locks;
 };

@@ -1,6 +1,8 @@
 // The learner's rules: apply in slot order, exactly once per (client, seq).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "actors/paxos/learner.hpp"
 
 namespace {
@@ -347,6 +349,108 @@ TEST(LearnerTest, FingerprintsAndAgesSurviveASnapshot) {
   ready out2;
   again.learn(2, batch({{2, 1, "t=1200"}}), out2, done2);
   EXPECT_EQ(again.clients(), 1u);  // client 1 (idle since 100) left at 1,200
+}
+
+/// A timed machine whose snapshot is its log time.
+struct snap_timed_machine : timed_machine {
+  std::optional<std::string> snapshot() const override { return std::to_string(now); }
+  void restore(const std::string& s) override { now = std::stoull(s); }
+};
+
+TEST(LearnerTest, AClientTheTableDoesNotKnowIsRefusedPastItsFirstWindow) {
+  timed_machine sm;
+  learner l{durable_state{}, sm, /*dedup_window=*/2, /*dedup_ttl_ms=*/1000};
+  ready out;
+  std::vector<learner::applied> done;
+  // Seq 3 of a client never seen: it may have been evicted after applying.
+  l.learn(1, batch({{9, 3, "put x"}}), out, done);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_TRUE(done[0].expired);
+  EXPECT_TRUE(sm.log.empty());
+  EXPECT_EQ(l.clients(), 0u);  // a refusal adds nobody to the table
+  // A new client's first window, pipelined out of order, applies.
+  l.learn(2, batch({{5, 2, "put b"}, {5, 1, "put a"}}), out, done);
+  EXPECT_EQ(sm.log, (std::vector<std::string>{"put b", "put a"}));
+  // Once known, the client goes on past its first window.
+  l.learn(3, batch({{5, 3, "put c"}}), out, done);
+  EXPECT_EQ(sm.log.back(), "put c");
+}
+
+TEST(LearnerTest, ALateRetryAfterEvictionIsExpiredNeverAppliedAgain) {
+  timed_machine sm;
+  learner l{durable_state{}, sm, /*dedup_window=*/2, /*dedup_ttl_ms=*/1000};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{1, 1, "t=100"}, {1, 2, "t=110"}, {1, 3, "t=120"}}), out, done);
+  l.learn(2, batch({{2, 1, "t=1500"}}), out, done);  // client 1 idle since 120: gone
+  ASSERT_EQ(l.applied_result(1, 3), nullptr);
+  done.clear();
+  l.learn(3, batch({{1, 3, "t=120"}}), out, done);  // its retry, too late
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_TRUE(done[0].expired);
+  EXPECT_EQ(std::count(sm.log.begin(), sm.log.end(), "t=120"), 1);
+  EXPECT_EQ(l.clients(), 1u);
+}
+
+TEST(LearnerTest, AJumpOfLogTimeAgesNobodyByMoreThanTheStepBound) {
+  timed_machine sm;
+  learner l{durable_state{}, sm, 64, /*dedup_ttl_ms=*/1000, /*dedup_max_step_ms=*/300};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{1, 1, "t=100"}}), out, done);
+  // A leader whose clock ran while the log stood still: 4,900 ms at once
+  // count as 300, so client 1 (whose retry may be in flight) stays.
+  l.learn(2, batch({{2, 1, "t=5000"}}), out, done);
+  EXPECT_NE(l.applied_result(1, 1), nullptr);
+  // Steps within the bound count whole: 300 + 700 is not over the TTL ...
+  l.learn(3, batch({{2, 2, "t=5250"}}), out, done);
+  l.learn(4, batch({{2, 3, "t=5500"}}), out, done);
+  l.learn(5, batch({{2, 4, "t=5700"}}), out, done);
+  EXPECT_NE(l.applied_result(1, 1), nullptr);
+  // ... 300 + 750 is.
+  l.learn(6, batch({{2, 5, "t=5750"}}), out, done);
+  EXPECT_EQ(l.applied_result(1, 1), nullptr);
+  EXPECT_EQ(l.clients(), 1u);
+}
+
+TEST(LearnerTest, AReplicaRestoredAfterAJumpEvictsAtTheSameSlot) {
+  snap_timed_machine sm;
+  learner l{durable_state{}, sm, 64, 1000, 300};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{1, 1, "t=100"}}), out, done);
+  l.learn(2, batch({{2, 1, "t=5000"}}), out, done);
+  auto snap = l.make_snapshot();
+  ASSERT_TRUE(snap.has_value());
+  snap_timed_machine sm2;
+  durable_state disk;
+  disk.snap = snap;
+  learner again{disk, sm2, 64, 1000, 300};
+  for (auto* x : {&l, &again}) {
+    ready o;
+    std::vector<learner::applied> d;
+    x->learn(3, batch({{2, 2, "t=5250"}}), o, d);
+    x->learn(4, batch({{2, 3, "t=5500"}}), o, d);
+    x->learn(5, batch({{2, 4, "t=5700"}}), o, d);
+    EXPECT_NE(x->applied_result(1, 1), nullptr);
+    x->learn(6, batch({{2, 5, "t=5750"}}), o, d);
+    EXPECT_EQ(x->applied_result(1, 1), nullptr);
+  }
+}
+
+TEST(LearnerTest, TheOperatorsMembershipRecordIsNeverEvictedNorRefused) {
+  timed_machine sm;
+  learner l{durable_state{}, sm, 2, 1000};
+  ready out;
+  std::vector<learner::applied> done;
+  // Its seqs go on for the cluster's life: the first one seen may be high.
+  l.learn(1, batch({{membership_client, 70, "x"}}), out, done);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_FALSE(done[0].expired);
+  EXPECT_NE(l.applied_result(membership_client, 70), nullptr);
+  l.learn(2, batch({{1, 1, "t=100000"}}), out, done);
+  EXPECT_NE(l.applied_result(membership_client, 70), nullptr);
+  EXPECT_EQ(l.clients(), 2u);
 }
 
 }  // namespace

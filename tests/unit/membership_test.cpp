@@ -123,7 +123,7 @@ struct recorder : state_machine {
 
 TEST(MembershipTest, TheLearnerAppliesChangesToTheMembershipAndSnapshotsCarryIt) {
   recorder sm;
-  learner l{durable_state{}, sm, 64, 0, membership{2, three()}};
+  learner l{durable_state{}, sm, 64, 0, 0, membership{2, three()}};
   ready out;
   std::vector<learner::applied> done;
   l.learn(1, value{{command{membership_client, 1, encode(add("h4"))}}}, out, done);
@@ -136,13 +136,13 @@ TEST(MembershipTest, TheLearnerAppliesChangesToTheMembershipAndSnapshotsCarryIt)
   ASSERT_TRUE(snap);
   // A replica that installs it (a learner catching up) has the members.
   recorder other_sm;
-  learner other{durable_state{}, other_sm, 64, 0, membership{2, three()}};
+  learner other{durable_state{}, other_sm, 64, 0, 0, membership{2, three()}};
   ASSERT_TRUE(other.install(*snap, done));
   EXPECT_EQ(other.members().epochs(), l.members().epochs());
   // A snapshot from before membership was replicated keeps the bootstrap one.
   durable_state old;
   old.snap = snapshot{7, "", {}, ""};
-  learner restored{old, other_sm, 64, 0, membership{2, three()}};
+  learner restored{old, other_sm, 64, 0, 0, membership{2, three()}};
   EXPECT_EQ(restored.members().latest(), three());
 }
 
