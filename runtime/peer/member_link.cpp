@@ -80,8 +80,8 @@ void abandon_snapshot(link_actor self, const std::string& why) {
   say(logging::level::info, st,
       "snapshot transfer " + std::to_string(st.snap_out->transfer()) + " to member " +
         std::to_string(st.opts.member) + " dropped after " +
-        std::to_string(st.snap_out->acked_bytes()) + " of " +
-        std::to_string(st.snap_out->total()) + " bytes: " + why,
+        std::to_string(st.snap_out->acked_bytes()) + " of " + std::to_string(st.snap_out->total()) +
+        " bytes: " + why,
       "snapshot_transfer_dropped");
   st.snap_out->abandon();
 }
@@ -91,9 +91,9 @@ void pump_snapshot(link_actor self) {
   auto& st = self->state;
   auto& out = *st.snap_out;
   while (auto c = out.next()) {
-    auto r = st.net->send(st.opts.member, make_chunk_frame(st.opts.self, c->transfer, c->total,
-                                                           c->offset, c->whole_crc, c->data,
-                                                           c->size));
+    auto r =
+      st.net->send(st.opts.member, make_chunk_frame(st.opts.self, c->transfer, c->total, c->offset,
+                                                    c->whole_crc, c->data, c->size));
     if (r == transport::send_result::queued) {
       out.sent(*c);
       continue;
@@ -135,8 +135,8 @@ void on_snapshot_ack(link_actor self, const std::vector<char>& payload) {
     case snapshot_sender::ack_effect::done:
       say(logging::level::info, st,
           "snapshot transfer " + std::to_string(ack->transfer) + " to member " +
-            std::to_string(st.opts.member) + " complete: " + std::to_string(total) +
-            " bytes in " + std::to_string(chunks) + " chunks",
+            std::to_string(st.opts.member) + " complete: " + std::to_string(total) + " bytes in " +
+            std::to_string(chunks) + " chunks",
           "snapshot_transfer_finished");
       break;
     case snapshot_sender::ack_effect::refused:
@@ -186,14 +186,13 @@ void on_snapshot_chunk(link_actor self, const std::vector<char>& payload) {
     }  // the reassembled bytes go before the replica installs
     if (!ok) {
       say(logging::level::warn, st,
-          "snapshot from member " + std::to_string(st.opts.member) + " (" +
-            std::to_string(size) + " bytes) does not decode; dropped",
+          "snapshot from member " + std::to_string(st.opts.member) + " (" + std::to_string(size) +
+            " bytes) does not decode; dropped",
           "snapshot_chunk_refused");
     } else {
       say(logging::level::info, st,
           "snapshot at slot " + std::to_string(msg.snap.last) + " from member " +
-            std::to_string(st.opts.member) + " received whole: " + std::to_string(size) +
-            " bytes",
+            std::to_string(st.opts.member) + " received whole: " + std::to_string(size) + " bytes",
           "snapshot_transfer_received");
       caf::anon_send<caf::message_priority::high>(st.replica, paxos::node_id{st.opts.member},
                                                   std::move(msg));

@@ -113,10 +113,10 @@ snapshot_receiver::result snapshot_receiver::on_chunk(const snapshot_chunk& c,
                     std::to_string(buf_.size()) + ")",
                   false, c.transfer);
   if (c.offset > buf_.size())
-    return refuse(verdict::refused_offset,
-                  "chunk at offset " + std::to_string(c.offset) + ", expected " +
-                    std::to_string(buf_.size()),
-                  false, c.transfer);
+    return refuse(
+      verdict::refused_offset,
+      "chunk at offset " + std::to_string(c.offset) + ", expected " + std::to_string(buf_.size()),
+      false, c.transfer);
   if (c.size > total_ - c.offset)
     return refuse(verdict::refused_overlong,
                   "chunk of " + std::to_string(c.size) + " bytes at offset " +

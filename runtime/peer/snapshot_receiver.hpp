@@ -58,15 +58,15 @@ class snapshot_receiver {
   explicit snapshot_receiver(receiver_options o) : opts_(o) {}
 
   enum class verdict {
-    accepted,          ///< appended (ack it)
-    complete,          ///< the last chunk: `take` the whole (ack it)
-    refused_budget,    ///< a new transfer whose total is over the budget
-    refused_unknown,   ///< not at offset 0 of a new transfer, nor of the current one
-    refused_offset,    ///< the current transfer, but not where it stands (a gap)
-    refused_duplicate, ///< the current transfer, bytes it has already
-    refused_overlong,  ///< past the transfer's total, or a total/crc that changed
-    refused_crc,       ///< a chunk or the whole does not match its CRC: transfer dropped
-    refused_memory,    ///< the buffer could not grow: transfer dropped
+    accepted,           ///< appended (ack it)
+    complete,           ///< the last chunk: `take` the whole (ack it)
+    refused_budget,     ///< a new transfer whose total is over the budget
+    refused_unknown,    ///< not at offset 0 of a new transfer, nor of the current one
+    refused_offset,     ///< the current transfer, but not where it stands (a gap)
+    refused_duplicate,  ///< the current transfer, bytes it has already
+    refused_overlong,   ///< past the transfer's total, or a total/crc that changed
+    refused_crc,        ///< a chunk or the whole does not match its CRC: transfer dropped
+    refused_memory,     ///< the buffer could not grow: transfer dropped
   };
   struct result {
     verdict v = verdict::accepted;

@@ -32,8 +32,8 @@ std::optional<snapshot_sender::chunk_ref> snapshot_sender::next() const {
   auto size = std::min<std::uint64_t>(opts_.chunk_bytes, total - sent_);
   if (sent_ > acked_ && sent_ - acked_ + size > opts_.window_bytes)
     return std::nullopt;
-  return chunk_ref{transfer_, total,           sent_, whole_crc_,
-                   bytes_->data() + sent_, static_cast<std::size_t>(size)};
+  return chunk_ref{
+    transfer_, total, sent_, whole_crc_, bytes_->data() + sent_, static_cast<std::size_t>(size)};
 }
 
 void snapshot_sender::sent(const chunk_ref& c) {

@@ -49,9 +49,8 @@ wire_chunk chunk_of(std::uint64_t transfer, const std::vector<char>& whole, std:
                     std::size_t n, std::uint64_t total = ~std::uint64_t{0}) {
   if (total == ~std::uint64_t{0})
     total = whole.size();
-  auto f = decode_one(make_chunk_frame(1, transfer, total, offset,
-                                       chunk_crc(whole.data(), whole.size()),
-                                       whole.data() + offset, n));
+  auto f = decode_one(make_chunk_frame(
+    1, transfer, total, offset, chunk_crc(whole.data(), whole.size()), whole.data() + offset, n));
   EXPECT_EQ(f.kind, frame_kind::snapshot_chunk);
   return {std::move(f.payload)};
 }
@@ -122,8 +121,7 @@ TEST(SnapshotSenderTest, SendsChunksWithinTheWindowAndMovesWithAcks) {
     << "complete is only for all the bytes";
   // To the end: the last chunk is short.
   for (std::uint64_t acked = 40; s.active();) {
-    EXPECT_EQ(s.on_ack({5, acked, ack_status::progress}, 3),
-              snapshot_sender::ack_effect::progress);
+    EXPECT_EQ(s.on_ack({5, acked, ack_status::progress}, 3), snapshot_sender::ack_effect::progress);
     while (auto n = s.next()) {
       EXPECT_LE(n->offset + n->size, 95u);
       s.sent(*n);
@@ -243,8 +241,8 @@ TEST(SnapshotReceiverTest, OverLongChunksAndChangedTotalsAreRefused) {
   EXPECT_EQ(r.on_chunk(*parse_chunk(f.payload), 0).v, verdict::refused_overlong);
   EXPECT_EQ(r.buffered(), 0u);
   ASSERT_EQ(r.on_chunk(chunk_of(3, whole, 0, 50).view(), 0).v, verdict::accepted);
-  auto tail = decode_one(make_chunk_frame(1, 3, 100, 50, chunk_crc(whole.data(), 100),
-                                          big.data(), 60));
+  auto tail =
+    decode_one(make_chunk_frame(1, 3, 100, 50, chunk_crc(whole.data(), 100), big.data(), 60));
   EXPECT_EQ(r.on_chunk(*parse_chunk(tail.payload), 0).v, verdict::refused_overlong);
   // The same transfer announcing another total.
   EXPECT_EQ(r.on_chunk(chunk_of(3, whole, 50, 10, 1000).view(), 0).v, verdict::refused_overlong);

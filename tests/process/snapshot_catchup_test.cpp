@@ -41,8 +41,9 @@ double metric(std::uint16_t port, const std::string& name) {
 /// The chunk count in the leader's "snapshot transfer ... complete" line.
 long chunks_sent(const std::string& log) {
   std::smatch m;
-  std::regex done{"snapshot transfer [0-9]+ to member [0-9]+ complete: ([0-9]+) bytes in ([0-9]+) "
-                  "chunks"};
+  std::regex done{
+    "snapshot transfer [0-9]+ to member [0-9]+ complete: ([0-9]+) bytes in ([0-9]+) "
+    "chunks"};
   long most = 0;
   for (std::sregex_iterator it{log.begin(), log.end(), done}, end; it != end; ++it)
     most = std::max(most, std::stol((*it)[2]));
@@ -83,9 +84,9 @@ TEST(ProcessSnapshotTransferTest, AWipedFollowerCatchesUpSeveralMiBInChunksUnder
     for (int i = 0; !stop; ++i) {
       auto t0 = std::chrono::steady_clock::now();
       auto r = w.put("during-" + std::to_string(i), std::to_string(i));
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::steady_clock::now() - t0)
-                  .count();
+      auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
       slowest_ms = std::max<long>(slowest_ms, ms);
       (r.ok() ? ok : failed)++;
       std::this_thread::sleep_for(10ms);
