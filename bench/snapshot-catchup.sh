@@ -13,7 +13,7 @@ size=${2:-1000000}
 quota=${3:-$((384 << 20))}
 source "$(dirname "$0")/cluster-lib.sh"
 cluster_init 347
-start_nodes --quota-bytes "$quota" --snapshot-interval 100
+start_nodes --quota-bytes "$quota" --snapshot-interval 50
 t0=$(date +%s.%N)
 # The get workload writes every key first.
 "$bin/ballot-bench" --endpoints "$endpoints" --workload get --clients 4 --keys "$keys" \
@@ -29,11 +29,11 @@ wait "${pids[$victim]}" 2>/dev/null || true
 rm -rf "$dir/data/$victim"
 start=$(date +%s.%N)
 "$bin/ballotd" --id "$victim" --peers "$peers" --client "127.0.0.1:${port_base}0$victim" \
-  --data-dir "$dir/data/$victim" --quota-bytes "$quota" --snapshot-interval 100 \
+  --data-dir "$dir/data/$victim" --quota-bytes "$quota" --snapshot-interval 50 \
   >"$dir/node$victim.log" 2>&1 &
 pids[$victim]=$!
 received=""
-for _ in $(seq 6000); do
+for _ in $(seq 2400); do
   if [[ -z $received ]] && grep -q "snapshot_transfer_received" "$dir/node$victim.log"; then
     received=$(echo "$(date +%s.%N) - $start" | bc)
   fi
