@@ -197,6 +197,25 @@ class forwarding_storage final : public actors::storage {
 }
 
 /// Reads one peer TLS file; the error names the flag and the path (exit 2).
+/// Snapshots to and from members in chunks (runtime/peer/snapshot_*.hpp).
+/// The largest one taken is derived from the quota: the state machine's
+/// image holds the keys and values (at most --quota-bytes) with their
+/// metadata, the change history and the sessions; twice the quota plus
+/// 512 MiB is far above that, and still a bound. The chunk size is 4 MiB;
+/// the hidden BALLOT_PEER_SNAPSHOT_CHUNK_BYTES (tests only) makes it small
+/// so that a state of a few MiB travels in many chunks.
+void snapshot_transfer_options(const options& o, peer::service_options& po) {
+  po.snapshot_in.max_total_bytes = 2 * o.quota_bytes + (std::uint64_t{512} << 20);
+  if (const char* env = std::getenv("BALLOT_PEER_SNAPSHOT_CHUNK_BYTES")) {
+    auto n = std::strtoull(env, nullptr, 10);
+    if (n >= 1024 && n <= peer::max_chunk_bytes)
+      po.snapshot_out.chunk_bytes = static_cast<std::size_t>(n);
+  }
+  // Four chunks unacknowledged: the link stays busy over a round trip, and
+  // the member's 64 MiB outbox keeps room for everything else.
+  po.snapshot_out.window_bytes = 4 * po.snapshot_out.chunk_bytes;
+}
+
 std::optional<std::string> read_pem(const char* flag, const std::string& path, std::string& out) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
@@ -441,6 +460,7 @@ int node::start() {
       po.members[id] = {where.host, where.port};
     po.tls = std::move(tls);
     po.cluster_id = cluster_id;
+    snapshot_transfer_options(o, po);
     // Without po.log the transport writes to the logger (peer_connected, ...).
     auto& local = impl_->replicas.at(o.id);
     try {

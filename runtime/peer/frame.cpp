@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "runtime/peer/snapshot_chunk.hpp"
+
 namespace ballot::peer {
 
 namespace {
@@ -33,9 +35,10 @@ std::optional<frame_kind> kind_from_byte(std::uint8_t b) {
     case 8:
     case 9:
     case 10:
-    case 11:
     case 12:
     case 13:
+    case 14:
+    case 15:
     case 20:
     case 21:
     case 22:
@@ -70,12 +73,14 @@ const char* kind_name(frame_kind k) {
       return "catchup_request";
     case frame_kind::catchup_reply:
       return "catchup_reply";
-    case frame_kind::install_snapshot:
-      return "install_snapshot";
     case frame_kind::state_query:
       return "state_query";
     case frame_kind::state_report:
       return "state_report";
+    case frame_kind::snapshot_chunk:
+      return "snapshot_chunk";
+    case frame_kind::snapshot_ack:
+      return "snapshot_ack";
     case frame_kind::propose_request:
       return "propose_request";
     case frame_kind::propose_reply:
@@ -115,7 +120,10 @@ std::size_t max_payload(frame_kind k) {
     case frame_kind::state_report:
     case frame_kind::status_request:
     case frame_kind::status_reply:
+    case frame_kind::snapshot_ack:
       return max_small_payload;
+    case frame_kind::snapshot_chunk:
+      return chunk_header_bytes + max_chunk_bytes;
     default:
       return max_frame_bytes - frame_header_bytes;
   }

@@ -12,8 +12,9 @@
 ///   u32 length | u8 kind | u32 from | u64 request id | payload
 ///
 /// little-endian, `length` counting everything after itself. The kind comes
-/// from a fixed table: the consensus core's node-to-node messages, three
-/// member requests with their replies, and a hello. Anything else is not
+/// from a fixed table: the consensus core's node-to-node messages (the
+/// snapshot as a transfer of chunks, snapshot_chunk.hpp), three member
+/// requests with their replies, and a hello. Anything else is not
 /// decodable, so the replica's admin messages (peer map, log dump, timers,
 /// proposals outside a member request) cannot be reached from the network.
 namespace ballot::peer {
@@ -30,9 +31,13 @@ enum class frame_kind : std::uint8_t {
   heartbeat_ack = 8,
   catchup_request = 9,
   catchup_reply = 10,
-  install_snapshot = 11,
+  // 11 was install_snapshot, the whole state in one frame: no longer taken.
   state_query = 12,
   state_report = 13,
+  /// Part of the core's install_snapshot, and its acknowledgement
+  /// (snapshot_chunk.hpp); the link reassembles the message.
+  snapshot_chunk = 14,
+  snapshot_ack = 15,
   // -- member requests (a follower's gateway asking another member's replica)
   propose_request = 20,  ///< paxos::command -> propose_reply
   propose_reply = 21,    ///< paxos::client_reply
@@ -51,9 +56,18 @@ const char* kind_name(frame_kind k);
 bool is_request(frame_kind k);
 bool is_reply(frame_kind k);
 
-/// The largest frame the peer port takes: an install_snapshot holds the whole
-/// state (a checkpoint is at most 512 MiB), plus room for the rest.
-constexpr std::size_t max_frame_bytes = (std::size_t{512} << 20) + (std::size_t{16} << 20);
+/// The largest frame the peer port takes, decided from the length alone. A
+/// snapshot goes in chunks of at most 8 MiB (snapshot_chunk.hpp), so what
+/// sets it is the largest other legal frame: an accept or a catch-up reply
+/// holds at most one command over the batch bounds, and a command is at most
+/// paxos::config::max_command_bytes (16 MiB) next to at most 4 MiB of
+/// others (catchup_bytes; max_batch_bytes is 1 MiB); a promise holds the
+/// votes a leader had in phase 2, under 2 * max_inflight_bytes (8 MiB) plus
+/// one such command; a propose request or reply holds one command or its
+/// result; a read reply at most the gateway's 4 MiB list bound or a 1 MiB
+/// value. 64 MiB (the log's record limit: no vote can be larger and still be
+/// persisted) leaves room for CAF's encoding and for bounds raised by flags.
+constexpr std::size_t max_frame_bytes = std::size_t{64} << 20;
 /// Kinds whose payload is a few integers are held to this, so a hostile
 /// length cannot make the reader buffer more for them.
 constexpr std::size_t max_small_payload = 4096;

@@ -1,11 +1,15 @@
 #include "runtime/peer/member_link.hpp"
 
+#include <chrono>
 #include <map>
+#include <optional>
+#include <random>
 #include <utility>
 
 #include "caf/all.hpp"
 
 #include "actors/replica/type_ids.hpp"
+#include "runtime/log/log.hpp"
 #include "runtime/peer/payload_codec.hpp"
 #include "runtime/peer/transport.hpp"
 
@@ -14,6 +18,11 @@ namespace ballot::peer {
 namespace {
 
 using expire_atom = caf::atom_constant<caf::atom("p_expire")>;
+using snapshot_tick_atom = caf::atom_constant<caf::atom("p_snaptick")>;
+
+/// How often a link with a snapshot transfer (either way) looks at its
+/// timeouts, and retries chunks its member's full outbox refused.
+constexpr auto snapshot_tick = std::chrono::milliseconds{100};
 
 struct link_state {
   static inline const char* name = "ballot.peer.member_link";
@@ -24,6 +33,15 @@ struct link_state {
   std::map<std::uint64_t, caf::typed_response_promise<paxos::client_reply>> proposals;
   std::map<std::uint64_t, caf::typed_response_promise<actors::read_reply>> reads;
   std::map<std::uint64_t, caf::typed_response_promise<actors::replica_status>> statuses;
+  std::optional<snapshot_sender> snap_out;
+  std::optional<snapshot_receiver> snap_in;
+  /// The transport's reset count for the member when the transfer (out,
+  /// in) began: a change means chunks or acks were lost with a connection.
+  std::uint64_t out_resets = 0;
+  std::uint64_t in_resets = 0;
+  bool ticking = false;
+  /// Refusals of incoming chunks are logged at most once a second.
+  std::uint64_t refusal_logged_ms = 0;
 };
 
 using link_actor = caf::stateful_actor<link_state>*;
@@ -36,6 +54,177 @@ auto on_core_message(link_actor self) {
     auto& st = self->state;
     st.net->send(st.opts.member, make_frame(self->system(), core_kind<Message>(), from, 0, msg));
   };
+}
+
+std::uint64_t now_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now().time_since_epoch())
+                                      .count());
+}
+
+void say(logging::level lvl, const link_state& st, std::string msg, const char* event) {
+  logging::write(lvl, std::move(msg), {{"event", event}, {"peer", st.opts.member}});
+}
+
+void arm_snapshot_tick(link_actor self) {
+  auto& st = self->state;
+  if (st.ticking || (!st.snap_out->active() && !st.snap_in->partial()))
+    return;
+  st.ticking = true;
+  self->delayed_send(self, snapshot_tick, snapshot_tick_atom::value);
+}
+
+/// Drops the outgoing transfer, saying why.
+void abandon_snapshot(link_actor self, const std::string& why) {
+  auto& st = self->state;
+  say(logging::level::info, st,
+      "snapshot transfer " + std::to_string(st.snap_out->transfer()) + " to member " +
+        std::to_string(st.opts.member) + " dropped after " +
+        std::to_string(st.snap_out->acked_bytes()) + " of " + std::to_string(st.snap_out->total()) +
+        " bytes: " + why,
+      "snapshot_transfer_dropped");
+  st.snap_out->abandon();
+}
+
+/// Sends the chunks the window allows.
+void pump_snapshot(link_actor self) {
+  auto& st = self->state;
+  auto& out = *st.snap_out;
+  while (auto c = out.next()) {
+    auto r =
+      st.net->send(st.opts.member, make_chunk_frame(st.opts.self, c->transfer, c->total, c->offset,
+                                                    c->whole_crc, c->data, c->size));
+    if (r == transport::send_result::queued) {
+      out.sent(*c);
+      continue;
+    }
+    if (r == transport::send_result::not_connected)
+      abandon_snapshot(self, "the member is not connected");
+    break;  // over budget: the next tick or ack tries again
+  }
+  arm_snapshot_tick(self);
+}
+
+/// The replica sends the member a snapshot: encoded here, sent in chunks,
+/// unless the same one is on its way already.
+void on_install_snapshot(link_actor self, paxos::install_snapshot& msg) {
+  auto& st = self->state;
+  if (st.snap_out->in_flight(msg.snap.last) || !st.net->connected(st.opts.member))
+    return;  // never twice at once; nor encoded for a member that cannot take it
+  if (st.snap_out->active())
+    abandon_snapshot(self, "a newer snapshot replaces it");
+  auto bytes = std::make_shared<const std::vector<char>>(encode_payload(self->system(), msg));
+  st.snap_out->start(msg.snap.last, std::move(bytes), now_ms());
+  st.out_resets = st.net->resets(st.opts.member);
+  say(logging::level::info, st,
+      "sending member " + std::to_string(st.opts.member) + " the snapshot at slot " +
+        std::to_string(msg.snap.last) + ": " + std::to_string(st.snap_out->total()) +
+        " bytes as transfer " + std::to_string(st.snap_out->transfer()),
+      "snapshot_transfer_started");
+  pump_snapshot(self);
+}
+
+void on_snapshot_ack(link_actor self, const std::vector<char>& payload) {
+  auto& st = self->state;
+  auto ack = parse_ack(payload);
+  if (!ack)
+    return;
+  auto chunks = st.snap_out->chunks_sent();
+  auto total = st.snap_out->total();
+  switch (st.snap_out->on_ack(*ack, now_ms())) {
+    case snapshot_sender::ack_effect::done:
+      say(logging::level::info, st,
+          "snapshot transfer " + std::to_string(ack->transfer) + " to member " +
+            std::to_string(st.opts.member) + " complete: " + std::to_string(total) + " bytes in " +
+            std::to_string(chunks) + " chunks",
+          "snapshot_transfer_finished");
+      break;
+    case snapshot_sender::ack_effect::refused:
+      say(logging::level::warn, st,
+          "member " + std::to_string(st.opts.member) + " refused snapshot transfer " +
+            std::to_string(ack->transfer) + " (see its log)",
+          "snapshot_transfer_dropped");
+      break;
+    case snapshot_sender::ack_effect::progress:
+      pump_snapshot(self);
+      break;
+    case snapshot_sender::ack_effect::ignored:
+      break;
+  }
+}
+
+/// A chunk from the member: acknowledged, and once the transfer is whole,
+/// decoded and handed to the replica as the one install_snapshot it is.
+void on_snapshot_chunk(link_actor self, const std::vector<char>& payload) {
+  auto& st = self->state;
+  auto chunk = parse_chunk(payload);
+  if (!chunk)
+    return;
+  auto before = st.snap_in->transfer();
+  auto now = now_ms();
+  auto r = st.snap_in->on_chunk(*chunk, now);
+  if (st.snap_in->transfer() != before)
+    st.in_resets = st.net->resets(st.opts.member);
+  if (r.ack)
+    st.net->send(st.opts.member, make_ack_frame(st.opts.self, *r.ack));
+  if (r.v != snapshot_receiver::verdict::accepted && r.v != snapshot_receiver::verdict::complete &&
+      now >= st.refusal_logged_ms + 1000) {
+    st.refusal_logged_ms = now;
+    say(logging::level::warn, st,
+        "snapshot chunk from member " + std::to_string(st.opts.member) + " refused (" +
+          verdict_name(r.v) + "): " + r.why,
+        "snapshot_chunk_refused");
+  }
+  if (r.v == snapshot_receiver::verdict::complete) {
+    paxos::install_snapshot msg;
+    bool ok = false;
+    std::size_t size = 0;
+    {
+      auto whole = st.snap_in->take();
+      size = whole.size();
+      ok = decode_bytes(self->system(), whole.data(), whole.size(), msg);
+    }  // the reassembled bytes go before the replica installs
+    if (!ok) {
+      say(logging::level::warn, st,
+          "snapshot from member " + std::to_string(st.opts.member) + " (" + std::to_string(size) +
+            " bytes) does not decode; dropped",
+          "snapshot_chunk_refused");
+    } else {
+      say(logging::level::info, st,
+          "snapshot at slot " + std::to_string(msg.snap.last) + " from member " +
+            std::to_string(st.opts.member) + " received whole: " + std::to_string(size) + " bytes",
+          "snapshot_transfer_received");
+      caf::anon_send<caf::message_priority::high>(st.replica, paxos::node_id{st.opts.member},
+                                                  std::move(msg));
+    }
+  }
+  arm_snapshot_tick(self);
+}
+
+void on_snapshot_tick(link_actor self) {
+  auto& st = self->state;
+  st.ticking = false;
+  auto now = now_ms();
+  if (st.snap_out->active()) {
+    if (st.net->resets(st.opts.member) != st.out_resets)
+      abandon_snapshot(self, "the connection was reset");
+    else if (st.snap_out->stalled(now))
+      abandon_snapshot(self, "no acknowledgement for a while");
+    else
+      pump_snapshot(self);
+  }
+  auto transfer = st.snap_in->transfer();
+  auto buffered = st.snap_in->buffered();
+  bool reset = st.snap_in->partial() && st.net->resets(st.opts.member) != st.in_resets;
+  if (reset || st.snap_in->expire(now)) {
+    st.snap_in->reset();
+    say(logging::level::info, st,
+        "partial snapshot transfer " + std::to_string(transfer) + " from member " +
+          std::to_string(st.opts.member) + " dropped (" + std::to_string(buffered) +
+          " bytes): " + (reset ? "the connection was reset" : "no chunk for a while"),
+        "snapshot_transfer_dropped");
+  }
+  arm_snapshot_tick(self);
 }
 
 caf::error unreachable(const link_state& st) {
@@ -84,6 +273,10 @@ caf::behavior member_link(link_actor self, link_options opts, std::shared_ptr<tr
   st.opts = opts;
   st.net = std::move(net);
   st.replica = std::move(replica);
+  // Random ids: a restarted sender does not continue its last life's transfer.
+  std::random_device rd;
+  st.snap_out.emplace(opts.snapshot_out, (std::uint64_t{rd()} << 32) | rd());
+  st.snap_in.emplace(opts.snapshot_in);
   return {
     on_core_message<paxos::prepare>(self),
     on_core_message<paxos::promise>(self),
@@ -94,7 +287,10 @@ caf::behavior member_link(link_actor self, link_options opts, std::shared_ptr<tr
     on_core_message<paxos::heartbeat_ack>(self),
     on_core_message<paxos::catchup_request>(self),
     on_core_message<paxos::catchup_reply>(self),
-    on_core_message<paxos::install_snapshot>(self),
+    [self](paxos::node_id, paxos::install_snapshot& msg) { on_install_snapshot(self, msg); },
+    [self](chunk_in_atom, std::vector<char>& payload) { on_snapshot_chunk(self, payload); },
+    [self](ack_in_atom, std::vector<char>& payload) { on_snapshot_ack(self, payload); },
+    [self](snapshot_tick_atom) { on_snapshot_tick(self); },
     on_core_message<paxos::state_query>(self),
     on_core_message<paxos::state_report>(self),
     // -- requests of this node's gateway to the member's replica

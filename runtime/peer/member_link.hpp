@@ -10,6 +10,9 @@
 #include "caf/atom.hpp"
 #include "caf/fwd.hpp"
 
+#include "runtime/peer/snapshot_receiver.hpp"
+#include "runtime/peer/snapshot_sender.hpp"
+
 namespace ballot::peer {
 
 class transport;
@@ -20,6 +23,11 @@ class transport;
 /// network decodes to these.
 using reply_in_atom = caf::atom_constant<caf::atom("p_reply")>;
 using request_in_atom = caf::atom_constant<caf::atom("p_request")>;
+/// From the transport's thread: a snapshot_chunk or snapshot_ack frame's
+/// payload `(chunk_in_atom | ack_in_atom, std::vector<char>)`, checked to
+/// parse already.
+using chunk_in_atom = caf::atom_constant<caf::atom("p_chunk")>;
+using ack_in_atom = caf::atom_constant<caf::atom("p_ack")>;
 
 struct link_options {
   std::uint32_t member = 0;  ///< the remote member this link stands for
@@ -28,10 +36,16 @@ struct link_options {
   std::chrono::milliseconds request_timeout{30'000};
   /// How long a member's request may wait for our replica's answer.
   std::chrono::milliseconds serve_timeout{30'000};
+  /// A snapshot to the member: chunk size, window, stall timeout.
+  sender_options snapshot_out;
+  /// A snapshot from the member: budget and idle timeout.
+  receiver_options snapshot_in;
 };
 
 /// Spawns the link. Core messages `(from, M)` it gets become frames to the
-/// member; `propose_atom`, `read_atom` and `status_atom` requests become
+/// member (an install_snapshot a transfer of chunks, snapshot_sender.hpp;
+/// the chunks of one from the member become one install_snapshot to
+/// `replica`, snapshot_receiver.hpp); `propose_atom`, `read_atom` and `status_atom` requests become
 /// request frames whose replies it delivers (failed at once when the member
 /// is not connected, or over its budget); member requests it gets from the
 /// transport are asked of `replica` and answered with reply frames.

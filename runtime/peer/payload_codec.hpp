@@ -34,7 +34,6 @@ BALLOT_PEER_CORE_KIND(heartbeat, heartbeat)
 BALLOT_PEER_CORE_KIND(heartbeat_ack, heartbeat_ack)
 BALLOT_PEER_CORE_KIND(catchup_request, catchup_request)
 BALLOT_PEER_CORE_KIND(catchup_reply, catchup_reply)
-BALLOT_PEER_CORE_KIND(install_snapshot, install_snapshot)
 BALLOT_PEER_CORE_KIND(state_query, state_query)
 BALLOT_PEER_CORE_KIND(state_report, state_report)
 #undef BALLOT_PEER_CORE_KIND
@@ -54,10 +53,20 @@ std::vector<char> make_frame(caf::actor_system& sys, frame_kind kind, std::uint3
   return out;
 }
 
-/// Decodes a payload as T; false unless it is exactly one well-formed T.
+/// `x` as payload bytes alone (an install_snapshot, sent in chunks).
 template <class T>
-bool decode_payload(caf::actor_system& sys, const std::vector<char>& payload, T& out) {
-  caf::binary_deserializer src{sys, payload.data(), payload.size()};
+std::vector<char> encode_payload(caf::actor_system& sys, const T& x) {
+  std::vector<char> out;
+  caf::binary_serializer sink{sys, out};
+  auto err = sink(const_cast<T&>(x));
+  static_cast<void>(err);  // writing to memory cannot fail
+  return out;
+}
+
+/// Decodes `size` bytes as T; false unless they are exactly one well-formed T.
+template <class T>
+bool decode_bytes(caf::actor_system& sys, const char* data, std::size_t size, T& out) {
+  caf::binary_deserializer src{sys, data, size};
   try {
     if (auto err = src(out))
       return false;
@@ -66,6 +75,12 @@ bool decode_payload(caf::actor_system& sys, const std::vector<char>& payload, T&
     return false;
   }
   return src.remaining() == 0;
+}
+
+/// Decodes a payload as T; false unless it is exactly one well-formed T.
+template <class T>
+bool decode_payload(caf::actor_system& sys, const std::vector<char>& payload, T& out) {
+  return decode_bytes(sys, payload.data(), payload.size(), out);
 }
 
 template <class T>
@@ -97,7 +112,6 @@ bool visit_core(caf::actor_system& sys, const frame& fr, F&& f) {
     BALLOT_PEER_CASE(heartbeat_ack)
     BALLOT_PEER_CASE(catchup_request)
     BALLOT_PEER_CASE(catchup_reply)
-    BALLOT_PEER_CASE(install_snapshot)
     BALLOT_PEER_CASE(state_query)
     BALLOT_PEER_CASE(state_report)
 #undef BALLOT_PEER_CASE

@@ -11,6 +11,7 @@
 #include "actors/replica/type_ids.hpp"
 #include "runtime/peer/member_link.hpp"
 #include "runtime/peer/payload_codec.hpp"
+#include "runtime/peer/snapshot_chunk.hpp"
 
 namespace ballot::peer {
 
@@ -19,9 +20,20 @@ struct peer_service::impl {
   caf::actor replica;
   std::shared_ptr<transport> net;
   std::uint32_t self = 0;
+  sender_options snapshot_out;
+  receiver_options snapshot_in;
   /// Read on the transport's thread (deliver), changed by set_members.
   mutable std::mutex links_mtx;
   actors::peer_map links;
+
+  link_options link_for(std::uint32_t member) const {
+    link_options lo;
+    lo.member = member;
+    lo.self = self;
+    lo.snapshot_out = snapshot_out;
+    lo.snapshot_in = snapshot_in;
+    return lo;
+  }
 
   caf::actor link_of(std::uint32_t member) const {
     std::lock_guard<std::mutex> guard{links_mtx};
@@ -34,12 +46,30 @@ struct peer_service::impl {
   std::optional<drop_reason> deliver(std::uint32_t member, frame&& f) {
     if (is_request(f.kind) || is_reply(f.kind))
       return to_link(member, std::move(f));
+    if (f.kind == frame_kind::snapshot_chunk || f.kind == frame_kind::snapshot_ack)
+      return snapshot_to_link(member, std::move(f));
     bool ok = visit_core(*sys, f, [&](auto&& msg) {
       // High priority, as the replica sends its own peer messages.
       caf::anon_send<caf::message_priority::high>(replica, paxos::node_id{f.from}, std::move(msg));
     });
     if (!ok)
       return drop_reason::bad_payload;
+    return std::nullopt;
+  }
+
+  /// A snapshot transfer's frames go to the member's link, which
+  /// reassembles (and decodes) off this thread.
+  std::optional<drop_reason> snapshot_to_link(std::uint32_t member, frame&& f) {
+    bool chunk = f.kind == frame_kind::snapshot_chunk;
+    if (chunk ? !parse_chunk(f.payload) : !parse_ack(f.payload))
+      return drop_reason::bad_payload;
+    auto link = link_of(member);
+    if (!link)
+      return drop_reason::not_a_member;
+    if (chunk)
+      caf::anon_send(link, chunk_in_atom::value, std::move(f.payload));
+    else
+      caf::anon_send(link, ack_in_atom::value, std::move(f.payload));
     return std::nullopt;
   }
 
@@ -107,6 +137,8 @@ std::unique_ptr<peer_service> peer_service::start(caf::actor_system& sys, caf::a
   p->sys = &sys;
   p->replica = replica;
   p->self = opts.self;
+  p->snapshot_out = opts.snapshot_out;
+  p->snapshot_in = opts.snapshot_in;
   transport_options t;
   t.self = opts.self;
   t.members = opts.members;
@@ -126,10 +158,7 @@ std::unique_ptr<peer_service> peer_service::start(caf::actor_system& sys, caf::a
   for (auto& [id, where] : opts.members) {
     if (id == opts.self)
       continue;
-    link_options lo;
-    lo.member = id;
-    lo.self = opts.self;
-    p->links.emplace(id, spawn_member_link(sys, lo, p->net, replica));
+    p->links.emplace(id, spawn_member_link(sys, p->link_for(id), p->net, replica));
   }
   ready->store(true);
   return std::unique_ptr<peer_service>{new peer_service{std::move(p)}};
@@ -150,10 +179,8 @@ actors::peer_map peer_service::set_members(
     std::lock_guard<std::mutex> guard{impl_->links_mtx};
     for (auto& [id, where] : members)
       if (id != impl_->self && impl_->links.count(id) == 0) {
-        link_options lo;
-        lo.member = id;
-        lo.self = impl_->self;
-        impl_->links.emplace(id, spawn_member_link(*impl_->sys, lo, impl_->net, impl_->replica));
+        impl_->links.emplace(
+          id, spawn_member_link(*impl_->sys, impl_->link_for(id), impl_->net, impl_->replica));
       }
     for (auto it = impl_->links.begin(); it != impl_->links.end();)
       if (members.count(it->first) == 0) {

@@ -10,6 +10,8 @@
 #include "caf/fwd.hpp"
 
 #include "actors/replica/peer_map.hpp"
+#include "runtime/peer/snapshot_receiver.hpp"
+#include "runtime/peer/snapshot_sender.hpp"
 #include "runtime/peer/transport.hpp"
 
 /// ballotd's side of the peer port: the transport plus one local link actor
@@ -25,6 +27,10 @@ struct service_options {
   std::optional<tls_material> tls;
   /// Raw bytes; every hello carries it (see transport_options::cluster_id).
   std::string cluster_id;
+  /// Snapshots to lagging members: chunk size, window, stall timeout.
+  sender_options snapshot_out;
+  /// Snapshots from the leader: the largest taken, the idle timeout.
+  receiver_options snapshot_in;
   /// Optional: each operator line here instead of the process logger.
   std::function<void(const std::string&)> log;
 };

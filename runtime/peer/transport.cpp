@@ -102,6 +102,9 @@ struct transport::impl {
     /// its first requests are not lost in the moment before our connection
     /// to it is up. A dial that fails drops them.
     bool expected = false;
+    /// Times the connection went down: what was queued then is gone, so a
+    /// snapshot transfer that straddles a reset knows to start over.
+    std::uint64_t resets = 0;
   };
   mutable std::mutex mtx;
   std::map<std::uint32_t, link> links;
@@ -265,6 +268,7 @@ struct transport::impl {
     l.expected = false;
     l.queue.clear();
     l.box.reset();
+    ++l.resets;
   }
 
   /// An accepted connection authenticated as `member`: it is up again (a
@@ -745,6 +749,12 @@ bool transport::connected(std::uint32_t member) const {
   std::lock_guard<std::mutex> guard{impl_->mtx};
   auto it = impl_->links.find(member);
   return !impl_->stopping && it != impl_->links.end() && it->second.connected;
+}
+
+std::uint64_t transport::resets(std::uint32_t member) const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  auto it = impl_->links.find(member);
+  return it == impl_->links.end() ? 0 : it->second.resets;
 }
 
 drop_counters& transport::counters() {

@@ -81,6 +81,10 @@ class transport {
   /// Whether a connection to `member` is up (thread-safe; changes any time).
   bool connected(std::uint32_t member) const;
 
+  /// How often the connection to `member` went down (thread-safe): frames
+  /// queued for it before a change of this number may be lost.
+  std::uint64_t resets(std::uint32_t member) const;
+
   drop_counters& counters();
 
   /// Closes every connection and joins the thread; later sends are refused.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "runtime/peer/frame.hpp"
+#include "runtime/peer/snapshot_chunk.hpp"
 
 namespace {
 
@@ -87,9 +88,10 @@ TEST(PeerFrameTest, LengthShorterThanTheHeaderIsRefused) {
 }
 
 TEST(PeerFrameTest, UnknownKindsAreSkippedNotBuffered) {
-  // Kind 0, 14 (a gap in the table) and 200, then a good frame: the stream goes on.
+  // Kind 0, 11 (install_snapshot's old byte: a whole state in one frame is
+  // no longer taken) and 200, then a good frame: the stream goes on.
   std::vector<char> stream;
-  for (std::uint8_t k : {std::uint8_t{0}, std::uint8_t{14}, std::uint8_t{200}}) {
+  for (std::uint8_t k : {std::uint8_t{0}, std::uint8_t{11}, std::uint8_t{200}}) {
     auto f = encode_frame(frame_kind::prepare, 1, 0, bytes("whatever"));
     f[4] = static_cast<char>(k);
     stream.insert(stream.end(), f.begin(), f.end());
@@ -105,6 +107,7 @@ TEST(PeerFrameTest, UnknownKindsAreSkippedNotBuffered) {
     EXPECT_TRUE(items[i].frame.payload.empty());
   }
   EXPECT_EQ(items[0].raw_kind, 0);
+  EXPECT_EQ(items[1].raw_kind, 11);
   EXPECT_EQ(items[2].raw_kind, 200);
   EXPECT_EQ(items[3].is, frame_decoder::item::what::frame);
   EXPECT_EQ(items[3].frame.kind, frame_kind::accepted);
@@ -120,9 +123,20 @@ TEST(PeerFrameTest, SmallKindsHaveSmallCaps) {
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0].is, frame_decoder::item::what::too_large_for_kind);
   EXPECT_TRUE(items[0].frame.payload.empty());
-  // The kinds that carry values take large payloads.
-  EXPECT_GE(max_payload(frame_kind::install_snapshot), std::size_t{512} << 20);
+  // The kinds that carry values take a 16 MiB command and more.
+  EXPECT_GE(max_payload(frame_kind::accept), std::size_t{32} << 20);
   EXPECT_EQ(max_payload(frame_kind::prepare), max_small_payload);
+  EXPECT_EQ(max_payload(frame_kind::snapshot_ack), max_small_payload);
+  // A chunk is capped at the largest chunk, far under the port's cap.
+  EXPECT_EQ(max_payload(frame_kind::snapshot_chunk), chunk_header_bytes + max_chunk_bytes);
+  EXPECT_LE(max_frame_bytes, std::size_t{64} << 20);
+  auto over = encode_frame(frame_kind::snapshot_chunk, 1, 0,
+                           std::vector<char>(chunk_header_bytes + max_chunk_bytes + 1, 'c'));
+  frame_decoder e;
+  ASSERT_TRUE(e.feed(over.data(), over.size()));
+  auto skipped = drain(e);
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_EQ(skipped[0].is, frame_decoder::item::what::too_large_for_kind);
 }
 
 TEST(PeerFrameTest, TheTableIsClosed) {
@@ -135,8 +149,10 @@ TEST(PeerFrameTest, TheTableIsClosed) {
     EXPECT_EQ(static_cast<int>(*k), b);
     EXPECT_STRNE(kind_name(*k), "?");
   }
-  // hello, the 12 core messages, 3 requests and their 3 replies: nothing else.
-  EXPECT_EQ(known, 19);
+  // hello, 11 core messages, a snapshot's chunk and ack, 3 requests and
+  // their 3 replies: nothing else.
+  EXPECT_EQ(known, 20);
+  EXPECT_FALSE(kind_from_byte(11));
   EXPECT_TRUE(is_request(frame_kind::read_request));
   EXPECT_TRUE(is_reply(frame_kind::status_reply));
   EXPECT_FALSE(is_request(frame_kind::catchup_reply));

@@ -1,7 +1,7 @@
 // ballot-forge-peer: a hostile program for the ForgedPeer tests. It connects to
 // one member's peer port the way a member would (Ballot's peer transport, with
 // or without a TLS certificate), announces itself as `--as`, and sends frames
-// in the name of `--from`: a catchup_reply and an install_snapshot "choosing"
+// in the name of `--from`: a catchup_reply and an install_snapshot (as a chunk) "choosing"
 // a key of its own, accepted votes for every ballot and slot, a heartbeat
 // with a huge commit index and a prepare with the largest ballot. With
 // `--caf` it first tries what worked against the CAF middleman: connecting
@@ -32,6 +32,7 @@
 #include "actors/kv/command_codec.hpp"
 #include "actors/replica/type_ids.hpp"
 #include "runtime/peer/payload_codec.hpp"
+#include "runtime/peer/snapshot_chunk.hpp"
 #include "runtime/peer/transport.hpp"
 
 namespace {
@@ -142,7 +143,13 @@ int main(int argc, char** argv) {
     paxos::install_snapshot snap;
     snap.snap.last = 1'000'000;
     snap.snap.machine = "not a state machine";
-    send(peer::frame_kind::install_snapshot, snap);
+    // A snapshot travels as a transfer of chunks: this one in one chunk.
+    auto bytes = peer::encode_payload(sys, snap);
+    if (net->send(target_id, peer::make_chunk_frame(from, 1 + round, bytes.size(), 0,
+                                                    peer::chunk_crc(bytes.data(), bytes.size()),
+                                                    bytes.data(), bytes.size())) ==
+        peer::transport::send_result::queued)
+      ++sent;
     // Votes in another member's name for every likely ballot and slot.
     for (std::uint64_t r = 1; r <= 20; ++r)
       for (paxos::node_id n = 1; n <= 3; ++n)

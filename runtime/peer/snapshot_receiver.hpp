@@ -1,0 +1,110 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "runtime/peer/snapshot_chunk.hpp"
+
+/// One member link's incoming snapshot transfer, as pure code (no CAF, no
+/// sockets, no clock: `now` comes in): reassembles the chunks of a transfer
+/// into one buffer, in order, checking each chunk's CRC and the whole one's,
+/// and says when it is complete. What a member sends is judged like any
+/// network input: a chunk of an unknown transfer, out of order, past the
+/// announced total, or of a transfer over the budget is refused without
+/// being buffered; the buffer grows with the bytes that really came, never
+/// with what a chunk announces.
+namespace ballot::peer {
+
+struct receiver_options {
+  /// The largest transfer taken (the encoded snapshot): a larger declared
+  /// total is refused at its first chunk (see ballotd's node.cpp for the
+  /// value: derived from --quota-bytes).
+  std::uint64_t max_total_bytes = std::uint64_t{1} << 30;
+  /// A partial transfer that gets no chunk for this long is dropped.
+  std::uint64_t idle_ms = 30'000;
+};
+
+/// The reassembly buffer: malloc'ed so that growing it can move pages
+/// (mremap) instead of copying a GiB.
+class chunk_buffer {
+ public:
+  chunk_buffer() = default;
+  chunk_buffer(chunk_buffer&& o) noexcept { swap(o); }
+  chunk_buffer& operator=(chunk_buffer&& o) noexcept {
+    chunk_buffer gone{std::move(o)};
+    swap(gone);
+    return *this;
+  }
+  ~chunk_buffer();
+
+  /// Appends; false (nothing changed) when memory runs out.
+  bool append(const char* data, std::size_t n, std::size_t capacity_limit);
+  const char* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  std::size_t capacity() const { return capacity_; }
+
+ private:
+  void swap(chunk_buffer& o) noexcept;
+  char* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
+class snapshot_receiver {
+ public:
+  explicit snapshot_receiver(receiver_options o) : opts_(o) {}
+
+  enum class verdict {
+    accepted,           ///< appended (ack it)
+    complete,           ///< the last chunk: `take` the whole (ack it)
+    refused_budget,     ///< a new transfer whose total is over the budget
+    refused_unknown,    ///< not at offset 0 of a new transfer, nor of the current one
+    refused_offset,     ///< the current transfer, but not where it stands (a gap)
+    refused_duplicate,  ///< the current transfer, bytes it has already
+    refused_overlong,   ///< past the transfer's total, or a total/crc that changed
+    refused_crc,        ///< a chunk or the whole does not match its CRC: transfer dropped
+    refused_memory,     ///< the buffer could not grow: transfer dropped
+  };
+  struct result {
+    verdict v = verdict::accepted;
+    /// What to tell the sender, if anything.
+    std::optional<snapshot_ack> ack;
+    /// For a refusal: why, for the log line.
+    std::string why;
+  };
+
+  result on_chunk(const snapshot_chunk& c, std::uint64_t now_ms);
+
+  /// The completed transfer's bytes (after `complete`); empties the receiver.
+  chunk_buffer take();
+
+  /// Drops a partial transfer that got no chunk for `idle_ms`; true if it did.
+  bool expire(std::uint64_t now_ms);
+  /// Drops whatever is partial (the member's connection broke, say).
+  void reset();
+
+  bool partial() const { return transfer_ != 0; }
+  std::uint64_t transfer() const { return transfer_; }
+  std::size_t buffered() const { return buf_.size(); }
+  std::size_t capacity() const { return buf_.capacity(); }
+
+ private:
+  result refuse(verdict v, std::string why, bool tell, std::uint64_t transfer);
+  bool starts_new(const snapshot_chunk& c) const;
+
+  receiver_options opts_;
+  std::uint64_t transfer_ = 0;  ///< 0: none in progress
+  std::uint64_t total_ = 0;
+  std::uint32_t whole_crc_ = 0;
+  std::uint32_t running_crc_ = 0;
+  std::uint64_t last_chunk_ms_ = 0;
+  chunk_buffer buf_;
+  bool done_ = false;
+};
+
+const char* verdict_name(snapshot_receiver::verdict v);
+
+}  // namespace ballot::peer
