@@ -47,6 +47,14 @@ class bystander {
   }
   ~bystander() { stop(); }
 
+  /// Waits until it has made `n` puts (or `limit` passed): the checks must
+  /// see the cluster after the abuse too, however fast the abuse went.
+  void await_puts(int n, std::chrono::milliseconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (made_.load() < n && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(20ms);
+  }
+
   void stop() {
     if (!thread_.joinable())
       return;
@@ -78,6 +86,7 @@ class bystander {
       auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - start);
       ++puts;
+      ++made_;
       worst_put = std::max(worst_put, took);
       latencies.push_back(took);
       if (!r.ok()) {
@@ -90,11 +99,15 @@ class bystander {
 
   cluster_processes& cluster_;
   std::atomic<bool> stop_{false};
+  std::atomic<int> made_{0};
   std::thread thread_;
 };
 
 /// What every abuse case must leave behind.
 void expect_healthy(cluster_processes& cluster, bystander& b) {
+  // A burst can end within a few of its puts (64 MiB took under a second);
+  // a few more show the cluster serving after it.
+  b.await_puts(6, 10s);
   b.stop();
   for (std::size_t id = 1; id <= 3; ++id)
     EXPECT_TRUE(cluster.node(id).running()) << "node " << id << " died: " << cluster.node(id).err();
