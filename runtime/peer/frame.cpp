@@ -3,25 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "runtime/peer/le_bytes.hpp"
 #include "runtime/peer/snapshot_chunk.hpp"
 
 namespace ballot::peer {
-
-namespace {
-
-void put_le(char* out, std::uint64_t v, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i)
-    out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-
-std::uint64_t get_le(const char* in, std::size_t n) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < n; ++i)
-    v |= std::uint64_t{static_cast<unsigned char>(in[i])} << (8 * i);
-  return v;
-}
-
-}  // namespace
 
 std::optional<frame_kind> kind_from_byte(std::uint8_t b) {
   switch (b) {
@@ -133,12 +118,12 @@ void begin_frame(std::vector<char>& out, frame_kind kind, std::uint32_t from,
                  std::uint64_t request_id) {
   out.assign(4 + frame_header_bytes, 0);
   out[4] = static_cast<char>(kind);
-  put_le(out.data() + 5, from, 4);
-  put_le(out.data() + 9, request_id, 8);
+  le::put(out.data() + 5, from, 4);
+  le::put(out.data() + 9, request_id, 8);
 }
 
 void finish_frame(std::vector<char>& out) {
-  put_le(out.data(), out.size() - 4, 4);
+  le::put(out.data(), out.size() - 4, 4);
 }
 
 std::vector<char> encode_frame(frame_kind kind, std::uint32_t from, std::uint64_t request_id,
@@ -154,8 +139,8 @@ bool frame_decoder::start_body() {
   auto raw = static_cast<std::uint8_t>(small_[0]);
   current_ = item{};
   current_.raw_kind = raw;
-  current_.frame.from = static_cast<std::uint32_t>(get_le(small_ + 1, 4));
-  current_.frame.request_id = get_le(small_ + 5, 8);
+  current_.frame.from = static_cast<std::uint32_t>(le::get(small_ + 1, 4));
+  current_.frame.request_id = le::get(small_ + 5, 8);
   remaining_ = length_ - frame_header_bytes;
   auto kind = kind_from_byte(raw);
   if (!kind) {
@@ -182,7 +167,7 @@ bool frame_decoder::feed(const char* data, std::size_t n) {
         fill_ += take, data += take, n -= take;
         if (fill_ < 4)
           break;
-        auto len = get_le(small_, 4);
+        auto len = le::get(small_, 4);
         fill_ = 0;
         if (len > max_frame_bytes || len < frame_header_bytes) {
           failure_ = len > max_frame_bytes ? error::length_too_large : error::length_too_small;

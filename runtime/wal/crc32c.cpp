@@ -3,6 +3,10 @@
 #include <array>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
+
 namespace ballot::wal {
 
 namespace {
@@ -31,9 +35,42 @@ constexpr tables_t make_tables() {
 
 constexpr tables_t tables = make_tables();
 
+#if defined(__x86_64__)
+/// SSE4.2's CRC32 instruction computes exactly CRC-32C (without the
+/// inversions, done here): 8 bytes per instruction, several times the
+/// table's speed. Every byte of the log and of a snapshot transfer is
+/// checksummed, so with 1 MB values this was a visible share of a put.
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_instruction(std::uint32_t crc,
+                                                                   const void* data,
+                                                                   std::size_t size) {
+  auto p = static_cast<const unsigned char*>(data);
+  std::uint64_t c = ~crc;
+  while (size >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    c = _mm_crc32_u64(c, w);
+    p += 8;
+    size -= 8;
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  while (size-- > 0)
+    c32 = _mm_crc32_u8(c32, *p++);
+  return ~c32;
+}
+#endif
+
 }  // namespace
 
 std::uint32_t crc32c(std::uint32_t crc, const void* data, std::size_t size) {
+#if defined(__x86_64__)
+  static const bool has_instruction = __builtin_cpu_supports("sse4.2");
+  if (has_instruction)
+    return crc32c_instruction(crc, data, size);
+#endif
+  return crc32c_portable(crc, data, size);
+}
+
+std::uint32_t crc32c_portable(std::uint32_t crc, const void* data, std::size_t size) {
   auto p = static_cast<const unsigned char*>(data);
   crc = ~crc;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
