@@ -21,7 +21,7 @@ void snapshot_sender::start(std::uint64_t key, std::shared_ptr<const std::vector
   last_progress_ms_ = now_ms;
 }
 
-std::optional<snapshot_sender::chunk_ref> snapshot_sender::next() const {
+std::optional<snapshot_chunk> snapshot_sender::next() const {
   if (!bytes_)
     return std::nullopt;
   auto total = bytes_->size();
@@ -32,11 +32,11 @@ std::optional<snapshot_sender::chunk_ref> snapshot_sender::next() const {
   auto size = std::min<std::uint64_t>(opts_.chunk_bytes, total - sent_);
   if (sent_ > acked_ && sent_ - acked_ + size > opts_.window_bytes)
     return std::nullopt;
-  return chunk_ref{
-    transfer_, total, sent_, whole_crc_, bytes_->data() + sent_, static_cast<std::size_t>(size)};
+  return snapshot_chunk{
+    transfer_, total, sent_, whole_crc_, 0, bytes_->data() + sent_, static_cast<std::size_t>(size)};
 }
 
-void snapshot_sender::sent(const chunk_ref& c) {
+void snapshot_sender::sent(const snapshot_chunk& c) {
   if (!bytes_ || c.transfer != transfer_ || c.offset != sent_)
     return;
   sent_ += c.size;

@@ -46,18 +46,11 @@ class snapshot_sender {
   void start(std::uint64_t key, std::shared_ptr<const std::vector<char>> bytes,
              std::uint64_t now_ms);
 
-  struct chunk_ref {
-    std::uint64_t transfer = 0;
-    std::uint64_t total = 0;
-    std::uint64_t offset = 0;
-    std::uint32_t whole_crc = 0;
-    const char* data = nullptr;
-    std::size_t size = 0;
-  };
-  /// The next chunk the window allows; nullopt when none is due.
-  std::optional<chunk_ref> next() const;
+  /// The next chunk the window allows; nullopt when none is due. Its `crc`
+  /// is left 0: `make_chunk_frame` computes it as it frames the bytes.
+  std::optional<snapshot_chunk> next() const;
   /// `c` (the last `next()`) went to the transport.
-  void sent(const chunk_ref& c);
+  void sent(const snapshot_chunk& c);
 
   enum class ack_effect {
     ignored,   ///< not for this transfer, or claims more than was sent
