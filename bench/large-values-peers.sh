@@ -101,8 +101,10 @@ for rep in $(seq 1 "$reps"); do
         <<<"$line"
     done
     "$peers/$system-cluster.sh" stop "$dir" >/dev/null 2>&1 || true
+    # The clients' first refusals (peerbench prints five): which error it was.
+    sed "s/^/rep$rep $system: /" "$dir/run.log" >>"$out.log" 2>/dev/null || true
     rm -rf "$dir"
     dir=""
   done
 done
-echo "raw peerbench lines: $out"
+echo "raw peerbench lines: $out; their stderr: $out.log"

@@ -96,6 +96,12 @@ struct Error {
     alreadyExists @16 :Text;
     # authChange: the user, the role or the grant exists already (the text
     # names it). Nothing was done.
+    expired @17 :Text;
+    # The cluster no longer remembers this RequestId's client (idle longer
+    # than its deduplication table keeps clients, or more writes in flight
+    # than its window): whether the write applied is unknown, and a retry
+    # with the same RequestId gets this again. Read the key to find out;
+    # take a fresh clientId for new writes.
   }
 }
 

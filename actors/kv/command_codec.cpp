@@ -37,6 +37,8 @@ const char* to_string(result_code code) {
       return "unauthenticated";
     case result_code::permission_denied:
       return "permission_denied";
+    case result_code::expired:
+      return "expired";
   }
   return "unknown";
 }
@@ -152,7 +154,7 @@ bool decode(std::string_view bytes, result& out, std::string& error) {
   std::uint8_t code = 0;
   std::uint32_t n = 0;
   bool ok = r.integer(code, "code");
-  if (ok && code > static_cast<std::uint8_t>(result_code::permission_denied))
+  if (ok && code > static_cast<std::uint8_t>(result_code::expired))
     ok = r.fail("code", "unknown result code " + std::to_string(code));
   // Each entry takes at least 12 bytes.
   ok = ok && r.integer(out.version, "version") && r.string(out.value, "value") &&

@@ -11,10 +11,6 @@ namespace ballot::kv {
 key_space::key_space(std::size_t history_events, std::size_t history_bytes)
     : history_events_(std::max<std::size_t>(1, history_events)), history_bytes_(history_bytes) {}
 
-std::size_t key_space::size_of(const stored_event& e) {
-  return e.key.size() + e.value.size();
-}
-
 std::uint64_t key_space::put(const std::string& key, const std::string& value, owner_id session) {
   auto [it, fresh] = keys_.try_emplace(key);
   auto& e = it->second;
@@ -92,14 +88,24 @@ bool key_space::events_since(const std::string& prefix, std::uint64_t revision,
     auto& e = history_[i];
     if (e.key.compare(0, prefix.size(), prefix) != 0)
       continue;
-    if (any && bytes + size_of(e) > max_bytes) {
+    if (any && bytes + e.bytes() > max_bytes) {
       upto = e.revision - 1;
       break;
     }
     any = true;
-    bytes += size_of(e);
-    out.push_back(event{e.revision, e.type, e.key, std::string{e.value.view()}});
+    bytes += e.bytes();
+    out.push_back(e.to_event());
   }
+  return true;
+}
+
+bool key_space::events_since(std::uint64_t revision, std::vector<shared_event>& out) const {
+  if (revision < compacted_)
+    return false;
+  for (auto i =
+         static_cast<std::size_t>(std::min<std::uint64_t>(revision - compacted_, history_.size()));
+       i < history_.size(); ++i)
+    out.push_back(history_[i]);
   return true;
 }
 
@@ -117,12 +123,12 @@ std::set<owner_id> key_space::sessions() const {
 
 void key_space::record(std::uint64_t revision, event_type type, const std::string& key,
                        shared_value value) {
-  history_.push_back(stored_event{revision, type, key, std::move(value)});
-  history_size_ += size_of(history_.back());
+  history_.push_back(shared_event{revision, type, key, std::move(value)});
+  history_size_ += history_.back().bytes();
   while (history_.size() > history_events_ ||
          (history_size_ > history_bytes_ && history_.size() > 1)) {
     compacted_ = history_.front().revision;
-    history_size_ -= size_of(history_.front());
+    history_size_ -= history_.front().bytes();
     history_.pop_front();
   }
 }
@@ -209,8 +215,8 @@ bool key_space::load(detail::reader& r) {
       value = it->second.data;
     else
       value = shared_value{e.value};
-    history_.push_back(stored_event{e.revision, e.type, std::move(e.key), std::move(value)});
-    history_size_ += size_of(history_.back());
+    history_.push_back(shared_event{e.revision, e.type, std::move(e.key), std::move(value)});
+    history_size_ += history_.back().bytes();
   }
   return ok;
 }

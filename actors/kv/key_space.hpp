@@ -13,6 +13,7 @@
 #include "actors/kv/byte_codec.hpp"
 #include "actors/kv/event.hpp"
 #include "actors/kv/shared_bytes.hpp"
+#include "actors/kv/shared_event.hpp"
 
 namespace ballot::kv {
 
@@ -77,6 +78,9 @@ class key_space {
   bool events_since(const std::string& prefix, std::uint64_t revision, std::size_t max_bytes,
                     std::vector<event>& out, std::uint64_t& upto) const;
 
+  /// Every event after `revision`, values shared (not copied); false as above.
+  bool events_since(std::uint64_t revision, std::vector<shared_event>& out) const;
+
   const entry* find(const std::string& key) const;
 
   const std::map<std::string, entry>& keys() const { return keys_; }
@@ -109,22 +113,13 @@ class key_space {
   bool load(detail::reader& r);
 
  private:
-  /// An event of the history, its value shared with the key it set (empty
-  /// for a delete).
-  struct stored_event {
-    std::uint64_t revision = 0;
-    event_type type = event_type::put;
-    std::string key;
-    shared_value value;
-  };
-
-  static std::size_t size_of(const stored_event& e);
   void record(std::uint64_t revision, event_type type, const std::string& key, shared_value value);
 
   std::map<std::string, entry> keys_;
   /// Derived from `keys_` (not in the snapshot).
   std::map<owner_id, std::set<std::string>> by_session_;
-  std::deque<stored_event> history_;
+  /// Each event's value is shared with the key it set (empty for a delete).
+  std::deque<shared_event> history_;
   /// Key and value bytes in `history_` (derived).
   std::size_t history_size_ = 0;
   /// Key and value bytes in `keys_` (derived).

@@ -24,6 +24,9 @@ enum class result_code : std::uint8_t {
   // Made by the gateway only (schemas/client.capnp), when authentication is on:
   unauthenticated = 8,    ///< no user, or a wrong user name or password
   permission_denied = 9,  ///< the user lacks the permission; `message` names it
+  /// Made by the replica: the dedup table forgot the request id's client, so
+  /// whether the write applied is unknown; a new client id is needed.
+  expired = 10,
 };
 
 /// Readable name of a code ("ok", "not_found", ...).

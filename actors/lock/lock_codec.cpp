@@ -127,6 +127,8 @@ const char* to_string(result_code code) {
       return "quota_exceeded";
     case result_code::permission_denied:
       return "permission_denied";
+    case result_code::expired:
+      return "expired";
     case result_code::unauthenticated:
       return "unauthenticated";
   }

@@ -38,9 +38,12 @@ enum class result_code : std::uint8_t {
   /// Made by the gateway only: authentication is on and the caller has no
   /// (valid) user.
   unauthenticated = 19,
+  /// Made by the replica: the dedup table forgot the request id's client,
+  /// so whether the command applied is unknown; a new client id is needed.
+  expired = 20,
 };
 
-constexpr std::uint8_t max_result_code = static_cast<std::uint8_t>(result_code::unauthenticated);
+constexpr std::uint8_t max_result_code = static_cast<std::uint8_t>(result_code::expired);
 
 /// Readable name of a code ("ok", "queued", ...).
 const char* to_string(result_code code);

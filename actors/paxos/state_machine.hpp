@@ -84,21 +84,35 @@ class state_machine {
 
   /// A 64-bit hash, never 0, the same on every machine (little-endian words
   /// by definition), which a replicated table needs (std::hash promises
-  /// neither). Eight bytes a step: payloads of a megabyte are common.
+  /// neither). Payloads of a megabyte are common and the leader hashes each
+  /// twice, so four independent lanes take 32 bytes a step: one lane's chain
+  /// of multiplies ran at about 1.3 GB/s and was 11% of a node's CPU under
+  /// 1 MB puts. Not a defence against a client that crafts collisions: it
+  /// only compares a client's own retries with each other.
   static std::uint64_t fingerprint_bytes(const char* data, std::size_t size) {
     constexpr std::uint64_t k = 0x9E3779B97F4A7C15ULL;
     auto mix = [](std::uint64_t h, std::uint64_t w) {
       h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
       return h ^ (h >> 29);
     };
-    auto p = reinterpret_cast<const unsigned char*>(data);
-    std::uint64_t h = k ^ size;
-    for (; size >= 8; p += 8, size -= 8) {
+    auto word = [](const unsigned char* p) {
       std::uint64_t w = 0;
       for (int i = 7; i >= 0; --i)
         w = (w << 8) | p[i];
-      h = mix(h, w);
+      return w;
+    };
+    auto p = reinterpret_cast<const unsigned char*>(data);
+    std::uint64_t h = k ^ size;
+    if (size >= 32) {
+      std::uint64_t lane[4] = {h, h + k, h ^ (k >> 7), h - k};
+      for (; size >= 32; p += 32, size -= 32)
+        for (int i = 0; i < 4; ++i)
+          lane[i] = mix(lane[i], word(p + 8 * i));
+      for (auto l : lane)
+        h = mix(h, l);
     }
+    for (; size >= 8; p += 8, size -= 8)
+      h = mix(h, word(p));
     std::uint64_t tail = 0;
     for (std::size_t i = size; i > 0; --i)
       tail = (tail << 8) | p[i - 1];

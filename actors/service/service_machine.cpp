@@ -138,7 +138,7 @@ std::string service_machine::apply(const std::string& payload) {
   if (observer_ && (ch.revision != before || !ch.grants.empty() || !ch.expired.empty())) {
     // The history always reaches back one command unless its byte budget is
     // smaller than this command's changes; then watchers must re-read.
-    if (ch.revision != before && !keys.events_since("", before, ch.events))
+    if (ch.revision != before && !keys.events_since(before, ch.events))
       ch.reset = true;
     observer_(ch);
   }
@@ -258,7 +258,8 @@ std::vector<std::string> service_machine::leader_commands(std::uint64_t now_ms,
 #ifndef BALLOT_MUTANT_LOCK_NO_GRACE
     out.push_back(lock::encode(lock::command{lock::leader_change{now_ms, grace_ms_}}));
 #endif
-  } else if (auto at = locks_.next_wakeup(); at && *at <= now_ms) {
+  } else if (auto at = locks_.next_wakeup();
+             (at && *at <= now_ms) || now_ms >= locks_.now() + log_time_step_ms) {
     out.push_back(lock::encode(lock::command{lock::tick{now_ms}}));
   }
   return out;

@@ -9,7 +9,7 @@
 
 #include "actors/auth/auth_store.hpp"
 #include "actors/kv/byte_codec.hpp"
-#include "actors/kv/event.hpp"
+#include "actors/kv/shared_event.hpp"
 #include "actors/kv/request.hpp"
 #include "actors/lock/command.hpp"
 #include "actors/lock/lock_service.hpp"
@@ -27,7 +27,7 @@ struct change {
   /// The key space's revision after the command.
   std::uint64_t revision = 0;
   /// The key changes it made, in revision order.
-  std::vector<kv::event> events;
+  std::vector<kv::shared_event> events;
   /// Locks it handed to waiters (also the immediate grant of an acquire).
   std::vector<lock::grant> grants;
   /// Sessions it expired.
@@ -53,6 +53,11 @@ class service_machine final : public paxos::state_machine {
   using observer = std::function<void(const change&)>;
 
   static constexpr lock::time_ms default_grace_ms = 5'000;
+  /// A leader whose clock is this far ahead of the log's time proposes a
+  /// tick even when no session or lock-delay is due: key/value writes carry
+  /// no stamp, so without it the log's time (which ages the dedup table's
+  /// clients) would stand still in a cluster without lock traffic.
+  static constexpr lock::time_ms log_time_step_ms = 10'000;
 
   /// Caps the leader applies before proposing (see `admit`); 0 = none.
   struct limits {

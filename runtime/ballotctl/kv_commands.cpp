@@ -78,6 +78,11 @@ int fail_kv(const output& out, const kv::result& r, const std::string& key) {
       std::cerr << "ballotctl: cluster unavailable within " << out.timeout_s << " s: " << message
                 << "\n";
       return exit_unavailable;
+    case result_code::expired:
+      std::cerr << "ballotctl: the write's request id expired (whether it applied is unknown: "
+                   "read the key): "
+                << message << "\n";
+      return exit_unavailable;
     case result_code::ok:
       break;
   }

@@ -47,6 +47,7 @@ int fail(const lock::result& r, bool json, const std::string& what) {
     case result_code::bad_request:
       return exit_usage;
     case result_code::unavailable:
+    case result_code::expired:     // unknown whether it applied, like unavailable
     case result_code::overloaded:  // still overloaded when --timeout ran out
       return exit_unavailable;
     default:  // limit_reached, quota_exceeded, request_id_reused, busy, ...

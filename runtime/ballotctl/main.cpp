@@ -151,7 +151,8 @@ exit codes: 0 success
               changes: not found, already exists
             2 usage error (also a bad request the cluster refused)
             3 cluster unavailable within --timeout; also overloaded: a node kept
-              answering overloaded (retried with backoff) until --timeout
+              answering overloaded (retried with backoff) until --timeout; and expired:
+              the cluster forgot the write's client id (whether it applied is unknown)
             lock: CMD's status (128+N if a signal N ended it); 75 if ballotctl
               stopped CMD because the session was in jeopardy or lost
 )";

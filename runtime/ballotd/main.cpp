@@ -54,11 +54,15 @@ int main(int argc, char** argv) {
   // Free segments go back to the kernel at once, not after mimalloc's default
   // 500 ms: under 1 MB puts from many clients, segments freed and not yet
   // returned pushed a node's RSS past its budget (AbuseTest: 1,003 MiB at
-  // the peak with the delay, 800 without). Freed pages inside a segment keep
-  // the default 25 ms: returning those at once too made every 1 MB copy fault
-  // its pages in again (57 against 43 puts/s of 1 MB, bench/README "The
-  // allocator"). MIMALLOC_* in the environment still override these.
+  // the peak with the delay, 800 without). Freed pages inside a segment stay
+  // for 1 s: returning them at once made every 1 MB copy fault its pages in
+  // again (57 against 43 puts/s of 1 MB), and after the default 25 ms page
+  // faults were still a fifth of the CPU under 128 clients of 1 MB; 1 s took
+  // the nodes' CPU per put from 21-28 to 16-18 ms for 120-200 MiB more RSS
+  // (bench/README "The allocator"). MIMALLOC_* in the environment still
+  // override these.
   mi_option_set_default(mi_option_segment_decommit_delay, 0);
+  mi_option_set_default(mi_option_decommit_delay, 1000);
   ballot::logging::debug("allocator mimalloc " + std::to_string(mi_version()),
                          {{"event", "allocator"}});
   auto signals = stop_signals();

@@ -39,6 +39,8 @@ lock::result_code to_lock_code(result_code c) {
       return lock::result_code::unauthenticated;
     case result_code::permission_denied:
       return lock::result_code::permission_denied;
+    case result_code::expired:
+      return lock::result_code::expired;
     case result_code::version_mismatch:
     case result_code::unavailable:
       break;
@@ -149,6 +151,9 @@ outcome from_error(schemas::client::Error::Reader e) {
     case E::PERMISSION_DENIED:
       return refused(result_code::permission_denied, lock::result_code::permission_denied,
                      to_std(e.getPermissionDenied()));
+    case E::EXPIRED:
+      // Not retried: the same request id would be refused again.
+      return refused(result_code::expired, lock::result_code::expired, to_std(e.getExpired()));
     case E::ALREADY_EXISTS: {
       // Only auth changes answer it; like a create-only put on an existing
       // key, it is a failed precondition (client_auth.cpp maps it back).
@@ -226,7 +231,8 @@ void client::impl::admit_writes() {
       continue;
     // Only between writes: a retry must keep the id it was sent with.
     if (writes_in_flight.empty() && renew_id && last_seq > 0 &&
-        clock_type::now() - writes_idle_since >= fresh_id_after) {
+        (id_forgotten || clock_type::now() - writes_idle_since >= fresh_id_after)) {
+      id_forgotten = false;
       id = random_client_id();
       last_seq = 0;
     }
@@ -370,6 +376,9 @@ void client::impl::finish(const call_ptr& c, outcome o) {
   c->done = nullptr;
   live.erase(c->id);
   if (c->is_write() && c->seq != 0) {
+    // The cluster forgot this id: its next writes need a fresh one.
+    if (o.res.code == result_code::expired)
+      id_forgotten = true;
     writes_in_flight.erase(c->seq);
     if (writes_in_flight.empty())
       writes_idle_since = clock_type::now();

@@ -260,6 +260,9 @@ struct client::impl {
   std::atomic<std::uint64_t> id{0};
   /// The id is ours to renew (not given in the options).
   bool renew_id = true;
+  /// A write was answered `expired`: the next write that starts with none in
+  /// flight takes a fresh id (if `renew_id`).
+  bool id_forgotten = false;
   capnp::ReaderOptions limits;
   /// Set when the nodes speak TLS (options::tls).
   std::unique_ptr<tls::context> tls;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <stdexcept>
 #include <utility>
@@ -25,6 +26,8 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 using retry_atom = caf::atom_constant<caf::atom("gw_retry")>;
 constexpr retry_atom retry_atom_v = retry_atom{};
+using drain_atom = caf::atom_constant<caf::atom("gw_drain")>;
+constexpr drain_atom drain_atom_v = drain_atom{};
 
 /// One write or read on its way through the cluster.
 struct job {
@@ -88,6 +91,16 @@ struct bridge_state {
   std::map<std::uint64_t, job_ptr> parked;
   /// Bytes of large writes this bridge has forwarded and not yet answered.
   std::size_t forwarded_bytes = 0;
+  /// Large writes waiting for that budget, oldest first, with the leader
+  /// their replica named. Their bytes are already within the gateway's
+  /// in-flight budget, so this queue is bounded by it; each still answers
+  /// by its deadline.
+  struct waiting_write {
+    job_ptr j;
+    paxos::node_id target;
+    std::optional<paxos::node_id> hint;
+  };
+  std::deque<waiting_write> waiting_forward;
 };
 
 using bridge_actor = caf::stateful_actor<bridge_state>*;
@@ -142,6 +155,44 @@ void failed(bridge_actor self, const job_ptr& j, std::string why) {
   go(self, j);
 }
 
+/// Takes `j`'s bytes out of the forwarding budget, if they fit (one write
+/// always fits an empty budget).
+bool take_forward_budget(bridge_state& st, job& j) {
+  auto size = j.cmd.payload.size();
+  if (st.forwarded_bytes > 0 && st.forwarded_bytes + size > st.opts.max_forward_in_flight_bytes)
+    return false;
+  st.forwarded_bytes += size;
+  j.forwarded = size;
+  j.budget = &st.forwarded_bytes;
+  return true;
+}
+
+void forward(bridge_actor self, const job_ptr& j, paxos::node_id target,
+             std::optional<paxos::node_id> hint);
+
+/// Forwards the waiting large writes the budget has room for, in order, and
+/// answers those whose deadline passed while they waited. Called after each
+/// message the bridge handles: only a finished job frees budget.
+void drain_waiting(bridge_actor self) {
+  auto& st = self->state;
+  auto now = clock_type::now();
+  while (!st.waiting_forward.empty()) {
+    auto& w = st.waiting_forward.front();
+    if (!w.j->done) {
+      st.waiting_forward.pop_front();
+    } else if (now >= w.j->deadline) {
+      give_up(*w.j, st.opts);
+      st.waiting_forward.pop_front();
+    } else if (take_forward_budget(st, *w.j)) {
+      auto next = std::move(w);
+      st.waiting_forward.pop_front();
+      forward(self, next.j, next.target, next.hint);
+    } else {
+      return;
+    }
+  }
+}
+
 void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
                paxos::reply_status status, std::string& result,
                std::optional<paxos::node_id> hint) {
@@ -156,7 +207,7 @@ void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
     }
     case paxos::reply_status::expired: {
       bridge_reply reply;
-      reply.st = bridge_reply::status::unavailable;
+      reply.st = bridge_reply::status::expired;
       reply.message =
         "the write expired: its client has more writes in flight than the "
         "replicas' deduplication window, or was idle long enough to be forgotten "
@@ -190,17 +241,21 @@ void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
   }
   // A large write is forwarded on the peer links only within a small budget,
   // and never when the client can be told where the leader is: there it would
-  // queue votes and heartbeats behind its bytes.
+  // queue votes and heartbeats behind its bytes. Past the budget it waits its
+  // turn (its bytes are held by the gateway's budget already): answering
+  // notLeader without an endpoint would only bring the same bytes back.
   auto size = j->cmd.payload.size();
   bool redirect = false;
   if (j->is_write && size > st.opts.max_forward_bytes && hint && *hint != target &&
-      j->budget == nullptr) {
-    redirect = !st.opts.endpoint_of(*hint).empty() ||
-               st.forwarded_bytes + size > st.opts.max_forward_in_flight_bytes;
-    if (!redirect) {
-      st.forwarded_bytes += size;
-      j->forwarded = size;
-      j->budget = &st.forwarded_bytes;
+      j->budget == nullptr && st.opts.forward && !j->local_only) {
+    redirect = !st.opts.endpoint_of(*hint).empty();
+    if (!redirect && !take_forward_budget(st, *j)) {
+      j->last_error = "the write waited for this node's budget for forwarding large writes (" +
+                      std::to_string(st.opts.max_forward_in_flight_bytes) + " bytes)";
+      st.waiting_forward.push_back({j, target, hint});
+      // Answered by its deadline even if no forwarded write finishes before.
+      self->delayed_send(self, j->deadline - clock_type::now(), drain_atom_v);
+      return;
     }
   }
   if (!st.opts.forward || redirect || j->local_only) {
@@ -210,6 +265,12 @@ void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
     finish(*j, std::move(reply));
     return;
   }
+  forward(self, j, target, hint);
+}
+
+void forward(bridge_actor self, const job_ptr& j, paxos::node_id target,
+             std::optional<paxos::node_id> hint) {
+  auto& st = self->state;
   st.leader_guess = hint;
   auto hops = j->route->hops();
   std::optional<routing::leader_follower::member_id> to;
@@ -240,12 +301,14 @@ void ask(bridge_actor self, const job_ptr& j, paxos::node_id target) {
   auto on_error = [self, j, target](caf::error& err) {
     failed(self, j,
            "replica " + std::to_string(target) + " did not answer: " + self->system().render(err));
+    drain_waiting(self);
   };
   if (j->is_write) {
     self->request(dest, wait, actors::propose_atom_v, j->cmd)
       .then(
         [self, j, target](paxos::client_reply& r) {
           on_answer(self, j, target, r.status, r.result, r.leader_hint);
+          drain_waiting(self);
         },
         on_error);
   } else {
@@ -253,6 +316,7 @@ void ask(bridge_actor self, const job_ptr& j, paxos::node_id target) {
       .then(
         [self, j, target](actors::read_reply& r) {
           on_answer(self, j, target, r.status, r.result, r.leader_hint);
+          drain_waiting(self);
         },
         on_error);
   }
@@ -331,6 +395,7 @@ caf::behavior bridge_actor_impl(bridge_actor self, replica_finder find, options 
       j->route.emplace(cfg, std::vector<routing::leader_follower::member_id>{st.opts.self},
                        direct ? st.leader_guess.value_or(st.opts.self) : st.opts.self, j->deadline);
       go(self, j);
+      drain_waiting(self);
     },
     [self](retry_atom, std::uint64_t id) {
       auto& st = self->state;
@@ -340,7 +405,9 @@ caf::behavior bridge_actor_impl(bridge_actor self, replica_finder find, options 
       auto j = std::move(it->second);
       st.parked.erase(it);
       go(self, j);
+      drain_waiting(self);
     },
+    [self](drain_atom) { drain_waiting(self); },
     [self](status_job_ptr& sj) { probe(self, sj); },
   };
 }

@@ -44,6 +44,8 @@ struct bridge_reply {
     quota_exceeded,  ///< the state is over its quota; `result` = the quota in bytes
     id_reused,       ///< the request id named another command
     invalid,         ///< seq 0 or a command over the replicas' size limit
+    /// The dedup table forgot the client: unknown whether it applied.
+    expired,
   };
   status st = status::ok;
   std::string result;

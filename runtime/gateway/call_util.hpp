@@ -131,6 +131,9 @@ const std::string* accepted(const bridge_reply& r, const options& opts, InitErro
     case bridge_reply::status::invalid:
       init_error().setBadRequest(r.message);
       return nullptr;
+    case bridge_reply::status::expired:
+      init_error().setExpired(r.message);
+      return nullptr;
   }
   return nullptr;
 }
@@ -178,6 +181,9 @@ std::optional<kv::result> settle(const bridge_reply& r, const options& opts, Ini
       break;
     case kv::result_code::permission_denied:
       init_error().setPermissionDenied(res.message);
+      break;
+    case kv::result_code::expired:
+      init_error().setExpired(res.message);
       break;
   }
   return std::nullopt;

@@ -10,10 +10,6 @@ change_feed::change_feed(std::size_t keep_events, std::size_t keep_bytes)
 
 namespace {
 
-std::size_t size_of(const kv::event& e) {
-  return e.key.size() + e.value.size();
-}
-
 /// Removes `id` from an index of key waits.
 void unindex(std::multimap<std::string, std::uint64_t, std::less<>>& index, const std::string& key,
              std::uint64_t id) {
@@ -27,7 +23,7 @@ void unindex(std::multimap<std::string, std::uint64_t, std::less<>>& index, cons
 
 }  // namespace
 
-void change_feed::take_matching(const kv::event& e, std::vector<waker>& out) {
+void change_feed::take_matching(const kv::shared_event& e, std::vector<waker>& out) {
   std::vector<std::uint64_t> ids;
   auto [lo, hi] = by_key_.equal_range(e.key);
   for (auto it = lo; it != hi; ++it)
@@ -81,12 +77,12 @@ void change_feed::publish(const service::change& c) {
       for (auto& e : c.events) {
         if (!key_waits_.empty())
           take_matching(e, wake);
-        bytes_ += size_of(e);
+        bytes_ += e.bytes();
         events_.push_back(e);
       }
       while (events_.size() > keep_events_ || (bytes_ > keep_bytes_ && events_.size() > 1)) {
         base_ = events_.front().revision;
-        bytes_ -= size_of(events_.front());
+        bytes_ -= events_.front().bytes();
         events_.pop_front();
       }
     }
@@ -131,7 +127,7 @@ bool change_feed::events_since(const std::string& key, bool prefix, std::uint64_
     auto& e = events_[i];
     bool match = prefix ? e.key.compare(0, key.size(), key) == 0 : e.key == key;
     if (match)
-      out.push_back(e);
+      out.push_back(e.to_event());
   }
   return true;
 }

@@ -83,7 +83,7 @@ class change_feed {
     waker wake;
   };
   /// Moves the callbacks of key waits that `e` concerns into `out`.
-  void take_matching(const kv::event& e, std::vector<waker>& out);
+  void take_matching(const kv::shared_event& e, std::vector<waker>& out);
   void take_all_key_waits(std::vector<waker>& out);
 
   mutable std::mutex mutex_;
@@ -92,7 +92,9 @@ class change_feed {
   std::size_t keep_bytes_;
   /// Key and value bytes in `events_`.
   std::size_t bytes_ = 0;
-  std::deque<kv::event> events_;
+  /// Values shared with the replicated history: the feed holds references,
+  /// not copies (copied out only for a watcher that takes them).
+  std::deque<kv::shared_event> events_;
   std::map<std::uint64_t, key_wait> key_waits_;
   /// Ids of key waits by exact key, and by prefix.
   std::multimap<std::string, std::uint64_t, std::less<>> by_key_;

@@ -11,7 +11,8 @@ using namespace ballot;
 service::change put(std::uint64_t revision, const std::string& key, std::size_t value_bytes = 1) {
   service::change c;
   c.revision = revision;
-  c.events.push_back({revision, kv::event_type::put, key, std::string(value_bytes, 'v')});
+  c.events.push_back(
+    {revision, kv::event_type::put, key, kv::shared_bytes{std::string(value_bytes, 'v')}});
   return c;
 }
 

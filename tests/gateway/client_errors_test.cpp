@@ -57,6 +57,8 @@ class fake_ballot final : public Ballot::Server {
       out.initError().setQuotaExceeded(1000);
     else if (key == "reused")
       out.initError().setRequestIdReused();
+    else if (key == "expired")
+      out.initError().setExpired("the write expired: new writes need a fresh client id");
     else
       out.setVersion(1);
     return kj::READY_NOW;
@@ -179,6 +181,26 @@ TEST(ClientErrorsTest, QuotaRequestIdAndLimitRefusalsMapToTheirCodes) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 1s);  // retried until the timeout
 }
 
+TEST(ClientErrorsTest, ExpiredIsReportedAtOnceAndTheNextWriteTakesAFreshId) {
+  fake_node node;
+  auto c = client_of(node, 2s);
+  ASSERT_TRUE(c->put("before", "v").ok());
+  auto first_id = c->client_id();
+  auto start = std::chrono::steady_clock::now();
+  auto r = c->put("expired", "v");
+  EXPECT_EQ(r.code, kv::result_code::expired);
+  EXPECT_NE(r.message.find("fresh client id"), std::string::npos) << r.message;
+  // Not retried: the same request id would only be refused again.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
+  ASSERT_TRUE(c->put("after", "v").ok());
+  std::lock_guard<std::mutex> guard{node.seen().m};
+  ASSERT_EQ(node.seen().put_ids.size(), 3u);
+  EXPECT_EQ(node.seen().put_ids[0], std::make_pair(first_id, std::uint64_t{1}));
+  EXPECT_EQ(node.seen().put_ids[1], std::make_pair(first_id, std::uint64_t{2}));
+  EXPECT_NE(node.seen().put_ids[2].first, first_id);
+  EXPECT_EQ(node.seen().put_ids[2].second, 1u);
+}
+
 using test_support::ballotctl;
 using test_support::run_result;
 
@@ -194,6 +216,9 @@ TEST(ClientErrorsTest, BallotctlPrintsEachRefusalWithItsExitCode) {
   EXPECT_EQ(json.out,
             "{\"ok\":false,\"error\":\"quota_exceeded\",\"key\":\"quota\",\"quota_bytes\":1000,"
             "\"message\":\"the state is over the quota of 1000 bytes\"}\n");
+  auto expired = ballotctl(at + " put expired v 2>&1");
+  EXPECT_EQ(expired.exit_code, 3);
+  EXPECT_NE(expired.out.find("whether it applied is unknown"), std::string::npos) << expired.out;
   auto reused = ballotctl(at + " --json put reused v 2>/dev/null");
   EXPECT_EQ(reused.exit_code, 1);
   EXPECT_NE(reused.out.find("\"error\":\"request_id_reused\""), std::string::npos) << reused.out;

@@ -369,8 +369,8 @@ TEST(AbuseTest, AReusedRequestIdIsRefusedSeqZeroIsABadRequestAndAnUnknownLateSeq
   late.setValue(kj::StringPtr("v").asBytes());
   auto refused = late.send().wait(rpc.getWaitScope());
   ASSERT_TRUE(refused.getResult().isError());
-  ASSERT_TRUE(refused.getResult().getError().isUnavailable());
-  EXPECT_NE(std::string{refused.getResult().getError().getUnavailable().cStr()}.find("expired"),
+  ASSERT_TRUE(refused.getResult().getError().isExpired());
+  EXPECT_NE(std::string{refused.getResult().getError().getExpired().cStr()}.find("fresh client id"),
             std::string::npos);
   EXPECT_EQ(reader.get("late").code, result_code::not_found);
   std::this_thread::sleep_for(1s);  // the bystander's view over a while

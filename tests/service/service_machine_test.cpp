@@ -73,6 +73,21 @@ TEST(ServiceMachineTest, ObserverSeesEveryChangeInOrder) {
   EXPECT_EQ(seen.size(), 4u);
 }
 
+TEST(ServiceMachineTest, TheObserverSharesValuesWithTheKeySpace) {
+  // A 1 MB put is not copied for the observer (the gateway's change feed):
+  // its event holds the very bytes the key holds.
+  service_machine m;
+  std::vector<change> seen;
+  m.set_observer([&](const change& c) { seen.push_back(c); });
+  kv_apply(m, kv::put_request{"big", std::string(1 << 20, 'v'), {}});
+  ASSERT_EQ(seen.size(), 1u);
+  ASSERT_EQ(seen[0].events.size(), 1u);
+  auto* stored = m.locks().keys().find("big");
+  ASSERT_NE(stored, nullptr);
+  EXPECT_TRUE(seen[0].events[0].value.same(stored->data));
+  EXPECT_EQ(seen[0].events[0].to_event().value, std::string(1 << 20, 'v'));
+}
+
 TEST(ServiceMachineTest, StampsOnlyLockCommands) {
   service_machine m;
   paxos::shared_payload payload{lock::encode(lock::command{lock::keep_alive{0, 7}})};
@@ -103,8 +118,8 @@ TEST(ServiceMachineTest, LeaderCommandsGraceOnElectionAndTickWhenDue) {
   std::string error;
   ASSERT_TRUE(lock::decode(elected[0], cmd, error));
   EXPECT_EQ(std::get<lock::leader_change>(cmd).grace_ms, 2000u);
-  // Nothing pending: no tick.
-  EXPECT_TRUE(m.leader_commands(10'000, false).empty());
+  // Nothing pending, and the leader's clock not far ahead of the log's: no tick.
+  EXPECT_TRUE(m.leader_commands(service_machine::log_time_step_ms - 1, false).empty());
   lock_apply(m, lock::open_session{100, 400});  // deadline 500
   EXPECT_TRUE(m.leader_commands(500, false).empty());
   auto due = m.leader_commands(501, false);
@@ -112,6 +127,26 @@ TEST(ServiceMachineTest, LeaderCommandsGraceOnElectionAndTickWhenDue) {
   ASSERT_TRUE(lock::decode(due[0], cmd, error));
   EXPECT_EQ(std::get<lock::tick>(cmd).now, 501u);
   EXPECT_EQ(lock_apply(m, std::get<lock::tick>(cmd)).expired.size(), 1u);
+}
+
+TEST(ServiceMachineTest, ALeaderFarAheadOfTheLogsTimeTicksWithNothingDue) {
+  // Key/value writes carry no stamp: only these ticks move the log's time
+  // (and with it the dedup table's ages) in a cluster without lock traffic.
+  service_machine m;
+  kv_apply(m, kv::put_request{"k", "v", {}});
+  EXPECT_EQ(m.log_time_ms(), 0u);
+  auto step = service_machine::log_time_step_ms;
+  EXPECT_TRUE(m.leader_commands(step - 1, false).empty());
+  auto due = m.leader_commands(step + 5, false);
+  ASSERT_EQ(due.size(), 1u);
+  lock::command cmd;
+  std::string error;
+  ASSERT_TRUE(lock::decode(due[0], cmd, error));
+  lock_apply(m, std::get<lock::tick>(cmd));
+  EXPECT_EQ(m.log_time_ms(), step + 5);
+  // Then quiet again until the clock is a step ahead once more.
+  EXPECT_TRUE(m.leader_commands(2 * step, false).empty());
+  EXPECT_EQ(m.leader_commands(2 * step + 5, false).size(), 1u);
 }
 
 TEST(ServiceMachineTest, SnapshotCarriesBothApis) {

@@ -266,7 +266,7 @@ void lock_workload::on_applied(node_id node, std::size_t index, const std::strin
     first_apply(index, payload, result, ch, sm);
   } else if (index <= applied_ && ch != nullptr) {
     for (auto& e : ch->events)
-      if (e.revision == 0 || e.revision > events_.size() || !(events_[e.revision - 1] == e))
+      if (e.revision == 0 || e.revision > events_.size() || !(events_[e.revision - 1] == e.to_event()))
         return host_.fail("node " + std::to_string(node) + " command #" + std::to_string(index) +
                           " produced another event at revision " + std::to_string(e.revision) +
                           " than the history");
@@ -285,7 +285,7 @@ void lock_workload::first_apply(std::size_t index, const std::string& payload,
       if (e.revision != events_.size() + 1)
         return host_.fail(at + " produced revision " + std::to_string(e.revision) +
                           " after revision " + std::to_string(events_.size()));
-      events_.push_back(e);
+      events_.push_back(e.to_event());
     }
   revisions_.push_back(events_.size());
   lock::command cmd;
