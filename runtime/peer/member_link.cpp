@@ -113,7 +113,8 @@ void on_install_snapshot(link_actor self, paxos::install_snapshot& msg) {
     return;  // never twice at once; nor encoded for a member that cannot take it
   if (st.snap_out->active())
     abandon_snapshot(self, "a newer snapshot replaces it");
-  auto bytes = std::make_shared<const std::vector<char>>(encode_payload(self->system(), msg));
+  auto bytes =
+    std::make_shared<const std::vector<char>>(encode_install_snapshot(self->system(), msg));
   st.snap_out->start(msg.snap.last, std::move(bytes), now_ms());
   st.out_resets = st.net->resets(st.opts.member);
   say(logging::level::info, st,
