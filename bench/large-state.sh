@@ -126,6 +126,14 @@ for _ in $(seq $((${CATCHUP_TIMEOUT:-600} * 2))); do
 done
 if [[ -n "$caught" ]]; then
   echo "node 3 catch-up from empty: snapshot installed after $caught ms, peak RSS $(hwm_mb "${pids[3]}") MB"
+  # The senders' peaks include the transfer (both may send: whichever the
+  # wiped node asked).
+  echo "after the catch-up: node 1 peak RSS $(hwm_mb "${pids[1]}") MB, RSS $(rss_mb "${pids[1]}") MB;" \
+    "node 2 peak RSS $(hwm_mb "${pids[2]}") MB, RSS $(rss_mb "${pids[2]}") MB;" \
+    "node 3 RSS $(rss_mb "${pids[3]}") MB"
+  events 1 snapshot_transfer_finished | tail -n 1 | sed -n 's/.*"msg":"\([^"]*\)".*/node 1: \1/p'
+  events 2 snapshot_transfer_finished | tail -n 1 | sed -n 's/.*"msg":"\([^"]*\)".*/node 2: \1/p'
+
 else
   echo "node 3 catch-up from empty: FAILED (no snapshot installed within ${CATCHUP_TIMEOUT:-600} s); its last lines:"
   tail -n 5 "$dir/node3.log"
