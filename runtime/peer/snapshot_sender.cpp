@@ -70,7 +70,11 @@ snapshot_sender::ack_effect snapshot_sender::on_ack(const snapshot_ack& a, std::
   return ack_effect::ignored;
 }
 
-bool snapshot_sender::stalled(std::uint64_t now_ms) const {
+bool snapshot_sender::stalled(std::uint64_t now_ms) {
+  if (src_ && !src_->ready() && src_->failure().empty()) {
+    last_progress_ms_ = now_ms;
+    return false;
+  }
   return src_ && now_ms >= last_progress_ms_ + opts_.stall_ms;
 }
 

@@ -67,9 +67,10 @@ class snapshot_sender {
   };
   ack_effect on_ack(const snapshot_ack& a, std::uint64_t now_ms);
 
-  /// No acknowledgement moved the window for `stall_ms` (a source still
-  /// making its first pass counts as no progress).
-  bool stalled(std::uint64_t now_ms) const;
+  /// No acknowledgement moved the window for `stall_ms`. A source still
+  /// making its first pass (seconds for a state of GiBs) is not stalled:
+  /// the clock starts once it is ready.
+  bool stalled(std::uint64_t now_ms);
   /// Drops the transfer (the link reset, it stalled, a newer snapshot came).
   void abandon();
 
