@@ -14,8 +14,9 @@ namespace ballot::paxos {
 /// The state machine's part of a snapshot: its bytes, or a frozen state
 /// (`state_machine::freeze`) that yields them when first needed (issue 9).
 /// Taking a checkpoint then costs the replica's thread a cheap capture; the
-/// storage's background thread encodes it, and a snapshot sent to a lagging
-/// member is encoded where it is serialized (the member's link).
+/// storage's background thread encodes it into the snapshot file's chunks,
+/// and a snapshot sent to a lagging member is encoded as its chunks go
+/// (`write_to`: neither keeps the bytes).
 ///
 /// Copies share one image (and encode it once): copying a snapshot of
 /// hundreds of MiB costs a reference count. The bytes never change once
