@@ -8,15 +8,16 @@
 #   MIB=64 bench/large-state.sh        # a quick run of the same steps
 #
 # Prints the fill's time, each node's last checkpoint (bytes, encode and
-# write time), each node's restart time (start to "ballotd ready") and peak
-# RSS (VmHWM) before and after the restart, and the catch-up of the wiped
-# node. Needs about 3 x (2..3 x GIB) GiB of RAM and 3 x GIB GiB of disk.
+# write time) with its peak RSS (VmHWM) and RSS after it, each node's restart
+# time (start to "ballotd ready") and peak RSS once the state is rebuilt (after
+# the first reads), the wiped node's catch-up time and peak RSS, and the peers'
+# peak RSS during the catch-up (reset before it through clear_refs). Needs
+# about 3 x GIB GiB of RAM plus twice the state for a restart or an install at
+# a time, and 3 x GIB GiB of disk.
 #
 # CATCHUP_TIMEOUT (seconds, default 600) bounds the wait for the wiped node.
-# The catch-up step sends the whole state to the wiped node as one snapshot:
-# until the peer transfer is chunked too (runtime/peer, branch snapxfer), a
-# state over the peer frame limit (528 MiB) cannot be sent, and the step
-# reports a failure instead of a time.
+# ONE_BY_ONE=1 restarts the nodes one at a time, each once its state is
+# rebuilt, so that three restarts' peaks do not add up.
 set -euo pipefail
 gib=${1:-3}
 chunk=${2:-33554432}
@@ -91,16 +92,36 @@ ls -l "$dir"/data/*/snapshot-*.snap
 
 # Restart every node from its snapshot file and the log after it.
 stop_nodes
+wait_rebuilt() {  # $1: node id: until its RSS stops growing (the state is rebuilt)
+  local last=0 now steady=0
+  while ((steady < 4)); do
+    sleep 0.5
+    now=$(rss_mb "${pids[$1]}")
+    if ((now < last + 16)); then steady=$((steady + 1)); else steady=0; fi
+    last=$now
+  done
+}
 for i in 1 2 3; do
   start_node "$i"
   starts[$i]=$(now_ms)
+  # ONE_BY_ONE=1: each node rebuilds its state before the next starts, so
+  # that their peaks (the file's body and the state rebuilt from it) do not
+  # add up on a machine that holds three nodes' states but not six.
+  if [[ "${ONE_BY_ONE:-0}" == 1 ]]; then
+    wait_ready_n "$i" 2 600
+    ready_ms[$i]=$(($(now_ms) - starts[i]))
+    wait_rebuilt "$i"
+  fi
 done
 for i in 1 2 3; do
   wait_ready_n "$i" 2 600
+  [[ -n "${ready_ms[$i]:-}" ]] && starts[$i]=$(($(now_ms) - ready_ms[i]))
   echo "node $i restart: $(($(now_ms) - starts[i])) ms to ready (at most: polled)," \
     "peak RSS $(hwm_mb "${pids[$i]}") MB;" \
     "$(events "$i" wal_loaded | tail -n 1 | sed -n 's/.*"msg":"\([^"]*\)".*/\1/p')"
 done
+# "ballotd ready" comes before the replica has rebuilt its state from the
+# file's bytes: the restart's peak shows once the first reads are served.
 for k in 0 $((keys / 2)) $((keys - 1)); do
   key=$(printf "/bench/k%06d" "$k")
   got=$("$bin/ballotctl" --endpoints "$endpoints" --timeout 30 get "$key" | head -c "$value_size" | wc -c)
@@ -108,7 +129,13 @@ for k in 0 $((keys / 2)) $((keys - 1)); do
   [[ "$got" == "$value_size" ]] || { echo "FAILED: $key lost" >&2; exit 1; }
 done
 
-# Wipe node 3 and let it catch up from its peers (a snapshot install).
+for i in 1 2 3; do
+  echo "node $i after the restart and the reads: peak RSS $(hwm_mb "${pids[$i]}") MB, RSS $(rss_mb "${pids[$i]}") MB"
+done
+
+# Wipe node 3 and let it catch up from its peers (a snapshot install). The
+# peers' peak RSS is reset first (clear_refs 5) so that it shows the transfer's.
+for i in 1 2; do echo 5 >"/proc/${pids[$i]}/clear_refs" 2>/dev/null || true; done
 installs_before=$(events 3 snapshot_installed | wc -l)
 kill "${pids[3]}" && wait "${pids[3]}" 2>/dev/null || true
 rm -rf "$dir/data/3"
@@ -126,6 +153,13 @@ for _ in $(seq $((${CATCHUP_TIMEOUT:-600} * 2))); do
 done
 if [[ -n "$caught" ]]; then
   echo "node 3 catch-up from empty: snapshot installed after $caught ms, peak RSS $(hwm_mb "${pids[3]}") MB"
+  # Both peers may send (the wiped node asks each); peaks since the reset.
+  echo "during the catch-up: node 1 peak RSS $(hwm_mb "${pids[1]}") MB, RSS $(rss_mb "${pids[1]}") MB;" \
+    "node 2 peak RSS $(hwm_mb "${pids[2]}") MB, RSS $(rss_mb "${pids[2]}") MB;" \
+    "node 3 RSS $(rss_mb "${pids[3]}") MB"
+  events 1 snapshot_transfer_finished | tail -n 1 | sed -n 's/.*"msg":"\([^"]*\)".*/node 1: \1/p'
+  events 2 snapshot_transfer_finished | tail -n 1 | sed -n 's/.*"msg":"\([^"]*\)".*/node 2: \1/p'
+
 else
   echo "node 3 catch-up from empty: FAILED (no snapshot installed within ${CATCHUP_TIMEOUT:-600} s); its last lines:"
   tail -n 5 "$dir/node3.log"

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,11 +25,19 @@ class writer {
     for (std::size_t i = 0; i < sizeof(T); ++i)
       bytes[i] = static_cast<char>((x >> (8 * i)) & 0xff);
     out_.append(bytes, sizeof(T));
+    drain_if_full();
   }
 
   void string(std::string_view s) {
     integer(static_cast<std::uint32_t>(s.size()));
+    if (sink_ && s.size() >= piece_) {
+      // A large value goes to the sink as it is: no copy of it is made.
+      drain();
+      (*sink_)(s);
+      return;
+    }
     out_.append(s);
+    drain_if_full();
   }
 
   void optional(const std::optional<std::uint64_t>& x) {
@@ -38,7 +47,28 @@ class writer {
   }
 
   /// Appends bytes another writer wrote (no length).
-  void raw(std::string_view s) { out_.append(s); }
+  void raw(std::string_view s) {
+    out_.append(s);
+    drain_if_full();
+  }
+
+  /// From now on, hands what was written to `sink` (which must outlive the
+  /// writer's use) whenever `piece` bytes have gathered, so that a snapshot
+  /// of GiBs is never one string (issue 9); `drain` hands over the rest.
+  /// One piece may exceed `piece` by the last string written.
+  void drain_to(const std::function<void(std::string_view)>& sink, std::size_t piece) {
+    sink_ = &sink;
+    piece_ = piece;
+    out_.reserve(piece);
+  }
+
+  /// Hands everything written and not yet handed over to the sink.
+  void drain() {
+    if (sink_ && !out_.empty()) {
+      (*sink_)(out_);
+      out_.clear();
+    }
+  }
 
   /// Makes room for `more` bytes after those written, in one allocation:
   /// a snapshot of hundreds of MiB that grows by doubling copies itself
@@ -50,7 +80,14 @@ class writer {
   std::string take() { return std::move(out_); }
 
  private:
+  void drain_if_full() {
+    if (sink_ && out_.size() >= piece_)
+      drain();
+  }
+
   std::string out_;
+  const std::function<void(std::string_view)>* sink_ = nullptr;
+  std::size_t piece_ = 0;
 };
 
 /// Reads what `writer` wrote. Every read checks the remaining length first and

@@ -17,6 +17,14 @@ std::string frozen_keys::encode() const {
   return w.take();
 }
 
+void frozen_keys::encode_to(const byte_sink& sink) const {
+  detail::writer w;
+  w.drain_to(sink, encode_piece_bytes);
+  w.raw(head_);
+  keys_.save(w);
+  w.drain();
+}
+
 std::size_t frozen_keys::size_hint() const {
   return head_.size() + keys_.saved_size();
 }

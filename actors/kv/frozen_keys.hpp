@@ -20,6 +20,12 @@ class frozen_keys final : public paxos::frozen_state {
 
   std::string encode() const override;
 
+  /// The same bytes in pieces of about `encode_piece_bytes` (a value larger
+  /// than that is one piece with it): the key space is never one string.
+  void encode_to(const byte_sink& sink) const override;
+
+  static constexpr std::size_t encode_piece_bytes = std::size_t{1} << 20;
+
   /// Exact: the head and the key space's `saved_size`.
   std::size_t size_hint() const override;
 

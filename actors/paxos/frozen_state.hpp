@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace ballot::paxos {
 
@@ -19,6 +21,14 @@ class frozen_state {
   /// Exactly the bytes `state_machine::snapshot` returned when this was
   /// captured. Safe to call from any thread, also concurrently.
   virtual std::string encode() const = 0;
+
+  /// Takes the bytes in order, in pieces of any size; a throw stops the encode.
+  using byte_sink = std::function<void(std::string_view piece)>;
+
+  /// `encode`'s bytes, handed to `sink` piece by piece as they are made, so
+  /// that a state of GiBs goes to a file or a link without ever being one
+  /// string beside the live state. This default makes the one string first.
+  virtual void encode_to(const byte_sink& sink) const { sink(encode()); }
 
   /// The number of bytes `encode` returns, or a close estimate, cheaply
   /// (without encoding): a size for decisions made before the bytes exist.

@@ -14,8 +14,9 @@ namespace ballot::paxos {
 /// The state machine's part of a snapshot: its bytes, or a frozen state
 /// (`state_machine::freeze`) that yields them when first needed (issue 9).
 /// Taking a checkpoint then costs the replica's thread a cheap capture; the
-/// storage's background thread encodes it, and a snapshot sent to a lagging
-/// member is encoded where it is serialized (the member's link).
+/// storage's background thread encodes it into the snapshot file's chunks,
+/// and a snapshot sent to a lagging member is encoded as its chunks go
+/// (`write_to`: neither keeps the bytes).
 ///
 /// Copies share one image (and encode it once): copying a snapshot of
 /// hundreds of MiB costs a reference count. The bytes never change once
@@ -37,6 +38,13 @@ class machine_image {
   /// the bytes anyway. Then the frozen state is released.
   const std::string& bytes() const;
   operator const std::string&() const { return bytes(); }  // NOLINT
+
+  /// The bytes, handed to `sink` in pieces (frozen_state::encode_to) and
+  /// not kept: a frozen image encodes them again on every call, on the
+  /// caller's thread, and holds nothing after, so a snapshot written to disk
+  /// or sent to a member costs the state's bytes once in flight, not a copy
+  /// that outlives it (issue 9). Bytes already made are handed over whole.
+  void write_to(const frozen_state::byte_sink& sink) const;
 
   /// `bytes().size()`: encodes a frozen image.
   std::size_t size() const { return bytes().size(); }
@@ -110,6 +118,19 @@ inline const std::string& machine_image::bytes() const {
     }
   }
   return impl_->bytes;
+}
+
+inline void machine_image::write_to(const frozen_state::byte_sink& sink) const {
+  std::shared_ptr<const frozen_state> frozen;
+  if (impl_ && !impl_->ready.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> lock(impl_->encoding);
+    if (!impl_->ready.load(std::memory_order_relaxed))
+      frozen = impl_->frozen;
+  }
+  if (frozen)
+    frozen->encode_to(sink);
+  else
+    sink(bytes());
 }
 
 inline std::size_t machine_image::size_hint() const {

@@ -114,8 +114,9 @@ typename Inspector::result_type inspect(Inspector& f, client_record& x) {
 }
 
 /// The bytes, as a std::string was before (the wire format is unchanged).
-/// Saving encodes a frozen image on the serializing thread (a member's link
-/// for an install_snapshot, not the replica's).
+/// Saving encodes a frozen image on the serializing thread, and keeps the
+/// bytes in it; a member's link sends an install_snapshot without this
+/// (peer::encode_install_snapshot, encoding_source), keeping none.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, machine_image& x) {
   if constexpr (Inspector::reads_state) {

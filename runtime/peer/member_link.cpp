@@ -10,6 +10,7 @@
 
 #include "actors/replica/type_ids.hpp"
 #include "runtime/log/log.hpp"
+#include "runtime/peer/encoding_source.hpp"
 #include "runtime/peer/payload_codec.hpp"
 #include "runtime/peer/transport.hpp"
 
@@ -40,6 +41,9 @@ struct link_state {
   std::uint64_t out_resets = 0;
   std::uint64_t in_resets = 0;
   bool ticking = false;
+  /// A snapshot made as it is sent failed to make its promised size: later
+  /// ones are encoded whole first (see on_install_snapshot).
+  bool encode_whole = false;
   /// Refusals of incoming chunks are logged at most once a second.
   std::uint64_t refusal_logged_ms = 0;
 };
@@ -90,6 +94,11 @@ void abandon_snapshot(link_actor self, const std::string& why) {
 void pump_snapshot(link_actor self) {
   auto& st = self->state;
   auto& out = *st.snap_out;
+  if (auto why = out.failure(); !why.empty()) {
+    st.encode_whole = true;
+    abandon_snapshot(self, why);
+    return;
+  }
   while (auto c = out.next()) {
     auto r =
       st.net->send(st.opts.member, make_chunk_frame(st.opts.self, c->transfer, c->total, c->offset,
@@ -105,6 +114,29 @@ void pump_snapshot(link_actor self) {
   arm_snapshot_tick(self);
 }
 
+/// What sends `msg`: a frozen machine is encoded on a thread of the
+/// source's, as the chunks go, and never held whole (issue 9); given bytes
+/// (or a machine whose size hint proved wrong) are encoded here, whole.
+std::shared_ptr<snapshot_source> snapshot_source_of(link_actor self,
+                                                    const paxos::install_snapshot& msg) {
+  auto& st = self->state;
+  const auto& machine = msg.snap.machine;
+  if (machine.encoded() || st.encode_whole)
+    return std::make_shared<bytes_source>(
+      std::make_shared<const std::vector<char>>(encode_install_snapshot(self->system(), msg)));
+  auto size = machine.size_hint();
+  auto parts =
+    std::make_shared<install_snapshot_frame>(frame_install_snapshot(self->system(), msg, size));
+  auto total = parts->before.size() + size + parts->after.size();
+  auto produce = [parts, machine](const encoding_source::sink& out) {
+    out({parts->before.data(), parts->before.size()});
+    machine.write_to(out);
+    out({parts->after.data(), parts->after.size()});
+  };
+  auto buffer = st.opts.snapshot_out.window_bytes + st.opts.snapshot_out.chunk_bytes;
+  return std::make_shared<encoding_source>(std::move(produce), total, buffer);
+}
+
 /// The replica sends the member a snapshot: encoded here, sent in chunks,
 /// unless the same one is on its way already.
 void on_install_snapshot(link_actor self, paxos::install_snapshot& msg) {
@@ -113,8 +145,7 @@ void on_install_snapshot(link_actor self, paxos::install_snapshot& msg) {
     return;  // never twice at once; nor encoded for a member that cannot take it
   if (st.snap_out->active())
     abandon_snapshot(self, "a newer snapshot replaces it");
-  auto bytes = std::make_shared<const std::vector<char>>(encode_payload(self->system(), msg));
-  st.snap_out->start(msg.snap.last, std::move(bytes), now_ms());
+  st.snap_out->start(msg.snap.last, snapshot_source_of(self, msg), now_ms());
   st.out_resets = st.net->resets(st.opts.member);
   say(logging::level::info, st,
       "sending member " + std::to_string(st.opts.member) + " the snapshot at slot " +

@@ -6,6 +6,7 @@
 // serializers, so only the peer library's own sources include it.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "caf/binary_deserializer.hpp"
@@ -87,6 +88,52 @@ std::vector<char> encode_payload(caf::actor_system& sys, const T& x) {
   caf::binary_serializer sink{sys, out};
   auto err = sink(const_cast<T&>(x));
   static_cast<void>(err);  // writing to memory cannot fail
+  return out;
+}
+
+/// An install_snapshot's payload bytes but the machine's: those before
+/// them (the slot, then the machine's length as a string's: `machine_size`)
+/// and those after them, as `encode_payload` makes them.
+struct install_snapshot_frame {
+  std::vector<char> before;
+  std::vector<char> after;
+};
+
+inline install_snapshot_frame frame_install_snapshot(caf::actor_system& sys,
+                                                     const paxos::install_snapshot& x,
+                                                     std::size_t machine_size) {
+  // CAF 0.17 inspects through non-const references; saving does not modify.
+  auto& snap = const_cast<paxos::snapshot&>(x.snap);
+  install_snapshot_frame out;
+  caf::binary_serializer before{sys, out.before};
+  // As inspect(snapshot) then inspect(machine_image) write them.
+  auto err = before(snap.last);
+  auto length = machine_size;
+  err = before.begin_sequence(length);
+  caf::binary_serializer after{sys, out.after};
+  err = after(snap.clients, snap.members);
+  static_cast<void>(err);  // writing to memory cannot fail
+  return out;
+}
+
+/// An install_snapshot as payload bytes, exactly those `encode_payload`
+/// makes, but with the machine's bytes written into the buffer as they are
+/// made (machine_image::write_to) and kept nowhere else (issue 9).
+inline std::vector<char> encode_install_snapshot(caf::actor_system& sys,
+                                                 const paxos::install_snapshot& x) {
+  auto size = x.snap.machine.size_hint();
+  auto parts = frame_install_snapshot(sys, x, size);
+  auto out = std::move(parts.before);
+  out.reserve(out.size() + size + parts.after.size());
+  std::size_t made = 0;
+  x.snap.machine.write_to([&](std::string_view piece) {
+    made += piece.size();
+    if (made <= size)
+      out.insert(out.end(), piece.begin(), piece.end());
+  });
+  if (made != size)
+    return encode_payload(sys, x);  // the size hint was not exact after all
+  out.insert(out.end(), parts.after.begin(), parts.after.end());
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "runtime/peer/snapshot_chunk.hpp"
+#include "runtime/peer/snapshot_source.hpp"
 
 /// One member link's outgoing snapshot transfer, as pure code (no CAF, no
 /// sockets, no clock: `now` comes in): which chunk goes next, how many bytes
@@ -38,17 +39,23 @@ class snapshot_sender {
   explicit snapshot_sender(sender_options o, std::uint64_t first_id = 1);
 
   /// Whether the snapshot named `key` (its last slot) is on its way now.
-  bool in_flight(std::uint64_t key) const { return bytes_ && key_ == key; }
-  bool active() const { return bytes_ != nullptr; }
+  bool in_flight(std::uint64_t key) const { return src_ && key_ == key; }
+  bool active() const { return src_ != nullptr; }
 
-  /// Starts sending `bytes` (the encoded install_snapshot) as a new
+  /// Starts sending `src` (the encoded install_snapshot) as a new
   /// transfer, dropping the one in flight, if any.
+  void start(std::uint64_t key, std::shared_ptr<snapshot_source> src, std::uint64_t now_ms);
+  /// The same for bytes in memory.
   void start(std::uint64_t key, std::shared_ptr<const std::vector<char>> bytes,
              std::uint64_t now_ms);
 
-  /// The next chunk the window allows; nullopt when none is due. Its `crc`
-  /// is left 0: `make_chunk_frame` computes it as it frames the bytes.
+  /// The next chunk the window allows; nullopt when none is due (or the
+  /// source has not made it yet). Its `data` is valid until the next call;
+  /// its `crc` is left 0: `make_chunk_frame` computes it as it frames the bytes.
   std::optional<snapshot_chunk> next() const;
+
+  /// Why the source failed ("" if it did not): the caller abandons the transfer.
+  std::string failure() const { return src_ ? src_->failure() : std::string{}; }
   /// `c` (the last `next()`) went to the transport.
   void sent(const snapshot_chunk& c);
 
@@ -60,13 +67,15 @@ class snapshot_sender {
   };
   ack_effect on_ack(const snapshot_ack& a, std::uint64_t now_ms);
 
-  /// No acknowledgement moved the window for `stall_ms`.
-  bool stalled(std::uint64_t now_ms) const;
+  /// No acknowledgement moved the window for `stall_ms`. A source still
+  /// making its first pass (seconds for a state of GiBs) is not stalled:
+  /// the clock starts once it is ready.
+  bool stalled(std::uint64_t now_ms);
   /// Drops the transfer (the link reset, it stalled, a newer snapshot came).
   void abandon();
 
   std::uint64_t transfer() const { return transfer_; }
-  std::uint64_t total() const { return bytes_ ? bytes_->size() : 0; }
+  std::uint64_t total() const { return src_ ? src_->size() : 0; }
   std::uint64_t sent_bytes() const { return sent_; }
   std::uint64_t acked_bytes() const { return acked_; }
   std::size_t chunks_sent() const { return chunks_; }
@@ -76,8 +85,7 @@ class snapshot_sender {
   std::uint64_t next_id_;
   std::uint64_t transfer_ = 0;
   std::uint64_t key_ = 0;
-  std::shared_ptr<const std::vector<char>> bytes_;
-  std::uint32_t whole_crc_ = 0;
+  std::shared_ptr<snapshot_source> src_;
   std::uint64_t sent_ = 0;
   std::uint64_t acked_ = 0;
   std::uint64_t last_progress_ms_ = 0;

@@ -151,6 +151,19 @@ int try_write_all(int fd, std::string_view data) {
   return 0;
 }
 
+int try_pwrite_all(int fd, std::string_view data, std::uint64_t offset) {
+  while (!data.empty()) {
+    auto n = io().pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return errno;
+    data.remove_prefix(static_cast<std::size_t>(n));
+    offset += static_cast<std::uint64_t>(n);
+  }
+  return 0;
+}
+
 void sync_data(int fd, const std::string& path) {
   if (io().fdatasync(fd) != 0)
     throw_os_error("wal: fdatasync failed for", path, errno);

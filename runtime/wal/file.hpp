@@ -75,6 +75,9 @@ void write_all(int fd, std::string_view data, const std::string& path);
 /// instead of throwing; part of `data` may have been written then.
 int try_write_all(int fd, std::string_view data);
 
+/// Like try_write_all, at `offset` (the file position does not move).
+int try_pwrite_all(int fd, std::string_view data, std::uint64_t offset);
+
 /// fdatasync(2): the file's data and the metadata needed to read it back.
 void sync_data(int fd, const std::string& path);
 

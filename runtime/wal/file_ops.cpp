@@ -30,6 +30,10 @@ ssize_t file_ops::pread(int fd, void* buf, std::size_t n, off_t offset) {
   return ::pread(fd, buf, n, offset);
 }
 
+ssize_t file_ops::pwrite(int fd, const void* buf, std::size_t n, off_t offset) {
+  return ::pwrite(fd, buf, n, offset);
+}
+
 int file_ops::fdatasync(int fd) {
   return ::fdatasync(fd);
 }

@@ -18,6 +18,7 @@ class file_ops {
   virtual int open_at(int dir_fd, const char* name, int flags, mode_t mode);
   virtual ssize_t write(int fd, const void* buf, std::size_t n);
   virtual ssize_t pread(int fd, void* buf, std::size_t n, off_t offset);
+  virtual ssize_t pwrite(int fd, const void* buf, std::size_t n, off_t offset);
   virtual int fdatasync(int fd);
   /// fsync(2) of a directory.
   virtual int fsync(int fd);

@@ -133,6 +133,13 @@ struct snapshot_payload {
   std::string_view body;
   /// Keeps what `body` views alive until the file is written.
   std::shared_ptr<const void> body_owner;
+  /// Or, when set, makes the body piece by piece into the sink it is given,
+  /// which writes each piece to the file as it comes (snapshot_writer): a
+  /// body of GiBs is never one string beside the state it encodes (issue 9).
+  std::function<void(const std::function<void(std::string_view)>& sink)> write_body;
+  /// The size `write_body` will make, or a close estimate (exact is cheaper:
+  /// a wrong one costs one more write of the file's sizes).
+  std::uint64_t body_size_hint = 0;
 };
 
 /// One line for a log: "replayed 3 segments, 1200 records; cut 17 bytes ...".
@@ -303,10 +310,16 @@ class write_ahead_log {
   /// Writes, syncs and renames the snapshot file and syncs the directory.
   /// Touches nothing of the log but `opts_` and `dir_fd_`: safe on a
   /// background thread while the log appends.
-  void commit_snapshot_file(std::uint64_t key, std::string_view header,
-                            std::string_view body) const;
+  /// `write` writes the file to the fd it is given and returns the errno
+  /// of a failed write (0: none).
+  void commit_snapshot_file(std::uint64_t key, const std::function<int(int fd)>& write) const;
   /// Writes the chunked file to `fd`; returns the errno of a failed write (0: none).
   int write_snapshot(int fd, std::string_view header, std::string_view body) const;
+  /// Writes the chunked file to `fd` as `p.write_body` makes the body; adds
+  /// the body's size to `res.bytes` and the time spent making it (outside
+  /// the writes) to `encoding`. Returns the errno of a failed write (0: none).
+  int stream_snapshot(int fd, const snapshot_payload& p, checkpoint_result& res,
+                      std::chrono::nanoseconds& encoding) const;
   /// The steps after the rename (on the log's thread).
   void end_checkpoint(std::uint64_t key, std::uint64_t first_index);
   void require_ready() const;

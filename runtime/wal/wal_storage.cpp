@@ -126,13 +126,16 @@ void wal_storage::start_background_checkpoint(paxos::durable_state state) {
     } catch (const codec_error& e) {
       throw actors::storage_error("wal: " + dir + ": " + e.what());
     }
-    // Encodes a frozen machine, once: the file's body is written straight
-    // from these bytes, so a checkpoint holds one encoded copy of the state.
-    // The rest of the state is in the header now: free it before the write.
+    // The machine's bytes are made as the file's chunks are written
+    // (machine_image::write_to) and kept nowhere: a checkpoint holds a
+    // chunk of the encoding, not a copy of the state (issue 9). The rest of
+    // the state is in the header now: free it before the write.
     auto machine = std::make_shared<const paxos::machine_image>(owned->snap->machine);
     owned.reset();
-    payload.body = machine->bytes();
-    payload.body_owner = machine;
+    payload.body_size_hint = machine->size_hint();
+    payload.write_body = [machine](const std::function<void(std::string_view)>& sink) {
+      machine->write_to(sink);
+    };
     return payload;
   });
 }

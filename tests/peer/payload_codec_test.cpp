@@ -82,6 +82,63 @@ TEST_F(PeerPayloadTest, RequestsAndRepliesRoundTrip) {
   EXPECT_EQ(q, "get color");
 }
 
+/// A frozen state made in pieces, with a size hint that may be off.
+struct piecewise_state final : paxos::frozen_state {
+  std::string bytes;
+  std::size_t hint;
+  mutable int whole_encodes = 0;
+  piecewise_state(std::string b, std::size_t h) : bytes(std::move(b)), hint(h) {}
+  std::string encode() const override {
+    ++whole_encodes;
+    return bytes;
+  }
+  void encode_to(const byte_sink& sink) const override {
+    for (std::size_t at = 0; at < bytes.size(); at += 1000)
+      sink(std::string_view{bytes}.substr(at, 1000));
+  }
+  std::size_t size_hint() const override { return hint; }
+};
+
+paxos::install_snapshot snapshot_with(paxos::machine_image machine) {
+  paxos::install_snapshot m;
+  m.snap.last = 77;
+  m.snap.machine = std::move(machine);
+  paxos::client_record rec;
+  rec.client = 9;
+  rec.results.emplace_back(3, "result");
+  rec.fingerprints.push_back(5);
+  m.snap.clients.push_back(rec);
+  m.snap.members = "members";
+  return m;
+}
+
+TEST_F(PeerPayloadTest, AnInstallSnapshotIsEncodedAsItsMachineIsMadeWithTheSameBytes) {
+  std::string machine(5 * 1000 + 17, '\0');
+  for (std::size_t i = 0; i < machine.size(); ++i)
+    machine[i] = static_cast<char>(i * 31 + 7);
+  auto expected = encode_payload(sys, snapshot_with(machine));
+  for (auto hint : {machine.size(), machine.size() - 1, machine.size() + 1000}) {
+    auto state = std::make_shared<piecewise_state>(machine, hint);
+    auto msg = snapshot_with(paxos::machine_image{state});
+    // The wire format is unchanged, whatever the hint (a wrong one costs a
+    // second encode, whole), and an exact one never makes the state whole.
+    EXPECT_EQ(encode_install_snapshot(sys, msg), expected) << "hint " << hint;
+    EXPECT_EQ(state->whole_encodes, hint == machine.size() ? 0 : 1) << "hint " << hint;
+    if (hint == machine.size()) {
+      EXPECT_FALSE(msg.snap.machine.encoded());
+    }
+  }
+  paxos::install_snapshot back;
+  ASSERT_TRUE(decode_payload(sys, expected, back));
+  EXPECT_EQ(back.snap.last, 77u);
+  EXPECT_EQ(back.snap.machine.bytes(), machine);
+  EXPECT_EQ(back.snap.members, "members");
+  ASSERT_EQ(back.snap.clients.size(), 1u);
+  EXPECT_EQ(back.snap.clients[0].results.at(0).second, "result");
+  // Given bytes take the same path.
+  EXPECT_EQ(encode_install_snapshot(sys, snapshot_with(machine)), expected);
+}
+
 TEST_F(PeerPayloadTest, TrailingBytesAndTruncationAreRefused) {
   paxos::accepted a;
   a.ballot = {3, 1};

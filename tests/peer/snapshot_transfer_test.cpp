@@ -15,6 +15,7 @@
 #include "runtime/peer/snapshot_chunk.hpp"
 #include "runtime/peer/snapshot_receiver.hpp"
 #include "runtime/peer/snapshot_sender.hpp"
+#include "runtime/peer/snapshot_source.hpp"
 
 namespace {
 
@@ -158,6 +159,35 @@ TEST(SnapshotSenderTest, ANewSnapshotReplacesTheTransferAndRefusalsOrStallsEndIt
   EXPECT_EQ(s.on_ack({2, 0, ack_status::refused}, 2001), snapshot_sender::ack_effect::refused);
   EXPECT_FALSE(s.active());
   EXPECT_FALSE(s.next());
+}
+
+/// A source whose bytes are not made until the test says so.
+struct gated_source final : snapshot_source {
+  std::string bytes = std::string(25, 'g');
+  bool open = false;
+  bool ready() const override { return open; }
+  std::uint64_t size() const override { return bytes.size(); }
+  std::uint32_t crc() const override { return chunk_crc(bytes.data(), bytes.size()); }
+  std::string_view read(std::uint64_t offset, std::size_t n) override {
+    return std::string_view{bytes}.substr(offset, n);
+  }
+};
+
+TEST(SnapshotSenderTest, ASourceStillMakingItsFirstPassSendsNothingAndDoesNotStall) {
+  snapshot_sender s{{10, 20, 1000}, 1};
+  auto src = std::make_shared<gated_source>();
+  s.start(4, src, 0);
+  EXPECT_TRUE(s.active());
+  EXPECT_EQ(s.total(), 25u);
+  EXPECT_FALSE(s.next());
+  EXPECT_FALSE(s.stalled(5000)) << "a long first pass is not a stall";
+  src->open = true;
+  EXPECT_FALSE(s.stalled(5500));
+  EXPECT_TRUE(s.stalled(6000)) << "the clock starts once the source is ready";
+  auto c = s.next();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->whole_crc, chunk_crc(src->bytes.data(), 25));
+  EXPECT_EQ(std::string(c->data, c->size), std::string(10, 'g'));
 }
 
 TEST(SnapshotSenderTest, AnEmptySnapshotIsOneEmptyChunk) {

@@ -4,6 +4,7 @@
 // it does it on another thread.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <thread>
@@ -11,6 +12,7 @@
 
 #include "actors/auth/auth_codec.hpp"
 #include "actors/kv/command_codec.hpp"
+#include "actors/kv/frozen_keys.hpp"
 #include "actors/kv/kv_store.hpp"
 #include "actors/lock/lock_codec.hpp"
 #include "actors/service/service_machine.hpp"
@@ -159,6 +161,35 @@ TEST(FrozenStateTest, TheLockServiceAndTheKvStoreFreezeToo) {
   EXPECT_EQ(kv_frozen->encode(), *kv_before);
   EXPECT_EQ(kv_frozen->size_hint(), kv_before->size());
   EXPECT_NE(store.snapshot(), kv_before);
+}
+
+TEST(FrozenStateTest, EncodesInBoundedPiecesTheSameBytes) {
+  filled f(true);
+  // Values larger than a piece go whole (no copy), the rest gathers into
+  // pieces of about encode_piece_bytes: never one string of the state.
+  constexpr auto piece = kv::frozen_keys::encode_piece_bytes;
+  std::string big(piece * 2 + 5, 'B');
+  put(f.m, "big", big);
+  for (int i = 0; i < 800; ++i)
+    put(f.m, "mid/" + std::to_string(i), std::string(4000, static_cast<char>('a' + i % 26)));
+  auto whole = f.m.snapshot();
+  ASSERT_TRUE(whole);
+  auto frozen = f.m.freeze();
+  ASSERT_TRUE(frozen);
+  f.change(1);  // the live machine moves on; the pieces are of the freeze
+  std::string gathered;
+  std::size_t pieces = 0;
+  std::size_t largest_small = 0;
+  frozen->encode_to([&](std::string_view p) {
+    gathered.append(p);
+    ++pieces;
+    if (p.size() != big.size())
+      largest_small = std::max(largest_small, p.size());
+  });
+  EXPECT_EQ(gathered, *whole);
+  EXPECT_EQ(frozen->size_hint(), whole->size());
+  EXPECT_GE(pieces, whole->size() / (piece + 4000));
+  EXPECT_LT(largest_small, piece + 4000 + 64);
 }
 
 }  // namespace

@@ -83,3 +83,43 @@ TEST(MachineImageTest, ASnapshotComparesByBytesWhateverTheForm) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string gather(const machine_image& image, std::size_t* pieces = nullptr) {
+  std::string out;
+  image.write_to([&](std::string_view piece) {
+    out.append(piece);
+    if (pieces)
+      ++*pieces;
+  });
+  return out;
+}
+
+}  // namespace
+
+TEST(MachineImageTest, WriteToEncodesAFrozenStateEachTimeAndKeepsNothing) {
+  auto state = std::make_shared<counting_state>("frozen bytes");
+  machine_image image{state};
+  EXPECT_EQ(gather(image), "frozen bytes");
+  EXPECT_EQ(gather(image), "frozen bytes");
+  // Made twice and cached neither time: a checkpoint or a transfer that
+  // wrote the state leaves no copy of it behind (issue 9).
+  EXPECT_EQ(state->encodes.load(), 2);
+  EXPECT_FALSE(image.encoded());
+  EXPECT_EQ(image.size_hint(), state->bytes.size() + 1);
+  // `bytes` still encodes once and keeps them; write_to then hands those.
+  EXPECT_EQ(image.bytes(), "frozen bytes");
+  EXPECT_EQ(state->encodes.load(), 3);
+  std::size_t pieces = 0;
+  EXPECT_EQ(gather(image, &pieces), "frozen bytes");
+  EXPECT_EQ(pieces, 1u);
+  EXPECT_EQ(state->encodes.load(), 3);
+}
+
+TEST(MachineImageTest, WriteToHandsGivenBytesWhole) {
+  machine_image given{std::string("x\0y", 3)};
+  std::size_t pieces = 0;
+  EXPECT_EQ(gather(given, &pieces), std::string("x\0y", 3));
+  EXPECT_EQ(pieces, 1u);
+}

@@ -155,6 +155,63 @@ TEST(ChunkedCheckpointTest, ABackgroundCheckpointEncodesAFrozenMachineIntoChunks
   EXPECT_EQ(back.snap->machine.bytes(), machine);
 }
 
+/// A frozen state that makes its bytes in small pieces, as the key/value
+/// store's does, with a size hint that may be off; counts whole encodes.
+class piecewise_state final : public paxos::frozen_state {
+ public:
+  piecewise_state(std::string bytes, std::size_t hint) : bytes_(std::move(bytes)), hint_(hint) {}
+  std::string encode() const override {
+    ++whole_encodes;
+    return bytes_;
+  }
+  void encode_to(const byte_sink& sink) const override {
+    for (std::size_t at = 0; at < bytes_.size(); at += 333)
+      sink(std::string_view{bytes_}.substr(at, 333));
+  }
+  std::size_t size_hint() const override { return hint_; }
+  mutable int whole_encodes = 0;
+
+ private:
+  std::string bytes_;
+  std::size_t hint_;
+};
+
+TEST(ChunkedCheckpointTest, ABackgroundCheckpointWritesTheMachineAsItIsMadeAndKeepsNoCopy) {
+  auto machine = random_bytes(20 * tiny_chunk + 5, 12);
+  for (std::size_t hint : {machine.size(), machine.size() / 2, machine.size() * 3}) {
+    temp_dir dir;
+    auto state = std::make_shared<piecewise_state>(machine, hint);
+    paxos::machine_image image{state};
+    {
+      wal_storage st{tiny_chunks(dir, 4096)};
+      st.load();
+      paxos::durable_state expected;
+      auto h = history(1, 40, 3);
+      h.persist_to(expected);
+      st.append(h);
+      paxos::ready rd;
+      auto snap = make_snapshot(30);
+      snap.machine = image;
+      rd.compacted = compact(expected, std::move(snap));
+      rd.compacted_locally = true;
+      st.append_owned(rd);
+      auto res = st.finish_checkpoint(true);
+      EXPECT_EQ(res.what, checkpoint_result::outcome::committed);
+      EXPECT_GT(res.bytes, machine.size());
+      EXPECT_LT(res.bytes, machine.size() + 4096);
+    }
+    // Never made whole, and not kept: the image is as it was frozen.
+    EXPECT_EQ(state->whole_encodes, 0);
+    EXPECT_FALSE(image.encoded());
+    auto layout = layout_of(dir / snapshot_file_name(30));
+    EXPECT_EQ(layout.body_size, machine.size()) << "hint " << hint;
+    EXPECT_EQ(std::filesystem::file_size(dir / snapshot_file_name(30)), layout.file_size());
+    auto back = reload(dir);
+    ASSERT_TRUE(back.snap);
+    EXPECT_EQ(back.snap->machine.bytes(), machine) << "hint " << hint;
+  }
+}
+
 TEST(ChunkedCheckpointTest, ADamagedMiddleChunkIsReportedWithFileAndOffset) {
   temp_dir dir;
   write_large_checkpoint(dir);
