@@ -159,6 +159,7 @@ auth_result to_auth(const kv::result& r) {
       out.code = auth_code::overloaded;
       break;
     case result_code::unavailable:
+    case result_code::expired:  // unknown whether it applied, like unavailable
       out.code = auth_code::unavailable;
       break;
     case result_code::bad_request:

@@ -112,6 +112,9 @@ const std::string* accepted(const bridge_reply& r, const options& opts, InitErro
     case bridge_reply::status::unavailable:
       init_error().setUnavailable(r.message);
       return nullptr;
+    case bridge_reply::status::expired:
+      init_error().setExpired(r.message);
+      return nullptr;
     case bridge_reply::status::overloaded:
       init_error().setOverloaded(r.message);
       return nullptr;
@@ -130,9 +133,6 @@ const std::string* accepted(const bridge_reply& r, const options& opts, InitErro
       return nullptr;
     case bridge_reply::status::invalid:
       init_error().setBadRequest(r.message);
-      return nullptr;
-    case bridge_reply::status::expired:
-      init_error().setExpired(r.message);
       return nullptr;
   }
   return nullptr;

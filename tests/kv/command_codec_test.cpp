@@ -121,9 +121,9 @@ TEST(CommandCodecTest, MalformedRequestsNameTheProblem) {
 TEST(CommandCodecTest, MalformedResultsAreRejected) {
   result out;
   std::string error;
-  // One past the last code (permission_denied = 9).
-  EXPECT_FALSE(decode(std::string("\x0a", 1), out, error));
-  EXPECT_NE(error.find("unknown result code 10"), std::string::npos) << error;
+  // One past the last code (expired = 10).
+  EXPECT_FALSE(decode(std::string("\x0b", 1), out, error));
+  EXPECT_NE(error.find("unknown result code 11"), std::string::npos) << error;
   result r;
   r.entries = {{"a", 1}};
   auto bytes = encode(r);
