@@ -113,6 +113,38 @@ double positive(const std::string& flag, const std::string& text, bool allow_zer
   return v;
 }
 
+std::vector<std::string> endpoint_list(const std::string& flag, const std::string& list) {
+  std::vector<std::string> out;
+  for (std::size_t start = 0; start <= list.size();) {
+    auto end = list.find(',', start);
+    auto item = list.substr(start, end - start);
+    if (item.find(':') == std::string::npos)
+      bad(flag, list, "expected HOST:PORT[,HOST:PORT...]");
+    out.push_back(item);
+    if (end == std::string::npos)
+      break;
+    start = end + 1;
+  }
+  return out;
+}
+
+/// What the flags must agree on, before any load starts.
+void check_settings(const settings& s) {
+  if (s.workload.empty())
+    bad("--workload", "", "a workload is required");
+  if (s.watchers > 0 && s.workload != "put")
+    bad("--watchers", std::to_string(s.watchers), "watchers go with --workload put");
+  if (s.embedded && !s.tls.ca_file.empty())
+    bad("--cacert", s.tls.ca_file, "the --embedded cluster serves plaintext");
+  try {  // an unusable TLS file is a usage error, before any load starts
+    ballot::client::options probe;
+    probe.tls = s.tls;
+    ballot::client::client check{probe};
+  } catch (const std::invalid_argument& e) {
+    bad("--cacert/--cert/--key", s.tls.ca_file, e.what());
+  }
+}
+
 settings parse(int argc, char** argv) {
   settings s;
   for (int i = 1; i < argc; ++i) {
@@ -126,18 +158,7 @@ settings parse(int argc, char** argv) {
       std::fputs(usage, stdout);
       std::exit(0);
     } else if (flag == "--endpoints") {
-      s.endpoints.clear();
-      auto list = value();
-      for (std::size_t start = 0; start <= list.size();) {
-        auto end = list.find(',', start);
-        auto item = list.substr(start, end - start);
-        if (item.find(':') == std::string::npos)
-          bad(flag, list, "expected HOST:PORT[,HOST:PORT...]");
-        s.endpoints.push_back(item);
-        if (end == std::string::npos)
-          break;
-        start = end + 1;
-      }
+      s.endpoints = endpoint_list(flag, value());
     } else if (flag == "--embedded") {
       s.embedded = true;
     } else if (flag == "--workload") {
@@ -185,19 +206,7 @@ settings parse(int argc, char** argv) {
       bad(flag, flag, "unknown flag");
     }
   }
-  if (s.workload.empty())
-    bad("--workload", "", "a workload is required");
-  if (s.watchers > 0 && s.workload != "put")
-    bad("--watchers", std::to_string(s.watchers), "watchers go with --workload put");
-  if (s.embedded && !s.tls.ca_file.empty())
-    bad("--cacert", s.tls.ca_file, "the --embedded cluster serves plaintext");
-  try {  // an unusable TLS file is a usage error, before any load starts
-    ballot::client::options probe;
-    probe.tls = s.tls;
-    ballot::client::client check{probe};
-  } catch (const std::invalid_argument& e) {
-    bad("--cacert/--cert/--key", s.tls.ca_file, e.what());
-  }
+  check_settings(s);
   return s;
 }
 

@@ -185,6 +185,34 @@ struct balancer_state {
     return ok;
   }
 
+  /// Takes the configured workers, builds the core over them, and watches them.
+  void open_with(const balancer_config& cfg) {
+    start = self->clock().now();
+    std::vector<std::pair<backend_id, backend_options>> initial;
+    for (auto& w : cfg.workers) {
+      auto id = next_backend++;
+      workers.emplace(id, worker_entry{w.name, w.worker, true});
+      by_name.emplace(w.name, id);
+      initial.emplace_back(id, backend_options{w.name, w.weight, w.max_outstanding});
+    }
+    core = std::make_unique<balancer_core>(cfg.limits, make_policy(cfg.policy, cfg.policy_opts),
+                                           initial);
+    // Monitor only once the core knows them: a dead handle's down_msg may
+    // arrive at once.
+    for (auto& [id, w] : workers)
+      self->monitor(w.handle);
+    flush();
+  }
+
+  caf::response_promise submit(balance_request& req) {
+    auto promise = self->make_response_promise();
+    auto id = next_request++;
+    open.emplace(id, open_request{promise, std::move(req.payload)});
+    core->submit(id, hash_key(req.key), req.idempotent, now());
+    flush();
+    return promise;
+  }
+
   caf::event_based_actor* self;
   std::unique_ptr<balancer_core> core;
   caf::actor_clock::time_point start;
@@ -198,23 +226,7 @@ struct balancer_state {
 using balancer_actor_t = caf::stateful_actor<balancer_state>;
 
 caf::behavior balancer_actor(balancer_actor_t* self, balancer_config cfg) {
-  auto& st = self->state;
-  st.start = self->clock().now();
-  std::vector<std::pair<backend_id, backend_options>> initial;
-  for (auto& w : cfg.workers) {
-    auto id = st.next_backend++;
-    st.workers.emplace(id, worker_entry{w.name, w.worker, true});
-    st.by_name.emplace(w.name, id);
-    initial.emplace_back(id, backend_options{w.name, w.weight, w.max_outstanding});
-  }
-  st.core =
-    std::make_unique<balancer_core>(cfg.limits, make_policy(cfg.policy, cfg.policy_opts), initial);
-  // Monitor only once the core knows them: a dead handle's down_msg may
-  // arrive at once.
-  for (auto& [id, w] : st.workers)
-    self->monitor(w.handle);
-  st.flush();
-
+  self->state.open_with(cfg);
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
     for (auto& [id, w] : st.workers) {
@@ -236,15 +248,7 @@ caf::behavior balancer_actor(balancer_actor_t* self, balancer_config cfg) {
   });
 
   return {
-    [self](balance_request& req) -> caf::result<caf::message> {
-      auto& st = self->state;
-      auto promise = self->make_response_promise();
-      auto id = st.next_request++;
-      st.open.emplace(id, open_request{promise, std::move(req.payload)});
-      st.core->submit(id, hash_key(req.key), req.idempotent, st.now());
-      st.flush();
-      return promise;
-    },
+    [self](balance_request& req) -> caf::result<caf::message> { return self->state.submit(req); },
     [self](add_worker_atom, caf::actor& worker, std::uint32_t weight) {
       return self->state.add_worker({}, std::move(worker), weight, std::nullopt);
     },

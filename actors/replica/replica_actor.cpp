@@ -171,6 +171,165 @@ struct replica_state : commit_sink {
     return promise;
   }
 
+  /// Opens the storage and builds the core and its clocks from the options.
+  void open(const replica_options& opts) {
+    tick_interval = opts.tick_interval;
+    disk = opts.make_storage ? opts.make_storage() : std::make_unique<memory_storage>();
+    sm = opts.make_state_machine();
+    if (!disk || !sm)
+      throw std::invalid_argument("replica_actor: a factory returned nullptr");
+    core.emplace(opts.paxos, disk->load(), *sm);
+    timed_disk.emplace(*disk, timing());
+    pipe.emplace(*timed_disk, *this);
+    events.emplace(opts.paxos.id);
+    slow_sync = opts.slow_sync;
+    lease = paxos::lease_clock{static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(opts.lease_max_step).count())};
+    // An empty log has no time yet: it starts at this replica's wall clock, so
+    // deadlines read as milliseconds since the epoch (client.capnp). Harmless:
+    // no session exists before the first stamp, and from then on only elapsed
+    // time moves it.
+    if (sm->log_time_ms() == 0)
+      lease.follow(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count()));
+    observe_time();
+  }
+
+  /// Takes the embedder's callbacks and starts the two timers.
+  void start(const replica_options& opts) {
+    // Random per incarnation: a restarted leader's own commands must not be
+    // taken for retries of its previous life's.
+    own_client = fresh_own_client();
+    housekeeping_interval = opts.housekeeping_interval;
+    quota_bytes = opts.quota_bytes;
+    on_event = opts.on_event;
+    on_members = opts.on_members;
+    on_removed = opts.on_removed;
+    known_peers = opts.known_peers;
+    probe = opts.probe;
+    observe_interval = opts.observe_interval;
+    if (probe)
+      probe->on_observe(*core, *sm);
+    last_observed = std::chrono::steady_clock::now();
+    self->delayed_send<caf::message_priority::high>(self, tick_interval, caf::tick_atom_v);
+    self->delayed_send(self, housekeeping_interval, house_atom_v);
+  }
+
+  void housekeeping() {
+    if (core->is_leader()) {
+      propose_own(false);
+      flush();
+    }
+    // The observer's clock rides on housekeeping: no timer of its own.
+    auto now = std::chrono::steady_clock::now();
+    if (probe && now - last_observed >= observe_interval) {
+      last_observed = now;
+      probe->on_observe(*core, *sm);
+    }
+    self->delayed_send(self, housekeeping_interval, house_atom_v);
+  }
+
+  void on_tick() {
+    observe_time();
+    core->tick();
+    flush();
+    // Urgent, like peer messages: time must not wait behind client writes.
+    self->delayed_send<caf::message_priority::high>(self, tick_interval, caf::tick_atom_v);
+  }
+
+  void set_peers(peer_map all) {
+    // Holding a handle to itself would only keep the actor from being collected.
+    all.erase(core->id());
+    peers = std::move(all);
+  }
+
+  /// A client's command: refused at once when the leader cannot take it,
+  /// else queued for the next slot and answered once it applied.
+  reply_promise propose(paxos::command& cmd) {
+    auto promise = self->make_response_promise<paxos::client_reply>();
+    if (cmd.client == paxos::membership_client)
+      return change_members(cmd, promise);
+    if (auto refusal = refuse(cmd)) {
+      promise.deliver(std::move(*refusal));
+      return promise;
+    }
+    auto& w = waiting[{cmd.client, cmd.seq}];
+    if (probe && w.promises.empty())
+      w.received = std::chrono::steady_clock::now();
+    w.promises.push_back(promise);
+    if (core->is_leader())
+      sm->stamp(cmd.payload, lease_stamp());
+    // Batching: commands queue up while the mailbox holds more; one
+    // message to ourselves, behind them, puts them all into one slot.
+    core->queue(std::move(cmd));
+    flush();
+    if (!fill_scheduled) {
+      fill_scheduled = true;
+      self->send(self, fill_atom_v);
+    }
+    return promise;
+  }
+
+  /// Why a command cannot be taken now (full disk, quota, the state
+  /// machine's admission), or nothing.
+  std::optional<paxos::client_reply> refuse(const paxos::command& cmd) {
+    if (pipe->disk_is_full())
+      return paxos::client_reply{
+        cmd.client,
+        cmd.seq,
+        paxos::reply_status::overloaded,
+        "replica " + std::to_string(core->id()) + ": disk full, writes paused",
+        {}};
+    // A retry of a command that applied (or is being ordered) skips the
+    // quota and the caps: the core answers it with its real result, so a
+    // write that happened is never reported as refused.
+    if (!core->is_leader() || core->knows(cmd))
+      return std::nullopt;
+    // The quota is the leader's call, not the log's: a soft limit (like
+    // etcd's) that every command the leader already took may pass.
+    if (quota_bytes > 0 && sm->grows(cmd.payload) && sm->state_bytes() >= quota_bytes)
+      return paxos::client_reply{cmd.client, cmd.seq, paxos::reply_status::quota_exceeded,
+                                 std::to_string(quota_bytes), core->id()};
+    if (auto refusal = sm->admit(cmd.payload))
+      return paxos::client_reply{cmd.client, cmd.seq, paxos::reply_status::ok, std::move(*refusal),
+                                 core->id()};
+    return std::nullopt;
+  }
+
+  void fill() {
+    fill_scheduled = false;
+    auto before = core->queued();
+    core->flush();
+    if (probe && before > core->queued())
+      probe->on_batch(before - core->queued());
+    flush();
+  }
+
+  caf::typed_response_promise<read_reply> read(std::string query) {
+    auto id = ++next_read;
+    auto promise = self->make_response_promise<read_reply>();
+    queries.emplace(
+      id, pending_query{std::move(query), probe ? std::chrono::steady_clock::now()
+                                                : std::chrono::steady_clock::time_point{}});
+    read_promises.emplace(id, promise);
+    core->read(id);
+    flush();
+    return promise;
+  }
+
+  replica_status status() const {
+    return replica_status{core->id(), core->is_leader(), core->leader_hint(), core->commit_index()};
+  }
+
+  std::vector<paxos::chosen_entry> chosen_log() const {
+    std::vector<paxos::chosen_entry> log;
+    for (paxos::slot_index slot = 1; slot <= core->commit_index(); ++slot)
+      if (auto* val = core->chosen(slot))
+        log.push_back({slot, *val});
+    return log;
+  }
+
   // --- commit_sink: what the commit pipeline asks of the actor --------------
 
   void send(paxos::envelope& env) override { send_message(env); }
@@ -486,33 +645,11 @@ auto on_peer_message(replica_actor_ptr self) {
   };
 }
 
-caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts) {
-  auto& st = self->state;
-  st.tick_interval = opts.tick_interval;
-  st.disk = opts.make_storage ? opts.make_storage() : std::make_unique<memory_storage>();
-  st.sm = opts.make_state_machine();
-  if (!st.disk || !st.sm)
-    throw std::invalid_argument("replica_actor: a factory returned nullptr");
-  st.core.emplace(opts.paxos, st.disk->load(), *st.sm);
-  st.timed_disk.emplace(*st.disk, st.timing());
-  st.pipe.emplace(*st.timed_disk, st);
-  st.events.emplace(opts.paxos.id);
-  st.slow_sync = opts.slow_sync;
-  st.lease = paxos::lease_clock{static_cast<std::uint64_t>(
-    std::chrono::duration_cast<std::chrono::milliseconds>(opts.lease_max_step).count())};
-  // An empty log has no time yet: it starts at this replica's wall clock, so
-  // deadlines read as milliseconds since the epoch (client.capnp). Harmless:
-  // no session exists before the first stamp, and from then on only elapsed
-  // time moves it.
-  if (st.sm->log_time_ms() == 0)
-    st.lease.follow(
-      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count()));
-  st.observe_time();
-  // Storage fails by throwing; nothing the replica does afterwards is safe.
-  self->set_exception_handler([on_error = opts.on_storage_error, id = opts.paxos.id](
-                                caf::scheduled_actor*, std::exception_ptr& ep) -> caf::error {
+/// Storage fails by throwing; nothing the replica does afterwards is safe,
+/// so the actor stops with the storage's error.
+auto stop_on_storage_failure(const replica_options& opts) {
+  return [on_error = opts.on_storage_error, id = opts.paxos.id](
+           caf::scheduled_actor*, std::exception_ptr& ep) -> caf::error {
     std::string what = "unknown exception";
     try {
       std::rethrow_exception(ep);
@@ -526,46 +663,16 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
     if (on_error)
       on_error(what);
     return caf::make_error(caf::sec::runtime_error, what);
-  });
-  // Random per incarnation: a restarted leader's own commands must not be
-  // taken for retries of its previous life's.
-  st.own_client = fresh_own_client();
-  st.housekeeping_interval = opts.housekeeping_interval;
-  st.quota_bytes = opts.quota_bytes;
-  st.on_event = opts.on_event;
-  st.on_members = opts.on_members;
-  st.on_removed = opts.on_removed;
-  st.known_peers = opts.known_peers;
-  st.probe = opts.probe;
-  st.observe_interval = opts.observe_interval;
-  if (st.probe)
-    st.probe->on_observe(*st.core, *st.sm);
-  st.last_observed = std::chrono::steady_clock::now();
-  self->delayed_send<caf::message_priority::high>(self, st.tick_interval, caf::tick_atom_v);
-  self->delayed_send(self, st.housekeeping_interval, house_atom_v);
+  };
+}
+
+caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts) {
+  self->state.open(opts);
+  self->set_exception_handler(stop_on_storage_failure(opts));
+  self->state.start(opts);
   return {
-    [self](house_atom) {
-      auto& st = self->state;
-      if (st.core->is_leader()) {
-        st.propose_own(false);
-        st.flush();
-      }
-      // The observer's clock rides on housekeeping: no timer of its own.
-      auto now = std::chrono::steady_clock::now();
-      if (st.probe && now - st.last_observed >= st.observe_interval) {
-        st.last_observed = now;
-        st.probe->on_observe(*st.core, *st.sm);
-      }
-      self->delayed_send(self, st.housekeeping_interval, house_atom_v);
-    },
-    [self](caf::tick_atom) {
-      auto& st = self->state;
-      st.observe_time();
-      st.core->tick();
-      st.flush();
-      // Urgent, like peer messages: time must not wait behind client writes.
-      self->delayed_send<caf::message_priority::high>(self, st.tick_interval, caf::tick_atom_v);
-    },
+    [self](house_atom) { self->state.housekeeping(); },
+    [self](caf::tick_atom) { self->state.on_tick(); },
     on_peer_message<paxos::prepare>(self),
     on_peer_message<paxos::promise>(self),
     on_peer_message<paxos::accept>(self),
@@ -578,97 +685,17 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
     on_peer_message<paxos::install_snapshot>(self),
     on_peer_message<paxos::state_query>(self),
     on_peer_message<paxos::state_report>(self),
-    [self](peers_atom, peer_map& peers) {
-      auto& st = self->state;
-      // Holding a handle to itself would only keep the actor from being collected.
-      peers.erase(st.core->id());
-      st.peers = std::move(peers);
-    },
+    [self](peers_atom, peer_map& peers) { self->state.set_peers(std::move(peers)); },
     [self](propose_atom, paxos::command& cmd) -> caf::result<paxos::client_reply> {
-      auto& st = self->state;
-      auto promise = self->make_response_promise<paxos::client_reply>();
-      if (cmd.client == paxos::membership_client)
-        return st.change_members(cmd, promise);
-      if (st.pipe->disk_is_full()) {
-        promise.deliver(paxos::client_reply{
-          cmd.client,
-          cmd.seq,
-          paxos::reply_status::overloaded,
-          "replica " + std::to_string(st.core->id()) + ": disk full, writes paused",
-          {}});
-        return promise;
-      }
-      // A retry of a command that applied (or is being ordered) skips the
-      // quota and the caps: the core answers it with its real result, so a
-      // write that happened is never reported as refused.
-      bool retry = st.core->is_leader() && st.core->knows(cmd);
-      // The quota is the leader's call, not the log's: a soft limit (like
-      // etcd's) that every command the leader already took may pass.
-      if (!retry && st.core->is_leader() && st.quota_bytes > 0 && st.sm->grows(cmd.payload) &&
-          st.sm->state_bytes() >= st.quota_bytes) {
-        promise.deliver(paxos::client_reply{cmd.client, cmd.seq,
-                                            paxos::reply_status::quota_exceeded,
-                                            std::to_string(st.quota_bytes), st.core->id()});
-        return promise;
-      }
-      if (!retry && st.core->is_leader()) {
-        if (auto refusal = st.sm->admit(cmd.payload)) {
-          promise.deliver(paxos::client_reply{cmd.client, cmd.seq, paxos::reply_status::ok,
-                                              std::move(*refusal), st.core->id()});
-          return promise;
-        }
-      }
-      auto& w = st.waiting[{cmd.client, cmd.seq}];
-      if (st.probe && w.promises.empty())
-        w.received = std::chrono::steady_clock::now();
-      w.promises.push_back(promise);
-      if (st.core->is_leader())
-        st.sm->stamp(cmd.payload, st.lease_stamp());
-      // Batching: commands queue up while the mailbox holds more; one
-      // message to ourselves, behind them, puts them all into one slot.
-      st.core->queue(std::move(cmd));
-      st.flush();
-      if (!st.fill_scheduled) {
-        st.fill_scheduled = true;
-        self->send(self, fill_atom_v);
-      }
-      return promise;
+      return self->state.propose(cmd);
     },
-    [self](fill_atom) {
-      auto& st = self->state;
-      st.fill_scheduled = false;
-      auto queued = st.core->queued();
-      st.core->flush();
-      if (st.probe && queued > st.core->queued())
-        st.probe->on_batch(queued - st.core->queued());
-      st.flush();
-    },
+    [self](fill_atom) { self->state.fill(); },
     [self](read_atom, std::string& query) -> caf::result<read_reply> {
-      auto& st = self->state;
-      auto id = ++st.next_read;
-      auto promise = self->make_response_promise<read_reply>();
-      st.queries.emplace(
-        id, replica_state::pending_query{std::move(query),
-                                         st.probe ? std::chrono::steady_clock::now()
-                                                  : std::chrono::steady_clock::time_point{}});
-      st.read_promises.emplace(id, promise);
-      st.core->read(id);
-      st.flush();
-      return promise;
+      return self->state.read(std::move(query));
     },
     [self](sync_atom) { self->state.pipe->sync(); },
-    [self](status_atom) {
-      auto& core = *self->state.core;
-      return replica_status{core.id(), core.is_leader(), core.leader_hint(), core.commit_index()};
-    },
-    [self](log_atom) {
-      auto& core = *self->state.core;
-      std::vector<paxos::chosen_entry> log;
-      for (paxos::slot_index slot = 1; slot <= core.commit_index(); ++slot)
-        if (auto* val = core.chosen(slot))
-          log.push_back({slot, *val});
-      return log;
-    },
+    [self](status_atom) { return self->state.status(); },
+    [self](log_atom) { return self->state.chosen_log(); },
   };
 }
 

@@ -229,6 +229,130 @@ double parse_timeout(const std::string& text) {
   return v;
 }
 
+/// One --flag or --flag=value of the command line.
+struct flag_arg {
+  std::string arg;
+  std::string flag;
+  std::optional<std::string> value;
+  int& i;
+  int argc;
+  char** argv;
+
+  std::string take_value() {
+    if (value)
+      return *value;
+    if (i + 1 >= argc)
+      throw usage_error{flag + " needs a value"};
+    return argv[++i];
+  }
+
+  void no_value() const {
+    if (value)
+      throw usage_error{flag + " takes no value (got '" + *value + "')"};
+  }
+};
+
+/// The flags of every command (connection, output, credentials); false: not one of them.
+bool parse_common_flag(invocation& inv, flag_arg& f) {
+  auto& flag = f.flag;
+  if (flag == "--help") {
+    inv.help = true;
+  } else if (flag == "--json") {
+    f.no_value();
+    inv.json = true;
+  } else if (flag == "--endpoints") {
+    inv.endpoints = f.take_value();
+  } else if (flag == "--timeout") {
+    inv.timeout_s = parse_timeout(f.take_value());
+  } else if (flag == "--cacert" || flag == "--cert" || flag == "--key" ||
+             flag == "--tls-server-name") {
+    auto v = f.take_value();
+    if (v.empty())
+      throw usage_error{flag + " needs a value"};
+    (flag == "--cacert" ? inv.cacert
+     : flag == "--cert" ? inv.cert
+     : flag == "--key"  ? inv.key
+                        : inv.tls_server_name) = v;
+  } else if (flag == "--user") {
+    inv.user = f.take_value();
+    if (inv.user.empty())
+      throw usage_error{"--user needs a value"};
+  } else if (flag == "--password") {
+    inv.password = f.take_value();
+  } else if (flag == "--new-password") {
+    inv.new_password = f.take_value();
+  } else if (flag == "--no-password") {
+    f.no_value();
+    inv.no_password = true;
+  } else if (flag == "--if-version") {
+    inv.if_version = parse_version(flag, f.take_value());
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/// The lock command's timing flags; false: not one of them.
+bool parse_lock_flag(invocation& inv, flag_arg& f) {
+  auto& flag = f.flag;
+  if (flag == "--wait") {
+    auto text = f.take_value();
+    inv.wait_s = parse_seconds(flag, text, true, false);
+    // The node's limit, in the node's words (before anything is asked).
+    auto wait_ms = *inv.wait_s * 1000;
+    if (wait_ms > static_cast<double>(lock::max_acquire_wait_ms))
+      throw usage_error{"--wait '" + text + "': " +
+                        lock::wait_over_maximum(static_cast<std::uint64_t>(
+                          std::min(wait_ms, 1e19)))};  // 1e19 < 2^64: a valid conversion
+  } else if (flag == "--lock-delay") {
+    inv.lock_delay_s = parse_seconds(flag, f.take_value(), true);
+    if (inv.lock_delay_s > 60)
+      throw usage_error{"--lock-delay '" + std::to_string(inv.lock_delay_s) +
+                        "' is over the maximum of 60 seconds"};
+  } else if (flag == "--jeopardy-margin") {
+    inv.jeopardy_margin_s = parse_seconds(flag, f.take_value(), false);
+  } else if (flag == "--kill-grace") {
+    inv.kill_grace_s = parse_seconds(flag, f.take_value(), true);
+  } else if (flag == "--ttl") {
+    inv.ttl_s = parse_seconds(flag, f.take_value(), false);
+    if (inv.ttl_s < 0.1 || inv.ttl_s > 3600)
+      throw usage_error{"--ttl '" + std::to_string(inv.ttl_s) + "' is outside [0.1, 3600] seconds"};
+  } else if (flag == "--shared") {
+    inv.shared = true;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/// The flags of one command (checked against the command later, see
+/// check_flags); false: not one of them.
+bool parse_command_flag(invocation& inv, flag_arg& f) {
+  auto& flag = f.flag;
+  if (flag == "--peer" || flag == "--client") {
+    (flag == "--peer" ? inv.member_peer : inv.member_client) = f.take_value();
+  } else if (flag == "--prefix") {
+    inv.prefix = true;
+  } else if (flag == "--count") {
+    inv.count = parse_version(flag, f.take_value());
+    if (*inv.count == 0)
+      throw usage_error{"--count '0' must be at least 1"};
+  } else if (flag == "--from-revision") {
+    inv.from_revision = parse_version(flag, f.take_value());
+  } else if (flag == "--limit") {
+    inv.limit = parse_version(flag, f.take_value());
+    if (*inv.limit == 0)
+      throw usage_error{"--limit '0' must be at least 1"};
+  } else if (flag == "--values") {
+    f.no_value();
+    inv.values = true;
+  } else if (!parse_lock_flag(inv, f)) {
+    return false;
+  }
+  inv.command_flags.push_back(flag);
+  return true;
+}
+
 invocation parse(int argc, char** argv) {
   invocation inv;
   std::vector<std::string> positional;
@@ -252,110 +376,13 @@ invocation parse(int argc, char** argv) {
       inv.saw_dashes = true;
       continue;
     }
-    std::string flag = arg;
-    std::optional<std::string> value;
+    flag_arg f{arg, arg, std::nullopt, i, argc, argv};
     if (auto eq = arg.find('='); eq != std::string::npos) {
-      flag = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
+      f.flag = arg.substr(0, eq);
+      f.value = arg.substr(eq + 1);
     }
-    auto take_value = [&]() -> std::string {
-      if (value)
-        return *value;
-      if (i + 1 >= argc)
-        throw usage_error{flag + " needs a value"};
-      return argv[++i];
-    };
-    if (flag == "--help") {
-      inv.help = true;
-    } else if (flag == "--json") {
-      if (value)
-        throw usage_error{"--json takes no value (got '" + *value + "')"};
-      inv.json = true;
-    } else if (flag == "--endpoints") {
-      inv.endpoints = take_value();
-    } else if (flag == "--timeout") {
-      inv.timeout_s = parse_timeout(take_value());
-    } else if (flag == "--cacert" || flag == "--cert" || flag == "--key" ||
-               flag == "--tls-server-name") {
-      auto v = take_value();
-      if (v.empty())
-        throw usage_error{flag + " needs a value"};
-      (flag == "--cacert" ? inv.cacert
-       : flag == "--cert" ? inv.cert
-       : flag == "--key"  ? inv.key
-                          : inv.tls_server_name) = v;
-    } else if (flag == "--user") {
-      inv.user = take_value();
-      if (inv.user.empty())
-        throw usage_error{"--user needs a value"};
-    } else if (flag == "--password") {
-      inv.password = take_value();
-    } else if (flag == "--new-password") {
-      inv.new_password = take_value();
-    } else if (flag == "--no-password") {
-      if (value)
-        throw usage_error{"--no-password takes no value (got '" + *value + "')"};
-      inv.no_password = true;
-    } else if (flag == "--if-version") {
-      inv.if_version = parse_version(flag, take_value());
-    } else if (flag == "--peer" || flag == "--client") {
-      (flag == "--peer" ? inv.member_peer : inv.member_client) = take_value();
-      inv.command_flags.push_back(flag);
-    } else if (flag == "--prefix") {
-      inv.prefix = true;
-      inv.command_flags.push_back(flag);
-    } else if (flag == "--shared") {
-      inv.shared = true;
-      inv.command_flags.push_back(flag);
-    } else if (flag == "--count") {
-      inv.count = parse_version(flag, take_value());
-      if (*inv.count == 0)
-        throw usage_error{"--count '0' must be at least 1"};
-      inv.command_flags.push_back(flag);
-    } else if (flag == "--from-revision") {
-      inv.from_revision = parse_version(flag, take_value());
-      inv.command_flags.push_back(flag);
-    } else if (flag == "--wait") {
-      auto text = take_value();
-      inv.wait_s = parse_seconds(flag, text, true, false);
-      // The node's limit, in the node's words (before anything is asked).
-      auto wait_ms = *inv.wait_s * 1000;
-      if (wait_ms > static_cast<double>(lock::max_acquire_wait_ms))
-        throw usage_error{"--wait '" + text + "': " +
-                          lock::wait_over_maximum(static_cast<std::uint64_t>(
-                            std::min(wait_ms, 1e19)))};  // 1e19 < 2^64: a valid conversion
-      inv.command_flags.push_back(flag);
-    } else if (flag == "--limit") {
-      inv.limit = parse_version(flag, take_value());
-      if (*inv.limit == 0)
-        throw usage_error{"--limit '0' must be at least 1"};
-      inv.command_flags.push_back(flag);
-    } else if (flag == "--values") {
-      if (value)
-        throw usage_error{"--values takes no value (got '" + *value + "')"};
-      inv.values = true;
-      inv.command_flags.push_back(flag);
-    } else if (flag == "--lock-delay") {
-      inv.lock_delay_s = parse_seconds(flag, take_value(), true);
-      if (inv.lock_delay_s > 60)
-        throw usage_error{"--lock-delay '" + std::to_string(inv.lock_delay_s) +
-                          "' is over the maximum of 60 seconds"};
-      inv.command_flags.push_back(flag);
-    } else if (flag == "--jeopardy-margin") {
-      inv.jeopardy_margin_s = parse_seconds(flag, take_value(), false);
-      inv.command_flags.push_back(flag);
-    } else if (flag == "--kill-grace") {
-      inv.kill_grace_s = parse_seconds(flag, take_value(), true);
-      inv.command_flags.push_back(flag);
-    } else if (flag == "--ttl") {
-      inv.ttl_s = parse_seconds(flag, take_value(), false);
-      if (inv.ttl_s < 0.1 || inv.ttl_s > 3600)
-        throw usage_error{"--ttl '" + std::to_string(inv.ttl_s) +
-                          "' is outside [0.1, 3600] seconds"};
-      inv.command_flags.push_back(flag);
-    } else {
+    if (!parse_common_flag(inv, f) && !parse_command_flag(inv, f))
       throw usage_error{"unknown flag '" + arg + "'"};
-    }
   }
   if (inv.help)
     return inv;
@@ -438,21 +465,10 @@ void settle_passwords(invocation& inv) {
       "certificate-only user)"};
 }
 
-int run(invocation& inv) {
+/// The arguments each command takes.
+void check_args(const invocation& inv, const ctl::auth_args& auth) {
   auto& cmd = inv.command;
-  bool is_auth = ctl::is_auth_command(cmd);
-  if (!is_auth && cmd != "status" && cmd != "put" && cmd != "get" && cmd != "delete" &&
-      cmd != "list" && cmd != "watch" && cmd != "lock" && cmd != "check-token" &&
-      cmd != "snapshot" && cmd != "member")
-    throw usage_error{"unknown command '" + cmd + "'"};
-  check_flags(inv);
-  if (inv.if_version && cmd != "put" && cmd != "delete")
-    throw usage_error{"--if-version applies to put and delete, not to '" + cmd + "'"};
-  if (!is_auth && (inv.new_password || inv.no_password))
-    throw usage_error{std::string{inv.new_password ? "--new-password" : "--no-password"} +
-                      " applies to user add and user passwd, not to '" + cmd + "'"};
-  ctl::auth_args auth{cmd, inv.args, inv.new_password, inv.no_password};
-  if (is_auth) {
+  if (ctl::is_auth_command(cmd)) {
     if (auto bad = ctl::check_auth_args(auth); !bad.empty())
       throw usage_error{bad};
   } else if (cmd == "status") {
@@ -473,37 +489,38 @@ int run(invocation& inv) {
     expect_args(inv, 2, 2, "save FILE or status FILE");
     if (inv.args[0] != "save" && inv.args[0] != "status")
       throw usage_error{"snapshot takes save FILE or status FILE, not '" + inv.args[0] + "'"};
-    if (inv.args[0] == "status")  // a file only: no cluster, no credentials
-      return ctl::run_snapshot_status({inv.json, inv.timeout_s}, inv.args[1]);
   } else {
     expect_args(inv, 1, 1, "KEY");
   }
-  if (cmd == "lock" && inv.after_dashes.empty())
+}
+
+ctl::lock_args lock_args_of(const invocation& inv) {
+  if (inv.after_dashes.empty())
     throw usage_error{"'lock' needs a command to run after '--' (lock NAME -- CMD ARGS...)"};
   ctl::lock_args lock;
-  if (cmd == "lock") {
-    lock.name = inv.args[0];
-    lock.shared = inv.shared;
-    lock.wait_s = inv.wait_s;
-    lock.ttl_s = inv.ttl_s;
-    lock.lock_delay_s = inv.lock_delay_s;
-    lock.command = inv.after_dashes;
-    lock.json = inv.json;
-    lock.timeout_s = inv.timeout_s;
-    auto ms = [](double s) { return std::chrono::milliseconds(std::llround(s * 1000)); };
-    if (inv.jeopardy_margin_s)
-      lock.jeopardy_margin = ms(*inv.jeopardy_margin_s);
-    if (inv.kill_grace_s)
-      lock.kill_grace = ms(*inv.kill_grace_s);
-    auto bad = ctl::settle_lock_timing(lock, inv.jeopardy_margin_s.has_value(),
-                                       inv.kill_grace_s.has_value());
-    if (!bad.empty())
-      throw usage_error{bad};
-  }
-  std::uint64_t token = 0;
-  if (cmd == "check-token")
-    token = parse_version("TOKEN", inv.args[1]);
+  lock.name = inv.args[0];
+  lock.shared = inv.shared;
+  lock.wait_s = inv.wait_s;
+  lock.ttl_s = inv.ttl_s;
+  lock.lock_delay_s = inv.lock_delay_s;
+  lock.command = inv.after_dashes;
+  lock.json = inv.json;
+  lock.timeout_s = inv.timeout_s;
+  auto ms = [](double s) { return std::chrono::milliseconds(std::llround(s * 1000)); };
+  if (inv.jeopardy_margin_s)
+    lock.jeopardy_margin = ms(*inv.jeopardy_margin_s);
+  if (inv.kill_grace_s)
+    lock.kill_grace = ms(*inv.kill_grace_s);
+  auto bad =
+    ctl::settle_lock_timing(lock, inv.jeopardy_margin_s.has_value(), inv.kill_grace_s.has_value());
+  if (!bad.empty())
+    throw usage_error{bad};
+  return lock;
+}
 
+/// Where and how to reach the cluster; reads the passwords last, as that
+/// may read stdin.
+client::options client_options_of(invocation& inv) {
   std::vector<client::endpoint> parsed;
   std::string error;
   if (!client::parse_endpoints(inv.endpoints, parsed, error))
@@ -524,9 +541,54 @@ int run(invocation& inv) {
   opts.tls.key_file = inv.key;
   opts.tls.server_name = inv.tls_server_name;
   settle_passwords(inv);  // after every usage check: it may read stdin
-  auth.new_password = inv.new_password;
   opts.user = inv.user;
   opts.password = inv.password.value_or("");
+  return opts;
+}
+
+/// The key/value commands: put, get, delete, list.
+int run_kv(const invocation& inv, client::client& c) {
+  ctl::output out{inv.json, inv.timeout_s};
+  auto& cmd = inv.command;
+  auto key = inv.args.empty() ? std::string{} : inv.args[0];
+  if (cmd == "put") {
+    std::optional<std::string> value;
+    if (inv.args.size() == 2 && inv.args[1] != "-")
+      value = inv.args[1];
+    return ctl::run_put(out, key, value, inv.if_version, c);
+  }
+  if (cmd == "get")
+    return ctl::run_get(out, key, c);
+  if (cmd == "delete")
+    return ctl::run_delete(out, key, inv.if_version, c);
+  return ctl::run_list(out, {key, inv.limit, inv.values}, c);
+}
+
+int run(invocation& inv) {
+  auto& cmd = inv.command;
+  bool is_auth = ctl::is_auth_command(cmd);
+  if (!is_auth && cmd != "status" && cmd != "put" && cmd != "get" && cmd != "delete" &&
+      cmd != "list" && cmd != "watch" && cmd != "lock" && cmd != "check-token" &&
+      cmd != "snapshot" && cmd != "member")
+    throw usage_error{"unknown command '" + cmd + "'"};
+  check_flags(inv);
+  if (inv.if_version && cmd != "put" && cmd != "delete")
+    throw usage_error{"--if-version applies to put and delete, not to '" + cmd + "'"};
+  if (!is_auth && (inv.new_password || inv.no_password))
+    throw usage_error{std::string{inv.new_password ? "--new-password" : "--no-password"} +
+                      " applies to user add and user passwd, not to '" + cmd + "'"};
+  ctl::auth_args auth{cmd, inv.args, inv.new_password, inv.no_password};
+  check_args(inv, auth);
+  if (cmd == "snapshot" && inv.args[0] == "status")  // a file only: no cluster, no credentials
+    return ctl::run_snapshot_status({inv.json, inv.timeout_s}, inv.args[1]);
+  ctl::lock_args lock;
+  if (cmd == "lock")
+    lock = lock_args_of(inv);
+  std::uint64_t token = 0;
+  if (cmd == "check-token")
+    token = parse_version("TOKEN", inv.args[1]);
+  auto opts = client_options_of(inv);
+  auth.new_password = inv.new_password;
   client::client c{opts};  // an unusable TLS file: invalid_argument naming it, exit 2
 
   if (cmd == "status")
@@ -542,20 +604,9 @@ int run(invocation& inv) {
     return ctl::run_snapshot_save(out, inv.args[1], c);
   if (cmd == "member")
     return ctl::run_member(out, inv.args, inv.member_peer, inv.member_client, c);
-  if (ctl::is_auth_command(cmd))
+  if (is_auth)
     return ctl::run_auth(out, auth, c);
-  auto key = inv.args.empty() ? std::string{} : inv.args[0];
-  if (cmd == "put") {
-    std::optional<std::string> value;
-    if (inv.args.size() == 2 && inv.args[1] != "-")
-      value = inv.args[1];
-    return ctl::run_put(out, key, value, inv.if_version, c);
-  }
-  if (cmd == "get")
-    return ctl::run_get(out, key, c);
-  if (cmd == "delete")
-    return ctl::run_delete(out, key, inv.if_version, c);
-  return ctl::run_list(out, {key, inv.limit, inv.values}, c);
+  return run_kv(inv, c);
 }
 
 }  // namespace

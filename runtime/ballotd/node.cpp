@@ -241,9 +241,50 @@ cluster_id_wish wish_of(const options& o) {
   return {backup::derive_cluster_id(o.cluster_token, members), id_origin::derived};
 }
 
+/// The service machine of one replica; the observed one tells the gateway's
+/// change feed what it applies.
+actors::state_machine_factory service_machines(std::shared_ptr<gateway::change_feed> feed,
+                                               bool observed,
+                                               service::service_machine::limits caps) {
+  return [feed = std::move(feed), observed, caps] {
+    auto m =
+      std::make_unique<service::service_machine>(service::service_machine::default_grace_ms, caps);
+    if (observed)
+      m->set_observer([feed](const service::change& c) {
+        // Debug: a cluster of many short-lived clients expires many sessions.
+        if (!c.expired.empty() && logging::enabled(logging::level::debug))
+          for (auto session : c.expired)
+            logging::debug(
+              "session expired",
+              {{"event", "session_expired"}, {"session", session}, {"revision", c.revision}});
+        feed->publish(c);
+      });
+    return m;
+  };
+}
+
+/// What start() learns, step by step, before the replicas exist.
+struct start_plan {
+  std::vector<std::uint32_t> local_ids;
+  std::vector<std::uint32_t> members;
+  std::optional<peer::tls_material> tls;
+  std::optional<join_plan> joined;
+  std::map<std::uint32_t, opened_log*> log_of;
+  bool fresh_join = false;
+  std::string cluster_id;
+};
+
 }  // namespace
 
 struct node::impl {
+  /// The steps of start(): each returns 0 or the exit code to stop with.
+  int check_files(start_plan& p);
+  int place_data(start_plan& p);
+  int open_logs(start_plan& p);
+  void start_actor_system();
+  actors::replica_options replica_options_for(std::uint32_t id, const start_plan& p);
+  int connect_replicas(start_plan& p);
+
   options opts;
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
@@ -272,22 +313,12 @@ node::~node() {
   stop();
 }
 
-int node::start() {
-  auto& o = impl_->opts;
-  logging::info("ballotd starting", describe(o));
-  impl_->clients = std::make_unique<client_service>();
-  if (auto err = impl_->clients->open_audit(o)) {
+int node::impl::check_files(start_plan& p) {
+  auto& o = opts;
+  clients = std::make_unique<client_service>();
+  if (auto err = clients->open_audit(o)) {
     std::fprintf(stderr, "ballotd: %s\n", err->c_str());
     return exit_usage;
-  }
-  std::vector<std::uint32_t> local_ids;
-  std::vector<std::uint32_t> members;
-  if (o.embedded) {
-    local_ids = members = {1, 2, 3};
-  } else {
-    local_ids = {o.id};
-    for (auto& [id, where] : o.peers)
-      members.push_back(id);
   }
   // A TLS file that cannot be used is a usage error, before anything starts.
   if (auto err = client_service::check_tls(o)) {
@@ -295,7 +326,6 @@ int node::start() {
     return exit_usage;
   }
   // Peer TLS material: a missing file is a bad flag too (exit code 2).
-  std::optional<peer::tls_material> tls;
   if (!o.embedded && o.peer_tls()) {
     peer::tls_material m;
     for (auto [flag, path, out] : {std::tuple{"--peer-cacert", &o.peer_cacert, &m.ca_pem},
@@ -306,11 +336,22 @@ int node::start() {
         return exit_usage;
       }
     }
-    tls = std::move(m);
+    p.tls = std::move(m);
+  }
+  return 0;
+}
+
+int node::impl::place_data(start_plan& p) {
+  auto& o = opts;
+  if (o.embedded) {
+    p.local_ids = p.members = {1, 2, 3};
+  } else {
+    p.local_ids = {o.id};
+    for (auto& [id, where] : o.peers)
+      p.members.push_back(id);
   }
   // A joining node learns its id, the bootstrap voters, alpha and the
   // members' peer addresses from the cluster, once, into DIR/join.
-  std::optional<join_plan> joined;
   if (o.join.empty() && !o.embedded && std::filesystem::exists(o.data_dir + "/" + join_file_name)) {
     std::fprintf(stderr,
                  "ballotd: %s joined a running cluster (it holds %s): start it with --join as "
@@ -329,48 +370,53 @@ int node::start() {
     auto outcome = prepare_join(o);
     if (!outcome.plan)
       return outcome.code;
-    joined = std::move(outcome.plan);
-    o.id = joined->id;
-    local_ids = {o.id};
-    members = joined->bootstrap;
-    o.peers = joined->peers;
+    p.joined = std::move(outcome.plan);
+    o.id = p.joined->id;
+    p.local_ids = {o.id};
+    p.members = p.joined->bootstrap;
+    o.peers = p.joined->peers;
   }
   // --restore fills the empty data directory before the log opens it.
   if (!o.restore.empty())
     if (auto code = restore_data_dir(o); code != 0)
       return code;
+  return 0;
+}
+
+int node::impl::open_logs(start_plan& p) {
+  auto& o = opts;
   if (o.metrics)
-    impl_->metrics = std::make_shared<node_metrics>();
-  auto* m = impl_->metrics.get();
+    metrics = std::make_shared<node_metrics>();
+  auto* m = metrics.get();
   // Open every log first: an unusable data directory is exit code 3, before
   // anything listens.
-  std::map<std::uint32_t, opened_log*> log_of;
   try {
-    for (auto id : local_ids) {
+    for (auto id : p.local_ids) {
       auto dir = o.embedded ? o.data_dir + "/" + std::to_string(id) : o.data_dir;
-      impl_->logs.push_back(
+      logs.push_back(
         std::make_unique<opened_log>(dir, o.snapshot_chunk_bytes, m ? &m->log_for(id) : nullptr));
-      log_of[id] = impl_->logs.back().get();
+      p.log_of[id] = logs.back().get();
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ballotd: cannot use the data directory: %s\n", e.what());
     return exit_data;
   }
   // A node that joins has no votes to forget until it wrote something.
-  bool fresh_join = joined && impl_->logs.front()->holds_nothing();
-  std::string cluster_id;
+  p.fresh_join = p.joined && logs.front()->holds_nothing();
   if (!o.embedded) {
-    auto wish = joined ? cluster_id_wish{joined->cluster_id, id_origin::explicit_} : wish_of(o);
+    auto wish = p.joined ? cluster_id_wish{p.joined->cluster_id, id_origin::explicit_} : wish_of(o);
     auto settled = settle_cluster_id(o.data_dir, wish);
     if (!settled.error.empty()) {
       std::fprintf(stderr, "ballotd: %s\n", settled.error.c_str());
       return settled.bad_file ? exit_data : exit_usage;
     }
-    cluster_id = settled.id;
-    logging::info("cluster id " + backup::to_hex(cluster_id), {{"event", "cluster_id"}});
+    p.cluster_id = settled.id;
+    logging::info("cluster id " + backup::to_hex(p.cluster_id), {{"event", "cluster_id"}});
   }
+  return 0;
+}
 
-  auto& cfg = impl_->cfg;
+void node::impl::start_actor_system() {
   cfg.add_message_types<caf::id_block::ballot>();
   // Idle CAF workers of the default work-stealing scheduler poll and sleep in
   // 50 us steps; with three nodes and their clients on two cores that
@@ -381,104 +427,112 @@ int node::start() {
     cfg.set("scheduler.policy", caf::atom("stealing"));
   else
     cfg.set("scheduler.policy", caf::atom("sharing"));
-  impl_->sys = std::make_unique<caf::actor_system>(cfg);
-  auto& sys = *impl_->sys;
+  sys = std::make_unique<caf::actor_system>(cfg);
+}
 
+actors::replica_options node::impl::replica_options_for(std::uint32_t id, const start_plan& p) {
+  auto& o = opts;
+  actors::replica_options ro;
+  ro.paxos.id = id;
+  ro.paxos.members = p.members;
+  ro.paxos.seed =
+    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  // An empty or damaged data directory rejoins through its peers (see
+  // paxos::rejoin); the incarnation tells this start's queries from an
+  // earlier one's.
+  ro.paxos.check_amnesia = true;
+  ro.paxos.incarnation = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
+  // Events (leadership, catch-up, snapshots, slow syncs) go to the logger.
+  ro.slow_sync = std::chrono::milliseconds(o.slow_fsync_ms);
+  ro.paxos.snapshot_interval = o.snapshot_interval;
+  ro.tick_interval = std::chrono::milliseconds(o.tick_ms);
+  auto observed = id == (o.embedded ? 1u : o.id);
+  ro.quota_bytes = o.quota_bytes;
+  service::service_machine::limits caps;
+  caps.max_sessions = static_cast<std::size_t>(o.max_sessions);
+  caps.max_waiters_per_lock = static_cast<std::size_t>(o.max_waiters_per_lock);
+  ro.make_state_machine = service_machines(feed, observed, caps);
+  auto* log = p.log_of.at(id);
+  ro.make_storage = [log] { return std::make_unique<forwarding_storage>(*log); };
+  ro.on_storage_error = [](const std::string& what) { storage_failed(what); };
+  if (metrics)
+    ro.probe = metrics->probe_for(id, observed);
+  if (!o.embedded) {
+    // The membership decides whom the peer port reaches (README "Changing
+    // the membership"); --peers (or what --join learnt) fills in the
+    // addresses of members bootstrapped without one in the log.
+    for (auto& [peer_id, where] : o.peers)
+      ro.known_peers[peer_id] = where.to_string();
+    ro.on_members = [sync = sync.get()](const auto& all) { sync->on_members(all); };
+    // A removed member stops like on SIGTERM (main waits for it), exit 0.
+    ro.on_removed = [] { ::kill(::getpid(), SIGTERM); };
+  }
+  if (p.joined) {
+    ro.paxos.alpha = p.joined->alpha;
+    for (auto& [peer_id, where] : p.joined->peers)
+      ro.paxos.peers.push_back(peer_id);
+    ro.paxos.joining = p.fresh_join;
+  }
+  return ro;
+}
+
+int node::impl::connect_replicas(start_plan& p) {
+  auto& o = opts;
+  if (o.embedded) {
+    actors::peer_map all(replicas.begin(), replicas.end());
+    directory->set(all);
+    actors::introduce(all);
+    return 0;
+  }
+  // The peer port is Ballot's own transport (runtime/peer), not CAF's
+  // middleman: it authenticates members and decodes only the consensus
+  // messages and member requests, so nothing else on the replica is
+  // reachable from the network.
+  peer::service_options po;
+  po.self = o.id;
+  for (auto& [id, where] : o.peers)
+    po.members[id] = {where.host, where.port};
+  po.tls = std::move(p.tls);
+  po.cluster_id = p.cluster_id;
+  snapshot_transfer_options(o, po);
+  // Without po.log the transport writes to the logger (peer_connected, ...).
+  auto& local = replicas.at(o.id);
+  try {
+    peers = peer::peer_service::start(*sys, local, std::move(po));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ballotd: peer port (from --peers%s): %s\n",
+                 o.peer_tls() ? " and --peer-*" : "", e.what());
+    return exit_usage;
+  }
+  actors::peer_map map = peers->links();
+  map.emplace(o.id, local);
+  directory->set(map);
+  caf::anon_send(local, actors::peers_atom_v, map);
+  sync->attach(peers.get(), local);
+  return 0;
+}
+
+int node::start() {
+  auto& o = impl_->opts;
+  logging::info("ballotd starting", describe(o));
+  start_plan p;
+  if (auto code = impl_->check_files(p))
+    return code;
+  if (auto code = impl_->place_data(p))
+    return code;
+  if (auto code = impl_->open_logs(p))
+    return code;
+  impl_->start_actor_system();
+  auto& sys = *impl_->sys;
   if (!o.embedded)
     impl_->sync = std::make_unique<member_sync>(o.id, o.peers, impl_->directory, impl_->roster);
-  for (auto id : local_ids) {
-    actors::replica_options ro;
-    ro.paxos.id = id;
-    ro.paxos.members = members;
-    ro.paxos.seed =
-      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-    // An empty or damaged data directory rejoins through its peers (see
-    // paxos::rejoin); the incarnation tells this start's queries from an
-    // earlier one's.
-    ro.paxos.check_amnesia = true;
-    ro.paxos.incarnation = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
-    // Events (leadership, catch-up, snapshots, slow syncs) go to the logger.
-    ro.slow_sync = std::chrono::milliseconds(o.slow_fsync_ms);
-    ro.paxos.snapshot_interval = o.snapshot_interval;
-    ro.tick_interval = std::chrono::milliseconds(o.tick_ms);
-    auto observed = id == (o.embedded ? 1u : o.id);
-    ro.quota_bytes = o.quota_bytes;
-    service::service_machine::limits caps;
-    caps.max_sessions = static_cast<std::size_t>(o.max_sessions);
-    caps.max_waiters_per_lock = static_cast<std::size_t>(o.max_waiters_per_lock);
-    ro.make_state_machine = [feed = impl_->feed, observed, caps] {
-      auto m = std::make_unique<service::service_machine>(
-        service::service_machine::default_grace_ms, caps);
-      if (observed)
-        m->set_observer([feed](const service::change& c) {
-          // Debug: a cluster of many short-lived clients expires many sessions.
-          if (!c.expired.empty() && logging::enabled(logging::level::debug))
-            for (auto session : c.expired)
-              logging::debug(
-                "session expired",
-                {{"event", "session_expired"}, {"session", session}, {"revision", c.revision}});
-          feed->publish(c);
-        });
-      return m;
-    };
-    auto* log = log_of.at(id);
-    ro.make_storage = [log] { return std::make_unique<forwarding_storage>(*log); };
-    ro.on_storage_error = [](const std::string& what) { storage_failed(what); };
-    if (m)
-      ro.probe = m->probe_for(id, observed);
-    if (!o.embedded) {
-      // The membership decides whom the peer port reaches (README "Changing
-      // the membership"); --peers (or what --join learnt) fills in the
-      // addresses of members bootstrapped without one in the log.
-      for (auto& [peer_id, where] : o.peers)
-        ro.known_peers[peer_id] = where.to_string();
-      ro.on_members = [sync = impl_->sync.get()](const auto& all) { sync->on_members(all); };
-      // A removed member stops like on SIGTERM (main waits for it), exit 0.
-      ro.on_removed = [] { ::kill(::getpid(), SIGTERM); };
-    }
-    if (joined) {
-      ro.paxos.alpha = joined->alpha;
-      for (auto& [peer_id, where] : joined->peers)
-        ro.paxos.peers.push_back(peer_id);
-      ro.paxos.joining = fresh_join;
-    }
-    impl_->replicas[id] = actors::spawn_replica(sys, ro);
-  }
-
-  if (o.embedded) {
-    actors::peer_map all(impl_->replicas.begin(), impl_->replicas.end());
-    impl_->directory->set(all);
-    actors::introduce(all);
-  } else {
-    // The peer port is Ballot's own transport (runtime/peer), not CAF's
-    // middleman: it authenticates members and decodes only the consensus
-    // messages and member requests, so nothing else on the replica is
-    // reachable from the network.
-    peer::service_options po;
-    po.self = o.id;
-    for (auto& [id, where] : o.peers)
-      po.members[id] = {where.host, where.port};
-    po.tls = std::move(tls);
-    po.cluster_id = cluster_id;
-    snapshot_transfer_options(o, po);
-    // Without po.log the transport writes to the logger (peer_connected, ...).
-    auto& local = impl_->replicas.at(o.id);
-    try {
-      impl_->peers = peer::peer_service::start(sys, local, std::move(po));
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "ballotd: peer port (from --peers%s): %s\n",
-                   o.peer_tls() ? " and --peer-*" : "", e.what());
-      return exit_usage;
-    }
-    actors::peer_map map = impl_->peers->links();
-    map.emplace(o.id, local);
-    impl_->directory->set(map);
-    caf::anon_send(local, actors::peers_atom_v, map);
-    impl_->sync->attach(impl_->peers.get(), local);
-  }
-
+  for (auto id : p.local_ids)
+    impl_->replicas[id] = actors::spawn_replica(sys, impl_->replica_options_for(id, p));
+  if (auto code = impl_->connect_replicas(p))
+    return code;
+  auto* m = impl_->metrics.get();
   auto self = o.embedded ? 1u : o.id;
-  impl_->clients->cluster_id = cluster_id;
+  impl_->clients->cluster_id = p.cluster_id;
   if (!o.embedded)
     impl_->clients->roster = impl_->roster;
   if (auto err = impl_->clients->start(sys, o, self, impl_->directory, impl_->feed,
@@ -488,7 +542,7 @@ int node::start() {
     return exit_usage;
   }
   if (m) {
-    std::vector<std::uint32_t> known = members;
+    std::vector<std::uint32_t> known = p.members;
     if (!o.embedded) {
       known.clear();
       for (auto& [peer_id, where] : o.peers)

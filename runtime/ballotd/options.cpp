@@ -108,140 +108,179 @@ usage_error bad(const std::string& flag, const std::string& value, const std::st
   return usage_error{"invalid value '" + value + "' for --" + flag + ": " + why};
 }
 
-/// Applies one key to `o`; the key is a flag name without dashes.
-std::optional<usage_error> apply(options& o, const std::string& key, const std::string& value,
-                                 std::set<std::string>& seen) {
-  seen.insert(key);
+/// --peers ID=HOST:PORT,...
+std::optional<usage_error> apply_peers(options& o, const std::string& key,
+                                       const std::string& value) {
+  o.peers.clear();
+  std::size_t start = 0;
+  while (start <= value.size()) {
+    auto end = value.find(',', start);
+    auto item = value.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    auto eq = item.find('=');
+    std::uint32_t id = 0;
+    auto ep = eq == std::string::npos ? std::nullopt : parse_endpoint(item.substr(eq + 1));
+    if (eq == std::string::npos || !parse_number(item.substr(0, eq), id) || id == 0 || !ep)
+      return bad(key, value, "expected ID=HOST:PORT,... but got '" + item + "'");
+    if (!o.peers.emplace(id, *ep).second)
+      return bad(key, value, "id " + std::to_string(id) + " appears twice");
+    if (end == std::string::npos)
+      break;
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+// Each apply_* below takes the keys of one group: false for a key not of
+// its group, else true with `error` set when the value is refused.
+
+/// Who the node is, which cluster, and where it listens.
+bool apply_cluster(options& o, const std::string& key, const std::string& value,
+                   std::optional<usage_error>& error) {
   if (key == "id") {
     if (!parse_number(value, o.id) || o.id == 0)
-      return bad(key, value, "expected a positive integer");
+      error = bad(key, value, "expected a positive integer");
   } else if (key == "peers") {
-    o.peers.clear();
-    std::size_t start = 0;
-    while (start <= value.size()) {
-      auto end = value.find(',', start);
-      auto item = value.substr(start, end == std::string::npos ? std::string::npos : end - start);
-      auto eq = item.find('=');
-      std::uint32_t id = 0;
-      auto ep = eq == std::string::npos ? std::nullopt : parse_endpoint(item.substr(eq + 1));
-      if (eq == std::string::npos || !parse_number(item.substr(0, eq), id) || id == 0 || !ep)
-        return bad(key, value, "expected ID=HOST:PORT,... but got '" + item + "'");
-      if (!o.peers.emplace(id, *ep).second)
-        return bad(key, value, "id " + std::to_string(id) + " appears twice");
-      if (end == std::string::npos)
-        break;
-      start = end + 1;
-    }
+    error = apply_peers(o, key, value);
   } else if (key == "join") {
     if (value.empty())
-      return bad(key, value, "expected the client endpoints HOST:PORT,... of the cluster");
-    o.join = value;
-  } else if (key == "peer-address") {
+      error = bad(key, value, "expected the client endpoints HOST:PORT,... of the cluster");
+    else
+      o.join = value;
+  } else if (key == "peer-address" || key == "client") {
     auto ep = parse_endpoint(value);
     if (!ep)
-      return bad(key, value, "expected HOST:PORT with a port in 1..65535");
-    o.peer_address = *ep;
-  } else if (key == "join-cacert") {
-    if (value.empty())
-      return bad(key, value, "expected the path of a PEM file");
-    o.join_cacert = value;
-  } else if (key == "client") {
-    auto ep = parse_endpoint(value);
-    if (!ep)
-      return bad(key, value, "expected HOST:PORT with a port in 1..65535");
-    o.client = *ep;
-  } else if (key == "data-dir") {
-    if (value.empty())
-      return bad(key, value, "must not be empty");
-    o.data_dir = value;
-  } else if (key == "audit-log") {
-    if (value.empty())
-      return bad(key, value, "expected the path of a file to append to");
-    o.audit_log = value;
+      error = bad(key, value, "expected HOST:PORT with a port in 1..65535");
+    else if (key == "client")
+      o.client = *ep;
+    else
+      o.peer_address = *ep;
   } else if (key == "metrics") {
     if (value == "off") {
       o.metrics.reset();
       o.metrics_required = false;
-    } else {
-      auto ep = parse_endpoint(value);
-      if (!ep)
-        return bad(key, value, "expected HOST:PORT with a port in 1..65535, or off");
+    } else if (auto ep = parse_endpoint(value)) {
       o.metrics = *ep;
       o.metrics_required = true;
+    } else {
+      error = bad(key, value, "expected HOST:PORT with a port in 1..65535, or off");
     }
-  } else if (key == "log-level") {
-    auto lvl = logging::parse_level(value);
-    if (!lvl)
-      return bad(key, value, "expected trace, debug, info, warn, error or off");
-    o.log_level = *lvl;
-  } else if (key == "log-format") {
-    auto f = logging::parse_format(value);
-    if (!f)
-      return bad(key, value, "expected text or json");
-    o.log_format = *f;
-  } else if (key == "slow-fsync-ms") {
-    if (!parse_number(value, o.slow_fsync_ms) || o.slow_fsync_ms > 3'600'000)
-      return bad(key, value, "expected milliseconds in 0..3600000");
-  } else if (key == "snapshot-interval") {
-    if (!parse_number(value, o.snapshot_interval) || o.snapshot_interval < 10 ||
-        o.snapshot_interval > 100'000'000)
-      return bad(key, value, "expected a number of slots in 10..100000000");
-  } else if (key == "tick-ms") {
-    if (!parse_number(value, o.tick_ms) || o.tick_ms == 0 || o.tick_ms > 10000)
-      return bad(key, value, "expected milliseconds in 1..10000");
-  } else if (key == "quota-bytes") {
-    // 0 ("no quota") is refused too: the state lives in memory, so it needs a
-    // bound. The cap is no format's limit (snapshot files hold any size) but
-    // a sanity check: past it a typo, not a plan.
-    if (!parse_number(value, o.quota_bytes) || o.quota_bytes == 0 ||
-        o.quota_bytes > (std::uint64_t{256} << 30))
-      return bad(key, value, "expected a number of bytes in 1..274877906944 (256 GiB)");
-  } else if (key == "snapshot-chunk-bytes") {
-    if (!parse_number(value, o.snapshot_chunk_bytes) || o.snapshot_chunk_bytes < 1024 ||
-        o.snapshot_chunk_bytes > (std::uint32_t{1} << 30))
-      return bad(key, value, "expected a number of bytes in 1024..1073741824 (1 GiB)");
-  } else if (key == "max-sessions" || key == "max-waiters-per-lock" || key == "max-connections" ||
-             key == "max-connections-per-address") {
-    auto& field = key == "max-sessions"           ? o.max_sessions
-                  : key == "max-waiters-per-lock" ? o.max_waiters_per_lock
-                  : key == "max-connections"      ? o.max_connections
-                                                  : o.max_connections_per_address;
-    if (!parse_number(value, field) || field == 0 || field > 100'000'000)
-      return bad(key, value, "expected a positive integer up to 100000000");
-  } else if (key == "client-cacert" || key == "client-cert" || key == "client-key") {
-    if (value.empty())
-      return bad(key, value, "expected the path of a PEM file");
-    (key == "client-cacert" ? o.client_cacert
-     : key == "client-cert" ? o.client_cert
-                            : o.client_key) = value;
-  } else if (key == "client-cert-auth") {
-    if (value != "true" && value != "false")
-      return bad(key, value, "expected true or false (or the flag alone)");
-    o.client_cert_auth = value == "true";
-  } else if (key == "peer-cacert" || key == "peer-cert" || key == "peer-key") {
-    if (value.empty())
-      return bad(key, value, "expected a file name");
-    (key == "peer-cacert" ? o.peer_cacert : key == "peer-cert" ? o.peer_cert : o.peer_key) = value;
-  } else if (key == "insecure-peers") {
-    if (value != "true" && value != "false")
-      return bad(key, value, "expected true or false (or the flag alone)");
-    o.insecure_peers = value == "true";
   } else if (key == "cluster-token") {
     o.cluster_token = value;
   } else if (key == "cluster-id") {
     bool hex =
       value.size() == 64 && value.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
     if (!hex)
-      return bad(key, value, "expected 64 hex digits");
-    o.cluster_id = value;
-  } else if (key == "restore") {
-    if (value.empty())
-      return bad(key, value, "expected the path of a backup file");
-    o.restore = value;
+      error = bad(key, value, "expected 64 hex digits");
+    else
+      o.cluster_id = value;
   } else {
-    return usage_error{"unknown option --" + key};
+    return false;
   }
-  return std::nullopt;
+  return true;
+}
+
+/// The data directory, the logs and the replica's timing and sizes.
+bool apply_storage(options& o, const std::string& key, const std::string& value,
+                   std::optional<usage_error>& error) {
+  if (key == "data-dir" || key == "audit-log" || key == "restore") {
+    if (value.empty())
+      error = bad(key, value,
+                  key == "data-dir"    ? "must not be empty"
+                  : key == "audit-log" ? "expected the path of a file to append to"
+                                       : "expected the path of a backup file");
+    else
+      (key == "data-dir" ? o.data_dir : key == "audit-log" ? o.audit_log : o.restore) = value;
+  } else if (key == "log-level") {
+    if (auto lvl = logging::parse_level(value))
+      o.log_level = *lvl;
+    else
+      error = bad(key, value, "expected trace, debug, info, warn, error or off");
+  } else if (key == "log-format") {
+    if (auto f = logging::parse_format(value))
+      o.log_format = *f;
+    else
+      error = bad(key, value, "expected text or json");
+  } else if (key == "slow-fsync-ms") {
+    if (!parse_number(value, o.slow_fsync_ms) || o.slow_fsync_ms > 3'600'000)
+      error = bad(key, value, "expected milliseconds in 0..3600000");
+  } else if (key == "snapshot-interval") {
+    if (!parse_number(value, o.snapshot_interval) || o.snapshot_interval < 10 ||
+        o.snapshot_interval > 100'000'000)
+      error = bad(key, value, "expected a number of slots in 10..100000000");
+  } else if (key == "tick-ms") {
+    if (!parse_number(value, o.tick_ms) || o.tick_ms == 0 || o.tick_ms > 10000)
+      error = bad(key, value, "expected milliseconds in 1..10000");
+  } else if (key == "quota-bytes") {
+    // 0 ("no quota") is refused too: the state lives in memory, so it needs a
+    // bound. The cap is no format's limit (snapshot files hold any size) but
+    // a sanity check: past it a typo, not a plan.
+    if (!parse_number(value, o.quota_bytes) || o.quota_bytes == 0 ||
+        o.quota_bytes > (std::uint64_t{256} << 30))
+      error = bad(key, value, "expected a number of bytes in 1..274877906944 (256 GiB)");
+  } else if (key == "snapshot-chunk-bytes") {
+    if (!parse_number(value, o.snapshot_chunk_bytes) || o.snapshot_chunk_bytes < 1024 ||
+        o.snapshot_chunk_bytes > (std::uint32_t{1} << 30))
+      error = bad(key, value, "expected a number of bytes in 1024..1073741824 (1 GiB)");
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/// The budgets in counts: sessions, waiters, connections.
+bool apply_limits(options& o, const std::string& key, const std::string& value,
+                  std::optional<usage_error>& error) {
+  if (key != "max-sessions" && key != "max-waiters-per-lock" && key != "max-connections" &&
+      key != "max-connections-per-address")
+    return false;
+  auto& field = key == "max-sessions"           ? o.max_sessions
+                : key == "max-waiters-per-lock" ? o.max_waiters_per_lock
+                : key == "max-connections"      ? o.max_connections
+                                                : o.max_connections_per_address;
+  if (!parse_number(value, field) || field == 0 || field > 100'000'000)
+    error = bad(key, value, "expected a positive integer up to 100000000");
+  return true;
+}
+
+/// TLS on the client endpoint and the peer port.
+bool apply_tls(options& o, const std::string& key, const std::string& value,
+               std::optional<usage_error>& error) {
+  if (key == "client-cacert" || key == "client-cert" || key == "client-key" ||
+      key == "join-cacert") {
+    if (value.empty())
+      error = bad(key, value, "expected the path of a PEM file");
+    else
+      (key == "client-cacert" ? o.client_cacert
+       : key == "client-cert" ? o.client_cert
+       : key == "client-key"  ? o.client_key
+                              : o.join_cacert) = value;
+  } else if (key == "peer-cacert" || key == "peer-cert" || key == "peer-key") {
+    if (value.empty())
+      error = bad(key, value, "expected a file name");
+    else
+      (key == "peer-cacert" ? o.peer_cacert
+       : key == "peer-cert" ? o.peer_cert
+                            : o.peer_key) = value;
+  } else if (key == "client-cert-auth" || key == "insecure-peers") {
+    if (value != "true" && value != "false")
+      error = bad(key, value, "expected true or false (or the flag alone)");
+    else
+      (key == "client-cert-auth" ? o.client_cert_auth : o.insecure_peers) = value == "true";
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/// Applies one key to `o`; the key is a flag name without dashes.
+std::optional<usage_error> apply(options& o, const std::string& key, const std::string& value,
+                                 std::set<std::string>& seen) {
+  seen.insert(key);
+  std::optional<usage_error> error;
+  if (apply_cluster(o, key, value, error) || apply_storage(o, key, value, error) ||
+      apply_limits(o, key, value, error) || apply_tls(o, key, value, error))
+    return error;
+  return usage_error{"unknown option --" + key};
 }
 
 std::string trim(const std::string& s) {
@@ -350,18 +389,24 @@ const char* usage_text() {
   return usage;
 }
 
-parse_result parse_options(const std::vector<std::string>& args) {
-  options o;
+namespace {
+
+/// The command line as keys and values, --config apart.
+struct raw_args {
   std::vector<std::pair<std::string, std::string>> flags;
   std::optional<std::string> config;
+  bool help = false;
+};
+
+std::optional<usage_error> split_args(const std::vector<std::string>& args, raw_args& out) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
     if (a == "--help" || a == "-h") {
-      o.help = true;
-      return {o, std::nullopt};
+      out.help = true;
+      return std::nullopt;
     }
     if (a.rfind("--", 0) != 0)
-      return {std::nullopt, usage_error{"unexpected argument '" + a + "'"}};
+      return usage_error{"unexpected argument '" + a + "'"};
     auto key = a.substr(2);
     std::string value;
     if (auto eq = key.find('='); eq != std::string::npos) {
@@ -372,74 +417,108 @@ parse_result parse_options(const std::vector<std::string>& args) {
     } else if (i + 1 < args.size()) {
       value = args[++i];
     } else {
-      return {std::nullopt, usage_error{"missing value for --" + key}};
+      return usage_error{"missing value for --" + key};
     }
     if (key == "config")
-      config = value;
+      out.config = value;
     else
-      flags.emplace_back(key, value);
+      out.flags.emplace_back(key, value);
   }
-  std::set<std::string> seen;
-  if (config)
-    if (auto err = read_config(*config, o, seen))
-      return {std::nullopt, err};
-  for (auto& [key, value] : flags)
-    if (auto err = apply(o, key, value, seen))
-      return {std::nullopt, err};
+  return std::nullopt;
+}
+
+std::optional<usage_error> check_client_tls(const options& o) {
   if (o.client_cert.empty() != o.client_key.empty())
-    return {std::nullopt, usage_error{"--client-cert and --client-key go together (TLS on the "
-                                      "client endpoint needs both)"}};
+    return usage_error{
+      "--client-cert and --client-key go together (TLS on the client endpoint needs both)"};
   if (!o.client_cacert.empty() && o.client_cert.empty())
-    return {std::nullopt, usage_error{"--client-cacert needs --client-cert and --client-key "
-                                      "(client certificates need TLS on the client endpoint)"}};
+    return usage_error{
+      "--client-cacert needs --client-cert and --client-key (client "
+      "certificates need TLS on the client endpoint)"};
   if (o.client_cert_auth && o.client_cacert.empty())
-    return {std::nullopt, usage_error{"--client-cert-auth needs --client-cacert (the CA that "
-                                      "signs client certificates)"}};
-  bool has_id = seen.count("id") != 0, has_peers = seen.count("peers") != 0;
+    return usage_error{
+      "--client-cert-auth needs --client-cacert (the CA that signs client certificates)"};
+  return std::nullopt;
+}
+
+/// A node that joins a running cluster (--join).
+std::optional<usage_error> check_join(const options& o, const std::set<std::string>& seen) {
+  if (seen.count("peers") != 0)
+    return usage_error{
+      "--join and --peers exclude each other: --peers bootstraps a new "
+      "cluster, --join joins a running one"};
+  if (!o.peer_address)
+    return usage_error{
+      "--join needs --peer-address HOST:PORT (where the other members reach this node)"};
+  if (seen.count("client") == 0 || seen.count("data-dir") == 0)
+    return usage_error{"--join needs --client HOST:PORT and --data-dir DIR"};
+  if (!o.restore.empty() || !o.cluster_id.empty() || !o.cluster_token.empty())
+    return usage_error{
+      "--restore, --cluster-id and --cluster-token do not go with --join (the "
+      "node learns the cluster's id)"};
+  return check_peer_security(o);
+}
+
+/// A member of a cluster bootstrapped by --peers.
+std::optional<usage_error> check_member(options& o, const std::set<std::string>& seen) {
+  if (seen.count("id") == 0)
+    return usage_error{"--peers needs --id (which member is this node?)"};
+  if (seen.count("peers") == 0)
+    return usage_error{"--id needs --peers (who are the members?)"};
+  if (o.peers.count(o.id) == 0)
+    return bad("id", std::to_string(o.id), "not a member of --peers");
+  if (seen.count("client") == 0)
+    return usage_error{"a cluster node needs --client HOST:PORT for its clients"};
+  if (seen.count("data-dir") == 0)
+    o.data_dir = "ballot-data/" + std::to_string(o.id);
+  return check_peer_security(o);
+}
+
+/// Which kind of node the flags make (embedded, joining, member), and
+/// whether they fit it.
+std::optional<usage_error> check_kind(options& o, const std::set<std::string>& seen) {
   bool joins = seen.count("join") != 0;
-  o.embedded = !has_id && !has_peers && !joins;
+  o.embedded = seen.count("id") == 0 && seen.count("peers") == 0 && !joins;
   if (!joins && (o.peer_address || !o.join_cacert.empty()))
-    return {std::nullopt,
-            usage_error{std::string{o.peer_address ? "--peer-address" : "--join-cacert"} +
-                        " applies to --join (with --peers, a node listens on its "
-                        "own entry's address)"}};
-  if (joins) {
-    if (has_peers)
-      return {std::nullopt, usage_error{"--join and --peers exclude each other: --peers "
-                                        "bootstraps a new cluster, --join joins a running one"}};
-    if (!o.peer_address)
-      return {std::nullopt, usage_error{"--join needs --peer-address HOST:PORT (where the other "
-                                        "members reach this node)"}};
-    if (seen.count("client") == 0 || seen.count("data-dir") == 0)
-      return {std::nullopt, usage_error{"--join needs --client HOST:PORT and --data-dir DIR"}};
-    if (!o.restore.empty() || !o.cluster_id.empty() || !o.cluster_token.empty())
-      return {std::nullopt, usage_error{"--restore, --cluster-id and --cluster-token do not go "
-                                        "with --join (the node learns the cluster's id)"}};
-    if (auto err = check_peer_security(o))
-      return {std::nullopt, err};
-    return {o, std::nullopt};
-  }
+    return usage_error{std::string{o.peer_address ? "--peer-address" : "--join-cacert"} +
+                       " applies to --join (with --peers, a node listens on its own entry's "
+                       "address)"};
+  if (joins)
+    return check_join(o, seen);
   if (o.embedded && seen.count("metrics") == 0)
     o.metrics = endpoint{"127.0.0.1", 7480};
   if (!o.cluster_id.empty() && !o.cluster_token.empty())
-    return {std::nullopt, usage_error{"--cluster-id and --cluster-token exclude each other (the "
-                                      "token only derives an id)"}};
+    return usage_error{
+      "--cluster-id and --cluster-token exclude each other (the token only derives an id)"};
   if (o.embedded && (!o.restore.empty() || !o.cluster_id.empty() || !o.cluster_token.empty()))
-    return {std::nullopt, usage_error{"--restore, --cluster-id and --cluster-token need a cluster "
-                                      "node (--id and --peers)"}};
+    return usage_error{
+      "--restore, --cluster-id and --cluster-token need a cluster node (--id and --peers)"};
   if (o.embedded)
+    return std::nullopt;
+  return check_member(o, seen);
+}
+
+}  // namespace
+
+parse_result parse_options(const std::vector<std::string>& args) {
+  options o;
+  raw_args raw;
+  if (auto err = split_args(args, raw))
+    return {std::nullopt, err};
+  if (raw.help) {
+    o.help = true;
     return {o, std::nullopt};
-  if (!has_id)
-    return {std::nullopt, usage_error{"--peers needs --id (which member is this node?)"}};
-  if (!has_peers)
-    return {std::nullopt, usage_error{"--id needs --peers (who are the members?)"}};
-  if (o.peers.count(o.id) == 0)
-    return {std::nullopt, bad("id", std::to_string(o.id), "not a member of --peers")};
-  if (seen.count("client") == 0)
-    return {std::nullopt, usage_error{"a cluster node needs --client HOST:PORT for its clients"}};
-  if (seen.count("data-dir") == 0)
-    o.data_dir = "ballot-data/" + std::to_string(o.id);
-  if (auto err = check_peer_security(o))
+  }
+  std::set<std::string> seen;
+  if (raw.config)
+    if (auto err = read_config(*raw.config, o, seen))
+      return {std::nullopt, err};
+  for (auto& [key, value] : raw.flags)
+    if (auto err = apply(o, key, value, seen))
+      return {std::nullopt, err};
+  if (auto err = check_client_tls(o))
+    return {std::nullopt, err};
+  if (auto err = check_kind(o, seen))
     return {std::nullopt, err};
   return {o, std::nullopt};
 }

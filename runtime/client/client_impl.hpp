@@ -305,7 +305,10 @@ struct client::impl {
   kj::Promise<outcome> send(link& l, const call& c, const std::string& address);
   /// put, get, del, list and status (client_kv.cpp).
   kj::Promise<outcome> send_kv(link& l, const call& c, const std::string& address);
+  /// Sessions, locks and ephemeral keys (client_locks.cpp).
   kj::Promise<outcome> send_lock(link& l, const call& c);
+  kj::Promise<outcome> send_session_call(link& l, const call& c);
+  kj::Promise<outcome> send_lock_call(link& l, const call& c);
   /// Authenticates a new connection as options::user (if set) before any
   /// other call uses it; resolves to it, marked `refused` if the node said no.
   kj::Promise<kj::Own<link>> authenticate(kj::Own<link> l);

@@ -40,7 +40,7 @@ void holders_of(capnp::List<schemas::client::Holder>::Reader in, std::vector<loc
 
 }  // namespace
 
-kj::Promise<outcome> client::impl::send_lock(link& l, const call& c) {
+kj::Promise<outcome> client::impl::send_session_call(link& l, const call& c) {
   switch (c.kind) {
     case op::open_session: {
       auto req = l.cap.openSessionRequest();
@@ -75,6 +75,14 @@ kj::Promise<outcome> client::impl::send_lock(link& l, const call& c) {
         return res.isOk() ? finished(lock::result{}) : from_error(res.getError());
       });
     }
+    default:
+      break;
+  }
+  return finished(lock::result::error(lock::result_code::bad_request, "not a lock call"));
+}
+
+kj::Promise<outcome> client::impl::send_lock_call(link& l, const call& c) {
+  switch (c.kind) {
     case op::acquire: {
       auto req = l.cap.acquireRequest();
       set_id(req, id, c.seq);
@@ -131,6 +139,23 @@ kj::Promise<outcome> client::impl::send_lock(link& l, const call& c) {
         return finished(std::move(ok));
       });
     }
+    default:
+      break;
+  }
+  return finished(lock::result::error(lock::result_code::bad_request, "not a lock call"));
+}
+
+kj::Promise<outcome> client::impl::send_lock(link& l, const call& c) {
+  switch (c.kind) {
+    case op::open_session:
+    case op::keep_alive:
+    case op::close_session:
+      return send_session_call(l, c);
+    case op::acquire:
+    case op::release:
+    case op::check_token:
+    case op::lock_info:
+      return send_lock_call(l, c);
     case op::put_ephemeral: {
       auto req = l.cap.putEphemeralRequest();
       set_id(req, id, c.seq);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -24,8 +25,8 @@ namespace ballot::gateway {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-using retry_atom = caf::atom_constant<caf::atom("gw_retry")>;
-constexpr retry_atom retry_atom_v = retry_atom{};
+using sweep_atom = caf::atom_constant<caf::atom("gw_sweep")>;
+constexpr sweep_atom sweep_atom_v = sweep_atom{};
 using drain_atom = caf::atom_constant<caf::atom("gw_drain")>;
 constexpr drain_atom drain_atom_v = drain_atom{};
 
@@ -85,10 +86,27 @@ struct bridge_state {
   /// The replica that last took a request: new requests go straight there
   /// instead of bouncing off a follower first. Unset after a failure.
   std::optional<paxos::node_id> leader_guess;
-  std::uint64_t next_parked = 0;
+  /// Names the asks in flight and the parked jobs: one counter for both.
+  std::uint64_t next_ticket = 0;
   /// Jobs waiting out the route's pause (an election, a dead hop) before the
   /// bridge asks its own replica again.
   std::map<std::uint64_t, job_ptr> parked;
+  /// An ask of a replica waiting for its answer until `until` (the hop's
+  /// timeout, within the request's deadline).
+  struct in_flight {
+    job_ptr j;
+    paxos::node_id target = 0;
+    clock_type::time_point until;
+  };
+  /// Only an ask still here is answered: one the sweep expired has left, so
+  /// its late answer is dropped, as CAF drops one after a request timeout.
+  std::map<std::uint64_t, in_flight> asking;
+  /// The times of both kinds above, earliest first: one timer for all of
+  /// them (see arm), instead of a CAF timeout per request, which CAF 0.17
+  /// neither cancels on the answer nor keeps off the bridge's mailbox.
+  std::set<std::pair<clock_type::time_point, std::uint64_t>> timeline;
+  /// When the sweep message in flight is due, if one is.
+  std::optional<clock_type::time_point> armed;
   /// Bytes of large writes this bridge has forwarded and not yet answered.
   std::size_t forwarded_bytes = 0;
   /// Large writes waiting for that budget, oldest first, with the leader
@@ -127,6 +145,20 @@ void give_up(job& j, const options& opts) {
 
 void ask(bridge_actor self, const job_ptr& j, paxos::node_id target);
 
+/// Makes sure a sweep comes by the earliest time on the timeline: a new
+/// timer only when that time is before the one already set.
+void arm(bridge_actor self, clock_type::time_point now) {
+  auto& st = self->state;
+  if (st.timeline.empty())
+    return;
+  auto first = st.timeline.begin()->first;
+  if (st.armed && *st.armed <= first)
+    return;
+  st.armed = first;
+  auto due = first.time_since_epoch().count();
+  self->delayed_send(self, std::max(first - now, clock_type::duration{0}), sweep_atom_v, due);
+}
+
 /// Asks where the route says, or parks the job for its pause, or gives up.
 void go(bridge_actor self, const job_ptr& j) {
   auto& st = self->state;
@@ -142,9 +174,10 @@ void go(bridge_actor self, const job_ptr& j) {
     case routing::leader_follower::verdict::pause:
       break;
   }
-  auto id = ++st.next_parked;
-  st.parked.emplace(id, j);
-  self->delayed_send(self, next.at - now, retry_atom_v, id);
+  auto ticket = ++st.next_ticket;
+  st.parked.emplace(ticket, j);
+  st.timeline.emplace(next.at, ticket);
+  arm(self, now);
 }
 
 /// The ask of `target` failed: the route moves on (after its pause).
@@ -284,6 +317,19 @@ void forward(bridge_actor self, const job_ptr& j, paxos::node_id target,
   go(self, j);
 }
 
+/// The ask under `ticket`, taken off the books, or nothing when the sweep
+/// ended it already.
+std::optional<bridge_state::in_flight> answered(bridge_actor self, std::uint64_t ticket) {
+  auto& st = self->state;
+  auto it = st.asking.find(ticket);
+  if (it == st.asking.end())
+    return std::nullopt;
+  auto a = std::move(it->second);
+  st.asking.erase(it);
+  st.timeline.erase({a.until, ticket});
+  return a;
+}
+
 void ask(bridge_actor self, const job_ptr& j, paxos::node_id target) {
   auto& st = self->state;
   auto now = clock_type::now();
@@ -297,29 +343,64 @@ void ask(bridge_actor self, const job_ptr& j, paxos::node_id target) {
     return;
   }
   auto hop = j->hop.count() > 0 ? j->hop : st.opts.hop_timeout;
-  auto wait = std::min<caf::timespan>(hop, j->deadline - now);
-  auto on_error = [self, j, target](caf::error& err) {
-    failed(self, j,
-           "replica " + std::to_string(target) + " did not answer: " + self->system().render(err));
+  auto until = now + std::min<clock_type::duration>(hop, j->deadline - now);
+  auto ticket = ++st.next_ticket;
+  st.asking.emplace(ticket, bridge_state::in_flight{j, target, until});
+  st.timeline.emplace(until, ticket);
+  arm(self, now);
+  // No CAF timeout: the sweep ends the ask at `until`. The handlers hold the
+  // ticket only, so an answer that never comes keeps no job alive.
+  auto on_error = [self, ticket](caf::error& err) {
+    if (auto a = answered(self, ticket))
+      failed(
+        self, a->j,
+        "replica " + std::to_string(a->target) + " did not answer: " + self->system().render(err));
     drain_waiting(self);
   };
   if (j->is_write) {
-    self->request(dest, wait, actors::propose_atom_v, j->cmd)
+    self->request(dest, caf::infinite, actors::propose_atom_v, j->cmd)
       .then(
-        [self, j, target](paxos::client_reply& r) {
-          on_answer(self, j, target, r.status, r.result, r.leader_hint);
+        [self, ticket](paxos::client_reply& r) {
+          if (auto a = answered(self, ticket))
+            on_answer(self, a->j, a->target, r.status, r.result, r.leader_hint);
           drain_waiting(self);
         },
         on_error);
   } else {
-    self->request(dest, wait, actors::read_atom_v, j->query)
+    self->request(dest, caf::infinite, actors::read_atom_v, j->query)
       .then(
-        [self, j, target](actors::read_reply& r) {
-          on_answer(self, j, target, r.status, r.result, r.leader_hint);
+        [self, ticket](actors::read_reply& r) {
+          if (auto a = answered(self, ticket))
+            on_answer(self, a->j, a->target, r.status, r.result, r.leader_hint);
           drain_waiting(self);
         },
         on_error);
   }
+}
+
+/// Ends every ask past its hop timeout as CAF's request timeout did, and
+/// takes every parked job whose pause is over back to its route.
+void sweep(bridge_actor self, clock_type::time_point::rep due) {
+  auto& st = self->state;
+  if (st.armed && st.armed->time_since_epoch().count() == due)
+    st.armed.reset();
+  auto now = clock_type::now();
+  while (!st.timeline.empty() && st.timeline.begin()->first <= now) {
+    auto ticket = st.timeline.begin()->second;
+    st.timeline.erase(st.timeline.begin());
+    if (auto a = st.asking.find(ticket); a != st.asking.end()) {
+      auto ended = std::move(a->second);
+      st.asking.erase(a);
+      failed(self, ended.j,
+             "replica " + std::to_string(ended.target) + " did not answer: " +
+               self->system().render(caf::make_error(caf::sec::request_timeout)));
+    } else if (auto p = st.parked.find(ticket); p != st.parked.end()) {
+      auto j = std::move(p->second);
+      st.parked.erase(p);
+      go(self, j);
+    }
+  }
+  arm(self, now);
 }
 
 /// Collects the members' answers to one status probe.
@@ -397,14 +478,8 @@ caf::behavior bridge_actor_impl(bridge_actor self, replica_finder find, options 
       go(self, j);
       drain_waiting(self);
     },
-    [self](retry_atom, std::uint64_t id) {
-      auto& st = self->state;
-      auto it = st.parked.find(id);
-      if (it == st.parked.end())
-        return;
-      auto j = std::move(it->second);
-      st.parked.erase(it);
-      go(self, j);
+    [self](sweep_atom, clock_type::time_point::rep due) {
+      sweep(self, due);
       drain_waiting(self);
     },
     [self](drain_atom) { drain_waiting(self); },

@@ -280,6 +280,17 @@ void ask_member(link_actor self, std::map<std::uint64_t, Promise>& pending, Prom
   self->delayed_send(self, st.opts.request_timeout, expire_atom::value, id);
 }
 
+/// A request of this node's gateway to the member's replica, answered
+/// when the member's reply frame comes back (or the link's timeout passes).
+template <class Reply, class Arg>
+caf::typed_response_promise<Reply> ask_member(
+  link_actor self, std::map<std::uint64_t, caf::typed_response_promise<Reply>>& pending,
+  frame_kind kind, const Arg* arg) {
+  auto promise = self->make_response_promise<Reply>();
+  ask_member(self, pending, promise, kind, arg);
+  return promise;
+}
+
 template <class Map, class Value>
 void settle(Map& pending, std::uint64_t id, Value&& v) {
   auto it = pending.find(id);
@@ -296,6 +307,15 @@ auto reply_to_member(link_actor self, frame_kind kind, std::uint64_t id) {
     auto& st = self->state;
     st.net->send(st.opts.member, make_frame(self->system(), kind, st.opts.self, id, r));
   };
+}
+
+/// Asks our replica on the member's behalf: its answer goes back to the
+/// member as a reply frame; without one, the member's own timeout answers.
+template <class Reply, caf::message_priority Priority = caf::message_priority::normal, class... Ts>
+void serve_member(link_actor self, frame_kind kind, std::uint64_t id, Ts&&... xs) {
+  auto& st = self->state;
+  self->request<Priority>(st.replica, st.opts.serve_timeout, std::forward<Ts>(xs)...)
+    .then(reply_to_member<Reply>(self, kind, id), [](caf::error&) {});
 }
 
 caf::behavior member_link(link_actor self, link_options opts, std::shared_ptr<transport> net,
@@ -326,20 +346,14 @@ caf::behavior member_link(link_actor self, link_options opts, std::shared_ptr<tr
     on_core_message<paxos::state_report>(self),
     // -- requests of this node's gateway to the member's replica
     [self](actors::propose_atom, paxos::command& cmd) -> caf::result<paxos::client_reply> {
-      auto promise = self->make_response_promise<paxos::client_reply>();
-      ask_member(self, self->state.proposals, promise, frame_kind::propose_request, &cmd);
-      return promise;
+      return ask_member(self, self->state.proposals, frame_kind::propose_request, &cmd);
     },
     [self](actors::read_atom, std::string& query) -> caf::result<actors::read_reply> {
-      auto promise = self->make_response_promise<actors::read_reply>();
-      ask_member(self, self->state.reads, promise, frame_kind::read_request, &query);
-      return promise;
+      return ask_member(self, self->state.reads, frame_kind::read_request, &query);
     },
     [self](actors::status_atom) -> caf::result<actors::replica_status> {
-      auto promise = self->make_response_promise<actors::replica_status>();
-      ask_member(self, self->state.statuses, promise, frame_kind::status_request,
-                 static_cast<const int*>(nullptr));
-      return promise;
+      return ask_member(self, self->state.statuses, frame_kind::status_request,
+                        static_cast<const int*>(nullptr));
     },
     [self](expire_atom, std::uint64_t id) {
       auto& st = self->state;
@@ -360,25 +374,17 @@ caf::behavior member_link(link_actor self, link_options opts, std::shared_ptr<tr
     },
     // -- the member's requests to our replica, from the transport
     [self](request_in_atom, std::uint64_t id, paxos::command& cmd) {
-      auto& st = self->state;
-      self->request(st.replica, st.opts.serve_timeout, actors::propose_atom_v, std::move(cmd))
-        .then(reply_to_member<paxos::client_reply>(self, frame_kind::propose_reply, id),
-              [](caf::error&) {});
+      serve_member<paxos::client_reply>(self, frame_kind::propose_reply, id, actors::propose_atom_v,
+                                        std::move(cmd));
     },
     [self](request_in_atom, std::uint64_t id, std::string& query) {
-      auto& st = self->state;
-      self->request(st.replica, st.opts.serve_timeout, actors::read_atom_v, std::move(query))
-        .then(reply_to_member<actors::read_reply>(self, frame_kind::read_reply, id),
-              [](caf::error&) {});
+      serve_member<actors::read_reply>(self, frame_kind::read_reply, id, actors::read_atom_v,
+                                       std::move(query));
     },
     [self](request_in_atom, std::uint64_t id) {
-      auto& st = self->state;
       // Urgent, as the gateway's own status probes are.
-      self
-        ->request<caf::message_priority::high>(st.replica, st.opts.serve_timeout,
-                                               actors::status_atom_v)
-        .then(reply_to_member<actors::replica_status>(self, frame_kind::status_reply, id),
-              [](caf::error&) {});
+      serve_member<actors::replica_status, caf::message_priority::high>(
+        self, frame_kind::status_reply, id, actors::status_atom_v);
     },
   };
 }

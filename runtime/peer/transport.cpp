@@ -16,6 +16,7 @@
 #include "runtime/log/log.hpp"
 #include "runtime/log/thread_name.hpp"
 #include "runtime/peer/peer_log.hpp"
+#include "runtime/peer/peer_tls.hpp"
 
 namespace ballot::peer {
 
@@ -596,86 +597,75 @@ struct transport::impl {
       });
   }
 
+  kj::Own<kj::ConnectionReceiver> listen(kj::WaitScope& ws) {
+    auto& me = opts.members.at(opts.self);
+    kj::Own<kj::ConnectionReceiver> listener;
+    KJ_IF_MAYBE (e, kj::runCatchingExceptions([&] {
+                   auto addr = network->parseAddress(me.first, me.second).wait(ws);
+                   listener = addr->listen();
+                 })) {
+      throw std::runtime_error("cannot listen for peers on " + me.first + ":" +
+                               std::to_string(me.second) + ": " + e->getDescription().cStr());
+    }
+    return listener;
+  }
+
+  /// Accepts, dials and sends until stop(); then cancels every task and
+  /// leaves the links as a stopped transport shows them.
+  void serve_until_stopped(kj::ConnectionReceiver& listener, kj::WaitScope& ws,
+                           std::promise<void>& started) {
+    auto stop = kj::newPromiseAndCrossThreadFulfiller<void>();
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      stop_signal = kj::mv(stop.fulfiller);
+    }
+    log_errors on_error{[this](const std::string& why) { log("peer: a task failed: " + why); }};
+    {
+      kj::TaskSet task_set{on_error};
+      tasks = &task_set;
+      task_set.add(accept(listener));
+      for (auto& [id, where] : opts.members)
+        if (id != opts.self)
+          start_dialing(id);
+      task_set.add(pump());
+      {
+        std::lock_guard<std::mutex> guard{mtx};
+        executor = kj::getCurrentThreadExecutor().addRef();
+      }
+      started.set_value();
+      stop.promise.wait(ws);
+      {
+        std::lock_guard<std::mutex> guard{mtx};
+        executor = nullptr;
+      }
+      // Leaving the scope cancels every task: reads, writes, dials.
+      dialers.clear();
+      out.clear();
+      redial.clear();
+    }
+    tasks = nullptr;
+    std::lock_guard<std::mutex> guard{mtx};
+    wake = nullptr;
+    for (auto& [id, l] : links) {
+      l.connected = false;
+      l.queue.clear();
+    }
+  }
+
   void run(std::promise<void>& started) {
     logging::name_this_thread("ballot-peer");
     try {
       auto io = kj::setupAsyncIo();
-      auto& ws = io.waitScope;
       timer = &io.provider->getTimer();
       network = &io.provider->getNetwork();
-      kj::Maybe<kj::Own<kj::TlsContext>> tls_owned;
-      kj::Maybe<kj::TlsCertificate> ca;
-      kj::Maybe<kj::TlsKeypair> keypair;
+      kj::Own<peer_tls> tls_owned;
       if (opts.tls) {
-        auto loaded = kj::runCatchingExceptions([&] {
-          ca = kj::TlsCertificate(opts.tls->ca_pem.c_str());
-          keypair = kj::TlsKeypair{kj::TlsPrivateKey(opts.tls->key_pem.c_str()),
-                                   kj::TlsCertificate(opts.tls->cert_pem.c_str())};
-        });
-        KJ_IF_MAYBE (e, loaded)
-          throw std::runtime_error(std::string{"cannot load the peer TLS material: "} +
-                                   e->getDescription().cStr());
-        kj::TlsContext::Options o;
-        o.useSystemTrustStore = false;
-        // KJ 0.9 would otherwise accept TLS 1.0.
-        o.minVersion = kj::TlsVersion::TLS_1_2;
-        o.verifyClients = true;
-        o.trustedCertificates = kj::arrayPtr(&KJ_ASSERT_NONNULL(ca), 1);
-        o.defaultKeypair = KJ_ASSERT_NONNULL(keypair);
-        o.timer = *timer;
-        o.acceptTimeout = to_kj(opts.handshake_timeout);
-        auto made = kj::runCatchingExceptions([&] { tls_owned = kj::heap<kj::TlsContext>(o); });
-        KJ_IF_MAYBE (e, made)
-          throw std::runtime_error(std::string{"cannot use the peer TLS material: "} +
-                                   e->getDescription().cStr());
-        tls = KJ_ASSERT_NONNULL(tls_owned).get();
+        tls_owned = kj::heap<peer_tls>(*opts.tls, *timer, to_kj(opts.handshake_timeout));
+        tls = &tls_owned->context();
       }
-      auto& me = opts.members.at(opts.self);
-      kj::Own<kj::ConnectionReceiver> listener;
-      KJ_IF_MAYBE (e, kj::runCatchingExceptions([&] {
-                     auto addr = network->parseAddress(me.first, me.second).wait(ws);
-                     listener = addr->listen();
-                   })) {
-        throw std::runtime_error("cannot listen for peers on " + me.first + ":" +
-                                 std::to_string(me.second) + ": " + e->getDescription().cStr());
-      }
+      auto listener = listen(io.waitScope);
       port = static_cast<std::uint16_t>(listener->getPort());
-      auto stop = kj::newPromiseAndCrossThreadFulfiller<void>();
-      {
-        std::lock_guard<std::mutex> guard{mtx};
-        stop_signal = kj::mv(stop.fulfiller);
-      }
-      log_errors on_error{[this](const std::string& why) { log("peer: a task failed: " + why); }};
-      {
-        kj::TaskSet task_set{on_error};
-        tasks = &task_set;
-        task_set.add(accept(*listener));
-        for (auto& [id, where] : opts.members)
-          if (id != opts.self)
-            start_dialing(id);
-        task_set.add(pump());
-        {
-          std::lock_guard<std::mutex> guard{mtx};
-          executor = kj::getCurrentThreadExecutor().addRef();
-        }
-        started.set_value();
-        stop.promise.wait(ws);
-        {
-          std::lock_guard<std::mutex> guard{mtx};
-          executor = nullptr;
-        }
-        // Leaving the scope cancels every task: reads, writes, dials.
-        dialers.clear();
-        out.clear();
-        redial.clear();
-      }
-      tasks = nullptr;
-      std::lock_guard<std::mutex> guard{mtx};
-      wake = nullptr;
-      for (auto& [id, l] : links) {
-        l.connected = false;
-        l.queue.clear();
-      }
+      serve_until_stopped(*listener, io.waitScope, started);
     } catch (...) {
       try {
         started.set_exception(std::current_exception());

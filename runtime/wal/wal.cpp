@@ -199,113 +199,129 @@ recovery_report write_ahead_log::replay(const record_handler& on_record) {
   return replay(checkpoint_handler{}, on_record);
 }
 
-recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
-                                        const record_handler& on_record) {
-  if (broken_)
-    fail(opts_.dir + ": unusable after an earlier I/O error");
-  // The files must hold still while they are read.
-  finish_checkpoint(true);
-  // Only the first replay may cut a torn tail; later ones read back what this
-  // log wrote itself, so damage there is corruption.
-  bool repair = !replayed_;
-  bool set_aside_ok = repair && opts_.set_aside_damage;
-  if (replayed_)
-    guarded([&] { write_pending(); });
+/// Where a replay starts, the segments it reads, the damage it finds (set
+/// aside when the options allow it), and what it may remove once it succeeded.
+struct write_ahead_log::replay_pass {
+  replay_pass(write_ahead_log& log, const record_handler& on_record, bool repair)
+      : log(log),
+        on_record(on_record),
+        repair(repair),
+        set_aside_ok(repair && log.opts_.set_aside_damage) {}
+
+  write_ahead_log& log;
+  const record_handler& on_record;
+  /// Only the first replay may cut a torn tail; later ones read back what
+  /// this log wrote itself, so damage there is corruption.
+  bool repair;
+  bool set_aside_ok;
   recovery_report report;
-  report.repair_pending = repair_pending();
-  auto files = list_files();
-  // Damage found before anything was changed: set the whole log aside.
-  auto set_aside_all = [&](const std::string& file, std::uint64_t at, const std::string& why) {
-    set_repair_pending(true);
+  listing files;
+  replay_start start;
+  std::vector<segment_info> segments;
+  /// Segments before the start belong to the state the checkpoint replaced.
+  std::vector<std::string> obsolete;
+  /// The next record's index.
+  std::uint64_t index = 0;
+  /// The valid bytes of the last segment read.
+  std::uint64_t last_size = 0;
+
+  /// Damage found before anything was changed: sets the whole log aside.
+  void set_aside_all(const std::string& file, std::uint64_t at, const std::string& why) {
+    log.set_repair_pending(true);
     report.repair_pending = true;
     report.damaged_file = file;
     report.damaged_at = at;
     report.damaged_reason = why;
     for (auto& snap : files.snapshots)
-      report.set_aside.push_back(path_of(set_aside(snap.name)));
+      report.set_aside.push_back(log.path_of(log.set_aside(snap.name)));
     for (auto& seg : files.segments)
-      report.set_aside.push_back(path_of(set_aside(seg.name)));
-    sync_directory(dir_fd_.get(), opts_.dir);
+      report.set_aside.push_back(log.path_of(log.set_aside(seg.name)));
+    sync_directory(log.dir_fd_.get(), log.opts_.dir);
     files = listing{{}, {}, files.temp_files};
-  };
-  replay_start start;
-  try {
-    start = choose_start(files, on_checkpoint, repair, report);
-  } catch (const actors::storage_error& e) {
-    if (!set_aside_ok || files.snapshots.empty())
-      throw;
-    set_aside_all(path_of(files.snapshots.back().name), 0, e.what());
-    start = replay_start{};
   }
-  if (start.snapshot)
-    report.snapshot_file = path_of(start.snapshot->name);
-  // Segments before the start belong to the state the checkpoint replaced.
-  std::vector<segment_info> segments;
-  std::vector<std::string> obsolete;
-  for (auto& seg : files.segments) {
-    if (seg.first_index < start.index)
-      obsolete.push_back(seg.name);
-    else
-      segments.push_back(seg);
+
+  void choose_start(const checkpoint_handler& on_checkpoint) {
+    try {
+      start = log.choose_start(files, on_checkpoint, repair, report);
+    } catch (const actors::storage_error& e) {
+      if (!set_aside_ok || files.snapshots.empty())
+        throw;
+      set_aside_all(log.path_of(files.snapshots.back().name), 0, e.what());
+      start = replay_start{};
+    }
+    if (start.snapshot)
+      report.snapshot_file = log.path_of(start.snapshot->name);
   }
-  if (start.exact && (segments.empty() || segments.front().first_index != start.index)) {
-    auto what = (start.snapshot ? path_of(start.snapshot->name) : opts_.dir) +
-                ": the log continues at record " + std::to_string(start.index) +
-                " but no segment starts there (a segment is missing)";
+
+  /// The segments from the start on, checked to continue where it is.
+  void pick_segments() {
+    for (auto& seg : files.segments) {
+      if (seg.first_index < start.index)
+        obsolete.push_back(seg.name);
+      else
+        segments.push_back(seg);
+    }
+    if (start.exact && (segments.empty() || segments.front().first_index != start.index)) {
+      auto what = (start.snapshot ? log.path_of(start.snapshot->name) : log.opts_.dir) +
+                  ": the log continues at record " + std::to_string(start.index) +
+                  " but no segment starts there (a segment is missing)";
+      if (!set_aside_ok)
+        fail(what);
+      set_aside_all(start.snapshot ? log.path_of(start.snapshot->name) : log.opts_.dir, 0, what);
+      start = replay_start{};
+      segments.clear();
+      obsolete.clear();
+    }
+    index = start.exact || segments.empty() ? start.index : segments.front().first_index;
+    report.first_record = index;
+  }
+
+  /// Damage from byte `at` of segment `i` on: sets aside this segment and
+  /// every later one, keeps the valid bytes before it (none without
+  /// `contents`) in a segment starting at record `first`; the replay ends.
+  void damage(std::size_t i, std::uint64_t at, const std::string& why,
+              const file_contents* contents, std::uint64_t first) {
     if (!set_aside_ok)
-      fail(what);
-    set_aside_all(start.snapshot ? path_of(start.snapshot->name) : opts_.dir, 0, what);
-    start = replay_start{};
-    segments.clear();
-    obsolete.clear();
+      fail(why);
+    auto& seg = segments[i];
+    log.set_repair_pending(true);
+    report.repair_pending = true;
+    report.damaged_file = log.path_of(seg.name);
+    report.damaged_at = at;
+    report.damaged_reason = why;
+    report.set_aside.push_back(log.path_of(log.set_aside(seg.name)));
+    for (std::size_t j = i + 1; j < segments.size(); ++j)
+      report.set_aside.push_back(log.path_of(log.set_aside(segments[j].name)));
+    // The valid prefix goes back where replay expects the records after
+    // the ones before it.
+    seg = segment_info{first, segment_file_name(first)};
+    auto kept = log.path_of(seg.name);
+    {
+      auto fd = open_at(log.dir_fd_.get(), seg.name, O_WRONLY | O_CREAT | O_EXCL, kept);
+      if (contents != nullptr && at > 0)
+        write_all(fd.get(), contents->view().substr(0, at), kept);
+      sync_data(fd.get(), kept);
+    }
+    sync_directory(log.dir_fd_.get(), log.opts_.dir);
+    segments.resize(i + 1);
+    last_size = contents != nullptr ? at : 0;
   }
-  std::uint64_t index =
-    start.exact || segments.empty() ? start.index : segments.front().first_index;
-  report.first_record = index;
-  std::uint64_t last_size = 0;
-  for (std::size_t i = 0; i < segments.size(); ++i) {
+
+  /// Hands segment `i`'s records to `on_record`; false: the replay ends here.
+  bool read_segment(std::size_t i) {
     auto& seg = segments[i];
     bool last = i + 1 == segments.size();
-    auto path = path_of(seg.name);
-    // Damage from byte `at` of this segment on: set aside this segment and
-    // every later one, keep the valid bytes before it (none without
-    // `contents`) in a segment starting at record `first`, end the replay.
-    auto damage = [&](std::uint64_t at, const std::string& why, const file_contents* contents,
-                      std::uint64_t first) {
-      if (!set_aside_ok)
-        fail(why);
-      set_repair_pending(true);
-      report.repair_pending = true;
-      report.damaged_file = path;
-      report.damaged_at = at;
-      report.damaged_reason = why;
-      report.set_aside.push_back(path_of(set_aside(seg.name)));
-      for (std::size_t j = i + 1; j < segments.size(); ++j)
-        report.set_aside.push_back(path_of(set_aside(segments[j].name)));
-      // The valid prefix goes back where replay expects the records after
-      // the ones before it.
-      seg = segment_info{first, segment_file_name(first)};
-      auto kept = path_of(seg.name);
-      {
-        auto fd = open_at(dir_fd_.get(), seg.name, O_WRONLY | O_CREAT | O_EXCL, kept);
-        if (contents != nullptr && at > 0)
-          write_all(fd.get(), contents->view().substr(0, at), kept);
-        sync_data(fd.get(), kept);
-      }
-      sync_directory(dir_fd_.get(), opts_.dir);
-      segments.resize(i + 1);
-      last_size = contents != nullptr ? at : 0;
-    };
+    auto path = log.path_of(seg.name);
     if (seg.first_index != index) {
-      damage(0,
+      damage(i, 0,
              path + ": starts at record " + std::to_string(seg.first_index) +
                " but the segments before it end at record " + std::to_string(index) +
                " (a segment is missing or was cut)",
              nullptr, index);
       ++report.segments;
-      break;
+      return false;
     }
-    auto contents = read_all(open_at(dir_fd_.get(), seg.name, O_RDONLY, path).get(), path);
+    auto contents = read_all(open_at(log.dir_fd_.get(), seg.name, O_RDONLY, path).get(), path);
     std::optional<std::pair<std::uint64_t, std::string>> bad_record;
     auto res = scan_frames(
       contents.view(),
@@ -325,30 +341,30 @@ recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
         }
         ++index;
       },
-      opts_.payload_size);
+      log.opts_.payload_size);
     ++report.segments;
     if (bad_record) {
-      damage(bad_record->first, bad_record->second, &contents, seg.first_index);
-      break;
+      damage(i, bad_record->first, bad_record->second, &contents, seg.first_index);
+      return false;
     }
     if (res.end == scan_end::corrupt) {
-      damage(res.valid_size,
+      damage(i, res.valid_size,
              path + ": corrupt record at offset " + std::to_string(res.valid_size) + ": " +
                res.reason + "; refusing to drop the records after it",
              &contents, seg.first_index);
       report.records += res.records;
-      break;
+      return false;
     }
     if (res.end == scan_end::torn && (!last || !repair)) {
-      damage(res.valid_size,
+      damage(i, res.valid_size,
              path + ": damaged record at offset " + std::to_string(res.valid_size) + ": " +
                res.reason + (last ? "" : " (not the last segment, so it was synced)"),
              &contents, seg.first_index);
       report.records += res.records;
-      break;
+      return false;
     }
     if (res.end == scan_end::torn) {
-      auto fd = open_at(dir_fd_.get(), seg.name, O_WRONLY, path);
+      auto fd = open_at(log.dir_fd_.get(), seg.name, O_WRONLY, path);
       truncate_file(fd.get(), res.valid_size, path);
       sync_data(fd.get(), path);
       report.truncated_bytes = contents.size - res.valid_size;
@@ -359,44 +375,68 @@ recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
       // Recovery acts on what it read (promises and votes it will answer
       // with): make sure that is on disk, not only in the page cache of a
       // process that was killed before its sync.
-      sync_read_file(seg.name);
+      log.sync_read_file(seg.name);
     }
     report.records += res.records;
     last_size = res.valid_size;
+    return true;
   }
-  if (repair) {
-    // Only now that the replay succeeded, finish what an interrupted
-    // checkpoint left: its temporary file was never committed, and what its
-    // rename made obsolete may go. Damaged snapshot files that could be left
-    // out are kept aside for the operator, under a name no replay reads.
+
+  /// Only once the replay succeeded: finishes what an interrupted
+  /// checkpoint left. Its temporary file was never committed, and what its
+  /// rename made obsolete may go. Damaged snapshot files that could be left
+  /// out are kept aside for the operator, under a name no replay reads.
+  void finish_repair() {
+    auto dir_fd = log.dir_fd_.get();
     for (auto& name : start.damaged)
-      rename_at(dir_fd_.get(), name, name + std::string{snapshot_corrupt_suffix}, opts_.dir);
+      rename_at(dir_fd, name, name + std::string{snapshot_corrupt_suffix}, log.opts_.dir);
     for (auto& name : files.temp_files)
       obsolete.push_back(name);
     for (auto& snap : files.snapshots)
       if (start.snapshot && snap.key < start.snapshot->key)
         obsolete.push_back(snap.name);
     for (auto& name : obsolete)
-      remove_at(dir_fd_.get(), name, path_of(name));
+      remove_at(dir_fd, name, log.path_of(name));
     report.removed_files = obsolete.size();
     if (start.snapshot)
-      sync_read_file(start.snapshot->name);
-    sync_directory(dir_fd_.get(), opts_.dir);
+      log.sync_read_file(start.snapshot->name);
+    sync_directory(dir_fd, log.opts_.dir);
   }
+};
+
+recovery_report write_ahead_log::replay(const checkpoint_handler& on_checkpoint,
+                                        const record_handler& on_record) {
+  if (broken_)
+    fail(opts_.dir + ": unusable after an earlier I/O error");
+  // The files must hold still while they are read.
+  finish_checkpoint(true);
+  bool repair = !replayed_;
+  if (replayed_)
+    guarded([&] { write_pending(); });
+  replay_pass pass{*this, on_record, repair};
+  pass.report.repair_pending = repair_pending();
+  pass.files = list_files();
+  pass.choose_start(on_checkpoint);
+  pass.pick_segments();
+  for (std::size_t i = 0; i < pass.segments.size(); ++i)
+    if (!pass.read_segment(i))
+      break;
+  if (repair)
+    pass.finish_repair();
   if (!replayed_) {
-    segments_ = std::move(segments);
-    next_index_ = index;
-    if (start.snapshot)
-      checkpoint_key_ = start.snapshot->key;
+    segments_ = std::move(pass.segments);
+    next_index_ = pass.index;
+    if (pass.start.snapshot)
+      checkpoint_key_ = pass.start.snapshot->key;
     if (!segments_.empty()) {
       auto& seg = segments_.back();
       active_fd_ = open_at(dir_fd_.get(), seg.name, O_WRONLY | O_APPEND, path_of(seg.name));
-      active_size_ = last_size;
-      batch_start_ = last_size;
+      active_size_ = pass.last_size;
+      batch_start_ = pass.last_size;
     }
     replayed_ = true;
   }
-  return report;
+  return pass.report;
 }
 
 std::string write_ahead_log::set_aside(const std::string& name) {

@@ -300,6 +300,9 @@ class write_ahead_log {
     std::vector<std::string> damaged;
   };
 
+  /// One replay's walk over the files (wal.cpp).
+  struct replay_pass;
+
   std::string path_of(const std::string& name) const { return opts_.dir + "/" + name; }
   listing list_files() const;
   replay_start choose_start(const listing& files, const checkpoint_handler& on_checkpoint,
