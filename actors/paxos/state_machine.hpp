@@ -106,7 +106,7 @@ class state_machine {
     if (size >= 32) {
       std::uint64_t lane[4] = {h, h + k, h ^ (k >> 7), h - k};
       for (; size >= 32; p += 32, size -= 32)
-        for (int i = 0; i < 4; ++i)
+        for (std::size_t i = 0; i < 4; ++i)
           lane[i] = mix(lane[i], word(p + 8 * i));
       for (auto l : lane)
         h = mix(h, l);

@@ -9,8 +9,8 @@
 
 #include "actors/auth/auth_store.hpp"
 #include "actors/kv/byte_codec.hpp"
-#include "actors/kv/shared_event.hpp"
 #include "actors/kv/request.hpp"
+#include "actors/kv/shared_event.hpp"
 #include "actors/lock/command.hpp"
 #include "actors/lock/lock_service.hpp"
 #include "actors/lock/types.hpp"

@@ -266,7 +266,8 @@ void lock_workload::on_applied(node_id node, std::size_t index, const std::strin
     first_apply(index, payload, result, ch, sm);
   } else if (index <= applied_ && ch != nullptr) {
     for (auto& e : ch->events)
-      if (e.revision == 0 || e.revision > events_.size() || !(events_[e.revision - 1] == e.to_event()))
+      if (e.revision == 0 || e.revision > events_.size() ||
+          !(events_[e.revision - 1] == e.to_event()))
         return host_.fail("node " + std::to_string(node) + " command #" + std::to_string(index) +
                           " produced another event at revision " + std::to_string(e.revision) +
                           " than the history");
