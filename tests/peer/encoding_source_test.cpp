@@ -13,6 +13,7 @@
 #include "runtime/peer/encoding_source.hpp"
 #include "runtime/peer/snapshot_receiver.hpp"
 #include "runtime/peer/snapshot_sender.hpp"
+#include "tests/support/random_bytes.hpp"
 
 namespace {
 
@@ -20,11 +21,7 @@ using namespace ballot::peer;
 using verdict = snapshot_receiver::verdict;
 
 std::string random_string(std::size_t n, unsigned seed) {
-  std::mt19937 rng{seed};
-  std::string s(n, '\0');
-  for (auto& c : s)
-    c = static_cast<char>(rng());
-  return s;
+  return ballot::test_support::random_bytes(n, seed);
 }
 
 /// Makes `bytes` in pieces of 1..700 bytes; counts what it made.

@@ -16,6 +16,7 @@
 #include "runtime/wal/snapshot_reader.hpp"
 #include "runtime/wal/wal_storage.hpp"
 #include "temp_dir.hpp"
+#include "tests/support/random_bytes.hpp"
 #include "wal_test_util.hpp"
 
 namespace {
@@ -28,13 +29,7 @@ constexpr std::uint32_t tiny_chunk = 1000;
 
 struct crash_signal {};
 
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 gen{seed};
-  std::string out(n, '\0');
-  for (auto& c : out)
-    c = static_cast<char>(gen());
-  return out;
-}
+using ballot::test_support::random_bytes;
 
 wal_options tiny_chunks(const temp_dir& dir, std::uint64_t segment_size = 64 << 20) {
   auto opts = options(dir, segment_size);

@@ -11,18 +11,13 @@
 
 #include "runtime/wal/snapshot_file.hpp"
 #include "runtime/wal/snapshot_reader.hpp"
+#include "tests/support/random_bytes.hpp"
 
 namespace {
 
 using namespace ballot::wal;
 
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 gen{seed};
-  std::string out(n, '\0');
-  for (auto& c : out)
-    c = static_cast<char>(gen());
-  return out;
-}
+using ballot::test_support::random_bytes;
 
 /// A whole chunked file, framed as the log writes it.
 std::string chunked_file(std::string_view header, std::string_view body, std::uint32_t chunk) {

@@ -9,18 +9,13 @@
 
 #include "runtime/wal/snapshot_reader.hpp"
 #include "runtime/wal/snapshot_writer.hpp"
+#include "tests/support/random_bytes.hpp"
 
 namespace {
 
 using namespace ballot::wal;
 
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 gen{seed};
-  std::string out(n, '\0');
-  for (auto& c : out)
-    c = static_cast<char>(gen());
-  return out;
-}
+using ballot::test_support::random_bytes;
 
 /// A file in memory: writes at any offset, growing it.
 struct memory_file {
