@@ -107,6 +107,7 @@ std::optional<std::string> client_service::start(
     gw.max_forward_bytes = 64u << 10;
     gw.forward_backups = false;
   }
+  gw.request_timeout = std::chrono::milliseconds(opts.request_timeout_ms);
   gw.max_connections = static_cast<std::size_t>(opts.max_connections);
   gw.max_connections_per_address = static_cast<std::size_t>(opts.max_connections_per_address);
   raise_descriptor_limit(gw.max_connections + 256);

@@ -22,6 +22,7 @@ const char* usage =
   "               [--cluster-token TEXT | --cluster-id HEX] [--restore FILE]\n"
   "               [--log-level LEVEL] [--log-format text|json] [--slow-fsync-ms MS]\n"
   "               [--snapshot-interval SLOTS] [--snapshot-chunk-bytes N]\n"
+  "               [--request-timeout-ms MS]\n"
   "\n"
   "Runs one node of a Ballot cluster. Without --id and --peers it runs the embedded\n"
   "default: a whole three-replica cluster in this process, state in ./ballot-data,\n"
@@ -52,6 +53,9 @@ const char* usage =
   "                         keep it on a loopback or operators' address\n"
   "  --config FILE          the same keys as `key = value` lines; flags win over the file\n"
   "  --tick-ms MS           length of a consensus tick (default 10)\n"
+  "  --request-timeout-ms MS  longest a client call waits in this node for the\n"
+  "                         cluster, queueing and forwarding included, before it\n"
+  "                         is answered unavailable (default 5000)\n"
   "  --log-level LEVEL      trace, debug, info, warn, error or off (default info):\n"
   "                         the least severe log line written to stderr\n"
   "  --log-format FORMAT    text (default) or json: one JSON object a line with ts,\n"
@@ -210,6 +214,10 @@ bool apply_storage(options& o, const std::string& key, const std::string& value,
   } else if (key == "tick-ms") {
     if (!parse_number(value, o.tick_ms) || o.tick_ms == 0 || o.tick_ms > 10000)
       error = bad(key, value, "expected milliseconds in 1..10000");
+  } else if (key == "request-timeout-ms") {
+    if (!parse_number(value, o.request_timeout_ms) || o.request_timeout_ms < 100 ||
+        o.request_timeout_ms > 600'000)
+      error = bad(key, value, "expected milliseconds in 100..600000");
   } else if (key == "quota-bytes") {
     // 0 ("no quota") is refused too: the state lives in memory, so it needs a
     // bound. The cap is no format's limit (snapshot files hold any size) but
@@ -373,6 +381,7 @@ std::vector<logging::field> describe(const options& o) {
   f.emplace_back("data_dir", o.data_dir);
   f.emplace_back("metrics", o.metrics ? o.metrics->to_string() : "off");
   f.emplace_back("tick_ms", o.tick_ms);
+  f.emplace_back("request_timeout_ms", o.request_timeout_ms);
   f.emplace_back("snapshot_interval", o.snapshot_interval);
   f.emplace_back("quota_bytes", o.quota_bytes);
   f.emplace_back("snapshot_chunk_bytes", o.snapshot_chunk_bytes);

@@ -46,6 +46,9 @@ struct options {
   std::string audit_log;
   /// Length of one Paxos tick; timeouts are counted in ticks.
   std::uint32_t tick_ms = 10;
+  /// Longest a client call waits inside this node for the cluster (queueing,
+  /// forwarding and retries included) before it is answered `unavailable`.
+  std::uint32_t request_timeout_ms = 5000;
   /// Past this many bytes of keys and values, puts are refused
   /// (quotaExceeded); deletes, reads, sessions and locks go on. 0: none.
   /// 2 GiB like etcd: a snapshot file holds the state in chunks of any total.

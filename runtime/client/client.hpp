@@ -37,9 +37,10 @@ struct options {
   /// `result_code::unavailable`.
   std::chrono::milliseconds timeout{5000};
   /// Longest one try at one endpoint waits (connecting included) before the
-  /// client tries the next: what gets it past a frozen node. Longer than a
-  /// gateway's own request timeout (2 s by default), so that a live node's
-  /// answer, `unavailable` included, arrives first.
+  /// client tries the next: what gets it past a frozen node. Shorter than a
+  /// gateway's own request timeout (5 s by default): a write given up on here
+  /// is retried elsewhere with the same id, which the leader recognises (it
+  /// is ordered once), so the cost of moving on early is a second transfer.
   std::chrono::milliseconds attempt_timeout{2500};
   /// Names this client's writes in the cluster's deduplication tables; 0
   /// picks a random one (and a fresh one after `fresh_id_after` without

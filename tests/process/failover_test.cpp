@@ -94,4 +94,20 @@ TEST(ProcessFailoverTest, FrozenLeaderIsReplacedAndStepsDownWhenThawed) {
   EXPECT_EQ(r.value, "2");
 }
 
+TEST(ProcessFailoverTest, ANodeWithoutQuorumAnswersUnavailableAtItsRequestTimeout) {
+  // One node of three: no leader can be elected. The node's own deadline
+  // (--request-timeout-ms) ends the call with its reason, well before the
+  // client's; with the old fixed 2 s the client would have given up first.
+  cluster_processes cluster;
+  cluster.extra_flags = {"--request-timeout-ms", "300"};
+  cluster.start(1);
+  auto o = cluster.client_options();
+  o.endpoints = {cluster.client_endpoint(1)};
+  o.timeout = 1800ms;
+  ballot::client::client c{o};
+  auto r = c.put("k", "v");
+  EXPECT_EQ(r.code, result_code::unavailable) << r.message;
+  EXPECT_NE(r.message.find("gave up after 300 ms"), std::string::npos) << r.message;
+}
+
 }  // namespace

@@ -218,14 +218,18 @@ TEST(BallotdOptionsTest, LogFlagsDefaultToInfoTextAndA100MsSlowFsync) {
   EXPECT_EQ(r.opts->log_format, ballot::logging::format::text);
   EXPECT_EQ(r.opts->slow_fsync_ms, 100u);
   EXPECT_EQ(r.opts->snapshot_interval, 10000u);
+  EXPECT_EQ(r.opts->request_timeout_ms, 5000u);
   auto set = parse({"--log-level", "debug", "--log-format", "json", "--slow-fsync-ms", "0",
-                    "--snapshot-interval", "50"});
+                    "--snapshot-interval", "50", "--request-timeout-ms", "250"});
   ASSERT_TRUE(set.opts) << set.error->message;
   EXPECT_EQ(set.opts->log_level, ballot::logging::level::debug);
   EXPECT_EQ(set.opts->log_format, ballot::logging::format::json);
   EXPECT_EQ(set.opts->slow_fsync_ms, 0u);
   EXPECT_EQ(set.opts->snapshot_interval, 50u);
+  EXPECT_EQ(set.opts->request_timeout_ms, 250u);
   for (auto args : {std::vector<std::string>{"--log-level", "verbose"},
+                    std::vector<std::string>{"--request-timeout-ms", "99"},
+                    std::vector<std::string>{"--request-timeout-ms", "600001"},
                     std::vector<std::string>{"--log-format", "yaml"},
                     std::vector<std::string>{"--slow-fsync-ms", "soon"},
                     std::vector<std::string>{"--snapshot-interval", "3"}}) {
