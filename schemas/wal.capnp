@@ -19,6 +19,9 @@ struct Command {
   client @0 :UInt64;
   seq @1 :UInt64;
   payload @2 :Data;
+  fingerprint @3 :UInt64;
+  # The state machine's fingerprint of the payload, as the leader computed it
+  # when it ordered the command; 0 (records from before) means "compute it".
 }
 
 # The value of one slot: a batch of commands; empty means a no-op.

@@ -187,7 +187,7 @@ void learner::apply_contiguous(std::vector<applied>& done) {
         continue;
       }
 #endif
-      auto fp = sm_.fingerprint(cmd.payload);
+      auto fp = cmd.fingerprint != 0 ? cmd.fingerprint : sm_.fingerprint(cmd.payload);
       auto& rec = clients_[cmd.client];
 #ifndef BALLOT_MUTANT_NO_DEDUP
       if (cmd.seq <= rec.forgotten) {

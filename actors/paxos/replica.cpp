@@ -153,6 +153,9 @@ void replica::queue(command cmd) {
 #endif
     return;
   }
+  // The learners take it from the log instead of hashing the payload again
+  // (whatever a forwarding member put there is overwritten).
+  cmd.fingerprint = fp;
   if (!proposer_.enqueue(std::move(cmd))) {
     out_.replies.push_back(
       {it->first.first, it->first.second, reply_status::overloaded, {}, leader_});

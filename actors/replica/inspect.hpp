@@ -43,7 +43,7 @@ typename Inspector::result_type inspect(Inspector& f, shared_payload& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, command& x) {
-  return f(caf::meta::type_name("ballot.paxos.command"), x.client, x.seq, x.payload);
+  return f(caf::meta::type_name("ballot.paxos.command"), x.client, x.seq, x.payload, x.fingerprint);
 }
 
 template <class Inspector>

@@ -101,6 +101,9 @@ std::vector<char> encode_frame(frame_kind kind, std::uint32_t from, std::uint64_
 /// kind, is skipped without being buffered and reported as dropped.
 class frame_decoder {
  public:
+  /// How far a payload's buffer is reserved past the bytes that arrived.
+  static constexpr std::size_t reserve_ahead = std::size_t{4} << 20;
+
   enum class error { none, length_too_large, length_too_small };
 
   /// What `next` hands out.
@@ -119,6 +122,8 @@ class frame_decoder {
   error failure() const { return failure_; }
   /// The offending length when `failure()` is not none.
   std::uint64_t bad_length() const { return bad_length_; }
+  /// Bytes allocated for the payload being read (what a partial frame costs).
+  std::size_t partial_capacity() const { return current_.frame.payload.capacity(); }
   /// True between frames (nothing partial buffered).
   bool at_boundary() const { return state_ == state::length && fill_ == 0; }
 
@@ -126,6 +131,8 @@ class frame_decoder {
   enum class state { length, header, body, skip };
 
   bool start_body();
+  static void append_body(std::vector<char>& payload, const char* data, std::size_t take,
+                          std::size_t remaining);
 
   state state_ = state::length;
   error failure_ = error::none;

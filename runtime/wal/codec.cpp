@@ -61,6 +61,7 @@ void set_value(schema::Value::Builder b, const paxos::value& val) {
     auto out = cmds[i];
     out.setClient(cmd.client);
     out.setSeq(cmd.seq);
+    out.setFingerprint(cmd.fingerprint);
     out.setPayload(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(cmd.payload.data()),
                                        cmd.payload.size()));
   }
@@ -78,7 +79,8 @@ paxos::value get_value(schema::Value::Reader b) {
     auto payload = cmd.getPayload();
     val.commands.push_back(
       paxos::command{cmd.getClient(), cmd.getSeq(),
-                     std::string(reinterpret_cast<const char*>(payload.begin()), payload.size())});
+                     std::string(reinterpret_cast<const char*>(payload.begin()), payload.size()),
+                     cmd.getFingerprint()});
   }
   return val;
 }

@@ -52,6 +52,38 @@ TEST(PeerFrameTest, RoundTripsWholeAndByteByByte) {
   }
 }
 
+TEST(PeerFrameTest, AMegabytePayloadIsReadIntoOneBufferOfItsSize) {
+  std::vector<char> value(1'000'000, 'v');
+  auto f = encode_frame(frame_kind::accept, 2, 0, value);
+  frame_decoder d;
+  // As the transport hands it over: 64 KiB reads.
+  for (std::size_t i = 0; i < f.size(); i += 65536)
+    ASSERT_TRUE(d.feed(f.data() + i, std::min<std::size_t>(65536, f.size() - i)));
+  auto items = drain(d);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].frame.payload, value);
+  // Reserved once for the whole payload, not grown by doubling (which
+  // leaves a power of two, 1 MiB here, after copying itself 4 times).
+  EXPECT_EQ(items[0].frame.payload.capacity(), value.size());
+}
+
+TEST(PeerFrameTest, AnAnnouncedFrameCostsAtMostTheReserveAheadUntilItsBytesCome) {
+  auto announced = max_frame_bytes - 1;
+  auto head = le32(static_cast<std::uint32_t>(announced));
+  head.push_back(static_cast<char>(frame_kind::accept));
+  head.insert(head.end(), 12, '\0');  // from, request id
+  head.insert(head.end(), 10, 'x');
+  frame_decoder d;
+  ASSERT_TRUE(d.feed(head.data(), head.size()));
+  EXPECT_FALSE(d.next());
+  EXPECT_GE(d.partial_capacity(), 10u);
+  EXPECT_LE(d.partial_capacity(), frame_decoder::reserve_ahead + 10);
+  // As more arrives, the buffer stays within twice what came (or the reserve).
+  std::vector<char> more(6u << 20, 'y');
+  ASSERT_TRUE(d.feed(more.data(), more.size()));
+  EXPECT_LE(d.partial_capacity(), 2 * (more.size() + 10) + frame_decoder::reserve_ahead);
+}
+
 TEST(PeerFrameTest, TruncatedFrameYieldsNothingUntilComplete) {
   auto f = encode_frame(frame_kind::heartbeat, 1, 0, bytes("abc"));
   for (std::size_t cut = 0; cut < f.size(); ++cut) {

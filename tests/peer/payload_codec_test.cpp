@@ -36,7 +36,7 @@ class PeerPayloadTest : public ::testing::Test {
 TEST_F(PeerPayloadTest, CoreMessagesRoundTrip) {
   paxos::catchup_reply reply;
   paxos::value v;
-  v.commands.push_back(paxos::command{7, 1, "put k v"});
+  v.commands.push_back(paxos::command{7, 1, "put k v", 0xABCDEF0123456789ull});
   reply.entries.push_back({5, v});
   auto f = framed(core_kind<paxos::catchup_reply>(), reply);
   int calls = 0;
@@ -47,6 +47,8 @@ TEST_F(PeerPayloadTest, CoreMessagesRoundTrip) {
       ASSERT_EQ(msg.entries.size(), 1u);
       EXPECT_EQ(msg.entries[0].slot, 5u);
       EXPECT_EQ(msg.entries[0].val.commands.at(0).payload, "put k v");
+      // The leader's fingerprint travels with the command.
+      EXPECT_EQ(msg.entries[0].val.commands.at(0).fingerprint, 0xABCDEF0123456789ull);
     } else {
       ADD_FAILURE() << "decoded to another type";
     }

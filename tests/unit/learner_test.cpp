@@ -295,6 +295,36 @@ TEST(LearnerTest, AReusedRequestIdWithAnotherCommandIsRefusedNotAnswered) {
   EXPECT_EQ(*result, "r1");
 }
 
+/// Counts the payloads it hashes.
+struct counting_machine : log_machine {
+  mutable int hashed = 0;
+  std::uint64_t fingerprint(const std::string& payload) const override {
+    ++hashed;
+    return state_machine::fingerprint(payload);
+  }
+};
+
+TEST(LearnerTest, AFingerprintCarriedInTheLogIsRecordedWithoutHashingThePayload) {
+  counting_machine sm;
+  learner l{durable_state{}, sm};
+  ready out;
+  std::vector<learner::applied> done;
+  // As a leader ordered it: its fingerprint rides with it.
+  command carried{7, 1, "put a"};
+  carried.fingerprint = sm.fingerprint("put a");
+  sm.hashed = 0;
+  l.learn(1, batch({carried}), out, done);
+  EXPECT_EQ(sm.hashed, 0);
+  const std::string* result = nullptr;
+  EXPECT_EQ(l.lookup(7, 1, carried.fingerprint, &result), learner::seen::applied);
+  EXPECT_EQ(l.lookup(7, 1, sm.fingerprint("put b"), &result), learner::seen::reused);
+  // One from an older log has none: the learner computes it.
+  sm.hashed = 0;
+  l.learn(2, batch({{7, 2, "put c"}}), out, done);
+  EXPECT_EQ(sm.hashed, 1);
+  EXPECT_EQ(l.lookup(7, 2, sm.fingerprint("put c"), &result), learner::seen::applied);
+}
+
 TEST(LearnerTest, SeqZeroNeverApplies) {
   log_machine sm;
   learner l{durable_state{}, sm};

@@ -56,6 +56,27 @@ TEST(ReplicaTest, CommandsCommitInTheSameOrderEverywhere) {
   EXPECT_EQ(c.replies.back().status, reply_status::ok);
 }
 
+TEST(ReplicaTest, TheLeaderSendsEachCommandWithItsFingerprint) {
+  local_cluster c{3};
+  std::size_t checked = 0;
+  c.on_ready = [&](node_id, const ready& r) {
+    for (auto& env : r.messages)
+      if (auto* a = std::get_if<accept>(&env.msg))
+        for (auto& sent : a->val.commands) {
+          EXPECT_EQ(sent.fingerprint,
+                    state_machine::fingerprint_bytes(sent.payload.data(), sent.payload.size()));
+          ++checked;
+        }
+  };
+  auto l = *c.elect();
+  // Whatever a forwarding member claims is replaced by the leader's own.
+  auto forged = cmd(1, 1);
+  forged.fingerprint = 12345;
+  c.propose(l, forged);
+  c.deliver();
+  EXPECT_GE(checked, 2u);
+}
+
 TEST(ReplicaTest, PersistsVotesBeforeAnsweringInTheSameReady) {
   local_cluster c{3};
   std::size_t checked = 0;

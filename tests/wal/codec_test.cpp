@@ -36,6 +36,19 @@ TEST(CodecTest, RoundTripsChosen) {
   EXPECT_EQ(round_trip(rec), rec);
 }
 
+TEST(CodecTest, KeepsEachCommandsFingerprint) {
+  // Not part of a command's ==, so checked field by field.
+  auto val = sample_value();
+  val.commands[0].fingerprint = 0x1122334455667788ull;
+  val.commands[1].fingerprint = ~0ull;
+  auto back = round_trip(chosen_record{3, val});
+  auto& got = std::get<chosen_record>(back).val.commands;
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].fingerprint, 0x1122334455667788ull);
+  EXPECT_EQ(got[1].fingerprint, ~0ull);
+  EXPECT_EQ(got[2].fingerprint, 0u);
+}
+
 TEST(CodecTest, RoundTripsNoopAndExtremes) {
   record noop = chosen_record{1, value{}};
   EXPECT_EQ(round_trip(noop), noop);
