@@ -5,7 +5,9 @@
 #include "caf/actor.hpp"
 
 #include "actors/kv/command_codec.hpp"
+#include "actors/paxos/request_ids.hpp"
 #include "actors/replica/group_caller.hpp"
+#include "actors/replica/random_id.hpp"
 
 namespace ballot::kv {
 
@@ -24,16 +26,23 @@ paxos::command make_command(std::uint64_t client, std::uint64_t seq, const reque
 struct kv_client::impl {
   impl(caf::actor_system& sys, actors::peer_map replicas, std::uint64_t client_id,
        caf::timespan timeout)
-      : caller(sys, std::move(replicas)), client_id(client_id), timeout(timeout) {}
+      : caller(sys, std::move(replicas)), ids(client_id), timeout(timeout) {}
 
   result execute(const request& req) {
     auto deadline = actors::group_caller::clock::now() + timeout;
     actors::group_answer a;
-    // One seq per write: the caller retries it with the same one.
-    if (is_write(req))
-      a = caller.propose(make_command(client_id, ++last_seq, req), deadline);
-    else
+    if (is_write(req)) {
+      if (ids.stale())
+        ids.renew(actors::random_client_id());
+      // One seq per write: the caller retries it with the same one.
+      a = caller.propose(make_command(ids.id(), ids.next_seq(), req), deadline);
+      if (a.expired) {
+        ids.forgotten(ids.id());
+        return result::error(result_code::expired, a.error);
+      }
+    } else {
       a = caller.read(encode(req), deadline);
+    }
     if (!a.ok)
       return unavailable(a.error);
     result r;
@@ -44,9 +53,8 @@ struct kv_client::impl {
   }
 
   actors::group_caller caller;
-  std::uint64_t client_id;
+  paxos::request_ids ids;
   caf::timespan timeout;
-  std::uint64_t last_seq = 0;
 };
 
 kv_client::kv_client(caf::actor_system& sys, actors::peer_map replicas, std::uint64_t client_id,

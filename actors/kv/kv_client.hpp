@@ -27,7 +27,10 @@ paxos::command make_command(std::uint64_t client, std::uint64_t seq, const reque
 /// not_leader hints, tries the next replica when one does not answer, and
 /// retries a write with the same (client id, seq), so a retried write applies
 /// once. Every call returns within `timeout`, with `result_code::unavailable`
-/// when no replica answered in time.
+/// when no replica answered in time. A write answered `result_code::expired`
+/// may or may not have applied (the replicas forgot the client id, e.g. after
+/// it idled for hours): the client names its next writes with a fresh random
+/// id.
 ///
 /// It blocks the calling thread: use it from `main` or a thread of your own,
 /// never inside an actor's message handler. Event-based actors send the
@@ -35,8 +38,9 @@ paxos::command make_command(std::uint64_t client, std::uint64_t seq, const reque
 /// Not thread-safe: one client per thread.
 class kv_client {
  public:
-  /// `client_id` names this client in the replicas' deduplication tables: pick
-  /// one that no other live client uses (e.g. a random number).
+  /// `client_id` names this client in the replicas' deduplication tables
+  /// (until they forget it, see above): pick one that no other live client
+  /// uses (e.g. a random number).
   kv_client(caf::actor_system& sys, actors::peer_map replicas, std::uint64_t client_id,
             caf::timespan timeout = std::chrono::seconds(5));
   ~kv_client();

@@ -142,7 +142,8 @@ call_result election::resign() {
   }
   // Only our own value: after a loss the key may already be a successor's.
   auto del = client_.del(state_->leader_key, version);
-  if (del.status == call_status::unavailable || del.status == call_status::bad_request)
+  if (del.status == call_status::unavailable || del.status == call_status::expired ||
+      del.status == call_status::bad_request)
     return del;
   auto r = s->unlock(state_->lock_name);
   std::shared_ptr<void> sub;

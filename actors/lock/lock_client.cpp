@@ -40,6 +40,8 @@ const char* to_string(call_status status) {
       return "unavailable";
     case call_status::bad_request:
       return "bad_request";
+    case call_status::expired:
+      return "expired";
   }
   return "unknown";
 }
@@ -137,7 +139,7 @@ struct session::impl {
   /// Proposes `cmd` (whose `now` the leader stamps) and decodes the answer;
   /// a no_session answer marks the session lost.
   answer propose(const command& cmd, clock_type::time_point deadline) {
-    auto a = decode_answer(caller->propose(client->make(encode(cmd)), deadline));
+    auto a = decode_answer(client->propose(*caller, encode(cmd), deadline));
     if (a.ok && a.res.code == result_code::no_session)
       mark_lost("the service no longer knows session " + std::to_string(id) + " (it expired)",
                 true);
@@ -368,7 +370,7 @@ struct session::impl {
                        clock_type::time_point expires) {
     auto deadline = std::max(expires, clock_type::now() + std::chrono::milliseconds(1));
     auto a = decode_answer(
-      own.propose(client->make(encode(command{keep_alive{0, id}})), deadline, &stop_keeper));
+      client->propose(own, encode(command{keep_alive{0, id}}), deadline, &stop_keeper));
     if (a.ok && a.res.code == result_code::no_session) {
       mark_lost("the service expired session " + std::to_string(id), true);
       return;
@@ -587,8 +589,8 @@ lock_client::opened lock_client::open_session(std::chrono::milliseconds ttl, ses
   answer a;
   {
     std::lock_guard<std::mutex> guard{impl_->mtx};
-    a = decode_answer(impl_->caller.propose(
-      impl_->make(encode(command{lock::open_session{0, static_cast<time_ms>(ttl.count())}})),
+    a = decode_answer(impl_->propose(
+      impl_->caller, encode(command{lock::open_session{0, static_cast<time_ms>(ttl.count())}}),
       impl_->deadline()));
   }
   if (!a.ok) {
@@ -629,11 +631,11 @@ call_result lock_client::del(const std::string& key, std::optional<std::uint64_t
   actors::group_answer a;
   {
     std::lock_guard<std::mutex> guard{impl_->mtx};
-    a = impl_->caller.propose(
-      impl_->make(kv::encode(kv::request{kv::del_request{key, if_version}})), impl_->deadline());
+    a = impl_->propose(impl_->caller, kv::encode(kv::request{kv::del_request{key, if_version}}),
+                       impl_->deadline());
   }
   if (!a.ok)
-    return fail(call_status::unavailable, a.error);
+    return detail::failure_of(a);
   kv::result r;
   std::string error;
   if (!kv::decode(a.result, r, error))

@@ -44,6 +44,10 @@ enum class call_status : std::uint8_t {
   session_lost,      ///< the session expired, was closed, or could not be kept alive
   unavailable,       ///< no replica answered within the call's timeout
   bad_request,       ///< invalid input (empty name, TTL out of range, ...)
+  /// A write's request id expired: the replicas forgot the client id (e.g.
+  /// after hours idle), so whether it applied is unknown, as for
+  /// unavailable. The client's next writes take a fresh random id.
+  expired,
 };
 
 /// Readable name of a status ("ok", "busy", ...).
@@ -236,7 +240,8 @@ using end_callback = std::function<void(const call_result&)>;
 /// (`service::service_machine`). It follows not_leader hints, tries the next
 /// replica when one does not answer, and retries a command with the same
 /// (client id, seq), so a retried command applies once. Every call returns
-/// within the timeout of its options, with unavailable if no replica answered.
+/// within the timeout of its options, with unavailable if no replica answered
+/// (or expired, see call_status::expired).
 ///
 /// Thread-safe; calls on one client are serialized. It blocks the calling
 /// thread: never use it inside an actor's message handler (event-based actors
@@ -245,7 +250,8 @@ class lock_client {
  public:
   /// `client_id` names this client in the replicas' deduplication tables:
   /// pick one that no other client uses, now or earlier (a random number).
-  /// Its sessions share it.
+  /// Its sessions share it, and the fresh one it takes once the replicas
+  /// forgot it.
   lock_client(caf::actor_system& sys, actors::peer_map replicas, std::uint64_t client_id,
               client_options opts = {});
   ~lock_client();

@@ -16,7 +16,9 @@
 
 #include "actors/kv/command_codec.hpp"
 #include "actors/lock/lock_codec.hpp"
+#include "actors/paxos/request_ids.hpp"
 #include "actors/replica/group_caller.hpp"
+#include "actors/replica/random_id.hpp"
 
 #include "actors/lock/lock_client.hpp"
 
@@ -101,10 +103,15 @@ struct answer {
   call_result failure;  ///< when !ok
 };
 
+/// Why the replicas gave no answer to use (`a` is not ok).
+inline call_result failure_of(const actors::group_answer& a) {
+  return fail(a.expired ? call_status::expired : call_status::unavailable, a.error);
+}
+
 inline answer decode_answer(const actors::group_answer& a) {
   answer out;
   if (!a.ok) {
-    out.failure = fail(call_status::unavailable, a.error);
+    out.failure = failure_of(a);
     return out;
   }
   std::string error;
@@ -125,7 +132,7 @@ struct lock_client::impl {
        client_options opts)
       : sys(sys),
         replicas(std::move(replicas)),
-        client_id(client_id),
+        ids(client_id),
         opts(opts),
         caller(sys, this->replicas, opts.attempt_timeout) {}
 
@@ -134,10 +141,25 @@ struct lock_client::impl {
     return std::make_unique<actors::group_caller>(sys, replicas, opts.attempt_timeout);
   }
 
-  /// The Paxos command for `payload`, with the next sequence number: one per
-  /// command, kept across its retries.
-  paxos::command make(std::string payload) {
-    return paxos::command{client_id, ++last_seq, std::move(payload)};
+  /// Proposes `payload` through `c` as a new command: the next request id
+  /// (kept across its retries), a fresh client id first if the replicas
+  /// forgot this one. Any thread.
+  actors::group_answer propose(actors::group_caller& c, std::string payload,
+                               detail::clock_type::time_point until,
+                               const std::atomic<bool>* stop = nullptr) {
+    paxos::command cmd;
+    {
+      std::lock_guard<std::mutex> guard{ids_mtx};
+      if (ids.stale())
+        ids.renew(actors::random_client_id());
+      cmd = paxos::command{ids.id(), ids.next_seq(), std::move(payload)};
+    }
+    auto a = c.propose(cmd, until, stop);
+    if (a.expired) {
+      std::lock_guard<std::mutex> guard{ids_mtx};
+      ids.forgotten(cmd.client);
+    }
+    return a;
   }
 
   detail::clock_type::time_point deadline() const {
@@ -155,10 +177,10 @@ struct lock_client::impl {
 
   caf::actor_system& sys;
   actors::peer_map replicas;
-  std::uint64_t client_id;
+  /// Shared by every thread that proposes for this client.
+  std::mutex ids_mtx;
+  paxos::request_ids ids;
   client_options opts;
-  /// Shared by every thread that proposes for this client id.
-  std::atomic<std::uint64_t> last_seq{0};
   /// Serializes the client's own calls on `caller`.
   std::mutex mtx;
   actors::group_caller caller;

@@ -25,6 +25,13 @@ struct attempt {
   std::optional<paxos::node_id> leader_hint;
 };
 
+group_answer failed(std::string why, bool expired = false) {
+  group_answer out;
+  out.expired = expired;
+  out.error = std::move(why);
+  return out;
+}
+
 }  // namespace
 
 struct group_caller::impl {
@@ -59,7 +66,7 @@ struct group_caller::impl {
   group_answer call(const paxos::command* cmd, const std::string* query, clock::time_point deadline,
                     const std::atomic<bool>* stop) {
     if (replicas.empty())
-      return {false, {}, "the client knows no replicas"};
+      return failed("the client knows no replicas");
     std::vector<routing::leader_follower::member_id> ids;
     for (auto& [id, dest] : replicas)
       ids.push_back(id);
@@ -67,7 +74,7 @@ struct group_caller::impl {
     std::string last_error = "no replica answered";
     for (;;) {
       if (stop != nullptr && stop->load())
-        return {false, {}, "stopped"};
+        return failed("stopped");
       auto now = clock::now();
       auto next = route.next(now);
       if (next.what == routing::leader_follower::verdict::give_up)
@@ -85,15 +92,22 @@ struct group_caller::impl {
         route.failed(clock::now());
       } else if (a.status == paxos::reply_status::ok) {
         route.succeeded();
-        return {true, std::move(a.result), {}};
+        group_answer ok;
+        ok.ok = true;
+        ok.result = std::move(a.result);
+        return ok;
       } else if (a.status == paxos::reply_status::expired) {
-        return {false, {}, "the write expired: more writes in flight than the dedup window"};
+        // Retrying the same (client, seq) would only be refused again.
+        return failed(
+          "the write's request id expired (the replicas forgot its client id): "
+          "whether it applied is unknown",
+          true);
       } else if (a.status == paxos::reply_status::overloaded) {
         // The leader's queue is full: nothing was queued, so a retry is safe.
         last_error = "the leader is overloaded";
         route.overloaded(rng(), clock::now());
       } else if (a.status != paxos::reply_status::not_leader) {
-        return {false, {}, std::string{"refused: "} + paxos::name_of(a.status)};
+        return failed(std::string{"refused: "} + paxos::name_of(a.status));
       } else {
         // Only hints this caller can reach are worth following.
         std::optional<routing::leader_follower::member_id> hint;
@@ -106,7 +120,7 @@ struct group_caller::impl {
       target = static_cast<paxos::node_id>(route.target());
     }
     target = static_cast<paxos::node_id>(route.target());
-    return {false, {}, last_error + " within the timeout"};
+    return failed(last_error + " within the timeout");
   }
 
   caf::scoped_actor self;

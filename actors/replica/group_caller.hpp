@@ -18,6 +18,10 @@ struct group_answer {
   /// True: a replica applied the command (or served the read) and `result`
   /// holds the state machine's answer. False: `error` says why not.
   bool ok = false;
+  /// Not ok because the replicas refused the command `expired`: they forgot
+  /// its client id, so whether it applied is unknown, and the client's next
+  /// write needs a fresh id (paxos::request_ids).
+  bool expired = false;
   std::string result;
   std::string error;
 };
@@ -28,7 +32,9 @@ struct group_answer {
 /// not_leader hints, tries the next replica when one does not answer, waits
 /// out elections and overloads (the rules of routing::leader_follower), and
 /// retries a command with the same (client, seq), so a retried command
-/// applies once. Every call returns by its deadline.
+/// applies once. Every call returns by its deadline. The (client, seq) are
+/// the clients' to choose: an `expired` answer ends the call at once, for
+/// the client to take a fresh id.
 ///
 /// It owns a `caf::scoped_actor`: one caller per thread, never inside an
 /// actor's message handler.

@@ -223,20 +223,19 @@ void client::impl::admit_writes() {
     // The cluster remembers the last 64 seqs of a client: keep every write in
     // flight within a window of that width, or an old retry would be refused.
     if (!writes_in_flight.empty() &&
-        last_seq + 1 - *writes_in_flight.begin() >= opts.max_writes_in_flight)
+        ids.last_seq() + 1 - *writes_in_flight.begin() >= opts.max_writes_in_flight)
       return;
     auto c = std::move(waiting_writes.front());
     waiting_writes.pop_front();
     if (!c->done)
       continue;
     // Only between writes: a retry must keep the id it was sent with.
-    if (writes_in_flight.empty() && renew_id && last_seq > 0 &&
-        (id_forgotten || clock_type::now() - writes_idle_since >= fresh_id_after)) {
-      id_forgotten = false;
-      id = random_client_id();
-      last_seq = 0;
+    if (writes_in_flight.empty() && renew_id &&
+        ids.stale(clock_type::now() - writes_idle_since >= fresh_id_after)) {
+      ids.renew(random_client_id());
+      id = ids.id();
     }
-    c->seq = ++last_seq;
+    c->seq = ids.next_seq();
     writes_in_flight.insert(c->seq);
     attempt(c);
   }
@@ -378,7 +377,7 @@ void client::impl::finish(const call_ptr& c, outcome o) {
   if (c->is_write() && c->seq != 0) {
     // The cluster forgot this id: its next writes need a fresh one.
     if (o.res.code == result_code::expired)
-      id_forgotten = true;
+      ids.forgotten(id);
     writes_in_flight.erase(c->seq);
     if (writes_in_flight.empty())
       writes_idle_since = clock_type::now();

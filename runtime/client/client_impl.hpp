@@ -28,7 +28,9 @@
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
 
+#include "actors/paxos/request_ids.hpp"
 #include "actors/replica/leader_follower.hpp"
+#include "actors/replica/random_id.hpp"
 #include "runtime/client/client.hpp"
 #include "runtime/tls/tls_context.hpp"
 #include "schemas/client.capnp.h"
@@ -247,8 +249,7 @@ inline call_ptr make_call(op kind, std::chrono::milliseconds timeout) {
   return c;
 }
 
-/// A random client id, never 0.
-std::uint64_t random_client_id();
+using actors::random_client_id;
 
 }  // namespace detail
 
@@ -260,9 +261,6 @@ struct client::impl {
   std::atomic<std::uint64_t> id{0};
   /// The id is ours to renew (not given in the options).
   bool renew_id = true;
-  /// A write was answered `expired`: the next write that starts with none in
-  /// flight takes a fresh id (if `renew_id`).
-  bool id_forgotten = false;
   capnp::ReaderOptions limits;
   /// Set when the nodes speak TLS (options::tls).
   std::unique_ptr<tls::context> tls;
@@ -281,8 +279,9 @@ struct client::impl {
   std::uint64_t next_call = 0;
   std::map<std::uint64_t, call_ptr> live;
   bool closed = false;
+  /// The writes' request ids (`id` mirrors its id for other threads).
+  paxos::request_ids ids{0};
   /// The write window: seqs in flight, and writes waiting for a seq.
-  std::uint64_t last_seq = 0;
   std::set<std::uint64_t> writes_in_flight;
   std::deque<call_ptr> waiting_writes;
   /// When the last write in flight finished.

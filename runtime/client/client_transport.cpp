@@ -1,7 +1,6 @@
 // The client library's transport: the I/O thread and its event loop, the
 // connections to the endpoints (TCP, TLS, authentication), timers, and the
 // client's construction from its options.
-#include <random>
 #include <stdexcept>
 #include <utility>
 
@@ -139,19 +138,6 @@ kj::Promise<kj::Own<link>> client::impl::get_link(std::size_t i) {
   KJ_FAIL_REQUIRE("no connection attempt for endpoint", slots[i].address);
 }
 
-namespace detail {
-
-std::uint64_t random_client_id() {
-  std::random_device rd;
-  std::mt19937_64 rng{(static_cast<std::uint64_t>(rd()) << 32) ^ rd()};
-  std::uint64_t id = 0;
-  while (id == 0)
-    id = rng();
-  return id;
-}
-
-}  // namespace detail
-
 namespace {
 
 /// The TLS context of `o`, every file read and checked first so that the
@@ -197,6 +183,7 @@ client::client(options opts) : impl_(std::make_unique<impl>()) {
   if (opts.max_writes_in_flight == 0)
     opts.max_writes_in_flight = 1;
   p.id = opts.client_id != 0 ? opts.client_id : random_client_id();
+  p.ids = paxos::request_ids{p.id};
   p.renew_id = opts.client_id == 0;
   p.limits.traversalLimitInWords = opts.max_message_bytes / sizeof(capnp::word);
   if (!opts.tls.ca_file.empty())

@@ -75,4 +75,24 @@ TEST_F(KvClientTest, NoReplicasAnsweringMeansUnavailableWithinTheTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
+TEST_F(KvClientTest, AnExpiredWriteIsReportedAsSuchAndTheNextWriteTakesAFreshId) {
+  // Another client under the same id pushes seq 1 out of the replicas'
+  // dedup window (64 seqs): to them that id's first writes are forgotten.
+  {
+    kv::kv_client other{sys, group, 9, 5s};
+    for (int i = 0; i < 66; ++i)
+      ASSERT_TRUE(other.put("other", std::to_string(i)).ok());
+  }
+  kv::kv_client client{sys, group, 9, 5s};
+  auto first = client.put("k", "first");
+  EXPECT_EQ(first.code, result_code::expired) << first.message;
+  // Under its old id every later seq would be refused too.
+  auto second = client.put("k", "second");
+  ASSERT_TRUE(second.ok()) << second.message;
+  auto got = client.get("k");
+  ASSERT_TRUE(got.ok()) << got.message;
+  EXPECT_EQ(got.value, "second");
+  EXPECT_EQ(got.version, second.version);
+}
+
 }  // namespace

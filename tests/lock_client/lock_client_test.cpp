@@ -540,4 +540,32 @@ TEST_F(LockClientTest, CallsAreBoundedWhenNoReplicaAnswers) {
   EXPECT_EQ(c.open_session(0ms).result.status, call_status::bad_request);
 }
 
+TEST_F(LockClientTest, AnExpiredWriteIsReportedAsSuchAndTheNextWriteTakesAFreshId) {
+  // Another client under the same id pushes seq 1 out of the replicas'
+  // dedup window (64 seqs): to them that id's first writes are forgotten.
+  {
+    auto other = client(12);
+    for (int i = 0; i < 66; ++i)
+      ASSERT_EQ(other->del("absent").status, call_status::not_found);
+  }
+  auto c = client(12);
+  auto first = c->del("absent");
+  EXPECT_EQ(first.status, call_status::expired) << first.message;
+  EXPECT_STREQ(lock::to_string(first.status), "expired");
+  // Under its old id every later seq would be refused too.
+  EXPECT_EQ(c->del("absent").status, call_status::not_found);
+  auto s = open(*c, 5s);
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->try_lock("after-expired").ok());
+
+  // The same through the session calls' path.
+  auto d = client(12);
+  auto [refused, none] = d->open_session(5s);
+  EXPECT_EQ(refused.status, call_status::expired) << refused.message;
+  EXPECT_FALSE(none);
+  auto t = open(*d, 5s);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->try_lock("after-expired").status, call_status::busy);
+}
+
 }  // namespace
