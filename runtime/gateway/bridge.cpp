@@ -226,6 +226,24 @@ void drain_waiting(bridge_actor self) {
   }
 }
 
+/// Answers every waiting write whose deadline passed, wherever it waits: the
+/// queue's order is that of the writes' not_leader answers, not of their
+/// deadlines (one whose first asks failed joins behind later ones), and the
+/// write at the front holds the others back from forwarding only.
+void answer_overdue(bridge_state& st) {
+  auto now = clock_type::now();
+  auto& q = st.waiting_forward;
+  auto overdue = [&](bridge_state::waiting_write& w) {
+    if (!w.j->done)
+      return true;
+    if (now < w.j->deadline)
+      return false;
+    give_up(*w.j, st.opts);
+    return true;
+  };
+  q.erase(std::remove_if(q.begin(), q.end(), overdue), q.end());
+}
+
 void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
                paxos::reply_status status, std::string& result,
                std::optional<paxos::node_id> hint) {
@@ -482,7 +500,11 @@ caf::behavior bridge_actor_impl(bridge_actor self, replica_finder find, options 
       sweep(self, due);
       drain_waiting(self);
     },
-    [self](drain_atom) { drain_waiting(self); },
+    // Due at a waiting write's deadline.
+    [self](drain_atom) {
+      answer_overdue(self->state);
+      drain_waiting(self);
+    },
     [self](status_job_ptr& sj) { probe(self, sj); },
   };
 }

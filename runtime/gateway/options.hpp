@@ -97,7 +97,8 @@ struct options {
   std::size_t max_forward_bytes = SIZE_MAX;
   /// Such larger writes are still forwarded when the leader's client
   /// endpoint is unknown here (the client could not follow a hint), but only
-  /// this many bytes of them at once; past it the client gets notLeader.
+  /// this many bytes of them at once; past it they wait their turn in order,
+  /// and one that does not get it by its deadline is `unavailable`.
   std::size_t max_forward_in_flight_bytes = 4u << 20;
 
   /// Longest a client call waits for the cluster, retries, forwarding and

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -33,14 +35,19 @@ struct plan {
   std::chrono::milliseconds delay{0};
 };
 
-/// When each ask arrived, read from the test's thread.
+/// When each ask arrived and what it carried, read from the test's thread.
 struct ask_log {
   std::mutex mutex;
   std::vector<clock_type::time_point> at;
+  std::vector<std::string> payloads;
 
   std::vector<clock_type::time_point> times() {
     std::lock_guard<std::mutex> guard{mutex};
     return at;
+  }
+  std::size_t asks_with(const std::string& payload) {
+    std::lock_guard<std::mutex> guard{mutex};
+    return static_cast<std::size_t>(std::count(payloads.begin(), payloads.end(), payload));
   }
 };
 
@@ -53,12 +60,13 @@ caf::behavior scripted_replica(caf::stateful_actor<scripted_state>* self,
                                std::function<plan(std::size_t)> script,
                                std::shared_ptr<ask_log> log) {
   return {
-    [=](actors::propose_atom, paxos::command&) -> caf::result<paxos::client_reply> {
+    [=](actors::propose_atom, paxos::command& cmd) -> caf::result<paxos::client_reply> {
       std::size_t n = 0;
       {
         std::lock_guard<std::mutex> guard{log->mutex};
         n = log->at.size();
         log->at.push_back(clock_type::now());
+        log->payloads.push_back(cmd.payload.str());
       }
       auto p = script(n);
       auto promise = self->make_response_promise<paxos::client_reply>();
@@ -197,6 +205,109 @@ TEST_F(BridgeTest, AfterAFailureTheNextAskWaitsTheRetryDelay) {
     EXPECT_GE(asks[i] - asks[i - 1], 60ms) << "ask " << i;
   // Not much more either: one timer for all the bridge's jobs still fires on time.
   EXPECT_LT(asks[3] - asks[0], 3 * 60ms + 150ms);
+}
+
+/// Sends one write through `b`; the future of its (first) reply, and the
+/// count of replies it got.
+std::future<bridge_reply> send(bridge& b, std::uint64_t seq, std::string payload,
+                               std::shared_ptr<std::atomic<int>> replies) {
+  auto got = std::make_shared<std::promise<bridge_reply>>();
+  auto fut = got->get_future();
+  b.write(paxos::command{7, seq, std::move(payload)}, [got, replies](bridge_reply r) {
+    if (++*replies == 1)
+      got->set_value(std::move(r));
+  });
+  return fut;
+}
+
+TEST_F(BridgeTest, ALargeWriteThatNeverGetsTheForwardingBudgetIsUnavailableAtItsDeadline) {
+  // A follower (1) that forwards writes over 10 bytes 150 bytes at a time to
+  // a leader (2) that answers none of them until `open`.
+  opts.request_timeout = 800ms;
+  opts.hop_timeout = 300ms;
+  opts.max_forward_bytes = 10;
+  opts.max_forward_in_flight_bytes = 150;
+  // Waiting's first ask is never answered, so that holding, sent after it,
+  // takes the budget first and keeps it until after waiting's deadline.
+  add_replica(1, [](std::size_t n) {
+    return n == 0 ? plan{} : plan{answer(paxos::reply_status::not_leader, {}, 2), 0ms};
+  });
+  auto open = std::make_shared<std::atomic<bool>>(false);
+  auto leader = add_replica(2, [open](std::size_t) {
+    return open->load() ? plan{answer(paxos::reply_status::ok, "applied"), 0ms} : plan{};
+  });
+  b = std::make_unique<bridge>(sys, find_in(replicas), opts);
+  const std::string waiting(100, 'w');
+  const std::string holding(100, 'h');
+  auto waiting_replies = std::make_shared<std::atomic<int>>(0);
+  auto holding_replies = std::make_shared<std::atomic<int>>(0);
+  auto start = clock_type::now();
+  auto waiting_reply = send(*b, 1, waiting, waiting_replies);
+  std::this_thread::sleep_for(200ms);
+  auto holding_reply = send(*b, 2, holding, holding_replies);
+
+  ASSERT_EQ(waiting_reply.wait_for(5s), std::future_status::ready);
+  auto took = clock_type::now() - start;
+  auto r = waiting_reply.get();
+  EXPECT_EQ(r.st, bridge_reply::status::unavailable);
+  EXPECT_NE(r.message.find("budget for forwarding large writes"), std::string::npos) << r.message;
+  // At its own deadline, not when the budget frees up (holding's, 200 ms on).
+  EXPECT_GE(took, 780ms);
+  EXPECT_LT(took, 950ms);
+  EXPECT_GE(leader->asks_with(holding), 1u);
+
+  ASSERT_EQ(holding_reply.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(holding_reply.get().st, bridge_reply::status::unavailable);
+  std::this_thread::sleep_for(100ms);
+  // Freeing the budget did not send the write already answered.
+  EXPECT_EQ(leader->asks_with(waiting), 0u);
+  EXPECT_EQ(waiting_replies->load(), 1);
+  EXPECT_EQ(holding_replies->load(), 1);
+
+  // And the budget is whole again: the next large write is forwarded.
+  open->store(true);
+  auto next_replies = std::make_shared<std::atomic<int>>(0);
+  auto next = send(*b, 3, std::string(140, 'n'), next_replies);
+  ASSERT_EQ(next.wait_for(5s), std::future_status::ready);
+  auto n = next.get();
+  EXPECT_EQ(n.st, bridge_reply::status::ok) << n.message;
+  EXPECT_EQ(n.result, "applied");
+}
+
+TEST_F(BridgeTest, AWaitingWriteBehindOneWithALaterDeadlineIsStillAnsweredAtItsOwn) {
+  opts.request_timeout = 1000ms;
+  opts.hop_timeout = 400ms;
+  opts.max_forward_bytes = 10;
+  opts.max_forward_in_flight_bytes = 150;
+  // Late's first ask is never answered: it joins the queue for the budget
+  // after front, sent 250 ms after it, so with the earlier deadline.
+  add_replica(1, [](std::size_t n) {
+    return n == 0 ? plan{} : plan{answer(paxos::reply_status::not_leader, {}, 2), 0ms};
+  });
+  auto leader = add_replica(2, [](std::size_t) { return plan{}; });
+  b = std::make_unique<bridge>(sys, find_in(replicas), opts);
+  const std::string late(100, 'l');
+  auto late_replies = std::make_shared<std::atomic<int>>(0);
+  auto holding_replies = std::make_shared<std::atomic<int>>(0);
+  auto front_replies = std::make_shared<std::atomic<int>>(0);
+  auto start = clock_type::now();
+  auto late_reply = send(*b, 1, late, late_replies);
+  std::this_thread::sleep_for(150ms);
+  auto holding = send(*b, 2, std::string(100, 'h'), holding_replies);  // holds the budget
+  std::this_thread::sleep_for(100ms);
+  auto front = send(*b, 3, std::string(100, 'f'), front_replies);
+
+  ASSERT_EQ(late_reply.wait_for(5s), std::future_status::ready);
+  auto took = clock_type::now() - start;
+  EXPECT_EQ(late_reply.get().st, bridge_reply::status::unavailable);
+  // Not when holding's deadline frees the budget for front (1,150 ms).
+  EXPECT_GE(took, 980ms);
+  EXPECT_LT(took, 1100ms);
+  ASSERT_EQ(front.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(front.get().st, bridge_reply::status::unavailable);
+  EXPECT_EQ(holding.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(leader->asks_with(late), 0u);
+  EXPECT_EQ(late_replies->load(), 1);
 }
 
 }  // namespace
