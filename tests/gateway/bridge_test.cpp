@@ -1,7 +1,9 @@
 // The bridge's timing on its own, against scripted replicas: an ask that is
 // never answered ends at the hop timeout, a request that is never answered
 // ends at its deadline with the last error, a late answer to an ask already
-// ended is dropped, and after a failure the next ask waits the retry delay.
+// ended is dropped, after a failure the next ask waits the retry delay, and a
+// large write waiting for the forwarding budget ends at its own deadline (and
+// gives the gateway its bytes back).
 
 #include <gtest/gtest.h>
 
@@ -17,10 +19,16 @@
 #include <thread>
 #include <vector>
 
+#include <capnp/ez-rpc.h>
+#include <kj/async-io.h>
+
 #include "caf/all.hpp"
 
+#include "actors/kv/command_codec.hpp"
 #include "actors/replica/type_ids.hpp"
 #include "runtime/gateway/bridge.hpp"
+#include "runtime/gateway/gateway.hpp"
+#include "schemas/client.capnp.h"
 
 namespace ballot::gateway {
 namespace {
@@ -45,9 +53,12 @@ struct ask_log {
     std::lock_guard<std::mutex> guard{mutex};
     return at;
   }
-  std::size_t asks_with(const std::string& payload) {
+  /// How many asks carried `bytes` somewhere in their payload.
+  std::size_t asks_with(const std::string& bytes) {
     std::lock_guard<std::mutex> guard{mutex};
-    return static_cast<std::size_t>(std::count(payloads.begin(), payloads.end(), payload));
+    return static_cast<std::size_t>(
+      std::count_if(payloads.begin(), payloads.end(),
+                    [&](const std::string& p) { return p.find(bytes) != std::string::npos; }));
   }
 };
 
@@ -308,6 +319,63 @@ TEST_F(BridgeTest, AWaitingWriteBehindOneWithALaterDeadlineIsStillAnsweredAtItsO
   EXPECT_EQ(holding.wait_for(5s), std::future_status::ready);
   EXPECT_EQ(leader->asks_with(late), 0u);
   EXPECT_EQ(late_replies->load(), 1);
+}
+
+TEST_F(BridgeTest, AGatewaysWaitingWriteGivesItsBytesBackAtItsDeadline) {
+  // The first budget test, behind a whole gateway whose budget holds the
+  // two writes (about 120 bytes each) but not three.
+  opts.host = "127.0.0.1";
+  opts.port = 0;
+  opts.feed = std::make_shared<change_feed>();
+  opts.request_timeout = 800ms;
+  opts.hop_timeout = 300ms;
+  opts.max_forward_bytes = 10;
+  opts.max_forward_in_flight_bytes = 150;
+  opts.max_in_flight_bytes = 300;
+  add_replica(1, [](std::size_t n) {
+    return n == 0 ? plan{} : plan{answer(paxos::reply_status::not_leader, {}, 2), 0ms};
+  });
+  auto open = std::make_shared<std::atomic<bool>>(false);
+  kv::result applied;
+  applied.version = 5;
+  auto leader = add_replica(2, [open, ok = kv::encode(applied)](std::size_t) {
+    return open->load() ? plan{answer(paxos::reply_status::ok, ok), 0ms} : plan{};
+  });
+  auto gw = start(sys, opts, find_in(replicas));
+  capnp::EzRpcClient rpc{gw->endpoint()};
+  auto& ws = rpc.getWaitScope();
+  auto cap = rpc.getMain<schemas::client::Ballot>();
+  auto put = [&](std::uint64_t seq, char fill) {
+    auto req = cap.putRequest();
+    req.initId().setClientId(7);
+    req.getId().setSeq(seq);
+    req.setKey(std::string(1, fill));
+    std::string value(100, fill);
+    req.setValue(
+      capnp::Data::Reader(reinterpret_cast<const kj::byte*>(value.data()), value.size()));
+    return req.send();
+  };
+  auto start_at = clock_type::now();
+  auto waiting = put(1, 'w');
+  rpc.getIoProvider().getTimer().afterDelay(200 * kj::MILLISECONDS).wait(ws);
+  auto holding = put(2, 'h');
+  auto w = waiting.wait(ws);
+  auto took = clock_type::now() - start_at;
+  ASSERT_TRUE(w.getResult().isError());
+  EXPECT_TRUE(w.getResult().getError().isUnavailable());
+  EXPECT_GE(took, 780ms);
+  EXPECT_LT(took, 950ms);
+  // Holding still holds its bytes: a third write fits only if waiting's are
+  // back (else overloaded). It is forwarded once holding is answered.
+  open->store(true);
+  auto r = put(3, 'n').wait(ws).getResult();
+  ASSERT_TRUE(r.isVersion()) << (r.isError() && r.getError().isOverloaded()
+                                   ? r.getError().getOverloaded().cStr()
+                                   : "not overloaded");
+  EXPECT_EQ(r.getVersion(), 5u);
+  EXPECT_TRUE(holding.wait(ws).getResult().isVersion());
+  EXPECT_EQ(leader->asks_with(std::string(100, 'w')), 0u);
+  EXPECT_GE(leader->asks_with(std::string(100, 'n')), 1u);
 }
 
 }  // namespace
