@@ -43,16 +43,27 @@ const char* to_string(result_code code) {
   return "unknown";
 }
 
-std::string encode(const request& req) {
+std::string encode_put(std::string_view key, std::string_view value,
+                       const std::optional<std::uint64_t>& if_version,
+                       const std::optional<std::string>& checked_user) {
   writer w;
-  if (auto* put = std::get_if<put_request>(&req)) {
-    w.integer(static_cast<std::uint8_t>(tag::put));
-    w.string(put->key);
-    w.string(put->value);
-    w.optional(put->if_version);
-    if (put->checked_user)
-      w.string(*put->checked_user);
-  } else if (auto* get = std::get_if<get_request>(&req)) {
+  // One allocation: the tag, three lengths, the condition and the bytes.
+  w.reserve(1 + 4 + key.size() + 4 + value.size() + 9 +
+            (checked_user ? 4 + checked_user->size() : 0));
+  w.integer(static_cast<std::uint8_t>(tag::put));
+  w.string(key);
+  w.string(value);
+  w.optional(if_version);
+  if (checked_user)
+    w.string(*checked_user);
+  return w.take();
+}
+
+std::string encode(const request& req) {
+  if (auto* put = std::get_if<put_request>(&req))
+    return encode_put(put->key, put->value, put->if_version, put->checked_user);
+  writer w;
+  if (auto* get = std::get_if<get_request>(&req)) {
     w.integer(static_cast<std::uint8_t>(tag::get));
     w.string(get->key);
   } else if (auto* del = std::get_if<del_request>(&req)) {

@@ -87,8 +87,11 @@ kj::Promise<void> service::put(connection_context& conn, PutContext context) {
   if (auto d = check(conn, auth::access::write, to_std(key), false, "put"))
     return refuse_access(context, d->unauthenticated, d->message);
   auto id = params.getId();
-  kv::put_request req{to_std(key), to_std(value), condition(params.getCondition()), user_of(conn)};
-  paxos::command cmd{id.getClientId(), id.getSeq(), kv::encode(req)};
+  // Encoded from the message's own bytes: no intermediate copy of the value.
+  paxos::command cmd{id.getClientId(), id.getSeq(),
+                     kv::encode_put({key.cStr(), key.size()},
+                                    {reinterpret_cast<const char*>(value.begin()), value.size()},
+                                    condition(params.getCondition()), user_of(conn))};
   return track(ask(true, std::move(cmd), {}).then([this, context](const bridge_reply& r) mutable {
     auto out = context.getResults().initResult();
     if (auto res = settle(r, opts_, [&] { return out.initError(); }))

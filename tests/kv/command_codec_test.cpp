@@ -36,6 +36,26 @@ TEST(CommandCodecTest, RequestsRoundTrip) {
   EXPECT_EQ(list.limit, 10u);
 }
 
+TEST(CommandCodecTest, APutEncodedFromViewsIsTheSameBytesAndDecodes) {
+  std::string value(100'000, 'v');
+  value[7] = '\0';
+  for (auto version : {std::optional<std::uint64_t>{}, std::optional<std::uint64_t>{42}})
+    for (auto user : {std::optional<std::string>{}, std::optional<std::string>{""},
+                      std::optional<std::string>{"alice"}}) {
+      put_request req{"k\n1", value, version, user};
+      auto bytes = encode_put(req.key, req.value, version, user);
+      EXPECT_EQ(bytes, encode(request{req}));
+      request back;
+      std::string error;
+      ASSERT_TRUE(decode(bytes, back, error)) << error;
+      auto* put = std::get_if<put_request>(&back);
+      ASSERT_NE(put, nullptr);
+      EXPECT_EQ(put->value, value);
+      EXPECT_EQ(put->if_version, version);
+      EXPECT_EQ(put->checked_user, user);
+    }
+}
+
 TEST(CommandCodecTest, ResultsRoundTrip) {
   result r;
   r.code = result_code::version_mismatch;
