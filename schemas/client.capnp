@@ -19,7 +19,8 @@ struct RequestId {
   # most once, and a retry gets the first attempt's answer. A client picks a
   # random clientId, numbers its writes 1, 2, 3, ... and retries a write (after a
   # timeout or on another node) with the same seq. A client may have at most 64
-  # writes in flight; an older seq is answered `unavailable` ("expired").
+  # writes in flight; an older seq is refused `expired` (unknown whether it
+  # applied: the client takes a fresh clientId for its next write).
   clientId @0 :UInt64;
   seq @1 :UInt64;
 }
