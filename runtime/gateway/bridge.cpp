@@ -107,16 +107,18 @@ struct bridge_state {
   std::set<std::pair<clock_type::time_point, std::uint64_t>> timeline;
   /// When the sweep message in flight is due, if one is.
   std::optional<clock_type::time_point> armed;
-  /// Bytes of large writes this bridge has forwarded and not yet answered.
+  /// Bytes of large writes this bridge has forwarded, or handed to its own
+  /// replica while that leads, and not yet answered.
   std::size_t forwarded_bytes = 0;
   /// Large writes waiting for that budget, oldest first, with the leader
-  /// their replica named. Their bytes are already within the gateway's
-  /// in-flight budget, so this queue is bounded by it; each still answers
-  /// by its deadline.
+  /// their replica named (or none: a write for this node's own replica).
+  /// Their bytes are already within the gateway's in-flight budget, so this
+  /// queue is bounded by it; each still answers by its deadline.
   struct waiting_write {
     job_ptr j;
     paxos::node_id target;
     std::optional<paxos::node_id> hint;
+    bool own = false;
   };
   std::deque<waiting_write> waiting_forward;
 };
@@ -203,6 +205,17 @@ bool take_forward_budget(bridge_state& st, job& j) {
 void forward(bridge_actor self, const job_ptr& j, paxos::node_id target,
              std::optional<paxos::node_id> hint);
 
+/// Queues a large write for the budget; it is answered by its deadline even
+/// if no large write finishes before.
+void wait_for_budget(bridge_actor self, bridge_state::waiting_write w) {
+  auto& j = *w.j;
+  j.last_error = "the write waited for this node's budget for large writes in flight (" +
+                 std::to_string(self->state.opts.max_forward_in_flight_bytes) + " bytes)";
+  auto due = j.deadline - clock_type::now();
+  self->state.waiting_forward.push_back(std::move(w));
+  self->delayed_send(self, due, drain_atom_v);
+}
+
 /// Forwards the waiting large writes the budget has room for, in order, and
 /// answers those whose deadline passed while they waited. Called after each
 /// message the bridge handles: only a finished job frees budget.
@@ -219,7 +232,10 @@ void drain_waiting(bridge_actor self) {
     } else if (take_forward_budget(st, *w.j)) {
       auto next = std::move(w);
       st.waiting_forward.pop_front();
-      forward(self, next.j, next.target, next.hint);
+      if (next.own)
+        go(self, next.j);
+      else
+        forward(self, next.j, next.target, next.hint);
     } else {
       return;
     }
@@ -301,11 +317,7 @@ void on_answer(bridge_actor self, const job_ptr& j, paxos::node_id target,
       j->budget == nullptr && st.opts.forward && !j->local_only) {
     redirect = !st.opts.endpoint_of(*hint).empty();
     if (!redirect && !take_forward_budget(st, *j)) {
-      j->last_error = "the write waited for this node's budget for forwarding large writes (" +
-                      std::to_string(st.opts.max_forward_in_flight_bytes) + " bytes)";
-      st.waiting_forward.push_back({j, target, hint});
-      // Answered by its deadline even if no forwarded write finishes before.
-      self->delayed_send(self, j->deadline - clock_type::now(), drain_atom_v);
+      wait_for_budget(self, {j, target, hint});
       return;
     }
   }
@@ -493,6 +505,15 @@ caf::behavior bridge_actor_impl(bridge_actor self, replica_finder find, options 
       cfg.round_pause = st.opts.retry_delay;
       j->route.emplace(cfg, std::vector<routing::leader_follower::member_id>{st.opts.self},
                        direct ? st.leader_guess.value_or(st.opts.self) : st.opts.self, j->deadline);
+      // While this node leads, its own clients' large writes take turns
+      // with those the followers forward, under the same budget: otherwise
+      // its clients fill the proposer's queue while a follower's wait 4 MiB
+      // at a time (at 128 clients of 1 MB puts: p50 0.3 s here, 4.5 s there).
+      if (too_big && st.leader_guess == st.opts.self && !j->local_only &&
+          !take_forward_budget(st, *j)) {
+        wait_for_budget(self, {j, st.opts.self, std::nullopt, true});
+        return;
+      }
       go(self, j);
       drain_waiting(self);
     },

@@ -98,7 +98,9 @@ struct options {
   /// Such larger writes are still forwarded when the leader's client
   /// endpoint is unknown here (the client could not follow a hint), but only
   /// this many bytes of them at once; past it they wait their turn in order,
-  /// and one that does not get it by its deadline is `unavailable`.
+  /// and one that does not get it by its deadline is `unavailable`. While
+  /// this node leads, its own clients' larger writes go to its replica under
+  /// the same budget, so that every node's clients get their turn.
   std::size_t max_forward_in_flight_bytes = 4u << 20;
 
   /// Longest a client call waits for the cluster, retries, forwarding and

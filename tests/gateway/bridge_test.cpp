@@ -261,7 +261,7 @@ TEST_F(BridgeTest, ALargeWriteThatNeverGetsTheForwardingBudgetIsUnavailableAtIts
   auto took = clock_type::now() - start;
   auto r = waiting_reply.get();
   EXPECT_EQ(r.st, bridge_reply::status::unavailable);
-  EXPECT_NE(r.message.find("budget for forwarding large writes"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("budget for large writes in flight"), std::string::npos) << r.message;
   // At its own deadline, not when the budget frees up (holding's, 200 ms on).
   EXPECT_GE(took, 780ms);
   EXPECT_LT(took, 950ms);
@@ -283,6 +283,39 @@ TEST_F(BridgeTest, ALargeWriteThatNeverGetsTheForwardingBudgetIsUnavailableAtIts
   auto n = next.get();
   EXPECT_EQ(n.st, bridge_reply::status::ok) << n.message;
   EXPECT_EQ(n.result, "applied");
+}
+
+TEST_F(BridgeTest, WhileItsNodeLeadsTheClientsLargeWritesTakeTheBudgetToo) {
+  // Node 1 leads: its replica answers a first small write at once, then
+  // holds the first large write 300 ms. A second large write, which fits
+  // the budget only alone, waits for it instead of joining the replica's
+  // queue ahead of the writes a follower forwards under the same budget.
+  opts.self = 1;
+  opts.request_timeout = 2000ms;
+  opts.hop_timeout = 1000ms;
+  opts.max_forward_bytes = 10;
+  opts.max_forward_in_flight_bytes = 150;
+  auto own = add_replica(1, [](std::size_t n) {
+    return plan{answer(paxos::reply_status::ok, "applied"), n == 1 ? 300ms : 0ms};
+  });
+  b = std::make_unique<bridge>(sys, find_in(replicas), opts);
+  auto warm = send(*b, 1, "small", std::make_shared<std::atomic<int>>(0));
+  ASSERT_EQ(warm.wait_for(5s), std::future_status::ready);
+  ASSERT_EQ(warm.get().st, bridge_reply::status::ok);
+
+  const std::string first(100, 'a');
+  const std::string second(100, 'b');
+  auto start = clock_type::now();
+  auto a = send(*b, 2, first, std::make_shared<std::atomic<int>>(0));
+  auto c = send(*b, 3, second, std::make_shared<std::atomic<int>>(0));
+  std::this_thread::sleep_for(150ms);
+  EXPECT_EQ(own->asks_with(first), 1u);
+  EXPECT_EQ(own->asks_with(second), 0u) << "asked while the first held the budget";
+  ASSERT_EQ(c.wait_for(5s), std::future_status::ready);
+  EXPECT_GE(clock_type::now() - start, 290ms);
+  EXPECT_EQ(c.get().st, bridge_reply::status::ok);
+  EXPECT_EQ(a.get().st, bridge_reply::status::ok);
+  EXPECT_EQ(own->asks_with(second), 1u);
 }
 
 TEST_F(BridgeTest, AWaitingWriteBehindOneWithALaterDeadlineIsStillAnsweredAtItsOwn) {
