@@ -104,7 +104,9 @@ std::optional<std::string> make_backup_file(std::string_view cluster_id, std::st
                                             std::string& why) {
   reader r{state};
   backup_header h;
-  std::string machine, clients, members;
+  // Views into `state`, not copies: a backup of a GiB state would otherwise
+  // hold it three times while the file is made.
+  std::string_view machine, clients, members;
   bool ok = r.integer(h.applied_index, "applied") && r.integer(h.summary.revision, "revision") &&
             r.integer(h.summary.keys, "keys") && r.integer(h.summary.sessions, "sessions") &&
             r.integer(h.summary.members, "members") && r.integer(h.client_records, "clients") &&
