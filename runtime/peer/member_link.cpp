@@ -176,6 +176,15 @@ void on_snapshot_ack(link_actor self, const std::vector<char>& payload) {
             std::to_string(ack->transfer) + " (see its log)",
           "snapshot_transfer_dropped");
       break;
+    case snapshot_sender::ack_effect::busy:
+      say(logging::level::info, st,
+          "member " + std::to_string(st.opts.member) +
+            " is receiving another member's snapshot (one at a time): transfer " +
+            std::to_string(ack->transfer) +
+            " dropped; the replica sends it again after its resend wait if the member still "
+            "needs it",
+          "snapshot_transfer_dropped");
+      break;
     case snapshot_sender::ack_effect::progress:
       pump_snapshot(self);
       break;
@@ -201,10 +210,13 @@ void on_snapshot_chunk(link_actor self, const std::vector<char>& payload) {
   if (r.v != snapshot_receiver::verdict::accepted && r.v != snapshot_receiver::verdict::complete &&
       now >= st.refusal_logged_ms + 1000) {
     st.refusal_logged_ms = now;
-    say(logging::level::warn, st,
-        "snapshot chunk from member " + std::to_string(st.opts.member) + " refused (" +
-          verdict_name(r.v) + "): " + r.why,
-        "snapshot_chunk_refused");
+    // Busy is the node's one-at-a-time rule at work, not a fault of the member's.
+    say(
+      r.v == snapshot_receiver::verdict::refused_busy ? logging::level::info : logging::level::warn,
+      st,
+      "snapshot chunk from member " + std::to_string(st.opts.member) + " refused (" +
+        verdict_name(r.v) + "): " + r.why,
+      "snapshot_chunk_refused");
   }
   if (r.v == snapshot_receiver::verdict::complete) {
     paxos::install_snapshot msg;
@@ -327,7 +339,7 @@ caf::behavior member_link(link_actor self, link_options opts, std::shared_ptr<tr
   // Random ids: a restarted sender does not continue its last life's transfer.
   std::random_device rd;
   st.snap_out.emplace(opts.snapshot_out, (std::uint64_t{rd()} << 32) | rd());
-  st.snap_in.emplace(opts.snapshot_in);
+  st.snap_in.emplace(opts.snapshot_in, opts.member);
   return {
     on_core_message<paxos::prepare>(self),
     on_core_message<paxos::promise>(self),

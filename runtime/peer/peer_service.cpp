@@ -139,6 +139,10 @@ std::unique_ptr<peer_service> peer_service::start(caf::actor_system& sys, caf::a
   p->self = opts.self;
   p->snapshot_out = opts.snapshot_out;
   p->snapshot_in = opts.snapshot_in;
+  // One slot for every link: the node reassembles one incoming snapshot at
+  // a time, however many members decide to send it theirs (issue 9).
+  if (!p->snapshot_in.slot)
+    p->snapshot_in.slot = std::make_shared<snapshot_slot>(p->snapshot_in.idle_ms);
   transport_options t;
   t.self = opts.self;
   t.members = opts.members;

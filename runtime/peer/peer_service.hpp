@@ -29,7 +29,9 @@ struct service_options {
   std::string cluster_id;
   /// Snapshots to lagging members: chunk size, window, stall timeout.
   sender_options snapshot_out;
-  /// Snapshots from the leader: the largest taken, the idle timeout.
+  /// Snapshots from members: the largest taken, the idle timeout; one
+  /// transfer at a time for the whole node (a slot every link shares is
+  /// made unless `snapshot_in.slot` is given).
   receiver_options snapshot_in;
   /// Optional: each operator line here instead of the process logger.
   std::function<void(const std::string&)> log;

@@ -56,7 +56,7 @@ std::optional<snapshot_ack> parse_ack(const std::vector<char>& payload) {
     return std::nullopt;
   const char* p = payload.data();
   auto status = static_cast<std::uint8_t>(p[16]);
-  if (status > static_cast<std::uint8_t>(ack_status::refused))
+  if (status > static_cast<std::uint8_t>(ack_status::busy))
     return std::nullopt;
   return snapshot_ack{le::get(p, 8), le::get(p + 8, 8), static_cast<ack_status>(status)};
 }

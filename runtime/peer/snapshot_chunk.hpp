@@ -43,6 +43,10 @@ enum class ack_status : std::uint8_t {
   progress = 0,  ///< `received` bytes are in, in order
   complete = 1,  ///< all in, checked, handed to the replica
   refused = 2,   ///< the receiver dropped this transfer (the sender stops)
+  /// The receiver is taking another member's transfer (one at a time a
+  /// node, snapshot_slot.hpp): the sender stops, and its replica's resend
+  /// tries again later.
+  busy = 3,
 };
 
 struct snapshot_ack {

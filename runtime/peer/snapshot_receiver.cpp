@@ -15,6 +15,7 @@ void chunk_buffer::swap(chunk_buffer& o) noexcept {
   std::swap(data_, o.data_);
   std::swap(size_, o.size_);
   std::swap(capacity_, o.capacity_);
+  std::swap(hold_, o.hold_);
 }
 
 bool chunk_buffer::append(const char* data, std::size_t n, std::size_t capacity_limit) {
@@ -56,6 +57,8 @@ const char* verdict_name(snapshot_receiver::verdict v) {
       return "bad_crc";
     case v_t::refused_memory:
       return "out_of_memory";
+    case v_t::refused_busy:
+      return "busy";
   }
   return "?";
 }
@@ -66,8 +69,21 @@ snapshot_receiver::result snapshot_receiver::refuse(verdict v, std::string why, 
   r.v = v;
   r.why = std::move(why);
   if (tell)
-    r.ack = snapshot_ack{transfer, 0, ack_status::refused};
+    r.ack = snapshot_ack{transfer, 0,
+                         v == verdict::refused_busy ? ack_status::busy : ack_status::refused};
   return r;
+}
+
+std::optional<slot_hold> snapshot_receiver::claim_slot(std::uint64_t now_ms) {
+  if (!opts_.slot)
+    return slot_hold{};
+  // A newer transfer of this member's replaces its partial one in place.
+  if (buf_.hold() && buf_.hold().touch(now_ms))
+    return std::move(buf_.hold());
+  auto ticket = opts_.slot->acquire(member_, now_ms);
+  if (ticket == 0)
+    return std::nullopt;
+  return slot_hold{opts_.slot, ticket};
 }
 
 snapshot_receiver::result snapshot_receiver::on_chunk(const snapshot_chunk& c,
@@ -78,6 +94,10 @@ snapshot_receiver::result snapshot_receiver::on_chunk(const snapshot_chunk& c,
     // Only the first chunk of a transfer starts one. Told, so that a
     // sender whose receiver restarted or dropped the transfer stops at once
     // instead of waiting for its stall timeout.
+    if (c.transfer != 0 && c.transfer == busy_transfer_)
+      return refuse(verdict::refused_busy,
+                    "chunk of transfer " + std::to_string(c.transfer) + " refused busy already",
+                    true, c.transfer);
     if (c.transfer == 0 || c.offset != 0)
       return refuse(verdict::refused_unknown,
                     "chunk at offset " + std::to_string(c.offset) + " of unknown transfer " +
@@ -98,7 +118,19 @@ snapshot_receiver::result snapshot_receiver::on_chunk(const snapshot_chunk& c,
                     true, c.transfer);
     if (chunk_crc(c.data, c.size) != c.crc)
       return refuse(verdict::refused_crc, "first chunk fails its CRC", true, c.transfer);
+    auto hold = claim_slot(now_ms);
+    if (!hold) {
+      busy_transfer_ = c.transfer;
+      auto holder = opts_.slot->current();
+      return refuse(
+        verdict::refused_busy,
+        "this node is receiving another snapshot" +
+          (holder ? " (from member " + std::to_string(holder->member) + ")" : std::string{}) +
+          " and takes one at a time; the sender retries later",
+        true, c.transfer);
+    }
     reset();  // a newer transfer replaces a partial one
+    buf_.hold() = std::move(*hold);
     transfer_ = c.transfer;
     total_ = c.total;
     whole_crc_ = c.whole_crc;
@@ -127,6 +159,14 @@ snapshot_receiver::result snapshot_receiver::on_chunk(const snapshot_chunk& c,
     reset();
     return refuse(verdict::refused_crc,
                   "chunk at offset " + std::to_string(c.offset) + " fails its CRC", true, id);
+  }
+  if (!buf_.hold().touch(now_ms)) {
+    // Idle past `idle_ms`, another member's transfer took the slot.
+    reset();
+    return refuse(verdict::refused_busy,
+                  "transfer " + std::to_string(id) +
+                    " idled and lost this node's snapshot slot to another member's",
+                  true, id);
   }
   if (!buf_.append(c.data, c.size, static_cast<std::size_t>(total_))) {
     reset();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "runtime/peer/snapshot_chunk.hpp"
+#include "runtime/peer/snapshot_slot.hpp"
 
 /// One member link's incoming snapshot transfer, as pure code (no CAF, no
 /// sockets, no clock: `now` comes in): reassembles the chunks of a transfer
@@ -25,6 +26,11 @@ struct receiver_options {
   std::uint64_t max_total_bytes = std::uint64_t{1} << 30;
   /// A partial transfer that gets no chunk for this long is dropped.
   std::uint64_t idle_ms = 30'000;
+  /// The node's one slot for incoming transfers, shared by every link's
+  /// receiver (peer_service makes it): at most one transfer reassembled at
+  /// a time per node, so the budget above bounds the node, not each link.
+  /// Empty: this receiver is bounded alone.
+  std::shared_ptr<snapshot_slot> slot;
 };
 
 /// The reassembly buffer: malloc'ed so that growing it can move pages
@@ -46,16 +52,23 @@ class chunk_buffer {
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return capacity_; }
 
+  /// The node's slot these bytes hold (if shared): freed with them, so a
+  /// completed transfer keeps it until its bytes are decoded and gone.
+  slot_hold& hold() { return hold_; }
+
  private:
   void swap(chunk_buffer& o) noexcept;
   char* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
+  slot_hold hold_;
 };
 
 class snapshot_receiver {
  public:
-  explicit snapshot_receiver(receiver_options o) : opts_(o) {}
+  /// `member`: whose chunks these are (named to the slot's other claimants).
+  explicit snapshot_receiver(receiver_options o, std::uint32_t member = 0)
+      : opts_(std::move(o)), member_(member) {}
 
   enum class verdict {
     accepted,           ///< appended (ack it)
@@ -67,6 +80,7 @@ class snapshot_receiver {
     refused_overlong,   ///< past the transfer's total, or a total/crc that changed
     refused_crc,        ///< a chunk or the whole does not match its CRC: transfer dropped
     refused_memory,     ///< the buffer could not grow: transfer dropped
+    refused_busy,       ///< the node's slot is another transfer's: told busy, retried later
   };
   struct result {
     verdict v = verdict::accepted;
@@ -94,8 +108,13 @@ class snapshot_receiver {
  private:
   result refuse(verdict v, std::string why, bool tell, std::uint64_t transfer);
   bool starts_new(const snapshot_chunk& c) const;
+  /// The slot for a new transfer: ours already, or claimed; empty if busy.
+  std::optional<slot_hold> claim_slot(std::uint64_t now_ms);
 
   receiver_options opts_;
+  std::uint32_t member_ = 0;
+  /// The last transfer refused busy: its later chunks are refused alike.
+  std::uint64_t busy_transfer_ = 0;
   std::uint64_t transfer_ = 0;  ///< 0: none in progress
   std::uint64_t total_ = 0;
   std::uint32_t whole_crc_ = 0;

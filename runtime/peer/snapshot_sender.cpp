@@ -52,9 +52,9 @@ void snapshot_sender::sent(const snapshot_chunk& c) {
 snapshot_sender::ack_effect snapshot_sender::on_ack(const snapshot_ack& a, std::uint64_t now_ms) {
   if (!src_ || a.transfer != transfer_ || a.received > sent_)
     return ack_effect::ignored;
-  if (a.status == ack_status::refused) {
+  if (a.status == ack_status::refused || a.status == ack_status::busy) {
     abandon();
-    return ack_effect::refused;
+    return a.status == ack_status::busy ? ack_effect::busy : ack_effect::refused;
   }
   if (a.status == ack_status::complete) {
     if (a.received != src_->size())

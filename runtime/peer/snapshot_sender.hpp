@@ -64,6 +64,12 @@ class snapshot_sender {
     progress,  ///< the window moved
     done,      ///< the member has it all: the transfer is over
     refused,   ///< the member dropped it: the transfer is over
+    /// The member is taking another member's snapshot (one at a time): the
+    /// transfer is over, and nothing here starts it again. The retry is the
+    /// replica's resend of a snapshot its member has not moved past, which
+    /// waits twice as long each time (replica.cpp): later, never in a tight
+    /// loop, and never once the member caught up from the other sender.
+    busy,
   };
   ack_effect on_ack(const snapshot_ack& a, std::uint64_t now_ms);
 

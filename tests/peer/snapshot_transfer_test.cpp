@@ -86,8 +86,12 @@ TEST(SnapshotChunkTest, ChunkAndAckFramesRoundTrip) {
   // Short chunks, acks of another size or with an unknown status do not parse.
   EXPECT_FALSE(parse_chunk(std::vector<char>(chunk_header_bytes - 1)));
   EXPECT_FALSE(parse_ack(std::vector<char>(ack_payload_bytes + 1)));
+  auto busy = a.payload;
+  busy.back() = 3;
+  ASSERT_TRUE(parse_ack(busy));
+  EXPECT_EQ(parse_ack(busy)->status, ack_status::busy);
   auto bad = a.payload;
-  bad.back() = 3;
+  bad.back() = 4;
   EXPECT_FALSE(parse_ack(bad));
 }
 
