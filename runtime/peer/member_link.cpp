@@ -44,8 +44,10 @@ struct link_state {
   /// A snapshot made as it is sent failed to make its promised size: later
   /// ones are encoded whole first (see on_install_snapshot).
   bool encode_whole = false;
-  /// Refusals of incoming chunks are logged at most once a second.
+  /// Refusals of incoming chunks, and new incoming transfers, are each
+  /// logged at most once a second.
   std::uint64_t refusal_logged_ms = 0;
+  std::uint64_t receiving_logged_ms = 0;
 };
 
 using link_actor = caf::stateful_actor<link_state>*;
@@ -205,6 +207,16 @@ void on_snapshot_chunk(link_actor self, const std::vector<char>& payload) {
   auto r = st.snap_in->on_chunk(*chunk, now);
   if (st.snap_in->transfer() != before)
     st.in_resets = st.net->resets(st.opts.member);
+  // Which member's transfer holds the node's one slot (at most once a
+  // second: a member may start transfers at any rate).
+  if (st.snap_in->transfer() != before && st.snap_in->partial() &&
+      now >= st.receiving_logged_ms + 1000) {
+    st.receiving_logged_ms = now;
+    say(logging::level::info, st,
+        "receiving snapshot transfer " + std::to_string(chunk->transfer) + " from member " +
+          std::to_string(st.opts.member) + ": " + std::to_string(chunk->total) + " bytes",
+        "snapshot_transfer_receiving");
+  }
   if (r.ack)
     st.net->send(st.opts.member, make_ack_frame(st.opts.self, *r.ack));
   if (r.v != snapshot_receiver::verdict::accepted && r.v != snapshot_receiver::verdict::complete &&

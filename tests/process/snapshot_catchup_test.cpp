@@ -7,7 +7,7 @@
 #include <regex>
 
 #include "tests/process/cluster_fixture.hpp"
-#include "tests/support/http_get.hpp"
+#include "tests/process/metric_sum.hpp"
 
 namespace {
 
@@ -26,16 +26,6 @@ std::string value_of(int i) {
     c = static_cast<char>('a' + (x >> 24) % 26);
   }
   return v;
-}
-
-/// The sum of every sample of metric `name` on the node's /metrics, or -1.
-double metric(std::uint16_t port, const std::string& name) {
-  auto body = http_get(port, "/metrics").body;
-  std::regex line{"\n" + name + "(\\{[^}]*\\})? ([0-9.e+-]+)"};
-  double total = -1;
-  for (std::sregex_iterator it{body.begin(), body.end(), line}, end; it != end; ++it)
-    total = (total < 0 ? 0 : total) + std::stod((*it)[2]);
-  return total;
 }
 
 /// The chunk count in the leader's "snapshot transfer ... complete" line.
@@ -120,8 +110,8 @@ TEST(ProcessSnapshotTransferTest, AWipedFollowerCatchesUpSeveralMiBInChunksUnder
   auto deadline = std::chrono::steady_clock::now() + 10s;
   do {
     std::this_thread::sleep_for(100ms);
-    want = metric(metrics[now_leader], "ballot_state_bytes");
-    got = metric(metrics[victim], "ballot_state_bytes");
+    want = metric_sum(metrics[now_leader], "ballot_state_bytes");
+    got = metric_sum(metrics[victim], "ballot_state_bytes");
   } while (got != want && std::chrono::steady_clock::now() < deadline);
   EXPECT_GT(want, state);
   EXPECT_EQ(got, want);

@@ -1,0 +1,112 @@
+// A wiped member takes one snapshot transfer at a time (issue 9): every
+// other member may decide to send it the state, but its links share one
+// slot. Five real ballotd processes with 1 KiB chunks (the hidden
+// BALLOT_PEER_SNAPSHOT_CHUNK_BYTES), so 8 MiB of values (a snapshot of about
+// 16 MiB, with their history) crosses in thousands of frames: the first sender is frozen
+// mid-transfer, holding the slot, and another live member's transfer is refused busy meanwhile;
+// then the first sender dies, and the member catches up from a live one, byte for byte.
+#include <signal.h>
+
+#include <regex>
+
+#include "tests/process/cluster_fixture.hpp"
+#include "tests/process/metric_sum.hpp"
+
+namespace {
+
+using namespace ballot::testing;
+namespace fs = std::filesystem;
+
+constexpr std::size_t members = 5;
+constexpr int big_values = 64;
+constexpr std::size_t big_value_bytes = 128 << 10;
+
+std::string value_of(int i) {
+  std::string v(big_value_bytes, '\0');
+  std::uint32_t x = 2654435761u ^ static_cast<std::uint32_t>(i);
+  for (auto& c : v) {
+    x = x * 1664525u + 1013904223u;
+    c = static_cast<char>('a' + (x >> 24) % 26);
+  }
+  return v;
+}
+
+/// The member named by the first line of `log` matching `pattern` (its one
+/// group), or 0.
+std::size_t member_in(const std::string& log, const std::string& pattern) {
+  std::smatch m;
+  if (!std::regex_search(log, m, std::regex{pattern}))
+    return 0;
+  return std::stoul(m[1]);
+}
+
+TEST(ProcessSnapshotContentionTest, AWipedMemberTakesOneTransferAndCatchesUpWhenItsSenderDies) {
+  cluster_processes c{members};
+  std::map<std::size_t, std::uint16_t> metrics;
+  c.extra_flags = {"--snapshot-interval", "16"};
+  for (std::size_t id = 1; id <= members; ++id) {
+    metrics[id] = free_port();
+    c.node_flags[id] = {"--metrics", "127.0.0.1:" + std::to_string(metrics[id])};
+    c.launch_prefix[id] = {"/usr/bin/env", "BALLOT_PEER_SNAPSHOT_CHUNK_BYTES=1024"};
+  }
+  c.start_all();
+  auto leader = c.leader();
+  ASSERT_NE(leader, 0u);
+  auto opts = c.client_options();
+  opts.timeout = 15s;
+  ballot::client::client cl{opts};
+  for (int i = 0; i < big_values; ++i) {
+    auto r = cl.put("big-" + std::to_string(i), value_of(i));
+    ASSERT_TRUE(r.ok()) << i << ": " << r.message;
+  }
+
+  std::size_t victim = leader % members + 1;
+  c.kill9(victim);
+  fs::remove_all(c.data_dir(victim));
+  c.start(victim);
+
+  // The first transfer the wiped member takes: freeze its sender mid-way.
+  auto& v = c.node(victim);
+  ASSERT_TRUE(v.wait_for_error("receiving snapshot transfer", 30s)) << v.err();
+  auto first = member_in(v.err(), "receiving snapshot transfer [0-9]+ from member ([0-9]+)");
+  ASSERT_NE(first, 0u);
+  ASSERT_NE(first, victim);
+  c.node(first).kill(SIGSTOP);
+  std::this_thread::sleep_for(300ms);
+  ASSERT_EQ(v.err().find("received whole"), std::string::npos)
+    << "the transfer ended before its sender could be frozen; make the state larger";
+
+  // Another live member sends meanwhile (the member asks the leader, a new
+  // one if the frozen sender led): refused busy, nothing buffered for it.
+  EXPECT_TRUE(v.wait_for_error("refused (busy)", 20s)) << v.err();
+  auto refused = member_in(v.err(), "snapshot chunk from member ([0-9]+) refused \\(busy\\)");
+  EXPECT_NE(refused, first);
+
+  // The first sender dies mid-transfer: its connection resets, the partial
+  // transfer is dropped and the slot is free; the busy member's replica
+  // sends the snapshot again, and this time it gets through.
+  c.kill9(first);
+  EXPECT_TRUE(v.wait_for_error("from member " + std::to_string(first) + " dropped", 10s))
+    << v.err();
+  ASSERT_TRUE(v.wait_for_error("received whole", 60s)) << v.err();
+  EXPECT_TRUE(v.wait_for_error("snapshot_installed", 10s)) << v.err();
+  auto from = member_in(v.err(), "from member ([0-9]+) received whole");
+  EXPECT_NE(from, first);
+  EXPECT_NE(from, 0u);
+
+  // The member holds the live leader's state: the same bytes of keys and values.
+  auto now_leader = c.leader();
+  ASSERT_NE(now_leader, 0u);
+  ASSERT_NE(now_leader, first);
+  double want = 0, got = 0;
+  auto deadline = std::chrono::steady_clock::now() + 15s;
+  do {
+    std::this_thread::sleep_for(100ms);
+    want = metric_sum(metrics[now_leader], "ballot_state_bytes");
+    got = metric_sum(metrics[victim], "ballot_state_bytes");
+  } while (got != want && std::chrono::steady_clock::now() < deadline);
+  EXPECT_GT(want, static_cast<double>(big_values * big_value_bytes));
+  EXPECT_EQ(got, want);
+}
+
+}  // namespace
