@@ -10,8 +10,9 @@
 # Prints the fill's time, each node's last checkpoint (bytes, encode and
 # write time) with its peak RSS (VmHWM) and RSS after it, each node's restart
 # time (start to "ballotd ready") and peak RSS once the state is rebuilt (after
-# the first reads), the wiped node's catch-up time and peak RSS, and the peers'
-# peak RSS during the catch-up (reset before it through clear_refs). Needs
+# the first reads), the wiped node's catch-up time and peak RSS, the peers'
+# peak RSS during the catch-up (reset before it through clear_refs), and how
+# many transfers each peer started and the wiped node took or refused busy. Needs
 # about 3 x GIB GiB of RAM plus twice the state for a restart or an install at
 # a time, and 3 x GIB GiB of disk.
 #
@@ -159,6 +160,13 @@ if [[ -n "$caught" ]]; then
     "node 3 RSS $(rss_mb "${pids[3]}") MB"
   events 1 snapshot_transfer_finished | tail -n 1 | sed -n 's/.*"msg":"\([^"]*\)".*/node 1: \1/p'
   events 2 snapshot_transfer_finished | tail -n 1 | sed -n 's/.*"msg":"\([^"]*\)".*/node 2: \1/p'
+  # Whether both peers sent: the wiped node takes one transfer at a time, the other is told busy.
+  for i in 1 2; do
+    echo "node $i: $(events "$i" snapshot_transfer_started | wc -l) transfer(s) to node 3 started," \
+      "$(events "$i" snapshot_transfer_finished | wc -l) finished, $(events "$i" snapshot_transfer_dropped | wc -l) dropped"
+  done
+  echo "node 3: $(grep -c '(busy)' "$dir/node3.log" || true) busy refusal(s) logged," \
+    "$(events 3 snapshot_transfer_received | wc -l) transfer(s) received whole"
 
 else
   echo "node 3 catch-up from empty: FAILED (no snapshot installed within ${CATCHUP_TIMEOUT:-600} s); its last lines:"
