@@ -86,55 +86,62 @@ std::optional<slot_hold> snapshot_receiver::claim_slot(std::uint64_t now_ms) {
   return slot_hold{opts_.slot, ticket};
 }
 
+std::optional<snapshot_receiver::result> snapshot_receiver::start_transfer(const snapshot_chunk& c,
+                                                                           std::uint64_t now_ms) {
+  // Only the first chunk of a transfer starts one. Told, so that a
+  // sender whose receiver restarted or dropped the transfer stops at once
+  // instead of waiting for its stall timeout.
+  if (c.transfer != 0 && c.transfer == busy_transfer_)
+    return refuse(verdict::refused_busy,
+                  "chunk of transfer " + std::to_string(c.transfer) + " refused busy already", true,
+                  c.transfer);
+  if (c.transfer == 0 || c.offset != 0)
+    return refuse(verdict::refused_unknown,
+                  "chunk at offset " + std::to_string(c.offset) + " of unknown transfer " +
+                    std::to_string(c.transfer),
+                  true, c.transfer);
+  if (c.total > opts_.max_total_bytes)
+    return refuse(verdict::refused_budget,
+                  "snapshot transfer of " + std::to_string(c.total) +
+                    " bytes is over this node's budget of " +
+                    std::to_string(opts_.max_total_bytes) + " bytes",
+                  true, c.transfer);
+  // Judged whole before it replaces anything: a refused first chunk
+  // leaves a partial transfer as it was.
+  if (c.size > c.total || (c.size == 0 && c.total != 0))
+    return refuse(verdict::refused_overlong,
+                  "first chunk of " + std::to_string(c.size) + " bytes for a total of " +
+                    std::to_string(c.total),
+                  true, c.transfer);
+  if (chunk_crc(c.data, c.size) != c.crc)
+    return refuse(verdict::refused_crc, "first chunk fails its CRC", true, c.transfer);
+  auto hold = claim_slot(now_ms);
+  if (!hold) {
+    busy_transfer_ = c.transfer;
+    auto holder = opts_.slot->current();
+    return refuse(
+      verdict::refused_busy,
+      "this node is receiving another snapshot" +
+        (holder ? " (from member " + std::to_string(holder->member) + ")" : std::string{}) +
+        " and takes one at a time; the sender retries later",
+      true, c.transfer);
+  }
+  reset();  // a newer transfer replaces a partial one
+  buf_.hold() = std::move(*hold);
+  transfer_ = c.transfer;
+  total_ = c.total;
+  whole_crc_ = c.whole_crc;
+  last_chunk_ms_ = now_ms;
+  return std::nullopt;
+}
+
 snapshot_receiver::result snapshot_receiver::on_chunk(const snapshot_chunk& c,
                                                       std::uint64_t now_ms) {
   if (done_)
     reset();  // the driver did not take the last one: it is dropped
   if (!partial() || c.transfer != transfer_) {
-    // Only the first chunk of a transfer starts one. Told, so that a
-    // sender whose receiver restarted or dropped the transfer stops at once
-    // instead of waiting for its stall timeout.
-    if (c.transfer != 0 && c.transfer == busy_transfer_)
-      return refuse(verdict::refused_busy,
-                    "chunk of transfer " + std::to_string(c.transfer) + " refused busy already",
-                    true, c.transfer);
-    if (c.transfer == 0 || c.offset != 0)
-      return refuse(verdict::refused_unknown,
-                    "chunk at offset " + std::to_string(c.offset) + " of unknown transfer " +
-                      std::to_string(c.transfer),
-                    true, c.transfer);
-    if (c.total > opts_.max_total_bytes)
-      return refuse(verdict::refused_budget,
-                    "snapshot transfer of " + std::to_string(c.total) +
-                      " bytes is over this node's budget of " +
-                      std::to_string(opts_.max_total_bytes) + " bytes",
-                    true, c.transfer);
-    // Judged whole before it replaces anything: a refused first chunk
-    // leaves a partial transfer as it was.
-    if (c.size > c.total || (c.size == 0 && c.total != 0))
-      return refuse(verdict::refused_overlong,
-                    "first chunk of " + std::to_string(c.size) + " bytes for a total of " +
-                      std::to_string(c.total),
-                    true, c.transfer);
-    if (chunk_crc(c.data, c.size) != c.crc)
-      return refuse(verdict::refused_crc, "first chunk fails its CRC", true, c.transfer);
-    auto hold = claim_slot(now_ms);
-    if (!hold) {
-      busy_transfer_ = c.transfer;
-      auto holder = opts_.slot->current();
-      return refuse(
-        verdict::refused_busy,
-        "this node is receiving another snapshot" +
-          (holder ? " (from member " + std::to_string(holder->member) + ")" : std::string{}) +
-          " and takes one at a time; the sender retries later",
-        true, c.transfer);
-    }
-    reset();  // a newer transfer replaces a partial one
-    buf_.hold() = std::move(*hold);
-    transfer_ = c.transfer;
-    total_ = c.total;
-    whole_crc_ = c.whole_crc;
-    last_chunk_ms_ = now_ms;
+    if (auto refused = start_transfer(c, now_ms))
+      return std::move(*refused);
   }
   if (c.total != total_ || c.whole_crc != whole_crc_)
     return refuse(verdict::refused_overlong, "chunk announces another total or checksum", false,

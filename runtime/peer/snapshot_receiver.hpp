@@ -107,7 +107,10 @@ class snapshot_receiver {
 
  private:
   result refuse(verdict v, std::string why, bool tell, std::uint64_t transfer);
-  bool starts_new(const snapshot_chunk& c) const;
+  /// A chunk that is not of the current transfer: refused (a partial
+  /// transfer left as it was), or the first chunk of a new one, which now
+  /// holds the node's slot and replaces any partial one (nullopt).
+  std::optional<result> start_transfer(const snapshot_chunk& c, std::uint64_t now_ms);
   /// The slot for a new transfer: ours already, or claimed; empty if busy.
   std::optional<slot_hold> claim_slot(std::uint64_t now_ms);
 
