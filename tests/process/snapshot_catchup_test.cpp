@@ -8,6 +8,7 @@
 
 #include "tests/process/cluster_fixture.hpp"
 #include "tests/process/metric_sum.hpp"
+#include "tests/support/random_bytes.hpp"
 
 namespace {
 
@@ -19,13 +20,8 @@ constexpr int big_values = 64;
 constexpr std::size_t big_value_bytes = 128 << 10;
 
 std::string value_of(int i) {
-  std::string v(big_value_bytes, '\0');
-  std::uint32_t x = 2166136261u ^ static_cast<std::uint32_t>(i);
-  for (auto& c : v) {
-    x = x * 1664525u + 1013904223u;
-    c = static_cast<char>('a' + (x >> 24) % 26);
-  }
-  return v;
+  return ballot::test_support::random_bytes(big_value_bytes,
+                                            0x5eedca7cu + static_cast<unsigned>(i));
 }
 
 /// The chunk count in the leader's "snapshot transfer ... complete" line.

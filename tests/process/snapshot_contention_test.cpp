@@ -11,6 +11,7 @@
 
 #include "tests/process/cluster_fixture.hpp"
 #include "tests/process/metric_sum.hpp"
+#include "tests/support/random_bytes.hpp"
 
 namespace {
 
@@ -22,13 +23,8 @@ constexpr int big_values = 64;
 constexpr std::size_t big_value_bytes = 128 << 10;
 
 std::string value_of(int i) {
-  std::string v(big_value_bytes, '\0');
-  std::uint32_t x = 2654435761u ^ static_cast<std::uint32_t>(i);
-  for (auto& c : v) {
-    x = x * 1664525u + 1013904223u;
-    c = static_cast<char>('a' + (x >> 24) % 26);
-  }
-  return v;
+  return ballot::test_support::random_bytes(big_value_bytes,
+                                            0x5eed5107u + static_cast<unsigned>(i));
 }
 
 /// The member named by the first line of `log` matching `pattern` (its one
