@@ -6,7 +6,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 
@@ -238,15 +237,6 @@ std::pair<kj::Promise<T>, std::function<void(T)>> handoff() {
     (*fulfiller)->fulfill();
   };
   return {paf.promise.then([box]() mutable { return std::move(*box); }), std::move(done)};
-}
-
-/// A random non-zero 64-bit id (the gateway's own request ids).
-inline std::uint64_t random_id() {
-  std::random_device rd;
-  std::uint64_t id = 0;
-  while (id == 0)
-    id = (std::uint64_t{rd()} << 32) ^ rd();
-  return id;
 }
 
 }  // namespace ballot::gateway

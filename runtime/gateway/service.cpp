@@ -9,13 +9,18 @@
 #include <kj/async.h>
 
 #include "actors/kv/command_codec.hpp"
+#include "actors/replica/random_id.hpp"
 #include "runtime/gateway/call_util.hpp"
 #include "runtime/gateway/status_summary.hpp"
 
 namespace ballot::gateway {
 
 service::service(const bridge& br, const options& opts, kj::Timer& timer, std::size_t& in_flight)
-    : bridge_(br), opts_(opts), timer_(timer), in_flight_(in_flight), own_client_(random_id()) {
+    : bridge_(br),
+      opts_(opts),
+      timer_(timer),
+      in_flight_(in_flight),
+      own_client_(actors::random_client_id()) {
   if (!opts_.feed)
     throw std::invalid_argument("gateway::service: options::feed is required");
 }

@@ -11,6 +11,7 @@
 
 #include "tests/process/cluster_fixture.hpp"
 #include "tests/process/metric_sum.hpp"
+#include "tests/process/snapshot_cluster.hpp"
 #include "tests/support/random_bytes.hpp"
 
 namespace {
@@ -38,23 +39,15 @@ std::size_t member_in(const std::string& log, const std::string& pattern) {
 
 TEST(ProcessSnapshotContentionTest, AWipedMemberTakesOneTransferAndCatchesUpWhenItsSenderDies) {
   cluster_processes c{members};
-  std::map<std::size_t, std::uint16_t> metrics;
   c.extra_flags = {"--snapshot-interval", "16"};
-  for (std::size_t id = 1; id <= members; ++id) {
-    metrics[id] = free_port();
-    c.node_flags[id] = {"--metrics", "127.0.0.1:" + std::to_string(metrics[id])};
-    c.launch_prefix[id] = {"/usr/bin/env", "BALLOT_PEER_SNAPSHOT_CHUNK_BYTES=1024"};
-  }
+  auto metrics = with_metrics_and_chunks(c, members, 1024);
   c.start_all();
   auto leader = c.leader();
   ASSERT_NE(leader, 0u);
   auto opts = c.client_options();
   opts.timeout = 15s;
   ballot::client::client cl{opts};
-  for (int i = 0; i < big_values; ++i) {
-    auto r = cl.put("big-" + std::to_string(i), value_of(i));
-    ASSERT_TRUE(r.ok()) << i << ": " << r.message;
-  }
+  ASSERT_TRUE(put_big_values(cl, big_values, value_of));
 
   std::size_t victim = leader % members + 1;
   c.kill9(victim);

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/process/cluster_fixture.hpp"
+
+/// The set-up the snapshot process tests share: members with a metrics port
+/// and small peer snapshot chunks, and a state of large values to send.
+namespace ballot::testing {
+
+/// Gives each of `c`'s first `members` nodes a metrics port (returned by
+/// id) and peer snapshot chunks of `chunk_bytes`.
+inline std::map<std::size_t, std::uint16_t> with_metrics_and_chunks(cluster_processes& c,
+                                                                    std::size_t members,
+                                                                    std::size_t chunk_bytes) {
+  std::map<std::size_t, std::uint16_t> metrics;
+  for (std::size_t id = 1; id <= members; ++id) {
+    metrics[id] = free_port();
+    c.node_flags[id] = {"--metrics", "127.0.0.1:" + std::to_string(metrics[id])};
+    c.launch_prefix[id] = {"/usr/bin/env",
+                           "BALLOT_PEER_SNAPSHOT_CHUNK_BYTES=" + std::to_string(chunk_bytes)};
+  }
+  return metrics;
+}
+
+/// Puts `value_of(i)` under "big-i" for i in [0, n), each acknowledged.
+inline ::testing::AssertionResult put_big_values(client::client& cl, int n,
+                                                 const std::function<std::string(int)>& value_of) {
+  for (int i = 0; i < n; ++i) {
+    auto r = cl.put("big-" + std::to_string(i), value_of(i));
+    if (!r.ok())
+      return ::testing::AssertionFailure() << "big-" << i << ": " << r.message;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace ballot::testing
