@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -28,6 +29,7 @@
 #include "actors/replica/commit_pipeline.hpp"
 #include "actors/replica/event_log.hpp"
 #include "actors/replica/memory_storage.hpp"
+#include "actors/replica/reply_sink.hpp"
 #include "actors/replica/timed_storage.hpp"
 #include "actors/replica/type_ids.hpp"
 #include "runtime/log/log.hpp"
@@ -48,7 +50,6 @@ std::uint64_t fresh_own_client() {
 }
 
 using client_key = std::pair<std::uint64_t, std::uint64_t>;
-using reply_promise = caf::typed_response_promise<paxos::client_reply>;
 
 struct replica_state : commit_sink {
   static inline const char* name = "ballot.replica";
@@ -165,7 +166,7 @@ struct replica_state : commit_sink {
         return promise;
       }
     auto seq = core->next_change_seq();
-    waiting[{paxos::membership_client, seq}].promises.push_back(promise);
+    waiting[{paxos::membership_client, seq}].promises.push_back(reply_sink{promise, nullptr, 0});
     core->change_members(seq, *change);
     flush();
     return promise;
@@ -250,25 +251,58 @@ struct replica_state : commit_sink {
     auto promise = self->make_response_promise<paxos::client_reply>();
     if (cmd.client == paxos::membership_client)
       return change_members(cmd, promise);
+    take(cmd, reply_sink{promise, nullptr, 0});
+    flush();
+    schedule_fill();
+    return promise;
+  }
+
+  /// Several commands in one message (a gateway's writes of one moment):
+  /// each is taken as `propose` takes it, and the answers go back together.
+  batch_promise propose_batch(std::vector<paxos::command>& cmds) {
+    auto answer = std::make_shared<batch_answer>();
+    answer->promise = self->make_response_promise<std::vector<paxos::client_reply>>();
+    answer->replies.resize(cmds.size());
+    answer->pending += cmds.size();
+    for (std::size_t i = 0; i < cmds.size(); ++i) {
+      auto& cmd = cmds[i];
+      // A membership change is asked on its own (bridge::change_members).
+      if (cmd.client == paxos::membership_client)
+        answer->set(i, paxos::client_reply{cmd.client, cmd.seq, paxos::reply_status::invalid,
+                                           "a membership change cannot be batched", {}});
+      else
+        take(cmd, reply_sink{{}, answer, i});
+    }
+    flush();
+    schedule_fill();
+    auto promise = answer->promise;
+    answer->release();
+    return promise;
+  }
+
+  /// Refuses `cmd` at once, or queues it for the next slot with `sink`
+  /// waiting for its answer.
+  void take(paxos::command& cmd, reply_sink sink) {
     if (auto refusal = refuse(cmd)) {
-      promise.deliver(std::move(*refusal));
-      return promise;
+      sink.deliver(*refusal);
+      return;
     }
     auto& w = waiting[{cmd.client, cmd.seq}];
     if (probe && w.promises.empty())
       w.received = std::chrono::steady_clock::now();
-    w.promises.push_back(promise);
+    w.promises.push_back(std::move(sink));
     if (core->is_leader())
       sm->stamp(cmd.payload, lease_stamp());
-    // Batching: commands queue up while the mailbox holds more; one
-    // message to ourselves, behind them, puts them all into one slot.
     core->queue(std::move(cmd));
-    flush();
+  }
+
+  /// Batching: commands queue up while the mailbox holds more; one message
+  /// to ourselves, behind them, puts them all into one slot.
+  void schedule_fill() {
     if (!fill_scheduled) {
       fill_scheduled = true;
       self->send(self, fill_atom_v);
     }
-    return promise;
   }
 
   /// Why a command cannot be taken now (full disk, quota, the state
@@ -575,7 +609,7 @@ struct replica_state : commit_sink {
   /// key: a client may retry while its first attempt is still in flight, and
   /// the core then answers the (client, seq) once, for both.
   struct waiter {
-    std::vector<reply_promise> promises;
+    std::vector<reply_sink> promises;
     /// When the first attempt arrived (read only with a probe).
     std::chrono::steady_clock::time_point received;
   };
@@ -689,6 +723,8 @@ caf::behavior replica_actor(replica_actor_ptr self, const replica_options& opts)
     [self](propose_atom, paxos::command& cmd) -> caf::result<paxos::client_reply> {
       return self->state.propose(cmd);
     },
+    [self](propose_batch_atom, std::vector<paxos::command>& cmds)
+      -> caf::result<std::vector<paxos::client_reply>> { return self->state.propose_batch(cmds); },
     [self](fill_atom) { self->state.fill(); },
     [self](read_atom, std::string& query) -> caf::result<read_reply> {
       return self->state.read(std::move(query));

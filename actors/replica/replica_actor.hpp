@@ -44,6 +44,9 @@
 ///       (`paxos::encode(member_change)`): the leader orders it with a
 ///       request id of its own; the reply's result is "ok <id>" or
 ///       "refused: why" (paxos::replica::change_members).
+///   (propose_batch_atom, std::vector<paxos::command>) -> std::vector<paxos::client_reply>
+///       several commands at once, each taken as propose_atom takes it; the
+///       answers come back together, in order, once the last is known.
 ///   (status_atom)                 -> replica_status
 ///   (read_atom, std::string query) -> read_reply
 ///       a linearizable read; `paxos::members_query()` is answered with the

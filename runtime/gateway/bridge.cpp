@@ -29,6 +29,14 @@ using sweep_atom = caf::atom_constant<caf::atom("gw_sweep")>;
 constexpr sweep_atom sweep_atom_v = sweep_atom{};
 using drain_atom = caf::atom_constant<caf::atom("gw_drain")>;
 constexpr drain_atom drain_atom_v = drain_atom{};
+using batch_atom = caf::atom_constant<caf::atom("gw_batch")>;
+constexpr batch_atom batch_atom_v = batch_atom{};
+
+/// Writes to one replica are sent together, up to this many commands or
+/// bytes in one request (larger writes, over `options::max_forward_bytes`,
+/// always go alone).
+constexpr std::size_t max_batch_commands = 256;
+constexpr std::size_t max_batch_bytes = std::size_t{1} << 20;
 
 /// One write or read on its way through the cluster.
 struct job {
@@ -121,6 +129,18 @@ struct bridge_state {
     bool own = false;
   };
   std::deque<waiting_write> waiting_forward;
+  /// Writes asked since the last batch went out, by the replica asked (the
+  /// tickets of their asks): one request per replica and batch, not one per
+  /// write, so a follower's forwarded writes cross the peer link, the
+  /// leader's link actor and its replica's mailbox once per batch.
+  struct outgoing {
+    caf::actor dest;
+    std::vector<std::uint64_t> tickets;
+  };
+  std::map<paxos::node_id, outgoing> outbox;
+  /// A batch_atom is on its way: it comes after every job already in the
+  /// mailbox, so the writes that arrived together leave together.
+  bool batch_due = false;
 };
 
 using bridge_actor = caf::stateful_actor<bridge_state>*;
@@ -360,6 +380,13 @@ std::optional<bridge_state::in_flight> answered(bridge_actor self, std::uint64_t
   return a;
 }
 
+/// A write that may share a request with others: not a membership change
+/// (the leader orders those on their own) and not a large write (those keep
+/// the forwarding budget's turns, one request each).
+bool batchable(const bridge_state& st, const paxos::command& cmd) {
+  return cmd.client != paxos::membership_client && cmd.payload.size() <= st.opts.max_forward_bytes;
+}
+
 void ask(bridge_actor self, const job_ptr& j, paxos::node_id target) {
   auto& st = self->state;
   auto now = clock_type::now();
@@ -387,7 +414,15 @@ void ask(bridge_actor self, const job_ptr& j, paxos::node_id target) {
         "replica " + std::to_string(a->target) + " did not answer: " + self->system().render(err));
     drain_waiting(self);
   };
-  if (j->is_write) {
+  if (j->is_write && batchable(st, j->cmd)) {
+    auto& out = st.outbox[target];
+    out.dest = dest;
+    out.tickets.push_back(ticket);
+    if (!st.batch_due) {
+      st.batch_due = true;
+      self->send(self, batch_atom_v);
+    }
+  } else if (j->is_write) {
     self->request(dest, caf::infinite, actors::propose_atom_v, j->cmd)
       .then(
         [self, ticket](paxos::client_reply& r) {
@@ -405,6 +440,86 @@ void ask(bridge_actor self, const job_ptr& j, paxos::node_id target) {
           drain_waiting(self);
         },
         on_error);
+  }
+}
+
+/// Sends one replica the writes of `tickets` still asked (the sweep may
+/// have ended some): alone as a propose, or together as one batch whose
+/// answers come back in the same order.
+void send_batch(bridge_actor self, const caf::actor& dest, std::vector<std::uint64_t> tickets) {
+  auto& st = self->state;
+  std::vector<paxos::command> cmds;
+  cmds.reserve(tickets.size());
+  auto live = tickets.begin();
+  for (auto t : tickets)
+    if (auto a = st.asking.find(t); a != st.asking.end()) {
+      cmds.push_back(a->second.j->cmd);
+      *live++ = t;
+    }
+  tickets.erase(live, tickets.end());
+  if (tickets.empty())
+    return;
+  auto on_error = [self, tickets](caf::error& err) {
+    for (auto t : tickets)
+      if (auto a = answered(self, t))
+        failed(self, a->j,
+               "replica " + std::to_string(a->target) +
+                 " did not answer: " + self->system().render(err));
+    drain_waiting(self);
+  };
+  if (tickets.size() == 1) {
+    self->request(dest, caf::infinite, actors::propose_atom_v, std::move(cmds.front()))
+      .then(
+        [self, t = tickets.front()](paxos::client_reply& r) {
+          if (auto a = answered(self, t))
+            on_answer(self, a->j, a->target, r.status, r.result, r.leader_hint);
+          drain_waiting(self);
+        },
+        on_error);
+    return;
+  }
+  self->request(dest, caf::infinite, actors::propose_batch_atom_v, std::move(cmds))
+    .then(
+      [self, tickets](std::vector<paxos::client_reply>& rs) {
+        for (std::size_t i = 0; i < tickets.size(); ++i) {
+          auto a = answered(self, tickets[i]);
+          if (!a)
+            continue;
+          if (i < rs.size())
+            on_answer(self, a->j, a->target, rs[i].status, rs[i].result, rs[i].leader_hint);
+          else
+            failed(self, a->j,
+                   "replica " + std::to_string(a->target) + " answered " +
+                     std::to_string(rs.size()) + " of a batch of " +
+                     std::to_string(tickets.size()) + " writes");
+        }
+        drain_waiting(self);
+      },
+      on_error);
+}
+
+/// Sends every replica its writes asked since the last batch, at most
+/// max_batch_commands and max_batch_bytes per request.
+void send_batches(bridge_actor self) {
+  auto& st = self->state;
+  st.batch_due = false;
+  auto outbox = std::move(st.outbox);
+  st.outbox.clear();
+  for (auto& [target, out] : outbox) {
+    std::vector<std::uint64_t> part;
+    std::size_t bytes = 0;
+    for (auto t : out.tickets) {
+      auto a = st.asking.find(t);
+      auto size = a == st.asking.end() ? 0 : a->second.j->cmd.payload.size();
+      if (!part.empty() && (part.size() == max_batch_commands || bytes + size > max_batch_bytes)) {
+        send_batch(self, out.dest, std::move(part));
+        part.clear();
+        bytes = 0;
+      }
+      part.push_back(t);
+      bytes += size;
+    }
+    send_batch(self, out.dest, std::move(part));
   }
 }
 
@@ -526,6 +641,7 @@ caf::behavior bridge_actor_impl(bridge_actor self, replica_finder find, options 
       answer_overdue(self->state);
       drain_waiting(self);
     },
+    [self](batch_atom) { send_batches(self); },
     [self](status_job_ptr& sj) { probe(self, sj); },
   };
 }

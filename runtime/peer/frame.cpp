@@ -30,6 +30,8 @@ std::optional<frame_kind> kind_from_byte(std::uint8_t b) {
     case 23:
     case 24:
     case 25:
+    case 26:
+    case 27:
       return static_cast<frame_kind>(b);
     default:
       return std::nullopt;
@@ -78,18 +80,22 @@ const char* kind_name(frame_kind k) {
       return "status_request";
     case frame_kind::status_reply:
       return "status_reply";
+    case frame_kind::propose_batch_request:
+      return "propose_batch_request";
+    case frame_kind::propose_batch_reply:
+      return "propose_batch_reply";
   }
   return "?";
 }
 
 bool is_request(frame_kind k) {
   return k == frame_kind::propose_request || k == frame_kind::read_request ||
-         k == frame_kind::status_request;
+         k == frame_kind::status_request || k == frame_kind::propose_batch_request;
 }
 
 bool is_reply(frame_kind k) {
   return k == frame_kind::propose_reply || k == frame_kind::read_reply ||
-         k == frame_kind::status_reply;
+         k == frame_kind::status_reply || k == frame_kind::propose_batch_reply;
 }
 
 std::size_t max_payload(frame_kind k) {

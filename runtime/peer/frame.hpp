@@ -45,6 +45,10 @@ enum class frame_kind : std::uint8_t {
   read_reply = 23,       ///< actors::read_reply
   status_request = 24,   ///< nothing -> status_reply
   status_reply = 25,     ///< actors::replica_status
+  /// Several proposals in one request (std::vector<paxos::command>), and
+  /// their answers in the same order (std::vector<paxos::client_reply>).
+  propose_batch_request = 26,
+  propose_batch_reply = 27,
 };
 
 /// The kind for a byte from the wire, or nullopt when it is not in the table.

@@ -5,6 +5,7 @@
 #include <optional>
 #include <random>
 #include <utility>
+#include <vector>
 
 #include "caf/all.hpp"
 
@@ -32,6 +33,7 @@ struct link_state {
   caf::actor replica;
   std::uint64_t next_id = 0;
   std::map<std::uint64_t, caf::typed_response_promise<paxos::client_reply>> proposals;
+  std::map<std::uint64_t, caf::typed_response_promise<std::vector<paxos::client_reply>>> batches;
   std::map<std::uint64_t, caf::typed_response_promise<actors::read_reply>> reads;
   std::map<std::uint64_t, caf::typed_response_promise<actors::replica_status>> statuses;
   std::optional<snapshot_sender> snap_out;
@@ -372,6 +374,10 @@ caf::behavior member_link(link_actor self, link_options opts, std::shared_ptr<tr
     [self](actors::propose_atom, paxos::command& cmd) -> caf::result<paxos::client_reply> {
       return ask_member(self, self->state.proposals, frame_kind::propose_request, &cmd);
     },
+    [self](actors::propose_batch_atom,
+           std::vector<paxos::command>& cmds) -> caf::result<std::vector<paxos::client_reply>> {
+      return ask_member(self, self->state.batches, frame_kind::propose_batch_request, &cmds);
+    },
     [self](actors::read_atom, std::string& query) -> caf::result<actors::read_reply> {
       return ask_member(self, self->state.reads, frame_kind::read_request, &query);
     },
@@ -383,12 +389,16 @@ caf::behavior member_link(link_actor self, link_options opts, std::shared_ptr<tr
       auto& st = self->state;
       auto err = caf::make_error(caf::sec::request_timeout);
       settle(st.proposals, id, err);
+      settle(st.batches, id, err);
       settle(st.reads, id, err);
       settle(st.statuses, id, err);
     },
     // -- the member's replies, from the transport
     [self](reply_in_atom, std::uint64_t id, paxos::client_reply& r) {
       settle(self->state.proposals, id, std::move(r));
+    },
+    [self](reply_in_atom, std::uint64_t id, std::vector<paxos::client_reply>& r) {
+      settle(self->state.batches, id, std::move(r));
     },
     [self](reply_in_atom, std::uint64_t id, actors::read_reply& r) {
       settle(self->state.reads, id, std::move(r));
@@ -400,6 +410,10 @@ caf::behavior member_link(link_actor self, link_options opts, std::shared_ptr<tr
     [self](request_in_atom, std::uint64_t id, paxos::command& cmd) {
       serve_member<paxos::client_reply>(self, frame_kind::propose_reply, id, actors::propose_atom_v,
                                         std::move(cmd));
+    },
+    [self](request_in_atom, std::uint64_t id, std::vector<paxos::command>& cmds) {
+      serve_member<std::vector<paxos::client_reply>>(
+        self, frame_kind::propose_batch_reply, id, actors::propose_batch_atom_v, std::move(cmds));
     },
     [self](request_in_atom, std::uint64_t id, std::string& query) {
       serve_member<actors::read_reply>(self, frame_kind::read_reply, id, actors::read_atom_v,

@@ -45,10 +45,11 @@ struct link_options {
 /// Spawns the link. Core messages `(from, M)` it gets become frames to the
 /// member (an install_snapshot a transfer of chunks, snapshot_sender.hpp;
 /// the chunks of one from the member become one install_snapshot to
-/// `replica`, snapshot_receiver.hpp); `propose_atom`, `read_atom` and `status_atom` requests become
-/// request frames whose replies it delivers (failed at once when the member
-/// is not connected, or over its budget); member requests it gets from the
-/// transport are asked of `replica` and answered with reply frames.
+/// `replica`, snapshot_receiver.hpp); `propose_atom`, `propose_batch_atom`,
+/// `read_atom` and `status_atom` requests become request frames whose replies
+/// it delivers (failed at once when the member is not connected, or over its
+/// budget); member requests it gets from the transport are asked of
+/// `replica` and answered with reply frames.
 caf::actor spawn_member_link(caf::actor_system& sys, link_options opts,
                              std::shared_ptr<transport> net, caf::actor replica);
 

@@ -93,6 +93,13 @@ struct peer_service::impl {
         caf::anon_send(link, request_in_atom::value, id, std::move(query));
         return std::nullopt;
       }
+      case frame_kind::propose_batch_request: {
+        std::vector<paxos::command> cmds;
+        if (!decode_payload(*sys, f.payload, cmds))
+          return drop_reason::bad_payload;
+        caf::anon_send(link, request_in_atom::value, id, std::move(cmds));
+        return std::nullopt;
+      }
       case frame_kind::status_request:
         if (!f.payload.empty())
           return drop_reason::bad_payload;
@@ -100,6 +107,13 @@ struct peer_service::impl {
         return std::nullopt;
       case frame_kind::propose_reply: {
         paxos::client_reply r;
+        if (!decode_payload(*sys, f.payload, r))
+          return drop_reason::bad_payload;
+        caf::anon_send(link, reply_in_atom::value, id, std::move(r));
+        return std::nullopt;
+      }
+      case frame_kind::propose_batch_reply: {
+        std::vector<paxos::client_reply> r;
         if (!decode_payload(*sys, f.payload, r))
           return drop_reason::bad_payload;
         caf::anon_send(link, reply_in_atom::value, id, std::move(r));

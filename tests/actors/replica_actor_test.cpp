@@ -17,6 +17,7 @@
 
 #include "caf/all.hpp"
 
+#include "actors/paxos/membership.hpp"
 #include "actors/replica/kv_state_machine.hpp"
 #include "actors/replica/memory_storage.hpp"
 #include "actors/replica/type_ids.hpp"
@@ -384,6 +385,67 @@ TEST_F(ReplicaActorTest, RetriedCommandAppliesOnce) {
       copies += static_cast<int>(std::count(val.commands.begin(), val.commands.end(), cmd));
     EXPECT_EQ(copies, 1) << "replica " << id;
   }
+}
+
+// A gateway's writes of one moment go to the replica as one message (the
+// bridge's batch): each command is taken as a propose of its own would be,
+// and the answers come back in the batch's order.
+TEST_F(ReplicaActorTest, ABatchOfCommandsIsAnsweredInOrderEachAsAloneWouldBe) {
+  auto leader = elect();
+  ASSERT_NE(leader, 0u);
+  auto follower = leader == 1 ? paxos::node_id{2} : paxos::node_id{1};
+  std::vector<paxos::command> batch{
+    {1, 1, "add n 5"},
+    {2, 1, "add n 3"},
+    {1, 1, "add n 5"},  // a retry of the first, in the same batch
+    {paxos::membership_client, 9, "not a change"},
+    {3, 0, "add n 1"},  // seq 0: invalid
+  };
+  auto at_follower = ask<std::vector<paxos::client_reply>>(
+    group.at(follower), actors::propose_batch_atom_v, batch);
+  auto at_leader =
+    ask<std::vector<paxos::client_reply>>(group.at(leader), actors::propose_batch_atom_v, batch);
+  sched.run();
+
+  ASSERT_TRUE(at_follower->value) << (at_follower->error ? *at_follower->error : "no reply");
+  ASSERT_EQ(at_follower->value->size(), batch.size());
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*at_follower->value)[i].status, reply_status::not_leader) << i;
+    EXPECT_EQ((*at_follower->value)[i].leader_hint, leader) << i;
+  }
+
+  ASSERT_TRUE(at_leader->value) << (at_leader->error ? *at_leader->error : "no reply");
+  auto& r = *at_leader->value;
+  ASSERT_EQ(r.size(), batch.size());
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(r[i].status, reply_status::ok) << i;
+    EXPECT_EQ(r[i].client, batch[i].client) << i;
+    EXPECT_EQ(r[i].seq, batch[i].seq) << i;
+  }
+  EXPECT_EQ(r[0].result, "5");
+  EXPECT_EQ(r[1].result, "8");
+  EXPECT_EQ(r[2].result, "5") << "the retry gets the first attempt's result";
+  EXPECT_EQ(r[3].status, reply_status::invalid);
+  EXPECT_EQ(r[4].status, reply_status::invalid);
+
+  // Each command is in the log once; the refused ones are not.
+  advance(5);
+  std::vector<paxos::command> applied;
+  for (auto& [slot, val] : log_of(leader))
+    applied.insert(applied.end(), val.commands.begin(), val.commands.end());
+  EXPECT_EQ(std::count(applied.begin(), applied.end(), batch[0]), 1);
+  EXPECT_EQ(std::count(applied.begin(), applied.end(), batch[1]), 1);
+  EXPECT_EQ(std::count(applied.begin(), applied.end(), batch[3]), 0);
+  EXPECT_EQ(std::count(applied.begin(), applied.end(), batch[4]), 0);
+  for (auto id : {paxos::node_id{1}, paxos::node_id{2}, paxos::node_id{3}})
+    EXPECT_EQ(log_of(id), log_of(leader)) << "replica " << id;
+
+  // An empty batch is answered at once, with nothing.
+  auto empty = ask<std::vector<paxos::client_reply>>(group.at(leader), actors::propose_batch_atom_v,
+                                                      std::vector<paxos::command>{});
+  sched.run();
+  ASSERT_TRUE(empty->value);
+  EXPECT_TRUE(empty->value->empty());
 }
 
 TEST_F(ReplicaActorTest, RetryAtNewLeaderAfterFailoverAppliesOnce) {

@@ -48,6 +48,10 @@ struct ask_log {
   std::mutex mutex;
   std::vector<clock_type::time_point> at;
   std::vector<std::string> payloads;
+  /// The size of each batch asked (propose_batch_atom), and the count of
+  /// writes asked alone (propose_atom).
+  std::vector<std::size_t> batches;
+  std::size_t alone = 0;
 
   std::vector<clock_type::time_point> times() {
     std::lock_guard<std::mutex> guard{mutex};
@@ -65,21 +69,24 @@ struct ask_log {
 struct scripted_state {
   std::vector<caf::typed_response_promise<paxos::client_reply>> held;
   std::vector<paxos::client_reply> later;
+  std::vector<caf::typed_response_promise<std::vector<paxos::client_reply>>> held_batches;
 };
+
+/// Logs one ask of `cmd`; its number (from 0).
+std::size_t log_ask(ask_log& log, const paxos::command& cmd, bool alone) {
+  std::lock_guard<std::mutex> guard{log.mutex};
+  log.at.push_back(clock_type::now());
+  log.payloads.push_back(cmd.payload.str());
+  log.alone += alone ? 1 : 0;
+  return log.at.size() - 1;
+}
 
 caf::behavior scripted_replica(caf::stateful_actor<scripted_state>* self,
                                std::function<plan(std::size_t)> script,
                                std::shared_ptr<ask_log> log) {
   return {
     [=](actors::propose_atom, paxos::command& cmd) -> caf::result<paxos::client_reply> {
-      std::size_t n = 0;
-      {
-        std::lock_guard<std::mutex> guard{log->mutex};
-        n = log->at.size();
-        log->at.push_back(clock_type::now());
-        log->payloads.push_back(cmd.payload.str());
-      }
-      auto p = script(n);
+      auto p = script(log_ask(*log, cmd, true));
       auto promise = self->make_response_promise<paxos::client_reply>();
       auto& st = self->state;
       st.held.push_back(promise);
@@ -90,6 +97,28 @@ caf::behavior scripted_replica(caf::stateful_actor<scripted_state>* self,
         st.later.back() = *p.reply;
         self->delayed_send(self, p.delay, caf::timeout_atom_v, std::uint64_t{st.held.size() - 1});
       }
+      return promise;
+    },
+    // A batch: each command's plan in turn; answered at once when every
+    // plan answers at once, else never (the tests' batches need no more).
+    [=](actors::propose_batch_atom, std::vector<paxos::command>& cmds)
+      -> caf::result<std::vector<paxos::client_reply>> {
+      {
+        std::lock_guard<std::mutex> guard{log->mutex};
+        log->batches.push_back(cmds.size());
+      }
+      std::vector<paxos::client_reply> replies;
+      bool all = true;
+      for (auto& cmd : cmds) {
+        auto p = script(log_ask(*log, cmd, false));
+        all = all && p.reply && p.delay.count() == 0;
+        if (p.reply)
+          replies.push_back(*p.reply);
+      }
+      auto promise = self->make_response_promise<std::vector<paxos::client_reply>>();
+      self->state.held_batches.push_back(promise);
+      if (all)
+        promise.deliver(std::move(replies));
       return promise;
     },
     [=](caf::timeout_atom, std::uint64_t i) {
@@ -229,6 +258,107 @@ std::future<bridge_reply> send(bridge& b, std::uint64_t seq, std::string payload
       got->set_value(std::move(r));
   });
   return fut;
+}
+
+TEST_F(BridgeTest, WritesThatArriveTogetherGoToTheReplicaAsOneBatchEachWithItsOwnAnswer) {
+  // The replica answers its n-th write "n". The bridge's actor is held in
+  // its first ask (in the finder) while the other writes arrive, so all of
+  // them are in its mailbox together.
+  auto log = add_replica(1, [](std::size_t n) {
+    return plan{answer(paxos::reply_status::ok, std::to_string(n)), 0ms};
+  });
+  auto entered = std::make_shared<std::promise<void>>();
+  auto release = std::make_shared<std::promise<void>>();
+  auto released = release->get_future().share();
+  auto first = std::make_shared<std::atomic<bool>>(true);
+  auto all = find_in(replicas);
+  replica_finder held = [=](paxos::node_id id) {
+    if (first->exchange(false)) {
+      entered->set_value();
+      released.wait();
+    }
+    return all(id);
+  };
+  b = std::make_unique<bridge>(sys, held, opts);
+  constexpr std::size_t writes = 20;
+  std::vector<std::future<bridge_reply>> replies;
+  std::vector<std::shared_ptr<std::atomic<int>>> counts;
+  for (std::size_t i = 0; i <= writes; ++i)
+    counts.push_back(std::make_shared<std::atomic<int>>(0));
+  replies.push_back(send(*b, 1, "w0", counts[0]));
+  ASSERT_EQ(entered->get_future().wait_for(5s), std::future_status::ready);
+  for (std::size_t i = 1; i < writes; ++i)
+    replies.push_back(send(*b, i + 1, "w" + std::to_string(i), counts[i]));
+  std::this_thread::sleep_for(50ms);  // the sends are in the mailbox
+  release->set_value();
+
+  for (std::size_t i = 0; i < writes; ++i) {
+    ASSERT_EQ(replies[i].wait_for(5s), std::future_status::ready) << i;
+    auto r = replies[i].get();
+    EXPECT_EQ(r.st, bridge_reply::status::ok) << i << ": " << r.message;
+    EXPECT_EQ(r.result, std::to_string(i)) << "write " << i << " got another write's answer";
+  }
+  {
+    std::lock_guard<std::mutex> guard{log->mutex};
+    EXPECT_EQ(log->batches, std::vector<std::size_t>{writes});
+    EXPECT_EQ(log->alone, 0u);
+  }
+
+  // A write on its own is asked on its own.
+  auto one = send(*b, 100, "alone", counts[writes]);
+  ASSERT_EQ(one.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(one.get().result, std::to_string(writes));
+  std::lock_guard<std::mutex> guard{log->mutex};
+  EXPECT_EQ(log->alone, 1u);
+  EXPECT_EQ(log->batches.size(), 1u);
+  for (auto& c : counts)
+    EXPECT_EQ(c->load(), 1) << "each write is answered once";
+}
+
+TEST_F(BridgeTest, ABatchNeverAnsweredEndsEachOfItsWritesAtTheHopTimeout) {
+  // The first batch is never answered; every write in it is asked again
+  // after the hop timeout (and the retry delay), and then answered.
+  auto log = add_replica(1, [](std::size_t n) {
+    return n < 5 ? plan{} : plan{answer(paxos::reply_status::ok, "later"), 0ms};
+  });
+  auto entered = std::make_shared<std::promise<void>>();
+  auto release = std::make_shared<std::promise<void>>();
+  auto released = release->get_future().share();
+  auto first = std::make_shared<std::atomic<bool>>(true);
+  auto all = find_in(replicas);
+  replica_finder held = [=](paxos::node_id id) {
+    if (first->exchange(false)) {
+      entered->set_value();
+      released.wait();
+    }
+    return all(id);
+  };
+  b = std::make_unique<bridge>(sys, held, opts);
+  std::vector<std::shared_ptr<std::atomic<int>>> counts;
+  for (int i = 0; i < 5; ++i)
+    counts.push_back(std::make_shared<std::atomic<int>>(0));
+  std::vector<std::future<bridge_reply>> replies;
+  auto start = clock_type::now();
+  replies.push_back(send(*b, 1, "w0", counts[0]));
+  ASSERT_EQ(entered->get_future().wait_for(5s), std::future_status::ready);
+  for (std::uint64_t i = 1; i < 5; ++i)
+    replies.push_back(send(*b, i + 1, "w" + std::to_string(i), counts[i]));
+  std::this_thread::sleep_for(20ms);
+  release->set_value();
+  for (auto& f : replies) {
+    ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+    auto r = f.get();
+    EXPECT_EQ(r.st, bridge_reply::status::ok) << r.message;
+    EXPECT_EQ(r.result, "later");
+  }
+  // The hop timeout (100 ms) passed before any of them was answered.
+  EXPECT_GE(clock_type::now() - start, 100ms);
+  std::lock_guard<std::mutex> guard{log->mutex};
+  ASSERT_GE(log->batches.size(), 1u);
+  EXPECT_EQ(log->batches.front(), 5u);
+  EXPECT_EQ(log->at.size(), 10u) << "each write asked twice, no more";
+  for (auto& c : counts)
+    EXPECT_EQ(c->load(), 1) << "each write is answered once";
 }
 
 TEST_F(BridgeTest, ALargeWriteThatNeverGetsTheForwardingBudgetIsUnavailableAtItsDeadline) {

@@ -84,6 +84,30 @@ TEST_F(PeerPayloadTest, RequestsAndRepliesRoundTrip) {
   EXPECT_EQ(q, "get color");
 }
 
+TEST_F(PeerPayloadTest, BatchesOfProposalsAndTheirAnswersRoundTrip) {
+  std::vector<paxos::command> cmds{{1, 2, "put a 1"}, {3, 4, std::string(70'000, 'x')}};
+  auto f = framed(frame_kind::propose_batch_request, cmds);
+  EXPECT_TRUE(is_request(f.kind));
+  std::vector<paxos::command> cmds_back;
+  ASSERT_TRUE(decode_payload(sys, f.payload, cmds_back));
+  EXPECT_EQ(cmds_back, cmds);
+
+  std::vector<paxos::client_reply> rs(2);
+  rs[0] = {1, 2, paxos::reply_status::ok, "ok", 3};
+  rs[1] = {3, 4, paxos::reply_status::not_leader, {}, 2};
+  auto g = framed(frame_kind::propose_batch_reply, rs);
+  EXPECT_TRUE(is_reply(g.kind));
+  std::vector<paxos::client_reply> rs_back;
+  ASSERT_TRUE(decode_payload(sys, g.payload, rs_back));
+  ASSERT_EQ(rs_back.size(), 2u);
+  EXPECT_EQ(rs_back[0].result, "ok");
+  EXPECT_EQ(rs_back[1].leader_hint, std::optional<paxos::node_id>{2});
+  // A batch's bytes cut short decode to nothing.
+  auto cut = g.payload;
+  cut.resize(cut.size() - 3);
+  EXPECT_FALSE(decode_payload(sys, cut, rs_back));
+}
+
 /// A frozen state made in pieces, with a size hint that may be off.
 struct piecewise_state final : paxos::frozen_state {
   std::string bytes;
