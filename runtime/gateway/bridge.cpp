@@ -11,7 +11,6 @@
 
 #include "caf/actor.hpp"
 #include "caf/actor_system.hpp"
-#include "caf/allowed_unsafe_message_type.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/send.hpp"
 #include "caf/stateful_actor.hpp"
@@ -19,6 +18,7 @@
 #include "actors/paxos/membership.hpp"
 #include "actors/replica/leader_follower.hpp"
 #include "actors/replica/type_ids.hpp"
+#include "runtime/gateway/bridge_job.hpp"
 
 namespace ballot::gateway {
 
@@ -38,53 +38,9 @@ constexpr batch_atom batch_atom_v = batch_atom{};
 constexpr std::size_t max_batch_commands = 256;
 constexpr std::size_t max_batch_bytes = std::size_t{1} << 20;
 
-/// One write or read on its way through the cluster.
-struct job {
-  bool is_write = true;
-  paxos::command cmd;
-  std::string query;
-  clock_type::time_point deadline;
-  bridge::reply_handler done;
-  /// Where the next ask goes and when (see routing::leader_follower): its
-  /// only member is the bridge's own replica, so every failure, and every
-  /// hint not followed (3 in a row at most: hints can be stale while a
-  /// leadership changes hands), waits `retry_delay` and starts over there.
-  std::optional<routing::leader_follower> route;
-  /// How long one ask may wait; 0: `options::hop_timeout`.
-  std::chrono::milliseconds hop{0};
-  /// Asked of the local replica only: its not_leader goes back to the
-  /// caller instead of being forwarded (a backup's answer is the whole state,
-  /// which must not cross the peer links ahead of votes and heartbeats).
-  bool local_only = false;
-  /// Why the last ask did not succeed, for the final `unavailable` message.
-  std::string last_error = "no leader elected";
-  /// A large write forwarded on the peer links holds this many bytes of the
-  /// bridge's forwarding budget (`*budget`) until it finishes.
-  std::size_t forwarded = 0;
-  std::size_t* budget = nullptr;
-};
-
-using job_ptr = std::shared_ptr<job>;
-
-/// One status probe of every member.
-struct status_job {
-  bridge::status_handler done;
-};
-
-using status_job_ptr = std::shared_ptr<status_job>;
-
-}  // namespace
-
-}  // namespace ballot::gateway
-
-// The gateway hands jobs to the bridge actor in the same process only; they
-// carry callbacks, so they can never be serialized (nor need to be).
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ballot::gateway::job_ptr)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ballot::gateway::status_job_ptr)
-
-namespace ballot::gateway {
-
-namespace {
+using job = bridge_job;
+using job_ptr = bridge_job_ptr;
+using status_job_ptr = bridge_status_job_ptr;
 
 struct bridge_state {
   static inline const char* name = "ballot.gateway.bridge";
@@ -605,6 +561,28 @@ void probe(bridge_actor self, const status_job_ptr& sj) {
   c->one_done();
 }
 
+/// A new request: its route starts at the leader last seen (or this
+/// node's replica), and it is asked there.
+void start(bridge_actor self, const job_ptr& j) {
+  auto& st = self->state;
+  bool too_big = j->is_write && j->cmd.payload.size() > st.opts.max_forward_bytes;
+  bool direct = st.opts.forward && !too_big && !j->local_only;
+  routing::follower_config cfg;
+  cfg.round_pause = st.opts.retry_delay;
+  j->route.emplace(cfg, std::vector<routing::leader_follower::member_id>{st.opts.self},
+                   direct ? st.leader_guess.value_or(st.opts.self) : st.opts.self, j->deadline);
+  // While this node leads, its own clients' large writes take turns
+  // with those the followers forward, under the same budget: otherwise
+  // its clients fill the proposer's queue while a follower's wait 4 MiB
+  // at a time (at 128 clients of 1 MB puts: p50 0.3 s here, 4.5 s there).
+  if (too_big && st.leader_guess == st.opts.self && !j->local_only &&
+      !take_forward_budget(st, *j)) {
+    wait_for_budget(self, {j, st.opts.self, std::nullopt, true});
+    return;
+  }
+  go(self, j);
+}
+
 caf::behavior bridge_actor_impl(bridge_actor self, replica_finder find, options opts) {
   auto& st = self->state;
   st.find = std::move(find);
@@ -613,23 +591,12 @@ caf::behavior bridge_actor_impl(bridge_actor self, replica_finder find, options 
     st.opts.members = {st.opts.self};
   return {
     [self](job_ptr& j) {
-      auto& st = self->state;
-      bool too_big = j->is_write && j->cmd.payload.size() > st.opts.max_forward_bytes;
-      bool direct = st.opts.forward && !too_big && !j->local_only;
-      routing::follower_config cfg;
-      cfg.round_pause = st.opts.retry_delay;
-      j->route.emplace(cfg, std::vector<routing::leader_follower::member_id>{st.opts.self},
-                       direct ? st.leader_guess.value_or(st.opts.self) : st.opts.self, j->deadline);
-      // While this node leads, its own clients' large writes take turns
-      // with those the followers forward, under the same budget: otherwise
-      // its clients fill the proposer's queue while a follower's wait 4 MiB
-      // at a time (at 128 clients of 1 MB puts: p50 0.3 s here, 4.5 s there).
-      if (too_big && st.leader_guess == st.opts.self && !j->local_only &&
-          !take_forward_budget(st, *j)) {
-        wait_for_budget(self, {j, st.opts.self, std::nullopt, true});
-        return;
-      }
-      go(self, j);
+      start(self, j);
+      drain_waiting(self);
+    },
+    [self](std::vector<job_ptr>& js) {
+      for (auto& j : js)
+        start(self, j);
       drain_waiting(self);
     },
     [self](sweep_atom, clock_type::time_point::rep due) {
@@ -664,62 +631,6 @@ bridge::bridge(caf::actor_system& sys, replica_finder find, const options& opts)
 
 bridge::~bridge() {
   caf::anon_send_exit(*actor_, caf::exit_reason::user_shutdown);
-}
-
-void bridge::write(paxos::command cmd, reply_handler done) const {
-  // That client id is the membership's (change_members): a client's request
-  // id naming it would otherwise reach the leader as a membership change.
-  if (cmd.client == paxos::membership_client) {
-    bridge_reply refused;
-    refused.st = bridge_reply::status::invalid;
-    refused.message = "the request id's client id " + std::to_string(cmd.client) + " is reserved";
-    done(std::move(refused));
-    return;
-  }
-  auto j = std::make_shared<job>();
-  j->is_write = true;
-  j->cmd = std::move(cmd);
-  j->done = std::move(done);
-  // The deadline is set here, not in the actor, so a busy mailbox eats into it.
-  j->deadline = clock_type::now() + request_timeout_;
-  caf::anon_send(*actor_, std::move(j));
-}
-
-void bridge::change_members(std::string payload, reply_handler done) const {
-  auto j = std::make_shared<job>();
-  j->is_write = true;
-  // Any seq but 0: the leader's replica orders the change under its own.
-  j->cmd = paxos::command{paxos::membership_client, 1, std::move(payload)};
-  j->done = std::move(done);
-  j->deadline = clock_type::now() + request_timeout_;
-  caf::anon_send(*actor_, std::move(j));
-}
-
-void bridge::read(std::string query, reply_handler done) const {
-  auto j = std::make_shared<job>();
-  j->is_write = false;
-  j->query = std::move(query);
-  j->done = std::move(done);
-  j->deadline = clock_type::now() + request_timeout_;
-  caf::anon_send(*actor_, std::move(j));
-}
-
-void bridge::read(std::string query, reply_handler done, std::chrono::milliseconds timeout,
-                  bool forward) const {
-  auto j = std::make_shared<job>();
-  j->is_write = false;
-  j->local_only = !forward;
-  j->query = std::move(query);
-  j->done = std::move(done);
-  j->hop = timeout;
-  j->deadline = clock_type::now() + timeout;
-  caf::anon_send(*actor_, std::move(j));
-}
-
-void bridge::status(status_handler done) const {
-  auto sj = std::make_shared<status_job>();
-  sj->done = std::move(done);
-  caf::anon_send(*actor_, std::move(sj));
 }
 
 }  // namespace ballot::gateway

@@ -64,6 +64,9 @@ struct member_view {
   bool learner = false;
 };
 
+/// One request on its way through the bridge (defined in bridge.cpp).
+struct bridge_job;
+
 class bridge {
  public:
   using reply_handler = std::function<void(bridge_reply)>;
@@ -104,7 +107,36 @@ class bridge {
   /// in member order, within about `options::status_timeout`.
   void status(status_handler done) const;
 
+  /// Requests gathered on one thread and handed to the bridge's actor as one
+  /// message by `send`: the gateway gathers those of one turn of its event
+  /// loop, so a burst of calls wakes the actor once, not once per call. Each
+  /// request is then treated exactly as `write`, `read` or `change_members`
+  /// would; its deadline starts when it is gathered. Not thread-safe.
+  class outbox {
+   public:
+    explicit outbox(const bridge& b);
+    ~outbox();
+    outbox(const outbox&) = delete;
+    outbox& operator=(const outbox&) = delete;
+
+    void write(paxos::command cmd, reply_handler done);
+    void read(std::string query, reply_handler done);
+    void change_members(std::string payload, reply_handler done);
+    bool empty() const { return jobs_.empty(); }
+    /// Hands every gathered request over (nothing if there is none).
+    void send();
+
+   private:
+    const bridge& b_;
+    std::vector<std::shared_ptr<bridge_job>> jobs_;
+  };
+
  private:
+  /// A write's job, or nothing when it was answered at once (a reserved id).
+  std::shared_ptr<bridge_job> write_job(paxos::command cmd, reply_handler& done) const;
+  std::shared_ptr<bridge_job> read_job(std::string query, reply_handler done) const;
+  std::shared_ptr<bridge_job> change_job(std::string payload, reply_handler done) const;
+
   std::unique_ptr<caf::actor> actor_;
   std::chrono::milliseconds request_timeout_;
 };

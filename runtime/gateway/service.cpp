@@ -17,6 +17,7 @@ namespace ballot::gateway {
 
 service::service(const bridge& br, const options& opts, kj::Timer& timer, std::size_t& in_flight)
     : bridge_(br),
+      outbox_(br),
       opts_(opts),
       timer_(timer),
       in_flight_(in_flight),
@@ -53,13 +54,23 @@ kj::Promise<bridge_reply> service::ask(bool is_write, paxos::command cmd, std::s
     --asked_calls_;
     asked_bytes_ -= bytes;
   });
-  auto [answer, done] = handoff<bridge_reply>();
+  auto [answer, done] = replies_.handoff();
   if (member_change)
-    bridge_.change_members(std::move(cmd.payload), std::move(done));
+    outbox_.change_members(std::move(cmd.payload), std::move(done));
   else if (is_write)
-    bridge_.write(std::move(cmd), std::move(done));
+    outbox_.write(std::move(cmd), std::move(done));
   else
-    bridge_.read(std::move(query), std::move(done));
+    outbox_.read(std::move(query), std::move(done));
+  // Every call of this turn of the event loop goes to the bridge in one
+  // message, once the turn's other events (the other connections' calls
+  // read in the same poll) have run.
+  if (!flush_due_) {
+    flush_due_ = true;
+    flush_task_ = kj::evalLast([this] {
+                    flush_due_ = false;
+                    outbox_.send();
+                  }).eagerlyEvaluate(nullptr);
+  }
   // The bridge answers by the request timeout; this guard only covers a
   // consensus layer that is gone (its actor stopped, the callback dropped).
   auto guard =

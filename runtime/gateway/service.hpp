@@ -16,6 +16,7 @@
 #include "actors/lock/command.hpp"
 #include "actors/lock/result.hpp"
 #include "runtime/gateway/bridge.hpp"
+#include "runtime/gateway/reply_inbox.hpp"
 #include "runtime/gateway/connection_context.hpp"
 #include "runtime/gateway/options.hpp"
 #include "schemas/client.capnp.h"
@@ -188,6 +189,13 @@ class service final : public kj::Refcounted {
                             std::uint64_t upto);
 
   const bridge& bridge_;
+  /// The bridge's answers come back through here: one wake-up of this
+  /// thread for all that arrive together (see reply_inbox).
+  reply_inbox<bridge_reply> replies_;
+  /// This turn's calls, handed to the bridge together at its end.
+  bridge::outbox outbox_;
+  bool flush_due_ = false;
+  kj::Promise<void> flush_task_{nullptr};
   const options& opts_;
   kj::Timer& timer_;
   std::size_t& in_flight_;

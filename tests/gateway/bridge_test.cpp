@@ -25,6 +25,7 @@
 #include "caf/all.hpp"
 
 #include "actors/kv/command_codec.hpp"
+#include "actors/paxos/membership.hpp"
 #include "actors/replica/type_ids.hpp"
 #include "runtime/gateway/bridge.hpp"
 #include "runtime/gateway/gateway.hpp"
@@ -313,6 +314,57 @@ TEST_F(BridgeTest, WritesThatArriveTogetherGoToTheReplicaAsOneBatchEachWithItsOw
   EXPECT_EQ(log->batches.size(), 1u);
   for (auto& c : counts)
     EXPECT_EQ(c->load(), 1) << "each write is answered once";
+}
+
+TEST_F(BridgeTest, AnOutboxHandsItsRequestsOverTogetherAndTheirWritesGoAsOneBatch) {
+  auto log = add_replica(1, [](std::size_t n) {
+    return plan{answer(paxos::reply_status::ok, std::to_string(n)), 0ms};
+  });
+  b = std::make_unique<bridge>(sys, find_in(replicas), opts);
+  bridge::outbox out{*b};
+  std::vector<std::shared_ptr<std::promise<bridge_reply>>> got;
+  std::vector<std::future<bridge_reply>> replies;
+  for (std::uint64_t i = 0; i < 6; ++i) {
+    auto p = std::make_shared<std::promise<bridge_reply>>();
+    replies.push_back(p->get_future());
+    out.write(paxos::command{7, i + 1, "w" + std::to_string(i)},
+              [p](bridge_reply r) { p->set_value(std::move(r)); });
+  }
+  // Nothing reaches the bridge until the outbox is sent.
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(log->times().size(), 0u);
+  EXPECT_FALSE(out.empty());
+  out.send();
+  EXPECT_TRUE(out.empty());
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    ASSERT_EQ(replies[i].wait_for(5s), std::future_status::ready) << i;
+    auto r = replies[i].get();
+    EXPECT_EQ(r.st, bridge_reply::status::ok) << r.message;
+    EXPECT_EQ(r.result, std::to_string(i));
+  }
+  std::lock_guard<std::mutex> guard{log->mutex};
+  EXPECT_EQ(log->batches, std::vector<std::size_t>{6});
+  EXPECT_EQ(log->alone, 0u);
+}
+
+TEST_F(BridgeTest, AnOutboxAnswersAReservedClientIdAtOnceAndDropsWhatItNeverSent) {
+  add_replica(1, [](std::size_t) { return plan{answer(paxos::reply_status::ok, "x"), 0ms}; });
+  b = std::make_unique<bridge>(sys, find_in(replicas), opts);
+  std::optional<bridge_reply> reserved;
+  auto dropped = std::make_shared<int>(0);
+  {
+    bridge::outbox out{*b};
+    out.write(paxos::command{paxos::membership_client, 1, "x"},
+              [&reserved](bridge_reply r) { reserved = std::move(r); });
+    ASSERT_TRUE(reserved) << "answered before the outbox is sent";
+    EXPECT_EQ(reserved->st, bridge_reply::status::invalid);
+    EXPECT_TRUE(out.empty());
+    out.write(paxos::command{7, 1, "never sent"}, [dropped](bridge_reply) { ++*dropped; });
+    EXPECT_EQ(dropped.use_count(), 2);
+  }
+  // The callback went with the outbox, uncalled.
+  EXPECT_EQ(dropped.use_count(), 1);
+  EXPECT_EQ(*dropped, 0);
 }
 
 TEST_F(BridgeTest, ABatchNeverAnsweredEndsEachOfItsWritesAtTheHopTimeout) {
