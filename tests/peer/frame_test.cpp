@@ -181,9 +181,11 @@ TEST(PeerFrameTest, TheTableIsClosed) {
     EXPECT_EQ(static_cast<int>(*k), b);
     EXPECT_STRNE(kind_name(*k), "?");
   }
-  // hello, 11 core messages, a snapshot's chunk and ack, 3 requests and
-  // their 3 replies: nothing else.
-  EXPECT_EQ(known, 20);
+  // hello, 11 core messages, a snapshot's chunk and ack, 4 requests and
+  // their 4 replies: nothing else.
+  EXPECT_EQ(known, 22);
+  EXPECT_TRUE(is_request(frame_kind::propose_batch_request));
+  EXPECT_TRUE(is_reply(frame_kind::propose_batch_reply));
   EXPECT_FALSE(kind_from_byte(11));
   EXPECT_TRUE(is_request(frame_kind::read_request));
   EXPECT_TRUE(is_reply(frame_kind::status_reply));
