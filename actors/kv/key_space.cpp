@@ -9,7 +9,20 @@
 namespace ballot::kv {
 
 key_space::key_space(std::size_t history_events, std::size_t history_bytes)
-    : history_events_(std::max<std::size_t>(1, history_events)), history_bytes_(history_bytes) {}
+    : history_(std::make_shared<event_history>(history_events, history_bytes)) {}
+
+key_space::key_space(const key_space& other)
+    : keys_(other.keys_),
+      by_session_(other.by_session_),
+      history_(std::make_shared<event_history>(*other.history_)),
+      data_size_(other.data_size_),
+      revision_(other.revision_) {}
+
+key_space& key_space::operator=(const key_space& other) {
+  if (this != &other)
+    *this = key_space{other};
+  return *this;
+}
 
 std::uint64_t key_space::put(const std::string& key, const std::string& value, owner_id session) {
   auto [it, fresh] = keys_.try_emplace(key);
@@ -75,38 +88,11 @@ bool key_space::events_since(const std::string& prefix, std::uint64_t revision,
 bool key_space::events_since(const std::string& prefix, std::uint64_t revision,
                              std::size_t max_bytes, std::vector<event>& out,
                              std::uint64_t& upto) const {
-  upto = revision_;
-  if (revision < compacted_)
-    return false;
-  std::size_t bytes = 0;
-  bool any = false;
-  // The history holds exactly the revisions compacted_+1 .. revision_, one
-  // event each, so the first one after `revision` is found by arithmetic.
-  for (auto i =
-         static_cast<std::size_t>(std::min<std::uint64_t>(revision - compacted_, history_.size()));
-       i < history_.size(); ++i) {
-    auto& e = history_[i];
-    if (e.key.compare(0, prefix.size(), prefix) != 0)
-      continue;
-    if (any && bytes + e.bytes() > max_bytes) {
-      upto = e.revision - 1;
-      break;
-    }
-    any = true;
-    bytes += e.bytes();
-    out.push_back(e.to_event());
-  }
-  return true;
+  return history_->events_since(prefix, true, revision, max_bytes, out, upto);
 }
 
 bool key_space::events_since(std::uint64_t revision, std::vector<shared_event>& out) const {
-  if (revision < compacted_)
-    return false;
-  for (auto i =
-         static_cast<std::size_t>(std::min<std::uint64_t>(revision - compacted_, history_.size()));
-       i < history_.size(); ++i)
-    out.push_back(history_[i]);
-  return true;
+  return history_->events_since(revision, out);
 }
 
 const key_space::entry* key_space::find(const std::string& key) const {
@@ -123,21 +109,14 @@ std::set<owner_id> key_space::sessions() const {
 
 void key_space::record(std::uint64_t revision, event_type type, const std::string& key,
                        shared_value value) {
-  history_.push_back(shared_event{revision, type, key, std::move(value)});
-  history_size_ += history_.back().bytes();
-  while (history_.size() > history_events_ ||
-         (history_size_ > history_bytes_ && history_.size() > 1)) {
-    compacted_ = history_.front().revision;
-    history_size_ -= history_.front().bytes();
-    history_.pop_front();
-  }
+  history_->append(shared_event{revision, type, key, std::move(value)});
 }
 
 void key_space::save(detail::writer& w) const {
   w.integer(revision_);
-  w.integer(compacted_);
-  w.integer(static_cast<std::uint64_t>(history_events_));
-  w.integer(static_cast<std::uint64_t>(history_bytes_));
+  w.integer(history_->compacted());
+  w.integer(static_cast<std::uint64_t>(history_->max_events()));
+  w.integer(static_cast<std::uint64_t>(history_->max_bytes()));
   w.integer(static_cast<std::uint64_t>(keys_.size()));
   for (auto& [key, e] : keys_) {
     w.string(key);
@@ -145,37 +124,37 @@ void key_space::save(detail::writer& w) const {
     w.integer(e.version);
     w.integer(e.session);
   }
-  w.integer(static_cast<std::uint64_t>(history_.size()));
+  w.integer(static_cast<std::uint64_t>(history_->size()));
   // As detail::put_event writes an event.
-  for (auto& e : history_) {
+  history_->for_each([&](const shared_event& e) {
     w.integer(e.revision);
     w.integer(static_cast<std::uint8_t>(e.type));
     w.string(e.key);
     w.string(e.value.view());
-  }
+  });
 }
 
 std::size_t key_space::saved_size() const {
   constexpr std::size_t head = 5 * 8;             // revision .. count
   constexpr std::size_t per_key = 4 + 4 + 8 + 8;  // two lengths, version, session
   constexpr std::size_t events = 8;
-  // `data_size_` and `history_size_` are the key and value bytes of each.
+  // `data_size_` and the history's bytes are the key and value bytes of each.
   return head + keys_.size() * per_key + static_cast<std::size_t>(data_size_) + events +
-         history_.size() * detail::min_event_bytes + history_size_;
+         history_->size() * detail::min_event_bytes + history_->bytes();
 }
 
 bool key_space::load(detail::reader& r) {
   std::uint64_t limit = 0;
   std::uint64_t bytes = 0;
   std::uint64_t count = 0;
-  bool ok = r.integer(revision_, "revision") && r.integer(compacted_, "compacted") &&
+  std::uint64_t compacted = 0;
+  bool ok = r.integer(revision_, "revision") && r.integer(compacted, "compacted") &&
             r.integer(limit, "history limit") && r.integer(bytes, "history bytes") &&
             r.count(count, 24, "key count");
-  if (ok && (limit == 0 || compacted_ > revision_))
+  if (ok && (limit == 0 || compacted > revision_))
     ok = r.fail("history limit", "invalid history bounds");
   if (ok) {
-    history_events_ = static_cast<std::size_t>(limit);
-    history_bytes_ = static_cast<std::size_t>(bytes);
+    history_->reset(compacted, static_cast<std::size_t>(limit), static_cast<std::size_t>(bytes));
   }
   for (std::uint64_t i = 0; ok && i < count; ++i) {
     std::string key;
@@ -197,13 +176,13 @@ bool key_space::load(detail::reader& r) {
   }
   ok = ok && r.integer(count, "event count");
   // The history is exactly the events after `compacted`, one per revision.
-  if (ok && (count != revision_ - compacted_ || count > history_events_))
+  if (ok && (count != revision_ - compacted || count > limit))
     ok = r.fail("event count", std::to_string(count) + " events do not cover revisions " +
-                                 std::to_string(compacted_ + 1) + ".." + std::to_string(revision_));
+                                 std::to_string(compacted + 1) + ".." + std::to_string(revision_));
   for (std::uint64_t i = 0; ok && i < count; ++i) {
     event e;
     ok = detail::read_event(r, e);
-    if (ok && e.revision != compacted_ + 1 + i)
+    if (ok && e.revision != compacted + 1 + i)
       ok = r.fail("event revision", "gap in the history");
     if (!ok)
       break;
@@ -215,8 +194,7 @@ bool key_space::load(detail::reader& r) {
       value = it->second.data;
     else
       value = shared_value{e.value};
-    history_.push_back(shared_event{e.revision, e.type, std::move(e.key), std::move(value)});
-    history_size_ += history_.back().bytes();
+    history_->restore_push(shared_event{e.revision, e.type, std::move(e.key), std::move(value)});
   }
   return ok;
 }

@@ -2,8 +2,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -12,6 +12,7 @@
 
 #include "actors/kv/byte_codec.hpp"
 #include "actors/kv/event.hpp"
+#include "actors/kv/event_history.hpp"
 #include "actors/kv/shared_bytes.hpp"
 #include "actors/kv/shared_event.hpp"
 
@@ -55,6 +56,11 @@ class key_space {
   /// `history_bytes` key and value bytes in all (the newest event is always kept).
   explicit key_space(std::size_t history_events = default_history_events,
                      std::size_t history_bytes = default_history_bytes);
+  /// A copy's history is its own (see event_history).
+  key_space(const key_space& other);
+  key_space& operator=(const key_space& other);
+  key_space(key_space&&) noexcept = default;
+  key_space& operator=(key_space&&) noexcept = default;
 
   /// Sets the key; a put rebinds it to `session` (0 makes it persistent).
   /// Returns the revision of the change.
@@ -90,7 +96,11 @@ class key_space {
 
   /// The highest revision dropped from the history (0 = none dropped):
   /// `events_since` answers for any revision >= this.
-  std::uint64_t compacted() const { return compacted_; }
+  std::uint64_t compacted() const { return history_->compacted(); }
+
+  /// The history itself, for readers on other threads (the gateway's
+  /// watches): it is this key space's until a restore replaces the space.
+  std::shared_ptr<const event_history> history() const { return history_; }
 
   /// Bytes of the live keys and values: what a quota limits, so deletes make
   /// room at once (the history has its own bound). Derived, not in the snapshot.
@@ -119,15 +129,11 @@ class key_space {
   /// Derived from `keys_` (not in the snapshot).
   std::map<owner_id, std::set<std::string>> by_session_;
   /// Each event's value is shared with the key it set (empty for a delete).
-  std::deque<shared_event> history_;
-  /// Key and value bytes in `history_` (derived).
-  std::size_t history_size_ = 0;
+  /// Never null; shared only with readers, never with a copy.
+  std::shared_ptr<event_history> history_;
   /// Key and value bytes in `keys_` (derived).
   std::uint64_t data_size_ = 0;
-  std::size_t history_events_;
-  std::size_t history_bytes_;
   std::uint64_t revision_ = 0;
-  std::uint64_t compacted_ = 0;
 };
 
 }  // namespace ballot::kv

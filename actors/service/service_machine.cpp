@@ -105,6 +105,7 @@ std::string service_machine::apply(const std::string& payload) {
       change ach;
       ach.revision = locks_.keys().revision();
       ach.auth = std::make_shared<const auth::auth_store>(auth_);
+      ach.history = locks_.keys().history();
       observer_(ach);
     }
     return auth::encode(res);
@@ -140,6 +141,7 @@ std::string service_machine::apply(const std::string& payload) {
     // smaller than this command's changes; then watchers must re-read.
     if (ch.revision != before && !keys.events_since(before, ch.events))
       ch.reset = true;
+    ch.history = keys.history();
     observer_(ch);
   }
   return answer;
@@ -212,6 +214,7 @@ void service_machine::restore(const std::string& snapshot) {
   if (observer_) {
     change ch;
     ch.revision = locks_.keys().revision();
+    ch.history = locks_.keys().history();
     ch.reset = true;
     ch.auth = std::make_shared<const auth::auth_store>(auth_);
     observer_(ch);

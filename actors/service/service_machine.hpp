@@ -9,6 +9,7 @@
 
 #include "actors/auth/auth_store.hpp"
 #include "actors/kv/byte_codec.hpp"
+#include "actors/kv/event_history.hpp"
 #include "actors/kv/request.hpp"
 #include "actors/kv/shared_event.hpp"
 #include "actors/lock/command.hpp"
@@ -28,6 +29,9 @@ struct change {
   std::uint64_t revision = 0;
   /// The key changes it made, in revision order.
   std::vector<kv::shared_event> events;
+  /// The key space's history (which holds these events already): watches
+  /// read it directly, on their own thread. A restore brings a new one.
+  std::shared_ptr<const kv::event_history> history;
   /// Locks it handed to waiters (also the immediate grant of an acquire).
   std::vector<lock::grant> grants;
   /// Sessions it expired.

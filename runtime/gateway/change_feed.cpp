@@ -1,12 +1,10 @@
 #include "runtime/gateway/change_feed.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <string_view>
 
 namespace ballot::gateway {
-
-change_feed::change_feed(std::size_t keep_events, std::size_t keep_bytes)
-    : keep_events_(std::max<std::size_t>(1, keep_events)), keep_bytes_(keep_bytes) {}
 
 namespace {
 
@@ -66,25 +64,15 @@ void change_feed::publish(const service::change& c) {
     std::lock_guard<std::mutex> guard{mutex_};
     if (c.auth)
       auth_ = c.auth;
+    if (c.history)
+      history_ = c.history;
     if (c.reset || (!c.events.empty() && c.events.front().revision != revision_ + 1)) {
-      // A snapshot replaced the state (or history was lost): what the feed
-      // holds no longer connects to what follows.
-      events_.clear();
-      bytes_ = 0;
-      base_ = c.revision;
+      // A snapshot replaced the state (or changes were missed): every
+      // waiting watch looks again.
       take_all_key_waits(wake);
-    } else {
-      for (auto& e : c.events) {
-        if (!key_waits_.empty())
-          take_matching(e, wake);
-        bytes_ += e.bytes();
-        events_.push_back(e);
-      }
-      while (events_.size() > keep_events_ || (bytes_ > keep_bytes_ && events_.size() > 1)) {
-        base_ = events_.front().revision;
-        bytes_ -= events_.front().bytes();
-        events_.pop_front();
-      }
+    } else if (!key_waits_.empty()) {
+      for (auto& e : c.events)
+        take_matching(e, wake);
     }
     revision_ = std::max(revision_, c.revision);
     for (auto it = grant_waits_.begin(); it != grant_waits_.end();) {
@@ -116,20 +104,19 @@ std::uint64_t change_feed::revision() const {
 
 bool change_feed::events_since(const std::string& key, bool prefix, std::uint64_t after,
                                std::vector<kv::event>& out, std::uint64_t& upto) const {
-  std::lock_guard<std::mutex> guard{mutex_};
-  upto = std::max(after, revision_);
-  if (after >= revision_)
-    return true;
-  if (after < base_)
-    return false;
-  // Events are consecutive revisions from base_ + 1: index by arithmetic.
-  for (auto i = static_cast<std::size_t>(after - base_); i < events_.size(); ++i) {
-    auto& e = events_[i];
-    bool match = prefix ? e.key.compare(0, key.size(), key) == 0 : e.key == key;
-    if (match)
-      out.push_back(e.to_event());
+  std::shared_ptr<const kv::event_history> history;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    history = history_;
+    upto = std::max(after, revision_);
+    if (!history)
+      return after >= revision_;
   }
-  return true;
+  // The history may be ahead of the last change published (the replica
+  // applies, then publishes): its events are applied state all the same.
+  bool whole = history->events_since(key, prefix, after, SIZE_MAX, out, upto);
+  upto = std::max(upto, after);
+  return whole;
 }
 
 std::uint64_t change_feed::on_revision(std::uint64_t after, waker wake) {

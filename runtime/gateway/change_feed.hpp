@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,10 +15,12 @@
 #include "actors/service/service_machine.hpp"
 
 /// What the node's local replica applied, for the gateway's waiting calls:
-/// watches read recent key events from here instead of asking the cluster,
-/// and a waiting `acquire` learns of its grant (or of its session's expiry)
-/// the moment the local replica applies it. Plain C++ and thread-safe: the
-/// replica's thread publishes, the gateway's KJ thread reads and waits.
+/// watches read recent key events through here (from the local replica's
+/// own history, kv::event_history: the feed keeps no copy of its own)
+/// instead of asking the cluster, and a waiting `acquire` learns of its
+/// grant (or of its session's expiry) the moment the local replica applies
+/// it. Plain C++ and thread-safe: the replica's thread publishes, the
+/// gateway's KJ thread reads and waits.
 ///
 /// Callbacks run on the publishing thread, outside the feed's lock, once
 /// each; they must not block (the gateway's fulfill a cross-thread promise).
@@ -31,11 +32,8 @@ class change_feed {
   /// A grant's token, or nullopt when the session expired first.
   using grant_handler = std::function<void(std::optional<std::uint64_t>)>;
 
-  /// Keeps the latest events for watches: at most `keep_events` of them, of
-  /// at most `keep_bytes` keys and values in all (the newest always stays).
-  explicit change_feed(std::size_t keep_events = 20'000, std::size_t keep_bytes = 64u << 20);
-
-  /// Takes one applied command's changes (the service machine's observer).
+  /// Takes one applied command's changes (the service machine's observer)
+  /// and the history they are in.
   void publish(const service::change& c);
 
   /// The revision of the latest applied change this feed saw (0 = none).
@@ -43,8 +41,8 @@ class change_feed {
 
   /// Appends the events after `after` on `key` (or on keys starting with
   /// it, with `prefix`) to `out` and sets `upto` to the revision they bring
-  /// a watcher to. False if the feed no longer holds every event after
-  /// `after` (the caller must ask the cluster's history).
+  /// a watcher to. False if the local history no longer holds every event
+  /// after `after` (the caller must ask the cluster's history).
   bool events_since(const std::string& key, bool prefix, std::uint64_t after,
                     std::vector<kv::event>& out, std::uint64_t& upto) const;
 
@@ -88,19 +86,13 @@ class change_feed {
 
   mutable std::mutex mutex_;
   std::shared_ptr<const auth::auth_store> auth_;
-  std::size_t keep_events_;
-  std::size_t keep_bytes_;
-  /// Key and value bytes in `events_`.
-  std::size_t bytes_ = 0;
-  /// Values shared with the replicated history: the feed holds references,
-  /// not copies (copied out only for a watcher that takes them).
-  std::deque<kv::shared_event> events_;
+  /// The local key space's history, as of the last change published (none
+  /// before the first).
+  std::shared_ptr<const kv::event_history> history_;
   std::map<std::uint64_t, key_wait> key_waits_;
   /// Ids of key waits by exact key, and by prefix.
   std::multimap<std::string, std::uint64_t, std::less<>> by_key_;
   std::multimap<std::string, std::uint64_t, std::less<>> by_prefix_;
-  /// Every event after `base_` up to `revision_` is in `events_`.
-  std::uint64_t base_ = 0;
   std::uint64_t revision_ = 0;
   std::uint64_t next_id_ = 0;
   std::map<std::uint64_t, grant_wait> grant_waits_;
