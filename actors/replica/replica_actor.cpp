@@ -268,8 +268,11 @@ struct replica_state : commit_sink {
       auto& cmd = cmds[i];
       // A membership change is asked on its own (bridge::change_members).
       if (cmd.client == paxos::membership_client)
-        answer->set(i, paxos::client_reply{cmd.client, cmd.seq, paxos::reply_status::invalid,
-                                           "a membership change cannot be batched", {}});
+        answer->set(i, paxos::client_reply{cmd.client,
+                                           cmd.seq,
+                                           paxos::reply_status::invalid,
+                                           "a membership change cannot be batched",
+                                           {}});
       else
         take(cmd, reply_sink{{}, answer, i});
     }

@@ -16,9 +16,9 @@
 #include "actors/lock/command.hpp"
 #include "actors/lock/result.hpp"
 #include "runtime/gateway/bridge.hpp"
-#include "runtime/gateway/reply_inbox.hpp"
 #include "runtime/gateway/connection_context.hpp"
 #include "runtime/gateway/options.hpp"
+#include "runtime/gateway/reply_inbox.hpp"
 #include "schemas/client.capnp.h"
 
 namespace ballot::gateway {

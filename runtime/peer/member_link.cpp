@@ -412,8 +412,8 @@ caf::behavior member_link(link_actor self, link_options opts, std::shared_ptr<tr
                                         std::move(cmd));
     },
     [self](request_in_atom, std::uint64_t id, std::vector<paxos::command>& cmds) {
-      serve_member<std::vector<paxos::client_reply>>(
-        self, frame_kind::propose_batch_reply, id, actors::propose_batch_atom_v, std::move(cmds));
+      serve_member<std::vector<paxos::client_reply>>(self, frame_kind::propose_batch_reply, id,
+                                                     actors::propose_batch_atom_v, std::move(cmds));
     },
     [self](request_in_atom, std::uint64_t id, std::string& query) {
       serve_member<actors::read_reply>(self, frame_kind::read_reply, id, actors::read_atom_v,

@@ -401,8 +401,8 @@ TEST_F(ReplicaActorTest, ABatchOfCommandsIsAnsweredInOrderEachAsAloneWouldBe) {
     {paxos::membership_client, 9, "not a change"},
     {3, 0, "add n 1"},  // seq 0: invalid
   };
-  auto at_follower = ask<std::vector<paxos::client_reply>>(
-    group.at(follower), actors::propose_batch_atom_v, batch);
+  auto at_follower =
+    ask<std::vector<paxos::client_reply>>(group.at(follower), actors::propose_batch_atom_v, batch);
   auto at_leader =
     ask<std::vector<paxos::client_reply>>(group.at(leader), actors::propose_batch_atom_v, batch);
   sched.run();
@@ -442,7 +442,7 @@ TEST_F(ReplicaActorTest, ABatchOfCommandsIsAnsweredInOrderEachAsAloneWouldBe) {
 
   // An empty batch is answered at once, with nothing.
   auto empty = ask<std::vector<paxos::client_reply>>(group.at(leader), actors::propose_batch_atom_v,
-                                                      std::vector<paxos::command>{});
+                                                     std::vector<paxos::command>{});
   sched.run();
   ASSERT_TRUE(empty->value);
   EXPECT_TRUE(empty->value->empty());

@@ -102,8 +102,8 @@ caf::behavior scripted_replica(caf::stateful_actor<scripted_state>* self,
     },
     // A batch: each command's plan in turn; answered at once when every
     // plan answers at once, else never (the tests' batches need no more).
-    [=](actors::propose_batch_atom, std::vector<paxos::command>& cmds)
-      -> caf::result<std::vector<paxos::client_reply>> {
+    [=](actors::propose_batch_atom,
+        std::vector<paxos::command>& cmds) -> caf::result<std::vector<paxos::client_reply>> {
       {
         std::lock_guard<std::mutex> guard{log->mutex};
         log->batches.push_back(cmds.size());

@@ -54,11 +54,10 @@ TEST(ReplyInboxTest, ACallbackDroppedUnansweredRejectsItsPromise) {
   reply_inbox<int> inbox;
   auto [p, done] = inbox.handoff();
   std::thread([d = std::move(done)]() mutable { d = nullptr; }).join();
-  auto rejected = p.then([](int) { return false; },
-                         [](kj::Exception&& e) {
-                           return e.getType() == kj::Exception::Type::DISCONNECTED;
-                         })
-                    .wait(io.waitScope);
+  auto rejected =
+    p.then([](int) { return false; },
+           [](kj::Exception&& e) { return e.getType() == kj::Exception::Type::DISCONNECTED; })
+      .wait(io.waitScope);
   EXPECT_TRUE(rejected);
   EXPECT_EQ(inbox.waiting_count(), 0u);
 }
