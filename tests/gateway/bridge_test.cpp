@@ -261,6 +261,28 @@ std::future<bridge_reply> send(bridge& b, std::uint64_t seq, std::string payload
   return fut;
 }
 
+/// A finder that holds the bridge's actor in its first call until
+/// `release`: the requests sent meanwhile wait in its mailbox together.
+struct held_finder {
+  explicit held_finder(replica_finder all) : all(std::move(all)) {}
+  replica_finder all;
+  std::shared_ptr<std::promise<void>> entered_promise = std::make_shared<std::promise<void>>();
+  std::future<void> entered = entered_promise->get_future();
+  std::shared_ptr<std::promise<void>> release = std::make_shared<std::promise<void>>();
+
+  replica_finder finder() {
+    auto first = std::make_shared<std::atomic<bool>>(true);
+    return [first, in = entered_promise, out = release->get_future().share(),
+            all = all](paxos::node_id id) {
+      if (first->exchange(false)) {
+        in->set_value();
+        out.wait();
+      }
+      return all(id);
+    };
+  }
+};
+
 TEST_F(BridgeTest, WritesThatArriveTogetherGoToTheReplicaAsOneBatchEachWithItsOwnAnswer) {
   // The replica answers its n-th write "n". The bridge's actor is held in
   // its first ask (in the finder) while the other writes arrive, so all of
@@ -268,30 +290,19 @@ TEST_F(BridgeTest, WritesThatArriveTogetherGoToTheReplicaAsOneBatchEachWithItsOw
   auto log = add_replica(1, [](std::size_t n) {
     return plan{answer(paxos::reply_status::ok, std::to_string(n)), 0ms};
   });
-  auto entered = std::make_shared<std::promise<void>>();
-  auto release = std::make_shared<std::promise<void>>();
-  auto released = release->get_future().share();
-  auto first = std::make_shared<std::atomic<bool>>(true);
-  auto all = find_in(replicas);
-  replica_finder held = [=](paxos::node_id id) {
-    if (first->exchange(false)) {
-      entered->set_value();
-      released.wait();
-    }
-    return all(id);
-  };
-  b = std::make_unique<bridge>(sys, held, opts);
+  held_finder held{find_in(replicas)};
+  b = std::make_unique<bridge>(sys, held.finder(), opts);
   constexpr std::size_t writes = 20;
   std::vector<std::future<bridge_reply>> replies;
   std::vector<std::shared_ptr<std::atomic<int>>> counts;
   for (std::size_t i = 0; i <= writes; ++i)
     counts.push_back(std::make_shared<std::atomic<int>>(0));
   replies.push_back(send(*b, 1, "w0", counts[0]));
-  ASSERT_EQ(entered->get_future().wait_for(5s), std::future_status::ready);
+  ASSERT_EQ(held.entered.wait_for(5s), std::future_status::ready);
   for (std::size_t i = 1; i < writes; ++i)
     replies.push_back(send(*b, i + 1, "w" + std::to_string(i), counts[i]));
   std::this_thread::sleep_for(50ms);  // the sends are in the mailbox
-  release->set_value();
+  held.release->set_value();
 
   for (std::size_t i = 0; i < writes; ++i) {
     ASSERT_EQ(replies[i].wait_for(5s), std::future_status::ready) << i;
@@ -373,30 +384,19 @@ TEST_F(BridgeTest, ABatchNeverAnsweredEndsEachOfItsWritesAtTheHopTimeout) {
   auto log = add_replica(1, [](std::size_t n) {
     return n < 5 ? plan{} : plan{answer(paxos::reply_status::ok, "later"), 0ms};
   });
-  auto entered = std::make_shared<std::promise<void>>();
-  auto release = std::make_shared<std::promise<void>>();
-  auto released = release->get_future().share();
-  auto first = std::make_shared<std::atomic<bool>>(true);
-  auto all = find_in(replicas);
-  replica_finder held = [=](paxos::node_id id) {
-    if (first->exchange(false)) {
-      entered->set_value();
-      released.wait();
-    }
-    return all(id);
-  };
-  b = std::make_unique<bridge>(sys, held, opts);
+  held_finder held{find_in(replicas)};
+  b = std::make_unique<bridge>(sys, held.finder(), opts);
   std::vector<std::shared_ptr<std::atomic<int>>> counts;
   for (int i = 0; i < 5; ++i)
     counts.push_back(std::make_shared<std::atomic<int>>(0));
   std::vector<std::future<bridge_reply>> replies;
   auto start = clock_type::now();
   replies.push_back(send(*b, 1, "w0", counts[0]));
-  ASSERT_EQ(entered->get_future().wait_for(5s), std::future_status::ready);
+  ASSERT_EQ(held.entered.wait_for(5s), std::future_status::ready);
   for (std::uint64_t i = 1; i < 5; ++i)
     replies.push_back(send(*b, i + 1, "w" + std::to_string(i), counts[i]));
   std::this_thread::sleep_for(20ms);
-  release->set_value();
+  held.release->set_value();
   for (auto& f : replies) {
     ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
     auto r = f.get();
