@@ -343,6 +343,34 @@ bool batchable(const bridge_state& st, const paxos::command& cmd) {
   return cmd.client != paxos::membership_client && cmd.payload.size() <= st.opts.max_forward_bytes;
 }
 
+/// Ends the asks of `tickets` still open with an error: each job's route
+/// moves on.
+auto fail_asks(bridge_actor self, std::vector<std::uint64_t> tickets) {
+  return [self, tickets = std::move(tickets)](caf::error& err) {
+    for (auto t : tickets)
+      if (auto a = answered(self, t))
+        failed(self, a->j,
+               "replica " + std::to_string(a->target) +
+                 " did not answer: " + self->system().render(err));
+    drain_waiting(self);
+  };
+}
+
+/// Asks `dest` one thing for the job of `ticket`: its answer, if the ask is
+/// still open, goes to on_answer.
+template <class Reply, class Atom, class Arg>
+void request_one(bridge_actor self, const caf::actor& dest, std::uint64_t ticket, Atom atom,
+                 Arg arg) {
+  self->request(dest, caf::infinite, atom, std::move(arg))
+    .then(
+      [self, ticket](Reply& r) {
+        if (auto a = answered(self, ticket))
+          on_answer(self, a->j, a->target, r.status, r.result, r.leader_hint);
+        drain_waiting(self);
+      },
+      fail_asks(self, {ticket}));
+}
+
 void ask(bridge_actor self, const job_ptr& j, paxos::node_id target) {
   auto& st = self->state;
   auto now = clock_type::now();
@@ -363,13 +391,6 @@ void ask(bridge_actor self, const job_ptr& j, paxos::node_id target) {
   arm(self, now);
   // No CAF timeout: the sweep ends the ask at `until`. The handlers hold the
   // ticket only, so an answer that never comes keeps no job alive.
-  auto on_error = [self, ticket](caf::error& err) {
-    if (auto a = answered(self, ticket))
-      failed(
-        self, a->j,
-        "replica " + std::to_string(a->target) + " did not answer: " + self->system().render(err));
-    drain_waiting(self);
-  };
   if (j->is_write && batchable(st, j->cmd)) {
     auto& out = st.outbox[target];
     out.dest = dest;
@@ -379,23 +400,9 @@ void ask(bridge_actor self, const job_ptr& j, paxos::node_id target) {
       self->send(self, batch_atom_v);
     }
   } else if (j->is_write) {
-    self->request(dest, caf::infinite, actors::propose_atom_v, j->cmd)
-      .then(
-        [self, ticket](paxos::client_reply& r) {
-          if (auto a = answered(self, ticket))
-            on_answer(self, a->j, a->target, r.status, r.result, r.leader_hint);
-          drain_waiting(self);
-        },
-        on_error);
+    request_one<paxos::client_reply>(self, dest, ticket, actors::propose_atom_v, j->cmd);
   } else {
-    self->request(dest, caf::infinite, actors::read_atom_v, j->query)
-      .then(
-        [self, ticket](actors::read_reply& r) {
-          if (auto a = answered(self, ticket))
-            on_answer(self, a->j, a->target, r.status, r.result, r.leader_hint);
-          drain_waiting(self);
-        },
-        on_error);
+    request_one<actors::read_reply>(self, dest, ticket, actors::read_atom_v, j->query);
   }
 }
 
@@ -415,23 +422,9 @@ void send_batch(bridge_actor self, const caf::actor& dest, std::vector<std::uint
   tickets.erase(live, tickets.end());
   if (tickets.empty())
     return;
-  auto on_error = [self, tickets](caf::error& err) {
-    for (auto t : tickets)
-      if (auto a = answered(self, t))
-        failed(self, a->j,
-               "replica " + std::to_string(a->target) +
-                 " did not answer: " + self->system().render(err));
-    drain_waiting(self);
-  };
   if (tickets.size() == 1) {
-    self->request(dest, caf::infinite, actors::propose_atom_v, std::move(cmds.front()))
-      .then(
-        [self, t = tickets.front()](paxos::client_reply& r) {
-          if (auto a = answered(self, t))
-            on_answer(self, a->j, a->target, r.status, r.result, r.leader_hint);
-          drain_waiting(self);
-        },
-        on_error);
+    request_one<paxos::client_reply>(self, dest, tickets.front(), actors::propose_atom_v,
+                                     std::move(cmds.front()));
     return;
   }
   self->request(dest, caf::infinite, actors::propose_batch_atom_v, std::move(cmds))
@@ -451,7 +444,7 @@ void send_batch(bridge_actor self, const caf::actor& dest, std::vector<std::uint
         }
         drain_waiting(self);
       },
-      on_error);
+      fail_asks(self, tickets));
 }
 
 /// Sends every replica its writes asked since the last batch, at most

@@ -18,6 +18,21 @@ namespace ballot::gateway {
 using job = bridge_job;
 using clock_type = std::chrono::steady_clock;
 
+namespace {
+
+/// A job due within `timeout` from now. The deadline is set here, not in
+/// the actor, so a busy mailbox eats into it.
+std::shared_ptr<job> new_job(bool is_write, bridge::reply_handler done,
+                             std::chrono::milliseconds timeout) {
+  auto j = std::make_shared<job>();
+  j->is_write = is_write;
+  j->done = std::move(done);
+  j->deadline = clock_type::now() + timeout;
+  return j;
+}
+
+}  // namespace
+
 std::shared_ptr<bridge_job> bridge::write_job(paxos::command cmd, reply_handler& done) const {
   // That client id is the membership's (change_members): a client's request
   // id naming it would otherwise reach the leader as a membership change.
@@ -28,31 +43,21 @@ std::shared_ptr<bridge_job> bridge::write_job(paxos::command cmd, reply_handler&
     done(std::move(refused));
     return nullptr;
   }
-  auto j = std::make_shared<job>();
-  j->is_write = true;
+  auto j = new_job(true, std::move(done), request_timeout_);
   j->cmd = std::move(cmd);
-  j->done = std::move(done);
-  // The deadline is set here, not in the actor, so a busy mailbox eats into it.
-  j->deadline = clock_type::now() + request_timeout_;
   return j;
 }
 
 std::shared_ptr<bridge_job> bridge::change_job(std::string payload, reply_handler done) const {
-  auto j = std::make_shared<job>();
-  j->is_write = true;
+  auto j = new_job(true, std::move(done), request_timeout_);
   // Any seq but 0: the leader's replica orders the change under its own.
   j->cmd = paxos::command{paxos::membership_client, 1, std::move(payload)};
-  j->done = std::move(done);
-  j->deadline = clock_type::now() + request_timeout_;
   return j;
 }
 
 std::shared_ptr<bridge_job> bridge::read_job(std::string query, reply_handler done) const {
-  auto j = std::make_shared<job>();
-  j->is_write = false;
+  auto j = new_job(false, std::move(done), request_timeout_);
   j->query = std::move(query);
-  j->done = std::move(done);
-  j->deadline = clock_type::now() + request_timeout_;
   return j;
 }
 
@@ -71,13 +76,10 @@ void bridge::read(std::string query, reply_handler done) const {
 
 void bridge::read(std::string query, reply_handler done, std::chrono::milliseconds timeout,
                   bool forward) const {
-  auto j = std::make_shared<job>();
-  j->is_write = false;
+  auto j = new_job(false, std::move(done), timeout);
   j->local_only = !forward;
   j->query = std::move(query);
-  j->done = std::move(done);
   j->hop = timeout;
-  j->deadline = clock_type::now() + timeout;
   caf::anon_send(*actor_, std::move(j));
 }
 

@@ -73,66 +73,42 @@ struct peer_service::impl {
     return std::nullopt;
   }
 
+  /// Decodes the payload as the kind's one type and hands it to the link
+  /// as `(atom, request id, value)`; a payload that does not decode is dropped.
+  template <class T, class Atom>
+  std::optional<drop_reason> pass(const caf::actor& link, Atom atom, frame& f) const {
+    T value;
+    if (!decode_payload(*sys, f.payload, value))
+      return drop_reason::bad_payload;
+    caf::anon_send(link, atom, f.request_id, std::move(value));
+    return std::nullopt;
+  }
+
   std::optional<drop_reason> to_link(std::uint32_t member, frame&& f) {
     auto link = link_of(member);
     if (!link)
       return drop_reason::not_a_member;
     auto id = f.request_id;
     switch (f.kind) {
-      case frame_kind::propose_request: {
-        paxos::command cmd;
-        if (!decode_payload(*sys, f.payload, cmd))
-          return drop_reason::bad_payload;
-        caf::anon_send(link, request_in_atom::value, id, std::move(cmd));
-        return std::nullopt;
-      }
-      case frame_kind::read_request: {
-        std::string query;
-        if (!decode_payload(*sys, f.payload, query))
-          return drop_reason::bad_payload;
-        caf::anon_send(link, request_in_atom::value, id, std::move(query));
-        return std::nullopt;
-      }
-      case frame_kind::propose_batch_request: {
-        std::vector<paxos::command> cmds;
-        if (!decode_payload(*sys, f.payload, cmds))
-          return drop_reason::bad_payload;
-        caf::anon_send(link, request_in_atom::value, id, std::move(cmds));
-        return std::nullopt;
-      }
+      case frame_kind::propose_request:
+        return pass<paxos::command>(link, request_in_atom::value, f);
+      case frame_kind::read_request:
+        return pass<std::string>(link, request_in_atom::value, f);
+      case frame_kind::propose_batch_request:
+        return pass<std::vector<paxos::command>>(link, request_in_atom::value, f);
       case frame_kind::status_request:
         if (!f.payload.empty())
           return drop_reason::bad_payload;
         caf::anon_send(link, request_in_atom::value, id);
         return std::nullopt;
-      case frame_kind::propose_reply: {
-        paxos::client_reply r;
-        if (!decode_payload(*sys, f.payload, r))
-          return drop_reason::bad_payload;
-        caf::anon_send(link, reply_in_atom::value, id, std::move(r));
-        return std::nullopt;
-      }
-      case frame_kind::propose_batch_reply: {
-        std::vector<paxos::client_reply> r;
-        if (!decode_payload(*sys, f.payload, r))
-          return drop_reason::bad_payload;
-        caf::anon_send(link, reply_in_atom::value, id, std::move(r));
-        return std::nullopt;
-      }
-      case frame_kind::read_reply: {
-        actors::read_reply r;
-        if (!decode_payload(*sys, f.payload, r))
-          return drop_reason::bad_payload;
-        caf::anon_send(link, reply_in_atom::value, id, std::move(r));
-        return std::nullopt;
-      }
-      case frame_kind::status_reply: {
-        actors::replica_status r;
-        if (!decode_payload(*sys, f.payload, r))
-          return drop_reason::bad_payload;
-        caf::anon_send(link, reply_in_atom::value, id, std::move(r));
-        return std::nullopt;
-      }
+      case frame_kind::propose_reply:
+        return pass<paxos::client_reply>(link, reply_in_atom::value, f);
+      case frame_kind::propose_batch_reply:
+        return pass<std::vector<paxos::client_reply>>(link, reply_in_atom::value, f);
+      case frame_kind::read_reply:
+        return pass<actors::read_reply>(link, reply_in_atom::value, f);
+      case frame_kind::status_reply:
+        return pass<actors::replica_status>(link, reply_in_atom::value, f);
       default:
         return drop_reason::unexpected_kind;
     }
