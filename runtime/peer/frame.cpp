@@ -115,6 +115,8 @@ std::size_t max_payload(frame_kind k) {
       return max_small_payload;
     case frame_kind::snapshot_chunk:
       return chunk_header_bytes + max_chunk_bytes;
+    case frame_kind::propose_batch_request:
+      return max_batch_payload;
     default:
       return max_frame_bytes - frame_header_bytes;
   }

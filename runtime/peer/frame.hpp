@@ -75,6 +75,11 @@ constexpr std::size_t max_frame_bytes = std::size_t{64} << 20;
 /// Kinds whose payload is a few integers are held to this, so a hostile
 /// length cannot make the reader buffer more for them.
 constexpr std::size_t max_small_payload = 4096;
+/// The largest batch of proposals a member may send: a bridge sends at most
+/// 1 MiB of payloads in one (runtime/gateway/bridge.cpp), and the bound keeps
+/// what a member's frame of tiny commands decodes to (a vector entry each)
+/// a few times its bytes, not 64 MiB's worth.
+constexpr std::size_t max_batch_payload = std::size_t{4} << 20;
 /// kind + from + request id.
 constexpr std::size_t frame_header_bytes = 1 + 4 + 8;
 

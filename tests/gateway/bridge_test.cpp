@@ -53,6 +53,9 @@ struct ask_log {
   /// writes asked alone (propose_atom).
   std::vector<std::size_t> batches;
   std::size_t alone = 0;
+  /// The next batch's answer leaves out this many of its last replies (a
+  /// member answering short).
+  std::atomic<std::size_t> short_by{0};
 
   std::vector<clock_type::time_point> times() {
     std::lock_guard<std::mutex> guard{mutex};
@@ -118,8 +121,10 @@ caf::behavior scripted_replica(caf::stateful_actor<scripted_state>* self,
       }
       auto promise = self->make_response_promise<std::vector<paxos::client_reply>>();
       self->state.held_batches.push_back(promise);
-      if (all)
+      if (all) {
+        replies.resize(replies.size() - std::min(replies.size(), log->short_by.exchange(0)));
         promise.deliver(std::move(replies));
+      }
       return promise;
     },
     [=](caf::timeout_atom, std::uint64_t i) {
@@ -376,6 +381,40 @@ TEST_F(BridgeTest, AnOutboxAnswersAReservedClientIdAtOnceAndDropsWhatItNeverSent
   // The callback went with the outbox, uncalled.
   EXPECT_EQ(dropped.use_count(), 1);
   EXPECT_EQ(*dropped, 0);
+}
+
+TEST_F(BridgeTest, AWriteLeftOutOfABatchsAnswerIsAskedAgainAndTheOthersAreAnswered) {
+  auto log = add_replica(1, [](std::size_t n) {
+    return plan{answer(paxos::reply_status::ok, std::to_string(n)), 0ms};
+  });
+  log->short_by = 1;
+  held_finder held{find_in(replicas)};
+  b = std::make_unique<bridge>(sys, held.finder(), opts);
+  std::vector<std::future<bridge_reply>> replies;
+  std::vector<std::shared_ptr<std::atomic<int>>> counts;
+  for (int i = 0; i < 3; ++i)
+    counts.push_back(std::make_shared<std::atomic<int>>(0));
+  replies.push_back(send(*b, 1, "w0", counts[0]));
+  ASSERT_EQ(held.entered.wait_for(5s), std::future_status::ready);
+  replies.push_back(send(*b, 2, "w1", counts[1]));
+  replies.push_back(send(*b, 3, "w2", counts[2]));
+  std::this_thread::sleep_for(20ms);
+  held.release->set_value();
+  std::vector<std::string> results;
+  for (auto& f : replies) {
+    ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+    auto r = f.get();
+    EXPECT_EQ(r.st, bridge_reply::status::ok) << r.message;
+    results.push_back(r.result);
+  }
+  // The first two from the batch; the third, left out, asked again alone.
+  EXPECT_EQ(results, (std::vector<std::string>{"0", "1", "3"}));
+  std::lock_guard<std::mutex> guard{log->mutex};
+  EXPECT_EQ(log->batches, std::vector<std::size_t>{3});
+  EXPECT_EQ(log->alone, 1u);
+  EXPECT_EQ(log->payloads.back(), "w2");
+  for (auto& c : counts)
+    EXPECT_EQ(c->load(), 1) << "each write is answered once";
 }
 
 TEST_F(BridgeTest, ABatchNeverAnsweredEndsEachOfItsWritesAtTheHopTimeout) {

@@ -171,6 +171,27 @@ TEST(PeerFrameTest, SmallKindsHaveSmallCaps) {
   EXPECT_EQ(skipped[0].is, frame_decoder::item::what::too_large_for_kind);
 }
 
+TEST(PeerFrameTest, ABatchOfProposalsOverItsCapIsSkippedUnread) {
+  // A member's batch of proposals is held to 4 MiB (a bridge sends at most
+  // 1 MiB of values), not the port's 64 MiB: a frame of tiny commands
+  // decodes to a vector entry each.
+  EXPECT_EQ(max_payload(frame_kind::propose_batch_request), max_batch_payload);
+  EXPECT_LT(max_batch_payload, max_frame_bytes);
+  auto at_cap = encode_frame(frame_kind::propose_batch_request, 2, 9,
+                             std::vector<char>(max_batch_payload, 'b'));
+  auto over = encode_frame(frame_kind::propose_batch_request, 2, 10,
+                           std::vector<char>(max_batch_payload + 1, 'b'));
+  frame_decoder d;
+  ASSERT_TRUE(d.feed(over.data(), over.size()));
+  ASSERT_TRUE(d.feed(at_cap.data(), at_cap.size()));
+  auto items = drain(d);
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].is, frame_decoder::item::what::too_large_for_kind);
+  EXPECT_TRUE(items[0].frame.payload.empty());
+  EXPECT_EQ(items[1].is, frame_decoder::item::what::frame);
+  EXPECT_EQ(items[1].frame.request_id, 9u);
+}
+
 TEST(PeerFrameTest, TheTableIsClosed) {
   int known = 0;
   for (int b = 0; b < 256; ++b) {
