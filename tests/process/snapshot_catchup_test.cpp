@@ -14,7 +14,6 @@
 namespace {
 
 using namespace ballot::testing;
-namespace fs = std::filesystem;
 
 constexpr std::size_t chunk_bytes = 32 << 10;
 constexpr int big_values = 64;
@@ -41,17 +40,11 @@ TEST(ProcessSnapshotTransferTest, AWipedFollowerCatchesUpSeveralMiBInChunksUnder
   cluster_processes c;
   c.extra_flags = {"--snapshot-interval", "16"};
   auto metrics = with_metrics_and_chunks(c, 3, chunk_bytes);
-  c.start_all();
-  auto leader = c.leader();
-  ASSERT_NE(leader, 0u);
+  auto victim = fill_then_wipe_a_follower(c, 3, big_values, value_of);
+  ASSERT_NE(victim, 0u);
   auto opts = c.client_options();
   opts.timeout = 15s;
   ballot::client::client cl{opts};
-  ASSERT_TRUE(put_big_values(cl, big_values, value_of));
-
-  std::size_t victim = leader % 3 + 1;
-  c.kill9(victim);
-  fs::remove_all(c.data_dir(victim));
 
   // A writer of small values for the whole catch-up: every put answered.
   std::atomic<bool> stop{false};

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
@@ -37,6 +39,31 @@ inline ::testing::AssertionResult put_big_values(client::client& cl, int n,
       return ::testing::AssertionFailure() << "big-" << i << ": " << r.message;
   }
   return ::testing::AssertionSuccess();
+}
+
+/// Starts `c`, writes `n` large values through a patient client, then
+/// kills a member other than the leader and wipes its data directory: the
+/// member a snapshot must rebuild. Returns it, or 0 with the failure added.
+inline std::size_t fill_then_wipe_a_follower(cluster_processes& c, std::size_t members, int n,
+                                             const std::function<std::string(int)>& value_of) {
+  using namespace std::chrono_literals;
+  c.start_all();
+  auto leader = c.leader();
+  if (leader == 0) {
+    ADD_FAILURE() << "no leader";
+    return 0;
+  }
+  auto opts = c.client_options();
+  opts.timeout = 15s;
+  client::client cl{opts};
+  if (auto filled = put_big_values(cl, n, value_of); !filled) {
+    ADD_FAILURE() << filled.message();
+    return 0;
+  }
+  std::size_t victim = leader % members + 1;
+  c.kill9(victim);
+  std::filesystem::remove_all(c.data_dir(victim));
+  return victim;
 }
 
 }  // namespace ballot::testing

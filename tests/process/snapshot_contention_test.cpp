@@ -17,7 +17,6 @@
 namespace {
 
 using namespace ballot::testing;
-namespace fs = std::filesystem;
 
 constexpr std::size_t members = 5;
 constexpr int big_values = 64;
@@ -41,17 +40,8 @@ TEST(ProcessSnapshotContentionTest, AWipedMemberTakesOneTransferAndCatchesUpWhen
   cluster_processes c{members};
   c.extra_flags = {"--snapshot-interval", "16"};
   auto metrics = with_metrics_and_chunks(c, members, 1024);
-  c.start_all();
-  auto leader = c.leader();
-  ASSERT_NE(leader, 0u);
-  auto opts = c.client_options();
-  opts.timeout = 15s;
-  ballot::client::client cl{opts};
-  ASSERT_TRUE(put_big_values(cl, big_values, value_of));
-
-  std::size_t victim = leader % members + 1;
-  c.kill9(victim);
-  fs::remove_all(c.data_dir(victim));
+  auto victim = fill_then_wipe_a_follower(c, members, big_values, value_of);
+  ASSERT_NE(victim, 0u);
   c.start(victim);
 
   // The first transfer the wiped member takes: freeze its sender mid-way.
