@@ -86,14 +86,7 @@ TEST(ProcessSnapshotTransferTest, AWipedFollowerCatchesUpSeveralMiBInChunksUnder
   // The follower holds the leader's state: the same bytes of keys and values.
   auto now_leader = c.leader();
   ASSERT_NE(now_leader, 0u);
-  // (Gauges are refreshed now and then: compare fresh scrapes until they agree.)
-  double want = 0, got = 0;
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  do {
-    std::this_thread::sleep_for(100ms);
-    want = metric_sum(metrics[now_leader], "ballot_state_bytes");
-    got = metric_sum(metrics[victim], "ballot_state_bytes");
-  } while (got != want && std::chrono::steady_clock::now() < deadline);
+  auto [want, got] = state_bytes_once_agreed(metrics[now_leader], metrics[victim], 10s);
   EXPECT_GT(want, state);
   EXPECT_EQ(got, want);
 

@@ -6,10 +6,13 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <thread>
+#include <utility>
 
 #include <gtest/gtest.h>
 
 #include "tests/process/cluster_fixture.hpp"
+#include "tests/process/metric_sum.hpp"
 
 /// The set-up the snapshot process tests share: members with a metrics port
 /// and small peer snapshot chunks, and a state of large values to send.
@@ -64,6 +67,22 @@ inline std::size_t fill_then_wipe_a_follower(cluster_processes& c, std::size_t m
   c.kill9(victim);
   std::filesystem::remove_all(c.data_dir(victim));
   return victim;
+}
+
+/// The state bytes (`ballot_state_bytes`) of the nodes behind metrics ports
+/// `leader` and `member`, scraped until they agree or `within` passes (gauges
+/// are refreshed now and then): {leader's, member's}.
+inline std::pair<double, double> state_bytes_once_agreed(std::uint16_t leader, std::uint16_t member,
+                                                         std::chrono::milliseconds within) {
+  using namespace std::chrono_literals;
+  double want = 0, got = 0;
+  auto deadline = std::chrono::steady_clock::now() + within;
+  do {
+    std::this_thread::sleep_for(100ms);
+    want = metric_sum(leader, "ballot_state_bytes");
+    got = metric_sum(member, "ballot_state_bytes");
+  } while (got != want && std::chrono::steady_clock::now() < deadline);
+  return {want, got};
 }
 
 }  // namespace ballot::testing

@@ -77,13 +77,7 @@ TEST(ProcessSnapshotContentionTest, AWipedMemberTakesOneTransferAndCatchesUpWhen
   auto now_leader = c.leader();
   ASSERT_NE(now_leader, 0u);
   ASSERT_NE(now_leader, first);
-  double want = 0, got = 0;
-  auto deadline = std::chrono::steady_clock::now() + 15s;
-  do {
-    std::this_thread::sleep_for(100ms);
-    want = metric_sum(metrics[now_leader], "ballot_state_bytes");
-    got = metric_sum(metrics[victim], "ballot_state_bytes");
-  } while (got != want && std::chrono::steady_clock::now() < deadline);
+  auto [want, got] = state_bytes_once_agreed(metrics[now_leader], metrics[victim], 15s);
   EXPECT_GT(want, static_cast<double>(big_values * big_value_bytes));
   EXPECT_EQ(got, want);
 }
