@@ -5,6 +5,7 @@
 #include <functional>
 #include <utility>
 
+#include "actors/replica/handoff_scheduler.hpp"
 #include "actors/replica/storage.hpp"
 
 namespace ballot::actors {
@@ -12,7 +13,9 @@ namespace ballot::actors {
 /// A `storage` that passes every call on to another and times the two that
 /// can take long: writing a compaction and a sync. The replica actor puts it
 /// between its commit pipeline (which has no clock, so that the simulator
-/// can run it) and the real storage, for its probe and its log.
+/// can run it) and the real storage, for its probe and its log. Before either
+/// it lets the scheduler hand on the work it kept for this thread (see
+/// `before_blocking`): a member's phase 2a must not wait for our own disk.
 class timed_storage final : public storage {
  public:
   using duration = std::chrono::steady_clock::duration;
@@ -41,6 +44,7 @@ class timed_storage final : public storage {
     // The hint: a frozen state is encoded by the storage's background
     // thread, not here (issue 9).
     auto bytes = rd.compacted->snap ? rd.compacted->snap->machine.size_hint() : 0;
+    before_blocking();
     auto started = std::chrono::steady_clock::now();
     inner_.append_owned(rd);
     if (hooks_.on_compacted)
@@ -48,6 +52,7 @@ class timed_storage final : public storage {
   }
 
   void sync() override {
+    before_blocking();
     auto started = std::chrono::steady_clock::now();
     inner_.sync();
     if (hooks_.on_synced)

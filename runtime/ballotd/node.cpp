@@ -23,6 +23,7 @@
 
 #include "actors/backup/cluster_id.hpp"
 #include "actors/backup/sha256.hpp"
+#include "actors/replica/handoff_scheduler.hpp"
 #include "actors/replica/replica_actor.hpp"
 #include "actors/replica/type_ids.hpp"
 #include "actors/service/service_machine.hpp"
@@ -418,15 +419,22 @@ int node::impl::open_logs(start_plan& p) {
 
 void node::impl::start_actor_system() {
   cfg.add_message_types<caf::id_block::ballot>();
-  // Idle CAF workers of the default work-stealing scheduler poll and sleep in
-  // 50 us steps; with three nodes and their clients on two cores that
-  // polling costs more CPU than the work. The sharing scheduler's workers
-  // block on a condition variable instead.
+  // CAF's work-stealing workers poll and sleep in 50 us steps, which with
+  // three nodes and their clients on two cores costs more CPU than the work;
+  // its work-sharing workers block instead, but wake one another for every
+  // message. The hand-off scheduler (actors/replica/handoff_scheduler.hpp)
+  // runs a message's receiver on the sender's worker when it can.
+  // BALLOT_SCHEDULER=sharing|stealing picks CAF's own, for comparison.
   const char* policy = std::getenv("BALLOT_SCHEDULER");
-  if (policy && std::string{policy} == "stealing")
+  std::string chosen = policy ? policy : "handoff";
+  if (chosen == "stealing")
     cfg.set("scheduler.policy", caf::atom("stealing"));
-  else
+  else if (chosen == "sharing")
     cfg.set("scheduler.policy", caf::atom("sharing"));
+  else
+    actors::use_handoff_scheduler(cfg);
+  if (const char* n = std::getenv("BALLOT_CAF_THREADS"))
+    cfg.set("scheduler.max-threads", static_cast<std::size_t>(std::atoi(n)));
   sys = std::make_unique<caf::actor_system>(cfg);
 }
 
