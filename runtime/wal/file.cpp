@@ -179,6 +179,20 @@ void truncate_file(int fd, std::uint64_t size, const std::string& path) {
     throw_os_error("wal: cannot truncate", path, errno);
 }
 
+int try_preallocate(int fd, std::uint64_t offset, std::uint64_t len) {
+  for (;;) {
+    if (io().fallocate(fd, static_cast<off_t>(offset), static_cast<off_t>(len)) == 0)
+      return 0;
+    if (errno != EINTR)
+      return errno;
+  }
+}
+
+void seek_to(int fd, std::uint64_t offset, const std::string& path) {
+  if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0)
+    throw_os_error("wal: cannot seek in", path, errno);
+}
+
 void rename_at(int dir_fd, const std::string& from, const std::string& to, const std::string& dir) {
   if (io().rename_at(dir_fd, from.c_str(), to.c_str()) != 0)
     throw_os_error("wal: cannot rename " + from + " to " + to + " in", dir, errno);

@@ -86,6 +86,13 @@ void sync_directory(int dir_fd, const std::string& path);
 
 void truncate_file(int fd, std::uint64_t size, const std::string& path);
 
+/// Allocates [offset, offset + len) of `fd`, extending its size (zeros read
+/// back); returns 0 or the errno (the file may then be partly extended).
+int try_preallocate(int fd, std::uint64_t offset, std::uint64_t len);
+
+/// Moves `fd`'s file position, where the next write goes, to `offset`.
+void seek_to(int fd, std::uint64_t offset, const std::string& path);
+
 /// renameat(2) within the directory `dir_fd` (atomically replacing `to`);
 /// `dir` is for messages. Durable only after `sync_directory`.
 void rename_at(int dir_fd, const std::string& from, const std::string& to, const std::string& dir);

@@ -46,6 +46,10 @@ int file_ops::ftruncate(int fd, off_t size) {
   return ::ftruncate(fd, size);
 }
 
+int file_ops::fallocate(int fd, off_t offset, off_t len) {
+  return ::fallocate(fd, 0, offset, len);
+}
+
 int file_ops::rename_at(int dir_fd, const char* from, const char* to) {
   return ::renameat(dir_fd, from, dir_fd, to);
 }

@@ -23,6 +23,8 @@ class file_ops {
   /// fsync(2) of a directory.
   virtual int fsync(int fd);
   virtual int ftruncate(int fd, off_t size);
+  /// fallocate(2) with mode 0: allocates the range and extends the size.
+  virtual int fallocate(int fd, off_t offset, off_t len);
   virtual int rename_at(int dir_fd, const char* from, const char* to);
   virtual int unlink_at(int dir_fd, const char* name);
 };

@@ -2,7 +2,11 @@
 // a flipped byte mid-segment is set aside and repaired from the peers (file
 // and offset named), an unusable directory is exit 3, and bad flags exit 2.
 #include <fstream>
+#include <iterator>
+#include <string>
+#include <string_view>
 
+#include "runtime/wal/segment.hpp"
 #include "tests/process/cluster_fixture.hpp"
 
 namespace {
@@ -83,8 +87,18 @@ TEST(ProcessRecoveryTest, TornLastRecordIsCutAndTheNodeServes) {
   embedded_node node{dir};
   populate(node, 10);
   {
-    // A crash in the middle of a write: half a record header, then nothing.
-    std::ofstream out(segments(dir).back(), std::ios::app | std::ios::binary);
+    // A crash in the middle of a write: half a record header right after the
+    // last record, then the zeros the log allocated ahead of its writes.
+    auto seg = segments(dir).back();
+    std::string bytes;
+    {
+      std::ifstream in(seg, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{});
+    }
+    auto end = ballot::wal::scan_frames(bytes, [](std::uint64_t, std::string_view) {}).valid_size;
+    ASSERT_GT(bytes.size(), end) << "the segment was not allocated ahead";
+    std::fstream out(seg, std::ios::in | std::ios::out | std::ios::binary);
+    out.seekp(static_cast<std::streamoff>(end));
     out.write("\x30\x00\x00\x00\x11", 5);
   }
   auto p = node.start();

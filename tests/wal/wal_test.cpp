@@ -232,15 +232,31 @@ TEST(WalRecoveryTest, TornLastRecordIsCutAtEveryOffset) {
   }
 }
 
-TEST(WalRecoveryTest, TrailingZeroBytesAreCut) {
+TEST(WalRecoveryTest, TrailingZeroBytesAreUnusedSpaceTheLogWritesOver) {
+  // What a log allocated ahead of its writes (or a crash left unwritten,
+  // which held nothing synced): neither cut nor reported as a torn write.
   temp_dir dir;
   std::vector<paxos::durable_state> states;
   auto ends = write_synced_votes(dir, 3, &states);
   write_bytes(dir / first_segment, read_bytes(dir / first_segment) + std::string(4096, '\0'));
   recovery_report report;
   EXPECT_TRUE(same_state(reload(dir, &report), states[2]));
-  EXPECT_EQ(report.truncated_bytes, 4096u);
-  EXPECT_EQ(file_size(dir / first_segment), ends[2]);
+  EXPECT_FALSE(report.truncated());
+  EXPECT_EQ(file_size(dir / first_segment), ends[2] + 4096);
+  auto expected = states[2];
+  {
+    wal_storage st{options(dir)};
+    st.load();
+    auto rd = vote_ready(9, 2, "over the zeros");
+    rd.persist_to(expected);
+    st.append(rd);
+    st.sync();
+  }
+  EXPECT_TRUE(same_state(reload(dir, &report), expected));
+  EXPECT_FALSE(report.truncated());
+  auto bytes = read_bytes(dir / first_segment);
+  EXPECT_EQ(bytes.size(), ends[2] + 4096);  // written over, not appended after
+  EXPECT_GT(scan_frames(bytes, [](std::uint64_t, std::string_view) {}).valid_size, ends[2]);
 }
 
 TEST(WalRecoveryTest, PartialHeaderIsCut) {
