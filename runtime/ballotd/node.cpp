@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -433,8 +435,14 @@ void node::impl::start_actor_system() {
     cfg.set("scheduler.policy", caf::atom("sharing"));
   else
     actors::use_handoff_scheduler(cfg);
-  if (const char* n = std::getenv("BALLOT_CAF_THREADS"))
-    cfg.set("scheduler.max-threads", static_cast<std::size_t>(std::atoi(n)));
+  // One worker per core (CAF's default is at least 4): with the hand-off
+  // scheduler the extra workers only compete for the cores (bench/README
+  // "One worker per core"). BALLOT_CAF_THREADS=N overrides, for comparison.
+  auto workers = std::max<std::size_t>(2, std::thread::hardware_concurrency());
+  if (const char* n = std::getenv("BALLOT_CAF_THREADS"); n && std::atoi(n) > 0)
+    workers = static_cast<std::size_t>(std::atoi(n));
+  if (chosen == "handoff" || std::getenv("BALLOT_CAF_THREADS"))
+    cfg.set("scheduler.max-threads", workers);
   sys = std::make_unique<caf::actor_system>(cfg);
 }
 
