@@ -196,6 +196,17 @@ std::vector<std::uint64_t> write_synced_votes(const temp_dir& dir, int n,
   return ends;
 }
 
+/// Reopens the log in `dir` and appends one synced vote for `slot`, also to `expected`.
+void append_vote(const temp_dir& dir, paxos::slot_index slot, const std::string& what,
+                 paxos::durable_state& expected) {
+  wal_storage st{options(dir)};
+  st.load();
+  auto rd = vote_ready(slot, 2, what);
+  rd.persist_to(expected);
+  st.append(rd);
+  st.sync();
+}
+
 TEST(WalRecoveryTest, TornLastRecordIsCutAtEveryOffset) {
   temp_dir probe;
   auto ends = write_synced_votes(probe, 3, nullptr);
@@ -219,14 +230,7 @@ TEST(WalRecoveryTest, TornLastRecordIsCutAtEveryOffset) {
     EXPECT_EQ(file_size(dir / first_segment), start);
     // The log goes on from the cut.
     auto expected = states[1];
-    {
-      wal_storage st{options(dir)};
-      st.load();
-      auto rd = vote_ready(9, 2, "after the cut");
-      rd.persist_to(expected);
-      st.append(rd);
-      st.sync();
-    }
+    append_vote(dir, 9, "after the cut", expected);
     EXPECT_TRUE(same_state(reload(dir, &report), expected));
     EXPECT_FALSE(report.truncated());
   }
@@ -244,14 +248,7 @@ TEST(WalRecoveryTest, TrailingZeroBytesAreUnusedSpaceTheLogWritesOver) {
   EXPECT_FALSE(report.truncated());
   EXPECT_EQ(file_size(dir / first_segment), ends[2] + 4096);
   auto expected = states[2];
-  {
-    wal_storage st{options(dir)};
-    st.load();
-    auto rd = vote_ready(9, 2, "over the zeros");
-    rd.persist_to(expected);
-    st.append(rd);
-    st.sync();
-  }
+  append_vote(dir, 9, "over the zeros", expected);
   EXPECT_TRUE(same_state(reload(dir, &report), expected));
   EXPECT_FALSE(report.truncated());
   auto bytes = read_bytes(dir / first_segment);
