@@ -135,7 +135,7 @@ TEST(HandoffSchedulerTest, AJobThatBlocksHandsOnTheWorkItKept) {
 
 TEST(HandoffSchedulerTest, NoMessageIsLostUnderLoadFromManyThreads) {
   handoff_system s{3};
-  constexpr int actors = 8;
+  constexpr std::size_t actors = 8;
   constexpr int per_thread = 5000;
   constexpr int senders = 4;
   // Every message is forwarded twice through the ring before it counts.
@@ -143,9 +143,9 @@ TEST(HandoffSchedulerTest, NoMessageIsLostUnderLoadFromManyThreads) {
   auto all = std::make_shared<std::promise<void>>();
   std::vector<caf::actor> ring(actors);
   auto total = senders * per_thread;
-  for (int i = actors - 1; i >= 0; --i) {
-    auto next = i + 1 < actors ? ring[static_cast<std::size_t>(i + 1)] : caf::actor{};
-    ring[static_cast<std::size_t>(i)] =
+  for (std::size_t i = actors; i-- > 0;) {
+    auto next = i + 1 < actors ? ring[i + 1] : caf::actor{};
+    ring[i] =
       s.sys->spawn([next, counted, all, total](caf::event_based_actor* self) -> caf::behavior {
         return {[self, next, counted, all, total](int hops) {
           if (hops > 0 && next) {
@@ -158,6 +158,7 @@ TEST(HandoffSchedulerTest, NoMessageIsLostUnderLoadFromManyThreads) {
       });
   }
   std::vector<std::thread> threads;
+  threads.reserve(senders);
   for (int t = 0; t < senders; ++t)
     threads.emplace_back([&ring, t] {
       for (int i = 0; i < per_thread; ++i)
