@@ -429,20 +429,22 @@ void node::impl::start_actor_system() {
   // BALLOT_SCHEDULER=sharing|stealing picks CAF's own, for comparison.
   const char* policy = std::getenv("BALLOT_SCHEDULER");
   std::string chosen = policy ? policy : "handoff";
-  if (chosen == "stealing")
-    cfg.set("scheduler.policy", caf::atom("stealing"));
-  else if (chosen == "sharing")
-    cfg.set("scheduler.policy", caf::atom("sharing"));
-  else
+  bool handoff = chosen != "stealing" && chosen != "sharing";
+  if (handoff)
     actors::use_handoff_scheduler(cfg);
+  else if (chosen == "stealing")
+    cfg.set("scheduler.policy", caf::atom("stealing"));
+  else
+    cfg.set("scheduler.policy", caf::atom("sharing"));
   // One worker per core (CAF's default is at least 4): with the hand-off
   // scheduler the extra workers only compete for the cores (bench/README
   // "One worker per core"). BALLOT_CAF_THREADS=N overrides, for comparison.
-  auto workers = std::max<std::size_t>(2, std::thread::hardware_concurrency());
-  if (const char* n = std::getenv("BALLOT_CAF_THREADS"); n && std::atoi(n) > 0)
-    workers = static_cast<std::size_t>(std::atoi(n));
-  if (chosen == "handoff" || std::getenv("BALLOT_CAF_THREADS"))
-    cfg.set("scheduler.max-threads", workers);
+  const char* threads = std::getenv("BALLOT_CAF_THREADS");
+  int asked = threads ? std::atoi(threads) : 0;
+  if (asked > 0)
+    cfg.set("scheduler.max-threads", static_cast<std::size_t>(asked));
+  else if (handoff)
+    cfg.set("scheduler.max-threads", std::max<std::size_t>(2, std::thread::hardware_concurrency()));
   sys = std::make_unique<caf::actor_system>(cfg);
 }
 

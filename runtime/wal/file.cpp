@@ -16,6 +16,10 @@ namespace ballot::wal {
 
 namespace fs = std::filesystem;
 
+void fail(const std::string& msg) {
+  throw actors::storage_error("wal: " + msg);
+}
+
 void throw_os_error(std::string_view what, const std::string& path, int err) {
   std::string msg{what};
   msg += ' ';

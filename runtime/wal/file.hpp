@@ -12,6 +12,9 @@
 /// disk to look at.
 namespace ballot::wal {
 
+/// Throws storage_error("wal: <msg>"): a failure that is not an OS error.
+[[noreturn]] void fail(const std::string& msg);
+
 /// Throws storage_error("<what> <path>: <strerror(err)>").
 [[noreturn]] void throw_os_error(std::string_view what, const std::string& path, int err);
 

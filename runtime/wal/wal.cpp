@@ -17,14 +17,6 @@
 
 namespace ballot::wal {
 
-namespace {
-
-[[noreturn]] void fail(const std::string& msg) {
-  throw actors::storage_error("wal: " + msg);
-}
-
-}  // namespace
-
 std::string to_string(const recovery_report& r) {
   std::string out;
   if (!r.snapshot_file.empty())

@@ -360,6 +360,9 @@ class write_ahead_log {
   std::uint64_t batch_start_ = 0;  ///< where the batch not yet synced starts in it
   /// Its size on disk: `active_size_` less `pending_`, then preallocated zeros.
   std::uint64_t allocated_ = 0;
+  /// After an allocation failed, the next waits until the writes reach this
+  /// (a file system without room or without fallocate is not asked per batch).
+  std::uint64_t retry_allocation_at_ = 0;
   std::string pending_;  ///< framed records not yet written
   std::uint64_t next_index_ = 0;
   std::uint64_t bytes_appended_ = 0;

@@ -24,10 +24,6 @@ constexpr std::size_t write_buffer_limit = std::size_t{1} << 20;
 /// full disk is an error like any other.
 constexpr std::size_t max_buffered_when_full = std::size_t{256} << 20;
 
-[[noreturn]] void fail(const std::string& msg) {
-  throw actors::storage_error("wal: " + msg);
-}
-
 }  // namespace
 
 void write_ahead_log::append(std::string_view payload) {
@@ -99,6 +95,7 @@ void write_ahead_log::roll() {
   active_fd_ = open_at(dir_fd_.get(), name, O_WRONLY | O_CREAT | O_EXCL, path_of(name));
   segments_.push_back({next_index_, std::move(name)});
   allocated_ = 0;
+  retry_allocation_at_ = 0;
   active_size_ = 0;
   batch_start_ = 0;
   dir_dirty_ = true;
@@ -133,13 +130,15 @@ void write_ahead_log::write_pending() {
 
 void write_ahead_log::preallocate(std::uint64_t end) {
   auto step = opts_.preallocate_bytes;
-  if (step == 0 || end <= allocated_)
+  if (step == 0 || end <= allocated_ || end < retry_allocation_at_)
     return;
   auto target = (end / step + 1) * step;
   // Best effort: without the room (a full disk, a file system without
   // fallocate) the write below grows the file, as an unallocated log does.
   if (try_preallocate(active_fd_.get(), allocated_, target - allocated_) == 0)
     allocated_ = target;
+  else
+    retry_allocation_at_ = target;
 }
 
 std::size_t write_ahead_log::drop_segments_before(std::uint64_t index) {
