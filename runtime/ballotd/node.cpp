@@ -513,6 +513,11 @@ int node::impl::connect_replicas(start_plan& p) {
   po.tls = std::move(p.tls);
   po.cluster_id = p.cluster_id;
   snapshot_transfer_options(o, po);
+  // BALLOT_PEER_DIRECT_WRITE_BYTES=N: the largest frame a sender writes
+  // itself; 0: every frame through the peer thread, for comparison
+  // (bench/README "Direct peer writes").
+  if (const char* env = std::getenv("BALLOT_PEER_DIRECT_WRITE_BYTES"))
+    po.direct_write_bytes = std::strtoull(env, nullptr, 10);
   // Without po.log the transport writes to the logger (peer_connected, ...).
   auto& local = replicas.at(o.id);
   try {

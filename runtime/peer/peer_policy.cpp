@@ -104,4 +104,29 @@ std::optional<drop_reason> peer_policy::check(std::uint32_t member, const frame&
   return std::nullopt;
 }
 
+namespace {
+
+/// A cluster id for a log line.
+std::string hex(const std::string& bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (auto b : bytes) {
+    out += digits[(static_cast<unsigned char>(b) >> 4) & 0xf];
+    out += digits[static_cast<unsigned char>(b) & 0xf];
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+}  // namespace
+
+std::string peer_policy::why_refused(const frame& first, drop_reason why) const {
+  if (why == drop_reason::missing_hello)
+    return std::string{"first frame is a "} + kind_name(first.kind) + ", not a hello";
+  if (why == drop_reason::foreign_cluster)
+    return "hello from member " + std::to_string(first.from) + " of cluster " +
+           hex(std::string(first.payload.begin(), first.payload.end())) + ", not of this cluster " +
+           hex(cluster_id_);
+  return "hello names " + std::to_string(first.from) + ", not another member";
+}
+
 }  // namespace ballot::peer

@@ -72,6 +72,9 @@ class peer_policy {
   std::optional<std::uint32_t> member_of_hello(const frame& first, drop_reason& why,
                                                std::uint32_t authenticated = 0) const;
 
+  /// For the log: why `member_of_hello` refused `first` (its `why`).
+  std::string why_refused(const frame& first, drop_reason why) const;
+
   /// Whether a frame from a connection authenticated as `member` is taken;
   /// otherwise the reason to drop it.
   std::optional<drop_reason> check(std::uint32_t member, const frame& f) const;

@@ -139,6 +139,7 @@ std::unique_ptr<peer_service> peer_service::start(caf::actor_system& sys, caf::a
   t.tls = std::move(opts.tls);
   t.cluster_id = opts.cluster_id;
   t.log = opts.log;
+  t.direct_write_bytes = opts.direct_write_bytes;
   // A member may connect and send before the links below exist: the
   // transport's thread waits the few microseconds until they do.
   auto* raw = p.get();

@@ -35,6 +35,8 @@ struct service_options {
   receiver_options snapshot_in;
   /// Optional: each operator line here instead of the process logger.
   std::function<void(const std::string&)> log;
+  /// transport_options::direct_write_bytes.
+  std::size_t direct_write_bytes = 512;
 };
 
 class peer_service {

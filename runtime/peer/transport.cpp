@@ -17,6 +17,7 @@
 #include "runtime/log/thread_name.hpp"
 #include "runtime/peer/peer_log.hpp"
 #include "runtime/peer/peer_tls.hpp"
+#include "runtime/peer/socket_write.hpp"
 
 namespace ballot::peer {
 
@@ -28,17 +29,6 @@ constexpr std::size_t max_batch_frames = 256;
 constexpr std::size_t coalesce_bytes = 256 * 1024;
 /// Connect and TLS handshake of a dial, each.
 constexpr auto dial_timeout = 3 * kj::SECONDS;
-
-/// A cluster id for a log line.
-std::string hex(const std::vector<char>& bytes) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out += digits[(static_cast<unsigned char>(b) >> 4) & 0xf];
-    out += digits[static_cast<unsigned char>(b) & 0xf];
-  }
-  return out.empty() ? "(none)" : out;
-}
 
 kj::Duration to_kj(std::chrono::milliseconds ms) {
   return ms.count() * kj::MILLISECONDS;
@@ -106,12 +96,19 @@ struct transport::impl {
     /// Times the connection went down: what was queued then is gone, so a
     /// snapshot transfer that straddles a reset knows to start over.
     std::uint64_t resets = 0;
+    /// The socket, for callers' direct writes (direct_write_bytes); -1 with
+    /// TLS, without a connection, or with direct writes off.
+    int fd = -1;
+    /// The loop's write chain owns the socket (the hello or a batch is on
+    /// its way): a caller may not write past it, or frames would reorder.
+    bool loop_writing = false;
   };
   mutable std::mutex mtx;
   std::map<std::uint32_t, link> links;
   kj::Own<kj::CrossThreadPromiseFulfiller<void>> wake;
   kj::Own<kj::CrossThreadPromiseFulfiller<void>> stop_signal;
   bool stopping = false;
+  std::uint64_t direct_frames = 0;
   std::uint16_t port = 0;
   /// Runs set_members on the loop's thread (null until it runs, and after).
   kj::Own<const kj::Executor> executor;
@@ -191,7 +188,8 @@ struct transport::impl {
       c.batch.push_back(std::move(l.queue.front()));
       l.queue.pop_front();
     }
-    return !c.batch.empty();
+    l.loop_writing = !c.batch.empty();
+    return l.loop_writing;
   }
 
   /// Writes `c->batch`, then the next batch, until the queue is empty. One
@@ -261,12 +259,22 @@ struct transport::impl {
     return paf.promise.then([this] { return pump(); });
   }
 
+  /// Has the loop flush what callers queued; under `mtx`.
+  void wake_loop() {
+    if (wake) {
+      wake->fulfill();
+      wake = nullptr;
+    }
+  }
+
   /// Marks the link down and drops what was queued for it: consensus re-sends.
   void set_down(std::uint32_t id) {
     std::lock_guard<std::mutex> guard{mtx};
     auto& l = links.at(id);
     l.connected = false;
     l.expected = false;
+    l.fd = -1;  // before the socket closes: no caller writes to a reused number
+    l.loop_writing = false;
     l.queue.clear();
     l.box.reset();
     ++l.resets;
@@ -326,11 +334,18 @@ struct transport::impl {
             c->stream->tryRead(c->probe.data(), 1, 1)
               .then([raw](std::size_t) { raw->fail(); }, [raw](kj::Exception&&) { raw->fail(); })
               .eagerlyEvaluate(nullptr);
+          int fd = -1;
+          if (tls == nullptr && opts.direct_write_bytes > 0)
+            KJ_IF_MAYBE (f, raw->stream->getFd())
+              fd = *f;
           out[id] = kj::mv(c);
           {
             std::lock_guard<std::mutex> guard{mtx};
-            links.at(id).connected = true;
-            links.at(id).expected = false;
+            auto& l = links.at(id);
+            l.connected = true;
+            l.expected = false;
+            l.fd = fd;
+            l.loop_writing = true;  // the hello goes first: flush(id) below
           }
           if (last_dial_error[id] != "up")
             log("peer link to member " + std::to_string(id) + " at " + address + " is up",
@@ -423,12 +438,12 @@ struct transport::impl {
       return;
     dialers.erase(id);
     redial.erase(id);
-    out.erase(id);
-    last_dial_error.erase(id);
     {
       std::lock_guard<std::mutex> guard{mtx};
-      links.erase(id);
+      links.erase(id);  // before its socket closes (direct writes)
     }
+    out.erase(id);
+    last_dial_error.erase(id);
     opts.members.erase(id);
   }
 
@@ -468,14 +483,7 @@ struct transport::impl {
       auto member = policy.member_of_hello(f, why, c.member);
       if (!member) {
         c.member = 0;  // logged as a refusal: the connection is closed
-        note(&c, c.address, why,
-             why == drop_reason::missing_hello
-               ? std::string{"first frame is a "} + kind_name(f.kind) + ", not a hello"
-             : why == drop_reason::foreign_cluster
-               ? "hello from member " + std::to_string(f.from) + " of cluster " + hex(f.payload) +
-                   ", not of this cluster " +
-                   hex(std::vector<char>(opts.cluster_id.begin(), opts.cluster_id.end()))
-               : "hello names " + std::to_string(f.from) + ", not another member");
+        note(&c, c.address, why, policy.why_refused(f, why));
         return false;
       }
       c.member = *member;
@@ -706,16 +714,31 @@ transport::send_result transport::send(std::uint32_t member, std::vector<char> f
     return send_result::not_connected;
   }
   auto& l = it->second;
+  if (l.fd >= 0 && !l.loop_writing && l.queue.empty() &&
+      frame.size() <= impl_->opts.direct_write_bytes) {
+    // Nothing is ahead of this frame: this thread writes it, sparing the
+    // loop's a wake-up (the loop writes only while `loop_writing`).
+    auto sent = write_now(l.fd, frame.data(), frame.size());
+    if (sent == frame.size()) {
+      ++impl_->direct_frames;
+      return send_result::queued;
+    }
+    if (sent > 0) {
+      // Half a frame is on the wire: the rest must follow, budget or not.
+      frame.erase(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(sent));
+      l.box.add(frame.size());
+      l.queue.push_back(std::move(frame));
+      impl_->wake_loop();
+      return send_result::queued;
+    }
+  }
   if (!l.box.fits(frame.size())) {
     impl_->counters.count(drop_reason::over_budget);
     return send_result::over_budget;
   }
   l.box.add(frame.size());
   l.queue.push_back(std::move(frame));
-  if (impl_->wake) {
-    impl_->wake->fulfill();
-    impl_->wake = nullptr;
-  }
+  impl_->wake_loop();
   return send_result::queued;
 }
 
@@ -745,6 +768,11 @@ std::uint64_t transport::resets(std::uint32_t member) const {
   std::lock_guard<std::mutex> guard{impl_->mtx};
   auto it = impl_->links.find(member);
   return it == impl_->links.end() ? 0 : it->second.resets;
+}
+
+std::uint64_t transport::direct_frames() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return impl_->direct_frames;
 }
 
 drop_counters& transport::counters() {

@@ -44,6 +44,12 @@ struct transport_options {
   std::string cluster_id;
   /// Bytes queued for one member before frames for it are dropped.
   std::size_t budget_bytes = std::size_t{64} << 20;
+  /// Without TLS, a frame of at most this many bytes sent while nothing
+  /// waits for that member is written by the caller's thread at once (a
+  /// non-blocking send), and the transport's thread is not woken for it;
+  /// what the socket does not take is queued for that thread as usual.
+  /// 0: every frame goes through that thread.
+  std::size_t direct_write_bytes = 512;
   std::size_t max_inbound_connections = 64;
   /// A connection must finish TLS (or send its hello) within this.
   std::chrono::milliseconds handshake_timeout{10'000};
@@ -86,6 +92,10 @@ class transport {
   std::uint64_t resets(std::uint32_t member) const;
 
   drop_counters& counters();
+
+  /// Frames the senders' threads wrote whole (transport_options::
+  /// direct_write_bytes), since start; the rest went through the loop.
+  std::uint64_t direct_frames() const;
 
   /// Closes every connection and joins the thread; later sends are refused.
   void stop();
