@@ -209,6 +209,7 @@ struct replica_state : commit_sink {
     on_removed = opts.on_removed;
     known_peers = opts.known_peers;
     probe = opts.probe;
+    outlet = opts.outlet;
     observe_interval = opts.observe_interval;
     if (probe)
       probe->on_observe(*core, *sm);
@@ -558,6 +559,8 @@ struct replica_state : commit_sink {
         env.msg);
       return;
     }
+    if (outlet && outlet->send(env.to, env.from, env.msg))
+      return;
     auto peer = peers.find(env.to);
     // An unknown peer is a lost message, which the protocol tolerates.
     if (peer == peers.end())
@@ -653,6 +656,7 @@ struct replica_state : commit_sink {
   /// Per reason, the count last reported.
   std::array<std::uint64_t, paxos::input_fault_count> rejected_logged{};
   std::shared_ptr<replica_probe> probe;
+  std::shared_ptr<peer_outlet> outlet;
   /// The leader as last told to the probe.
   std::optional<paxos::node_id> last_leader;
   caf::timespan observe_interval{0};

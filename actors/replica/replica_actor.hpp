@@ -12,6 +12,7 @@
 #include "actors/paxos/config.hpp"
 #include "actors/paxos/state_machine.hpp"
 #include "actors/replica/peer_map.hpp"
+#include "actors/replica/peer_outlet.hpp"
 #include "actors/replica/replica_probe.hpp"
 #include "actors/replica/storage.hpp"
 
@@ -119,6 +120,9 @@ struct replica_options {
   /// without one the actor reads no clocks for it.
   std::shared_ptr<replica_probe> probe;
   caf::timespan observe_interval = std::chrono::seconds(1);
+  /// Optional: consensus messages to other members go out through it instead
+  /// of through their link actors in `peer_map` (see peer_outlet).
+  std::shared_ptr<peer_outlet> outlet;
 };
 
 /// Spawns one replica actor. It starts ticking at once; messages for peers it

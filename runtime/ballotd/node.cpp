@@ -294,6 +294,10 @@ struct node::impl {
   std::vector<std::unique_ptr<opened_log>> logs;
   std::map<std::uint32_t, caf::actor> replicas;
   std::unique_ptr<peer::peer_service> peers;
+  /// The local replica's way to its peers past their link actors (see
+  /// actors/replica/peer_outlet.hpp); BALLOT_PEER_OUTLET=0 leaves it out,
+  /// for comparison.
+  std::shared_ptr<peer::transport_outlet> outlet;
   caf::actor prober;
   std::unique_ptr<client_service> clients;
   /// Null unless --metrics (or the embedded default) asks for them: without
@@ -475,6 +479,7 @@ actors::replica_options node::impl::replica_options_for(std::uint32_t id, const 
   ro.on_storage_error = [](const std::string& what) { storage_failed(what); };
   if (metrics)
     ro.probe = metrics->probe_for(id, observed);
+  ro.outlet = outlet;
   if (!o.embedded) {
     // The membership decides whom the peer port reaches (README "Changing
     // the membership"); --peers (or what --join learnt) fills in the
@@ -513,6 +518,7 @@ int node::impl::connect_replicas(start_plan& p) {
   po.tls = std::move(p.tls);
   po.cluster_id = p.cluster_id;
   snapshot_transfer_options(o, po);
+  po.outlet = outlet;
   // BALLOT_PEER_DIRECT_WRITE_BYTES=N: the largest frame a sender writes
   // itself; 0: every frame through the peer thread, for comparison
   // (bench/README "Direct peer writes").
@@ -549,6 +555,8 @@ int node::start() {
   auto& sys = *impl_->sys;
   if (!o.embedded)
     impl_->sync = std::make_unique<member_sync>(o.id, o.peers, impl_->directory, impl_->roster);
+  if (const char* env = std::getenv("BALLOT_PEER_OUTLET"); !o.embedded && !(env && *env == '0'))
+    impl_->outlet = std::make_shared<peer::transport_outlet>(sys);
   for (auto id : p.local_ids)
     impl_->replicas[id] = actors::spawn_replica(sys, impl_->replica_options_for(id, p));
   if (auto code = impl_->connect_replicas(p))

@@ -150,6 +150,8 @@ std::unique_ptr<peer_service> peer_service::start(caf::actor_system& sys, caf::a
     return raw->deliver(member, std::move(f));
   };
   p->net = transport::start(std::move(t));
+  if (opts.outlet)
+    opts.outlet->attach(p->net);
   for (auto& [id, where] : opts.members) {
     if (id == opts.self)
       continue;

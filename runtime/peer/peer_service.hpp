@@ -13,6 +13,7 @@
 #include "runtime/peer/snapshot_receiver.hpp"
 #include "runtime/peer/snapshot_sender.hpp"
 #include "runtime/peer/transport.hpp"
+#include "runtime/peer/transport_outlet.hpp"
 
 /// ballotd's side of the peer port: the transport plus one local link actor
 /// per remote member, wired to the local replica actor. The replica and the
@@ -37,6 +38,9 @@ struct service_options {
   std::function<void(const std::string&)> log;
   /// transport_options::direct_write_bytes.
   std::size_t direct_write_bytes = 512;
+  /// Optional: the outlet the replica was given (replica_options::outlet),
+  /// attached to the transport once it runs.
+  std::shared_ptr<transport_outlet> outlet;
 };
 
 class peer_service {

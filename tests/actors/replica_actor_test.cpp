@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "caf/all.hpp"
@@ -624,6 +625,62 @@ TEST_F(ReplicaActorTest, LinearizableReadSeesAnAcknowledgedWrite) {
   ASSERT_TRUE(refused->value);
   EXPECT_EQ(refused->value->status, reply_status::not_leader);
   EXPECT_EQ(refused->value->leader_hint, leader);
+}
+
+}  // namespace
+
+namespace {
+
+/// Sends what a replica gives it straight to the addressee's actor, as the
+/// peer port's outlet writes it straight to the transport, and counts it; an
+/// install_snapshot it leaves to the replica's peer map.
+class forwarding_outlet final : public actors::peer_outlet {
+ public:
+  explicit forwarding_outlet(const actors::peer_map& group) : group_(group) {}
+
+  bool send(paxos::node_id to, paxos::node_id from, const paxos::message& msg) override {
+    if (std::holds_alternative<paxos::install_snapshot>(msg))
+      return false;
+    ++sent;
+    std::visit([&](const auto& m) { caf::anon_send(group_.at(to), from, m); }, msg);
+    return true;
+  }
+
+  std::size_t sent = 0;
+
+ private:
+  const actors::peer_map& group_;
+};
+
+class ReplicaOutletTest : public ReplicaActorTest {
+ protected:
+  ReplicaOutletTest()
+      : ReplicaActorTest([this](actors::replica_options& o) {
+          outlets[o.paxos.id] = std::make_shared<forwarding_outlet>(group);
+          o.outlet = outlets[o.paxos.id];
+        }) {}
+
+  ~ReplicaOutletTest() override { outlets.clear(); }
+
+  // Static: the base class's constructor fills it (spawning the replicas),
+  // before a member of this class would exist.
+  static inline std::map<paxos::node_id, std::shared_ptr<forwarding_outlet>> outlets;
+};
+
+// With an outlet, the consensus messages go through it, not through the
+// replicas' peer map (where, in a process, the members' link actors are).
+TEST_F(ReplicaOutletTest, ConsensusMessagesGoThroughTheOutletAndTheLogCommits) {
+  auto leader = elect();
+  ASSERT_NE(leader, 0u);
+  auto reply = propose(leader, {1, 1, "add counter 5"});
+  sched.run();
+  ASSERT_TRUE(reply->value);
+  EXPECT_EQ(reply->value->status, reply_status::ok);
+  advance(5);
+  for (paxos::node_id id : {1, 2, 3}) {
+    EXPECT_GT(outlets.at(id)->sent, 0u) << "replica " << id << " sent nothing through its outlet";
+    EXPECT_EQ(log_of(id), log_of(leader)) << "replica " << id;
+  }
 }
 
 }  // namespace
