@@ -60,7 +60,7 @@ template <class Message>
 auto on_core_message(link_actor self) {
   return [self](paxos::node_id from, Message& msg) {
     auto& st = self->state;
-    st.net->send(st.opts.member, make_frame(self->system(), core_kind<Message>(), from, 0, msg));
+    st.net->send(st.opts.member, make_core_frame(self->system(), from, msg));
   };
 }
 

@@ -81,6 +81,13 @@ std::vector<char> make_frame(caf::actor_system& sys, frame_kind kind, std::uint3
   return out;
 }
 
+/// The frame of a consensus message: its kind, no request id. Sent by the
+/// member's link actor and by the replica's outlet (transport_outlet).
+template <class Message>
+std::vector<char> make_core_frame(caf::actor_system& sys, std::uint32_t from, const Message& msg) {
+  return make_frame(sys, core_kind<Message>(), from, 0, msg);
+}
+
 /// `x` as payload bytes alone (an install_snapshot, sent in chunks).
 template <class T>
 std::vector<char> encode_payload(caf::actor_system& sys, const T& x) {

@@ -36,8 +36,8 @@ struct service_options {
   receiver_options snapshot_in;
   /// Optional: each operator line here instead of the process logger.
   std::function<void(const std::string&)> log;
-  /// transport_options::direct_write_bytes.
-  std::size_t direct_write_bytes = 512;
+  /// transport_options::direct_write_bytes (its default unless set).
+  std::size_t direct_write_bytes = transport_options{}.direct_write_bytes;
   /// Optional: the outlet the replica was given (replica_options::outlet),
   /// attached to the transport once it runs.
   std::shared_ptr<transport_outlet> outlet;

@@ -25,7 +25,7 @@ bool transport_outlet::send(paxos::node_id to, paxos::node_id from, const paxos:
       } else {
         // Not connected or over its budget: dropped and counted by the
         // transport, as the link actor's send was; consensus re-sends.
-        net_->send(to, make_frame(sys_, core_kind<message_type>(), from, 0, m));
+        net_->send(to, make_core_frame(sys_, from, m));
         return true;
       }
     },

@@ -89,6 +89,18 @@ class PeerTransportTest : public ::testing::Test {
     return o;
   }
 
+  /// Members 1 and 2 connected both ways; 1 writes directly frames of at
+  /// most `direct_limit` bytes (transport_options::direct_write_bytes).
+  std::pair<std::shared_ptr<transport>, std::shared_ptr<transport>> connected_pair(
+    std::size_t direct_limit = transport_options{}.direct_write_bytes) {
+    auto o = opts(1);
+    o.direct_write_bytes = direct_limit;
+    auto a = transport::start(std::move(o));
+    auto b = transport::start(opts(2));
+    EXPECT_TRUE(eventually([&] { return a->connected(2) && b->connected(1); }));
+    return {a, b};
+  }
+
   bool logged(std::uint32_t id, const std::string& text) {
     auto& b = boxes[id];
     std::lock_guard<std::mutex> g{b.mtx};
@@ -467,21 +479,14 @@ void expect_every_frame_whole_and_in_order(transport& a, std::map<std::uint32_t,
 }
 
 TEST_F(PeerTransportTest, FramesFromManyThreadsArriveWholeAndInOrderWithDirectWrites) {
-  auto o = opts(1);
-  o.direct_write_bytes = std::size_t{1} << 20;  // the big frames too: some go in part
-  auto a = transport::start(std::move(o));
-  auto b = transport::start(opts(2));
-  ASSERT_TRUE(eventually([&] { return a->connected(2) && b->connected(1); }));
+  // The big frames too: some go in part.
+  auto [a, b] = connected_pair(std::size_t{1} << 20);
   expect_every_frame_whole_and_in_order(*a, boxes);
   EXPECT_GT(a->direct_frames(), 0u);
 }
 
 TEST_F(PeerTransportTest, FramesFromManyThreadsArriveWholeAndInOrderThroughTheLoopAlone) {
-  auto o = opts(1);
-  o.direct_write_bytes = 0;
-  auto a = transport::start(std::move(o));
-  auto b = transport::start(opts(2));
-  ASSERT_TRUE(eventually([&] { return a->connected(2) && b->connected(1); }));
+  auto [a, b] = connected_pair(0);
   expect_every_frame_whole_and_in_order(*a, boxes);
   EXPECT_EQ(a->direct_frames(), 0u);
 }
@@ -497,18 +502,12 @@ std::uint64_t idle_sends(transport& a, std::map<std::uint32_t, inbox>& boxes) {
 }
 
 TEST_F(PeerTransportTest, AFrameToAnIdleLinkIsWrittenByItsSender) {
-  auto a = transport::start(opts(1));
-  auto b = transport::start(opts(2));
-  ASSERT_TRUE(eventually([&] { return a->connected(2) && b->connected(1); }));
+  auto [a, b] = connected_pair();
   EXPECT_EQ(idle_sends(*a, boxes), 50u);
 }
 
 TEST_F(PeerTransportTest, WithDirectWritesOffEveryFrameGoesThroughTheLoop) {
-  auto o = opts(1);
-  o.direct_write_bytes = 0;
-  auto a = transport::start(std::move(o));
-  auto b = transport::start(opts(2));
-  ASSERT_TRUE(eventually([&] { return a->connected(2) && b->connected(1); }));
+  auto [a, b] = connected_pair(0);
   EXPECT_EQ(idle_sends(*a, boxes), 0u);
 }
 
@@ -552,6 +551,40 @@ TEST_F(PeerTransportTest, SendersWritingDirectlyWhileTheMemberRestartsLoseOnlyWh
                  drop_reason::too_large_for_kind, drop_reason::length_too_large,
                  drop_reason::length_too_small, drop_reason::bad_payload})
     EXPECT_EQ(b->counters().get(r), 0u) << reason_name(r);
+}
+
+}  // namespace
+
+namespace {
+
+// A member that accepts the connection and never reads: direct writes fill
+// its socket, then frames queue up to the budget, then they are refused
+// (over_budget, which consensus survives by re-sending). No send blocks.
+TEST_F(PeerTransportTest, AMemberThatNeverReadsCostsTheBudgetAndBlocksNoSender) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  int on = 1;
+  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(ports.at(2));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 4), 0);  // the kernel completes the handshake; nobody reads
+  auto o = opts(1);
+  o.budget_bytes = 256 * 1024;
+  auto a = transport::start(std::move(o));
+  ASSERT_TRUE(eventually([&] { return a->connected(2); }));
+  auto began = std::chrono::steady_clock::now();
+  auto r = transport::send_result::queued;
+  std::size_t sent = 0;
+  for (; r == transport::send_result::queued && sent < 1'000'000; ++sent)
+    r = a->send(2, encode_frame(frame_kind::heartbeat, 1, sent));
+  EXPECT_EQ(r, transport::send_result::over_budget) << "after " << sent << " frames";
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 5s);
+  EXPECT_GT(a->direct_frames(), 0u);  // the socket took the first ones from the sender
+  EXPECT_GT(a->counters().get(drop_reason::over_budget), 0u);
+  a->stop();
+  close(listener);
 }
 
 }  // namespace
