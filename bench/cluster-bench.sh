@@ -17,9 +17,19 @@ clients=("$@")
 source "$(dirname "$0")/cluster-lib.sh"
 cluster_init 274
 start_nodes
+# CPU time of the three nodes together (user + system), in clock ticks.
+nodes_cpu() {
+  local t=0 i
+  for i in 1 2 3; do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/${pids[$i]}/stat")))
+  done
+  echo "$t"
+}
 for n in "${clients[@]}"; do
+  before=$(nodes_cpu)
   "$bin/ballot-bench" --endpoints "$endpoints" --workload "$workload" --clients "$n" \
     --duration "$duration" ${EXTRA:-} --json | tail -n 1
+  echo "nodes' CPU during the run (3 nodes, setup included): $(( ($(nodes_cpu) - before) * 1000 / $(getconf CLK_TCK) )) ms" >&2
 done
 for i in 1 2 3; do
   echo "node $i resident memory: $(($(ps -o rss= -p "${pids[$i]}") / 1024)) MiB" >&2

@@ -324,6 +324,10 @@ interface Ballot {
 
   keepAlive @6 (id :RequestId, session :UInt64, secret :UInt64) -> (result :SessionResult);
   # `secret` is the one openSession returned (also for the calls below).
+  # `id` may be left zero and does not count against the 64 writes in
+  # flight: a keep-alive applied twice only moves the deadline again, so the
+  # node sends the keep-alives it reads together as one log command under
+  # its own request id.
 
   closeSession @7 (id :RequestId, session :UInt64, secret :UInt64) -> (result :DoneResult);
   # Releases its locks (without lock-delay) and deletes its ephemeral keys.

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "actors/lock/types.hpp"
 
@@ -41,6 +42,16 @@ struct keep_alive {
   time_ms now = 0;
   session_id session = 0;
   credential cred{};
+};
+
+/// Many sessions kept alive by one command: a gateway coalesces the
+/// keep-alives its clients send together, so a hundred thousand sessions cost
+/// a few log commands a second, not one each. Every session is kept alive by
+/// `keep_alive`'s own rule (their `now` is the batch's) and gets its own
+/// outcome, in order, in `result::kept`. At most `max_keep_alive_batch`.
+struct keep_alive_many {
+  time_ms now = 0;
+  std::vector<keep_alive> sessions;
 };
 
 /// Ends a session cleanly: its locks are released (without lock-delay), its
@@ -110,7 +121,7 @@ struct delete_key {
 };
 
 using command = std::variant<open_session, keep_alive, close_session, tick, leader_change, acquire,
-                             release, cancel_wait, put_key, delete_key>;
+                             release, cancel_wait, put_key, delete_key, keep_alive_many>;
 
 /// Is `token` the fencing token of a current holder of `name`?
 struct check_token {

@@ -25,6 +25,7 @@ enum class tag : std::uint8_t {
   cancel_wait = 0x18,
   put_key = 0x19,
   delete_key = 0x1a,
+  keep_alive_many = 0x1b,
   check_token = 0x51,
   events_since = 0x52,
   lock_info = 0x53,
@@ -81,6 +82,73 @@ bool read_grants(reader& r, std::vector<grant>& gs, const char* field) {
           read_mode(r, g.mode, "grant mode") && r.integer(g.token, "grant token")))
       return false;
     gs.push_back(std::move(g));
+  }
+  return true;
+}
+
+/// A batch's sessions: a u32 count, then each session and a flag byte for
+/// whether its credential follows (the single form's optional tail cannot
+/// work in the middle of a list).
+void put_kept_sessions(writer& w, const std::vector<keep_alive>& sessions) {
+  w.integer(static_cast<std::uint32_t>(sessions.size()));
+  for (auto& k : sessions) {
+    w.integer(k.session);
+    w.integer(static_cast<std::uint8_t>(k.cred.empty() ? 0 : 1));
+    put_credential(w, k.cred);
+  }
+}
+
+bool read_kept_sessions(reader& r, keep_alive_many& c) {
+  std::uint32_t n = 0;
+  if (!r.count(n, 9, "session count"))
+    return false;
+  c.sessions.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    keep_alive k;
+    k.now = c.now;
+    bool has_cred = false;
+    if (!(r.integer(k.session, "session") && r.flag(has_cred, "has credential")))
+      return false;
+    if (has_cred && !(r.string(k.cred.user, "credential user") &&
+                      r.integer(k.cred.secret, "credential secret")))
+      return false;
+    c.sessions.push_back(std::move(k));
+  }
+  return true;
+}
+
+/// A result's outcomes of a keep_alive_many: an optional tail, written only
+/// when there are any, so every other result keeps the format older nodes read.
+void put_kept(writer& w, const std::vector<kept_session>& kept) {
+  if (kept.empty())
+    return;
+  w.integer(static_cast<std::uint32_t>(kept.size()));
+  for (auto& k : kept) {
+    w.integer(k.session);
+    w.integer(static_cast<std::uint8_t>(k.code));
+    w.integer(k.deadline);
+    w.string(k.message);
+  }
+}
+
+bool read_kept(reader& r, std::vector<kept_session>& kept) {
+  if (r.remaining() == 0)
+    return true;
+  std::uint32_t n = 0;
+  if (!r.count(n, 21, "kept count"))
+    return false;
+  kept.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    kept_session k;
+    std::uint8_t code = 0;
+    if (!(r.integer(k.session, "kept session") && r.integer(code, "kept code")))
+      return false;
+    if (code > max_result_code)
+      return r.fail("kept code", "unknown result code " + std::to_string(code));
+    k.code = static_cast<result_code>(code);
+    if (!(r.integer(k.deadline, "kept deadline") && r.string(k.message, "kept message")))
+      return false;
+    kept.push_back(std::move(k));
   }
   return true;
 }
@@ -190,6 +258,10 @@ std::string encode(const command& cmd) {
         w.string(c.value);
         w.integer(c.session);
         put_credential(w, c.cred);
+      } else if constexpr (std::is_same_v<T, keep_alive_many>) {
+        put_tag(w, tag::keep_alive_many);
+        w.integer(c.now);
+        put_kept_sessions(w, c.sessions);
       } else {
         static_assert(std::is_same_v<T, delete_key>);
         put_tag(w, tag::delete_key);
@@ -238,7 +310,7 @@ std::string encode(const query& q) {
 bool is_lock_command(std::string_view payload) {
   auto t = payload.empty() ? 0 : static_cast<std::uint8_t>(payload[0]);
   return t >= static_cast<std::uint8_t>(tag::open_session) &&
-         t <= static_cast<std::uint8_t>(tag::delete_key);
+         t <= static_cast<std::uint8_t>(tag::keep_alive_many);
 }
 
 bool is_lock_query(std::string_view request) {
@@ -329,6 +401,12 @@ bool decode(std::string_view bytes, command& out, std::string& error) {
         out = std::move(c);
         break;
       }
+      case tag::keep_alive_many: {
+        keep_alive_many c;
+        ok = r.integer(c.now, "now") && read_kept_sessions(r, c);
+        out = std::move(c);
+        break;
+      }
       default:
         ok = r.fail("tag", "unknown command " + std::to_string(t));
     }
@@ -401,6 +479,7 @@ std::string encode(const result& res) {
   put_grants(w, res.holders);
   put_grants(w, res.waiters);
   w.string(res.message);
+  put_kept(w, res.kept);
   return w.take();
 }
 
@@ -430,7 +509,7 @@ bool decode(std::string_view bytes, result& out, std::string& error) {
   }
   ok = ok && read_grants(r, out.holders, "holder count") &&
        read_grants(r, out.waiters, "waiter count") && r.string(out.message, "message") &&
-       r.finish();
+       read_kept(r, out.kept) && r.finish();
   if (!ok)
     error = "malformed result: " + r.error();
   return ok;

@@ -21,6 +21,7 @@
 ///     cancel_wait   = 0x18 now session name
 ///     put_key       = 0x19 now key value session
 ///     delete_key    = 0x1a now key
+///     keep_alive_many = 0x1b now count (session has_cred:u8 [user secret])*
 ///     check_token   = 0x51 name token          (queries)
 ///     events_since  = 0x52 prefix revision
 ///     lock_info     = 0x53 name
@@ -31,7 +32,9 @@
 /// both stay clear of the key/value codec's tags (1..4), so one service
 /// machine tells them apart by the first byte (`is_lock_command`).
 /// A result is `code:u8 session deadline token revision value grants expired
-/// events holders waiters message`, each list a u32 count and its items.
+/// events holders waiters message [kept]`, each list a u32 count and its
+/// items; `kept` (`session code:u8 deadline message` each) is written only
+/// when not empty, so other results read as they always did.
 ///
 /// Decoding never throws and never allocates more than the input's size; a
 /// byte string is either a valid message or an error naming field and offset.
@@ -39,7 +42,7 @@ namespace ballot::lock {
 
 std::string encode(const command& cmd);
 
-/// Whether `payload` starts with a lock command's tag (0x11..0x1a).
+/// Whether `payload` starts with a lock command's tag (0x11..0x1b).
 bool is_lock_command(std::string_view payload);
 
 /// Whether `request` starts with a lock query's tag (0x51..0x54).

@@ -49,6 +49,10 @@ std::optional<result> validate(const command& cmd) {
   } else if (auto* c = std::get_if<delete_key>(&cmd)) {
     if (c->key.empty())
       return bad("the key must not be empty");
+  } else if (auto* c = std::get_if<keep_alive_many>(&cmd)) {
+    if (c->sessions.empty() || c->sessions.size() > max_keep_alive_batch)
+      return bad("keep_alive_many carries " + std::to_string(c->sessions.size()) +
+                 " sessions, not 1.." + std::to_string(max_keep_alive_batch));
   }
   return std::nullopt;
 }
@@ -143,6 +147,23 @@ void lock_service::run(const keep_alive& c, result& r) {
   }
   r.session = c.session;
   r.deadline = sessions_.find(c.session)->deadline;
+}
+
+void lock_service::run(const keep_alive_many& c, result& r) {
+  // Each session by the single keep-alive's rule, so the two never differ.
+  r.kept.reserve(c.sessions.size());
+  for (auto& k : c.sessions) {
+    result one;
+#ifdef BALLOT_MUTANT_LOCK_BATCH_FIRST_ONLY
+    // Mutant: only the first session is kept alive; the others are told ok.
+    if (&k != &c.sessions.front() && sessions_.find(k.session) != nullptr) {
+      r.kept.push_back({k.session, result_code::ok, sessions_.find(k.session)->deadline, {}});
+      continue;
+    }
+#endif
+    run(k, one);
+    r.kept.push_back({k.session, one.code, one.deadline, std::move(one.message)});
+  }
 }
 
 void lock_service::run(const close_session& c, result& r) {

@@ -92,6 +92,7 @@ class lock_service final : public paxos::state_machine {
   bool may_use(session_id id, const credential& cred, result& r) const;
   void run(const open_session& c, result& r);
   void run(const keep_alive& c, result& r);
+  void run(const keep_alive_many& c, result& r);
   void run(const close_session& c, result& r);
   void run(const tick& c, result& r);
   void run(const leader_change& c, result& r);

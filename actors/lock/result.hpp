@@ -48,10 +48,25 @@ constexpr std::uint8_t max_result_code = static_cast<std::uint8_t>(result_code::
 /// Readable name of a code ("ok", "queued", ...).
 const char* to_string(result_code code);
 
+/// One session's outcome in a `keep_alive_many`: what its own `keep_alive`
+/// would have answered (ok with the new deadline, no_session,
+/// permission_denied with a message).
+struct kept_session {
+  session_id session = 0;
+  result_code code = result_code::ok;
+  time_ms deadline = 0;
+  std::string message;
+
+  friend bool operator==(const kept_session& a, const kept_session& b) {
+    return a.session == b.session && a.code == b.code && a.deadline == b.deadline &&
+           a.message == b.message;
+  }
+};
+
 /// The answer to any command or query; which fields are set depends on it:
 ///
 /// - open_session: `session`, its `deadline` and (in `token`) its secret.
-///   keep_alive: the new `deadline`.
+///   keep_alive: the new `deadline`. keep_alive_many: `kept`, one per session.
 /// - acquire: ok with `token`; queued; busy; already_held with `token`.
 /// - put_key / delete_key: `revision` of the change. get_key: `value`, `revision`.
 /// - events_since: `events` and `revision` = the current revision (resume from it).
@@ -76,6 +91,7 @@ struct result {
   std::vector<grant> holders;
   std::vector<grant> waiters;
   std::string message;
+  std::vector<kept_session> kept;
 
   bool ok() const { return code == result_code::ok; }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -28,6 +29,11 @@ constexpr time_ms max_lock_delay_ms = 60'000;
 
 /// The longest session TTL: a session of a crashed client must die eventually.
 constexpr time_ms max_session_ttl_ms = 3'600'000;
+
+/// The most sessions one `keep_alive_many` may carry: a gateway splits a
+/// larger turn, and a replica refuses a larger command (its result must stay
+/// small enough to answer in one frame).
+constexpr std::size_t max_keep_alive_batch = 4096;
 
 /// `a + b`, or the largest time if that overflows: deadlines come from client
 /// values and must never wrap around into the past.

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include <exception>
 
@@ -108,6 +109,10 @@ std::optional<std::string> client_service::start(
     gw.forward_backups = false;
   }
   gw.request_timeout = std::chrono::milliseconds(opts.request_timeout_ms);
+  // BALLOT_GATEWAY_COALESCE_KEEPALIVES=0: one log command per keep-alive,
+  // to measure what coalescing saves (bench/README).
+  if (const char* env = std::getenv("BALLOT_GATEWAY_COALESCE_KEEPALIVES"); env && *env == '0')
+    gw.coalesce_keep_alives = false;
   gw.max_connections = static_cast<std::size_t>(opts.max_connections);
   gw.max_connections_per_address = static_cast<std::size_t>(opts.max_connections_per_address);
   raise_descriptor_limit(gw.max_connections + 256);

@@ -29,6 +29,16 @@ gateway_metrics::gateway_metrics(metrics::registry& reg)
                        "--max-connections-per-address.")
           .with()),
       watchers(reg.add_gauge("ballot_watchers", "Watches open on this node's gateway.").with()),
+      keep_alive_commands(
+        reg
+          .add_counter("ballot_keep_alive_commands_total",
+                       "Log commands this gateway proposed to keep sessions alive; each carries "
+                       "the keepAlive calls it read together.")
+          .with()),
+      keep_alive_sessions(reg
+                            .add_counter("ballot_keep_alive_sessions_total",
+                                         "Session keep-alives carried by those commands.")
+                            .with()),
       calls_(reg.add_counter("ballot_client_requests_total",
                              "Client calls answered by this node's gateway, by operation and "
                              "result (ok, or the Error kind of schemas/client.capnp).",

@@ -53,6 +53,10 @@ class gateway_metrics {
   metrics::gauge& connections;
   metrics::counter& refused_connections;
   metrics::gauge& watchers;
+  /// Log commands sent to keep sessions alive, each with the keepAlive calls
+  /// of one turn (service_keep_alive.cpp), and the sessions they carried.
+  metrics::counter& keep_alive_commands;
+  metrics::counter& keep_alive_sessions;
 
  private:
   static constexpr std::size_t ops = static_cast<std::size_t>(op::count_);

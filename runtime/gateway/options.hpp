@@ -166,6 +166,10 @@ struct options {
   /// leader's node itself (a cluster: the whole state would otherwise cross
   /// the peer links, ahead of votes and heartbeats and over their budget).
   bool forward_backups = true;
+
+  /// Whether the keepAlive calls of one turn go to the log as one command
+  /// (lock::keep_alive_many) rather than one each. Off only to compare.
+  bool coalesce_keep_alives = true;
 };
 
 }  // namespace ballot::gateway

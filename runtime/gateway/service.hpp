@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include <kj/async.h>
 #include <kj/refcount.h>
 #include <kj/timer.h>
 
@@ -165,6 +166,33 @@ class service final : public kj::Refcounted {
   /// acquire's cancel_wait) and answers with the decoded result, or nullopt.
   kj::Promise<std::optional<lock::result>> own_lock_write(const lock::command& cmd);
 
+  /// The gateway's own request id for `cmd`, and what its answer teaches
+  /// (an `expired` one: a new id, see service_keep_alive.cpp).
+  paxos::command own_command(const lock::command& cmd);
+  void own_answered(const bridge_reply& r);
+
+  /// A session's keep-alive, sent with others as one lock::keep_alive_many
+  /// (service_keep_alive.cpp); answered as its own.
+  kj::Promise<bridge_reply> coalesced_keep_alive(lock::keep_alive k);
+  /// Sends waiting batches while fewer than max_keep_alive_batches are asked.
+  void send_keep_alive_batches();
+  struct keep_alive_batch;
+  /// The batch keep-alives join now, and full ones waiting to be sent.
+  std::shared_ptr<keep_alive_batch> open_batch_;
+  std::vector<std::shared_ptr<keep_alive_batch>> full_batches_;
+  std::size_t batches_asked_ = 0;
+  /// Keep-alives handed to a batch and not answered yet.
+  std::size_t keep_alives_waiting_ = 0;
+  bool batch_flush_due_ = false;
+  kj::Promise<void> batch_flush_task_{nullptr};
+  /// A batch is cut at this many bytes (and at lock::max_keep_alive_batch
+  /// sessions), well below any limit on a command's size.
+  static constexpr std::size_t max_keep_alive_batch_bytes = 256u << 10;
+  /// At most this many batches are asked at once; keep-alives that come
+  /// meanwhile join the next batch. While the cluster keeps up, a call goes
+  /// at its turn's end as before; when it does not, batches grow.
+  static constexpr std::size_t max_keep_alive_batches = 2;
+
   /// A linearizable lock query; nullopt if the cluster did not answer.
   kj::Promise<std::optional<lock::result>> lock_read(const lock::query& q);
 
@@ -215,6 +243,13 @@ class service final : public kj::Refcounted {
   kj::Promise<void> probe_task_{nullptr};
   /// Bytes of event batches sent to watchers and not yet taken.
   std::size_t watch_bytes_ = 0;
+
+  /// Keep-alive batches asked and not answered (ask never fails: nothing to
+  /// handle). Last, so it goes first: its asks use the members above.
+  struct no_errors final : kj::TaskSet::ErrorHandler {
+    void taskFailed(kj::Exception&&) override {}
+  } batch_errors_;
+  kj::TaskSet batch_sends_{batch_errors_};
 };
 
 }  // namespace ballot::gateway

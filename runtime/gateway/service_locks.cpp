@@ -87,8 +87,10 @@ struct service::grant_wait {
 };
 
 kj::Promise<std::optional<lock::result>> service::own_lock_write(const lock::command& cmd) {
-  paxos::command c{own_client_, ++own_seq_, lock::encode(cmd)};
-  return ask(true, std::move(c), {}).then([](const bridge_reply& r) { return decoded(r); });
+  return ask(true, own_command(cmd), {}).then([this](const bridge_reply& r) {
+    own_answered(r);
+    return decoded(r);
+  });
 }
 
 kj::Promise<std::optional<lock::result>> service::lock_read(const lock::query& q) {
@@ -124,17 +126,18 @@ kj::Promise<void> service::keepAlive(connection_context& conn, KeepAliveContext 
   auto session = p.getSession();
   if (auto d = check_user(conn, "keepAlive"))
     return refuse_access(context, true, d->message);
-  auto cmd = lock_command(
-    p.getId(), lock::keep_alive{0, session, credential_for(conn, session, p.getSecret())});
-  return track(
-    ask(true, std::move(cmd), {}).then([this, context, session](const bridge_reply& r) mutable {
-      auto out = context.getResults().initResult();
-      if (auto res = settle_lock(r, opts_, session, [&] { return out.initError(); })) {
-        auto s = out.initSession();
-        s.setId(session);
-        s.setDeadlineMs(res->deadline);
-      }
-    }));
+  // The call's request id is not needed: a keep-alive applied twice only
+  // moves the deadline again, so it goes with others under the gateway's.
+  auto k = lock::keep_alive{0, session, credential_for(conn, session, p.getSecret())};
+  return track(coalesced_keep_alive(std::move(k))
+                 .then([this, context, session](const bridge_reply& r) mutable {
+                   auto out = context.getResults().initResult();
+                   if (auto res = settle_lock(r, opts_, session, [&] { return out.initError(); })) {
+                     auto s = out.initSession();
+                     s.setId(session);
+                     s.setDeadlineMs(res->deadline);
+                   }
+                 }));
 }
 
 kj::Promise<void> service::closeSession(connection_context& conn, CloseSessionContext context) {

@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "runtime/client/session.hpp"
+#include "runtime/gateway/gateway_metrics.hpp"
+#include "runtime/metrics/registry.hpp"
 #include "tests/gateway/cluster_fixture.hpp"
 
 namespace {
@@ -260,6 +262,122 @@ TEST_F(LockGatewayTest, SessionsLocksAndWatchesSurviveTheLeadersDeath) {
   auto again = s->acquire("survive");
   ASSERT_TRUE(again.ok());
   EXPECT_GT(again.token, got.token);
+}
+
+/// Sends a keep-alive for each of `sessions` at once (pipelined on one
+/// connection) and returns the answers in the same order.
+std::vector<lock::result> keep_all_alive(client::client& c,
+                                         const std::vector<lock::session_id>& sessions) {
+  std::vector<std::promise<lock::result>> answers(sessions.size());
+  for (std::size_t i = 0; i < sessions.size(); ++i)
+    c.async_keep_alive(sessions[i], [&answers, i](lock::result r) { answers[i].set_value(r); });
+  std::vector<lock::result> out;
+  for (auto& a : answers)
+    out.push_back(a.get_future().get());
+  return out;
+}
+
+/// Holds a replica's thread in the apply of the next change it reports,
+/// until released: commands asked meanwhile wait, as in a busy cluster.
+struct apply_hold {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> held{false};
+};
+
+// The keepAlive calls a gateway reads while its batches are out reach the
+// log as one command: many sessions cost a few commands, each still
+// answered as its own (a gone session among them hears no_session, another
+// client's a permission_denied). With coalescing off, every keep-alive is a
+// command of its own.
+TEST_F(LockGatewayTest, KeepAlivesReadTogetherGoToTheLogAsOneCommand) {
+  auto leader = await_leader();
+  ASSERT_NE(leader, 0u);
+  metrics::registry reg_on, reg_off;
+  // The gateways count into these registries: they stop before those go.
+  std::shared_ptr<void> stop_gateways(nullptr, [this](void*) { gateways.clear(); });
+  auto on = gateway_options(leader);
+  on.metrics = std::make_shared<gateway::gateway_metrics>(reg_on);
+  gateways[leader] = gateway::start(sys, on, gateway::find_in(group));
+  paxos::node_id other = leader == 1 ? 2 : 1;
+  auto off = gateway_options(other);
+  off.metrics = std::make_shared<gateway::gateway_metrics>(reg_off);
+  off.coalesce_keep_alives = false;
+  gateways[other] = gateway::start(sys, off, gateway::find_in(group));
+
+  // Eight clients of 25 sessions each: all their calls fit their windows.
+  std::vector<std::unique_ptr<client::client>> clients;
+  std::vector<std::vector<lock::session_id>> sessions(8);
+  std::map<lock::session_id, lock::time_ms> opened;
+  for (std::size_t k = 0; k < sessions.size(); ++k) {
+    clients.push_back(make_client({endpoint_of(leader)}));
+    for (int i = 0; i < 25; ++i) {
+      auto s = clients[k]->open_session(30s);
+      ASSERT_TRUE(s.ok()) << s.message;
+      sessions[k].push_back(s.session);
+      opened[s.session] = s.deadline;
+    }
+  }
+  auto gone = opened.rbegin()->first + 1000;  // never opened
+  sessions[3].insert(sessions[3].begin() + 10, gone);
+
+  auto hold = std::make_shared<apply_hold>();
+  auto feed = feeds.at(leader);
+  relays.at(leader)->listen([feed, hold](const service::change& ch) {
+    if (!hold->held.exchange(true))
+      hold->released.wait();
+    feed->publish(ch);
+  });
+  auto put = std::async(std::launch::async, [&] { return clients[0]->put("hold", "x"); });
+  for (int i = 0; i < 500 && !hold->held; ++i)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(hold->held);
+  std::vector<std::future<std::vector<lock::result>>> kept;
+  for (std::size_t k = 0; k < sessions.size(); ++k)
+    kept.push_back(
+      std::async(std::launch::async, [&, k] { return keep_all_alive(*clients[k], sessions[k]); }));
+  std::this_thread::sleep_for(300ms);
+  hold->release.set_value();
+  std::size_t calls = 0;
+  for (std::size_t k = 0; k < sessions.size(); ++k) {
+    auto answers = kept[k].get();
+    ASSERT_EQ(answers.size(), sessions[k].size());
+    for (std::size_t i = 0; i < answers.size(); ++i, ++calls) {
+      if (sessions[k][i] == gone) {
+        EXPECT_EQ(answers[i].code, result_code::no_session) << answers[i].message;
+        continue;
+      }
+      ASSERT_TRUE(answers[i].ok()) << k << "/" << i << ": " << answers[i].message;
+      EXPECT_EQ(answers[i].session, sessions[k][i]);
+      EXPECT_GE(answers[i].deadline, opened.at(sessions[k][i]));
+    }
+  }
+  EXPECT_TRUE(put.get().ok());
+  relays.at(leader)->listen([feed](const service::change& ch) { feed->publish(ch); });
+  auto& m_on = *on.metrics;
+  EXPECT_EQ(m_on.keep_alive_sessions.value(), calls);
+  // Two batches at most were out while the leader was held; the 199 calls
+  // that came meanwhile went as one (give or take a call read late).
+  EXPECT_LE(m_on.keep_alive_commands.value(), 5u) << m_on.keep_alive_commands.value();
+
+  // Another client: the sessions are not its own (their secrets are the
+  // first clients'), and each batched keep-alive says so for itself.
+  auto stranger = make_client({endpoint_of(leader)});
+  for (auto& r : keep_all_alive(*stranger, sessions[0]))
+    EXPECT_EQ(r.code, result_code::permission_denied) << r.message;
+
+  // With coalescing off, each keep-alive is a command.
+  auto c_off = make_client({endpoint_of(other)});
+  std::vector<lock::session_id> own;
+  for (int i = 0; i < 50; ++i) {
+    auto s = c_off->open_session(30s);
+    ASSERT_TRUE(s.ok()) << s.message;
+    own.push_back(s.session);
+  }
+  for (auto& r : keep_all_alive(*c_off, own))
+    EXPECT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(off.metrics->keep_alive_commands.value(), 50u);
+  EXPECT_EQ(off.metrics->keep_alive_sessions.value(), 50u);
 }
 
 }  // namespace

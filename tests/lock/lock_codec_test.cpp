@@ -28,7 +28,8 @@ std::vector<command> every_command() {
           release{13, 14, "n"},
           cancel_wait{15, 16, "m"},
           put_key{17, "key", "value", 18},
-          delete_key{19, "gone"}};
+          delete_key{19, "gone"},
+          keep_alive_many{20, {keep_alive{20, 21}, keep_alive{20, 22, {"alice", 23}}}}};
 }
 
 std::vector<query> every_query() {
@@ -68,6 +69,7 @@ TEST(LockCodecTest, ResultRoundTrips) {
   r.holders = {{11, "b", lock_mode::exclusive, 12}};
   r.waiters = {{13, "b", lock_mode::shared, 0}};
   r.message = "m";
+  r.kept = {{14, result_code::ok, 15, ""}, {16, result_code::permission_denied, 0, "not yours"}};
   result back;
   std::string error;
   ASSERT_TRUE(decode(encode(r), back, error)) << error;
@@ -75,6 +77,50 @@ TEST(LockCodecTest, ResultRoundTrips) {
   EXPECT_EQ(back.grants, r.grants);
   EXPECT_EQ(back.events, r.events);
   EXPECT_EQ(back.expired, r.expired);
+  EXPECT_EQ(back.kept, r.kept);
+}
+
+// A batch's sessions keep their credentials (the flag byte says which have
+// one) and its `now` reaches every session; a result without outcomes is
+// byte for byte what older nodes wrote.
+TEST(LockCodecTest, KeepAliveManyKeepsEachSessionsCredential) {
+  keep_alive_many many{40,
+                       {keep_alive{0, 1}, keep_alive{0, 2, {"bob", 9}}, keep_alive{0, 3, {"", 7}}}};
+  command back;
+  std::string error;
+  ASSERT_TRUE(decode(encode(many), back, error)) << error;
+  auto& got = std::get<keep_alive_many>(back);
+  ASSERT_EQ(got.sessions.size(), 3u);
+  EXPECT_EQ(got.now, 40u);
+  EXPECT_EQ(got.sessions[0].session, 1u);
+  EXPECT_TRUE(got.sessions[0].cred.empty());
+  EXPECT_EQ(got.sessions[1].cred.user, "bob");
+  EXPECT_EQ(got.sessions[1].cred.secret, 9u);
+  EXPECT_EQ(got.sessions[2].cred.secret, 7u);
+  for (auto& k : got.sessions)
+    EXPECT_EQ(k.now, 40u);
+  result plain = result::error(result_code::no_session);
+  result with = plain;
+  with.kept = {{1, result_code::ok, 2, ""}};
+  EXPECT_EQ(encode(with).substr(0, encode(plain).size()), encode(plain));
+  EXPECT_GT(encode(with).size(), encode(plain).size());
+}
+
+TEST(LockCodecTest, AKeepAliveManyCountBeyondItsBytesIsRefused) {
+  auto bytes = encode(keep_alive_many{1, {keep_alive{0, 5}}});
+  // The count (after the tag and `now`) claims a million sessions.
+  bytes[9] = '\x40';
+  bytes[10] = '\x42';
+  bytes[11] = '\x0f';
+  command back;
+  std::string error;
+  EXPECT_FALSE(decode(bytes, back, error));
+  EXPECT_NE(error.find("session count"), std::string::npos) << error;
+  // A flag byte other than 0 or 1.
+  bytes = encode(keep_alive_many{1, {keep_alive{0, 5}}});
+  bytes.back() = '\x02';
+  EXPECT_FALSE(decode(bytes, back, error));
+  EXPECT_NE(error.find("has credential"), std::string::npos) << error;
 }
 
 TEST(LockCodecTest, EveryTruncationIsAnError) {

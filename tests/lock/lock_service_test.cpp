@@ -237,6 +237,54 @@ TEST(LockServiceTest, KeepAlivePostponesExpiry) {
   EXPECT_EQ(run(svc, tick{191}).expired, std::vector<session_id>{s});
 }
 
+// A batch keeps each session alive by the single keep-alive's rule: the same
+// deadlines, the same refusals, each in its place, and nothing else changes.
+TEST(LockServiceTest, KeepAliveManyAnswersEachSessionAsItsOwnKeepAliveWould) {
+  lock_service one, many;
+  for (auto* svc : {&one, &many}) {
+    open(*svc, 0, 100);
+    run(*svc, open_session{0, 300, {"alice", 77}});
+    open(*svc, 0, 50);
+    run(*svc, tick{60});  // the third session expires
+  }
+  std::vector<keep_alive> ks{keep_alive{90, 1},
+                             keep_alive{90, 2, {"alice", 77}},
+                             keep_alive{90, 2, {"eve", 77}},
+                             keep_alive{90, 3},
+                             keep_alive{90, 99},
+                             keep_alive{90, 1}};
+  auto r = run(many, keep_alive_many{90, ks});
+  ASSERT_TRUE(r.ok()) << r.message;
+  ASSERT_EQ(r.kept.size(), ks.size());
+  for (std::size_t i = 0; i < ks.size(); ++i) {
+    auto single = run(one, ks[i]);
+    EXPECT_EQ(r.kept[i].session, ks[i].session) << i;
+    EXPECT_EQ(r.kept[i].code, single.code) << i;
+    EXPECT_EQ(r.kept[i].deadline, single.deadline) << i;
+    EXPECT_EQ(r.kept[i].message, single.message) << i;
+  }
+  EXPECT_EQ(r.kept[0].deadline, 190u);
+  EXPECT_EQ(r.kept[1].deadline, 390u);
+  EXPECT_EQ(r.kept[2].code, result_code::permission_denied);
+  EXPECT_EQ(r.kept[3].code, result_code::no_session);
+  EXPECT_EQ(r.kept[4].code, result_code::no_session);
+  EXPECT_EQ(*many.snapshot(), *one.snapshot());
+  // Kept alive: nobody expires at 150; unkept, session 1 would have.
+  EXPECT_TRUE(run(many, tick{150}).expired.empty());
+}
+
+TEST(LockServiceTest, KeepAliveManyOfNoneOrTooManySessionsIsRefusedAndChangesNothing) {
+  lock_service svc;
+  auto s = open(svc, 0, 100);
+  auto before = *svc.snapshot();
+  EXPECT_EQ(run(svc, keep_alive_many{50, {}}).code, result_code::bad_request);
+  keep_alive_many big{50, std::vector<keep_alive>(max_keep_alive_batch + 1, keep_alive{50, s})};
+  auto r = run(svc, big);
+  EXPECT_EQ(r.code, result_code::bad_request);
+  EXPECT_NE(r.message.find("4097 sessions"), std::string::npos) << r.message;
+  EXPECT_EQ(*svc.snapshot(), before);
+}
+
 TEST(LockServiceTest, LeaderChangeGraceSavesSessionWhoseDeadlinePassedDuringFailover) {
   lock_service svc;
   auto s = open(svc, 0, 100);

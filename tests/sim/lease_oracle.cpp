@@ -75,7 +75,11 @@ void lease_oracle::on_first_apply(std::size_t index, const std::string& payload,
     renewals_[r.session] = renewal{index, index, o->ttl_ms};
   else if (auto* k = std::get_if<lock::keep_alive>(&cmd); k && ok)
     renewals_[k->session].index = index;
-  else if (std::holds_alternative<lock::leader_change>(cmd))
+  else if (std::holds_alternative<lock::keep_alive_many>(cmd) && ok) {
+    for (auto& kept : r.kept)
+      if (kept.code == lock::result_code::ok)
+        renewals_[kept.session].index = index;
+  } else if (std::holds_alternative<lock::leader_change>(cmd))
     leader_changes_.insert(index);
   if (ch != nullptr)
     for (auto s : ch->expired)

@@ -41,7 +41,12 @@ std::string show_command(const lock::command& cmd) {
         return "cancel_wait s" + to_string(c.session) + " " + c.name + at;
       else if constexpr (std::is_same_v<t, lock::put_key>)
         return "put " + c.key + " s" + to_string(c.session) + at;
-      else
+      else if constexpr (std::is_same_v<t, lock::keep_alive_many>) {
+        std::string s = "keep_alive_many";
+        for (auto& k : c.sessions)
+          s += " s" + to_string(k.session);
+        return s + at;
+      } else
         return "delete " + c.key + at;
     },
     cmd);

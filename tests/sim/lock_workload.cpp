@@ -202,6 +202,10 @@ lock_workload::lock_workload(lock_host& host, oracle& o, std::size_t clients, st
     c.wt = 3 * i + 2;
     restart(c);
   }
+  // Drawn last, so the draws above stay what they were for every seed.
+  coalesce_ = host_.below(2) == 1;
+  if (coalesce_)
+    host_.trace("lock clients hand their keep-alives to a coalescing gateway");
 }
 
 lock_workload::~lock_workload() = default;
@@ -216,7 +220,7 @@ lock_stats lock_workload::stats() const {
 }
 
 std::size_t lock_workload::endpoints() const {
-  return clients_.size() * 3;
+  return clients_.size() * 3 + (coalesce_ ? gateway_endpoints : 0);
 }
 
 std::unique_ptr<lock_machine> lock_workload::make_machine(node_id node) {
@@ -483,6 +487,8 @@ bool lock_workload::strict(const client& c) const {
 }
 
 bool lock_workload::paused(std::size_t endpoint) const {
+  if (endpoint >= clients_.size() * 3)
+    return false;  // a gateway's: it never pauses
   auto& c = clients_[endpoint / 3];
   return c.crashed || c.hung || host_.now_ms() < c.paused_until;
 }
@@ -544,6 +550,8 @@ void lock_workload::drive(bool faults) {
     step(c);
     watch(c);
   }
+  if (coalesce_ && !host_.failed())
+    flush_keep_alives();
 }
 
 void lock_workload::maybe_fault(client& c) {
@@ -590,7 +598,61 @@ void lock_workload::keep_alive(client& c) {
   c.ka_ticket = *ticket;
   c.last_ka_send = now;
   c.ka_out = true;
-  send(c, c.ka, lock::encode(lock::command{lock::keep_alive{0, c.session}}));
+  if (!coalesce_)
+    return send(c, c.ka, lock::encode(lock::command{lock::keep_alive{0, c.session}}));
+  trace(c, "hands a keep-alive of session " + std::to_string(c.session) + " to the gateway");
+  ka_pending_.push_back({c.index, c.incarnation, c.session, c.ka_ticket});
+}
+
+void lock_workload::flush_keep_alives() {
+  for (std::size_t g = 0; g < gateway_endpoints && !ka_pending_.empty(); ++g) {
+    auto endpoint = clients_.size() * 3 + g;
+    if (host_.busy(endpoint))
+      continue;
+    lock::keep_alive_many batch;
+    for (auto& h : ka_pending_)
+      batch.sessions.push_back(lock::keep_alive{0, h.session});
+    ++stats_.ka_batches;
+    stats_.ka_multi_batches += batch.sessions.size() > 1 ? 1 : 0;
+    stats_.ka_batched += batch.sessions.size();
+    ka_in_flight_[g] = std::move(ka_pending_);
+    ka_pending_.clear();
+    auto payload = lock::encode(lock::command{std::move(batch)});
+    host_.trace("lock gateway " + std::to_string(g + 1) + " sends " + show(payload));
+    host_.start_command(endpoint, payload);
+  }
+}
+
+void lock_workload::on_batch_reply(std::size_t gateway, const std::string& bytes) {
+  lock::result r;
+  std::string error;
+  if (!lock::decode(bytes, r, error))
+    return host_.fail("undecodable lock result: " + error);
+  auto handed = std::move(ka_in_flight_[gateway]);
+  ka_in_flight_[gateway].clear();
+  if (r.code != result_code::ok || r.kept.size() != handed.size())
+    return host_.fail("keep_alive_many of " + std::to_string(handed.size()) +
+                      " sessions answered " + lock::to_string(r.code) + " with " +
+                      std::to_string(r.kept.size()) + " outcomes");
+  for (std::size_t i = 0; i < handed.size() && !host_.failed(); ++i) {
+    auto& k = r.kept[i];
+    auto& h = handed[i];
+    if (k.session != h.session)
+      return host_.fail("keep_alive_many answered session " + std::to_string(k.session) +
+                        " in the place of " + std::to_string(h.session));
+    auto& c = clients_[h.client];
+    // The gateway answers whoever handed it: not a restarted process, nor a
+    // keep-alive its client gave up (a lost or closed session).
+    if (c.incarnation != h.incarnation || c.session != h.session || !c.ka_out ||
+        c.ka_ticket != h.ticket)
+      continue;
+    lock::result one;
+    one.code = k.code;
+    one.session = k.session;
+    one.deadline = k.deadline;
+    one.message = k.message;
+    on_reply(c.ka, lock::encode(one));
+  }
 }
 
 void lock_workload::step(client& c) {
@@ -696,6 +758,8 @@ void lock_workload::watch(client& c) {
 }
 
 void lock_workload::on_reply(std::size_t endpoint, const std::string& result) {
+  if (endpoint >= clients_.size() * 3)
+    return on_batch_reply(endpoint - clients_.size() * 3, result);
   auto idx = endpoint / 3;
   auto which = endpoint % 3;
   auto& c = clients_[idx];

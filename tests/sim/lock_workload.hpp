@@ -109,6 +109,9 @@ struct lock_stats {
   /// Waiting acquires (acquire_waiter): granted to a look, withdrawn at the
   /// deadline, and granted although the withdraw went out (a grant raced it).
   std::size_t waits_granted = 0, waits_withdrawn = 0, late_grants = 0;
+  /// Coalesced keep-alives: `keep_alive_many`s sent by the gateway, those of
+  /// them with more than one session, and sessions they carried.
+  std::size_t ka_batches = 0, ka_multi_batches = 0, ka_batched = 0;
 };
 
 class lock_workload {
@@ -178,6 +181,10 @@ class lock_workload {
   void restart(client& c);
   void maybe_fault(client& c);
   void keep_alive(client& c);
+  /// Sends the keep-alives the clients handed over as `keep_alive_many`s,
+  /// one per free gateway endpoint (runs that coalesce, like a gateway).
+  void flush_keep_alives();
+  void on_batch_reply(std::size_t gateway, const std::string& bytes);
   void step(client& c);
   void watch(client& c);
   void handle(std::size_t client_index, std::size_t which, const std::string& bytes);
@@ -209,6 +216,19 @@ class lock_workload {
   lock::time_ms max_lock_delay_ = 0;
   std::uint64_t pause_rate_ = 0, hang_rate_ = 0, crash_rate_ = 0;  ///< per million ticks
   bool faults_ = true;
+
+  /// Runs that coalesce hand keep-alives to a gateway, which sends them as
+  /// one `keep_alive_many` per free gateway endpoint (after the clients').
+  bool coalesce_ = false;
+  static constexpr std::size_t gateway_endpoints = 2;
+  struct handed_keep_alive {
+    std::size_t client = 0;
+    std::uint64_t incarnation = 0;
+    lock::session_id session = 0;
+    std::uint64_t ticket = 0;
+  };
+  std::vector<handed_keep_alive> ka_pending_;
+  std::vector<handed_keep_alive> ka_in_flight_[gateway_endpoints];
 
   // The one history, as the first replica to apply each command saw it.
   std::size_t applied_ = 0;

@@ -198,6 +198,30 @@ TEST(LockSimulationTest, SeedsCoverTheWaits) {
   EXPECT_GT(total.late_grants, 30u);
 }
 
+// Half the runs send keep-alives the way a gateway coalesces them, one
+// keep_alive_many for the sessions handed over in the same tick; the checks
+// (no healthy session expires, acknowledged deadlines hold, the lease bound)
+// then apply to the batch's rule as to the single one.
+TEST(LockSimulationTest, SeedsCoverCoalescedKeepAlives) {
+  ballot::sim::lock_stats total;
+  std::size_t coalescing_runs = 0;
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    auto out = run(lock_seed_options(seed));
+    ASSERT_FALSE(out.violation) << "seed " << seed << ": " << *out.violation;
+    coalescing_runs += out.locks.ka_batches > 0 ? 1 : 0;
+    total.ka_batches += out.locks.ka_batches;
+    total.ka_multi_batches += out.locks.ka_multi_batches;
+    total.ka_batched += out.locks.ka_batched;
+    total.expiries += out.locks.ka_batches > 0 ? out.locks.expiries : 0;
+  }
+  EXPECT_GT(coalescing_runs, 60u);
+  EXPECT_LT(coalescing_runs, 140u);
+  EXPECT_GT(total.ka_batches, 1000u);
+  EXPECT_GT(total.ka_multi_batches, 100u);
+  EXPECT_GT(total.ka_batched, total.ka_batches);
+  EXPECT_GT(total.expiries, 20u);  // sessions also end in the coalescing runs
+}
+
 // Time's faults and checks are exercised: wall clocks step, monotonic
 // clocks jump, the lease check runs, expiries start lock-delays.
 TEST(LockSimulationTest, SeedsCoverClockFaults) {

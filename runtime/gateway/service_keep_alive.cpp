@@ -1,0 +1,153 @@
+// Coalesced keep-alives: the keepAlive calls a gateway reads in one turn of
+// its event loop go to the log as one lock::keep_alive_many, not one command
+// each. A session's keep-alive is the same rule either way (lock_service
+// runs the single one per session); what is saved is a log command, a dedup
+// record, a result and an answer per session: a hundred thousand sessions
+// kept alive every ten seconds are ten thousand commands a second otherwise.
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "actors/lock/lock_codec.hpp"
+#include "actors/replica/random_id.hpp"
+#include "runtime/gateway/call_util.hpp"
+#include "runtime/gateway/gateway_metrics.hpp"
+#include "runtime/gateway/service.hpp"
+
+namespace ballot::gateway {
+
+/// One keep_alive_many: filled by the calls that join it, then asked; its
+/// answer is forked to every call in it.
+struct service::keep_alive_batch {
+  lock::keep_alive_many cmd;
+  std::size_t bytes = 0;
+  kj::Own<kj::PromiseFulfiller<bridge_reply>> done;
+  kj::ForkedPromise<bridge_reply> answer;
+
+  explicit keep_alive_batch(kj::PromiseFulfillerPair<bridge_reply> paf)
+      : done(kj::mv(paf.fulfiller)), answer(paf.promise.fork()) {}
+};
+
+namespace {
+
+/// Bytes one session adds to a keep_alive_many (see lock_codec).
+std::size_t entry_bytes(const lock::keep_alive& k) {
+  return 8 + 1 + (k.cred.empty() ? 0 : 4 + k.cred.user.size() + 8);
+}
+
+/// What the batch's answer says of its `i`th session, as the bridge would
+/// have answered that session's own keep_alive.
+bridge_reply one_of(const bridge_reply& batch, std::size_t i, lock::session_id session) {
+  if (batch.st != bridge_reply::status::ok) {
+    if (batch.st != bridge_reply::status::expired)
+      return batch;
+    // The gateway's own request id, not the caller's, fell out of the
+    // dedup window: a keep-alive may apply twice, so a retry is harmless.
+    return unavailable("the node's keep-alive batch expired in the log; retry");
+  }
+  lock::result all;
+  std::string error;
+  if (!lock::decode(batch.result, all, error) || all.code != lock::result_code::ok ||
+      i >= all.kept.size() || all.kept[i].session != session)
+    return unavailable("the node could not read its keep-alive batch's answer: " +
+                       (error.empty() ? std::string(lock::to_string(all.code)) : error));
+  auto& k = all.kept[i];
+  lock::result one;
+  one.code = k.code;
+  one.session = k.session;
+  one.deadline = k.deadline;
+  one.message = k.message;
+  bridge_reply r;
+  r.result = lock::encode(one);
+  return r;
+}
+
+}  // namespace
+
+paxos::command service::own_command(const lock::command& cmd) {
+  return {own_client_, ++own_seq_, lock::encode(cmd)};
+}
+
+void service::own_answered(const bridge_reply& r) {
+  // Idle past the log's dedup TTL, the gateway's id is forgotten and its
+  // next write (past the first window) refused `expired` for good: a new
+  // id starts a new window, as a client library does.
+  if (r.st == bridge_reply::status::expired) {
+    own_client_ = actors::random_client_id();
+    own_seq_ = 0;
+  }
+}
+
+kj::Promise<bridge_reply> service::coalesced_keep_alive(lock::keep_alive k) {
+  if (!opts_.coalesce_keep_alives) {
+    if (auto* m = metrics()) {
+      m->keep_alive_commands.inc();
+      m->keep_alive_sessions.inc();
+    }
+    return ask(true, own_command(k), {}).then([this](bridge_reply r) {
+      own_answered(r);
+      return r;
+    });
+  }
+  // Each waiting keep-alive counts as a call: the budget of calls in flight
+  // holds whether they travel alone or together.
+  if (asked_calls_ + keep_alives_waiting_ >= opts_.max_in_flight_calls) {
+    bridge_reply r;
+    r.st = bridge_reply::status::overloaded;
+    r.message = "the node has " + std::to_string(asked_calls_ + keep_alives_waiting_) +
+                " calls in flight; its limit is " + std::to_string(opts_.max_in_flight_calls);
+    return r;
+  }
+  auto bytes = entry_bytes(k);
+  if (open_batch_ && (open_batch_->cmd.sessions.size() >= lock::max_keep_alive_batch ||
+                      open_batch_->bytes + bytes > max_keep_alive_batch_bytes))
+    full_batches_.push_back(std::move(open_batch_));
+  if (!open_batch_)
+    open_batch_ = std::make_shared<keep_alive_batch>(kj::newPromiseAndFulfiller<bridge_reply>());
+  auto& b = *open_batch_;
+  auto i = b.cmd.sessions.size();
+  auto session = k.session;
+  b.cmd.sessions.push_back(std::move(k));
+  b.bytes += bytes;
+  ++keep_alives_waiting_;
+  // At the turn's end, after the turn's other calls have joined.
+  if (!batch_flush_due_) {
+    batch_flush_due_ = true;
+    batch_flush_task_ = kj::evalLast([this] {
+                          batch_flush_due_ = false;
+                          send_keep_alive_batches();
+                        }).eagerlyEvaluate(nullptr);
+  }
+  return b.answer.addBranch()
+    .then([i, session](const bridge_reply& r) { return one_of(r, i, session); })
+    .attach(kj::defer([this] { --keep_alives_waiting_; }));
+}
+
+void service::send_keep_alive_batches() {
+  while (batches_asked_ < max_keep_alive_batches && (!full_batches_.empty() || open_batch_)) {
+    std::shared_ptr<keep_alive_batch> b;
+    if (!full_batches_.empty()) {
+      b = std::move(full_batches_.front());
+      full_batches_.erase(full_batches_.begin());
+    } else {
+      b = std::move(open_batch_);
+    }
+    if (auto* m = metrics()) {
+      m->keep_alive_commands.inc();
+      m->keep_alive_sessions.inc(b->cmd.sessions.size());
+    }
+    ++batches_asked_;
+    auto cmd = own_command(std::move(b->cmd));
+    batch_sends_.add(ask(true, std::move(cmd), {}).then([this, b](bridge_reply r) {
+      own_answered(r);
+      --batches_asked_;
+      b->done->fulfill(kj::mv(r));
+      // The keep-alives that came while this one was out go now.
+      send_keep_alive_batches();
+    }));
+  }
+}
+
+}  // namespace ballot::gateway
