@@ -185,8 +185,9 @@ class service final : public kj::Refcounted {
   std::size_t keep_alives_waiting_ = 0;
   bool batch_flush_due_ = false;
   kj::Promise<void> batch_flush_task_{nullptr};
-  /// A batch is cut at this many bytes (and at lock::max_keep_alive_batch
-  /// sessions), well below any limit on a command's size.
+  /// A batch is cut at this many bytes (or options::max_forward_bytes if
+  /// smaller, and at lock::max_keep_alive_batch sessions), well below any
+  /// limit on a command's size.
   static constexpr std::size_t max_keep_alive_batch_bytes = 256u << 10;
   /// At most this many batches are asked at once; keep-alives that come
   /// meanwhile join the next batch. While the cluster keeps up, a call goes

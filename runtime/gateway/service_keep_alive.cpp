@@ -1,10 +1,12 @@
-// Coalesced keep-alives: the keepAlive calls a gateway reads in one turn of
-// its event loop go to the log as one lock::keep_alive_many, not one command
-// each. A session's keep-alive is the same rule either way (lock_service
-// runs the single one per session); what is saved is a log command, a dedup
-// record, a result and an answer per session: a hundred thousand sessions
-// kept alive every ten seconds are ten thousand commands a second otherwise.
+// Coalesced keep-alives: the keepAlive calls a gateway reads while its
+// keep-alive commands are out go to the log as one lock::keep_alive_many,
+// not one command each. A session's keep-alive is the same rule either way
+// (lock_service runs the single one per session); what is saved is a log
+// command, a dedup record, a result and an answer per session: a hundred
+// thousand sessions kept alive every ten seconds are ten thousand commands a
+// second otherwise.
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,15 +20,22 @@
 
 namespace ballot::gateway {
 
+namespace {
+
+/// Every session's answer of one batch, in the batch's order.
+using batch_answers = std::shared_ptr<const std::vector<bridge_reply>>;
+
+}  // namespace
+
 /// One keep_alive_many: filled by the calls that join it, then asked; its
-/// answer is forked to every call in it.
+/// answers, split once, are forked to every call in it.
 struct service::keep_alive_batch {
   lock::keep_alive_many cmd;
   std::size_t bytes = 0;
-  kj::Own<kj::PromiseFulfiller<bridge_reply>> done;
-  kj::ForkedPromise<bridge_reply> answer;
+  kj::Own<kj::PromiseFulfiller<batch_answers>> done;
+  kj::ForkedPromise<batch_answers> answer;
 
-  explicit keep_alive_batch(kj::PromiseFulfillerPair<bridge_reply> paf)
+  explicit keep_alive_batch(kj::PromiseFulfillerPair<batch_answers> paf)
       : done(kj::mv(paf.fulfiller)), answer(paf.promise.fork()) {}
 };
 
@@ -37,31 +46,40 @@ std::size_t entry_bytes(const lock::keep_alive& k) {
   return 8 + 1 + (k.cred.empty() ? 0 : 4 + k.cred.user.size() + 8);
 }
 
-/// What the batch's answer says of its `i`th session, as the bridge would
+/// What the batch's answer says of each of its sessions, as the bridge would
 /// have answered that session's own keep_alive.
-bridge_reply one_of(const bridge_reply& batch, std::size_t i, lock::session_id session) {
+std::vector<bridge_reply> split(const bridge_reply& batch, const lock::keep_alive_many& cmd) {
+  auto n = cmd.sessions.size();
   if (batch.st != bridge_reply::status::ok) {
     if (batch.st != bridge_reply::status::expired)
-      return batch;
-    // The gateway's own request id, not the caller's, fell out of the
+      return std::vector<bridge_reply>(n, batch);
+    // The gateway's own request id, not the callers', fell out of the
     // dedup window: a keep-alive may apply twice, so a retry is harmless.
-    return unavailable("the node's keep-alive batch expired in the log; retry");
+    return std::vector<bridge_reply>(
+      n, unavailable("the node's keep-alive batch expired in the log; retry"));
   }
   lock::result all;
   std::string error;
   if (!lock::decode(batch.result, all, error) || all.code != lock::result_code::ok ||
-      i >= all.kept.size() || all.kept[i].session != session)
-    return unavailable("the node could not read its keep-alive batch's answer: " +
-                       (error.empty() ? std::string(lock::to_string(all.code)) : error));
-  auto& k = all.kept[i];
-  lock::result one;
-  one.code = k.code;
-  one.session = k.session;
-  one.deadline = k.deadline;
-  one.message = k.message;
-  bridge_reply r;
-  r.result = lock::encode(one);
-  return r;
+      all.kept.size() != n)
+    return std::vector<bridge_reply>(
+      n, unavailable("the node could not read its keep-alive batch's answer: " +
+                     (error.empty() ? std::string(lock::to_string(all.code)) : error)));
+  std::vector<bridge_reply> out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& k = all.kept[i];
+    if (k.session != cmd.sessions[i].session) {
+      out[i] = unavailable("the node's keep-alive batch answered another session");
+      continue;
+    }
+    lock::result one;
+    one.code = k.code;
+    one.session = k.session;
+    one.deadline = k.deadline;
+    one.message = std::move(k.message);
+    out[i].result = lock::encode(one);
+  }
+  return out;
 }
 
 }  // namespace
@@ -101,14 +119,17 @@ kj::Promise<bridge_reply> service::coalesced_keep_alive(lock::keep_alive k) {
     return r;
   }
   auto bytes = entry_bytes(k);
+  // A follower forwards a command only up to max_forward_bytes (a larger
+  // one is redirected: every keep-alive in it would hear notLeader).
+  constexpr std::size_t head = 1 + 8 + 4;  // tag, now, count
+  auto limit = std::min(max_keep_alive_batch_bytes, opts_.max_forward_bytes);
   if (open_batch_ && (open_batch_->cmd.sessions.size() >= lock::max_keep_alive_batch ||
-                      open_batch_->bytes + bytes > max_keep_alive_batch_bytes))
+                      head + open_batch_->bytes + bytes > limit))
     full_batches_.push_back(std::move(open_batch_));
   if (!open_batch_)
-    open_batch_ = std::make_shared<keep_alive_batch>(kj::newPromiseAndFulfiller<bridge_reply>());
+    open_batch_ = std::make_shared<keep_alive_batch>(kj::newPromiseAndFulfiller<batch_answers>());
   auto& b = *open_batch_;
   auto i = b.cmd.sessions.size();
-  auto session = k.session;
   b.cmd.sessions.push_back(std::move(k));
   b.bytes += bytes;
   ++keep_alives_waiting_;
@@ -121,7 +142,7 @@ kj::Promise<bridge_reply> service::coalesced_keep_alive(lock::keep_alive k) {
                         }).eagerlyEvaluate(nullptr);
   }
   return b.answer.addBranch()
-    .then([i, session](const bridge_reply& r) { return one_of(r, i, session); })
+    .then([i](const batch_answers& all) { return (*all)[i]; })
     .attach(kj::defer([this] { --keep_alives_waiting_; }));
 }
 
@@ -139,11 +160,14 @@ void service::send_keep_alive_batches() {
       m->keep_alive_sessions.inc(b->cmd.sessions.size());
     }
     ++batches_asked_;
-    auto cmd = own_command(std::move(b->cmd));
+    // Into the variant to encode, and back for splitting the answer: no copy.
+    lock::command whole{std::move(b->cmd)};
+    auto cmd = own_command(whole);
+    b->cmd = std::get<lock::keep_alive_many>(std::move(whole));
     batch_sends_.add(ask(true, std::move(cmd), {}).then([this, b](bridge_reply r) {
       own_answered(r);
       --batches_asked_;
-      b->done->fulfill(kj::mv(r));
+      b->done->fulfill(std::make_shared<const std::vector<bridge_reply>>(split(r, b->cmd)));
       // The keep-alives that came while this one was out go now.
       send_keep_alive_batches();
     }));

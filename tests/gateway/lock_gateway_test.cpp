@@ -27,6 +27,36 @@ class LockGatewayTest : public test_support::ClusterFixture {
   std::unique_ptr<client::client> client_all() {
     return make_client({endpoint_of(1), endpoint_of(2), endpoint_of(3)});
   }
+
+  /// Runs `work` (on a thread of its own) while the leader's replica is held
+  /// for 300 ms in the apply of a put `c` makes: the commands asked
+  /// meanwhile wait, as in a busy cluster. Returns what `work` returned.
+  template <class Work>
+  auto while_leader_held(paxos::node_id leader, client::client& c, Work work) {
+    struct hold_state {
+      std::promise<void> release;
+      std::shared_future<void> released = release.get_future().share();
+      std::atomic<bool> held{false};
+    };
+    auto hold = std::make_shared<hold_state>();
+    auto feed = feeds.at(leader);
+    relays.at(leader)->listen([feed, hold](const service::change& ch) {
+      if (!hold->held.exchange(true))
+        hold->released.wait();
+      feed->publish(ch);
+    });
+    auto put = std::async(std::launch::async, [&] { return c.put("hold", "x"); });
+    for (int i = 0; i < 500 && !hold->held; ++i)
+      std::this_thread::sleep_for(10ms);
+    EXPECT_TRUE(hold->held);
+    auto done = std::async(std::launch::async, work);
+    std::this_thread::sleep_for(300ms);
+    hold->release.set_value();
+    auto out = done.get();
+    EXPECT_TRUE(put.get().ok());
+    relays.at(leader)->listen([feed](const service::change& ch) { feed->publish(ch); });
+    return out;
+  }
 };
 
 /// Collects watch events across threads.
@@ -277,14 +307,6 @@ std::vector<lock::result> keep_all_alive(client::client& c,
   return out;
 }
 
-/// Holds a replica's thread in the apply of the next change it reports,
-/// until released: commands asked meanwhile wait, as in a busy cluster.
-struct apply_hold {
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::atomic<bool> held{false};
-};
-
 // The keepAlive calls a gateway reads while its batches are out reach the
 // log as one command: many sessions cost a few commands, each still
 // answered as its own (a gone session among them hears no_session, another
@@ -321,26 +343,19 @@ TEST_F(LockGatewayTest, KeepAlivesReadTogetherGoToTheLogAsOneCommand) {
   auto gone = opened.rbegin()->first + 1000;  // never opened
   sessions[3].insert(sessions[3].begin() + 10, gone);
 
-  auto hold = std::make_shared<apply_hold>();
-  auto feed = feeds.at(leader);
-  relays.at(leader)->listen([feed, hold](const service::change& ch) {
-    if (!hold->held.exchange(true))
-      hold->released.wait();
-    feed->publish(ch);
+  auto all = while_leader_held(leader, *clients[0], [&] {
+    std::vector<std::future<std::vector<lock::result>>> kept;
+    for (std::size_t k = 0; k < sessions.size(); ++k)
+      kept.push_back(std::async(std::launch::async,
+                                [&, k] { return keep_all_alive(*clients[k], sessions[k]); }));
+    std::vector<std::vector<lock::result>> out;
+    for (auto& f : kept)
+      out.push_back(f.get());
+    return out;
   });
-  auto put = std::async(std::launch::async, [&] { return clients[0]->put("hold", "x"); });
-  for (int i = 0; i < 500 && !hold->held; ++i)
-    std::this_thread::sleep_for(10ms);
-  ASSERT_TRUE(hold->held);
-  std::vector<std::future<std::vector<lock::result>>> kept;
-  for (std::size_t k = 0; k < sessions.size(); ++k)
-    kept.push_back(
-      std::async(std::launch::async, [&, k] { return keep_all_alive(*clients[k], sessions[k]); }));
-  std::this_thread::sleep_for(300ms);
-  hold->release.set_value();
   std::size_t calls = 0;
   for (std::size_t k = 0; k < sessions.size(); ++k) {
-    auto answers = kept[k].get();
+    auto& answers = all[k];
     ASSERT_EQ(answers.size(), sessions[k].size());
     for (std::size_t i = 0; i < answers.size(); ++i, ++calls) {
       if (sessions[k][i] == gone) {
@@ -352,8 +367,6 @@ TEST_F(LockGatewayTest, KeepAlivesReadTogetherGoToTheLogAsOneCommand) {
       EXPECT_GE(answers[i].deadline, opened.at(sessions[k][i]));
     }
   }
-  EXPECT_TRUE(put.get().ok());
-  relays.at(leader)->listen([feed](const service::change& ch) { feed->publish(ch); });
   auto& m_on = *on.metrics;
   EXPECT_EQ(m_on.keep_alive_sessions.value(), calls);
   // Two batches at most were out while the leader was held; the 199 calls
@@ -378,6 +391,49 @@ TEST_F(LockGatewayTest, KeepAlivesReadTogetherGoToTheLogAsOneCommand) {
     EXPECT_TRUE(r.ok()) << r.message;
   EXPECT_EQ(off.metrics->keep_alive_commands.value(), 50u);
   EXPECT_EQ(off.metrics->keep_alive_sessions.value(), 50u);
+}
+
+// A follower forwards a write only up to max_forward_bytes without care (a
+// larger one is a large write: redirected with notLeader when the client can
+// be, else forwarded within a small budget): its batches are cut to fit, and
+// every keep-alive is answered ok, through the leader.
+TEST_F(LockGatewayTest, AFollowersKeepAliveBatchesFitWhatItForwards) {
+  auto leader = await_leader();
+  ASSERT_NE(leader, 0u);
+  paxos::node_id follower = leader == 1 ? 2 : 1;
+  metrics::registry reg;
+  std::shared_ptr<void> stop_gateways(nullptr, [this](void*) { gateways.clear(); });
+  start_gateway(leader);
+  auto opts = gateway_options(follower);
+  opts.metrics = std::make_shared<gateway::gateway_metrics>(reg);
+  // Less than two sessions' keep-alives (13 + 21 bytes each): every batch
+  // carries one.
+  opts.max_forward_bytes = 48;
+  // A redirect would name an endpoint where nobody listens: a batch too
+  // large to forward would fail its keep-alives instead of passing quietly.
+  opts.client_endpoints[leader] = "127.0.0.1:9";
+  gateways[follower] = gateway::start(sys, opts, gateway::find_in(group));
+  auto c = make_client({endpoint_of(follower)});
+  std::vector<lock::session_id> sessions;
+  // 60: all in flight at once (the client's window is 64).
+  for (int i = 0; i < 60; ++i) {
+    auto s = c->open_session(30s);
+    ASSERT_TRUE(s.ok()) << s.message;
+    sessions.push_back(s.session);
+  }
+  // While the leader is held, the calls pile up into batches.
+  auto answers = while_leader_held(leader, *c, [&] { return keep_all_alive(*c, sessions); });
+  for (auto& r : answers)
+    EXPECT_TRUE(r.ok()) << lock::to_string(r.code) << ": " << r.message;
+  // Answered ok the first time: no keepAlive call heard anything else.
+  auto text = reg.render();
+  EXPECT_NE(text.find("ballot_client_requests_total{op=\"keepAlive\",result=\"ok\"} 60"),
+            std::string::npos)
+    << text;
+  EXPECT_EQ(text.find("op=\"keepAlive\",result=\"notLeader\""), std::string::npos);
+  // Uncut, the calls that piled up would have gone in one or two commands.
+  EXPECT_EQ(opts.metrics->keep_alive_commands.value(), 60u);
+  EXPECT_EQ(opts.metrics->keep_alive_sessions.value(), 60u);
 }
 
 }  // namespace
