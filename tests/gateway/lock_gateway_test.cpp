@@ -294,6 +294,17 @@ TEST_F(LockGatewayTest, SessionsLocksAndWatchesSurviveTheLeadersDeath) {
   EXPECT_GT(again.token, got.token);
 }
 
+/// Opens `n` sessions of 30 s through `c`.
+std::vector<lock::session_id> open_sessions(client::client& c, int n) {
+  std::vector<lock::session_id> out;
+  for (int i = 0; i < n; ++i) {
+    auto s = c.open_session(30s);
+    EXPECT_TRUE(s.ok()) << s.message;
+    out.push_back(s.session);
+  }
+  return out;
+}
+
 /// Sends a keep-alive for each of `sessions` at once (pipelined on one
 /// connection) and returns the answers in the same order.
 std::vector<lock::result> keep_all_alive(client::client& c,
@@ -381,12 +392,7 @@ TEST_F(LockGatewayTest, KeepAlivesReadTogetherGoToTheLogAsOneCommand) {
 
   // With coalescing off, each keep-alive is a command.
   auto c_off = make_client({endpoint_of(other)});
-  std::vector<lock::session_id> own;
-  for (int i = 0; i < 50; ++i) {
-    auto s = c_off->open_session(30s);
-    ASSERT_TRUE(s.ok()) << s.message;
-    own.push_back(s.session);
-  }
+  auto own = open_sessions(*c_off, 50);
   for (auto& r : keep_all_alive(*c_off, own))
     EXPECT_TRUE(r.ok()) << r.message;
   EXPECT_EQ(off.metrics->keep_alive_commands.value(), 50u);
@@ -414,13 +420,8 @@ TEST_F(LockGatewayTest, AFollowersKeepAliveBatchesFitWhatItForwards) {
   opts.client_endpoints[leader] = "127.0.0.1:9";
   gateways[follower] = gateway::start(sys, opts, gateway::find_in(group));
   auto c = make_client({endpoint_of(follower)});
-  std::vector<lock::session_id> sessions;
   // 60: all in flight at once (the client's window is 64).
-  for (int i = 0; i < 60; ++i) {
-    auto s = c->open_session(30s);
-    ASSERT_TRUE(s.ok()) << s.message;
-    sessions.push_back(s.session);
-  }
+  auto sessions = open_sessions(*c, 60);
   // While the leader is held, the calls pile up into batches.
   auto answers = while_leader_held(leader, *c, [&] { return keep_all_alive(*c, sessions); });
   for (auto& r : answers)
