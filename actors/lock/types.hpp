@@ -31,9 +31,10 @@ constexpr time_ms max_lock_delay_ms = 60'000;
 constexpr time_ms max_session_ttl_ms = 3'600'000;
 
 /// The most sessions one `keep_alive_many` may carry: a gateway splits a
-/// larger turn, and a replica refuses a larger command (its result must stay
-/// small enough to answer in one frame).
-constexpr std::size_t max_keep_alive_batch = 4096;
+/// larger batch, and a replica refuses a larger command. Its result (about
+/// 21 bytes a session) is kept in the log's dedup table with the gateway's
+/// last 64 commands, so this bounds that memory too (1.4 MiB a gateway).
+constexpr std::size_t max_keep_alive_batch = 1024;
 
 /// `a + b`, or the largest time if that overflows: deadlines come from client
 /// values and must never wrap around into the past.
