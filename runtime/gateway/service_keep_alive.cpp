@@ -164,7 +164,7 @@ void service::send_keep_alive_batches() {
     lock::command whole{std::move(b->cmd)};
     auto cmd = own_command(whole);
     b->cmd = std::get<lock::keep_alive_many>(std::move(whole));
-    batch_sends_.add(ask(true, std::move(cmd), {}).then([this, b](bridge_reply r) {
+    batch_sends_.add(ask(true, std::move(cmd), {}).then([this, b](const bridge_reply& r) {
       own_answered(r);
       --batches_asked_;
       b->done->fulfill(std::make_shared<const std::vector<bridge_reply>>(split(r, b->cmd)));
