@@ -176,6 +176,10 @@ struct call {
       case op::member_list:
       // Ordered by the leader under its own request id: no seq of ours.
       case op::member_change:
+      // Coalesced by the gateway under its own request id (a keep-alive
+      // applied twice only moves the deadline again): it never waits behind
+      // writes for the window, and so never costs a session its lease.
+      case op::keep_alive:
         return false;
       default:
         return true;
