@@ -22,10 +22,42 @@ using namespace std::chrono_literals;
 using lock::lock_mode;
 using lock::result_code;
 
+/// Opens `n` sessions of 30 s through `c`.
+std::vector<lock::session_id> open_sessions(client::client& c, int n) {
+  std::vector<lock::session_id> out;
+  for (int i = 0; i < n; ++i) {
+    auto s = c.open_session(30s);
+    EXPECT_TRUE(s.ok()) << s.message;
+    out.push_back(s.session);
+  }
+  return out;
+}
+
+/// Sends a keep-alive for each of `sessions` at once (pipelined on one
+/// connection) and returns the answers in the same order.
+std::vector<lock::result> keep_all_alive(client::client& c,
+                                         const std::vector<lock::session_id>& sessions) {
+  std::vector<std::promise<lock::result>> answers(sessions.size());
+  for (std::size_t i = 0; i < sessions.size(); ++i)
+    c.async_keep_alive(sessions[i], [&answers, i](lock::result r) { answers[i].set_value(r); });
+  std::vector<lock::result> out;
+  for (auto& a : answers)
+    out.push_back(a.get_future().get());
+  return out;
+}
+
 class LockGatewayTest : public test_support::ClusterFixture {
  protected:
   std::unique_ptr<client::client> client_all() {
     return make_client({endpoint_of(1), endpoint_of(2), endpoint_of(3)});
+  }
+
+  /// Starts node `id`'s gateway with `opts`, counting into a new `reg`.
+  std::shared_ptr<gateway::gateway_metrics> start_metered(paxos::node_id id, gateway::options opts,
+                                                          metrics::registry& reg) {
+    opts.metrics = std::make_shared<gateway::gateway_metrics>(reg);
+    gateways[id] = gateway::start(sys, opts, gateway::find_in(group));
+    return opts.metrics;
   }
 
   /// Runs `work` (on a thread of its own) while the leader's replica is held
@@ -56,6 +88,15 @@ class LockGatewayTest : public test_support::ClusterFixture {
     EXPECT_TRUE(put.get().ok());
     relays.at(leader)->listen([feed](const service::change& ch) { feed->publish(ch); });
     return out;
+  }
+
+  /// Keeps `sessions` alive through `c` while the leader is held (above);
+  /// every keep-alive must be answered ok.
+  void keep_alive_while_held(paxos::node_id leader, client::client& c,
+                             const std::vector<lock::session_id>& sessions) {
+    auto answers = while_leader_held(leader, c, [&] { return keep_all_alive(c, sessions); });
+    for (auto& r : answers)
+      EXPECT_TRUE(r.ok()) << lock::to_string(r.code) << ": " << r.message;
   }
 };
 
@@ -294,30 +335,6 @@ TEST_F(LockGatewayTest, SessionsLocksAndWatchesSurviveTheLeadersDeath) {
   EXPECT_GT(again.token, got.token);
 }
 
-/// Opens `n` sessions of 30 s through `c`.
-std::vector<lock::session_id> open_sessions(client::client& c, int n) {
-  std::vector<lock::session_id> out;
-  for (int i = 0; i < n; ++i) {
-    auto s = c.open_session(30s);
-    EXPECT_TRUE(s.ok()) << s.message;
-    out.push_back(s.session);
-  }
-  return out;
-}
-
-/// Sends a keep-alive for each of `sessions` at once (pipelined on one
-/// connection) and returns the answers in the same order.
-std::vector<lock::result> keep_all_alive(client::client& c,
-                                         const std::vector<lock::session_id>& sessions) {
-  std::vector<std::promise<lock::result>> answers(sessions.size());
-  for (std::size_t i = 0; i < sessions.size(); ++i)
-    c.async_keep_alive(sessions[i], [&answers, i](lock::result r) { answers[i].set_value(r); });
-  std::vector<lock::result> out;
-  for (auto& a : answers)
-    out.push_back(a.get_future().get());
-  return out;
-}
-
 // The keepAlive calls a gateway reads while its batches are out reach the
 // log as one command: many sessions cost a few commands, each still
 // answered as its own (a gone session among them hears no_session, another
@@ -329,14 +346,11 @@ TEST_F(LockGatewayTest, KeepAlivesReadTogetherGoToTheLogAsOneCommand) {
   metrics::registry reg_on, reg_off;
   // The gateways count into these registries: they stop before those go.
   std::shared_ptr<void> stop_gateways(nullptr, [this](void*) { gateways.clear(); });
-  auto on = gateway_options(leader);
-  on.metrics = std::make_shared<gateway::gateway_metrics>(reg_on);
-  gateways[leader] = gateway::start(sys, on, gateway::find_in(group));
+  auto m_on_ptr = start_metered(leader, gateway_options(leader), reg_on);
   paxos::node_id other = leader == 1 ? 2 : 1;
   auto off = gateway_options(other);
-  off.metrics = std::make_shared<gateway::gateway_metrics>(reg_off);
   off.coalesce_keep_alives = false;
-  gateways[other] = gateway::start(sys, off, gateway::find_in(group));
+  auto m_off = start_metered(other, off, reg_off);
 
   // Eight clients of 25 sessions each: all their calls fit their windows.
   std::vector<std::unique_ptr<client::client>> clients;
@@ -378,7 +392,7 @@ TEST_F(LockGatewayTest, KeepAlivesReadTogetherGoToTheLogAsOneCommand) {
       EXPECT_GE(answers[i].deadline, opened.at(sessions[k][i]));
     }
   }
-  auto& m_on = *on.metrics;
+  auto& m_on = *m_on_ptr;
   EXPECT_EQ(m_on.keep_alive_sessions.value(), calls);
   // Two batches at most were out while the leader was held; the 199 calls
   // that came meanwhile went as one (give or take a call read late).
@@ -395,8 +409,8 @@ TEST_F(LockGatewayTest, KeepAlivesReadTogetherGoToTheLogAsOneCommand) {
   auto own = open_sessions(*c_off, 50);
   for (auto& r : keep_all_alive(*c_off, own))
     EXPECT_TRUE(r.ok()) << r.message;
-  EXPECT_EQ(off.metrics->keep_alive_commands.value(), 50u);
-  EXPECT_EQ(off.metrics->keep_alive_sessions.value(), 50u);
+  EXPECT_EQ(m_off->keep_alive_commands.value(), 50u);
+  EXPECT_EQ(m_off->keep_alive_sessions.value(), 50u);
 }
 
 // The C++ client sends keep-alives outside its window of 64 writes in
@@ -407,19 +421,13 @@ TEST_F(LockGatewayTest, OneClientsKeepAlivesAreAllInFlightAtOnce) {
   ASSERT_NE(leader, 0u);
   metrics::registry reg;
   std::shared_ptr<void> stop_gateways(nullptr, [this](void*) { gateways.clear(); });
-  auto opts = gateway_options(leader);
-  opts.metrics = std::make_shared<gateway::gateway_metrics>(reg);
-  gateways[leader] = gateway::start(sys, opts, gateway::find_in(group));
+  auto m = start_metered(leader, gateway_options(leader), reg);
   auto c = make_client({endpoint_of(leader)});
-  auto sessions = open_sessions(*c, 200);
-  auto answers = while_leader_held(leader, *c, [&] { return keep_all_alive(*c, sessions); });
-  for (auto& r : answers)
-    EXPECT_TRUE(r.ok()) << lock::to_string(r.code) << ": " << r.message;
-  EXPECT_EQ(opts.metrics->keep_alive_sessions.value(), 200u);
+  keep_alive_while_held(leader, *c, open_sessions(*c, 200));
+  EXPECT_EQ(m->keep_alive_sessions.value(), 200u);
   // Within a window of 64 the 136 behind would have trickled out after the
   // hold, a few a command.
-  EXPECT_LE(opts.metrics->keep_alive_commands.value(), 5u)
-    << opts.metrics->keep_alive_commands.value();
+  EXPECT_LE(m->keep_alive_commands.value(), 5u) << m->keep_alive_commands.value();
 }
 
 // A follower forwards a write only up to max_forward_bytes without care (a
@@ -434,21 +442,16 @@ TEST_F(LockGatewayTest, AFollowersKeepAliveBatchesFitWhatItForwards) {
   std::shared_ptr<void> stop_gateways(nullptr, [this](void*) { gateways.clear(); });
   start_gateway(leader);
   auto opts = gateway_options(follower);
-  opts.metrics = std::make_shared<gateway::gateway_metrics>(reg);
   // Less than two sessions' keep-alives (13 + 21 bytes each): every batch
   // carries one.
   opts.max_forward_bytes = 48;
   // A redirect would name an endpoint where nobody listens: a batch too
   // large to forward would fail its keep-alives instead of passing quietly.
   opts.client_endpoints[leader] = "127.0.0.1:9";
-  gateways[follower] = gateway::start(sys, opts, gateway::find_in(group));
+  auto m = start_metered(follower, opts, reg);
   auto c = make_client({endpoint_of(follower)});
-  // 60: all in flight at once (the client's window is 64).
-  auto sessions = open_sessions(*c, 60);
   // While the leader is held, the calls pile up into batches.
-  auto answers = while_leader_held(leader, *c, [&] { return keep_all_alive(*c, sessions); });
-  for (auto& r : answers)
-    EXPECT_TRUE(r.ok()) << lock::to_string(r.code) << ": " << r.message;
+  keep_alive_while_held(leader, *c, open_sessions(*c, 60));
   // Answered ok the first time: no keepAlive call heard anything else.
   auto text = reg.render();
   EXPECT_NE(text.find("ballot_client_requests_total{op=\"keepAlive\",result=\"ok\"} 60"),
@@ -456,8 +459,8 @@ TEST_F(LockGatewayTest, AFollowersKeepAliveBatchesFitWhatItForwards) {
     << text;
   EXPECT_EQ(text.find("op=\"keepAlive\",result=\"notLeader\""), std::string::npos);
   // Uncut, the calls that piled up would have gone in one or two commands.
-  EXPECT_EQ(opts.metrics->keep_alive_commands.value(), 60u);
-  EXPECT_EQ(opts.metrics->keep_alive_sessions.value(), 60u);
+  EXPECT_EQ(m->keep_alive_commands.value(), 60u);
+  EXPECT_EQ(m->keep_alive_sessions.value(), 60u);
 }
 
 }  // namespace
