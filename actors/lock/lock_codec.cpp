@@ -307,6 +307,12 @@ std::string encode(const query& q) {
   return w.take();
 }
 
+std::size_t keep_alive_many_entry_bytes(const keep_alive& k) {
+  // As put_kept_sessions writes it: session, flag, then user (length and
+  // bytes) and secret when there is a credential.
+  return 8 + 1 + (k.cred.empty() ? 0 : 4 + k.cred.user.size() + 8);
+}
+
 bool is_lock_command(std::string_view payload) {
   auto t = payload.empty() ? 0 : static_cast<std::uint8_t>(payload[0]);
   return t >= static_cast<std::uint8_t>(tag::open_session) &&

@@ -53,6 +53,11 @@ bool is_lock_query(std::string_view request);
 /// it proposes. False, and nothing changed, if `payload` is not one.
 bool stamp(std::string& payload, time_ms now);
 
+/// The bytes of a `keep_alive_many` before its sessions (tag, now, count),
+/// and those each session adds: what a gateway sums to cut a batch to a size.
+constexpr std::size_t keep_alive_many_head_bytes = 1 + 8 + 4;
+std::size_t keep_alive_many_entry_bytes(const keep_alive& k);
+
 std::string encode(const query& q);
 
 std::string encode(const result& res);

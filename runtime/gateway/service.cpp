@@ -64,13 +64,7 @@ kj::Promise<bridge_reply> service::ask(bool is_write, paxos::command cmd, std::s
   // Every call of this turn of the event loop goes to the bridge in one
   // message, once the turn's other events (the other connections' calls
   // read in the same poll) have run.
-  if (!flush_due_) {
-    flush_due_ = true;
-    flush_task_ = kj::evalLast([this] {
-                    flush_due_ = false;
-                    outbox_.send();
-                  }).eagerlyEvaluate(nullptr);
-  }
+  outbox_flush_.schedule([this] { outbox_.send(); });
   // The bridge answers by the request timeout; this guard only covers a
   // consensus layer that is gone (its actor stopped, the callback dropped).
   auto guard =

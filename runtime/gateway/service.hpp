@@ -37,6 +37,27 @@ namespace ballot::gateway {
 /// `connection_context` (who calls, from where). Each of those holds a
 /// reference: calls still running when the gateway stops (Cap'n Proto may
 /// cancel them as late as the event loop's end) need the service to the last.
+/// Runs a function once at the end of the event loop's turn, however often
+/// it is asked for during the turn: after the turn's other events (the other
+/// connections' calls read in the same poll) have run.
+class turn_end {
+ public:
+  template <class F>
+  void schedule(F f) {
+    if (due_)
+      return;
+    due_ = true;
+    task_ = kj::evalLast([this, f = std::move(f)]() mutable {
+              due_ = false;
+              f();
+            }).eagerlyEvaluate(nullptr);
+  }
+
+ private:
+  bool due_ = false;
+  kj::Promise<void> task_{nullptr};
+};
+
 class service final : public kj::Refcounted {
  public:
   // The call contexts of schemas/client.capnp's `Ballot` methods (the
@@ -176,6 +197,8 @@ class service final : public kj::Refcounted {
   kj::Promise<bridge_reply> coalesced_keep_alive(lock::keep_alive k);
   /// Sends waiting batches while fewer than max_keep_alive_batches are asked.
   void send_keep_alive_batches();
+  /// One keep-alive command sent, carrying `sessions` keep-alives (metrics).
+  void count_keep_alive_command(std::size_t sessions);
   struct keep_alive_batch;
   /// The batch keep-alives join now, and full ones waiting to be sent.
   std::shared_ptr<keep_alive_batch> open_batch_;
@@ -183,8 +206,7 @@ class service final : public kj::Refcounted {
   std::size_t batches_asked_ = 0;
   /// Keep-alives handed to a batch and not answered yet.
   std::size_t keep_alives_waiting_ = 0;
-  bool batch_flush_due_ = false;
-  kj::Promise<void> batch_flush_task_{nullptr};
+  turn_end batch_flush_;
   /// A batch is cut at this many bytes (or options::max_forward_bytes if
   /// smaller, and at lock::max_keep_alive_batch sessions), well below any
   /// limit on a command's size.
@@ -223,8 +245,7 @@ class service final : public kj::Refcounted {
   reply_inbox<bridge_reply> replies_;
   /// This turn's calls, handed to the bridge together at its end.
   bridge::outbox outbox_;
-  bool flush_due_ = false;
-  kj::Promise<void> flush_task_{nullptr};
+  turn_end outbox_flush_;
   const options& opts_;
   kj::Timer& timer_;
   std::size_t& in_flight_;

@@ -41,11 +41,6 @@ struct service::keep_alive_batch {
 
 namespace {
 
-/// Bytes one session adds to a keep_alive_many (see lock_codec).
-std::size_t entry_bytes(const lock::keep_alive& k) {
-  return 8 + 1 + (k.cred.empty() ? 0 : 4 + k.cred.user.size() + 8);
-}
-
 /// What the batch's answer says of each of its sessions, as the bridge would
 /// have answered that session's own keep_alive.
 std::vector<bridge_reply> split(const bridge_reply& batch, const lock::keep_alive_many& cmd) {
@@ -100,10 +95,7 @@ void service::own_answered(const bridge_reply& r) {
 
 kj::Promise<bridge_reply> service::coalesced_keep_alive(lock::keep_alive k) {
   if (!opts_.coalesce_keep_alives) {
-    if (auto* m = metrics()) {
-      m->keep_alive_commands.inc();
-      m->keep_alive_sessions.inc();
-    }
+    count_keep_alive_command(1);
     return ask(true, own_command(k), {}).then([this](bridge_reply r) {
       own_answered(r);
       return r;
@@ -118,13 +110,12 @@ kj::Promise<bridge_reply> service::coalesced_keep_alive(lock::keep_alive k) {
                 " calls in flight; its limit is " + std::to_string(opts_.max_in_flight_calls);
     return r;
   }
-  auto bytes = entry_bytes(k);
+  auto bytes = lock::keep_alive_many_entry_bytes(k);
   // A follower forwards a command only up to max_forward_bytes (a larger
   // one is redirected: every keep-alive in it would hear notLeader).
-  constexpr std::size_t head = 1 + 8 + 4;  // tag, now, count
   auto limit = std::min(max_keep_alive_batch_bytes, opts_.max_forward_bytes);
   if (open_batch_ && (open_batch_->cmd.sessions.size() >= lock::max_keep_alive_batch ||
-                      head + open_batch_->bytes + bytes > limit))
+                      lock::keep_alive_many_head_bytes + open_batch_->bytes + bytes > limit))
     full_batches_.push_back(std::move(open_batch_));
   if (!open_batch_)
     open_batch_ = std::make_shared<keep_alive_batch>(kj::newPromiseAndFulfiller<batch_answers>());
@@ -134,16 +125,17 @@ kj::Promise<bridge_reply> service::coalesced_keep_alive(lock::keep_alive k) {
   b.bytes += bytes;
   ++keep_alives_waiting_;
   // At the turn's end, after the turn's other calls have joined.
-  if (!batch_flush_due_) {
-    batch_flush_due_ = true;
-    batch_flush_task_ = kj::evalLast([this] {
-                          batch_flush_due_ = false;
-                          send_keep_alive_batches();
-                        }).eagerlyEvaluate(nullptr);
-  }
+  batch_flush_.schedule([this] { send_keep_alive_batches(); });
   return b.answer.addBranch()
     .then([i](const batch_answers& all) { return (*all)[i]; })
     .attach(kj::defer([this] { --keep_alives_waiting_; }));
+}
+
+void service::count_keep_alive_command(std::size_t sessions) {
+  if (auto* m = metrics()) {
+    m->keep_alive_commands.inc();
+    m->keep_alive_sessions.inc(sessions);
+  }
 }
 
 void service::send_keep_alive_batches() {
@@ -155,10 +147,7 @@ void service::send_keep_alive_batches() {
     } else {
       b = std::move(open_batch_);
     }
-    if (auto* m = metrics()) {
-      m->keep_alive_commands.inc();
-      m->keep_alive_sessions.inc(b->cmd.sessions.size());
-    }
+    count_keep_alive_command(b->cmd.sessions.size());
     ++batches_asked_;
     // Into the variant to encode, and back for splitting the answer: no copy.
     lock::command whole{std::move(b->cmd)};
