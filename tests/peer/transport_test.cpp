@@ -587,9 +587,15 @@ TEST_F(PeerTransportTest, AMemberThatNeverReadsCostsTheBudgetAndBlocksNoSender) 
   o.budget_bytes = 256 * 1024;
   auto a = transport::start(std::move(o));
   ASSERT_TRUE(eventually([&] { return a->connected(2); }));
+  // The connection's hello may still be the peer thread's write: frames go
+  // through it until that ends (a loaded CI run found none direct).
+  std::size_t sent = 0;
+  ASSERT_TRUE(eventually([&] {
+    a->send(2, encode_frame(frame_kind::heartbeat, 1, sent++));
+    return a->direct_frames() > 0;
+  }));
   auto began = std::chrono::steady_clock::now();
   auto r = transport::send_result::queued;
-  std::size_t sent = 0;
   for (; r == transport::send_result::queued && sent < 1'000'000; ++sent)
     r = a->send(2, encode_frame(frame_kind::heartbeat, 1, sent));
   EXPECT_EQ(r, transport::send_result::over_budget) << "after " << sent << " frames";
