@@ -22,6 +22,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+#include <caf/spawn_options.hpp>
 
 namespace ballot::actors {
 namespace {
@@ -71,8 +72,11 @@ TEST(HandoffSchedulerTest, AMessagesReceiverRunsOnItsSendersWorker) {
       self->send(other, left - 1, caf::actor_cast<caf::actor>(self));
     }};
   };
-  auto a = s.sys->spawn(bouncer);
-  auto b = s.sys->spawn(bouncer);
+  // Lazily started: an actor spawned normally runs its start on whichever
+  // worker is free, so `b` could still be starting on a second worker when
+  // `a`'s first message reaches it, and take that hop there.
+  auto a = s.sys->spawn<caf::lazy_init>(bouncer);
+  auto b = s.sys->spawn<caf::lazy_init>(bouncer);
   caf::anon_send(a, 2000, b);
   ASSERT_EQ(done->get_future().wait_for(10s), std::future_status::ready);
   // Only one actor ever runs at a time here: the whole exchange stays on the
