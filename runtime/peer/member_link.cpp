@@ -36,6 +36,14 @@ struct link_state {
   std::map<std::uint64_t, caf::typed_response_promise<std::vector<paxos::client_reply>>> batches;
   std::map<std::uint64_t, caf::typed_response_promise<actors::read_reply>> reads;
   std::map<std::uint64_t, caf::typed_response_promise<actors::replica_status>> statuses;
+  /// Each open request's deadline, by id. Every request waits the same
+  /// request_timeout and ids grow, so the first is always the earliest.
+  std::map<std::uint64_t, std::chrono::steady_clock::time_point> deadlines;
+  /// One timer stands for every deadline (see arm_expiry): CAF 0.17 wakes
+  /// its clock thread for each timeout set and never cancels one, which
+  /// cost a clock wake-up per forwarded request and another, with a
+  /// message to this actor, request_timeout later.
+  bool expiry_armed = false;
   std::optional<snapshot_sender> snap_out;
   std::optional<snapshot_receiver> snap_in;
   /// The transport's reset count for the member when the transfer (out,
@@ -289,6 +297,19 @@ caf::error unreachable(const link_state& st) {
                          "member " + std::to_string(st.opts.member) + " is not connected");
 }
 
+/// Makes sure one expiry message comes by the earliest open deadline. A new
+/// request's deadline is never earlier than those before it, so a timer
+/// already set covers it.
+void arm_expiry(link_actor self) {
+  auto& st = self->state;
+  if (st.expiry_armed || st.deadlines.empty())
+    return;
+  st.expiry_armed = true;
+  auto wait = st.deadlines.begin()->second - std::chrono::steady_clock::now();
+  self->delayed_send(self, std::max(wait, std::chrono::steady_clock::duration{0}),
+                     expire_atom::value);
+}
+
 /// Sends a request frame; on success keeps `promise` under a fresh id until
 /// the reply or the timeout, otherwise fails it at once.
 template <class Promise, class Arg>
@@ -303,7 +324,8 @@ void ask_member(link_actor self, std::map<std::uint64_t, Promise>& pending, Prom
     return;
   }
   pending.emplace(id, std::move(promise));
-  self->delayed_send(self, st.opts.request_timeout, expire_atom::value, id);
+  st.deadlines.emplace(id, std::chrono::steady_clock::now() + st.opts.request_timeout);
+  arm_expiry(self);
 }
 
 /// A request of this node's gateway to the member's replica, answered
@@ -318,12 +340,30 @@ caf::typed_response_promise<Reply> ask_member(
 }
 
 template <class Map, class Value>
-void settle(Map& pending, std::uint64_t id, Value&& v) {
+void settle(link_state& st, Map& pending, std::uint64_t id, Value&& v) {
   auto it = pending.find(id);
   if (it == pending.end())
     return;  // timed out already, or a reply nobody asked for
   it->second.deliver(std::forward<Value>(v));
   pending.erase(it);
+  st.deadlines.erase(id);
+}
+
+/// Fails every request whose deadline passed, then waits for the next.
+void expire_due(link_actor self) {
+  auto& st = self->state;
+  st.expiry_armed = false;
+  auto now = std::chrono::steady_clock::now();
+  while (!st.deadlines.empty() && st.deadlines.begin()->second <= now) {
+    auto id = st.deadlines.begin()->first;
+    auto err = caf::make_error(caf::sec::request_timeout);
+    settle(st, st.proposals, id, err);
+    settle(st, st.batches, id, err);
+    settle(st, st.reads, id, err);
+    settle(st, st.statuses, id, err);
+    st.deadlines.erase(id);
+  }
+  arm_expiry(self);
 }
 
 /// Answers a member's request with a reply frame once our replica answers.
@@ -337,10 +377,14 @@ auto reply_to_member(link_actor self, frame_kind kind, std::uint64_t id) {
 
 /// Asks our replica on the member's behalf: its answer goes back to the
 /// member as a reply frame; without one, the member's own timeout answers.
+/// No CAF timeout: the replica answers every request (the gateway's bridge
+/// relies on that too), and a timeout would cost this node's clock thread a
+/// wake-up per request, and this actor a message 30 s later (CAF 0.17 does
+/// not cancel it).
 template <class Reply, caf::message_priority Priority = caf::message_priority::normal, class... Ts>
 void serve_member(link_actor self, frame_kind kind, std::uint64_t id, Ts&&... xs) {
   auto& st = self->state;
-  self->request<Priority>(st.replica, st.opts.serve_timeout, std::forward<Ts>(xs)...)
+  self->request<Priority>(st.replica, caf::infinite, std::forward<Ts>(xs)...)
     .then(reply_to_member<Reply>(self, kind, id), [](caf::error&) {});
 }
 
@@ -385,26 +429,19 @@ caf::behavior member_link(link_actor self, link_options opts, std::shared_ptr<tr
       return ask_member(self, self->state.statuses, frame_kind::status_request,
                         static_cast<const int*>(nullptr));
     },
-    [self](expire_atom, std::uint64_t id) {
-      auto& st = self->state;
-      auto err = caf::make_error(caf::sec::request_timeout);
-      settle(st.proposals, id, err);
-      settle(st.batches, id, err);
-      settle(st.reads, id, err);
-      settle(st.statuses, id, err);
-    },
+    [self](expire_atom) { expire_due(self); },
     // -- the member's replies, from the transport
     [self](reply_in_atom, std::uint64_t id, paxos::client_reply& r) {
-      settle(self->state.proposals, id, std::move(r));
+      settle(self->state, self->state.proposals, id, std::move(r));
     },
     [self](reply_in_atom, std::uint64_t id, std::vector<paxos::client_reply>& r) {
-      settle(self->state.batches, id, std::move(r));
+      settle(self->state, self->state.batches, id, std::move(r));
     },
     [self](reply_in_atom, std::uint64_t id, actors::read_reply& r) {
-      settle(self->state.reads, id, std::move(r));
+      settle(self->state, self->state.reads, id, std::move(r));
     },
     [self](reply_in_atom, std::uint64_t id, actors::replica_status& r) {
-      settle(self->state.statuses, id, std::move(r));
+      settle(self->state, self->state.statuses, id, std::move(r));
     },
     // -- the member's requests to our replica, from the transport
     [self](request_in_atom, std::uint64_t id, paxos::command& cmd) {

@@ -34,8 +34,6 @@ struct link_options {
   std::uint32_t self = 0;
   /// A request to the member not answered within this fails (so no promise leaks).
   std::chrono::milliseconds request_timeout{30'000};
-  /// How long a member's request may wait for our replica's answer.
-  std::chrono::milliseconds serve_timeout{30'000};
   /// A snapshot to the member: chunk size, window, stall timeout.
   sender_options snapshot_out;
   /// A snapshot from the member: budget and idle timeout.

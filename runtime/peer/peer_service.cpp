@@ -22,6 +22,7 @@ struct peer_service::impl {
   std::uint32_t self = 0;
   sender_options snapshot_out;
   receiver_options snapshot_in;
+  std::chrono::milliseconds request_timeout{link_options{}.request_timeout};
   /// Read on the transport's thread (deliver), changed by set_members.
   mutable std::mutex links_mtx;
   actors::peer_map links;
@@ -32,6 +33,7 @@ struct peer_service::impl {
     lo.self = self;
     lo.snapshot_out = snapshot_out;
     lo.snapshot_in = snapshot_in;
+    lo.request_timeout = request_timeout;
     return lo;
   }
 
@@ -129,6 +131,7 @@ std::unique_ptr<peer_service> peer_service::start(caf::actor_system& sys, caf::a
   p->self = opts.self;
   p->snapshot_out = opts.snapshot_out;
   p->snapshot_in = opts.snapshot_in;
+  p->request_timeout = opts.request_timeout;
   // One slot for every link: the node reassembles one incoming snapshot at
   // a time, however many members decide to send it theirs (issue 9).
   if (!p->snapshot_in.slot)

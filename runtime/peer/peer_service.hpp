@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -34,6 +35,9 @@ struct service_options {
   /// transfer at a time for the whole node (a slot every link shares is
   /// made unless `snapshot_in.slot` is given).
   receiver_options snapshot_in;
+  /// A request of this node's gateway to a member not answered within this
+  /// fails with `request_timeout` (link_options::request_timeout).
+  std::chrono::milliseconds request_timeout{30'000};
   /// Optional: each operator line here instead of the process logger.
   std::function<void(const std::string&)> log;
   /// transport_options::direct_write_bytes (its default unless set).
