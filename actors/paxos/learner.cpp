@@ -31,7 +31,7 @@ void learner::restore(const paxos::snapshot& snap) {
     auto& entry = clients_[c.client];
     for (std::size_t i = 0; i < c.results.size(); ++i) {
       auto fp = i < c.fingerprints.size() ? c.fingerprints[i] : 0;
-      entry.results[c.results[i].first] = applied_command{fp, c.results[i].second};
+      entry.results.put(c.results[i].first, {fp, c.results[i].second});
     }
     entry.forgotten = c.forgotten;
 #ifndef BALLOT_MUTANT_DEDUP_AGE_NOT_RESTORED
@@ -67,7 +67,7 @@ std::optional<paxos::snapshot> learner::make_snapshot() const {
     rec.forgotten = entry.forgotten;
     rec.last_active_ms = entry.last_active;
     for (const auto& [seq, cmd] : entry.results) {
-      rec.results.emplace_back(seq, cmd.result);
+      rec.results.emplace_back(seq, cmd.bytes);
       rec.fingerprints.push_back(cmd.fingerprint);
     }
     snap.clients.push_back(std::move(rec));
@@ -103,8 +103,7 @@ bool learner::learn(slot_index slot, const value& val, ready& out, std::vector<a
   return true;
 }
 
-void learner::touch(std::uint64_t client, std::uint64_t now) {
-  auto& rec = clients_[client];
+void learner::touch(std::uint64_t client, dedup_entry& rec, std::uint64_t now) {
   // The operator's membership changes are one record, never evicted: their
   // seqs go on for the cluster's life, and they come hours apart.
   if (client == membership_client) {
@@ -116,9 +115,15 @@ void learner::touch(std::uint64_t client, std::uint64_t now) {
   if (by_age_.count({rec.last_active, client}) != 0)
     return;
 #endif
-  by_age_.erase({rec.last_active, client});
+  // The node moves to its new place: no free and allocation per command.
+  auto node = by_age_.extract({rec.last_active, client});
   rec.last_active = now;
-  by_age_.emplace(rec.last_active, client);
+  if (node.empty()) {
+    by_age_.emplace(rec.last_active, client);
+    return;
+  }
+  node.value() = {rec.last_active, client};
+  by_age_.insert(std::move(node));
 }
 
 void learner::follow_log_time() {
@@ -193,19 +198,19 @@ void learner::apply_contiguous(std::vector<applied>& done) {
       if (cmd.seq <= rec.forgotten) {
         out.expired = true;
         done.push_back(std::move(out));
-        touch(cmd.client, sm_.log_time_ms());
+        touch(cmd.client, rec, sm_.log_time_ms());
         continue;
       }
-      if (auto r = rec.results.find(cmd.seq); r != rec.results.end()) {
+      if (const auto* r = rec.results.find(cmd.seq)) {
 #ifndef BALLOT_MUTANT_REUSED_ID_ACKED
-        if (r->second.fingerprint != 0 && r->second.fingerprint != fp) {
+        if (r->fingerprint != 0 && r->fingerprint != fp) {
           out.reused = true;
           done.push_back(std::move(out));
           continue;
         }
 #endif
         out.duplicate = true;
-        out.result = r->second.result;
+        out.result = r->bytes;
         done.push_back(std::move(out));
         continue;
       }
@@ -217,12 +222,10 @@ void learner::apply_contiguous(std::vector<applied>& done) {
         out.result = sm_.apply(cmd.payload);
         follow_log_time();
       }
-      rec.results[cmd.seq] = applied_command{fp, out.result};
-      if (rec.results.size() > dedup_window_) {
-        rec.forgotten = rec.results.begin()->first;
-        rec.results.erase(rec.results.begin());
-      }
-      touch(cmd.client, sm_.log_time_ms());
+      rec.results.put(cmd.seq, {fp, out.result});
+      if (rec.results.size() > dedup_window_)
+        rec.forgotten = rec.results.pop_oldest();
+      touch(cmd.client, rec, sm_.log_time_ms());
       done.push_back(std::move(out));
     }
     ++commit_;
@@ -259,14 +262,14 @@ learner::seen learner::lookup(std::uint64_t client, std::uint64_t seq, std::uint
     return seen::no;
   if (seq <= it->second.forgotten)
     return seen::expired;
-  auto r = it->second.results.find(seq);
-  if (r == it->second.results.end())
+  const auto* r = it->second.results.find(seq);
+  if (r == nullptr)
     return seen::no;
 #ifndef BALLOT_MUTANT_REUSED_ID_ACKED
-  if (r->second.fingerprint != 0 && r->second.fingerprint != fingerprint)
+  if (r->fingerprint != 0 && r->fingerprint != fingerprint)
     return seen::reused;
 #endif
-  *result = &r->second.result;
+  *result = &r->bytes;
   return seen::applied;
 }
 
@@ -274,8 +277,8 @@ const std::string* learner::applied_result(std::uint64_t client, std::uint64_t s
   auto it = clients_.find(client);
   if (it == clients_.end())
     return nullptr;
-  auto r = it->second.results.find(seq);
-  return r == it->second.results.end() ? nullptr : &r->second.result;
+  const auto* r = it->second.results.find(seq);
+  return r == nullptr ? nullptr : &r->bytes;
 }
 
 bool learner::expired(std::uint64_t client, std::uint64_t seq) const {

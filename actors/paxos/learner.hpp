@@ -10,6 +10,7 @@
 
 #include "actors/paxos/membership.hpp"
 #include "actors/paxos/ready.hpp"
+#include "actors/paxos/recent_results.hpp"
 #include "actors/paxos/state_machine.hpp"
 
 namespace ballot::paxos {
@@ -131,7 +132,6 @@ class learner {
 
   /// Drops clients idle for longer than the TTL (log time).
   void expire_idle();
-  void touch(std::uint64_t client, std::uint64_t now);
   /// After a command applied: log time that moved by more than the step
   /// bound moves every client's last activity by the excess.
   void follow_log_time();
@@ -139,17 +139,15 @@ class learner {
   /// refused (see the class comment).
   bool unknown_and_late(std::uint64_t client, std::uint64_t seq) const;
 
-  struct applied_command {
-    std::uint64_t fingerprint = 0;
-    std::string result;
-  };
   struct dedup_entry {
     /// Results of the most recent applied sequence numbers.
-    std::map<std::uint64_t, applied_command> results;
+    recent_results results;
     /// Every seq at or below this one is beyond the window.
     std::uint64_t forgotten = 0;
     std::uint64_t last_active = 0;
   };
+  /// `client` (whose row is `rec`) was active at log time `now`.
+  void touch(std::uint64_t client, dedup_entry& rec, std::uint64_t now);
 
   state_machine& sm_;
   paxos::membership members_;
