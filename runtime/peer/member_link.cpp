@@ -388,7 +388,7 @@ void serve_member(link_actor self, frame_kind kind, std::uint64_t id, Ts&&... xs
     .then(reply_to_member<Reply>(self, kind, id), [](caf::error&) {});
 }
 
-caf::behavior member_link(link_actor self, link_options opts, std::shared_ptr<transport> net,
+caf::behavior member_link(link_actor self, const link_options& opts, std::shared_ptr<transport> net,
                           caf::actor replica) {
   auto& st = self->state;
   st.opts = opts;
@@ -441,7 +441,7 @@ caf::behavior member_link(link_actor self, link_options opts, std::shared_ptr<tr
       settle(self->state, self->state.reads, id, std::move(r));
     },
     [self](reply_in_atom, std::uint64_t id, actors::replica_status& r) {
-      settle(self->state, self->state.statuses, id, std::move(r));
+      settle(self->state, self->state.statuses, id, r);
     },
     // -- the member's requests to our replica, from the transport
     [self](request_in_atom, std::uint64_t id, paxos::command& cmd) {
