@@ -156,6 +156,8 @@ class replica {
   void start_election(bool keep_queue = false);
   /// The last slot the leader may propose in now.
   slot_index proposal_limit() const;
+  /// The slot at whose commit this replica takes its next snapshot (by count).
+  slot_index next_snapshot_slot() const;
   /// Sends `msg` to every member this replica knows (voters and learners).
   void send_all(const message& msg, bool self_too = true);
   void become_leader();
