@@ -32,7 +32,7 @@ class recent_results {
       return nullptr;
     if (seq == rows_.back().first)
       return &rows_.back().second;
-    auto it = lower(seq);
+    auto it = lower(rows_, seq);
     return it != rows_.end() && it->first == seq ? &it->second : nullptr;
   }
 
@@ -42,7 +42,7 @@ class recent_results {
       rows_.emplace_back(seq, std::move(r));
       return;
     }
-    auto it = lower(seq);
+    auto it = lower(rows_, seq);
     if (it != rows_.end() && it->first == seq)
       it->second = std::move(r);
     else
@@ -63,12 +63,10 @@ class recent_results {
   std::deque<entry>::const_iterator end() const { return rows_.end(); }
 
  private:
-  std::deque<entry>::iterator lower(std::uint64_t seq) {
-    return std::lower_bound(rows_.begin(), rows_.end(), seq,
-                            [](const entry& e, std::uint64_t s) { return e.first < s; });
-  }
-  std::deque<entry>::const_iterator lower(std::uint64_t seq) const {
-    return std::lower_bound(rows_.begin(), rows_.end(), seq,
+  /// The first row at or after `seq`, of `rows` (const or not).
+  template <class Rows>
+  static auto lower(Rows& rows, std::uint64_t seq) -> decltype(rows.begin()) {
+    return std::lower_bound(rows.begin(), rows.end(), seq,
                             [](const entry& e, std::uint64_t s) { return e.first < s; });
   }
 
