@@ -404,11 +404,13 @@ interface Ballot {
   memberChange @20 (change :MemberChange) -> (result :MemberChangeResult);
   # Adds a learner, promotes a learner to voter, or removes a member; the
   # answer comes once the change is in the log (it governs slots from
-  # alpha slots after its own). Root only once authentication is on. Not
-  # idempotent by request id: a retried change is refused by the checks
-  # instead (badRequest: the address is in use, the member is a voter
-  # already, or there is no such member). A promote of a learner still far
-  # behind answers `unavailable` (retry once it caught up).
+  # alpha slots after its own). Root only once authentication is on. A
+  # retry with the same `MemberChange.token` answers as the first try did
+  # and changes nothing again; without a token the node makes one, so its
+  # own forwarding retries are safe, but a client's retry is then another
+  # change, refused by the checks (badRequest: the address is in use, the
+  # member is a voter already, or there is no such member). A promote of a
+  # learner still far behind answers `unavailable` (retry once it caught up).
 }
 
 enum MemberRole {
@@ -460,6 +462,9 @@ struct MemberChange {
     promote @1 :UInt32;
     remove @2 :UInt32;
   }
+  token @3 :UInt64;
+  # The client's id for this change, the same on every retry (0: none). The
+  # cluster remembers its last 64 changes' tokens and results.
 }
 
 struct MemberChangeResult {

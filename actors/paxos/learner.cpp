@@ -28,6 +28,10 @@ void learner::restore(const paxos::snapshot& snap) {
   clients_.clear();
   by_age_.clear();
   for (const auto& c : snap.clients) {
+    // A row of membership changes from before their tokens: a change is
+    // deduplicated by its token now (membership::apply), never here.
+    if (c.client == membership_client)
+      continue;
     auto& entry = clients_[c.client];
     for (std::size_t i = 0; i < c.results.size(); ++i) {
       auto fp = i < c.fingerprints.size() ? c.fingerprints[i] : 0;
@@ -37,8 +41,7 @@ void learner::restore(const paxos::snapshot& snap) {
 #ifndef BALLOT_MUTANT_DEDUP_AGE_NOT_RESTORED
     entry.last_active = c.last_active_ms;
 #endif
-    if (c.client != membership_client)
-      by_age_.emplace(entry.last_active, c.client);
+    by_age_.emplace(entry.last_active, c.client);
   }
   // Jumps are measured from the log time the snapshot's state reached, as
   // every replica that applied the slots instead measured them.
@@ -104,12 +107,6 @@ bool learner::learn(slot_index slot, const value& val, ready& out, std::vector<a
 }
 
 void learner::touch(std::uint64_t client, dedup_entry& rec, std::uint64_t now) {
-  // The operator's membership changes are one record, never evicted: their
-  // seqs go on for the cluster's life, and they come hours apart.
-  if (client == membership_client) {
-    rec.last_active = now;
-    return;
-  }
 #ifdef BALLOT_MUTANT_DEDUP_AGE_FROM_FIRST
   // The mutant ages a client from its first command, active or not.
   if (by_age_.count({rec.last_active, client}) != 0)
@@ -165,10 +162,8 @@ bool learner::unknown_and_late(std::uint64_t client, std::uint64_t seq) const {
   (void)seq;
   return false;
 #else
-  // Only a table that evicts can have forgotten a client; the operator's
-  // membership record is never evicted.
-  return dedup_ttl_ms_ != 0 && client != membership_client && seq > dedup_window_ &&
-         clients_.count(client) == 0;
+  // Only a table that evicts can have forgotten a client.
+  return dedup_ttl_ms_ != 0 && seq > dedup_window_ && clients_.count(client) == 0;
 #endif
 }
 
@@ -184,6 +179,14 @@ void learner::apply_contiguous(std::vector<applied>& done) {
         continue;
       }
 #endif
+      // A membership change is deduplicated by its token (membership::apply),
+      // not by a client row: its request id is that token, random, unordered.
+      if (cmd.client == membership_client) {
+        auto change = decode_change(cmd.payload);
+        out.result = change ? members_.apply(it->first, *change) : "refused: malformed change";
+        done.push_back(std::move(out));
+        continue;
+      }
 #ifndef BALLOT_MUTANT_NO_DEDUP
       // Possibly evicted: it may have applied before, so it must not now.
       if (unknown_and_late(cmd.client, cmd.seq)) {
@@ -215,13 +218,8 @@ void learner::apply_contiguous(std::vector<applied>& done) {
         continue;
       }
 #endif
-      if (cmd.client == membership_client) {
-        auto change = decode_change(cmd.payload);
-        out.result = change ? members_.apply(it->first, *change) : "refused: malformed change";
-      } else {
-        out.result = sm_.apply(cmd.payload);
-        follow_log_time();
-      }
+      out.result = sm_.apply(cmd.payload);
+      follow_log_time();
       rec.results.put(cmd.seq, {fp, out.result});
       if (rec.results.size() > dedup_window_)
         rec.forgotten = rec.results.pop_oldest();

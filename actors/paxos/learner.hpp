@@ -64,7 +64,8 @@ class learner {
           paxos::membership initial = paxos::membership(1, configuration{}));
 
   /// The membership after the applied slots (see membership.hpp): commands
-  /// of `membership_client` change it instead of reaching the state machine.
+  /// of `membership_client` change it instead of reaching the state machine,
+  /// and no dedup row holds them (their tokens deduplicate them there).
   const paxos::membership& members() const { return members_; }
 
   /// Records `slot` as chosen (for the driver to persist) and applies every

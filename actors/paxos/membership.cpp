@@ -1,8 +1,11 @@
 #include "actors/paxos/membership.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
+#include <string_view>
 
 namespace ballot::paxos {
 
@@ -12,6 +15,9 @@ namespace {
 /// gets every heartbeat, and a log entry must stay small.
 constexpr std::size_t max_members = 64;
 constexpr std::size_t max_address_bytes = 255;
+/// The longest result a remembered change keeps (a refusal names an id).
+constexpr std::size_t max_result_bytes = 256;
+constexpr std::string_view token_prefix = "token=";
 
 }  // namespace
 
@@ -58,15 +64,22 @@ bool valid_address(const std::string& a) {
 }
 
 std::string encode(const member_change& c) {
+  std::string out;
   switch (c.what) {
     case member_change::kind::add_learner:
-      return "member|add|" + c.peer + "|" + c.client;
+      out = "member|add|" + c.peer + "|" + c.client;
+      break;
     case member_change::kind::promote:
-      return "member|promote|" + std::to_string(c.id);
+      out = "member|promote|" + std::to_string(c.id);
+      break;
     case member_change::kind::remove:
-      return "member|remove|" + std::to_string(c.id);
+      out = "member|remove|" + std::to_string(c.id);
+      break;
   }
-  return {};
+  // Last and optional: a change logged before tokens existed decodes too.
+  if (c.token != 0)
+    out += "|token=" + std::to_string(c.token);
+  return out;
 }
 
 namespace {
@@ -92,15 +105,33 @@ std::vector<std::string> split(const std::string& s, char sep) {
   }
 }
 
+/// A decimal u64 of at most 20 digits, or nullopt.
+std::optional<std::uint64_t> parse_u64(const std::string& s) {
+  if (s.empty() || s.size() > 20 || !std::all_of(s.begin(), s.end(), ::isdigit))
+    return std::nullopt;
+  errno = 0;
+  auto v = std::strtoull(s.c_str(), nullptr, 10);
+  if (errno == ERANGE)
+    return std::nullopt;
+  return v;
+}
+
 }  // namespace
 
 std::optional<member_change> decode_change(const std::string& payload) {
-  if (payload.size() > 2 * max_address_bytes + 32)
+  if (payload.size() > 2 * max_address_bytes + 64)
     return std::nullopt;
   auto parts = split(payload, '|');
+  member_change c;
+  if (parts.size() > 3 && parts.back().rfind(token_prefix, 0) == 0) {
+    auto token = parse_u64(parts.back().substr(token_prefix.size()));
+    if (!token || *token == 0)
+      return std::nullopt;
+    c.token = *token;
+    parts.pop_back();
+  }
   if (parts.size() < 3 || parts[0] != "member")
     return std::nullopt;
-  member_change c;
   if (parts[1] == "add" && parts.size() == 4 && valid_address(parts[2]) &&
       valid_address(parts[3])) {
     c.what = member_change::kind::add_learner;
@@ -152,6 +183,24 @@ slot_index membership::same_voters_until(slot_index from) const {
 }
 
 std::string membership::apply(slot_index slot, const member_change& c) {
+#ifndef BALLOT_MUTANT_CHANGE_TOKEN_IGNORED
+  // A retry of a change applied already (its answer was lost): the same
+  // answer, and nothing changes twice.
+  if (c.token != 0)
+    for (auto& [token, result] : recent_)
+      if (token == c.token)
+        return result;
+#endif
+  auto result = apply_change(slot, c);
+  if (c.token != 0) {
+    if (recent_.size() == remembered_changes)
+      recent_.pop_front();
+    recent_.emplace_back(c.token, result);
+  }
+  return result;
+}
+
+std::string membership::apply_change(slot_index slot, const member_change& c) {
   // Validated against the newest configuration (changes in flight
   // included), at apply time: every replica refuses the same changes.
   auto next = latest();
@@ -208,15 +257,30 @@ std::string membership::encode() const {
       out << "M " << m.id << ' ' << (m.role == member_role::voter ? 'v' : 'l') << ' '
           << (m.peer.empty() ? "-" : m.peer) << ' ' << (m.client.empty() ? "-" : m.client) << '\n';
   }
+  // After the epochs: a decoder from before tokens refuses the lines, and
+  // a snapshot from before them has none.
+  for (auto& [token, result] : recent_)
+    out << "T " << token << ' ' << result << '\n';
   return out.str();
 }
 
 std::optional<membership> membership::decode(std::uint64_t alpha, const std::string& bytes) {
   std::map<slot_index, configuration> epochs;
+  std::deque<std::pair<std::uint64_t, std::string>> recent;
   configuration* current = nullptr;
   for (auto& line : split(bytes, '\n')) {
     if (line.empty())
       continue;
+    if (line.rfind("T ", 0) == 0) {
+      // "T <token> <result>": the result is the rest of the line.
+      auto space = line.find(' ', 2);
+      auto token = parse_u64(line.substr(2, space == std::string::npos ? 0 : space - 2));
+      if (!token || *token == 0 || recent.size() >= remembered_changes ||
+          line.size() - space - 1 > max_result_bytes)
+        return std::nullopt;
+      recent.emplace_back(*token, line.substr(space + 1));
+      continue;
+    }
     auto f = split(line, ' ');
     if (f[0] == "E" && f.size() == 3) {
       auto next = parse_id(f[2]);
@@ -241,6 +305,7 @@ std::optional<membership> membership::decode(std::uint64_t alpha, const std::str
     return std::nullopt;
   membership m(alpha, configuration{});
   m.epochs_ = std::move(epochs);
+  m.recent_ = std::move(recent);
   return m;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -61,6 +62,11 @@ struct member_change {
   node_id id = 0;      ///< promote, remove
   std::string peer;    ///< add_learner
   std::string client;  ///< add_learner
+  /// The asker's id for this change, the same on every retry (0: none). The
+  /// leader orders a change under a request id of its own, so a retry after
+  /// a lost answer is another command; its token makes it answer as the
+  /// first did instead of applying twice (membership::apply).
+  std::uint64_t token = 0;
 };
 
 /// The payload of a membership command, and back (nullopt: not one).
@@ -91,13 +97,17 @@ class membership {
   slot_index same_voters_until(slot_index from) const;
 
   /// Applies the change chosen in `slot` (all slots before it applied). The
-  /// result is what the operator is told: "ok <id>" or "refused: why".
+  /// result is what the operator is told: "ok <id>" or "refused: why". A
+  /// change whose token one of the last `remembered_changes` changes had
+  /// changes nothing and answers as that one did.
   std::string apply(slot_index slot, const member_change& c);
+  static constexpr std::size_t remembered_changes = 64;
 
   /// Drops epochs that no slot after `commit` uses.
   void prune(slot_index commit);
 
-  /// The epochs as bytes for a snapshot, and back; decode returns nullopt
+  /// The epochs and the remembered tokens as bytes for a snapshot, and
+  /// back; decode returns nullopt
   /// for malformed bytes. An empty string (a snapshot from before
   /// membership was replicated) is not decoded: the caller keeps the
   /// bootstrap configuration.
@@ -107,8 +117,14 @@ class membership {
   const std::map<slot_index, configuration>& epochs() const { return epochs_; }
 
  private:
+  std::string apply_change(slot_index slot, const member_change& c);
+
   std::uint64_t alpha_;
   std::map<slot_index, configuration> epochs_;
+  /// The last changes' tokens and results, oldest first (at most
+  /// `remembered_changes`): changes come minutes apart, so 64 outlive any
+  /// retry.
+  std::deque<std::pair<std::uint64_t, std::string>> recent_;
 };
 
 }  // namespace ballot::paxos

@@ -697,11 +697,17 @@ void replica::reply_applied(std::vector<learner::applied>& done) {
   }
 }
 
-void replica::change_members(std::uint64_t seq, const member_change& change) {
+void replica::change_members(const member_change& change) {
+  // The token names the change on every try, so it is the request id too:
+  // a random 64-bit one never meets another change's (a leader-made id
+  // could: two leaders that knew the same commit index made the same).
+  auto seq = change.token;
   auto refuse = [&](reply_status st, std::string why) {
     out_.replies.push_back({membership_client, seq, st, std::move(why), leader_});
     finish_step();
   };
+  if (seq == 0)
+    return refuse(reply_status::invalid, "refused: a membership change needs a token");
   if (!is_leader())
     return refuse(reply_status::not_leader, {});
   if (change.what == member_change::kind::add_learner &&
@@ -712,9 +718,10 @@ void replica::change_members(std::uint64_t seq, const member_change& change) {
   // caught up: one more failure would then stop the cluster.
   if (change.what == member_change::kind::promote) {
     // Only a learner's lag matters: a retried promote of a member that is a
-    // voter already (the first answer lost) goes on to the log, which says so
-    // for good instead of "behind" for ever (a voter's progress is not tracked
-    // from heartbeat acks as a learner's is).
+    // voter already (the first answer lost) goes on to the log, which answers
+    // it as the first try was answered (its token) instead of "behind" for
+    // ever (a voter's progress is not tracked from heartbeat acks as a
+    // learner's is).
     auto behind = lag(change.id);
     auto* target = members().latest().find(change.id);
     if (target != nullptr && target->role == member_role::learner &&
@@ -729,11 +736,6 @@ void replica::change_members(std::uint64_t seq, const member_change& change) {
   queue(command{membership_client, seq, encode(change)});
   membership_command_ = false;
   finish_step();
-}
-
-std::uint64_t replica::next_change_seq() {
-  // Above every seq an earlier leader gave (it knew a smaller commit index).
-  return ((commit_index() + 1) << 16) + (++change_counter_ & 0xFFFF);
 }
 
 member_report replica::report_members(const std::map<node_id, std::string>& known_peers) const {

@@ -60,12 +60,11 @@ class replica {
   bool knows(const command& cmd) const;
 
   /// Asks the cluster to change its membership (leader only; see
-  /// RECONFIGURATION.md). The answer is a `ready::replies` entry for client
-  /// `membership_client` and `seq`, whose result is "ok <id>" or "refused:
-  /// why". A retry must use the same `seq` (`next_change_seq` makes one).
-  void change_members(std::uint64_t seq, const member_change& change);
-  /// A request id for a membership change, above every one applied so far.
-  std::uint64_t next_change_seq();
+  /// RECONFIGURATION.md). Its request id is (`membership_client`,
+  /// `change.token`): the answer is a `ready::replies` entry for it, whose
+  /// result is "ok <id>" or "refused: why". A retry must carry the same
+  /// token; a change without one is refused as invalid.
+  void change_members(const member_change& change);
 
   /// The membership after the applied slots.
   const paxos::membership& members() const { return learner_.members(); }
@@ -223,7 +222,6 @@ class replica {
     std::uint32_t resends = 0;
   };
   std::map<node_id, snapshot_sent> snapshots_sent_;
-  std::uint64_t change_counter_ = 0;
   /// Whom a learner that hears no leader asks for catch-up next.
   std::size_t catchup_turn_ = 0;
   /// Set while change_members queues its command (the only way one enters).

@@ -29,6 +29,7 @@
 #include "actors/replica/commit_pipeline.hpp"
 #include "actors/replica/event_log.hpp"
 #include "actors/replica/memory_storage.hpp"
+#include "actors/replica/random_id.hpp"
 #include "actors/replica/reply_sink.hpp"
 #include "actors/replica/timed_storage.hpp"
 #include "actors/replica/type_ids.hpp"
@@ -141,9 +142,11 @@ struct replica_state : commit_sink {
     }
   }
 
-  /// A membership change (a command of `paxos::membership_client`): the
-  /// core orders it under a request id of its own, above every earlier
-  /// leader's, so the change is taken from the payload only.
+  /// A membership change (a command of `paxos::membership_client`): its
+  /// request id is its token (replica::change_members), so the change is
+  /// taken from the payload only. One without a token gets one here: its
+  /// asker's retries are then other changes, but nothing is applied twice
+  /// under one id.
   reply_promise change_members(const paxos::command& cmd, reply_promise& promise) {
     auto change = paxos::decode_change(cmd.payload);
     if (!change) {
@@ -165,9 +168,11 @@ struct replica_state : commit_sink {
           "refused: member " + std::to_string(id) + " has that address already", core->id()});
         return promise;
       }
-    auto seq = core->next_change_seq();
-    waiting[{paxos::membership_client, seq}].promises.push_back(reply_sink{promise, nullptr, 0});
-    core->change_members(seq, *change);
+    if (change->token == 0)
+      change->token = random_client_id();
+    waiting[{paxos::membership_client, change->token}].promises.push_back(
+      reply_sink{promise, nullptr, 0});
+    core->change_members(*change);
     flush();
     return promise;
   }

@@ -150,6 +150,8 @@ struct call {
   /// member_change: add (peer in `key`, client in `value`), promote or remove `member`.
   enum class member_op { add, promote, remove } member_what = member_op::add;
   std::uint32_t member = 0;
+  /// member_change: the change's token, the same on every retry of the call.
+  std::uint64_t member_token = 0;
   /// Writes: assigned when the write window admits it, then kept for every retry.
   std::uint64_t seq = 0;
   clock_type::time_point deadline;

@@ -1,9 +1,8 @@
 // Membership in the client library (schemas/client.capnp `memberList`,
 // `memberChange`; README "Changing the membership"). Both follow the leader
-// like any call; a change is ordered by the leader under its own request id,
-// so a change retried after a lost answer may be refused by the
-// membership's checks ("is a voter already", "has that address already")
-// although the first try applied: `member list` tells.
+// like any call. A change carries a random token, the same on every retry of
+// the call, so a retry after a lost answer (the node asked left the cluster,
+// say) is answered as the first try was instead of being applied again.
 #include <memory>
 #include <string>
 #include <utility>
@@ -56,6 +55,7 @@ kj::Promise<outcome> client::impl::send_members(link& l, const call& c) {
       });
   auto req = l.cap.memberChangeRequest();
   auto change = req.initChange();
+  change.setToken(c.member_token);
   switch (c.member_what) {
     case call::member_op::add: {
       auto a = change.initAddLearner();
@@ -99,6 +99,7 @@ member_result result_of(const outcome& o) {
 
 member_result client::member_add(const std::string& peer, const std::string& client_address) {
   auto c = make_call(op::member_change, impl_->opts.timeout);
+  c->member_token = random_client_id();
   c->member_what = call::member_op::add;
   c->key = peer;
   c->value = client_address;
@@ -107,6 +108,7 @@ member_result client::member_add(const std::string& peer, const std::string& cli
 
 member_result client::member_promote(std::uint32_t id) {
   auto c = make_call(op::member_change, impl_->opts.timeout);
+  c->member_token = random_client_id();
   c->member_what = call::member_op::promote;
   c->member = id;
   return result_of(impl_->wait(c));
@@ -114,6 +116,7 @@ member_result client::member_promote(std::uint32_t id) {
 
 member_result client::member_remove(std::uint32_t id) {
   auto c = make_call(op::member_change, impl_->opts.timeout);
+  c->member_token = random_client_id();
   c->member_what = call::member_op::remove;
   c->member = id;
   return result_of(impl_->wait(c));

@@ -98,9 +98,9 @@ class bridge {
 
   /// Asks the leader to change the membership (`payload` is
   /// `paxos::encode(member_change)`), following the leader like `write`; the
-  /// result is "ok <id>" or "refused: why". Not idempotent by request id: a
-  /// retried change is refused by the membership's own checks instead (the
-  /// address is in use, the member is a voter already, or is gone).
+  /// result is "ok <id>" or "refused: why". The change's token (in the
+  /// payload) is its request id: every retry, here or by the client, is
+  /// answered as the first try was and applies nothing again.
   void change_members(std::string payload, reply_handler done) const;
 
   /// Probes every member's replica status; `done` gets one view per member,

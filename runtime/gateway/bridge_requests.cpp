@@ -50,7 +50,7 @@ std::shared_ptr<bridge_job> bridge::write_job(paxos::command cmd, reply_handler&
 
 std::shared_ptr<bridge_job> bridge::change_job(std::string payload, reply_handler done) const {
   auto j = new_job(true, std::move(done), request_timeout_);
-  // Any seq but 0: the leader's replica orders the change under its own.
+  // Any seq but 0: the leader's replica takes the change's token instead.
   j->cmd = paxos::command{paxos::membership_client, 1, std::move(payload)};
   return j;
 }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "actors/paxos/member_report.hpp"
+#include "actors/replica/random_id.hpp"
 #include "runtime/gateway/call_util.hpp"
 #include "runtime/gateway/service.hpp"
 
@@ -104,6 +105,9 @@ kj::Promise<void> service::memberChange(connection_context& conn, MemberChangeCo
   }
   if (c.what != paxos::member_change::kind::add_learner && c.id == 0)
     return bad_request(context, "member id 0 names no member");
+  // One of our own when the client gave none: the bridge's retries (the
+  // leader lost, a forward timed out) then answer as the first try did.
+  c.token = change.getToken() != 0 ? change.getToken() : actors::random_client_id();
   if (auto d = check_root(conn, "member change", target))
     return refuse_access(context, d->unauthenticated, d->message);
   paxos::command cmd{paxos::membership_client, 1, paxos::encode(c)};

@@ -103,9 +103,11 @@ void oracle::advance() {
     if (it == chosen_.end())
       return;
     for (const auto& cmd : it->second.commands)
-      if (cmd.client == paxos::membership_client && cmd.seq != 0 && changes_.insert(cmd.seq).second)
-        if (auto change = paxos::decode_change(cmd.payload))
-          truth_.apply(it->first, *change);
+      if (cmd.client == paxos::membership_client)
+        // A change applies once per token, whatever the replicas do.
+        if (auto change = paxos::decode_change(cmd.payload);
+            change && change->token != 0 && change_results_.count(change->token) == 0)
+          change_results_.emplace(change->token, truth_.apply(it->first, *change));
     ++prefix_;
     // Slot prefix_ + alpha now has a known configuration.
     auto newly = prefix_ + truth_.alpha();

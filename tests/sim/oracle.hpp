@@ -38,6 +38,12 @@ class oracle {
   /// The configuration of the slot after the chosen prefix (what a change
   /// asked now applies to).
   const paxos::configuration& latest_configuration() const { return truth_.latest(); }
+  /// What the change with this token answered when it was first applied
+  /// (nullopt: never applied). Every answer to it must be that one.
+  std::optional<std::string> change_result(std::uint64_t token) const {
+    auto it = change_results_.find(token);
+    return it == change_results_.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
   /// Whether a chosen change has not taken effect yet (its epoch starts
   /// after the slot following the chosen prefix).
   bool change_pending() const { return truth_.epochs().rbegin()->first > prefix_ + 1; }
@@ -101,8 +107,9 @@ class oracle {
   paxos::membership truth_;
   /// Every slot up to here is chosen and applied to `truth_`.
   slot_index prefix_ = 0;
-  /// Membership changes applied (the learner deduplicates them too).
-  std::set<std::uint64_t> changes_;
+  /// Each change's token -> the result of its first application (applied
+  /// once per token, as the replicas must).
+  std::map<std::uint64_t, std::string> change_results_;
   /// Learns of slots whose configuration was not known yet.
   std::vector<std::tuple<node_id, slot_index, value>> waiting_learns_;
   std::optional<std::string> violation_;

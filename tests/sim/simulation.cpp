@@ -8,6 +8,7 @@
 #include <functional>
 #include <iostream>
 
+#include "actors/paxos/member_report.hpp"
 #include "tests/sim/dedup_scenario.hpp"
 #include "tests/sim/describe.hpp"
 #include "tests/sim/forger.hpp"
@@ -477,8 +478,6 @@ class world final : public lock_host {
     }
     if (a.what != reconfigurator::action::kind::change)
       return;
-    command cmd{paxos::membership_client, a.seq, paxos::encode(a.change)};
-    oracle_.on_submitted(cmd);
     // The leader it last heard of, else the next member in turn.
     node_id to = operator_hint_.value_or(0);
     if (std::find(members_.begin(), members_.end(), to) == members_.end() || !nodes_[to].core) {
@@ -486,12 +485,18 @@ class world final : public lock_host {
       to = members_[operator_turn_];
     }
     operator_hint_.reset();
-    trace("operator asks " + std::to_string(to) + ": " + cmd.payload.str() + " (seq " +
-          std::to_string(a.seq) + ")");
-    if (auto& n = nodes_[to]; n.core) {
-      n.core->change_members(a.seq, a.change);
-      flush(to);
-    }
+    auto& n = nodes_[to];
+    if (!n.core)
+      return;
+    // The operator's id for the change is its token, the same on every
+    // retry: what keeps a retry whose first try applied from applying again.
+    auto change = a.change;
+    change.token = a.seq;
+    command cmd{paxos::membership_client, a.seq, paxos::encode(change)};
+    oracle_.on_submitted(cmd);
+    trace("operator asks " + std::to_string(to) + ": " + cmd.payload.str());
+    n.core->change_members(change);
+    flush(to);
   }
 
   void on_operator_reply(const client_reply& r) {
@@ -504,6 +509,12 @@ class world final : public lock_host {
     if (r.result.rfind("ok ", 0) == 0 && !oracle_.chosen(paxos::membership_client, r.seq))
       return oracle_.fail("the operator got " + r.result + " for change " + std::to_string(r.seq) +
                           " but no chosen slot holds it");
+    // Every answer to a change is what its first application answered (a
+    // lagging learner's refusal never reaches the log).
+    if (auto first = oracle_.change_result(r.seq);
+        !paxos::is_lag_refusal(r.result) && first != r.result)
+      return oracle_.fail("the operator got " + r.result + " for change " + std::to_string(r.seq) +
+                          ", first applied as " + first.value_or("nothing"));
     auto out = reconf_.on_result(r.seq, r.result, tick_);
     // (A message to it may have made its entry already: it runs only now.)
     if (out.joined != 0 && !nodes_[out.joined].core &&

@@ -98,8 +98,10 @@ class local_cluster {
     flush(id);
   }
 
-  void change(paxos::node_id id, std::uint64_t seq, const paxos::member_change& c) {
-    node(id).change_members(seq, c);
+  /// A membership change asked of `id` under `token` (its request id too).
+  void change(paxos::node_id id, std::uint64_t token, paxos::member_change c) {
+    c.token = token;
+    node(id).change_members(c);
     flush(id);
   }
 

@@ -468,19 +468,35 @@ TEST(LearnerTest, AReplicaRestoredAfterAJumpEvictsAtTheSameSlot) {
   }
 }
 
-TEST(LearnerTest, TheOperatorsMembershipRecordIsNeverEvictedNorRefused) {
+TEST(LearnerTest, MembershipChangesAreDeduplicatedByTokenNotByARow) {
   timed_machine sm;
   learner l{durable_state{}, sm, 2, 1000};
   ready out;
   std::vector<learner::applied> done;
-  // Its seqs go on for the cluster's life: the first one seen may be high.
-  l.learn(1, batch({{membership_client, 70, "x"}}), out, done);
+  auto change = [](std::uint64_t token) {
+    member_change c{member_change::kind::promote, 5, {}, {}};
+    c.token = token;
+    return command{membership_client, token, encode(c)};
+  };
+  // Tokens are random: any order, far apart, never "expired".
+  std::uint64_t slot = 0;
+  for (std::uint64_t token : {70ull, 3ull, 1ull << 60, 9ull})
+    l.learn(++slot, batch({change(token)}), out, done);
+  ASSERT_EQ(done.size(), 4u);
+  for (auto& d : done) {
+    EXPECT_FALSE(d.expired || d.duplicate || d.reused || d.invalid) << d.seq;
+    EXPECT_EQ(d.result, "refused: no member 5") << d.seq;
+  }
+  // No dedup row holds them, and idle eviction never meets them.
+  l.learn(++slot, batch({{1, 1, "t=100000"}}), out, done);
+  EXPECT_EQ(l.applied_result(membership_client, 70), nullptr);
+  EXPECT_EQ(l.clients(), 1u);
+  // A retry chosen again goes to the membership, which answers as before.
+  done.clear();
+  l.learn(++slot, batch({change(3)}), out, done);
   ASSERT_EQ(done.size(), 1u);
-  EXPECT_FALSE(done[0].expired);
-  EXPECT_NE(l.applied_result(membership_client, 70), nullptr);
-  l.learn(2, batch({{1, 1, "t=100000"}}), out, done);
-  EXPECT_NE(l.applied_result(membership_client, 70), nullptr);
-  EXPECT_EQ(l.clients(), 2u);
+  EXPECT_FALSE(done[0].duplicate);
+  EXPECT_EQ(done[0].result, "refused: no member 5");
 }
 
 }  // namespace

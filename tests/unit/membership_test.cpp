@@ -68,6 +68,76 @@ TEST(MembershipTest, RefusalsAreDecidedWhenTheChangeApplies) {
   EXPECT_EQ(m.latest().voters(), std::vector<node_id>{3});
 }
 
+member_change with_token(member_change c, std::uint64_t token) {
+  c.token = token;
+  return c;
+}
+
+TEST(MembershipTest, ARetriedChangeAnswersAsItsFirstTryAndChangesNothing) {
+  membership m{1, three()};
+  auto a = with_token(add("h4"), 11);
+  EXPECT_EQ(m.apply(1, a), "ok 4");
+  EXPECT_EQ(m.apply(2, a), "ok 4");  // not "has that address already"
+  EXPECT_EQ(m.latest().members.size(), 4u);
+  EXPECT_EQ(m.latest().next_id, 5u);
+  auto r = with_token(remove(2), 12);
+  EXPECT_EQ(m.apply(3, r), "ok 2");
+  auto epochs = m.epochs();
+  EXPECT_EQ(m.apply(4, r), "ok 2");  // not "no member 2"
+  EXPECT_EQ(m.epochs(), epochs);
+  // Another change (another token, or none) is checked as before.
+  EXPECT_EQ(m.apply(5, with_token(remove(2), 13)), "refused: no member 2");
+  EXPECT_EQ(m.apply(6, remove(2)), "refused: no member 2");
+  // A refusal is remembered as well: its retry never applies later.
+  auto p = with_token(promote(4), 14);
+  EXPECT_EQ(m.apply(7, with_token(remove(3), 15)), "ok 3");
+  EXPECT_EQ(m.apply(8, with_token(remove(1), 16)), "refused: member 1 is the last voter");
+  EXPECT_EQ(m.apply(9, with_token(remove(1), 16)), "refused: member 1 is the last voter");
+  EXPECT_EQ(m.apply(10, p), "ok 4");
+  // The tokens outlive a snapshot.
+  auto back = membership::decode(1, m.encode());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->epochs(), m.epochs());
+  EXPECT_EQ(back->apply(11, r), "ok 2");
+  EXPECT_EQ(back->apply(12, p), "ok 4");
+  // Only the last `remembered_changes` are kept.
+  for (std::uint64_t t = 100; t < 100 + membership::remembered_changes; ++t)
+    EXPECT_EQ(m.apply(20 + t, with_token(promote(9), t)), "refused: no member 9");
+  EXPECT_EQ(m.apply(500, a), "refused: member 4 has that address already");
+}
+
+TEST(MembershipTest, AChangesTokenTravelsInItsPayloadAndIsChecked) {
+  auto c = with_token(add("h4"), 18446744073709551615ull);
+  auto back = decode_change(encode(c));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->token, c.token);
+  EXPECT_EQ(back->peer, c.peer);
+  EXPECT_EQ(back->client, c.client);
+  auto r = decode_change(encode(with_token(remove(7), 3)));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->id, 7u);
+  EXPECT_EQ(r->token, 3u);
+  // A change logged before tokens existed has none.
+  auto old = decode_change("member|promote|4");
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->token, 0u);
+  for (std::string bad : {"member|promote|4|token=0", "member|promote|4|token=x",
+                          "member|promote|4|token=18446744073709551616", "member|promote|token=5",
+                          "member|remove|4|token=5|token=6"})
+    EXPECT_FALSE(decode_change(bad)) << bad;
+  // Remembered tokens in a snapshot are bounded and well formed.
+  std::string base = membership{1, three()}.encode();
+  EXPECT_TRUE(membership::decode(1, base + "T 5 ok 4\n"));
+  EXPECT_FALSE(membership::decode(1, base + "T 0 ok 4\n"));
+  EXPECT_FALSE(membership::decode(1, base + "T x ok 4\n"));
+  EXPECT_FALSE(membership::decode(1, base + "T 5\n"));
+  EXPECT_FALSE(membership::decode(1, base + "T 5 " + std::string(300, 'r') + "\n"));
+  std::string many = base;
+  for (std::size_t t = 1; t <= membership::remembered_changes + 1; ++t)
+    many += "T " + std::to_string(t) + " ok 4\n";
+  EXPECT_FALSE(membership::decode(1, many));
+}
+
 TEST(MembershipTest, PruneKeepsTheEpochOfTheNextSlotAndLaterOnes) {
   membership m{2, three()};
   m.apply(5, add("h4"));   // from 7
@@ -241,6 +311,30 @@ TEST(MembershipReplicaTest, PromoteIsRefusedWhileTheLearnerLags) {
   c.deliver();
   c.run(5);
   EXPECT_EQ(change_result(c, 3), "ok ok 4");
+}
+
+TEST(MembershipReplicaTest, ARetryOfAnAppliedChangeIsAnsweredAsTheFirstTry) {
+  local_cluster c{3, small_alpha()};
+  auto l = *c.elect();
+  c.change(l, 7, add("h4"));
+  c.deliver();
+  c.run(3);
+  EXPECT_EQ(change_result(c, 7), "ok ok 4");
+  // The answer was lost; the asker retries with the change's token.
+  c.replies.clear();
+  c.change(l, 7, add("h4"));
+  c.deliver();
+  c.run(3);
+  EXPECT_EQ(change_result(c, 7), "ok ok 4");  // not "has that address already"
+  EXPECT_EQ(c.node(l).members().latest().members.size(), 4u);
+  EXPECT_EQ(c.node(l).members().latest().next_id, 5u);
+  // Another change is checked as before; one without a token is refused.
+  c.change(l, 8, add("h4"));
+  c.deliver();
+  c.run(3);
+  EXPECT_EQ(change_result(c, 8), "ok refused: member 4 has that address already");
+  c.change(l, 0, add("h5"));
+  EXPECT_EQ(change_result(c, 0), "invalid refused: a membership change needs a token");
 }
 
 TEST(MembershipReplicaTest, ClientsCannotSendMembershipCommands) {
