@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -18,7 +19,10 @@ namespace ballot::kv {
 /// for watches, so the node keeps one history, not a second copy in the
 /// gateway (issue 14). Every access takes the history's lock. A copy is
 /// independent of the original: a frozen key space must not see the live
-/// one's later changes.
+/// one's later changes. It is cheap: the events are kept in chunks shared
+/// with copies and never changed while shared, so freezing a key space for
+/// a snapshot copies a pointer per `chunk_events` events, not every event
+/// (50,000 events took the replica's thread 6-49 ms).
 class event_history {
  public:
   /// Keeps at most `max_events` events (at least one) of at most
@@ -63,16 +67,36 @@ class event_history {
   template <class F>
   void for_each(F&& f) const {
     std::lock_guard<std::mutex> guard{mtx_};
-    for (const auto& e : events_)
-      f(e);
+    for (std::size_t i = 0; i < size_; ++i)
+      f(at(i));
   }
 
+  static constexpr std::size_t chunk_events = 256;
+
  private:
-  /// The index in events_ of the first event after `revision` (lock held).
+  /// Every chunk but the last holds `chunk_events` events.
+  struct chunk {
+    std::vector<shared_event> events;
+  };
+
+  /// The index of the first event after `revision` (lock held).
   std::size_t first_after(std::uint64_t revision) const;
+  /// The `i`-th event held, oldest first (lock held).
+  const shared_event& at(std::size_t i) const {
+    auto j = i + skip_;
+    return chunks_[j / chunk_events]->events[j % chunk_events];
+  }
+  /// Appends without dropping; drops the oldest event (lock held).
+  void push(shared_event e);
+  void drop_oldest();
 
   mutable std::mutex mtx_;
-  std::deque<shared_event> events_;
+  /// Oldest first. A chunk a copy shares is never changed: appending to
+  /// it copies it first, and dropping from it only moves `skip_`.
+  std::deque<std::shared_ptr<chunk>> chunks_;
+  /// Events at the front of the first chunk that are dropped already.
+  std::size_t skip_ = 0;
+  std::size_t size_ = 0;
   std::size_t bytes_ = 0;
   std::size_t max_events_;
   std::size_t max_bytes_;

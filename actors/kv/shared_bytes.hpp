@@ -48,6 +48,8 @@ class shared_bytes {
   std::size_t size() const { return rep_ ? rep_->size : 0; }
   /// Whether both hold the same allocation (not merely equal bytes).
   bool same(const shared_bytes& other) const { return rep_ == other.rep_; }
+  /// How many hold these bytes now (0 for none): what keeps them alive.
+  std::size_t holders() const { return rep_ ? rep_->refs.load(std::memory_order_relaxed) : 0; }
 
  private:
   struct rep {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "actors/paxos/split_map.hpp"
+
 namespace ballot::paxos {
 
 acceptor::acceptor(const durable_state& disk)
@@ -45,9 +47,9 @@ message acceptor::on_accept(const accept& a, ready& out) {
   return accepted{a.ballot, a.slot};
 }
 
-void acceptor::compact(slot_index upto) {
-  votes_.erase(votes_.begin(), votes_.upper_bound(upto));
+std::map<slot_index, accepted_value> acceptor::compact(slot_index upto) {
   compacted_ = std::max(compacted_, upto);
+  return split_through(votes_, upto);
 }
 
 const accepted_value* acceptor::vote(slot_index slot) const {

@@ -37,8 +37,9 @@ class acceptor {
 
   /// Forgets the votes up to `upto`: those slots are chosen and in a
   /// snapshot. Promises report this point, so that no candidate mistakes
-  /// the missing votes for empty slots.
-  void compact(slot_index upto);
+  /// the missing votes for empty slots. The votes forgotten are returned,
+  /// for the caller to free where it likes.
+  std::map<slot_index, accepted_value> compact(slot_index upto);
 
   slot_index compacted() const { return compacted_; }
 

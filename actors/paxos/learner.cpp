@@ -1,5 +1,7 @@
 #include "actors/paxos/learner.hpp"
 
+#include "actors/paxos/split_map.hpp"
+
 namespace ballot::paxos {
 
 learner::learner(const durable_state& disk, state_machine& sm, std::size_t dedup_window,
@@ -64,11 +66,14 @@ std::optional<paxos::snapshot> learner::make_snapshot() const {
   }
   paxos::snapshot snap{commit_, std::move(machine), {}, members_.encode()};
 #ifndef BALLOT_MUTANT_SNAPSHOT_WITHOUT_DEDUP
+  snap.clients.reserve(clients_.size());
   for (const auto& [client, entry] : clients_) {
     client_record rec;
     rec.client = client;
     rec.forgotten = entry.forgotten;
     rec.last_active_ms = entry.last_active;
+    rec.results.reserve(entry.results.size());
+    rec.fingerprints.reserve(entry.results.size());
     for (const auto& [seq, cmd] : entry.results) {
       rec.results.emplace_back(seq, cmd.bytes);
       rec.fingerprints.push_back(cmd.fingerprint);
@@ -79,12 +84,12 @@ std::optional<paxos::snapshot> learner::make_snapshot() const {
   return snap;
 }
 
-std::optional<paxos::snapshot> learner::compact() {
+std::optional<paxos::snapshot> learner::compact(std::map<slot_index, value>& retired) {
   auto snap = make_snapshot();
   if (!snap)
     return std::nullopt;
   compacted_ = commit_;
-  chosen_.erase(chosen_.begin(), chosen_.upper_bound(commit_));
+  retired = split_through(chosen_, commit_);
   applied_bytes_ = 0;
   return snap;
 }

@@ -93,8 +93,9 @@ class learner {
   std::optional<paxos::snapshot> make_snapshot() const;
 
   /// Takes a snapshot at the commit index and forgets the chosen values it
-  /// covers. Nullopt (and nothing forgotten) if unsupported.
-  std::optional<paxos::snapshot> compact();
+  /// covers, moving them into `retired` (for the caller to free where it
+  /// likes). Nullopt (and nothing forgotten) if unsupported.
+  std::optional<paxos::snapshot> compact(std::map<slot_index, value>& retired);
 
   /// Replaces the applied state with `snap` if it is ahead of this learner,
   /// then applies chosen slots after it. False if it is not ahead.

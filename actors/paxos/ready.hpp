@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,11 @@ struct durable_state {
   /// repair from peers has not finished: the replica must repair before it
   /// promises (see `rejoin`).
   bool damaged = false;
+  /// Not state, never persisted: the log entries and votes the compaction
+  /// that made this state forgot, freed wherever this state is dropped. A
+  /// storage that writes it in the background frees them there, off the
+  /// replica's thread.
+  std::shared_ptr<const void> retired;
 
   /// Nothing was ever persisted: a new replica, or one whose disk was wiped.
   bool holds_nothing() const {

@@ -389,17 +389,22 @@ void replica::maybe_compact() {
   bool by_bytes = cfg_.snapshot_bytes != 0 && learner_.applied_bytes() >= cfg_.snapshot_bytes;
   if (!by_count && !by_bytes)
     return;
-  auto snap = learner_.compact();
+  std::map<slot_index, value> retired;
+  auto snap = learner_.compact(retired);
   if (!snap) {
     snapshots_supported_ = false;
     return;
   }
-  compact_to(std::move(*snap), false);
+  compact_to(std::move(*snap), false, std::move(retired));
 }
 
-void replica::compact_to(paxos::snapshot snap, bool installed) {
-  acceptor_.compact(snap.last);
+void replica::compact_to(paxos::snapshot snap, bool installed,
+                         std::map<slot_index, value> retired) {
   durable_state state;
+  // Freed with the state: by a background checkpoint, on its thread.
+  state.retired =
+    std::make_shared<std::pair<std::map<slot_index, value>, std::map<slot_index, accepted_value>>>(
+      std::move(retired), acceptor_.compact(snap.last));
   state.promised = acceptor_.promised();
   state.accepted = acceptor_.votes();
   for (auto& e : learner_.chosen_from(snap.last + 1, std::numeric_limits<std::size_t>::max()))

@@ -173,7 +173,8 @@ class replica {
   /// Drops votes up to `snap.last` and asks the driver to rewrite its disk
   /// as `snap` plus what lies after it. `installed`: the snapshot came from
   /// a peer, so this replica's log lacks slots it covers.
-  void compact_to(paxos::snapshot snap, bool installed);
+  /// `retired`: what the learner forgot, to be freed with the state.
+  void compact_to(paxos::snapshot snap, bool installed, std::map<slot_index, value> retired = {});
   void reply_applied(std::vector<learner::applied>& done);
   /// Starts a read confirmation round if reads wait for one; serves the
   /// reads that became safe.

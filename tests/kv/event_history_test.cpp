@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,6 +66,95 @@ TEST(EventHistoryTest, AFrozenKeySpaceKeepsItsOwnHistory) {
   EXPECT_NE(frozen.history(), live.history());
   EXPECT_EQ(frozen.history()->revision(), 1u);
   EXPECT_EQ(live.history()->revision(), 3u);
+}
+
+/// Every event of `h` after `from` (all it holds by default), by revision
+/// and value.
+std::vector<std::pair<std::uint64_t, std::string>> all_of(const event_history& h,
+                                                          std::optional<std::uint64_t> from = {}) {
+  std::vector<shared_event> got;
+  EXPECT_TRUE(h.events_since(from.value_or(h.compacted()), got));
+  std::vector<std::pair<std::uint64_t, std::string>> out;
+  for (auto& e : got)
+    out.emplace_back(e.revision, std::string{e.value.view()});
+  return out;
+}
+
+TEST(EventHistoryTest, ACopySharesChunksButNeitherSeesTheOthersChanges) {
+  constexpr auto chunk = event_history::chunk_events;
+  // Bounded to 3 chunks' worth and a half, so appending drops whole chunks
+  // and parts of one, and the last chunk is part full when copied.
+  const std::size_t bound = 3 * chunk + chunk / 2;
+  event_history live{bound, SIZE_MAX};
+  auto value = [](std::uint64_t r) { return "v" + std::to_string(r); };
+  auto append = [&](std::uint64_t r) {
+    live.append({r, event_type::put, "k", shared_bytes{value(r)}});
+  };
+  std::uint64_t r = 0;
+  while (r < 5 * chunk + 7)
+    append(++r);
+  event_history frozen{live};
+  auto before = all_of(live);
+  ASSERT_EQ(before.size(), bound);
+  // The live one goes on: it appends to the shared last chunk and drops
+  // from the shared first one, far past what the copy holds.
+  while (r < 9 * chunk + 3)
+    append(++r);
+  EXPECT_EQ(all_of(frozen), before);
+  EXPECT_EQ(frozen.revision(), 5 * chunk + 7);
+  EXPECT_EQ(frozen.compacted(), 5 * chunk + 7 - bound);
+  auto after = all_of(live);
+  ASSERT_EQ(after.size(), bound);
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    ASSERT_EQ(after[i].first, r - bound + 1 + i);
+    ASSERT_EQ(after[i].second, value(after[i].first)) << "event " << after[i].first;
+  }
+  // Reads across chunk boundaries start at the right event.
+  for (std::uint64_t from : {r - bound, r - bound + chunk - 1, r - 2, r - 1, r}) {
+    auto got = all_of(live, from);
+    ASSERT_EQ(got.size(), r - from) << from;
+    if (!got.empty()) {
+      EXPECT_EQ(got.front().first, from + 1);
+    }
+  }
+  // The copy's events stay readable once the live one dropped them, and the
+  // copy going on does not change the live one either.
+  frozen.append({5 * chunk + 8, event_type::put, "k", shared_bytes{std::string{"x"}}});
+  EXPECT_EQ(all_of(live), after);
+  ASSERT_FALSE(all_of(frozen).empty());
+  EXPECT_EQ(all_of(frozen).back().second, "x");
+}
+
+TEST(EventHistoryTest, AppendingToASharedChunkCopiesItFirst) {
+  event_history a{1000, SIZE_MAX};
+  a.append({1, event_type::put, "k", shared_bytes{std::string{"1"}}});
+  event_history b{a};
+  // Both append to the chunk they share: each must see its own event.
+  a.append({2, event_type::put, "k", shared_bytes{std::string{"a"}}});
+  b.append({2, event_type::put, "k", shared_bytes{std::string{"b"}}});
+  EXPECT_EQ(all_of(a).back().second, "a");
+  EXPECT_EQ(all_of(b).back().second, "b");
+  EXPECT_EQ(all_of(a).size(), 2u);
+}
+
+TEST(EventHistoryTest, AValueDroppedFromAnUnsharedChunkIsFreedAtOnce) {
+  event_history h{2, SIZE_MAX};
+  shared_bytes big{std::string(1000, 'b')};
+  h.append({1, event_type::put, "k", big});
+  EXPECT_EQ(big.holders(), 2u);
+  h.append({2, event_type::put, "k", shared_bytes{std::string{"x"}}});
+  h.append({3, event_type::put, "k", shared_bytes{std::string{"y"}}});
+  EXPECT_EQ(big.holders(), 1u) << "dropped, yet its chunk still holds the value";
+  // Shared with a copy, the chunk keeps it for the copy.
+  shared_bytes other{std::string(1000, 'o')};
+  h.append({4, event_type::put, "k", other});
+  event_history copy{h};
+  h.append({5, event_type::put, "k", shared_bytes{std::string{"z"}}});
+  h.append({6, event_type::put, "k", shared_bytes{std::string{"w"}}});
+  auto kept = all_of(copy);
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept.back().second, std::string(1000, 'o'));
+  EXPECT_EQ(other.holders(), 2u) << "the copy holds it; the live history dropped it";
 }
 
 TEST(EventHistoryTest, AReaderOnAnotherThreadSeesConsecutiveRevisionsWhileItGrows) {

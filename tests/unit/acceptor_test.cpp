@@ -123,7 +123,9 @@ TEST(AcceptorTest, CompactedVotesAreGoneAndPromisesSaySo) {
   ready out;
   for (slot_index s = 1; s <= 4; ++s)
     a.on_accept(accept{{1, 1}, s, cmd("v"), 0}, out);
-  a.compact(3);
+  auto forgotten = a.compact(3);
+  ASSERT_EQ(forgotten.size(), 3u);
+  EXPECT_EQ(forgotten.rbegin()->first, 3u);
   EXPECT_EQ(a.vote(3), nullptr);
   EXPECT_NE(a.vote(4), nullptr);
   auto reply = std::get<promise>(a.on_prepare(prepare{{2, 2}, 1}, out));

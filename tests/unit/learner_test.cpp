@@ -188,7 +188,8 @@ TEST(LearnerTest, ASnapshotOfAFreezingMachineIsEncodedLaterAsOfItsSlot) {
   std::vector<learner::applied> done;
   l.learn(1, batch({{7, 1, "a"}}), out, done);
   l.learn(2, batch({{7, 2, "b"}}), out, done);
-  auto snap = l.compact();
+  std::map<slot_index, value> retired;
+  auto snap = l.compact(retired);
   ASSERT_TRUE(snap);
   // Captured, not encoded: the learner's thread never took the bytes.
   EXPECT_FALSE(snap->machine.encoded());
@@ -212,9 +213,14 @@ TEST(LearnerTest, CompactTakesASnapshotAndForgetsCoveredSlots) {
   l.learn(1, batch({{7, 1, "a"}}), out, done);
   l.learn(2, batch({{7, 2, "b"}}), out, done);
   l.learn(4, batch({{7, 4, "d"}}), out, done);
-  auto snap = l.compact();
+  std::map<slot_index, value> retired;
+  auto snap = l.compact(retired);
   ASSERT_TRUE(snap);
   EXPECT_EQ(snap->last, 2u);
+  // The slots it covers are handed over (to be freed elsewhere), no others.
+  ASSERT_EQ(retired.size(), 2u);
+  EXPECT_EQ(retired.begin()->first, 1u);
+  EXPECT_EQ(retired.rbegin()->second, batch({{7, 2, "b"}}));
   EXPECT_EQ(snap->machine, "a;b;");
   ASSERT_EQ(snap->clients.size(), 1u);
   EXPECT_EQ(snap->clients[0].results.size(), 2u);
@@ -229,7 +235,9 @@ TEST(LearnerTest, UnsupportedSnapshotsCompactNothing) {
   ready out;
   std::vector<learner::applied> done;
   l.learn(1, batch({{7, 1, "a"}}), out, done);
-  EXPECT_FALSE(l.compact());
+  std::map<slot_index, value> retired;
+  EXPECT_FALSE(l.compact(retired));
+  EXPECT_TRUE(retired.empty());
   EXPECT_NE(l.chosen(1), nullptr);
 }
 
