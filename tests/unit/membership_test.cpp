@@ -313,28 +313,27 @@ TEST(MembershipReplicaTest, PromoteIsRefusedWhileTheLearnerLags) {
   EXPECT_EQ(change_result(c, 3), "ok ok 4");
 }
 
+/// Asks `at` for `change` under `token`, lets the cluster run, and returns
+/// the newest answer to it.
+std::string asked(local_cluster& c, node_id at, std::uint64_t token, const member_change& change) {
+  c.change(at, token, change);
+  c.deliver();
+  c.run(3);
+  return change_result(c, token);
+}
+
 TEST(MembershipReplicaTest, ARetryOfAnAppliedChangeIsAnsweredAsTheFirstTry) {
   local_cluster c{3, small_alpha()};
   auto l = *c.elect();
-  c.change(l, 7, add("h4"));
-  c.deliver();
-  c.run(3);
-  EXPECT_EQ(change_result(c, 7), "ok ok 4");
+  EXPECT_EQ(asked(c, l, 7, add("h4")), "ok ok 4");
   // The answer was lost; the asker retries with the change's token.
   c.replies.clear();
-  c.change(l, 7, add("h4"));
-  c.deliver();
-  c.run(3);
-  EXPECT_EQ(change_result(c, 7), "ok ok 4");  // not "has that address already"
+  EXPECT_EQ(asked(c, l, 7, add("h4")), "ok ok 4");  // not "has that address already"
   EXPECT_EQ(c.node(l).members().latest().members.size(), 4u);
   EXPECT_EQ(c.node(l).members().latest().next_id, 5u);
   // Another change is checked as before; one without a token is refused.
-  c.change(l, 8, add("h4"));
-  c.deliver();
-  c.run(3);
-  EXPECT_EQ(change_result(c, 8), "ok refused: member 4 has that address already");
-  c.change(l, 0, add("h5"));
-  EXPECT_EQ(change_result(c, 0), "invalid refused: a membership change needs a token");
+  EXPECT_EQ(asked(c, l, 8, add("h4")), "ok refused: member 4 has that address already");
+  EXPECT_EQ(asked(c, l, 0, add("h5")), "invalid refused: a membership change needs a token");
 }
 
 TEST(MembershipReplicaTest, ClientsCannotSendMembershipCommands) {
