@@ -171,7 +171,12 @@ class world final : public lock_host {
       drive_operator();
       for (auto it = leaving_.begin(); it != leaving_.end();) {
         auto& n = nodes_[*it];
-        if (n.core && !n.core->removed()) {
+        // One that is down for a while (not dead for good) comes back and
+        // leaves once it knows: until its removal takes effect, the slots
+        // before it may need its vote (a removed leader crashed as the
+        // others chose its removal), as an operator must wait for a removed
+        // node to say it left before decommissioning it.
+        if (n.core ? !n.core->removed() : dead_.count(*it) == 0) {
           ++it;
           continue;
         }
