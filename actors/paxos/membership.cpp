@@ -1,8 +1,7 @@
 #include "actors/paxos/membership.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
+#include <charconv>
 #include <limits>
 #include <sstream>
 #include <string_view>
@@ -84,13 +83,21 @@ std::string encode(const member_change& c) {
 
 namespace {
 
-std::optional<node_id> parse_id(const std::string& s) {
-  if (s.empty() || s.size() > 10 || !std::all_of(s.begin(), s.end(), ::isdigit))
+/// A decimal u64, digits only, or nullopt (empty, another character, or
+/// out of range).
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size())
     return std::nullopt;
-  auto v = std::stoull(s);
-  if (v == 0 || v > std::numeric_limits<node_id>::max())
+  return v;
+}
+
+std::optional<node_id> parse_id(std::string_view s) {
+  auto v = s.size() <= 10 ? parse_u64(s) : std::nullopt;
+  if (!v || *v == 0 || *v > std::numeric_limits<node_id>::max())
     return std::nullopt;
-  return static_cast<node_id>(v);
+  return static_cast<node_id>(*v);
 }
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -105,17 +112,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
   }
 }
 
-/// A decimal u64 of at most 20 digits, or nullopt.
-std::optional<std::uint64_t> parse_u64(const std::string& s) {
-  if (s.empty() || s.size() > 20 || !std::all_of(s.begin(), s.end(), ::isdigit))
-    return std::nullopt;
-  errno = 0;
-  auto v = std::strtoull(s.c_str(), nullptr, 10);
-  if (errno == ERANGE)
-    return std::nullopt;
-  return v;
-}
-
 }  // namespace
 
 std::optional<member_change> decode_change(const std::string& payload) {
@@ -124,7 +120,7 @@ std::optional<member_change> decode_change(const std::string& payload) {
   auto parts = split(payload, '|');
   member_change c;
   if (parts.size() > 3 && parts.back().rfind(token_prefix, 0) == 0) {
-    auto token = parse_u64(parts.back().substr(token_prefix.size()));
+    auto token = parse_u64(std::string_view{parts.back()}.substr(token_prefix.size()));
     if (!token || *token == 0)
       return std::nullopt;
     c.token = *token;
@@ -274,7 +270,8 @@ std::optional<membership> membership::decode(std::uint64_t alpha, const std::str
     if (line.rfind("T ", 0) == 0) {
       // "T <token> <result>": the result is the rest of the line.
       auto space = line.find(' ', 2);
-      auto token = parse_u64(line.substr(2, space == std::string::npos ? 0 : space - 2));
+      auto token =
+        parse_u64(std::string_view{line}.substr(2, space == std::string::npos ? 0 : space - 2));
       if (!token || *token == 0 || recent.size() >= remembered_changes ||
           line.size() - space - 1 > max_result_bytes)
         return std::nullopt;
@@ -284,10 +281,10 @@ std::optional<membership> membership::decode(std::uint64_t alpha, const std::str
     auto f = split(line, ' ');
     if (f[0] == "E" && f.size() == 3) {
       auto next = parse_id(f[2]);
-      if (!next || f[1].empty() || f[1].size() > 19 ||
-          !std::all_of(f[1].begin(), f[1].end(), ::isdigit) || epochs.size() >= max_members)
+      auto start = f[1].size() <= 19 ? parse_u64(f[1]) : std::nullopt;
+      if (!next || !start || epochs.size() >= max_members)
         return std::nullopt;
-      current = &epochs[std::stoull(f[1])];
+      current = &epochs[*start];
       current->next_id = *next;
     } else if (f[0] == "M" && f.size() == 5 && current && current->members.size() < max_members) {
       auto id = parse_id(f[1]);

@@ -62,10 +62,9 @@ struct member_change {
   node_id id = 0;      ///< promote, remove
   std::string peer;    ///< add_learner
   std::string client;  ///< add_learner
-  /// The asker's id for this change, the same on every retry (0: none). The
-  /// leader orders a change under a request id of its own, so a retry after
-  /// a lost answer is another command; its token makes it answer as the
-  /// first did instead of applying twice (membership::apply).
+  /// The asker's id for this change, the same on every retry (0: none), and
+  /// the command's request id: a retry after a lost answer is answered as
+  /// the first try was instead of applying twice (membership::apply).
   std::uint64_t token = 0;
 };
 
@@ -107,8 +106,7 @@ class membership {
   void prune(slot_index commit);
 
   /// The epochs and the remembered tokens as bytes for a snapshot, and
-  /// back; decode returns nullopt
-  /// for malformed bytes. An empty string (a snapshot from before
+  /// back; decode returns nullopt for malformed bytes. An empty string (a snapshot from before
   /// membership was replicated) is not decoded: the caller keeps the
   /// bootstrap configuration.
   std::string encode() const;
