@@ -178,20 +178,32 @@ slot_index membership::same_voters_until(slot_index from) const {
   return std::numeric_limits<slot_index>::max();
 }
 
+namespace {
+
+bool same_change(const member_change& a, const member_change& b) {
+  return a.what == b.what && a.id == b.id && a.peer == b.peer && a.client == b.client;
+}
+
+}  // namespace
+
 std::string membership::apply(slot_index slot, const member_change& c) {
 #ifndef BALLOT_MUTANT_CHANGE_TOKEN_IGNORED
   // A retry of a change applied already (its answer was lost): the same
-  // answer, and nothing changes twice.
+  // answer, and nothing changes twice. A token that named another change
+  // (a client's bug, or a guess) gets neither that change's answer nor a
+  // change of its own.
   if (c.token != 0)
-    for (auto& [token, result] : recent_)
-      if (token == c.token)
-        return result;
+    for (auto& r : recent_)
+      if (r.change.token == c.token)
+        return same_change(r.change, c)
+                 ? r.result
+                 : "refused: token " + std::to_string(c.token) + " named another change";
 #endif
   auto result = apply_change(slot, c);
   if (c.token != 0) {
     if (recent_.size() == remembered_changes)
       recent_.pop_front();
-    recent_.emplace_back(c.token, result);
+    recent_.push_back({c, result});
   }
   return result;
 }
@@ -255,27 +267,29 @@ std::string membership::encode() const {
   }
   // After the epochs: a decoder from before tokens refuses the lines, and
   // a snapshot from before them has none.
-  for (auto& [token, result] : recent_)
-    out << "T " << token << ' ' << result << '\n';
+  for (auto& r : recent_)
+    out << "T " << paxos::encode(r.change) << ' ' << r.result << '\n';
   return out.str();
 }
 
 std::optional<membership> membership::decode(std::uint64_t alpha, const std::string& bytes) {
   std::map<slot_index, configuration> epochs;
-  std::deque<std::pair<std::uint64_t, std::string>> recent;
+  std::deque<remembered> recent;
   configuration* current = nullptr;
   for (auto& line : split(bytes, '\n')) {
     if (line.empty())
       continue;
     if (line.rfind("T ", 0) == 0) {
-      // "T <token> <result>": the result is the rest of the line.
+      // "T <change, token included> <result>": the result is the rest of
+      // the line (a change has no space in it).
       auto space = line.find(' ', 2);
-      auto token =
-        parse_u64(std::string_view{line}.substr(2, space == std::string::npos ? 0 : space - 2));
-      if (!token || *token == 0 || recent.size() >= remembered_changes ||
+      if (space == std::string::npos)
+        return std::nullopt;
+      auto change = decode_change(line.substr(2, space - 2));
+      if (!change || change->token == 0 || recent.size() >= remembered_changes ||
           line.size() - space - 1 > max_result_bytes)
         return std::nullopt;
-      recent.emplace_back(*token, line.substr(space + 1));
+      recent.push_back({std::move(*change), line.substr(space + 1)});
       continue;
     }
     auto f = split(line, ' ');

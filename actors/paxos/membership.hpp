@@ -98,7 +98,8 @@ class membership {
   /// Applies the change chosen in `slot` (all slots before it applied). The
   /// result is what the operator is told: "ok <id>" or "refused: why". A
   /// change whose token one of the last `remembered_changes` changes had
-  /// changes nothing and answers as that one did.
+  /// changes nothing: the same change answers as that one did, another is
+  /// refused.
   std::string apply(slot_index slot, const member_change& c);
   static constexpr std::size_t remembered_changes = 64;
 
@@ -119,10 +120,14 @@ class membership {
 
   std::uint64_t alpha_;
   std::map<slot_index, configuration> epochs_;
-  /// The last changes' tokens and results, oldest first (at most
-  /// `remembered_changes`): changes come minutes apart, so 64 outlive any
-  /// retry.
-  std::deque<std::pair<std::uint64_t, std::string>> recent_;
+  /// The last changes with a token and their results, oldest first (at
+  /// most `remembered_changes`): changes come minutes apart, so 64 outlive
+  /// any retry.
+  struct remembered {
+    member_change change;
+    std::string result;
+  };
+  std::deque<remembered> recent_;
 };
 
 }  // namespace ballot::paxos

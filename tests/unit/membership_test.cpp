@@ -106,6 +106,22 @@ TEST(MembershipTest, ARetriedChangeAnswersAsItsFirstTryAndChangesNothing) {
   EXPECT_EQ(m.apply(500, a), "refused: member 4 has that address already");
 }
 
+TEST(MembershipTest, ATokenThatNamedAnotherChangeIsRefusedAndChangesNothing) {
+  membership m{1, three()};
+  EXPECT_EQ(m.apply(1, with_token(remove(2), 21)), "ok 2");
+  auto epochs = m.epochs();
+  // The same token for another change: neither the first's answer nor a
+  // change of its own, before or after a snapshot.
+  EXPECT_EQ(m.apply(2, with_token(remove(3), 21)), "refused: token 21 named another change");
+  EXPECT_EQ(m.apply(3, with_token(add("h4"), 21)), "refused: token 21 named another change");
+  EXPECT_EQ(m.epochs(), epochs);
+  auto back = membership::decode(1, m.encode());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->apply(4, with_token(remove(3), 21)), "refused: token 21 named another change");
+  EXPECT_EQ(back->apply(5, with_token(remove(2), 21)), "ok 2");
+  EXPECT_EQ(back->epochs(), epochs);
+}
+
 TEST(MembershipTest, AChangesTokenTravelsInItsPayloadAndIsChecked) {
   auto c = with_token(add("h4"), 18446744073709551615ull);
   auto back = decode_change(encode(c));
@@ -127,14 +143,16 @@ TEST(MembershipTest, AChangesTokenTravelsInItsPayloadAndIsChecked) {
     EXPECT_FALSE(decode_change(bad)) << bad;
   // Remembered tokens in a snapshot are bounded and well formed.
   std::string base = membership{1, three()}.encode();
-  EXPECT_TRUE(membership::decode(1, base + "T 5 ok 4\n"));
-  EXPECT_FALSE(membership::decode(1, base + "T 0 ok 4\n"));
-  EXPECT_FALSE(membership::decode(1, base + "T x ok 4\n"));
-  EXPECT_FALSE(membership::decode(1, base + "T 5\n"));
-  EXPECT_FALSE(membership::decode(1, base + "T 5 " + std::string(300, 'r') + "\n"));
+  EXPECT_TRUE(membership::decode(1, base + "T member|remove|4|token=5 ok 4\n"));
+  EXPECT_FALSE(membership::decode(1, base + "T member|remove|4 ok 4\n"));  // no token
+  EXPECT_FALSE(membership::decode(1, base + "T member|remove|4|token=0 ok 4\n"));
+  EXPECT_FALSE(membership::decode(1, base + "T member|remove|x|token=5 ok 4\n"));
+  EXPECT_FALSE(membership::decode(1, base + "T member|remove|4|token=5\n"));
+  EXPECT_FALSE(
+    membership::decode(1, base + "T member|remove|4|token=5 " + std::string(300, 'r') + "\n"));
   std::string many = base;
   for (std::size_t t = 1; t <= membership::remembered_changes + 1; ++t)
-    many += "T " + std::to_string(t) + " ok 4\n";
+    many += "T member|remove|4|token=" + std::to_string(t) + " ok 4\n";
   EXPECT_FALSE(membership::decode(1, many));
 }
 
