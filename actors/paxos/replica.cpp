@@ -46,6 +46,10 @@ void replica::tick() {
     if (ticks_ % cfg_.heartbeat_interval == 0)
       advance_repair();
   }
+#ifndef BALLOT_MUTANT_NO_CHECK_QUORUM
+  if (is_leader() && contact_.tick())
+    step_down();  // as a follower it asks what it missed (below)
+#endif
   switch (role()) {
     case proposer::role::follower:
       if (!timer_.tick() || removed())
@@ -64,9 +68,11 @@ void replica::tick() {
       break;
     case proposer::role::candidate:
       if (timer_.tick()) {
+        // A candidacy that won no quorum for a whole timeout asks a peer
+        // what it missed: it may have been removed by a change it never
+        // applied (the members drop its messages and never tell it).
         start_election();
-        if (members().epochs().rbegin()->first > 1)
-          ask_for_catchup();
+        ask_for_catchup();
         break;
       }
       [[fallthrough]];
@@ -285,6 +291,8 @@ void replica::on_accept(node_id from, const accept& a) {
 }
 
 void replica::on_accepted(node_id from, const accepted& a) {
+  if (is_leader() && a.ballot == proposer_.ballot() && proposer_.is_voter(from))
+    contact_.heard(from);
   if (auto chosen = proposer_.on_accepted(from, a))
     learn(chosen->slot, chosen->val);
 }
@@ -301,7 +309,9 @@ void replica::on_heartbeat(node_id from, const heartbeat& h) {
     return;
   }
   follow(from, h.ballot, h.commit);
-  if (from != id() && rejoin_.may_accept() && (h.read_round != 0 || !voter()))
+  // Every heartbeat is acked: the leader counts the acks to know it still
+  // leads a quorum (quorum_contact), and a read round waits for them.
+  if (from != id() && rejoin_.may_accept())
     send(from, heartbeat_ack{h.ballot, h.read_round, commit_index()});
 }
 
@@ -310,9 +320,11 @@ void replica::on_heartbeat_ack(node_id from, const heartbeat_ack& a) {
     auto& seen = progress_[from];
     seen = std::max(seen, a.commit);
   }
-  // Learners ack too; only the voters make a read quorum.
-  if (is_leader() && a.ballot == proposer_.ballot() && proposer_.is_voter(from))
+  // Learners ack too; only the voters make a quorum.
+  if (is_leader() && a.ballot == proposer_.ballot() && proposer_.is_voter(from)) {
+    contact_.heard(from);
     reads_.on_ack(from, a.read_round);
+  }
 }
 
 void replica::on_catchup_request(node_id from, const catchup_request& r) {
@@ -619,6 +631,7 @@ void replica::become_leader() {
     next = std::max(next, recovered.back().slot + 1);
   proposer_.lead(next);
   reads_.set_quorum(quorum_of(proposer_.voters().size()));
+  contact_.start(id(), quorum_of(proposer_.voters().size()), cfg_.election_timeout_max);
   read_floor_ = next - 1;
   leader_ = id();
   leader_commit_ = 0;

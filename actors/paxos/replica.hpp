@@ -14,6 +14,7 @@
 #include "actors/paxos/learner.hpp"
 #include "actors/paxos/member_report.hpp"
 #include "actors/paxos/proposer.hpp"
+#include "actors/paxos/quorum_contact.hpp"
 #include "actors/paxos/read_index.hpp"
 #include "actors/paxos/ready.hpp"
 #include "actors/paxos/rejoin.hpp"
@@ -185,6 +186,7 @@ class replica {
   learner learner_;
   proposer proposer_;
   election_timer timer_;
+  quorum_contact contact_;
   read_index reads_;
   paxos::rejoin rejoin_;
   /// Reads on this leader observe at least every slot it recovered.

@@ -99,6 +99,7 @@ reconfigurator::action reconfigurator::next(std::uint64_t tick, const paxos::con
         return none;
       }
       a.change = {paxos::member_change::kind::remove, voters[below(voters.size())], {}, {}};
+      a.cut_off_ticks = 40 + below(60);
       break;
   }
   if (a.change.what != paxos::member_change::kind::add_learner && a.change.id == 0) {

@@ -22,6 +22,10 @@ class reconfigurator {
     paxos::node_id victim = 0;  ///< kill: this node dies for good (with its disk)
     paxos::member_change change;
     std::uint64_t seq = 0;  ///< change: its request id (the same on every retry)
+    /// A remove asked of the leader it removes: cut that leader off as it
+    /// asks, for this many ticks (0: no cut). Its peers' votes never reach
+    /// it, and another leader finishes the removal behind its back.
+    std::uint64_t cut_off_ticks = 0;
   };
 
   /// Half of the runs reconfigure (drawn from a stream of their own, so the

@@ -501,6 +501,13 @@ class world final : public lock_host {
     oracle_.on_submitted(cmd);
     trace("operator asks " + std::to_string(to) + ": " + cmd.payload.str());
     n.core->change_members(change);
+    if (a.cut_off_ticks != 0 && change.id == to && n.core->is_leader() && !cut_off_) {
+      // Deaf first (its accepts leave, the votes never come back), then
+      // cut off both ways: the others elect a leader that finishes it.
+      cut_off_ = leader_cut{to, tick_ + 5, tick_ + a.cut_off_ticks};
+      trace("operator: cut off leader " + std::to_string(to) + " until " +
+            std::to_string(cut_off_->until));
+    }
     flush(to);
   }
 
@@ -607,7 +614,16 @@ class world final : public lock_host {
   /// The faults stop: the network heals and every node comes back, except
   /// that in some runs a minority stays down for good (liveness needs only a
   /// connected majority).
+  /// Whether the operator's cut (drive_operator) drops a message.
+  bool cut(node_id from, node_id to) {
+    if (cut_off_ && tick_ >= cut_off_->until)
+      cut_off_.reset();
+    return cut_off_ &&
+           (to == cut_off_->node || (from == cut_off_->node && tick_ >= cut_off_->deaf_until));
+  }
+
   void heal() {
+    cut_off_.reset();
     drop_ = 0;
     duplicate_ = 0;
     partitioned_ = false;
@@ -770,7 +786,7 @@ class world final : public lock_host {
       switch (ev.what) {
         case event::kind::message: {
           auto& to = nodes_[ev.env.to];
-          if (!to.core || to.side != nodes_[ev.env.from].side)
+          if (!to.core || to.side != nodes_[ev.env.from].side || cut(ev.env.from, ev.env.to))
             break;
           mix(now_);
           mix(ev.env.from * 31 + ev.env.to);
@@ -1096,9 +1112,10 @@ class world final : public lock_host {
         commit = n.core->commit_index();
       if (n.core->commit_index() != *commit)
         return false;
-      // A member that left may have known slots the others must still
-      // learn (from the next leader): every chosen one is waited for.
-      if (reconf_.enabled() && n.core->commit_index() < oracle_.chosen_prefix())
+      // A node that crashed or left may have known slots the others must
+      // still learn (from the next leader): every chosen one is waited for,
+      // or the clients that gave up would let the run end early.
+      if (n.core->commit_index() < oracle_.chosen_prefix())
         return false;
     }
     return true;
@@ -1150,6 +1167,14 @@ class world final : public lock_host {
   std::vector<node_id> members_;
   std::vector<node_id> bootstrap_;
   std::optional<node_id> operator_hint_;
+  /// A leader cut off as it was asked to remove itself: deaf until
+  /// `deaf_until`, then cut off both ways until `until`.
+  struct leader_cut {
+    node_id node = 0;
+    std::uint64_t deaf_until = 0;
+    std::uint64_t until = 0;
+  };
+  std::optional<leader_cut> cut_off_;
   std::set<node_id> dead_;
   std::set<node_id> retired_;
   std::set<node_id> leaving_;

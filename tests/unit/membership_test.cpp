@@ -305,6 +305,41 @@ TEST(MembershipReplicaTest, ALeaderThatRemovesItselfStepsDownAndAnotherLeads) {
   EXPECT_EQ(c.node(*now).members().latest().voters().size(), 2u);
 }
 
+// Seeds 13477 and 32987 of the simulator: a leader whose removal the others
+// chose without it. They drop a non-member's messages and never tell it, so
+// only its own doubt can end its leadership: hearing from no quorum for a
+// window, it steps down (quorum_contact), and a candidacy that wins nothing
+// asks a peer what it missed, which tells it it was removed.
+TEST(MembershipReplicaTest, ALeaderRemovedBehindItsBackStepsDownAndLearnsItWasRemoved) {
+  local_cluster c{3, small_alpha()};
+  auto l = *c.elect();
+  c.change(l, 1, remove(l));
+  // The followers vote for its removal, but their votes never reach it...
+  c.drop_if = [l](const envelope& e) { return e.to == l; };
+  c.deliver();
+  // ...and then it is cut off: the others elect a leader, which chooses
+  // the removal and enough slots after it that it takes effect.
+  c.drop_if = nullptr;
+  c.isolate(l);
+  auto now = c.elect();
+  ASSERT_TRUE(now);
+  for (std::uint64_t i = 1; i <= 6; ++i) {
+    c.propose(*c.leader(), put(1, i));
+    c.run(2);
+  }
+  for (node_id id = 1; id <= 3; ++id) {
+    if (id != l) {
+      ASSERT_FALSE(c.node(id).members().latest().find(l)) << "node " << id;
+    }
+  }
+  EXPECT_FALSE(c.node(l).removed());
+  c.heal();
+  c.run(80);
+  EXPECT_TRUE(c.node(l).removed());
+  EXPECT_FALSE(c.node(l).is_leader());
+  EXPECT_EQ(c.log(l).size(), c.log(*c.leader()).size());
+}
+
 TEST(MembershipReplicaTest, PromoteIsRefusedWhileTheLearnerLags) {
   local_cluster c{3, small_alpha()};
   auto l = *c.elect();

@@ -141,12 +141,14 @@ TEST_F(RepairWipedFollowerTest, ItNeitherPromisesNorVotesUntilRepairedThenCatche
   c.crash(v);
   c.wipe(v);
   std::size_t answers_while_repairing = 0;
+  // No promise until it may promise; no ack (a leader counts acks towards
+  // its quorum and its read rounds) until its promise is restored.
   c.on_ready = [&](node_id from, const ready& r) {
     if (from != v || c.node(v).repair().may_promise())
       return;
     for (auto& env : r.messages)
       if (std::holds_alternative<promise>(env.msg) ||
-          std::holds_alternative<heartbeat_ack>(env.msg))
+          (std::holds_alternative<heartbeat_ack>(env.msg) && !c.node(v).repair().may_accept()))
         ++answers_while_repairing;
   };
   c.restart(v);
