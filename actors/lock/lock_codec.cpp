@@ -1,6 +1,7 @@
 #include "actors/lock/lock_codec.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -334,88 +335,110 @@ bool stamp(std::string& payload, time_ms now) {
   return true;
 }
 
+namespace {
+
+/// The session and clock commands; nullopt for another tag.
+std::optional<bool> read_session_command(tag t, reader& r, command& out) {
+  bool ok = false;
+  switch (t) {
+    case tag::open_session: {
+      open_session c;
+      ok = r.integer(c.now, "now") && r.integer(c.ttl_ms, "ttl_ms") && read_credential(r, c.cred);
+      out = c;
+      break;
+    }
+    case tag::keep_alive: {
+      keep_alive c;
+      ok = r.integer(c.now, "now") && r.integer(c.session, "session") && read_credential(r, c.cred);
+      out = c;
+      break;
+    }
+    case tag::close_session: {
+      close_session c;
+      ok = r.integer(c.now, "now") && r.integer(c.session, "session") && read_credential(r, c.cred);
+      out = c;
+      break;
+    }
+    case tag::tick: {
+      tick c;
+      ok = r.integer(c.now, "now");
+      out = c;
+      break;
+    }
+    case tag::leader_change: {
+      leader_change c;
+      ok = r.integer(c.now, "now") && r.integer(c.grace_ms, "grace_ms");
+      out = c;
+      break;
+    }
+    case tag::keep_alive_many: {
+      keep_alive_many c;
+      ok = r.integer(c.now, "now") && read_kept_sessions(r, c);
+      out = std::move(c);
+      break;
+    }
+    default:
+      return std::nullopt;
+  }
+  return ok;
+}
+
+/// The lock and key commands; nullopt for another tag.
+std::optional<bool> read_lock_command(tag t, reader& r, command& out) {
+  bool ok = false;
+  switch (t) {
+    case tag::acquire: {
+      acquire c;
+      ok = r.integer(c.now, "now") && r.integer(c.session, "session") && r.string(c.name, "name") &&
+           read_mode(r, c.mode, "mode") && r.flag(c.wait, "wait") &&
+           r.integer(c.delay_ms, "delay_ms") && read_credential(r, c.cred);
+      out = std::move(c);
+      break;
+    }
+    case tag::release: {
+      release c;
+      ok = r.integer(c.now, "now") && r.integer(c.session, "session") && r.string(c.name, "name") &&
+           read_credential(r, c.cred);
+      out = std::move(c);
+      break;
+    }
+    case tag::cancel_wait: {
+      cancel_wait c;
+      ok = r.integer(c.now, "now") && r.integer(c.session, "session") && r.string(c.name, "name") &&
+           read_credential(r, c.cred);
+      out = std::move(c);
+      break;
+    }
+    case tag::put_key: {
+      put_key c;
+      ok = r.integer(c.now, "now") && r.string(c.key, "key") && r.string(c.value, "value") &&
+           r.integer(c.session, "session") && read_credential(r, c.cred);
+      out = std::move(c);
+      break;
+    }
+    case tag::delete_key: {
+      delete_key c;
+      ok = r.integer(c.now, "now") && r.string(c.key, "key");
+      out = std::move(c);
+      break;
+    }
+    default:
+      return std::nullopt;
+  }
+  return ok;
+}
+
+}  // namespace
+
 bool decode(std::string_view bytes, command& out, std::string& error) {
   reader r{bytes};
   std::uint8_t t = 0;
   bool ok = r.integer(t, "tag");
   if (ok) {
-    switch (static_cast<tag>(t)) {
-      case tag::open_session: {
-        open_session c;
-        ok = r.integer(c.now, "now") && r.integer(c.ttl_ms, "ttl_ms") && read_credential(r, c.cred);
-        out = c;
-        break;
-      }
-      case tag::keep_alive: {
-        keep_alive c;
-        ok =
-          r.integer(c.now, "now") && r.integer(c.session, "session") && read_credential(r, c.cred);
-        out = c;
-        break;
-      }
-      case tag::close_session: {
-        close_session c;
-        ok =
-          r.integer(c.now, "now") && r.integer(c.session, "session") && read_credential(r, c.cred);
-        out = c;
-        break;
-      }
-      case tag::tick: {
-        tick c;
-        ok = r.integer(c.now, "now");
-        out = c;
-        break;
-      }
-      case tag::leader_change: {
-        leader_change c;
-        ok = r.integer(c.now, "now") && r.integer(c.grace_ms, "grace_ms");
-        out = c;
-        break;
-      }
-      case tag::acquire: {
-        acquire c;
-        ok = r.integer(c.now, "now") && r.integer(c.session, "session") &&
-             r.string(c.name, "name") && read_mode(r, c.mode, "mode") && r.flag(c.wait, "wait") &&
-             r.integer(c.delay_ms, "delay_ms") && read_credential(r, c.cred);
-        out = std::move(c);
-        break;
-      }
-      case tag::release: {
-        release c;
-        ok = r.integer(c.now, "now") && r.integer(c.session, "session") &&
-             r.string(c.name, "name") && read_credential(r, c.cred);
-        out = std::move(c);
-        break;
-      }
-      case tag::cancel_wait: {
-        cancel_wait c;
-        ok = r.integer(c.now, "now") && r.integer(c.session, "session") &&
-             r.string(c.name, "name") && read_credential(r, c.cred);
-        out = std::move(c);
-        break;
-      }
-      case tag::put_key: {
-        put_key c;
-        ok = r.integer(c.now, "now") && r.string(c.key, "key") && r.string(c.value, "value") &&
-             r.integer(c.session, "session") && read_credential(r, c.cred);
-        out = std::move(c);
-        break;
-      }
-      case tag::delete_key: {
-        delete_key c;
-        ok = r.integer(c.now, "now") && r.string(c.key, "key");
-        out = std::move(c);
-        break;
-      }
-      case tag::keep_alive_many: {
-        keep_alive_many c;
-        ok = r.integer(c.now, "now") && read_kept_sessions(r, c);
-        out = std::move(c);
-        break;
-      }
-      default:
-        ok = r.fail("tag", "unknown command " + std::to_string(t));
-    }
+    auto done = read_session_command(static_cast<tag>(t), r, out);
+    if (!done)
+      done = read_lock_command(static_cast<tag>(t), r, out);
+    ok = done ? *done : r.fail("tag", "unknown command " + std::to_string(t));
   }
   ok = ok && r.finish();
   if (!ok)

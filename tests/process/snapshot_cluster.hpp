@@ -81,7 +81,9 @@ inline std::pair<double, double> state_bytes_once_agreed(std::uint16_t leader, s
     std::this_thread::sleep_for(100ms);
     want = metric_sum(leader, "ballot_state_bytes");
     got = metric_sum(member, "ballot_state_bytes");
-  } while (got != want && std::chrono::steady_clock::now() < deadline);
+    // A leader's state is never empty here: 0 (its gauge not refreshed yet;
+    // once both read 0 and the test failed) or -1 (no answer) is read again.
+  } while ((want <= 0 || got != want) && std::chrono::steady_clock::now() < deadline);
   return {want, got};
 }
 

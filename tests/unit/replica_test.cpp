@@ -260,6 +260,21 @@ TEST(ReplicaTest, IsolatedLeaderNeverServesAReadAndFailsItWhenDeposed) {
   EXPECT_EQ(c.reads[0].status, reply_status::not_leader);
 }
 
+// CheckQuorum (quorum_contact): a leader cut off from its voters for a
+// window steps down, so a partitioned minority does not keep a leader.
+TEST(ReplicaTest, ALeaderThatHearsFromNoQuorumStepsDownAndFailsItsCommands) {
+  local_cluster c{3};
+  auto l = *c.elect();
+  c.run(40);  // heartbeats acked: it keeps leading
+  ASSERT_TRUE(c.node(l).is_leader());
+  c.isolate(l);
+  c.propose(l, cmd(1, 1));
+  c.run(45);  // more than two windows of election_timeout_max ticks
+  EXPECT_FALSE(c.node(l).is_leader());
+  ASSERT_FALSE(c.replies.empty());
+  EXPECT_EQ(c.replies.back().status, reply_status::not_leader);
+}
+
 TEST(ReplicaTest, NewLeaderReadsWaitForRecoveredSlots) {
   // The old leader chose slot 1 but never told anyone: the new leader must
   // not answer a read before it has re-committed that slot.
