@@ -38,6 +38,9 @@ struct config {
   /// in [election_timeout_min, election_timeout_max) starts an election.
   std::uint32_t election_timeout_min = 10;
   std::uint32_t election_timeout_max = 20;
+  /// A leader that hears from no quorum of its voters for a window of this
+  /// many ticks steps down (quorum_contact); 0: election_timeout_max.
+  std::uint32_t quorum_window = 0;
   /// The leader sends a heartbeat (and re-sends unanswered phase 1/2
   /// messages) every this many ticks.
   std::uint32_t heartbeat_interval = 2;

@@ -12,8 +12,14 @@ namespace ballot::paxos {
 ///
 /// Every replica keeps one, leader or not, so that a new leader starts from
 /// a good estimate of the log's time instead of a stale one:
-///  - it never lags the log: `follow` lifts it to the log time the state
-///    machine reached (an earlier leader's stamps);
+///  - a follower's is the newest stamp it applied plus what elapsed since
+///    (`follow` sets it there, even back): never ahead of the log's time.
+///    Log time may have lost time at a fail-over (a leader that applied the
+///    last stamp late measures from then); a follower that kept its own
+///    clock would be ahead by as much, and leading next it would jump log
+///    time forward and expire a healthy session before its keeper's
+///    deadline (seed 2118 of the lock workload, 2026-12-07);
+///  - a leader's never lags the log (its own stamps, and what it applies);
 ///  - between two readings it runs with the elapsed monotonic time, each
 ///    reading counting at most `max_step_ms`. A wall-clock step therefore
 ///    changes nothing, and a jump of the monotonic clock itself (a VM paused
@@ -48,9 +54,19 @@ class lease_clock {
   }
 
   /// The state machine's log reached `log_time_ms` (the largest stamp it
-  /// applied): lease time is never behind it.
-  void follow(std::uint64_t log_time_ms) {
+  /// applied). `leading`: this replica stamps the log; its lease time is
+  /// never behind it. Otherwise a newer stamp sets the lease time.
+  void follow(std::uint64_t log_time_ms, bool leading) {
+    if (!leading && log_time_ms > followed_)
+      now_ = log_time_ms;
+    followed_ = std::max(followed_, log_time_ms);
     now_ = std::max(now_, log_time_ms);
+  }
+
+  /// An empty log has no time yet: this sets where lease time starts (the
+  /// first leader's wall clock), without counting as a stamp.
+  void start_at(std::uint64_t ms) {
+    now_ = std::max(now_, ms);
   }
 
   /// The stamp for a command proposed now.
@@ -70,6 +86,8 @@ class lease_clock {
  private:
   std::uint64_t max_step_;
   std::uint64_t now_ = 0;
+  /// The newest stamp applied.
+  std::uint64_t followed_ = 0;
   std::optional<std::uint64_t> last_mono_;
 };
 

@@ -64,7 +64,13 @@ struct reject {
 
 /// Leader heartbeat: "I lead at ballot, every slot up to commit is chosen".
 /// `read_round` numbers the leader's confirmation rounds for linearizable reads.
+/// A voter acks a heartbeat whose `read_round` is not 0: the periodic ones
+/// carry the current round, or `contact_round` while no read ever asked for
+/// one (the leader counts the acks, see quorum_contact); the one that
+/// announces a commit carries 0 and is not acked.
 struct heartbeat {
+  /// Asks for an ack that confirms no read round (it is above any round).
+  static constexpr std::uint64_t contact_round = ~std::uint64_t{0};
   ballot_number ballot;
   slot_index commit = 0;
   std::uint64_t read_round = 0;

@@ -81,7 +81,9 @@ void replica::tick() {
         break;
       heartbeat_elapsed_ = 0;
       if (is_leader()) {
-        send_all(heartbeat{proposer_.ballot(), commit_index(), reads_.current_round()});
+        auto round = reads_.current_round();
+        send_all(heartbeat{proposer_.ballot(), commit_index(),
+                           round != 0 ? round : heartbeat::contact_round});
         announced_commit_ = commit_index();
       }
       for (auto& [to, msg] : proposer_.unanswered(commit_index()))
@@ -309,9 +311,10 @@ void replica::on_heartbeat(node_id from, const heartbeat& h) {
     return;
   }
   follow(from, h.ballot, h.commit);
-  // Every heartbeat is acked: the leader counts the acks to know it still
-  // leads a quorum (quorum_contact), and a read round waits for them.
-  if (from != id() && rejoin_.may_accept())
+  // The periodic heartbeats are acked (the leader counts the acks to know it
+  // still leads a quorum, and a read round waits for them), not the one that
+  // announces a commit: at one client that would be an ack per put.
+  if (from != id() && rejoin_.may_accept() && (h.read_round != 0 || !voter()))
     send(from, heartbeat_ack{h.ballot, h.read_round, commit_index()});
 }
 
@@ -631,7 +634,8 @@ void replica::become_leader() {
     next = std::max(next, recovered.back().slot + 1);
   proposer_.lead(next);
   reads_.set_quorum(quorum_of(proposer_.voters().size()));
-  contact_.start(id(), quorum_of(proposer_.voters().size()), cfg_.election_timeout_max);
+  contact_.start(id(), quorum_of(proposer_.voters().size()),
+                 cfg_.quorum_window != 0 ? cfg_.quorum_window : cfg_.election_timeout_max);
   read_floor_ = next - 1;
   leader_ = id();
   leader_commit_ = 0;

@@ -196,9 +196,10 @@ struct replica_state : commit_sink {
     // no session exists before the first stamp, and from then on only elapsed
     // time moves it.
     if (sm->log_time_ms() == 0)
-      lease.follow(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                std::chrono::system_clock::now().time_since_epoch())
-                                                .count()));
+      lease.start_at(
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count()));
     observe_time();
   }
 
@@ -547,12 +548,12 @@ struct replica_state : commit_sink {
   /// log; every replica does it every tick (see paxos::lease_clock).
   void observe_time() {
     lease.advance(monotonic_ms());
-    lease.follow(sm->log_time_ms());
+    lease.follow(sm->log_time_ms(), core->is_leader());
   }
 
   /// The log time to stamp into a command proposed now.
   std::uint64_t lease_stamp() {
-    lease.follow(sm->log_time_ms());
+    lease.follow(sm->log_time_ms(), true);
     return lease.stamp(monotonic_ms());
   }
 

@@ -24,19 +24,20 @@ dedup_scenario::dedup_scenario(std::uint64_t seed, bool enabled_for)
 void dedup_scenario::restart(paxos::node_id node, std::uint64_t now, std::uint64_t log_time_ms) {
   clocks_.erase(node);
   clocks_.emplace(node, paxos::lease_clock{no_bound});
-  observe(node, now, log_time_ms);
+  observe(node, now, log_time_ms, false);
 }
 
-void dedup_scenario::observe(paxos::node_id node, std::uint64_t now, std::uint64_t log_time_ms) {
+void dedup_scenario::observe(paxos::node_id node, std::uint64_t now, std::uint64_t log_time_ms,
+                             bool leading) {
   auto& c = clocks_.at(node);
   c.advance(mono(node, now));
-  c.follow(log_time_ms);
+  c.follow(log_time_ms, leading);
 }
 
 std::uint64_t dedup_scenario::stamp(paxos::node_id node, std::uint64_t now,
                                     std::uint64_t log_time_ms) {
   auto& c = clocks_.at(node);
-  c.follow(log_time_ms);
+  c.follow(log_time_ms, true);
   return c.stamp(mono(node, now));
 }
 

@@ -51,7 +51,8 @@ class dedup_scenario {
   /// The lease clocks of the nodes, as the replica actor keeps them (no
   /// bound per reading here: a jump passes whole, the worst case).
   void restart(paxos::node_id node, std::uint64_t now, std::uint64_t log_time_ms);
-  void observe(paxos::node_id node, std::uint64_t now, std::uint64_t log_time_ms);
+  /// `leading`: the node leads (its lease time never lags the log).
+  void observe(paxos::node_id node, std::uint64_t now, std::uint64_t log_time_ms, bool leading);
   std::uint64_t stamp(paxos::node_id node, std::uint64_t now, std::uint64_t log_time_ms);
   /// One tick of the fault phase: may make a node's clock jump.
   void inject(std::uint64_t now, std::size_t nodes, const std::function<void(std::string)>& trace);

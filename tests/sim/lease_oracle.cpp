@@ -3,25 +3,25 @@
 // counting at most `max_step`. Wall clocks step by up to two hours and
 // monotonic clocks drift and jump (node_clocks); these checks hold anyway.
 //
-// Lease. Let leader L stamp command C at true time r, after it applied the
-// last renewal R of session s (an open or a keep-alive, at log time T_R),
-// so s's deadline is T_R + ttl, unless a leader_change since its open (at
-// log time T_G) extended it to T_G + grace. When L applied R, at true time
-// A_R, its lease clock was lifted to T_R within a tick (it follows the log
-// every tick); from then on it ran at L's rate, never slower (a jump only
-// adds, and a tick's reading is below max_step). So once
-// r > A_R + (ttl + 1) / rate + 2 ticks, C's stamp is past T_R + ttl and C
-// expires s; likewise from A_G + grace (a G that L had not applied yet
-// leaves s unchecked). A session still live after such a C is a violation.
-// A leader_change itself is not checked: it extends first.
+// Lease. Let leader L stamp command C at true time r, having applied the
+// commands up to #j (at true time A_j; the log's time after #j is T_j). A
+// session's deadline D is T_R + ttl for its last renewal R (an open or a
+// keep-alive) that L applied, raised to T_G + grace by every leader_change G
+// since its open. L's lease clock at r is at least T_j + (r - A_j) at L's
+// rate: it follows the log within a tick (a follower's is set to the newest
+// stamp it applied, even back; a leader's never lags the log), and from then
+// on it runs at L's rate, never slower (a jump only adds, and a tick's
+// reading is below max_step). So once r > A_j + (D - T_j + 1) / rate + 2
+// ticks, C's stamp is past D and C expires the session. A session still live
+// after such a C is a violation. A leader_change itself is not checked: it
+// extends first; nor is a G that L had not applied when it stamped.
 //
-// What a fail-over adds is in that statement: the new leader measures from
-// when *it* applied the renewal (a lagging follower applies it late), and a
-// leader_change gives the grace from when it applied. A leader whose lease
-// clock restarted measures from its re-application, so the time it was down
-// is not counted either. Nothing else: the new leader's clock kept running
-// as a follower, so the election's own length is not lost, and no wall
-// clock takes part.
+// What a fail-over adds is in that statement: time the log lost (a leader
+// measures from when it applied the newest stamp, so its own apply lag is
+// not counted) is not made up later; a leader_change gives the grace from its
+// log time; a leader whose lease clock restarted measures from its
+// re-application. Never counting more than elapsed is what keeps a healthy
+// session alive across fail-overs (the keeper's check in lock_workload).
 //
 // Lock-delay. When a holder's session expires at log time E (not on a clean
 // release or close), its lock is granted to nobody at a log time before
@@ -84,6 +84,9 @@ void lease_oracle::on_first_apply(std::size_t index, const std::string& payload,
   if (ch != nullptr)
     for (auto s : ch->expired)
       renewals_.erase(s);
+  if (log_times_.size() < index)
+    log_times_.resize(index, 0);
+  log_times_[index - 1] = sm.log_time_ms();
   check_delay(index, ch, sm);
   if (host_.failed())
     return;
@@ -96,49 +99,48 @@ void lease_oracle::on_first_apply(std::size_t index, const std::string& payload,
 void lease_oracle::check_lease(std::size_t index, const stamp_info& st,
                                const service::service_machine& sm) {
   auto& at = applied_at_[st.node];
+  auto j = st.applied;
+  if (j == 0 || j > at.size() || j > log_times_.size() || at[j - 1] == 0)
+    return;  // it applied nothing in this incarnation yet
   // The node's clock rate: it measures a true interval d as d * rate.
   auto rate = 1.0 + static_cast<double>(clocks_.drift_ppm(st.node)) / 1e6;
   auto within = [&](lock::time_ms span) {
     return static_cast<std::uint64_t>(static_cast<double>(span + 1) / rate) + 1 + 2 * tick_ms;
   };
+  auto t_j = log_times_[j - 1];
   for (auto& [id, s] : sm.locks().sessions().sessions()) {
     auto ren = renewals_.find(id);
-    if (ren == renewals_.end() || ren->second.index > st.applied || ren->second.index > at.size() ||
-        at[ren->second.index - 1] == 0)
+    if (ren == renewals_.end() || ren->second.index > j)
       continue;  // the leader had not applied its last renewal when it stamped
     ++checked_;
-    auto by = at[ren->second.index - 1] + within(ren->second.ttl);
-    std::string why = "ttl " + std::to_string(ren->second.ttl) + " ms after it applied command #" +
-                      std::to_string(ren->second.index) +
-                      " (its last renewal) at t=" + std::to_string(at[ren->second.index - 1]) +
-                      " ms";
-    // Every leader_change since the open extended the deadline to its log
-    // time plus the grace, measured from when the leader applied it. One it
-    // had not applied when it stamped (its own, fresh) cannot be bounded: its
-    // log time may be ahead of the leader's clock, which catches up only
-    // when the leader applies it.
+    auto deadline = log_times_[ren->second.index - 1] + ren->second.ttl;
+    std::string why = "ttl " + std::to_string(ren->second.ttl) + " ms after command #" +
+                      std::to_string(ren->second.index) + " (its last renewal)";
     bool unbounded = false;
     for (auto g = leader_changes_.upper_bound(ren->second.open_index);
          g != leader_changes_.end() && *g < index; ++g) {
-      if (*g > st.applied || *g > at.size() || at[*g - 1] == 0) {
-        unbounded = true;
+      if (*g > j) {
+        unbounded = true;  // its own fresh leader_change: applied after the stamp
         break;
       }
-      auto from = at[*g - 1];
-      if (from + within(grace_) > by) {
-        by = from + within(grace_);
-        why = "the grace of " + std::to_string(grace_) + " ms after it applied " + "command #" +
-              std::to_string(*g) + " (leader_change) at t=" + std::to_string(from) + " ms";
+      if (auto until = log_times_[*g - 1] + grace_; until > deadline) {
+        deadline = until;
+        why = "the grace of " + std::to_string(grace_) + " ms after command #" +
+              std::to_string(*g) + " (leader_change)";
       }
     }
     if (unbounded)
       continue;
+    auto by = at[j - 1] + within(deadline > t_j ? deadline - t_j : 0);
     if (st.at > by)
-      return host_.fail("session " + std::to_string(id) + " (deadline " +
-                        std::to_string(s.deadline) + ") is live after command #" +
-                        std::to_string(index) + ", which node " + std::to_string(st.node) +
-                        " stamped at t=" + std::to_string(st.at) + " ms, later than " + why +
-                        " (t=" + std::to_string(by) + " ms, allowing for its clock rate)");
+      return host_.fail(
+        "session " + std::to_string(id) + " (deadline " + std::to_string(s.deadline) +
+        ") is live after command #" + std::to_string(index) + ", which node " +
+        std::to_string(st.node) + " stamped at t=" + std::to_string(st.at) +
+        " ms, past its deadline " + std::to_string(deadline) + " (" + why +
+        "): it applied command #" + std::to_string(j) + " (log time " + std::to_string(t_j) +
+        ") at t=" + std::to_string(at[j - 1]) + " ms, so its lease clock passed the deadline" +
+        " by t=" + std::to_string(by) + " ms, allowing for its clock rate");
   }
 }
 

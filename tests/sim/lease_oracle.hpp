@@ -16,9 +16,9 @@ class lock_host;
 
 /// The lock workload's checks of time (see lease_oracle.cpp):
 ///  - lease: a session nobody renews is gone by the first command a leader
-///    stamps later than TTL after it applied the last renewal (or the grace
-///    after it applied a later `leader_change`), at its clock's rate, plus
-///    two ticks;
+///    stamps once its lease clock must have passed the session's deadline:
+///    the newest command it applied, at that command's log time, plus what
+///    elapsed since at its clock's rate, plus two ticks;
 ///  - lock-delay: after a holder's session expires at log time E, nobody is
 ///    granted that lock at a log time before E + the holder's delay.
 class lease_oracle {
@@ -61,6 +61,8 @@ class lease_oracle {
   std::map<paxos::node_id, std::vector<std::uint64_t>> applied_at_;
   std::map<std::string, stamp_info> stamped_;
   std::map<lock::session_id, renewal> renewals_;
+  /// The log time after each command of the history (index - 1).
+  std::vector<lock::time_ms> log_times_;
   /// The index of every leader_change in the history.
   std::set<std::size_t> leader_changes_;
   /// Holders (session -> their lock-delay and mode) per lock after the last command.

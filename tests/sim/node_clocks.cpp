@@ -78,13 +78,14 @@ std::uint64_t node_clocks::mono_ms(paxos::node_id node, std::uint64_t now) const
 void node_clocks::restart(paxos::node_id node, std::uint64_t now, std::uint64_t log_time_ms) {
   auto& c = clocks_.at(node);
   c.lease = paxos::lease_clock{max_step_};
-  observe(node, now, log_time_ms);
+  observe(node, now, log_time_ms, false);
 }
 
-void node_clocks::observe(paxos::node_id node, std::uint64_t now, std::uint64_t log_time_ms) {
+void node_clocks::observe(paxos::node_id node, std::uint64_t now, std::uint64_t log_time_ms,
+                          bool leading) {
   auto& c = clocks_.at(node);
   c.lease.advance(mono_ms(node, now));
-  c.lease.follow(log_time_ms);
+  c.lease.follow(log_time_ms, leading);
 }
 
 std::uint64_t node_clocks::stamp(paxos::node_id node, std::uint64_t now,
@@ -94,7 +95,7 @@ std::uint64_t node_clocks::stamp(paxos::node_id node, std::uint64_t now,
   return wall_ms(node, now);
 #else
   auto& c = clocks_.at(node);
-  c.lease.follow(log_time_ms);
+  c.lease.follow(log_time_ms, true);
   return c.lease.stamp(mono_ms(node, now));
 #endif
 }

@@ -41,7 +41,8 @@ class node_clocks {
   void restart(paxos::node_id node, std::uint64_t now, std::uint64_t log_time_ms);
   /// Every tick, every live node: the lease clock reads the monotonic clock
   /// and follows the log.
-  void observe(paxos::node_id node, std::uint64_t now, std::uint64_t log_time_ms);
+  /// `leading`: the node leads (its lease time never lags the log).
+  void observe(paxos::node_id node, std::uint64_t now, std::uint64_t log_time_ms, bool leading);
   /// The time the node, as leader, stamps into a command proposed now.
   std::uint64_t stamp(paxos::node_id node, std::uint64_t now, std::uint64_t log_time_ms);
 
