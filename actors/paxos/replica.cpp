@@ -633,8 +633,9 @@ void replica::become_leader() {
   if (!recovered.empty())
     next = std::max(next, recovered.back().slot + 1);
   proposer_.lead(next);
-  reads_.set_quorum(quorum_of(proposer_.voters().size()));
-  contact_.start(id(), quorum_of(proposer_.voters().size()),
+  auto quorum = quorum_of(proposer_.voters().size());
+  reads_.set_quorum(quorum);
+  contact_.start(id(), quorum,
                  cfg_.quorum_window != 0 ? cfg_.quorum_window : cfg_.election_timeout_max);
   read_floor_ = next - 1;
   leader_ = id();
