@@ -93,13 +93,13 @@ struct config {
   /// commands may come: it is twice the longest call a client makes (one
   /// hour, `max_call_ms` in the client library), the margin for log time
   /// catching up with the leaders' clocks (`dedup_max_step_ms`).
-  std::uint64_t dedup_ttl_ms = 2u * 3600u * 1000u;
+  std::uint64_t dedup_ttl_ms = std::uint64_t{2} * 3600 * 1000;
   /// Log time that moves by more than this in one command (a leader whose
   /// clock ran while the log stood still: after an outage, or after a
   /// stretch with nothing stamped) counts as this much for the dedup table:
   /// the clients did not age by the jump, and their retries may be in
   /// flight right now. 0: no bound.
-  std::uint64_t dedup_max_step_ms = 60u * 1000u;
+  std::uint64_t dedup_max_step_ms = std::uint64_t{60} * 1000;
   /// Take a snapshot (and compact the log) every this many applied slots
   /// (0: no count bound). Needs a state machine that supports snapshots.
   std::uint64_t snapshot_interval = 10000;

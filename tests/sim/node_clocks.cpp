@@ -11,7 +11,7 @@ namespace {
 /// Wall clocks read like milliseconds since the epoch, so a step back of two
 /// hours stays positive.
 constexpr std::int64_t epoch_ms = 1'700'000'000'000;
-constexpr std::int64_t two_hours_ms = 2 * 3600 * 1000;
+constexpr std::int64_t two_hours_ms = std::int64_t{2} * 3600 * 1000;
 
 }  // namespace
 

@@ -143,8 +143,8 @@ class world final : public lock_host {
   }
 
   outcome run() {
-    std::uint64_t end = opts_.fault_ticks + opts_.liveness_ticks;
-    for (tick_ = 0; tick_ <= end && !failed(); ++tick_) {
+    end_ = opts_.fault_ticks + opts_.liveness_ticks;
+    for (tick_ = 0; tick_ <= end_ && !failed(); ++tick_) {
       for (std::uint64_t u = 0; u < units_per_tick && !failed(); ++u, ++now_)
         deliver_due();
       if (failed())
@@ -191,7 +191,7 @@ class world final : public lock_host {
         break;
       }
     }
-    if (!failed() && tick_ > end)
+    if (!failed() && tick_ > end_)
       oracle_.fail("liveness: " +
                    (lock_ ? lock_->stuck(live_machines())
                           : std::to_string(pending()) + " commands still pending") +
@@ -374,6 +374,7 @@ class world final : public lock_host {
     // survive (without a draw, so the rest of a run replays as before).
     if (opts_.seed % 2 == 0)
       cfg.quorum_window = 8 * cfg.election_timeout_max;
+    quorum_window_ = cfg.quorum_window != 0 ? cfg.quorum_window : cfg.election_timeout_max;
     cfg.max_batch = max_batch_;
     cfg.resend_interval = resend_interval_;
     cfg.snapshot_interval = snapshot_interval_;
@@ -513,6 +514,12 @@ class world final : public lock_host {
       // Deaf first (its accepts leave, the votes never come back), then
       // cut off both ways: the others elect a leader that finishes it.
       cut_off_ = leader_cut{to, tick_ + 5, tick_ + a.cut_off_ticks};
+      // The cut is a fault, also after the others stopped: the run has its
+      // liveness ticks from when the cut leader can have noticed. It steps
+      // down at the end of the first whole window without a quorum, within
+      // two windows of the cut (seed 66890: cut at 365, eight-fold windows
+      // of 160 ticks, stepped down at 678, the run ended at 701).
+      end_ = std::max(end_, tick_ + 2 * quorum_window_ + opts_.liveness_ticks);
       trace("operator: cut off leader " + std::to_string(to) + " until " +
             std::to_string(cut_off_->until));
     }
@@ -1183,6 +1190,10 @@ class world final : public lock_host {
     std::uint64_t until = 0;
   };
   std::optional<leader_cut> cut_off_;
+  /// The leaders' quorum window in ticks (config::quorum_window).
+  std::uint64_t quorum_window_ = 0;
+  /// The last tick of the run: the liveness ticks after the last fault.
+  std::uint64_t end_ = 0;
   std::set<node_id> dead_;
   std::set<node_id> retired_;
   std::set<node_id> leaving_;
