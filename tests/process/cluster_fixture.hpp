@@ -81,9 +81,10 @@ class cluster_processes {
     std::vector<std::string> argv;
     if (auto it = launch_prefix.find(id); it != launch_prefix.end())
       argv = it->second;
-    for (std::string arg : {std::string{BALLOTD_BIN}, std::string{"--id"}, std::to_string(id),
-                            std::string{"--peers"}, peers(id), std::string{"--client"},
-                            client_endpoint(id), std::string{"--data-dir"}, data_dir(id).string()})
+    for (const std::string& arg :
+         {std::string{BALLOTD_BIN}, std::string{"--id"}, std::to_string(id), std::string{"--peers"},
+          peers(id), std::string{"--client"}, client_endpoint(id), std::string{"--data-dir"},
+          data_dir(id).string()})
       argv.push_back(arg);
     argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
     if (auto it = node_flags.find(id); it != node_flags.end())

@@ -151,7 +151,9 @@ class process {
 /// connection of a test (a thousand idle sockets, say) takes it meanwhile,
 /// and never twice in one process.
 inline std::uint16_t free_port() {
-  static std::mt19937 rng{static_cast<std::uint32_t>(getpid()) * 2654435761u};
+  // The product wraps in 32 bits on purpose (a multiplicative hash of the pid).
+  static std::mt19937 rng{
+    static_cast<std::mt19937::result_type>(static_cast<std::uint32_t>(getpid()) * 2654435761u)};
   static std::set<std::uint16_t> handed_out;
   for (int attempt = 0; attempt < 1000; ++attempt) {
     auto port = static_cast<std::uint16_t>(20000 + rng() % 12000);
