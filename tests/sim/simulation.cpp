@@ -213,6 +213,7 @@ class world final : public lock_host {
     out.minority_leader_reads = minority_leader_reads_;
     out.late_retries = late_retries_;
     out.expired_answers = expired_answers_;
+    out.late_cuts = late_cuts_;
     if (lock_)
       out.locks = lock_->stats();
     return out;
@@ -520,6 +521,7 @@ class world final : public lock_host {
       // two windows of the cut (seed 66890: cut at 365, eight-fold windows
       // of 160 ticks, stepped down at 678, the run ended at 701).
       end_ = std::max(end_, tick_ + 2 * quorum_window_ + opts_.liveness_ticks);
+      late_cuts_ += tick_ >= opts_.fault_ticks ? 1 : 0;
       trace("operator: cut off leader " + std::to_string(to) + " until " +
             std::to_string(cut_off_->until));
     }
@@ -1225,7 +1227,7 @@ class world final : public lock_host {
   std::uint64_t snapshot_interval_ = 0;
   bool partitioned_ = false;
   std::uint64_t heal_tick_ = 0;
-  std::size_t messages_ = 0, crashes_ = 0, partitions_ = 0;
+  std::size_t messages_ = 0, crashes_ = 0, partitions_ = 0, late_cuts_ = 0;
   std::size_t fresh_leader_reads_ = 0, minority_leader_reads_ = 0;
   std::uint64_t terms_ = 0;
   std::uint64_t next_client_ = 0;

@@ -64,6 +64,9 @@ struct outcome {
   /// answers `expired` (to them and to clients the table forgot).
   std::size_t late_retries = 0;
   std::size_t expired_answers = 0;
+  /// Leaders the operator's removal cut off after the network healed (see
+  /// RECONFIGURATION.md): each moves the run's end (log and lock workloads).
+  std::size_t late_cuts = 0;
   /// Lock workload only.
   lock_stats locks;
 };
