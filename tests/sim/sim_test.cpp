@@ -16,12 +16,20 @@ options seed_options(std::uint64_t seed) {
   return opts;
 }
 
+/// Success if the run of `opts` broke no invariant; else the violation and
+/// the command that replays it.
+::testing::AssertionResult no_violation(const options& opts, const ballot::sim::outcome& out) {
+  if (!out.violation)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "seed " << opts.seed << ": " << *out.violation
+                                       << "\n  replay: " << ballot::sim::replay_command(opts);
+}
+
 void run_seeds(std::uint64_t first, std::uint64_t count) {
   for (auto seed = first; seed < first + count; ++seed) {
     auto opts = seed_options(seed);
     auto out = run(opts);
-    ASSERT_FALSE(out.violation) << "seed " << seed << ": " << *out.violation
-                                << "\n  replay: " << ballot::sim::replay_command(opts);
+    ASSERT_TRUE(no_violation(opts, out));
     // A run that commits nothing proves nothing.
     EXPECT_GT(out.chosen_slots, 0u) << "seed " << seed;
   }
@@ -109,8 +117,7 @@ TEST(SimulationTest, SeedsForgetIdleClientsWithoutLying) {
 TEST(SimulationTest, ARetriedPromoteOfAVoterIsAnsweredByTheLog) {
   auto opts = seed_options(7295);
   auto out = run(opts);
-  ASSERT_FALSE(out.violation) << *out.violation
-                              << "\n  replay: " << ballot::sim::replay_command(opts);
+  ASSERT_TRUE(no_violation(opts, out));
   EXPECT_GT(out.reconfigurations, 0u);
 }
 
@@ -123,8 +130,7 @@ TEST(SimulationTest, ARetriedPromoteOfAVoterIsAnsweredByTheLog) {
 TEST(SimulationTest, ALeaderCutOffAfterTheNetworkHealedHasItsLivenessTicks) {
   auto opts = seed_options(66890);
   auto out = run(opts);
-  ASSERT_FALSE(out.violation) << *out.violation
-                              << "\n  replay: " << ballot::sim::replay_command(opts);
+  ASSERT_TRUE(no_violation(opts, out));
   EXPECT_EQ(out.late_cuts, 1u);
   EXPECT_GT(out.ticks, opts.fault_ticks + opts.liveness_ticks);  // past the old end
 }
@@ -155,8 +161,7 @@ void run_lock_seeds(std::uint64_t first, std::uint64_t count) {
   for (auto seed = first; seed < first + count; ++seed) {
     auto opts = lock_seed_options(seed);
     auto out = run(opts);
-    ASSERT_FALSE(out.violation) << "seed " << seed << ": " << *out.violation
-                                << "\n  replay: " << ballot::sim::replay_command(opts);
+    ASSERT_TRUE(no_violation(opts, out));
     EXPECT_GT(out.chosen_slots, 0u) << "seed " << seed;
   }
 }
