@@ -8,6 +8,7 @@ set -euo pipefail
 count=${1:-2000}
 dir=${2:-}
 [[ $count =~ ^[1-9][0-9]*$ ]] || { echo "COUNT must be a positive integer, not '$count'" >&2; exit 2; }
+command -v python3 >/dev/null || { echo "needs python3 (apt-get install python3)" >&2; exit 2; }
 own=""
 if [[ -z $dir ]]; then
   dir=$(mktemp -d /tmp/fdatasync.XXXXXX)

@@ -142,6 +142,11 @@ struct config {
   /// A majority of the bootstrap voters.
   std::size_t quorum() const { return quorum_of(members.size()); }
 
+  /// The window a leader counts voters in (`quorum_window`, its default applied).
+  std::uint32_t quorum_window_ticks() const {
+    return quorum_window != 0 ? quorum_window : election_timeout_max;
+  }
+
   /// The configuration of slot 1.
   configuration bootstrap() const {
     configuration c;

@@ -635,8 +635,7 @@ void replica::become_leader() {
   proposer_.lead(next);
   auto quorum = quorum_of(proposer_.voters().size());
   reads_.set_quorum(quorum);
-  contact_.start(id(), quorum,
-                 cfg_.quorum_window != 0 ? cfg_.quorum_window : cfg_.election_timeout_max);
+  contact_.start(id(), quorum, cfg_.quorum_window_ticks());
   read_floor_ = next - 1;
   leader_ = id();
   leader_commit_ = 0;

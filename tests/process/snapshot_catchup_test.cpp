@@ -84,12 +84,11 @@ TEST(ProcessSnapshotTransferTest, AWipedFollowerCatchesUpSeveralMiBInChunksUnder
   EXPECT_GE(chunks_sent(all), static_cast<long>(state / chunk_bytes)) << all;
 
   // The follower holds the state of a member that was never wiped: the same
-  // bytes of keys and values. Not simply the leader's: the caught-up victim
-  // may lead by now, and compared with itself it proves nothing (once it
-  // read 0 against 0 before its gauge was first refreshed).
+  // bytes of keys and values (not simply the leader's: once the victim led
+  // and read 0 against itself before its gauge was first refreshed).
   auto now_leader = c.leader();
   ASSERT_NE(now_leader, 0u);
-  auto reference = now_leader != victim ? now_leader : (victim % 3) + 1;
+  auto reference = never_wiped_member(now_leader, victim, 3);
   auto [want, got] = state_bytes_once_agreed(metrics[reference], metrics[victim], 10s);
   EXPECT_GT(want, state);
   EXPECT_EQ(got, want);

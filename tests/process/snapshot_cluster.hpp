@@ -69,6 +69,18 @@ inline std::size_t fill_then_wipe_a_follower(cluster_processes& c, std::size_t m
   return victim;
 }
 
+/// A live member that was never wiped, to compare the wiped `victim` with:
+/// the leader, unless the caught-up victim leads by now (compared with itself
+/// it proves nothing), then the first of `members` that is neither the victim
+/// nor `down`.
+inline std::size_t never_wiped_member(std::size_t leader, std::size_t victim, std::size_t members,
+                                      std::size_t down = 0) {
+  for (std::size_t id = 1; leader == victim && id <= members; ++id)
+    if (id != victim && id != down)
+      return id;
+  return leader;
+}
+
 /// The state bytes (`ballot_state_bytes`) of the nodes behind metrics ports
 /// `leader` and `member`, scraped until they agree or `within` passes (gauges
 /// are refreshed now and then): {leader's, member's}.

@@ -79,10 +79,7 @@ TEST(ProcessSnapshotContentionTest, AWipedMemberTakesOneTransferAndCatchesUpWhen
   auto now_leader = c.leader();
   ASSERT_NE(now_leader, 0u);
   ASSERT_NE(now_leader, first);
-  std::size_t reference = now_leader;
-  for (std::size_t id = 1; reference == victim && id <= members; ++id)
-    if (id != victim && id != first)
-      reference = id;
+  auto reference = never_wiped_member(now_leader, victim, members, first);
   auto [want, got] = state_bytes_once_agreed(metrics[reference], metrics[victim], 15s);
   EXPECT_GT(want, static_cast<double>(big_values * big_value_bytes));
   EXPECT_EQ(got, want);

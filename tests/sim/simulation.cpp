@@ -375,7 +375,7 @@ class world final : public lock_host {
     // survive (without a draw, so the rest of a run replays as before).
     if (opts_.seed % 2 == 0)
       cfg.quorum_window = 8 * cfg.election_timeout_max;
-    quorum_window_ = cfg.quorum_window != 0 ? cfg.quorum_window : cfg.election_timeout_max;
+    quorum_window_ = cfg.quorum_window_ticks();
     cfg.max_batch = max_batch_;
     cfg.resend_interval = resend_interval_;
     cfg.snapshot_interval = snapshot_interval_;

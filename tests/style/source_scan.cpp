@@ -155,26 +155,22 @@ std::string code_only(std::string_view source) {
 std::vector<long_function> long_functions(std::string_view source, std::size_t limit) {
   auto code = code_only(source);
   struct open_brace {
-    std::size_t at;
-    std::optional<std::string> name;
+    std::size_t line;
+    std::optional<std::string> name;  ///< set if it opens a function body
   };
   std::vector<open_brace> open;
   std::vector<long_function> found;
   std::size_t line = 1;
-  std::vector<std::size_t> open_lines;
   for (std::size_t i = 0; i < code.size(); ++i) {
     if (code[i] == '\n') {
       ++line;
     } else if (code[i] == '{') {
-      open.push_back({i, function_name(code, i)});
-      open_lines.push_back(line);
+      open.push_back({line, function_name(code, i)});
     } else if (code[i] == '}' && !open.empty()) {
       auto brace = std::move(open.back());
-      auto from = open_lines.back();
       open.pop_back();
-      open_lines.pop_back();
-      if (brace.name && line - from > limit)
-        found.push_back({from, line - from, *brace.name});
+      if (brace.name && line - brace.line > limit)
+        found.push_back({brace.line, line - brace.line, *brace.name});
     }
   }
   return found;
