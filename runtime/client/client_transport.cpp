@@ -9,6 +9,7 @@
 #include "runtime/client/endpoint.hpp"
 #include "runtime/tls/coalescing_stream.hpp"
 #include "runtime/tls/pem_file.hpp"
+#include "runtime/tls/read_ahead_stream.hpp"
 
 namespace ballot::client {
 
@@ -114,7 +115,8 @@ kj::Promise<kj::Own<link>> client::impl::get_link(std::size_t i) {
           return secure(kj::mv(stream), address);
         })
         .then([this](kj::Own<kj::AsyncIoStream> stream) {
-          return authenticate(kj::refcounted<link>(kj::mv(stream), limits));
+          kj::Own<kj::AsyncIoStream> buffered = kj::heap<tls::read_ahead_stream>(kj::mv(stream));
+          return authenticate(kj::refcounted<link>(kj::mv(buffered), limits));
         })
         .then(
           [this, i](kj::Own<link> l) {

@@ -19,6 +19,7 @@
 #include "runtime/log/log.hpp"
 #include "runtime/log/thread_name.hpp"
 #include "runtime/tls/coalescing_stream.hpp"
+#include "runtime/tls/read_ahead_stream.hpp"
 #include "runtime/tls/tls_context.hpp"
 
 namespace ballot::gateway {
@@ -37,13 +38,16 @@ capnp::ReaderOptions reader_options(const options& opts) {
 /// One client connection: its (watched) stream and an RPC system on it, with the limits.
 struct connection {
   connection(kj::Own<metered_stream> s, capnp::Capability::Client cap, const options& opts)
-      : stream(kj::mv(s)),
+      : meter(*s),
+        stream(kj::heap<tls::read_ahead_stream>(kj::mv(s))),
         network(*stream, capnp::rpc::twoparty::Side::SERVER, reader_options(opts)),
         rpc(capnp::makeRpcServer(network, kj::mv(cap))) {
     rpc.setFlowLimit(opts.max_in_flight_bytes_per_connection / sizeof(capnp::word));
   }
 
-  kj::Own<metered_stream> stream;
+  /// Watches the socket's own reads and writes, beneath the read-ahead.
+  const metered_stream& meter;
+  kj::Own<tls::read_ahead_stream> stream;
   capnp::TwoPartyVatNetwork network;
   capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc;
 };
@@ -54,7 +58,7 @@ kj::Promise<void> watchdog(const connection& conn, const options& opts, kj::Time
   auto every = std::min(opts.handshake_timeout, std::chrono::milliseconds{1000});
   return timer.afterDelay(to_kj(every)).then([&conn, &opts, &timer]() -> kj::Promise<void> {
     auto now = timer.now();
-    auto& s = *conn.stream;
+    const auto& s = conn.meter;
     if (!s.heard_from() && now - s.opened() >= to_kj(opts.handshake_timeout))
       return kj::READY_NOW;
     if (opts.idle_timeout.count() > 0 && now - s.last_activity() >= to_kj(opts.idle_timeout))

@@ -8,10 +8,10 @@ namespace ballot::gateway {
 
 metered_stream::metered_stream(kj::Own<kj::AsyncIoStream> inner, const kj::Timer& timer,
                                kj::TimePoint opened)
-    : inner_(kj::mv(inner)), timer_(timer), opened_(opened), last_activity_(opened_) {}
+    : forwarding_stream(kj::mv(inner)), timer_(timer), opened_(opened), last_activity_(opened_) {}
 
 kj::Promise<size_t> metered_stream::tryRead(void* buffer, size_t min_bytes, size_t max_bytes) {
-  return inner_->tryRead(buffer, min_bytes, max_bytes).then([this](size_t n) {
+  return inner().tryRead(buffer, min_bytes, max_bytes).then([this](size_t n) {
     if (n > 0) {
       heard_from_ = true;
       last_activity_ = timer_.now();
@@ -21,39 +21,11 @@ kj::Promise<size_t> metered_stream::tryRead(void* buffer, size_t min_bytes, size
 }
 
 kj::Promise<void> metered_stream::write(const void* buffer, size_t size) {
-  return inner_->write(buffer, size).then([this] { last_activity_ = timer_.now(); });
+  return inner().write(buffer, size).then([this] { last_activity_ = timer_.now(); });
 }
 
 kj::Promise<void> metered_stream::write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) {
-  return inner_->write(pieces).then([this] { last_activity_ = timer_.now(); });
-}
-
-kj::Promise<void> metered_stream::whenWriteDisconnected() {
-  return inner_->whenWriteDisconnected();
-}
-
-void metered_stream::shutdownWrite() {
-  inner_->shutdownWrite();
-}
-
-void metered_stream::abortRead() {
-  inner_->abortRead();
-}
-
-void metered_stream::getsockopt(int level, int option, void* value, kj::uint* length) {
-  inner_->getsockopt(level, option, value, length);
-}
-
-void metered_stream::setsockopt(int level, int option, const void* value, kj::uint length) {
-  inner_->setsockopt(level, option, value, length);
-}
-
-void metered_stream::getsockname(struct sockaddr* addr, kj::uint* length) {
-  inner_->getsockname(addr, length);
-}
-
-void metered_stream::getpeername(struct sockaddr* addr, kj::uint* length) {
-  inner_->getpeername(addr, length);
+  return inner().write(pieces).then([this] { last_activity_ = timer_.now(); });
 }
 
 std::string peer_address(kj::AsyncIoStream& stream) {

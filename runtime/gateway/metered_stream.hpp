@@ -6,6 +6,8 @@
 #include <kj/async-io.h>
 #include <kj/timer.h>
 
+#include "runtime/tls/forwarding_stream.hpp"
+
 /// A client connection's stream, watched: when bytes last moved each way, and
 /// whether the client has said anything at all. The gateway closes a
 /// connection that stays silent past its handshake timeout or idle past its
@@ -13,7 +15,7 @@
 /// connection slots.
 namespace ballot::gateway {
 
-class metered_stream final : public kj::AsyncIoStream {
+class metered_stream final : public tls::forwarding_stream {
  public:
   /// `opened`: when the connection was accepted (before a TLS handshake, if
   /// any, so that the handshake counts against the handshake timeout).
@@ -22,13 +24,6 @@ class metered_stream final : public kj::AsyncIoStream {
   kj::Promise<size_t> tryRead(void* buffer, size_t min_bytes, size_t max_bytes) override;
   kj::Promise<void> write(const void* buffer, size_t size) override;
   kj::Promise<void> write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) override;
-  kj::Promise<void> whenWriteDisconnected() override;
-  void shutdownWrite() override;
-  void abortRead() override;
-  void getsockopt(int level, int option, void* value, kj::uint* length) override;
-  void setsockopt(int level, int option, const void* value, kj::uint length) override;
-  void getsockname(struct sockaddr* addr, kj::uint* length) override;
-  void getpeername(struct sockaddr* addr, kj::uint* length) override;
 
   /// The client sent at least one byte.
   bool heard_from() const { return heard_from_; }
@@ -37,7 +32,6 @@ class metered_stream final : public kj::AsyncIoStream {
   kj::TimePoint last_activity() const { return last_activity_; }
 
  private:
-  kj::Own<kj::AsyncIoStream> inner_;
   const kj::Timer& timer_;
   kj::TimePoint opened_;
   kj::TimePoint last_activity_;
