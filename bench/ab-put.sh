@@ -3,7 +3,10 @@
 # run: a fresh 3-node cluster per round (the peers kit's ballot-cluster.sh),
 # 2 s of warm-up, then peerbench's workload for DURATION seconds. The machine
 # is shared and noisy, so only alternating rounds of the same hour compare.
-# Prints one line per round: label, clients, ops/s, p50 ms, p99 ms.
+# Prints one line per round: label, clients, ops/s, p50 ms, p99 ms, and the
+# three nodes' CPU per 1,000 ops (user + system time of the ballotd processes
+# between the end of the warm-up and the end of the window, from /proc; the
+# machine's noise moves it far less than it moves ops/s).
 #
 #   A=/tmp/old/bin B=build/bin bench/ab-put.sh              # two builds' bin directories
 #   A=build/bin B=build/bin B_ENV=BALLOT_SCHEDULER=sharing bench/ab-put.sh
@@ -32,6 +35,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
+hz=$(getconf CLK_TCK)
+cpu_ticks() {  # cpu_ticks PID...: user + system clock ticks of the processes
+  local total=0 pid f
+  for pid in "$@"; do
+    # /proc/PID/stat: field 2 may hold spaces; utime and stime are the 12th
+    # and 13th fields after the closing parenthesis.
+    f=$(sed 's/.*) //' "/proc/$pid/stat")
+    set -- $f
+    total=$((total + ${12} + ${13}))
+  done
+  echo "$total"
+}
+
 round() {  # round LABEL BIN ENV CLIENTS
   dir=$(mktemp -d /tmp/ballot-ab.XXXXXX)
   env ${3:+"$3"} BALLOT_BIN="$2" "$peers/ballot-cluster.sh" start "$dir" >"$dir/start.log" 2>&1 || {
@@ -41,10 +57,19 @@ round() {  # round LABEL BIN ENV CLIENTS
   }
   local ep
   ep=$("$peers/ballot-cluster.sh" endpoints "$dir")
+  local pids cpu0 cpu1
+  pids=$(cat "$dir"/ballot*.pid)
   "$peerbench" --system ballot --endpoints "$ep" --workload "$workload" --clients "$4" \
-    --duration "$duration" --warmup 2 >"$dir/run.tsv" 2>"$dir/run.log"
+    --duration "$duration" --warmup 2 >"$dir/run.tsv" 2>"$dir/run.log" &
+  local bench=$!
+  sleep 2.2
+  cpu0=$(cpu_ticks $pids)
+  sleep "$duration"
+  cpu1=$(cpu_ticks $pids)
+  wait "$bench"
   # peerbench's columns: ... ops (6), ops/s (7), p50 ms (8), p99 ms (9).
-  tail -n 1 "$dir/run.tsv" | awk -v l="$1" -v n="$4" '{ printf "%-2s %4s clients %10.1f ops/s  p50 %7.3f ms  p99 %7.3f ms\n", l, n, $7, $8, $9 }'
+  tail -n 1 "$dir/run.tsv" | awk -v l="$1" -v n="$4" -v ticks=$((cpu1 - cpu0)) -v hz="$hz" \
+    '{ printf "%-2s %4s clients %10.1f ops/s  p50 %7.3f ms  p99 %7.3f ms  cpu %6.1f ms/1000 ops\n", l, n, $7, $8, $9, ($6 > 0 ? ticks * 1000 / hz * 1000 / $6 : 0) }'
   cleanup
   dir=""
 }

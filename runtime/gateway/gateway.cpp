@@ -148,7 +148,7 @@ void server::impl::admit(kj::Own<kj::AsyncIoStream> stream, service& shared, kj:
     if (auto it = per_address.find(address); it != per_address.end() && --it->second == 0)
       per_address.erase(it);
   })));
-}
+}  // NOLINT(clang-analyzer-cplusplus.NewDeleteLeaks): `tasks` owns the promise
 
 kj::Promise<void> server::impl::handshake(kj::Own<kj::AsyncIoStream> stream,
                                           kj::Own<connection_context> who, service& shared,

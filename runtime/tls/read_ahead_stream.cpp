@@ -25,7 +25,10 @@ kj::Promise<size_t> read_ahead_stream::tryRead(void* buffer, size_t min_bytes, s
   min_bytes -= given;
   max_bytes -= given;
   if (max_bytes >= capacity_) {
-    return inner().tryRead(out, min_bytes, max_bytes).then([given](size_t n) { return given + n; });
+    auto rest = inner().tryRead(out, min_bytes, max_bytes);
+    if (given == 0)
+      return rest;
+    return rest.then([given](size_t n) -> size_t { return given + n; });
   }
   if (block_.size() == 0)
     block_ = kj::heapArray<kj::byte>(capacity_);
