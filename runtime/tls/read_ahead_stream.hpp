@@ -13,7 +13,9 @@ namespace ballot::tls {
 /// four read system calls per request; with the block read it is usually one.
 /// At most `capacity` bytes are held per connection, allocated on the first
 /// read; a read of `capacity` bytes or more goes straight to the caller's
-/// buffer, so large messages are not copied twice.
+/// buffer, so large messages are not copied twice. A read given up on (its
+/// promise dropped) loses no held byte; like the wrapped socket's own read, it
+/// may lose what the socket gave it meanwhile.
 class read_ahead_stream final : public forwarding_stream {
  public:
   static constexpr size_t default_capacity = 4096;
@@ -22,6 +24,8 @@ class read_ahead_stream final : public forwarding_stream {
       : forwarding_stream(kj::mv(inner)), capacity_(capacity) {}
 
   kj::Promise<size_t> tryRead(void* buffer, size_t min_bytes, size_t max_bytes) override;
+  /// Drops what is held too: no read after this returns data.
+  void abortRead() override;
 
   /// Bytes read from the wrapped stream and not yet handed to a reader.
   size_t held() const { return end_ - begin_; }
@@ -34,6 +38,8 @@ class read_ahead_stream final : public forwarding_stream {
   kj::Array<kj::byte> block_;
   size_t begin_ = 0;
   size_t end_ = 0;
+  /// After abortRead: nothing held, nothing kept from a read under way.
+  bool aborted_ = false;
 };
 
 }  // namespace ballot::tls

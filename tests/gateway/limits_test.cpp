@@ -48,6 +48,31 @@ TEST_F(GatewayLimitsTest, ASocketThatNeverSpeaksIsClosedAfterTheHandshakeTimeout
   EXPECT_TRUE(c->get("k").ok());
 }
 
+TEST_F(GatewayLimitsTest, OneConnectionLivesWhileItTalksAndClosesWhenIdle) {
+  // The same Cap'n Proto connection throughout (the client library would
+  // reconnect by itself): the timeouts read the socket's activity beneath
+  // the read-ahead, so a talking client outlives the handshake timeout and a
+  // silent one is closed after the idle timeout.
+  auto opts = gateway_options(1);
+  opts.handshake_timeout = 300ms;
+  opts.idle_timeout = 800ms;
+  start_with(opts);
+  capnp::EzRpcClient rpc{endpoint_of(1)};
+  auto cap = rpc.getMain<schemas::client::Ballot>();
+  auto answered = [&] {
+    auto req = cap.getRequest();
+    req.setKey("k");
+    return kj::runCatchingExceptions([&] { req.send().wait(rpc.getWaitScope()); }) == nullptr;
+  };
+  ASSERT_TRUE(answered());
+  for (int i = 0; i < 8; ++i) {  // 1.6 s: past both timeouts, never idle for long
+    std::this_thread::sleep_for(200ms);
+    ASSERT_TRUE(answered()) << "call " << i;
+  }
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_FALSE(answered());
+}
+
 TEST_F(GatewayLimitsTest, OneAddressGetsAtMostItsShareOfConnections) {
   auto opts = gateway_options(1);
   opts.max_connections_per_address = 3;
