@@ -4,6 +4,7 @@
 // clients are served meanwhile.
 #include <atomic>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -25,7 +26,7 @@ using test_support::silent_socket;
 class GatewayLimitsTest : public test_support::ClusterFixture {
  protected:
   std::uint16_t start_with(gateway::options opts) {
-    gateways[1] = gateway::start(sys, opts, gateway::find_in(group));
+    gateways[1] = gateway::start(sys, std::move(opts), gateway::find_in(group));
     return gateways[1]->port();
   }
 };
@@ -78,6 +79,7 @@ TEST_F(GatewayLimitsTest, OneAddressGetsAtMostItsShareOfConnections) {
   opts.max_connections_per_address = 3;
   auto port = start_with(opts);
   std::vector<int> fds;
+  fds.reserve(5);
   for (int i = 0; i < 5; ++i)
     fds.push_back(silent_socket(port));
   int closed = 0;
@@ -112,9 +114,10 @@ TEST_F(GatewayLimitsTest, AWatcherThatDoesNotTakeItsEventsIsCutOffAndOthersGoOn)
   // A well-behaved watcher on the same keys, through the client library.
   auto c = make_client({endpoint_of(1)});
   std::atomic<int> seen{0};
-  auto good = c->watch("s/", true, std::nullopt, [&](std::vector<kv::event> evs, std::uint64_t) {
-    seen += static_cast<int>(evs.size());
-  });
+  auto good =
+    c->watch("s/", true, std::nullopt, [&](const std::vector<kv::event>& evs, std::uint64_t) {
+      seen += static_cast<int>(evs.size());
+    });
   std::this_thread::sleep_for(300ms);
   for (int i = 0; i < 5; ++i)
     ASSERT_TRUE(c->put("s/" + std::to_string(i), "v").ok());
@@ -153,6 +156,7 @@ TEST_F(GatewayForwardTest, LargeWritesPastTheForwardingBudgetWaitTheirTurn) {
   // for it instead of hearing notLeader (which, with no endpoint to follow,
   // only brings the same bytes back). Before: six or seven were refused.
   std::vector<std::thread> writers;
+  writers.reserve(8);
   std::atomic<int> good{0};
   for (int i = 0; i < 8; ++i)
     writers.emplace_back([&, i] {
