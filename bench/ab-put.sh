@@ -37,15 +37,10 @@ trap cleanup EXIT
 
 hz=$(getconf CLK_TCK)
 cpu_ticks() {  # cpu_ticks PID...: user + system clock ticks of the processes
-  local total=0 pid f
-  for pid in "$@"; do
-    # /proc/PID/stat: field 2 may hold spaces; utime and stime are the 12th
-    # and 13th fields after the closing parenthesis.
-    f=$(sed 's/.*) //' "/proc/$pid/stat")
-    set -- $f
-    total=$((total + ${12} + ${13}))
-  done
-  echo "$total"
+  # utime and stime, fields 14 and 15 of /proc/PID/stat (as hop-profile.sh
+  # reads them; the command name, "ballotd", has no space to shift them).
+  local pid
+  for pid in "$@"; do cat "/proc/$pid/stat"; done | awk '{ s += $14 + $15 } END { print s }'
 }
 
 round() {  # round LABEL BIN ENV CLIENTS
