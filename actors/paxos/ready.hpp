@@ -103,6 +103,16 @@ struct read_result {
 /// any other, so the commit index an accept carries counts durable votes only.
 /// Sending phase 2a while the leader's own write is in flight takes that
 /// write off the commit's critical path.
+///
+/// Heartbeats and their acks go early too: held behind a sync slower than an
+/// election timeout, they arrived too late, and followers deposed a working
+/// leader, and leaders stepped down for want of acks (simulator, slow disks).
+/// A `heartbeat` votes for nothing, and its commit index counts durable votes
+/// only, as an accept's does. A `heartbeat_ack` says "when this round came, I
+/// had promised nothing above your ballot": a crash can only take back a
+/// promise not yet on disk, which leaves that true. A `prepare` must wait: it
+/// goes out once the candidate's promise of its own ballot is durable, so a
+/// restart never runs the same ballot twice.
 struct ready {
   /// A compaction (after a snapshot was taken or installed): this whole
   /// state REPLACES what is on disk, before the records below apply on top.
@@ -150,9 +160,22 @@ struct ready {
     std::vector<envelope> early;
     std::vector<envelope> rest;
     for (auto& env : messages)
-      (std::holds_alternative<accept>(env.msg) ? early : rest).push_back(std::move(env));
+      (early_kind(env.msg) ? early : rest).push_back(std::move(env));
     messages = std::move(rest);
     return early;
+  }
+
+  /// Whether `msg` may leave before this ready's records are durable (above).
+  static bool early_kind(const message& msg) {
+#ifdef BALLOT_MUTANT_LATE_HEARTBEATS
+    // The mutant: heartbeats and their acks wait for the sync like answers.
+    return std::holds_alternative<accept>(msg);
+#elif defined(BALLOT_MUTANT_LATE_ACKS)
+    return std::holds_alternative<accept>(msg) || std::holds_alternative<heartbeat>(msg);
+#else
+    return std::holds_alternative<accept>(msg) || std::holds_alternative<heartbeat>(msg) ||
+           std::holds_alternative<heartbeat_ack>(msg);
+#endif
   }
 
   /// Applies this ready's records to `disk` (what a driver's storage does).

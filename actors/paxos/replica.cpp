@@ -30,7 +30,8 @@ replica::replica(const config& cfg, const durable_state& disk, state_machine& sm
       learner_(disk, sm, cfg.dedup_window, cfg.dedup_ttl_ms, cfg.dedup_max_step_ms,
                membership(cfg.alpha, cfg.bootstrap())),
       proposer_(cfg),
-      timer_(cfg.election_timeout_min, cfg.election_timeout_max, cfg.seed * 7919 + cfg.id),
+      timer_(cfg.election_timeout_min, cfg.election_timeout_max, cfg.seed * 7919 + cfg.id,
+             cfg.election_backoff),
       reads_(cfg.quorum()),
       rejoin_(start_mode(cfg, disk), cfg.id, members().at(commit_index() + 1).voters(),
               members().at(commit_index() + 1).quorum(), cfg.incarnation, cfg.rejoin_settle_ticks),
@@ -55,8 +56,10 @@ void replica::tick() {
       if (!timer_.tick() || removed())
         break;
       // A replica that may have forgotten a promise does not stand.
-      if (voter() && rejoin_.may_promise())
+      if (voter() && rejoin_.may_promise()) {
         start_election();
+        timer_.back_off();
+      }
       // A learner that hears no leader asks the members in turn: the leader
       // may be one its log does not name yet. So does a voter once the
       // membership changed: it may have been removed without learning it
@@ -72,6 +75,7 @@ void replica::tick() {
         // what it missed: it may have been removed by a change it never
         // applied (the members drop its messages and never tell it).
         start_election();
+        timer_.back_off();
         ask_for_catchup();
         break;
       }
@@ -638,6 +642,7 @@ void replica::become_leader() {
   contact_.start(id(), quorum, cfg_.quorum_window_ticks());
   read_floor_ = next - 1;
   leader_ = id();
+  timer_.settle();
   leader_commit_ = 0;
   announced_commit_ = 0;
   heartbeat_elapsed_ = 0;
@@ -668,6 +673,7 @@ void replica::step_down() {
 void replica::follow(node_id leader, const ballot_number& b, slot_index commit) {
   if (leader == id() || rejoin_.current() == rejoin::mode::fresh)
     return;
+  timer_.settle();
   timer_.reset();
   if (leader_ != leader)
     leader_commit_ = 0;

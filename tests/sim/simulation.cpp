@@ -100,6 +100,24 @@ class world final : public lock_host {
         disk_rng_.seed(disk_rng());
       }
     }
+    // A quarter of the runs give a majority of the nodes a disk slower than
+    // an election timeout, so a candidate's quorum of promises reaches the
+    // disks after its timer fired (elections end only by backing off, see
+    // election_timer). A generator of their own: the other runs follow the
+    // course they had before.
+    {
+      std::mt19937_64 slow_rng{opts.seed * 0x94D049BB133111EBULL + 37};
+      if (slow_rng() % 4 == 0) {
+        auto timeout = std::uint64_t{paxos::config{}.election_timeout_max} * units_per_tick;
+        slow_sync_ = timeout + slow_rng() % (timeout + 1);
+        std::vector<node_id> ids;
+        for (node_id id = 1; id <= opts.nodes; ++id)
+          ids.push_back(id);
+        std::shuffle(ids.begin(), ids.end(), slow_rng);
+        slow_disks_.insert(ids.begin(),
+                           ids.begin() + static_cast<std::ptrdiff_t>(opts.nodes / 2 + 1));
+      }
+    }
     // Forged messages too (see forge_messages), refused unread: the run
     // follows the course it had before they existed.
     forge_rng_.seed(opts.seed * 0x2545F4914F6CDD1DULL + 29);
@@ -120,6 +138,12 @@ class world final : public lock_host {
     trace(std::string("clients on both sides of partitions: ") + (sides_ ? "yes" : "no"));
     if (reconf_.enabled())
       trace("reconfiguration: alpha " + std::to_string(reconf_.alpha()));
+    if (!slow_disks_.empty()) {
+      std::string ids;
+      for (auto id : slow_disks_)
+        ids += " " + std::to_string(id);
+      trace("slow disks:" + ids + ", every sync " + std::to_string(slow_sync_) + " units more");
+    }
     if (lock_)
       trace(lock_->clocks().describe());
     if (dedup_.enabled())
@@ -143,7 +167,7 @@ class world final : public lock_host {
   }
 
   outcome run() {
-    end_ = opts_.fault_ticks + opts_.liveness_ticks;
+    end_ = opts_.fault_ticks + liveness_ticks();
     for (tick_ = 0; tick_ <= end_ && !failed(); ++tick_) {
       for (std::uint64_t u = 0; u < units_per_tick && !failed(); ++u, ++now_)
         deliver_due();
@@ -195,7 +219,7 @@ class world final : public lock_host {
       oracle_.fail("liveness: " +
                    (lock_ ? lock_->stuck(live_machines())
                           : std::to_string(pending()) + " commands still pending") +
-                   " " + std::to_string(opts_.liveness_ticks) + " ticks after the faults stopped");
+                   " " + std::to_string(liveness_ticks()) + " ticks after the faults stopped");
     outcome out;
     out.violation = oracle_.violation();
     out.trace_hash = hash_;
@@ -214,6 +238,8 @@ class world final : public lock_host {
     out.late_retries = late_retries_;
     out.expired_answers = expired_answers_;
     out.late_cuts = late_cuts_;
+    out.slow_disks = slow_disks_.size();
+    out.leaderships = leaderships_;
     if (lock_)
       out.locks = lock_->stats();
     return out;
@@ -286,6 +312,14 @@ class world final : public lock_host {
     return std::uniform_real_distribution<double>(lo, hi)(rng_);
   }
   bool chance(double p) { return uniform(0.0, 1.0) < p; }
+  /// The liveness bound (options::liveness_ticks), doubled in the runs with
+  /// slow disks: there every commit waits for syncs of 20-40 ticks, and an
+  /// election for two in a row (the candidate's promise to itself, then a
+  /// voter's), so the bound allows as many election and commit rounds as a
+  /// run with fast disks gets.
+  std::uint64_t liveness_ticks() const {
+    return slow_disks_.empty() ? opts_.liveness_ticks : 2 * opts_.liveness_ticks;
+  }
   /// The read-path scenarios draw from their own stream: a log-workload run
   /// without them (half) is the run it was before they existed, so other
   /// mutants' measured seeds stand.
@@ -520,7 +554,7 @@ class world final : public lock_host {
       // down at the end of the first whole window without a quorum, within
       // two windows of the cut (seed 66890: cut at 365, eight-fold windows
       // of 160 ticks, stepped down at 678, the run ended at 701).
-      end_ = std::max(end_, tick_ + 2 * quorum_window_ + opts_.liveness_ticks);
+      end_ = std::max(end_, tick_ + 2 * quorum_window_ + liveness_ticks());
       late_cuts_ += tick_ >= opts_.fault_ticks ? 1 : 0;
       trace("operator: cut off leader " + std::to_string(to) + " until " +
             std::to_string(cut_off_->until));
@@ -701,6 +735,8 @@ class world final : public lock_host {
     auto& n = nodes_[id];
     if (n.core->is_leader() != n.was_leader) {
       n.was_leader = n.core->is_leader();
+      trace("node " + std::to_string(id) + (n.was_leader ? " leads" : " no longer leads"));
+      leaderships_ += n.was_leader ? 1 : 0;
       n.own_in_flight = 0;
       // Log workload: a client that waited for the election reads at once,
       // while the new leader still re-proposes what it recovered.
@@ -767,6 +803,8 @@ class world final : public lock_host {
     auto incarnation = nodes_[id].incarnation;
     auto delay = when == actors::sync_when::after_queued_inputs ? below(max_sync_delay_ + 1)
                                                                 : 3 * units_per_tick;
+    if (slow_disks_.count(id) != 0)
+      delay += slow_sync_;
     after(delay, [this, id, incarnation] {
       auto& m = nodes_[id];
       if (!m.core || m.incarnation != incarnation)
@@ -1219,6 +1257,9 @@ class world final : public lock_host {
   std::size_t forged_ = 0, forged_taken_ = 0;
   std::uint64_t max_delay_ = 1;
   std::uint64_t max_sync_delay_ = 2;
+  /// The nodes whose every sync takes this many units more (see the constructor).
+  std::set<node_id> slow_disks_;
+  std::uint64_t slow_sync_ = 0;
   double liars_ = 0.0;
   std::uint32_t resend_interval_ = 2;
   std::size_t max_down_ = 1;
@@ -1227,7 +1268,7 @@ class world final : public lock_host {
   std::uint64_t snapshot_interval_ = 0;
   bool partitioned_ = false;
   std::uint64_t heal_tick_ = 0;
-  std::size_t messages_ = 0, crashes_ = 0, partitions_ = 0, late_cuts_ = 0;
+  std::size_t messages_ = 0, crashes_ = 0, partitions_ = 0, late_cuts_ = 0, leaderships_ = 0;
   std::size_t fresh_leader_reads_ = 0, minority_leader_reads_ = 0;
   std::uint64_t terms_ = 0;
   std::uint64_t next_client_ = 0;

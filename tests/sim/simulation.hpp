@@ -67,6 +67,10 @@ struct outcome {
   /// Leaders the operator's removal cut off after the network healed (see
   /// RECONFIGURATION.md): each moves the run's end (log and lock workloads).
   std::size_t late_cuts = 0;
+  /// Nodes whose disks sync slower than an election timeout (a quarter of
+  /// the runs: a majority of the nodes), and the leaderships the run saw.
+  std::size_t slow_disks = 0;
+  std::size_t leaderships = 0;
   /// Lock workload only.
   lock_stats locks;
 };

@@ -68,10 +68,13 @@ class journal_sink final : public commit_sink {
  public:
   explicit journal_sink(journal& j) : j_(j) {}
   void send(paxos::envelope& env) override {
-    auto kind = std::holds_alternative<paxos::accept>(env.msg)     ? "accept"
-                : std::holds_alternative<paxos::accepted>(env.msg) ? "accepted"
-                : std::holds_alternative<paxos::promise>(env.msg)  ? "promise"
-                                                                   : "other";
+    auto kind = std::holds_alternative<paxos::accept>(env.msg)          ? "accept"
+                : std::holds_alternative<paxos::accepted>(env.msg)      ? "accepted"
+                : std::holds_alternative<paxos::promise>(env.msg)       ? "promise"
+                : std::holds_alternative<paxos::prepare>(env.msg)       ? "prepare"
+                : std::holds_alternative<paxos::heartbeat>(env.msg)     ? "heartbeat"
+                : std::holds_alternative<paxos::heartbeat_ack>(env.msg) ? "ack"
+                                                                        : "other";
     j_.push_back(std::string("send ") + kind + " to " + std::to_string(env.to));
   }
   void reply(paxos::client_reply& r) override {
@@ -177,6 +180,27 @@ TEST_F(CommitPipeline, HoldsRepliesReadsAndPromisesUntilTheSync) {
   pipe.sync();
   EXPECT_EQ(take(), (journal{"sync", "send promise to 2", "reply 9.1 done", "read 4 x=4"}));
   EXPECT_EQ(disk.state.promised, (paxos::ballot_number{3, 2}));
+}
+
+// A disk slower than an election timeout must not silence a leader or its
+// followers: heartbeats and acks leave at once, even behind held outputs.
+// A prepare waits for the candidate's own promise to be durable (so that a
+// restart never runs one ballot twice), and a promise for the voter's.
+TEST_F(CommitPipeline, HeartbeatsAndAcksLeaveBeforeTheSyncPreparesAfterIt) {
+  paxos::ready candidate;
+  candidate.promised = paxos::ballot_number{4, 1};
+  candidate.messages.push_back(message(2, paxos::prepare{}));
+  candidate.messages.push_back(message(3, paxos::heartbeat{}));
+  pipe.commit(std::move(candidate));
+  EXPECT_EQ(take(), (journal{"send heartbeat to 3", "append promise", "schedule sync"}));
+  paxos::ready follower;
+  follower.messages.push_back(message(2, paxos::heartbeat_ack{}));
+  follower.messages.push_back(message(2, paxos::promise{}));
+  pipe.commit(std::move(follower));
+  EXPECT_EQ(take(), (journal{"send ack to 2"}));
+  EXPECT_EQ(pipe.held(), 2u);
+  pipe.sync();
+  EXPECT_EQ(take(), (journal{"sync", "send prepare to 2", "send promise to 2"}));
 }
 
 TEST_F(CommitPipeline, InputsQueuedBeforeTheSyncShareItAndLeaveInOrder) {

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
 #include "actors/paxos/election_timer.hpp"
 
 namespace {
@@ -40,6 +44,62 @@ TEST(ElectionTimerTest, TimeoutsAreRandomizedButSeeded) {
   }
   EXPECT_EQ(sa, sb);
   EXPECT_NE(sa, sc);
+}
+
+// Each back_off doubles the range, up to the cap; the waits stay random.
+TEST(ElectionTimerTest, EachElectionStartedDoublesTheRangeUpToTheCap) {
+  election_timer t{10, 20, 3, 2};
+  for (std::uint32_t shift : {1u, 2u, 2u, 2u}) {
+    t.back_off();
+    EXPECT_EQ(t.backoff(), shift);
+    int lo = 10 << shift, hi = 20 << shift, min_seen = hi, max_seen = 0;
+    for (int i = 0; i < 200; ++i) {
+      int n = ticks_until_fire(t);
+      EXPECT_GE(n, lo);
+      EXPECT_LT(n, hi);
+      min_seen = std::min(min_seen, n);
+      max_seen = std::max(max_seen, n);
+    }
+    // Spread over the doubled range, not stuck at one end of it.
+    EXPECT_LT(min_seen, lo + (hi - lo) / 4) << shift;
+    EXPECT_GE(max_seen, hi - (hi - lo) / 4) << shift;
+  }
+}
+
+// The backoff takes effect at once: the wait that follows back_off is drawn
+// from the doubled range, not only the one after it.
+TEST(ElectionTimerTest, TheWaitAfterBackOffIsAlreadyLonger) {
+  for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+    election_timer t{10, 20, seed, 3};
+    t.back_off();
+    EXPECT_GE(ticks_until_fire(t), 20) << seed;
+  }
+}
+
+// Hearing a leader settles the timer back to the configured range.
+TEST(ElectionTimerTest, SettleRestoresTheConfiguredRange) {
+  election_timer t{10, 20, 5, 3};
+  t.back_off();
+  t.back_off();
+  t.settle();
+  t.reset();
+  EXPECT_EQ(t.backoff(), 0u);
+  for (int i = 0; i < 100; ++i) {
+    int n = ticks_until_fire(t);
+    EXPECT_GE(n, 10);
+    EXPECT_LT(n, 20);
+  }
+}
+
+// Without a cap (0) the range never grows: the timer of old.
+TEST(ElectionTimerTest, NoBackoffKeepsTheRange) {
+  election_timer t{10, 20, 9};
+  for (int i = 0; i < 20; ++i) {
+    t.back_off();
+    int n = ticks_until_fire(t);
+    EXPECT_GE(n, 10);
+    EXPECT_LT(n, 20);
+  }
 }
 
 }  // namespace
