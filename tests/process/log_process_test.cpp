@@ -68,13 +68,13 @@ std::uint32_t leader_other_than(cluster_processes& c, std::uint32_t not_this) {
 
 TEST(LogProcessTest, EveryListedEventAppearsInTheNodesLogs) {
   cluster_processes c;
-  // Ticks of 25 ms: elections time out after 250-500 ms, above node 3's
-  // slowed syncs (150 ms each). With the default 10 ms (100-200 ms) a
-  // candidate often gave up before node 3's promise was on disk, and the two
-  // survivors duelled: the election after the freeze ended at ballot 5, 19
-  // and 69 in three runs here (2 without a duel), and once, in a CI run, it
-  // had not ended after 20 s. With 25 ms it ended at ballot 3 or 4.
-  c.extra_flags = {"--snapshot-interval", "50", "--tick-ms", "25"};
+  // Default ticks: elections time out after 100-200 ms, below node 3's
+  // slowed syncs (150 ms each). Before candidates backed off (see
+  // election_timer), a candidate often gave up before node 3's promise was on
+  // disk, and the two survivors duelled: the election after the freeze ended
+  // at ballot 5, 19 and 69 in three runs, and once, in a CI run, it had not
+  // ended after 20 s (this test then ran with 25 ms ticks).
+  c.extra_flags = {"--snapshot-interval", "50"};
   // Node 1 at info in text (checked for per-request lines), node 2 in JSON
   // at debug, node 3 at debug with every fsync slowed to 150 ms.
   c.node_flags[1] = {"--log-level", "info"};
