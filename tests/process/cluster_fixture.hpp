@@ -161,6 +161,19 @@ class cluster_processes {
     return 0;
   }
 
+  /// A leader other than `not_this` (0: any), asked again until `wait` ends; 0 if none.
+  std::uint32_t leader_other_than(std::uint32_t not_this,
+                                  std::chrono::milliseconds wait = std::chrono::seconds(20)) {
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto l = leader(std::chrono::seconds(2));
+      if (l != 0 && l != not_this)
+        return l;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return 0;
+  }
+
   std::filesystem::path dir() const { return dir_; }
 
   /// Flags every node is started with, after the standard ones.

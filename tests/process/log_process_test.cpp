@@ -54,18 +54,6 @@ std::string election_lines(cluster_processes& c, std::size_t id, std::size_t n =
   return out;
 }
 
-/// The leader as the client sees it, other than `not_this`.
-std::uint32_t leader_other_than(cluster_processes& c, std::uint32_t not_this) {
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto l = c.leader(2s);
-    if (l != 0 && l != not_this)
-      return l;
-    std::this_thread::sleep_for(100ms);
-  }
-  return 0;
-}
-
 TEST(LogProcessTest, EveryListedEventAppearsInTheNodesLogs) {
   cluster_processes c;
   // Default ticks: elections time out after 100-200 ms, below node 3's
@@ -101,7 +89,7 @@ TEST(LogProcessTest, EveryListedEventAppearsInTheNodesLogs) {
   // Freeze the leader until another is elected, then let it wake up: it
   // learns of the higher ballot and steps down.
   c.node(first).kill(SIGSTOP);
-  auto second = leader_other_than(c, first);
+  auto second = c.leader_other_than(first);
   c.node(first).kill(SIGCONT);
   if (second == 0) {
     std::string why;
@@ -115,7 +103,7 @@ TEST(LogProcessTest, EveryListedEventAppearsInTheNodesLogs) {
   // Kill that one; write past two snapshots while it is down; restart it:
   // it installs a snapshot and catches up.
   c.kill9(second);
-  auto third = leader_other_than(c, second);
+  auto third = c.leader_other_than(second);
   ASSERT_NE(third, 0u);
   for (int i = 0; i < 150; ++i) {
     auto r = cl.put("during-" + std::to_string(i), std::string(100, 'x'));

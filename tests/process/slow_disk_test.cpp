@@ -38,18 +38,6 @@ std::string all_elections(cluster_processes& c) {
   return out;
 }
 
-std::uint32_t leader_other_than(cluster_processes& c, std::uint32_t not_this,
-                                std::chrono::seconds wait) {
-  auto deadline = std::chrono::steady_clock::now() + wait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto l = c.leader(2s);
-    if (l != 0 && l != not_this)
-      return l;
-    std::this_thread::sleep_for(100ms);
-  }
-  return 0;
-}
-
 TEST(SlowDiskProcessTest, ElectionsEndWhenEveryDiskSyncsSlowerThanAnElectionTimeout) {
   cluster_processes c;
   // Quiet about the slow syncs it was told about.
@@ -58,7 +46,7 @@ TEST(SlowDiskProcessTest, ElectionsEndWhenEveryDiskSyncsSlowerThanAnElectionTime
     c.launch_prefix[id] = {"/usr/bin/env", std::string{"LD_PRELOAD="} + SLOW_FSYNC_PRELOAD,
                            "BALLOT_TEST_FSYNC_DELAY_MS=300"};
   c.start_all();
-  auto first = leader_other_than(c, 0, 30s);
+  auto first = c.leader_other_than(0, 30s);
   ASSERT_NE(first, 0u) << "no leader in 30 s\n" << all_elections(c);
 
   auto opts = c.client_options();
@@ -72,7 +60,7 @@ TEST(SlowDiskProcessTest, ElectionsEndWhenEveryDiskSyncsSlowerThanAnElectionTime
 
   // Freeze the leader: the two others, both slow, elect one of themselves.
   c.node(first).kill(SIGSTOP);
-  auto second = leader_other_than(c, first, 30s);
+  auto second = c.leader_other_than(first, 30s);
   c.node(first).kill(SIGCONT);
   ASSERT_NE(second, 0u) << "no new leader in 30 s while " << first << " was frozen\n"
                         << all_elections(c);

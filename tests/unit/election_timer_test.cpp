@@ -17,13 +17,18 @@ int ticks_until_fire(election_timer& t) {
   return n;
 }
 
+/// Fires `times` times, each after [lo, hi) ticks.
+void expect_fires_within(election_timer& t, int lo, int hi, int times) {
+  for (int i = 0; i < times; ++i) {
+    int n = ticks_until_fire(t);
+    EXPECT_GE(n, lo);
+    EXPECT_LT(n, hi);
+  }
+}
+
 TEST(ElectionTimerTest, FiresWithinItsRange) {
   election_timer t{10, 20, 42};
-  for (int i = 0; i < 200; ++i) {
-    int n = ticks_until_fire(t);
-    EXPECT_GE(n, 10);
-    EXPECT_LT(n, 20);
-  }
+  expect_fires_within(t, 10, 20, 200);
 }
 
 TEST(ElectionTimerTest, ResetPostponesFiring) {
@@ -84,11 +89,7 @@ TEST(ElectionTimerTest, SettleRestoresTheConfiguredRange) {
   t.settle();
   t.reset();
   EXPECT_EQ(t.backoff(), 0u);
-  for (int i = 0; i < 100; ++i) {
-    int n = ticks_until_fire(t);
-    EXPECT_GE(n, 10);
-    EXPECT_LT(n, 20);
-  }
+  expect_fires_within(t, 10, 20, 100);
 }
 
 // Without a cap (0) the range never grows: the timer of old.
@@ -96,9 +97,7 @@ TEST(ElectionTimerTest, NoBackoffKeepsTheRange) {
   election_timer t{10, 20, 9};
   for (int i = 0; i < 20; ++i) {
     t.back_off();
-    int n = ticks_until_fire(t);
-    EXPECT_GE(n, 10);
-    EXPECT_LT(n, 20);
+    expect_fires_within(t, 10, 20, 1);
   }
 }
 
