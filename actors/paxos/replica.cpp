@@ -270,17 +270,23 @@ void replica::on_prepare(node_id from, const prepare& p) {
 }
 
 void replica::on_promise(node_id from, const promise& p) {
+  auto applied = std::max(p.committed, p.compacted);
   // This acceptor applied (or compacted, which it applied first) slots this
   // candidate does not know, and left their votes out of its promise, so
   // they would look empty. Catch up from it first (a snapshot if it
   // compacted them); the next election starts after it.
 #ifndef BALLOT_MUTANT_IGNORE_COMMITTED
-  if (std::max(p.committed, p.compacted) >= proposer_.first_open() &&
-      role() == proposer::role::candidate && p.ballot == proposer_.ballot()) {
+  if (applied >= proposer_.first_open() && role() == proposer::role::candidate &&
+      p.ballot == proposer_.ballot()) {
     request_catchup(from, true);
     return;
   }
 #endif
+  // A promise that outlived its candidacy (a reject came first) still shows
+  // this replica behind: a removed member that never learned it stood again
+  // and again, deposing leaders that know it as a peer (seed 178668).
+  if (applied > commit_index())
+    request_catchup(from, false);
   if (proposer_.on_promise(from, p))
     become_leader();
 }
@@ -466,10 +472,6 @@ void replica::send(node_id to, message msg) {
     out_.messages.push_back(envelope{id(), to, std::move(msg)});
 }
 
-void replica::broadcast(const message& msg) {
-  send_all(msg);
-}
-
 void replica::send_all(const message& msg, bool self_too) {
   for (auto m : members().everyone())
     if (self_too || m != id())
@@ -514,13 +516,13 @@ void replica::finish_step() {
     }
     proposer_.set_limit(is_leader() ? proposal_limit() : 0);
     for (auto& a : proposer_.fill(commit_index()))
-      broadcast(a);
+      send_all(a);
     // A change takes effect alpha slots after its own: no-ops get there
     // without waiting for client traffic.
     if (auto pending = members().epochs().rbegin()->first;
         is_leader() && pending > commit_index() + 1)
       for (auto& a : proposer_.fill_noops(commit_index(), pending - 1))
-        broadcast(a);
+        send_all(a);
   } while (!inbox_.empty());
   // Followers learn the commit index from the next accept; only when no
   // accept went out does a commit advance need a message of its own.

@@ -146,7 +146,6 @@ class replica {
   void apply_repair(const rejoin::decision& d);
 
   void send(node_id to, message msg);
-  void broadcast(const message& msg);
   void finish_step();
 
   /// Notes a ballot seen in any message; a higher one deposes this replica.

@@ -481,6 +481,35 @@ config snapshot_every_10() {
   return cfg;
 }
 
+// A promise that arrives after its candidacy ended (a reject came first, and
+// the candidate stepped down) still shows that its acceptor applied more: the
+// replica asks it for what it missed. A removed member that never learned of
+// its removal otherwise stood again and again, deposing the leader each time
+// (simulator seed 178668, with slow disks).
+TEST(ReplicaTest, ALatePromiseFromAnAcceptorThatAppliedMoreStartsACatchUp) {
+  local_cluster c{3};
+  auto l = *c.elect();
+  node_id f = l % 3 + 1;
+  c.drop_if = [&](const envelope& e) { return e.to == f; };  // f misses the commits
+  for (std::uint64_t seq = 1; seq <= 5; ++seq)
+    c.propose(l, cmd(1, seq));
+  c.deliver();
+  c.run(3);
+  ASSERT_LT(c.node(f).commit_index(), c.node(l).commit_index());
+  ASSERT_FALSE(c.node(f).is_leader());
+  bool asked = false;
+  c.drop_if = [&](const envelope& e) {
+    asked = asked || (e.from == f && e.to == l && std::holds_alternative<catchup_request>(e.msg));
+    return e.to == f || e.from == f;
+  };
+  promise late;
+  late.ballot = ballot_number{1, f};  // a candidacy of f's long over
+  late.committed = c.node(l).commit_index();
+  c.inject(envelope{l, f, late});
+  c.deliver();
+  EXPECT_TRUE(asked);
+}
+
 TEST(ReplicaTest, ASnapshotOnItsWayIsNotSentAgainForEachCatchUpRequest) {
   behind_a_snapshot b{snapshot_every_10()};
   auto& [cfg, c, l, lagging, snapshots] = b;
