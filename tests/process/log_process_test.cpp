@@ -117,6 +117,16 @@ TEST(LogProcessTest, EveryListedEventAppearsInTheNodesLogs) {
     }
   }
   ASSERT_TRUE(cl.put("after", "v").ok());
+  // The session expires once the grace that each new leader grants is over
+  // (see "Lease time"): after the elections above that can be later than
+  // this point (a CI-like run ended 3 s after the session opened). Nodes 2
+  // and 3 log at debug, where session_expired is.
+  bool expired = false;
+  for (auto until = std::chrono::steady_clock::now() + 20s;
+       !expired && std::chrono::steady_clock::now() < until;)
+    expired = wait_for_event(c, 2, "session_expired", 200ms) ||
+              wait_for_event(c, 3, "session_expired", 200ms);
+  EXPECT_TRUE(expired);
 
   std::string all;
   for (std::size_t id = 1; id <= 3; ++id) {
