@@ -111,8 +111,10 @@ struct read_result {
 /// only, as an accept's does. A `heartbeat_ack` says "when this round came, I
 /// had promised nothing above your ballot": a crash can only take back a
 /// promise not yet on disk, which leaves that true. A `prepare` must wait: it
-/// goes out once the candidate's promise of its own ballot is durable, so a
-/// restart never runs the same ballot twice.
+/// goes out once the candidate's promise of its own ballot is durable, so
+/// where another voter must answer, a restart never runs the same ballot
+/// twice (a lone voter counts its own promise at once: see the stop note of
+/// 2026-12-07, evening).
 struct ready {
   /// A compaction (after a snapshot was taken or installed): this whole
   /// state REPLACES what is on disk, before the records below apply on top.
@@ -155,26 +157,32 @@ struct ready {
   }
 
   /// Moves the messages that need not wait for this ready's records out of
-  /// `messages` (see above), in order.
-  std::vector<envelope> take_early_messages() {
+  /// `messages` (see above), in order. Without `heartbeats`, only phase 2a:
+  /// a driver whose disk takes no writes (full) keeps its heartbeats and acks
+  /// back, so that a leader that cannot commit falls silent and its
+  /// followers elect one that can (a review found the full-disk leader kept
+  /// its followers for as long as its disk stayed full).
+  std::vector<envelope> take_early_messages(bool heartbeats = true) {
     std::vector<envelope> early;
     std::vector<envelope> rest;
     for (auto& env : messages)
-      (early_kind(env.msg) ? early : rest).push_back(std::move(env));
+      (early_kind(env.msg, heartbeats) ? early : rest).push_back(std::move(env));
     messages = std::move(rest);
     return early;
   }
 
   /// Whether `msg` may leave before this ready's records are durable (above).
-  static bool early_kind(const message& msg) {
+  static bool early_kind(const message& msg, bool heartbeats) {
+    if (std::holds_alternative<accept>(msg))
+      return true;
 #ifdef BALLOT_MUTANT_LATE_HEARTBEATS
     // The mutant: heartbeats and their acks wait for the sync like answers.
-    return std::holds_alternative<accept>(msg);
+    return false;
 #elif defined(BALLOT_MUTANT_LATE_ACKS)
-    return std::holds_alternative<accept>(msg) || std::holds_alternative<heartbeat>(msg);
+    return heartbeats && std::holds_alternative<heartbeat>(msg);
 #else
-    return std::holds_alternative<accept>(msg) || std::holds_alternative<heartbeat>(msg) ||
-           std::holds_alternative<heartbeat_ack>(msg);
+    return heartbeats &&
+           (std::holds_alternative<heartbeat>(msg) || std::holds_alternative<heartbeat_ack>(msg));
 #endif
   }
 

@@ -7,9 +7,10 @@ namespace ballot::actors {
 void commit_pipeline::commit(paxos::ready rd) {
   if (rd.empty())
     return;
-    // Phase 2a goes now, while our own write is in flight (see paxos::ready).
+    // Phase 2a goes now, while our own write is in flight, and heartbeats
+    // and acks unless the disk is full (see paxos::ready).
 #ifndef BALLOT_MUTANT_VOTES_BEFORE_SYNC
-  auto early = rd.take_early_messages();
+  auto early = rd.take_early_messages(!disk_full_);
 #else
   // The mutant: votes and promises leave before they are durable too.
   auto early = std::move(rd.messages);

@@ -276,6 +276,33 @@ TEST_F(CommitPipeline, AFullDiskHoldsEverythingAndRetriesUntilThereIsSpace) {
   EXPECT_FALSE(pipe.sync_scheduled());
 }
 
+// A leader whose disk is full cannot commit: its heartbeats (and a
+// follower's acks) wait with everything else, so the followers elect a
+// leader whose disk takes writes. Sent early, they kept the full-disk leader
+// in office for as long as its disk stayed full (found by review).
+TEST_F(CommitPipeline, AFullDiskHoldsHeartbeatsAndAcksUntilThereIsSpace) {
+  disk.full_syncs = 1;
+  pipe.commit(proposal(1));
+  take();
+  pipe.sync();
+  ASSERT_TRUE(pipe.disk_is_full());
+  take();
+  paxos::ready beat;
+  beat.messages.push_back(message(2, paxos::heartbeat{}));
+  beat.messages.push_back(message(3, paxos::heartbeat_ack{}));
+  beat.messages.push_back(message(3, paxos::accept{}));
+  pipe.commit(std::move(beat));
+  EXPECT_EQ(take(), (journal{"send accept to 3"}));
+  pipe.sync();
+  EXPECT_EQ(take(), (journal{"sync", "disk space again", "send accepted to 1",
+                             "send heartbeat to 2", "send ack to 3"}));
+  // With space again, they leave at once.
+  paxos::ready next;
+  next.messages.push_back(message(2, paxos::heartbeat{}));
+  pipe.commit(std::move(next));
+  EXPECT_EQ(take(), (journal{"send heartbeat to 2"}));
+}
+
 TEST_F(CommitPipeline, OtherStorageErrorsReachTheDriverAndReleaseNothing) {
   disk.broken = true;
   pipe.commit(proposal(1));
