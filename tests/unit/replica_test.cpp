@@ -456,7 +456,7 @@ struct behind_a_snapshot {
   node_id lagging;
   int snapshots = 0;
 
-  explicit behind_a_snapshot(config base) : cfg(base), c{3, base}, l(*c.elect()) {
+  explicit behind_a_snapshot(const config& base) : cfg(base), c{3, base}, l(*c.elect()) {
     lagging = l % 3 + 1;
     c.isolate(lagging);
     for (std::uint64_t i = 1; i <= 30; ++i) {
@@ -541,7 +541,7 @@ TEST(ReplicaTest, ASnapshotSentAgainAndAgainWaitsLongerEachTime) {
   c.run(3 * cfg.snapshot_resend_ticks);  // the third waits 400 ticks
   EXPECT_EQ(snapshots, 3);
   c.drop_if = nullptr;
-  c.run(8 * cfg.snapshot_resend_ticks + 50);
+  c.run(std::size_t{8} * cfg.snapshot_resend_ticks + 50);
   EXPECT_EQ(c.node(lagging).commit_index(), c.node(l).commit_index())
     << "a member still catches up once a snapshot arrives";
 }
