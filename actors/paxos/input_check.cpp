@@ -223,13 +223,13 @@ class checker {
 std::optional<input_fault> check_input(const envelope& env, const config& cfg,
                                        const input_view& view) {
   checker c{env.from, cfg, view};
-  // The only message a replica gets from itself through its driver is its
-  // own vote, handed back once durable; anything else "from" itself, or from
-  // a non-member, is forged.
+  // The only messages a replica gets from itself through its driver are its
+  // own vote and its own promise, handed back once durable; anything else
+  // "from" itself, or from a non-member, is forged.
   // A member that left may ask for catch-up: that is how it learns it left.
   bool former = std::holds_alternative<catchup_request>(env.msg) && c.ever_member(env.from);
-  if ((!c.member(env.from) && !former) ||
-      (env.from == view.self && !std::holds_alternative<accepted>(env.msg)))
+  bool own = std::holds_alternative<accepted>(env.msg) || std::holds_alternative<promise>(env.msg);
+  if ((!c.member(env.from) && !former) || (env.from == view.self && !own))
     return input_fault::bad_sender;
   return std::visit(c, env.msg);
 }

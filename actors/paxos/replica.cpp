@@ -458,12 +458,12 @@ void replica::compact_to(paxos::snapshot snap, bool installed,
 void replica::send(node_id to, message msg) {
   if (std::holds_alternative<accept>(msg))
     sent_accepts_ = true;
-    // The leader's own vote goes out through the driver like any other: the
-    // driver hands it back only once the vote is durable. So the leader counts
-    // itself toward a majority only for votes on disk, and may send phase 2a
-    // to the others before its own write finishes (`ready::early_messages`).
+    // Its own vote and promise go through the driver, back once durable: a
+    // leader counts its vote only once on disk (phase 2a leaves before, see
+    // `ready::early_messages`), and a lone voter leads only once its ballot is
+    // (else a restart could rerun it, with other values, at its learners).
 #ifndef BALLOT_MUTANT_EARLY_SELF_VOTE
-  if (to == id() && !std::holds_alternative<accepted>(msg))
+  if (to == id() && !std::holds_alternative<accepted>(msg) && !std::holds_alternative<promise>(msg))
 #else
   if (to == id())  // counts its own vote before the driver made it durable
 #endif

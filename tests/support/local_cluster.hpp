@@ -122,8 +122,11 @@ class local_cluster {
     while (!wire_.empty()) {
       auto env = std::move(wire_.front());
       wire_.pop_front();
-      if (!up(env.to) || isolated_.count(env.to) || isolated_.count(env.from) ||
-          (drop_if && drop_if(env)))
+      // A message to itself (its own vote or promise, handed back by its
+      // driver once durable) is a mailbox message: never isolated nor dropped.
+      bool own = env.to == env.from;
+      if (!up(env.to) || (!own && (isolated_.count(env.to) || isolated_.count(env.from) ||
+                                   (drop_if && drop_if(env)))))
         continue;
       node(env.to).step(env);
       flush(env.to);

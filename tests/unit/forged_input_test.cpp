@@ -286,8 +286,9 @@ TEST(ForgedSenderTest, NonMembersAndSelfAreDropped) {
   }
 }
 
-// The one message a replica takes from itself: its own vote, handed back by
-// the driver once durable. A single-member group commits through it.
+// The messages a replica takes from itself: its own vote and its own promise,
+// handed back by the driver once durable. A single-member group is elected
+// and commits through them.
 TEST(ForgedSenderTest, OwnVoteFromTheDriverIsTaken) {
   local_cluster c{1};
   auto l = *c.elect();

@@ -510,6 +510,32 @@ TEST(ReplicaTest, ALatePromiseFromAnAcceptorThatAppliedMoreStartsACatchUp) {
   EXPECT_TRUE(asked);
 }
 
+// A lone voter (one node, or one voter with learners) needs no other
+// promise, so nothing else makes it wait for its own to be durable. It leads
+// only once its driver hands the promise back after the sync: leading on a
+// promise still in memory, it sent accepts to its learners, and a crash
+// before the sync let its restart run the same ballot again with other
+// values (found by review, 2026-12-07).
+TEST(ReplicaTest, ALoneVoterLeadsOnlyOnceItsPromiseIsDurable) {
+  config cfg;
+  cfg.id = 1;
+  cfg.members = {1};
+  ballot::testing::log_machine sm;
+  replica r{cfg, durable_state{}, sm};
+  for (int i = 0; i < 100 && r.role() != proposer::role::candidate && !r.is_leader(); ++i)
+    r.tick();
+  EXPECT_FALSE(r.is_leader()) << "led on a promise not yet on disk";
+  auto rd = r.take_ready();
+  ASSERT_TRUE(rd.promised);
+  std::vector<envelope> own;
+  for (auto& env : rd.messages)
+    if (env.to == 1 && std::holds_alternative<promise>(env.msg))
+      own.push_back(env);
+  ASSERT_EQ(own.size(), 1u) << "its promise to itself goes through the driver";
+  r.step(own.front());  // the driver hands it back after the sync
+  EXPECT_TRUE(r.is_leader());
+}
+
 TEST(ReplicaTest, ASnapshotOnItsWayIsNotSentAgainForEachCatchUpRequest) {
   behind_a_snapshot b{snapshot_every_10()};
   auto& [cfg, c, l, lagging, snapshots] = b;
