@@ -111,10 +111,9 @@ struct read_result {
 /// only, as an accept's does. A `heartbeat_ack` says "when this round came, I
 /// had promised nothing above your ballot": a crash can only take back a
 /// promise not yet on disk, which leaves that true. A `prepare` must wait: it
-/// goes out once the candidate's promise of its own ballot is durable, so
-/// where another voter must answer, a restart never runs the same ballot
-/// twice (a lone voter counts its own promise at once: see the stop note of
-/// 2026-12-07, evening).
+/// goes out once the candidate's promise of its own ballot is durable, and
+/// that promise reaches its own proposer only through the driver, after the
+/// sync, like its vote: so a restart never runs the same ballot twice.
 struct ready {
   /// A compaction (after a snapshot was taken or installed): this whole
   /// state REPLACES what is on disk, before the records below apply on top.

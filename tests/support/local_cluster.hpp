@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/paxos/replica.hpp"
@@ -42,7 +43,7 @@ class log_machine : public paxos::state_machine {
 /// restart a node from what it persisted. For unit tests and the core benchmark.
 class local_cluster {
  public:
-  explicit local_cluster(std::size_t n, paxos::config base = {}) : base_(base) {
+  explicit local_cluster(std::size_t n, paxos::config base = {}) : base_(std::move(base)) {
     base_.members.clear();
     for (paxos::node_id id = 1; id <= n; ++id)
       base_.members.push_back(id);
@@ -176,7 +177,7 @@ class local_cluster {
     auto& n = nodes_[id];
     auto cfg = base_;
     cfg.id = id;
-    cfg.seed = base_.seed * 31 + id * 7 + n.incarnation;
+    cfg.seed = base_.seed * 31 + std::uint64_t{id} * 7 + n.incarnation;
     cfg.incarnation = ++n.incarnation;
     cfg.joining = n.joining && n.disk.holds_nothing();
     cfg.peers = n.peers;

@@ -564,7 +564,7 @@ TEST(ReplicaTest, ASnapshotSentAgainAndAgainWaitsLongerEachTime) {
   EXPECT_EQ(snapshots, 2) << "resent at the same interval, not backing off";
   c.run(cfg.snapshot_resend_ticks);
   EXPECT_EQ(snapshots, 3);
-  c.run(3 * cfg.snapshot_resend_ticks);  // the third waits 400 ticks
+  c.run(std::size_t{3} * cfg.snapshot_resend_ticks);  // the third waits 400 ticks
   EXPECT_EQ(snapshots, 3);
   c.drop_if = nullptr;
   c.run(std::size_t{8} * cfg.snapshot_resend_ticks + 50);
