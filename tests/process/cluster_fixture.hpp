@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -172,6 +173,20 @@ class cluster_processes {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return 0;
+  }
+
+  /// The last `n` lines of node `id`'s log that mention a leader or an
+  /// election, for a failure message: what the cluster did instead.
+  std::string election_lines(std::size_t id, std::size_t n = 12) {
+    std::vector<std::string> hits;
+    std::istringstream in{node(id).err()};
+    for (std::string line; std::getline(in, line);)
+      if (line.find("leader") != std::string::npos || line.find("elect") != std::string::npos)
+        hits.push_back(line);
+    std::string out = "--- node " + std::to_string(id) + ", last election lines:\n";
+    for (std::size_t i = hits.size() > n ? hits.size() - n : 0; i < hits.size(); ++i)
+      out += hits[i] + "\n";
+    return out;
   }
 
   std::filesystem::path dir() const { return dir_; }

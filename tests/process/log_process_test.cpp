@@ -40,20 +40,6 @@ bool wait_for_event(cluster_processes& c, std::size_t id, const std::string& eve
   return false;
 }
 
-/// The last `n` lines of node `id`'s log that mention a leader or an
-/// election, for a failure message: what the cluster did instead.
-std::string election_lines(cluster_processes& c, std::size_t id, std::size_t n = 12) {
-  std::vector<std::string> hits;
-  std::istringstream in{c.node(id).err()};
-  for (std::string line; std::getline(in, line);)
-    if (line.find("leader") != std::string::npos || line.find("elect") != std::string::npos)
-      hits.push_back(line);
-  std::string out = "--- node " + std::to_string(id) + ", last election lines:\n";
-  for (std::size_t i = hits.size() > n ? hits.size() - n : 0; i < hits.size(); ++i)
-    out += hits[i] + "\n";
-  return out;
-}
-
 TEST(LogProcessTest, EveryListedEventAppearsInTheNodesLogs) {
   cluster_processes c;
   // Default ticks: elections time out after 100-200 ms, below node 3's
@@ -95,7 +81,7 @@ TEST(LogProcessTest, EveryListedEventAppearsInTheNodesLogs) {
     std::string why;
     for (std::size_t id = 1; id <= 3; ++id)
       if (id != first)
-        why += election_lines(c, id);
+        why += c.election_lines(id);
     FAIL() << "no new leader while " << first << " was frozen\n" << why;
   }
   EXPECT_TRUE(wait_for_event(c, first, "leader_stepped_down", 10s)) << c.node(first).err();

@@ -12,7 +12,6 @@
 // runs, and the mutants no_election_backoff, late_heartbeats, late_acks);
 // this test checks that the product, with real timers, threads and disks,
 // elects a leader, commits, and elects another when it is frozen.
-#include <sstream>
 
 #include "tests/process/cluster_fixture.hpp"
 
@@ -20,21 +19,11 @@ namespace {
 
 using namespace ballot::testing;
 
-/// Node `id`'s "leader elected" lines, for the failure message and the trace.
-std::string elections(cluster_processes& c, std::size_t id) {
-  std::string out;
-  std::istringstream in{c.node(id).err()};
-  for (std::string line; std::getline(in, line);)
-    if (line.find("leader_elected") != std::string::npos ||
-        line.find("leader_stepped_down") != std::string::npos)
-      out += "  node " + std::to_string(id) + ": " + line + "\n";
-  return out;
-}
-
+/// Every node's election lines, for the failure messages and the trace.
 std::string all_elections(cluster_processes& c) {
   std::string out;
   for (std::size_t id = 1; id <= 3; ++id)
-    out += elections(c, id);
+    out += c.election_lines(id);
   return out;
 }
 
