@@ -95,7 +95,7 @@ std::string encode_backup_state(const paxos::snapshot& snap, const state_summary
   w.integer(summary.members);
   w.integer(static_cast<std::uint32_t>(snap.clients.size()));
   w.string(snap.machine.bytes());
-  w.string(encode_clients(snap.clients));
+  w.string(encode_clients(snap.clients.records()));
   w.string(snap.members);
   return w.take();
 }
@@ -215,8 +215,10 @@ std::optional<paxos::snapshot> snapshot_of(std::string_view file, const backup_h
   auto at = backup_header_bytes;
   snap.machine = std::string{file.substr(at, h.machine_bytes)};
   at += h.machine_bytes;
-  if (!decode_clients(file.substr(at, h.clients_bytes), h.client_records, snap.clients, why))
+  std::vector<paxos::client_record> clients;
+  if (!decode_clients(file.substr(at, h.clients_bytes), h.client_records, clients, why))
     return std::nullopt;
+  snap.clients = std::move(clients);
   at += h.clients_bytes;
   snap.members = std::string{file.substr(at, h.members_bytes)};
   return snap;

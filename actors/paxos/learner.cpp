@@ -66,20 +66,14 @@ std::optional<paxos::snapshot> learner::make_snapshot() const {
   }
   paxos::snapshot snap{commit_, std::move(machine), {}, members_.encode()};
 #ifndef BALLOT_MUTANT_SNAPSHOT_WITHOUT_DEDUP
-  snap.clients.reserve(clients_.size());
-  for (const auto& [client, entry] : clients_) {
-    client_record rec;
-    rec.client = client;
-    rec.forgotten = entry.forgotten;
-    rec.last_active_ms = entry.last_active;
-    rec.results.reserve(entry.results.size());
-    rec.fingerprints.reserve(entry.results.size());
-    for (const auto& [seq, cmd] : entry.results) {
-      rec.results.emplace_back(seq, cmd.bytes);
-      rec.fingerprints.push_back(cmd.fingerprint);
-    }
-    snap.clients.push_back(std::move(rec));
-  }
+  // The rows are shared, not copied (issue 14): the records are made where
+  // the snapshot is written or sent, and a row is copied here only when its
+  // client's next command changes it.
+  std::vector<dedup_image::captured_row> rows;
+  rows.reserve(clients_.size());
+  for (const auto& [client, entry] : clients_)
+    rows.push_back({client, entry.forgotten, entry.last_active, entry.results});
+  snap.clients = dedup_image(std::move(rows));
 #endif
   return snap;
 }

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "actors/paxos/dedup_image.hpp"
 #include "actors/paxos/machine_image.hpp"
 #include "actors/paxos/shared_payload.hpp"
 
@@ -77,25 +78,6 @@ inline std::size_t payload_bytes(const value& val) {
   return n;
 }
 
-/// One client's entry in the replicated dedup table: the results of its most
-/// recent applied sequence numbers, and the seq at or below which it forgot.
-struct client_record {
-  std::uint64_t client = 0;
-  std::vector<std::pair<std::uint64_t, std::string>> results;
-  std::uint64_t forgotten = 0;
-  /// The fingerprint of each result's command (`state_machine::fingerprint`),
-  /// in the order of `results`; 0 = unknown (a snapshot from before they
-  /// were kept), which matches any command.
-  std::vector<std::uint64_t> fingerprints;
-  /// Log time of the client's last applied command (0 = unknown).
-  std::uint64_t last_active_ms = 0;
-
-  friend bool operator==(const client_record& a, const client_record& b) {
-    return a.client == b.client && a.results == b.results && a.forgotten == b.forgotten &&
-           a.fingerprints == b.fingerprints && a.last_active_ms == b.last_active_ms;
-  }
-};
-
 /// The applied state after slot `last`: the user state machine's snapshot
 /// and the dedup table. Everything up to `last` can then leave the log.
 struct snapshot {
@@ -103,7 +85,8 @@ struct snapshot {
   /// The state machine's snapshot; encoded lazily when it was taken with
   /// `state_machine::freeze` (see machine_image).
   machine_image machine;
-  std::vector<client_record> clients;
+  /// The dedup table; made lazily when the learner took the snapshot.
+  dedup_image clients;
   /// The membership epochs at `last` (`membership::encode`); empty in a
   /// snapshot from before membership was replicated: the bootstrap one.
   std::string members;

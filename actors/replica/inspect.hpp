@@ -131,6 +131,22 @@ typename Inspector::result_type inspect(Inspector& f, machine_image& x) {
   }
 }
 
+/// The records, as a vector was before (the wire format is unchanged).
+/// Saving makes captured rows into records on the serializing thread.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dedup_image& x) {
+  if constexpr (Inspector::reads_state) {
+    // CAF 0.17 inspects through non-const references; saving does not modify.
+    return f(const_cast<std::vector<client_record>&>(x.records()));
+  } else {
+    std::vector<client_record> records;
+    return f(records, caf::meta::load_callback([&]() -> caf::error {
+               x = dedup_image(std::move(records));
+               return caf::none;
+             }));
+  }
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
   return f(caf::meta::type_name("ballot.paxos.snapshot"), x.last, x.machine, x.clients, x.members);

@@ -296,7 +296,8 @@ checkpoint_record decode_checkpoint(std::string_view payload) {
     snap.machine = string_of(s.getMachine());
     auto members = s.getMembers();
     snap.members.assign(members.cStr(), members.size());
-    snap.clients.reserve(s.getClients().size());
+    std::vector<paxos::client_record> clients;
+    clients.reserve(s.getClients().size());
     for (auto c : s.getClients()) {
       paxos::client_record rec;
       rec.client = c.getClient();
@@ -312,8 +313,9 @@ checkpoint_record decode_checkpoint(std::string_view payload) {
       // None known (a table from before fingerprints): as the writer had it.
       if (!any_fingerprint)
         rec.fingerprints.clear();
-      snap.clients.push_back(std::move(rec));
+      clients.push_back(std::move(rec));
     }
+    snap.clients = std::move(clients);
     for (auto r : root.getRecords())
       apply_record(get_record(r), out.state);
     return out;

@@ -21,10 +21,9 @@ paxos::snapshot sample() {
   c.last_active_ms = 123456;
   c.results = {{4, "four"}, {5, std::string("\0five", 5)}};
   c.fingerprints = {11, 12};
-  s.clients.push_back(c);
   paxos::client_record d;
   d.client = 78;
-  s.clients.push_back(d);
+  s.clients = {c, d};
   s.members = "membership bytes";
   return s;
 }

@@ -133,7 +133,7 @@ paxos::install_snapshot snapshot_with(paxos::machine_image machine) {
   rec.client = 9;
   rec.results.emplace_back(3, "result");
   rec.fingerprints.push_back(5);
-  m.snap.clients.push_back(rec);
+  m.snap.clients = std::vector<paxos::client_record>{rec};
   m.snap.members = "members";
   return m;
 }

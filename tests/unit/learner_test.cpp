@@ -205,6 +205,46 @@ TEST(LearnerTest, ASnapshotOfAFreezingMachineIsEncodedLaterAsOfItsSlot) {
   EXPECT_EQ(other.log, (std::vector<std::string>{"a", "b"}));
 }
 
+TEST(LearnerTest, ASnapshotsDedupTableIsTheOneAtItsSlotThoughItsRecordsAreMadeLater) {
+  snap_machine sm;
+  learner l{durable_state{}, sm, /*dedup_window=*/2};
+  ready out;
+  std::vector<learner::applied> done;
+  l.learn(1, batch({{7, 1, "a"}, {8, 1, "x"}}), out, done);
+  l.learn(2, batch({{7, 2, "b"}}), out, done);
+  std::map<slot_index, value> retired;
+  auto snap = l.compact(retired);
+  ASSERT_TRUE(snap);
+  // Captured, not copied: the replica's thread made no records.
+  EXPECT_FALSE(snap->clients.made());
+  EXPECT_EQ(snap->clients.size(), 2u);
+  // Client 7's next command pushes seq 1 out of its window, and client 8's
+  // adds a result: neither reaches the snapshot.
+  l.learn(3, batch({{7, 3, "c"}, {8, 2, "y"}}), out, done);
+  ASSERT_EQ(snap->clients.records().size(), 2u);
+  const auto& seven = snap->clients[0];
+  EXPECT_EQ(seven.client, 7u);
+  EXPECT_EQ(seven.forgotten, 0u);
+  ASSERT_EQ(seven.results.size(), 2u);
+  EXPECT_EQ(seven.results[0].first, 1u);
+  EXPECT_EQ(seven.results[1].first, 2u);
+  EXPECT_EQ(snap->clients[1].results.size(), 1u);
+  // Installed elsewhere, slot 3 then applies there once, as it did here.
+  snap_machine other;
+  learner l2{durable_state{}, other, 2};
+  std::vector<learner::applied> done2;
+  ASSERT_TRUE(l2.install(*snap, done2));
+  ready out2;
+  l2.learn(3, batch({{7, 3, "c"}, {8, 2, "y"}}), out2, done2);
+  ASSERT_EQ(done2.size(), 2u);
+  EXPECT_FALSE(done2[0].duplicate);
+  EXPECT_FALSE(done2[1].duplicate);
+  EXPECT_EQ(other.log, sm.log);
+  // The learner's own table went on as it should.
+  EXPECT_EQ(l.applied_result(7, 1), nullptr);
+  ASSERT_NE(l.applied_result(8, 2), nullptr);
+}
+
 TEST(LearnerTest, CompactTakesASnapshotAndForgetsCoveredSlots) {
   snap_machine sm;
   learner l{durable_state{}, sm};

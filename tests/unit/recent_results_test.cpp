@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
+#include <thread>
 
 namespace ballot::paxos {
 namespace {
@@ -82,6 +84,48 @@ TEST(RecentResultsTest, BehavesAsAnOrderedMapWindowOverRandomSeqs) {
       ++it;
     }
   }
+}
+
+TEST(RecentResultsTest, ACopySharesTheRowsUntilEitherSideChangesThem) {
+  recent_results row;
+  for (std::uint64_t seq = 1; seq <= 4; ++seq)
+    row.put(seq, {seq, "r" + std::to_string(seq)});
+  auto copy = row;  // what a snapshot captures
+  EXPECT_TRUE(row.shared());
+  EXPECT_EQ(&*row.begin(), &*copy.begin()) << "a copy should share, not copy, the rows";
+  // The learner goes on: the copy keeps the rows as they were.
+  row.put(5, {5, "r5"});
+  EXPECT_EQ(row.pop_oldest(), 1u);
+  row.put(3, {33, "again"});
+  EXPECT_FALSE(row.shared());
+  ASSERT_EQ(copy.size(), 4u);
+  EXPECT_EQ(copy.find(5), nullptr);
+  ASSERT_NE(copy.find(1), nullptr);
+  EXPECT_EQ(copy.find(1)->bytes, "r1");
+  EXPECT_EQ(copy.find(3)->fingerprint, 3u);
+  EXPECT_EQ(row.find(3)->fingerprint, 33u);
+  // And the other way round: changing the copy leaves the row alone.
+  auto second = row;
+  EXPECT_EQ(second.pop_oldest(), 2u);
+  EXPECT_NE(row.find(2), nullptr);
+  EXPECT_EQ(second.find(2), nullptr);
+}
+
+TEST(RecentResultsTest, ARowLetGoOnAnotherThreadIsChangedInPlaceAgain) {
+  recent_results row;
+  row.put(1, {1, "one"});
+  auto copy = std::make_unique<recent_results>(row);
+  std::thread holder([&] {
+    // The storage's thread reads its copy, then drops it.
+    EXPECT_EQ(copy->find(1)->bytes, "one");
+    copy.reset();
+  });
+  holder.join();
+  EXPECT_FALSE(row.shared());
+  const auto* before = &*row.begin();
+  row.put(2, {2, "two"});
+  EXPECT_EQ(&*row.begin(), before) << "an unshared row should not be copied";
+  EXPECT_EQ(row.size(), 2u);
 }
 
 }  // namespace

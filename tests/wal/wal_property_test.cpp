@@ -67,12 +67,14 @@ class generator {
     for (auto& c : machine)
       c = static_cast<char>(below(256));
     snap.machine = std::move(machine);
+    std::vector<paxos::client_record> clients;
     for (auto n = below(4); n > 0; --n) {
       paxos::client_record rec{below(10), {}, below(50), {}, 0};
       for (auto k = below(3); k > 0; --k)
         rec.results.emplace_back(below(100), std::string(below(20), 'r'));
-      snap.clients.push_back(std::move(rec));
+      clients.push_back(std::move(rec));
     }
+    snap.clients = std::move(clients);
     // The membership epochs travel with the snapshot (absent in old ones).
     if (below(2) == 0)
       snap.members = "E " + std::to_string(snap.last + 1) + " 5\nM 1 v a:1 b:1\nM 4 l c:1 d:1\n";

@@ -67,9 +67,9 @@ inline paxos::snapshot make_snapshot(paxos::slot_index last, std::string machine
   paxos::snapshot snap;
   snap.last = last;
   snap.machine = std::move(machine) + std::string("\0\xff", 2);
-  snap.clients.push_back(
-    {7, {{last, "r\0" + std::to_string(last)}, {last + 1, ""}}, last / 2, {}, 0});
-  snap.clients.push_back({9, {}, 0, {}, 0});
+  snap.clients = std::vector<paxos::client_record>{
+    {7, {{last, "r\0" + std::to_string(last)}, {last + 1, ""}}, last / 2, {}, 0},
+    {9, {}, 0, {}, 0}};
   return snap;
 }
 
