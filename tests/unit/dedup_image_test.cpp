@@ -13,6 +13,7 @@ namespace {
 
 std::vector<dedup_image::captured_row> rows_of(const std::vector<recent_results>& results) {
   std::vector<dedup_image::captured_row> rows;
+  rows.reserve(results.size());
   std::uint64_t client = 0;
   for (const auto& r : results)
     rows.push_back({++client, client * 10, client * 100, r});
